@@ -1,0 +1,20 @@
+//! The chain language: text → [`parse`] → AST → [`resolve`] → [`Chain`].
+
+use crate::filters::{Args, FilterSpec};
+
+/// One resolved stage: a filter with checked arguments.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub spec: &'static FilterSpec,
+    pub args: Args,
+    /// Byte span of the stage in the chain text.
+    pub span: (usize, usize),
+}
+
+/// A resolved chain: filters with checked parameters, in order.
+#[derive(Clone, Debug, Default)]
+pub struct Chain {
+    pub stages: Vec<Stage>,
+    /// The text the chain was parsed from, for error messages.
+    pub source: String,
+}

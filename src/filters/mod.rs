@@ -1,0 +1,133 @@
+//! The filter registry: every filter declared once, as a [`FilterSpec`].
+//!
+//! A spec names the filter, its parameters (type, range, default, one-line doc) and how it lowers
+//! into ops. The registry drives the chain resolver, `tessera filters`, validation and the parity
+//! tests. Filters know ops ([`crate::plan::Op`]), never backends.
+
+mod color;
+mod geometry;
+mod stencil;
+
+use crate::plan::Op;
+
+/// The type and valid range of a parameter.
+#[derive(Clone, Copy, Debug)]
+pub enum ParamKind {
+    Float { min: f64, max: f64 },
+    Int { min: i64, max: i64 },
+    /// One of a fixed set of names.
+    Choice(&'static [&'static str]),
+    /// A matrix of numbers, as nested lists or a flat list of a square size; odd sides up to
+    /// `max_side`.
+    Matrix { max_side: usize },
+}
+
+/// What a parameter takes when the chain leaves it out.
+#[derive(Clone, Copy, Debug)]
+pub enum Default {
+    Required,
+    Float(f64),
+    Int(i64),
+    Str(&'static str),
+    /// Computed from the other parameters; the text says how.
+    Auto(&'static str),
+}
+
+#[derive(Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub default: Default,
+    pub doc: &'static str,
+}
+
+/// A checked parameter value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgValue {
+    Float(f64),
+    Int(i64),
+    Str(String),
+    Matrix { width: usize, height: usize, values: Vec<f64> },
+}
+
+/// The values of one stage's parameters, in the spec's order; `None` where an `Auto` default
+/// applies.
+#[derive(Clone, Debug)]
+pub struct Args {
+    pub names: &'static [ParamSpec],
+    pub values: Vec<Option<ArgValue>>,
+}
+
+impl Args {
+    fn get(&self, name: &str) -> Option<&ArgValue> {
+        let i = self.names.iter().position(|p| p.name == name);
+        i.and_then(|i| self.values[i].as_ref())
+    }
+
+    pub fn float(&self, name: &str) -> f64 {
+        match self.get(name) {
+            Some(ArgValue::Float(v)) => *v,
+            Some(ArgValue::Int(v)) => *v as f64,
+            other => panic!("parameter {name} is not a number: {other:?}"),
+        }
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        match self.get(name) {
+            Some(ArgValue::Int(v)) => *v,
+            other => panic!("parameter {name} is not an integer: {other:?}"),
+        }
+    }
+
+    pub fn string(&self, name: &str) -> &str {
+        match self.get(name) {
+            Some(ArgValue::Str(s)) => s,
+            other => panic!("parameter {name} is not a string: {other:?}"),
+        }
+    }
+
+    pub fn optional(&self, name: &str) -> Option<&ArgValue> {
+        self.get(name)
+    }
+}
+
+/// Lowers checked arguments into ops for an input of `(width, height)`; an `Err` says why the
+/// filter cannot run on a frame of that size.
+pub type Lower = fn(&Args, (u32, u32)) -> Result<Vec<Op>, String>;
+
+pub struct FilterSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub params: &'static [ParamSpec],
+    pub lower: Lower,
+    /// Stages that exercise the filter; the parity tests run each on both backends.
+    pub examples: &'static [&'static str],
+}
+
+impl std::fmt::Debug for FilterSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilterSpec").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// Every filter, in the order `tessera filters` lists them.
+pub fn registry() -> &'static [&'static FilterSpec] {
+    static ALL: &[&FilterSpec] = &[
+        &stencil::GBLUR,
+        &stencil::BOXBLUR,
+        &stencil::CONVOLVE,
+        &stencil::UNSHARP,
+        &color::EQ,
+        &color::GRAYSCALE,
+        &color::INVERT,
+        &geometry::SCALE,
+        &geometry::CROP,
+        &geometry::HFLIP,
+        &geometry::VFLIP,
+    ];
+    ALL
+}
+
+pub fn find(name: &str) -> Option<&'static FilterSpec> {
+    registry().iter().copied().find(|f| f.name == name)
+}

@@ -1,0 +1,1 @@
+//! The threads and channels of the data path.
