@@ -1,6 +1,32 @@
-//! The top-level error.
+//! The top-level error: one variant per layer, each carrying the layer's own error.
+
+use crate::backend::BackendError;
+use crate::chain::ChainError;
+use crate::media::MediaError;
+use crate::plan::PlanError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The chain text does not parse or names unknown filters or bad parameters.
+    #[error("{0}")]
+    Chain(#[from] ChainError),
+    /// The chain cannot run on this input (a crop outside the frame, say).
     #[error(transparent)]
-    Backend(#[from] crate::backend::BackendError),
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// A request that makes no sense before any work starts (an existing output without
+    /// `--overwrite`, say).
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// True for errors in what the user asked (exit code 2), false for failures while
+    /// processing (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Chain(_) | Error::Usage(_))
+    }
 }

@@ -18,3 +18,12 @@ pub struct Chain {
     /// The text the chain was parsed from, for error messages.
     pub source: String,
 }
+
+/// An error in chain text, with the byte span it points at and an optional hint.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ChainError {
+    pub message: String,
+    pub span: (usize, usize),
+    pub help: Option<String>,
+}
