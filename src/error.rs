@@ -27,6 +27,6 @@ impl Error {
     /// True for errors in what the user asked (exit code 2), false for failures while
     /// processing (exit code 1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Chain(_) | Error::Usage(_))
+        matches!(self, Error::Chain(_) | Error::Plan(_) | Error::Usage(_))
     }
 }

@@ -1,4 +1,19 @@
-//! The chain language: text → [`parse`] → AST → [`resolve`] → [`Chain`].
+//! The chain language: text → [`parse`] → AST → [`resolve`] against the filter registry → [`Chain`].
+//!
+//! First form of the language: stages separated by `|`, each `name(key=value, …)` or `name`
+//! alone; positional values fill parameters in declaration order; values are numbers, strings,
+//! and lists (nested lists are matrices). Errors carry the byte span they point at.
+
+mod ast;
+mod error;
+mod lexer;
+mod parser;
+mod resolve;
+
+pub use ast::{Arg, Ast, AstStage, Value};
+pub use error::ChainError;
+pub use parser::parse;
+pub use resolve::resolve;
 
 use crate::filters::{Args, FilterSpec};
 
@@ -11,7 +26,8 @@ pub struct Stage {
     pub span: (usize, usize),
 }
 
-/// A resolved chain: filters with checked parameters, in order.
+/// A resolved chain: filters with checked parameters, in order. An empty chain passes frames
+/// through unchanged.
 #[derive(Clone, Debug, Default)]
 pub struct Chain {
     pub stages: Vec<Stage>,
@@ -19,11 +35,42 @@ pub struct Chain {
     pub source: String,
 }
 
-/// An error in chain text, with the byte span it points at and an optional hint.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct ChainError {
-    pub message: String,
-    pub span: (usize, usize),
-    pub help: Option<String>,
+impl Chain {
+    /// Parses and resolves chain text in one step.
+    pub fn parse(text: &str) -> Result<Chain, ChainError> {
+        resolve(&parse(text)?, text)
+    }
+
+    /// The chain with every default filled in, as chain text.
+    pub fn to_text(&self) -> String {
+        use crate::filters::ArgValue;
+        let stage = |s: &Stage| {
+            let args: Vec<String> = s
+                .spec
+                .params
+                .iter()
+                .zip(&s.args.values)
+                .filter_map(|(p, v)| {
+                    let v = match v.as_ref()? {
+                        ArgValue::Float(f) => format!("{f}"),
+                        ArgValue::Int(i) => format!("{i}"),
+                        ArgValue::Str(s) => format!("{s:?}"),
+                        ArgValue::Matrix { width, values, .. } => {
+                            let rows: Vec<String> = values
+                                .chunks(*width)
+                                .map(|r| {
+                                    let r: Vec<String> = r.iter().map(|x| format!("{x}")).collect();
+                                    format!("[{}]", r.join(", "))
+                                })
+                                .collect();
+                            format!("[{}]", rows.join(", "))
+                        }
+                    };
+                    Some(format!("{}={v}", p.name))
+                })
+                .collect();
+            format!("{}({})", s.spec.name, args.join(", "))
+        };
+        self.stages.iter().map(stage).collect::<Vec<_>>().join(" | ")
+    }
 }

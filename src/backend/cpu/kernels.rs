@@ -1,0 +1,182 @@
+//! Row kernels of the CPU backend. Each writes one output row of interleaved RGBA f32 from a
+//! whole input frame, so the executor can hand rows to rayon; inner loops run over contiguous
+//! slices so that the compiler vectorises them.
+
+use crate::plan::PointOp;
+
+/// Interleaved RGBA f32 samples of a whole frame.
+pub struct Image<'a> {
+    pub data: &'a [f32],
+    pub width: usize,
+    pub height: usize,
+}
+
+impl Image<'_> {
+    #[inline]
+    pub fn row(&self, y: isize) -> &[f32] {
+        let y = y.clamp(0, self.height as isize - 1) as usize;
+        &self.data[y * self.width * 4..(y + 1) * self.width * 4]
+    }
+}
+
+#[inline]
+fn clamp01(row: &mut [f32]) {
+    for v in row {
+        *v = v.clamp(0.0, 1.0);
+    }
+}
+
+pub fn pointwise(ops: &[PointOp], row: &mut [f32]) {
+    for px in row.chunks_exact_mut(4) {
+        let mut p = [px[0], px[1], px[2], px[3]];
+        for op in ops {
+            p = op.apply(p);
+        }
+        px.copy_from_slice(&p);
+    }
+}
+
+/// Copies `row` into `padded` with `pad` replicated pixels on each side.
+fn pad_row(row: &[f32], pad: usize, padded: &mut Vec<f32>) {
+    padded.clear();
+    let (first, last) = (&row[..4], &row[row.len() - 4..]);
+    for _ in 0..pad {
+        padded.extend_from_slice(first);
+    }
+    padded.extend_from_slice(row);
+    for _ in 0..pad {
+        padded.extend_from_slice(last);
+    }
+}
+
+/// Horizontal pass of a separable convolution on row `y`.
+pub fn convolve_h(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut [f32], scratch: &mut Vec<f32>) {
+    let r = weights.len() / 2;
+    let row = src.row(y as isize);
+    pad_row(row, r, scratch);
+    out.fill(0.0);
+    for (k, &w) in weights.iter().enumerate() {
+        let shifted = &scratch[k * 4..k * 4 + out.len()];
+        for (o, &s) in out.iter_mut().zip(shifted) {
+            *o += w * s;
+        }
+    }
+    if !alpha {
+        keep_alpha(out, row);
+    }
+    clamp01(out);
+}
+
+/// Vertical pass of a separable convolution on row `y`.
+pub fn convolve_v(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut [f32]) {
+    let r = weights.len() as isize / 2;
+    out.fill(0.0);
+    for (k, &w) in weights.iter().enumerate() {
+        let row = src.row(y as isize + k as isize - r);
+        for (o, &s) in out.iter_mut().zip(row) {
+            *o += w * s;
+        }
+    }
+    if !alpha {
+        keep_alpha(out, src.row(y as isize));
+    }
+    clamp01(out);
+}
+
+/// A direct 2-D convolution of the colour channels on row `y`, plus bias; alpha is kept.
+#[allow(clippy::too_many_arguments)]
+pub fn convolve_2d(
+    src: &Image,
+    y: usize,
+    kw: usize,
+    kh: usize,
+    weights: &[f32],
+    bias: f32,
+    out: &mut [f32],
+    scratch: &mut Vec<f32>,
+) {
+    let (rx, ry) = (kw / 2, kh as isize / 2);
+    out.fill(0.0);
+    for j in 0..kh {
+        pad_row(src.row(y as isize + j as isize - ry), rx, scratch);
+        for i in 0..kw {
+            let w = weights[j * kw + i];
+            if w == 0.0 {
+                continue;
+            }
+            let shifted = &scratch[i * 4..i * 4 + out.len()];
+            for (o, &s) in out.iter_mut().zip(shifted) {
+                *o += w * s;
+            }
+        }
+    }
+    for px in out.chunks_exact_mut(4) {
+        px[0] += bias;
+        px[1] += bias;
+        px[2] += bias;
+    }
+    keep_alpha(out, src.row(y as isize));
+    clamp01(out);
+}
+
+/// `out = in + amount · (in − blurred)` on the colour channels; alpha from `input`.
+pub fn unsharp_combine(input: &[f32], blurred: &[f32], amount: f32, out: &mut [f32]) {
+    for ((o, i), b) in out.chunks_exact_mut(4).zip(input.chunks_exact(4)).zip(blurred.chunks_exact(4)) {
+        for c in 0..3 {
+            o[c] = (i[c] + amount * (i[c] - b[c])).clamp(0.0, 1.0);
+        }
+        o[3] = i[3];
+    }
+}
+
+/// Horizontal resample of row `y` through a weight table.
+pub fn resample_h(src: &Image, y: usize, taps: usize, starts: &[i32], weights: &[f32], out: &mut [f32]) {
+    let row = src.row(y as isize);
+    let last = src.width as i32 - 1;
+    for (x, px) in out.chunks_exact_mut(4).enumerate() {
+        let mut acc = [0.0f32; 4];
+        for k in 0..taps {
+            let w = weights[x * taps + k];
+            let sx = (starts[x] + k as i32).clamp(0, last) as usize * 4;
+            for c in 0..4 {
+                acc[c] += w * row[sx + c];
+            }
+        }
+        for c in 0..4 {
+            px[c] = acc[c].clamp(0.0, 1.0);
+        }
+    }
+}
+
+/// Vertical resample into output row `y` through a weight table.
+pub fn resample_v(src: &Image, y: usize, taps: usize, starts: &[i32], weights: &[f32], out: &mut [f32]) {
+    out.fill(0.0);
+    for k in 0..taps {
+        let w = weights[y * taps + k];
+        let row = src.row(starts[y] as isize + k as isize);
+        for (o, &s) in out.iter_mut().zip(row) {
+            *o += w * s;
+        }
+    }
+    clamp01(out);
+}
+
+/// Pixel moves for crops and flips: output row from source row `row`, starting at column `x0`,
+/// reversed when `flip_h`.
+pub fn remap_row(row: &[f32], x0: usize, flip_h: bool, out: &mut [f32]) {
+    let out_w = out.len() / 4;
+    if flip_h {
+        for (x, px) in out.chunks_exact_mut(4).enumerate() {
+            let sx = (x0 + out_w - 1 - x) * 4;
+            px.copy_from_slice(&row[sx..sx + 4]);
+        }
+    } else {
+        out.copy_from_slice(&row[x0 * 4..(x0 + out_w) * 4]);
+    }
+}
+
+fn keep_alpha(out: &mut [f32], input: &[f32]) {
+    for (o, i) in out.chunks_exact_mut(4).zip(input.chunks_exact(4)) {
+        o[3] = i[3];
+    }
+}

@@ -1,0 +1,47 @@
+//! The syntax tree of a chain, before it is checked against the registry.
+
+/// A literal value with the byte span it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Number(f64, (usize, usize)),
+    Str(String, (usize, usize)),
+    List(Vec<Value>, (usize, usize)),
+}
+
+impl Value {
+    pub fn span(&self) -> (usize, usize) {
+        match self {
+            Value::Number(_, s) | Value::Str(_, s) | Value::List(_, s) => *s,
+        }
+    }
+
+    /// The value's type as a user would name it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Number(..) => "a number",
+            Value::Str(..) => "a string",
+            Value::List(..) => "a list",
+        }
+    }
+}
+
+/// `key = value` or a positional `value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    pub key: Option<(String, (usize, usize))>,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AstStage {
+    pub name: String,
+    pub name_span: (usize, usize),
+    pub args: Vec<Arg>,
+    /// From the name to the closing parenthesis.
+    pub span: (usize, usize),
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Ast {
+    pub stages: Vec<AstStage>,
+}
