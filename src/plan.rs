@@ -150,7 +150,7 @@ impl ResampleTable {
             let centre = (i as f64 + 0.5) * ratio - 0.5;
             let start = (centre - support).ceil() as i32;
             let row: Vec<f64> = (0..taps)
-                .map(|k| filter.weight((start + k as i32) as f64 - centre) / stretch)
+                .map(|k| filter.weight(((start + k as i32) as f64 - centre) / stretch))
                 .collect();
             let sum: f64 = row.iter().sum();
             starts.push(start);

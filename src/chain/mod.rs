@@ -13,7 +13,7 @@ mod resolve;
 pub use ast::{Arg, Ast, AstStage, Value};
 pub use error::ChainError;
 pub use parser::parse;
-pub use resolve::resolve;
+pub use resolve::{kind_text, resolve};
 
 use crate::filters::{Args, FilterSpec};
 

@@ -1,0 +1,66 @@
+//! Test media drawn in code and backend helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use tessera::backend::gpu::{AdapterPolicy, GpuBackend};
+use tessera::{Frame, Pixels};
+
+/// A small deterministic generator so test images are not trivially flat.
+pub struct Noise(u64);
+
+impl Noise {
+    pub fn new(seed: u64) -> Noise {
+        Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 32) as u32
+    }
+}
+
+/// Gradients, a checkerboard with hard edges, noise and a varying alpha: every filter has
+/// something to change.
+pub fn test_image8(width: u32, height: u32, seed: u64) -> Frame {
+    let mut noise = Noise::new(seed);
+    let mut data = Vec::with_capacity((width * height * 4) as usize);
+    for y in 0..height {
+        for x in 0..width {
+            let checker = if (x / 5 + y / 7) % 2 == 0 { 200 } else { 30 };
+            let gx = x * 255 / width.max(1);
+            let gy = y * 255 / height.max(1);
+            let n = noise.next();
+            data.push(((gx + checker) / 2 + (n & 15)).min(255) as u8);
+            data.push(((gy + 255 - checker) / 2 + ((n >> 4) & 31)).min(255) as u8);
+            data.push(((gx + gy) / 2 ^ (n >> 9 & 63)).min(255) as u8);
+            data.push(if x % 11 == 0 { 128 } else { 255 - (y * 3 % 64) as u8 });
+        }
+    }
+    Frame::from_rgba8(width, height, data)
+}
+
+/// The 8-bit test image widened to 16 bits with fine detail in the low byte.
+pub fn test_image16(width: u32, height: u32, seed: u64) -> Frame {
+    let base = test_image8(width, height, seed);
+    let mut noise = Noise::new(seed + 1);
+    let Pixels::Rgba8(p) = &base.pixels else { unreachable!() };
+    let data = p.iter().map(|&v| (v as u16) << 8 | (noise.next() & 0xff) as u16).collect();
+    Frame::from_rgba16(width, height, data)
+}
+
+/// The GPU backend on whatever adapter wgpu finds (lavapipe on machines without a GPU).
+/// Without one, GPU tests are skipped, unless `TESSERA_REQUIRE_GPU=1` (as in CI) makes that a
+/// failure.
+pub fn gpu() -> Option<GpuBackend> {
+    match GpuBackend::new(AdapterPolicy::Any) {
+        Ok(gpu) => Some(gpu),
+        Err(e) if std::env::var("TESSERA_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("TESSERA_REQUIRE_GPU=1 but the GPU backend cannot open: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping GPU checks: {e}");
+            None
+        }
+    }
+}
