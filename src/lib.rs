@@ -9,6 +9,7 @@ pub mod chain;
 pub mod error;
 pub mod filters;
 pub mod frame;
+pub mod job;
 pub mod media;
 pub mod pipeline;
 pub mod plan;

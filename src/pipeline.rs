@@ -1,1 +1,319 @@
-//! The threads and channels of the data path.
+//! The threads and channels of the video data path.
+//!
+//! ```text
+//! decode ──► convert ──► filter ──► encode (or discard)
+//! demux,      swscale,    the backend   swscale, encode, mux;
+//! decode      → RGBA      runs the plan copied packets muxed as they come
+//! ```
+//!
+//! Each stage is a thread; bounded channels a few messages deep join them, so memory stays
+//! flat whatever the video's length and the slowest stage sets the pace. Packets of copied
+//! streams travel with the frames, which keeps them in demux order at the muxer.
+//! Everything that can be refused (the chain on this frame size, the encoder and its options,
+//! the container) is refused before the first thread starts. When a stage fails it records its
+//! error and drops its channel ends; its neighbours see the disconnection and stop without an
+//! error of their own, so the first failure is the one reported. This module owns the threads
+//! only: decoding, conversion and encoding are `media`'s, filtering is the backend's.
+#![cfg(feature = "video")]
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::thread::{self, Scope, ScopedJoinHandle};
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use ffmpeg_next::Packet;
+
+use crate::backend::Backend;
+use crate::chain::Chain;
+use crate::error::Error;
+use crate::frame::{Depth, Frame};
+use crate::media::convert::ToFrames;
+use crate::media::decode::{Decoded, Picture, VideoDecoder};
+use crate::media::{display, MediaError, VideoWriter};
+use crate::plan::{self, Plan};
+
+pub use crate::media::EncodeSettings;
+
+/// How many frames a channel between two stages holds: enough to ride out jitter between
+/// stages; each frame in flight costs width × height × 4 (or 8) bytes.
+const CHANNEL_DEPTH: usize = 4;
+
+/// One video to filter.
+#[derive(Clone, Debug)]
+pub struct VideoJob<'a> {
+    pub input: &'a Path,
+    /// Where to write the result, its container from the extension; `None` decodes and
+    /// filters every frame and writes nothing (`--discard`).
+    pub output: Option<&'a Path>,
+    pub encode: EncodeSettings,
+    pub chain: &'a Chain,
+}
+
+/// What a finished video run did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoReport {
+    /// Frames decoded, filtered and (unless discarding) encoded.
+    pub frames: u64,
+    pub input_size: (u32, u32),
+    pub output_size: (u32, u32),
+    /// Frames per second of the source (FFmpeg's best guess); 0 when unknown.
+    pub frame_rate: f64,
+    /// Depth of the frames between stages: 16 bits for sources deeper than 8.
+    pub depth: Depth,
+    /// Wall-clock time of the whole run.
+    pub seconds: f64,
+    /// The backend, as it describes itself.
+    pub backend: String,
+    /// The video encoder used; `None` when discarding.
+    pub encoder: Option<String>,
+    /// Streams copied from the input as they were (audio, subtitles).
+    pub copied_streams: usize,
+}
+
+/// What travels between stages. Packets of copied streams ride with the next frame of the
+/// video (or with the end), so a channel's depth counts frames only and the packets reach the
+/// muxer in demux order. A channel that closes without `End` means the sender failed.
+enum Message<T> {
+    Frame { frame: T, copies: Vec<Packet> },
+    End { copies: Vec<Packet> },
+}
+
+/// The first error any stage hit, for a run on `input`.
+struct Failure {
+    first: Mutex<Option<Error>>,
+    input: String,
+}
+
+impl Failure {
+    fn new(input: String) -> Failure {
+        Failure { first: Mutex::new(None), input }
+    }
+
+    fn record(&self, error: Error) {
+        let mut first = self.first.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        first.get_or_insert(error);
+    }
+
+    fn take(self) -> Option<Error> {
+        self.first.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Filters the video `job.input` with `job.chain` on `backend` and writes it to `job.output`,
+/// keeping its frame rate and timestamps and copying its audio. `output` is written in place:
+/// callers that want an atomic result pass a temporary path (with the same extension, which
+/// names the container) and rename it afterwards.
+pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoReport, Error> {
+    let started = Instant::now();
+    let mut decoder = VideoDecoder::open(job.input)?;
+    let info = *decoder.info();
+    let plan = plan::compile(job.chain, info.width, info.height)?;
+    let (writer, copied_streams) = match job.output {
+        Some(path) => {
+            let (writer, copied) = VideoWriter::open(path, &decoder, &job.encode, plan.output)?;
+            decoder.copy_streams(&copied);
+            (Some(writer), copied.len())
+        }
+        None => (None, 0),
+    };
+    let encoder = writer.as_ref().map(|w| w.encoder_name().to_string());
+    let backend_description = backend.describe();
+    let to_frames = ToFrames::new(info.width, info.height, info.depth, info.colour);
+    let input_name = display(job.input);
+
+    let failure = Failure::new(input_name.clone());
+    let (decoded_tx, decoded_rx) = bounded(CHANNEL_DEPTH);
+    let (converted_tx, converted_rx) = bounded(CHANNEL_DEPTH);
+    let (filtered_tx, filtered_rx) = bounded(CHANNEL_DEPTH);
+
+    let (frames, panic) = thread::scope(|s| {
+        let decode = spawn(s, "decode", &failure, move || decode_stage(decoder, decoded_tx));
+        let convert =
+            spawn(s, "convert", &failure, move || convert_stage(decoded_rx, converted_tx, to_frames, &input_name));
+        let plan = &plan;
+        let filter = spawn(s, "filter", &failure, move || filter_stage(converted_rx, filtered_tx, backend, plan));
+        let sink = spawn(s, "encode", &failure, move || match writer {
+            Some(writer) => encode_stage(filtered_rx, writer),
+            None => discard_stage(filtered_rx),
+        });
+        let mut panic = None;
+        join(decode, &mut panic);
+        join(convert, &mut panic);
+        join(filter, &mut panic);
+        let frames = join(sink, &mut panic).flatten();
+        (frames, panic)
+    });
+    // A panic is a bug in a stage, not a media error: let it go on as a panic, as it would
+    // have without threads.
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
+    }
+    if let Some(error) = failure.take() {
+        return Err(error);
+    }
+    let frames = frames.ok_or_else(|| MediaError::Decode {
+        path: display(job.input),
+        message: "the video pipeline stopped before the end of the stream".into(),
+    })?;
+    let rate = info.frame_rate;
+    let frame_rate = if rate.numerator() > 0 && rate.denominator() > 0 { f64::from(rate) } else { 0.0 };
+    Ok(VideoReport {
+        frames,
+        input_size: (info.width, info.height),
+        output_size: plan.output,
+        frame_rate,
+        depth: info.depth,
+        seconds: started.elapsed().as_secs_f64(),
+        backend: backend_description,
+        encoder,
+        copied_streams,
+    })
+}
+
+/// Starts a stage on a named thread. The stage's error, if any, is recorded in `failure` the
+/// moment it happens; the handle yields the stage's value (`None` when it failed or stopped
+/// because a neighbour did).
+fn spawn<'scope, 'env, T: Send + 'scope>(
+    scope: &'scope Scope<'scope, 'env>,
+    name: &str,
+    failure: &'scope Failure,
+    stage: impl FnOnce() -> Result<Option<T>, Error> + Send + 'scope,
+) -> Option<ScopedJoinHandle<'scope, Option<T>>> {
+    let run = move || match stage() {
+        Ok(value) => value,
+        Err(error) => {
+            failure.record(error);
+            None
+        }
+    };
+    match thread::Builder::new().name(format!("tessera-{name}")).spawn_scoped(scope, run) {
+        Ok(handle) => Some(handle),
+        // The closure, and the channel ends it holds, are dropped: the other stages stop.
+        Err(e) => {
+            failure.record(Error::Media(MediaError::Decode {
+                path: failure.input.clone(),
+                message: format!("cannot start the {name} thread: {e}"),
+            }));
+            None
+        }
+    }
+}
+
+/// Waits for a stage; keeps the first panic's payload.
+fn join<T>(handle: Option<ScopedJoinHandle<'_, T>>, panic: &mut Option<Box<dyn std::any::Any + Send>>) -> Option<T> {
+    match handle?.join() {
+        Ok(value) => Some(value),
+        Err(payload) => {
+            panic.get_or_insert(payload);
+            None
+        }
+    }
+}
+
+/// Demux and decode; hand on pictures with the copied packets demuxed before them. Stops
+/// quietly when the next stage has gone.
+fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> Result<Option<()>, Error> {
+    let mut copies = Vec::new();
+    loop {
+        let message = match decoder.receive()? {
+            Some(Decoded::Packet(packet)) => {
+                copies.push(packet);
+                continue;
+            }
+            Some(Decoded::Picture(frame)) => Message::Frame { frame, copies: std::mem::take(&mut copies) },
+            None => Message::End { copies: std::mem::take(&mut copies) },
+        };
+        let end = matches!(message, Message::End { .. });
+        if tx.send(message).is_err() {
+            return Ok(None);
+        }
+        if end {
+            return Ok(Some(()));
+        }
+    }
+}
+
+/// Runs `work` on each frame from `rx` and sends the results on, copies and end passed
+/// through. `Ok(None)` when a neighbour stopped first.
+fn relay<A, B>(
+    rx: Receiver<Message<A>>,
+    tx: Sender<Message<B>>,
+    mut work: impl FnMut(A) -> Result<B, Error>,
+) -> Result<Option<()>, Error> {
+    for message in rx {
+        let (out, end) = match message {
+            Message::Frame { frame, copies } => (Message::Frame { frame: work(frame)?, copies }, false),
+            Message::End { copies } => (Message::End { copies }, true),
+        };
+        if tx.send(out).is_err() {
+            return Ok(None);
+        }
+        if end {
+            return Ok(Some(()));
+        }
+    }
+    Ok(None)
+}
+
+/// Pictures → RGBA frames at the source's depth, with the source's matrix and range.
+fn convert_stage(
+    rx: Receiver<Message<Picture>>,
+    tx: Sender<Message<Frame>>,
+    mut to_frames: ToFrames,
+    input: &str,
+) -> Result<Option<()>, Error> {
+    relay(rx, tx, |p| {
+        to_frames.convert(&p.picture, p.index, p.pts).map_err(|message| {
+            Error::from(MediaError::Decode {
+                path: input.to_string(),
+                message: format!("cannot convert picture {}: {message}", p.index),
+            })
+        })
+    })
+}
+
+/// The backend runs the plan on every frame.
+fn filter_stage(
+    rx: Receiver<Message<Frame>>,
+    tx: Sender<Message<Frame>>,
+    mut backend: Box<dyn Backend>,
+    plan: &Plan,
+) -> Result<Option<()>, Error> {
+    relay(rx, tx, |frame| Ok(backend.process(plan, frame)?))
+}
+
+/// Encode frames, mux them with the copied packets, finish the file at the end.
+fn encode_stage(rx: Receiver<Message<Frame>>, mut writer: VideoWriter) -> Result<Option<u64>, Error> {
+    for message in rx {
+        match message {
+            Message::Frame { frame, copies } => {
+                for packet in copies {
+                    writer.write_packet(packet)?;
+                }
+                writer.write_frame(&frame)?;
+            }
+            Message::End { copies } => {
+                for packet in copies {
+                    writer.write_packet(packet)?;
+                }
+                return Ok(Some(writer.finish()?));
+            }
+        }
+    }
+    // The stream ended without `End`: a stage before failed. The unfinished file is the
+    // caller's to remove.
+    Ok(None)
+}
+
+/// `--discard`: count the frames, keep nothing.
+fn discard_stage(rx: Receiver<Message<Frame>>) -> Result<Option<u64>, Error> {
+    let mut frames = 0;
+    for message in rx {
+        match message {
+            Message::Frame { .. } => frames += 1,
+            Message::End { .. } => return Ok(Some(frames)),
+        }
+    }
+    Ok(None)
+}

@@ -1,8 +1,92 @@
-//! Image and video reading and writing. Knows frames, never filters or backends.
+//! Image and video reading and writing: files in, [`Frame`](crate::frame::Frame)s out, and back.
+//!
+//! One file per direction: [`image`] reads and writes stills through the `image` crate; with the
+//! `video` feature, `decode` demuxes and decodes video, `convert` moves pictures between FFmpeg's
+//! pixel formats and RGBA frames, `encode` encodes and muxes (copying audio packet for packet),
+//! and `probe` describes a video file. This layer knows frames, never filters, plans or backends.
 
-/// What can go wrong reading or writing media.
+#[cfg(feature = "video")]
+pub mod convert;
+#[cfg(feature = "video")]
+pub mod decode;
+pub mod encode;
+pub mod image;
+#[cfg(feature = "video")]
+pub mod probe;
+
+use std::path::Path;
+
+pub use encode::EncodeSettings;
+#[cfg(feature = "video")]
+pub use encode::VideoWriter;
+#[cfg(feature = "video")]
+pub use probe::{probe_video, VideoInfo};
+
+/// What can go wrong reading or writing media. Every variant names the file; the message says
+/// what went wrong in words a user understands, with FFmpeg's or the codec's own reason last.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
+    /// The file cannot be opened or read (missing, unreadable, not a media container).
     #[error("{path}: {message}")]
     Open { path: String, message: String },
+    /// The file is readable but its format, codec or layout is one tessera does not handle.
+    #[error("{path}: {message}")]
+    Unsupported { path: String, message: String },
+    /// The data is damaged or truncated.
+    #[error("{path}: {message}")]
+    Decode { path: String, message: String },
+    /// The input holds no video stream to filter.
+    #[error("{path}: no video stream")]
+    NoVideoStream { path: String },
+    /// `--codec` names no encoder this FFmpeg has.
+    #[error("{path}: encoder '{name}' not found{hint}")]
+    EncoderNotFound { path: String, name: String, hint: String },
+    /// An encoder option that was asked for explicitly is one the encoder does not have.
+    #[error("{path}: encoder '{encoder}' does not accept the option {option}={value}")]
+    EncoderOption { path: String, encoder: String, option: String, value: String },
+    /// The frame size cannot be encoded in the chosen pixel format (odd sizes with 4:2:0).
+    #[error(
+        "{path}: a {width}x{height} frame cannot be encoded as {pix_fmt}, which needs a width \
+         that is a multiple of {w_multiple} and a height that is a multiple of {h_multiple} \
+         (end the chain with scale(width=-2, ...) or a crop to an even size)"
+    )]
+    FrameSize { path: String, width: u32, height: u32, pix_fmt: String, w_multiple: u32, h_multiple: u32 },
+    /// The encoder or the muxer refused the stream.
+    #[error("{path}: {message}")]
+    Encode { path: String, message: String },
+    /// The output cannot be written (permissions, disk full, a folder that does not exist).
+    #[error("{path}: {message}")]
+    Write { path: String, message: String },
+}
+
+impl MediaError {
+    /// The file the error is about, as it was given.
+    pub fn path(&self) -> &str {
+        match self {
+            MediaError::Open { path, .. }
+            | MediaError::Unsupported { path, .. }
+            | MediaError::Decode { path, .. }
+            | MediaError::NoVideoStream { path }
+            | MediaError::EncoderNotFound { path, .. }
+            | MediaError::EncoderOption { path, .. }
+            | MediaError::FrameSize { path, .. }
+            | MediaError::Encode { path, .. }
+            | MediaError::Write { path, .. } => path,
+        }
+    }
+}
+
+/// How error messages name a file.
+pub(crate) fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// An I/O error as a user reads it: "no such file" rather than "No such file or directory (os
+/// error 2)".
+pub(crate) fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
 }

@@ -1,0 +1,154 @@
+//! Command-line arguments, resolved once into a library [`Job`]; error printing and exit codes.
+
+mod filters;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tessera::backend::BackendChoice;
+use tessera::chain::Chain;
+use tessera::job::{self, EncodeSettings, Job, Output};
+use tessera::Error;
+
+/// Filter chains over images and videos, on the CPU or the GPU.
+#[derive(Parser, Debug)]
+#[command(name = "tessera", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs a filter chain over an image or a video.
+    Process(ProcessArgs),
+    /// Lists every filter with its parameters, types, ranges and defaults.
+    Filters,
+}
+
+#[derive(clap::Args, Debug)]
+struct ProcessArgs {
+    /// The image or video to read (never modified).
+    input: PathBuf,
+    /// Where to write; the format follows the extension (png, jpg, webp, tiff, bmp; mp4, mkv, mov, webm, …).
+    #[arg(short, long, required_unless_present = "discard")]
+    output: Option<PathBuf>,
+    /// The filter chain, e.g. "gblur(sigma=2) | unsharp(amount=1.2) | eq(saturation=1.1)".
+    /// Without it frames pass through unchanged (a format conversion).
+    #[arg(short, long, default_value = "")]
+    chain: String,
+    /// Where filters run: `auto` picks a hardware GPU when there is one, else the CPU.
+    #[arg(short, long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Video encoder, any FFmpeg encoder by name (default libx264).
+    #[arg(long)]
+    codec: Option<String>,
+    /// Constant rate factor for the encoder (default 18 for libx264).
+    #[arg(long)]
+    crf: Option<u32>,
+    /// Encoder preset (default medium for libx264).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Decode and filter everything, write nothing (benchmarks, dry runs).
+    #[arg(long, conflicts_with = "output")]
+    discard: bool,
+    /// Replace the output if it exists.
+    #[arg(long)]
+    overwrite: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BackendArg {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Filters => {
+            print!("{}", filters::listing());
+            0
+        }
+        Command::Process(args) => process(args),
+    }
+}
+
+fn process(args: ProcessArgs) -> i32 {
+    let chain = match Chain::parse(&args.chain) {
+        Ok(chain) => chain,
+        Err(e) => {
+            eprintln!("{}", e.render(&args.chain));
+            return 2;
+        }
+    };
+    let job = Job {
+        input: args.input,
+        output: match args.output {
+            Some(path) if !args.discard => Output::File(path),
+            _ => Output::Discard,
+        },
+        chain,
+        backend: match args.backend {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+        },
+        encode: EncodeSettings { codec: args.codec, crf: args.crf, preset: args.preset },
+        overwrite: args.overwrite,
+    };
+    let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");
+    match job::run(&job, &mut announce) {
+        Ok(report) => {
+            let (iw, ih) = report.input_size;
+            let (ow, oh) = report.output_size;
+            let fps = report.frames as f64 / report.seconds.max(1e-9);
+            eprintln!(
+                "tessera: {} frame{} {iw}x{ih} -> {ow}x{oh} in {:.2} s ({fps:.1} fps)",
+                report.frames,
+                if report.frames == 1 { "" } else { "s" },
+                report.seconds
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("{}", describe(&e, &job.chain));
+            if e.is_usage() {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}
+
+/// The error as the user reads it: chain and plan errors point into the chain text, every
+/// other error lists its causes.
+fn describe(error: &Error, chain: &Chain) -> String {
+    match error {
+        Error::Chain(e) => e.render(&chain.source),
+        Error::Plan(e) => {
+            tessera::chain::ChainError::new(e.to_string(), e.span).render(&chain.source)
+        }
+        other => {
+            let mut text = format!("error: {other}");
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let line = cause.to_string();
+                if !text.contains(&line) {
+                    text += &format!("\n  caused by: {line}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! One input to one output: checks before any work starts, the backend, the image or video
+//! path, and the temporary output that is renamed into place only when complete.
+//!
+//! Safety rules a user can rely on: the input is only ever read; an existing output is replaced
+//! only when asked; a failed run leaves no output and no temporary file behind.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::backend::{self, BackendChoice};
+use crate::chain::Chain;
+use crate::error::Error;
+use crate::media::{self, MediaError};
+use crate::plan;
+
+pub use crate::media::EncodeSettings;
+
+/// Where the result goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Written to this path, its format from the extension.
+    File(PathBuf),
+    /// Decoded and filtered, written nowhere (benchmarks, dry runs).
+    Discard,
+}
+
+/// Everything one run needs, checked.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub input: PathBuf,
+    pub output: Output,
+    pub chain: Chain,
+    pub backend: BackendChoice,
+    pub encode: EncodeSettings,
+    /// Replace an existing output.
+    pub overwrite: bool,
+}
+
+/// What a finished run did.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The backend that ran, as `Backend::describe` says it.
+    pub backend: String,
+    pub frames: u64,
+    pub input_size: (u32, u32),
+    pub output_size: (u32, u32),
+    pub seconds: f64,
+}
+
+/// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
+pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error> {
+    let started = Instant::now();
+    check_input(&job.input)?;
+    if let Output::File(out) = &job.output {
+        check_output(&job.input, out, job.overwrite)?;
+    }
+    let input_is_image = media::image::is_image_file(&job.input)?;
+    if let Output::File(out) = &job.output {
+        if input_is_image != media::image::is_image_path(out) {
+            let (from, to) = if input_is_image { ("an image", "a video") } else { ("a video", "an image") };
+            return Err(Error::Usage(format!(
+                "{} is {from} but {} names {to} format; give the output an extension of the same kind",
+                job.input.display(),
+                out.display()
+            )));
+        }
+    }
+    let mut backend = backend::open(job.backend)?;
+    on_backend(&backend.describe());
+    if input_is_image {
+        let frame = media::image::read(&job.input)?;
+        let input_size = (frame.width, frame.height);
+        let plan = plan::compile(&job.chain, frame.width, frame.height)?;
+        let result = backend.process(&plan, frame)?;
+        if let Output::File(out) = &job.output {
+            write_atomically(out, |tmp| media::image::write(&result, tmp, out).map_err(Error::from))?;
+        }
+        return Ok(Report {
+            backend: backend.describe(),
+            frames: 1,
+            input_size,
+            output_size: plan.output,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    run_video(job, backend, started)
+}
+
+#[cfg(feature = "video")]
+fn run_video(job: &Job, backend: Box<dyn backend::Backend>, started: Instant) -> Result<Report, Error> {
+    use crate::pipeline::{run_video, VideoJob};
+    let description = backend.describe();
+    let video = |output: Option<&Path>| {
+        let vj = VideoJob { input: &job.input, output, encode: job.encode.clone(), chain: &job.chain };
+        run_video(&vj, backend)
+    };
+    let report = match &job.output {
+        Output::Discard => video(None)?,
+        Output::File(out) => {
+            let mut report = None;
+            write_atomically(out, |tmp| {
+                report = Some(video(Some(tmp))?);
+                Ok(())
+            })?;
+            report.expect("set by a successful write")
+        }
+    };
+    Ok(Report {
+        backend: description,
+        frames: report.frames,
+        input_size: report.input_size,
+        output_size: report.output_size,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(not(feature = "video"))]
+fn run_video(job: &Job, _backend: Box<dyn backend::Backend>, _started: Instant) -> Result<Report, Error> {
+    Err(Error::Media(MediaError::Unsupported {
+        path: job.input.display().to_string(),
+        message: "not an image, and this build of tessera has no video support (cargo feature `video`)"
+            .into(),
+    }))
+}
+
+fn check_input(input: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(input).map_err(|e| MediaError::Open {
+        path: input.display().to_string(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(Error::Usage(format!("{} is a folder; give one file", input.display())));
+    }
+    std::fs::File::open(input)
+        .map_err(|e| MediaError::Open { path: input.display().to_string(), message: e.to_string() })?;
+    Ok(())
+}
+
+fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Error> {
+    let same = match (input.canonicalize(), output.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(Error::Usage(format!("output {} is the input; tessera never writes over its input", output.display())));
+    }
+    if output.is_dir() {
+        return Err(Error::Usage(format!("output {} is a folder; give a file name", output.display())));
+    }
+    if output.exists() && !overwrite {
+        return Err(Error::Usage(format!("{} exists; pass --overwrite to replace it", output.display())));
+    }
+    let dir = parent_dir(output);
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!("the folder of {} does not exist", output.display())));
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Runs `write` on a temporary file beside `output` (same extension, so formats are still
+/// recognised) and renames it into place on success; removes it on failure.
+fn write_atomically(output: &Path, write: impl FnOnce(&Path) -> Result<(), Error>) -> Result<(), Error> {
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = output.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let tmp = parent_dir(output).join(format!(".{name}.tessera-{}.partial{ext}", std::process::id()));
+    struct Cleanup<'a>(&'a Path, bool);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            if !self.1 {
+                let _ = std::fs::remove_file(self.0);
+            }
+        }
+    }
+    let mut guard = Cleanup(&tmp, false);
+    write(&tmp)?;
+    std::fs::rename(&tmp, output).map_err(|e| MediaError::Write {
+        path: output.display().to_string(),
+        message: format!("could not move the finished file into place: {e}"),
+    })?;
+    guard.1 = true;
+    Ok(())
+}

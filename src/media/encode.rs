@@ -1,0 +1,658 @@
+//! Video out: encoding frames with any FFmpeg encoder and muxing them, with the input's audio
+//! (and, where the container takes them, subtitles) copied packet for packet.
+//!
+//! The container comes from the output's extension, the encoder from [`EncodeSettings`]
+//! (libx264, CRF 18, preset medium by default). Everything that can be refused — an unknown
+//! encoder, an option it lacks, a size its pixel format cannot hold, a stream the container
+//! cannot carry — is refused in `VideoWriter::open`, before the file is created. Source
+//! timestamps are kept (the encoder works in the input stream's time base where it can, in
+//! 1/frame rate where it must), less the input's start time, so that the output starts at 0
+//! with its streams as far apart as they were.
+
+/// How to encode a video output; every field left `None` takes the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EncodeSettings {
+    /// Any FFmpeg video encoder by name (`libx264`, `libx265`, `libvpx-vp9`, `libsvtav1`,
+    /// `ffv1`, …). Default: libx264, or the container's own codec where it cannot hold H.264
+    /// (VP9 in WebM, say).
+    pub codec: Option<String>,
+    /// Constant rate factor, passed to the encoder as its `crf` option. Default 18 for libx264.
+    pub crf: Option<u32>,
+    /// Speed/size trade-off, passed as the encoder's `preset` option. Default `medium` for
+    /// libx264.
+    pub preset: Option<String>,
+}
+
+/// The encoder used when none is named.
+pub const DEFAULT_CODEC: &str = "libx264";
+/// CRF used with libx264 when none is given: visually transparent for most sources.
+pub const DEFAULT_X264_CRF: u32 = 18;
+pub const DEFAULT_X264_PRESET: &str = "medium";
+
+#[cfg(feature = "video")]
+pub use writer::VideoWriter;
+
+#[cfg(feature = "video")]
+mod writer {
+    use std::ffi::CString;
+    use std::path::Path;
+    use std::ptr;
+
+    use ffmpeg::ffi::{self, AVPixelFormat};
+    use ffmpeg::{codec, format, media, Dictionary, Packet, Rational, Rescale};
+    use ffmpeg_next as ffmpeg;
+
+    use super::{EncodeSettings, DEFAULT_CODEC, DEFAULT_X264_CRF, DEFAULT_X264_PRESET};
+    use crate::frame::Frame;
+    use crate::media::convert::{self, FromFrames};
+    use crate::media::decode::{codec_name, ffmpeg_path, init, StreamInfo, VideoDecoder};
+    use crate::media::{display, MediaError};
+
+    /// An open output: encoder, muxer and the stream copies, header written.
+    pub struct VideoWriter {
+        path: String,
+        output: format::context::Output,
+        encoder: ffmpeg::encoder::video::Encoder,
+        encoder_name: String,
+        converter: FromFrames,
+        picture: ffmpeg::frame::Video,
+        size: (u32, u32),
+        video_stream: usize,
+        encoder_time_base: Rational,
+        /// One frame in the encoder's time base, for packets the encoder leaves without one.
+        frame_duration: i64,
+        last_pts: Option<i64>,
+        /// The time base of frames' pts: the input video stream's.
+        source_time_base: Rational,
+        /// The input's start time in `source_time_base`, taken off every frame's pts so that
+        /// the output starts at 0 as the input did at its start.
+        video_offset: i64,
+        /// Input stream index → how its packets are copied.
+        copies: Vec<Option<CopiedStream>>,
+        frames: u64,
+    }
+
+    /// Where the packets of one copied input stream go.
+    #[derive(Clone, Copy)]
+    struct CopiedStream {
+        output_stream: usize,
+        time_base: Rational,
+        /// The input's start time in this stream's time base.
+        offset: i64,
+    }
+
+    fn encode_error(path: &str, message: String) -> MediaError {
+        MediaError::Encode { path: path.to_string(), message }
+    }
+
+    /// `avformat_query_codec`: Some(true) when the container takes the codec, Some(false) when
+    /// it does not, None when it cannot tell.
+    fn container_takes(oformat: *const ffi::AVOutputFormat, id: ffi::AVCodecID) -> Option<bool> {
+        // SAFETY: oformat comes from an allocated output context.
+        match unsafe { ffi::avformat_query_codec(oformat, id, ffi::FF_COMPLIANCE_NORMAL) } {
+            1 => Some(true),
+            0 => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The encoder to use, checked to be a video encoder the container can hold.
+    fn choose_encoder(
+        path: &Path,
+        settings: &EncodeSettings,
+        oformat: *const ffi::AVOutputFormat,
+        container: &str,
+    ) -> Result<ffmpeg::Codec, MediaError> {
+        let codec = match &settings.codec {
+            Some(name) => {
+                let found =
+                    if name.is_empty() || name.contains('\0') { None } else { ffmpeg::encoder::find_by_name(name) };
+                let Some(codec) = found else {
+                    return Err(MediaError::EncoderNotFound {
+                        path: display(path),
+                        name: name.clone(),
+                        hint: encoder_hint(name),
+                    });
+                };
+                if !codec.is_video() {
+                    return Err(MediaError::Unsupported {
+                        path: display(path),
+                        message: format!("'{name}' is not a video encoder"),
+                    });
+                }
+                codec
+            }
+            None => {
+                // SAFETY: oformat is valid; video_codec is a plain field.
+                let native = unsafe { (*oformat).video_codec };
+                // Containers without a codec list (MPEG-TS, GIF, APNG) cannot be asked; H.264
+                // goes into those whose own default is a general-purpose codec.
+                let general = matches!(
+                    native,
+                    ffi::AVCodecID::AV_CODEC_ID_H264
+                        | ffi::AVCodecID::AV_CODEC_ID_HEVC
+                        | ffi::AVCodecID::AV_CODEC_ID_MPEG2VIDEO
+                        | ffi::AVCodecID::AV_CODEC_ID_MPEG4
+                );
+                let x264 = ffmpeg::encoder::find_by_name(DEFAULT_CODEC)
+                    .filter(|c| container_takes(oformat, c.id().into()).unwrap_or(general));
+                match x264 {
+                    Some(c) => c,
+                    None => ffmpeg::encoder::find(native.into()).filter(|c| c.is_video()).ok_or_else(|| {
+                        MediaError::Unsupported {
+                            path: display(path),
+                            message: format!(
+                                "the {container} container has no video encoder here (name one with --codec)"
+                            ),
+                        }
+                    })?,
+                }
+            }
+        };
+        if container_takes(oformat, codec.id().into()) == Some(false) {
+            return Err(MediaError::Unsupported {
+                path: display(path),
+                message: format!(
+                    "the {container} container cannot hold {} video from encoder '{}' (choose another --codec or extension)",
+                    codec_name(codec.id().into()),
+                    codec.name()
+                ),
+            });
+        }
+        Ok(codec)
+    }
+
+    /// What to suggest for an encoder name that is not one: the codec's encoder when `name` is
+    /// a codec ("h264" → libx264), else video encoders whose names contain it ("x265" →
+    /// libx265).
+    fn encoder_hint(name: &str) -> String {
+        let Ok(cname) = CString::new(name) else { return String::new() };
+        // SAFETY: looks up a static descriptor by a NUL-terminated name.
+        let descriptor = unsafe { ffi::avcodec_descriptor_get_by_name(cname.as_ptr()) };
+        if !descriptor.is_null() {
+            // SAFETY: descriptor is a valid static descriptor.
+            let id = unsafe { (*descriptor).id };
+            return match ffmpeg::encoder::find(id.into()) {
+                Some(c) => format!(" ({name} is a codec; its encoder here is '{}')", c.name()),
+                None => format!(" (this FFmpeg has no encoder for {name})"),
+            };
+        }
+        let wanted = name.to_ascii_lowercase();
+        let mut similar = Vec::new();
+        let mut opaque = ptr::null_mut();
+        loop {
+            // SAFETY: iterates FFmpeg's static codec list; `opaque` is its cursor.
+            let codec = unsafe { ffi::av_codec_iterate(&mut opaque) };
+            if codec.is_null() {
+                break;
+            }
+            // SAFETY: codec points to a static AVCodec with a NUL-terminated name.
+            let (encoder, video, codec_name) = unsafe {
+                (
+                    ffi::av_codec_is_encoder(codec) != 0,
+                    (*codec).type_ == ffi::AVMediaType::AVMEDIA_TYPE_VIDEO,
+                    std::ffi::CStr::from_ptr((*codec).name).to_string_lossy().into_owned(),
+                )
+            };
+            if encoder && video && codec_name.contains(&wanted) {
+                similar.push(codec_name);
+            }
+        }
+        similar.truncate(4);
+        match similar.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (did you mean '{one}'?)"),
+            [rest @ .., last] => {
+                let rest: Vec<String> = rest.iter().map(|n| format!("'{n}'")).collect();
+                format!(" (did you mean {} or '{last}'?)", rest.join(", "))
+            }
+        }
+    }
+
+    /// yuv420p when the encoder takes it (every common delivery codec), else its first format.
+    fn choose_format(codec: &ffmpeg::Codec) -> AVPixelFormat {
+        let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
+        let formats: Vec<AVPixelFormat> = codec
+            .video()
+            .ok()
+            .and_then(|v| v.formats())
+            .map(|it| it.map(AVPixelFormat::from).collect())
+            .unwrap_or_default();
+        if formats.is_empty() || formats.contains(&yuv420p) {
+            yuv420p
+        } else {
+            formats[0]
+        }
+    }
+
+    /// The options asked for, with the ones the user gave explicitly marked.
+    fn encoder_options(name: &str, settings: &EncodeSettings) -> Vec<(&'static str, String, bool)> {
+        let mut options = Vec::new();
+        let x264 = name == DEFAULT_CODEC;
+        if name == "libx265" {
+            // x265 prints its banner and statistics itself unless told otherwise.
+            options.push(("x265-params", "log-level=error".to_string(), false));
+        }
+        match (settings.crf, x264) {
+            (Some(crf), _) => options.push(("crf", crf.to_string(), true)),
+            (None, true) => options.push(("crf", DEFAULT_X264_CRF.to_string(), false)),
+            (None, false) => {}
+        }
+        match (&settings.preset, x264) {
+            (Some(preset), _) => options.push(("preset", preset.clone(), true)),
+            (None, true) => options.push(("preset", DEFAULT_X264_PRESET.to_string(), false)),
+            (None, false) => {}
+        }
+        options
+    }
+
+    fn is_rgb(format: AVPixelFormat) -> bool {
+        // SAFETY: returns NULL or a static descriptor.
+        unsafe {
+            let desc = ffi::av_pix_fmt_desc_get(format);
+            !desc.is_null() && (*desc).flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0
+        }
+    }
+
+    /// Why an encoder did not open.
+    enum Refusal {
+        /// An option asked for explicitly that the encoder does not have: (name, value).
+        Option(String, String),
+        Failed(String),
+    }
+
+    /// Everything an encoder is opened with but its time base.
+    struct EncoderRequest<'a> {
+        codec: ffmpeg::Codec,
+        pix_fmt: AVPixelFormat,
+        size: (u32, u32),
+        info: &'a StreamInfo,
+        flags: format::Flags,
+        settings: &'a EncodeSettings,
+        options: &'a [(&'static str, String, bool)],
+    }
+
+    impl EncoderRequest<'_> {
+        fn open(&self, time_base: Rational) -> Result<ffmpeg::encoder::video::Encoder, Refusal> {
+            let (info, name) = (self.info, self.codec.name());
+            let mut video = codec::context::Context::new_with_codec(self.codec)
+                .encoder()
+                .video()
+                .map_err(|e| Refusal::Failed(format!("cannot set up encoder '{name}': {e}")))?;
+            video.set_width(self.size.0);
+            video.set_height(self.size.1);
+            video.set_format(self.pix_fmt.into());
+            video.set_time_base(time_base);
+            if info.frame_rate.numerator() > 0 && info.frame_rate.denominator() > 0 {
+                video.set_frame_rate(Some(info.frame_rate));
+            }
+            if self.size == (info.width, info.height) && info.aspect_ratio.numerator() > 0 {
+                video.set_aspect_ratio(info.aspect_ratio);
+            }
+            // SAFETY: plain fields of the unopened encoder context.
+            unsafe {
+                let ctx = video.as_mut_ptr();
+                if !is_rgb(self.pix_fmt) {
+                    (*ctx).colorspace = info.colour.space_tag();
+                    (*ctx).color_range = info.colour.range_tag();
+                }
+                (*ctx).color_primaries = info.primaries;
+                (*ctx).color_trc = info.transfer;
+                // Encoders default to one thread; 0 lets them use every core.
+                (*ctx).thread_count = 0;
+                if self.flags.contains(format::Flags::GLOBAL_HEADER) {
+                    (*ctx).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+                }
+                // libvpx takes crf as a quality cap under a bit rate unless the rate is 0.
+                if self.settings.crf.is_some() && name.starts_with("libvpx") {
+                    (*ctx).bit_rate = 0;
+                }
+            }
+            let mut dict = Dictionary::new();
+            for (key, value, _) in self.options {
+                dict.set(key, value);
+            }
+            // SAFETY: opens the context with its own codec; the dictionary is handed over and
+            // taken back holding what the encoder did not use.
+            let (ret, unused) = unsafe {
+                let mut opts = dict.disown();
+                let ret = ffi::avcodec_open2(video.as_mut_ptr(), self.codec.as_ptr(), &mut opts);
+                (ret, Dictionary::own(opts))
+            };
+            if let Some((key, value, _)) =
+                self.options.iter().find(|(k, _, explicit)| *explicit && unused.get(k).is_some())
+            {
+                return Err(Refusal::Option(key.to_string(), value.clone()));
+            }
+            if ret < 0 {
+                let asked: Vec<String> = self.options.iter().map(|(k, v, _)| format!("{k}={v}")).collect();
+                let asked = if asked.is_empty() { String::new() } else { format!(" with {}", asked.join(", ")) };
+                return Err(Refusal::Failed(format!(
+                    "cannot open encoder '{name}'{asked}: {}",
+                    ffmpeg::Error::from(ret)
+                )));
+            }
+            Ok(ffmpeg::encoder::video::Encoder(video))
+        }
+    }
+
+    impl VideoWriter {
+        /// Sets up the output at `path` for frames of `size`: picks and opens the encoder,
+        /// adds the video stream and a copy of every audio stream of `source` (subtitles too
+        /// where the container takes them), creates the file and writes the header. Returns the
+        /// writer and the input streams whose packets it expects (see
+        /// [`VideoDecoder::copy_streams`]).
+        pub fn open(
+            path: &Path,
+            source: &VideoDecoder,
+            settings: &EncodeSettings,
+            size: (u32, u32),
+        ) -> Result<(VideoWriter, Vec<usize>), MediaError> {
+            init();
+            let name = ffmpeg_path(path, |message| MediaError::Write { path: display(path), message })?;
+            let cname = CString::new(name).map_err(|_| MediaError::Write {
+                path: display(path),
+                message: "the file name holds a NUL byte".into(),
+            })?;
+            let info: StreamInfo = *source.info();
+            let shown = display(path);
+
+            // The container, from the extension. No file is created yet.
+            // SAFETY: looks the name up in FFmpeg's static muxer list.
+            let guessed = unsafe { ffi::av_guess_format(ptr::null(), cname.as_ptr(), ptr::null()) };
+            let mut raw = ptr::null_mut();
+            if !guessed.is_null() {
+                // SAFETY: allocates a context for a known muxer; on failure raw stays NULL.
+                unsafe { ffi::avformat_alloc_output_context2(&mut raw, guessed, ptr::null(), cname.as_ptr()) };
+            }
+            if raw.is_null() {
+                let message = match path.extension() {
+                    Some(ext) => format!("no container format for the extension '.{}'", ext.to_string_lossy()),
+                    None => "no extension to choose a container by".to_string(),
+                };
+                return Err(MediaError::Unsupported {
+                    path: shown,
+                    message: format!("{message} (use .mp4, .mkv, .mov, .webm or .avi)"),
+                });
+            }
+            // SAFETY: raw is a fresh output context with no IO yet; Output's drop frees it and
+            // closes its (still NULL) IO context.
+            let mut output = unsafe { format::context::Output::wrap(raw) };
+            // SAFETY: a plain field of the context just allocated.
+            let oformat = unsafe { (*raw).oformat };
+            let container = output.format().name().to_string();
+            let flags = output.format().flags();
+
+            let codec = choose_encoder(path, settings, oformat, &container)?;
+            let encoder_name = codec.name().to_string();
+            let pix_fmt = choose_format(&codec);
+            let (cw, ch) = convert::chroma_subsampling(pix_fmt);
+            if size.0 % cw != 0 || size.1 % ch != 0 {
+                return Err(MediaError::FrameSize {
+                    path: shown,
+                    width: size.0,
+                    height: size.1,
+                    pix_fmt: convert::format_name(pix_fmt),
+                    w_multiple: cw,
+                    h_multiple: ch,
+                });
+            }
+
+            // The encoder works in the source's time base, so timestamps pass through exactly;
+            // encoders that only take 1/frame-rate (MPEG-1/2, say) get that instead.
+            let rate_known = info.frame_rate.numerator() > 0 && info.frame_rate.denominator() > 0;
+            let options = encoder_options(&encoder_name, settings);
+            if let Some((key, value, _)) = options.iter().find(|(_, v, _)| v.contains('\0')) {
+                return Err(MediaError::EncoderOption {
+                    path: shown,
+                    encoder: encoder_name,
+                    option: key.to_string(),
+                    value: value.replace('\0', ""),
+                });
+            }
+            let request = EncoderRequest { codec, pix_fmt, size, info: &info, flags, settings, options: &options };
+            let encoder = match request.open(info.time_base) {
+                Err(Refusal::Failed(_)) if rate_known && info.frame_rate.invert() != info.time_base => {
+                    request.open(info.frame_rate.invert())
+                }
+                other => other,
+            };
+            let encoder = encoder.map_err(|refusal| match refusal {
+                Refusal::Option(key, value) => {
+                    MediaError::EncoderOption { path: shown.clone(), encoder: encoder_name.clone(), option: key, value }
+                }
+                Refusal::Failed(message) => encode_error(&shown, message),
+            })?;
+            // Streams, in the input's order: the video where it was, the copies around it.
+            let input = source.input();
+            // SAFETY: a plain field of the open input context.
+            let start = match unsafe { (*input.as_ptr()).start_time } {
+                ffi::AV_NOPTS_VALUE => 0,
+                t => t,
+            };
+            let av_time_base = Rational::new(1, ffi::AV_TIME_BASE);
+            let mut copies: Vec<Option<CopiedStream>> = vec![None; input.nb_streams() as usize];
+            let mut copied = Vec::new();
+            let mut video_stream = 0;
+            for stream in input.streams() {
+                let index = stream.index();
+                if index == info.index {
+                    let mut ost = output
+                        .add_stream(codec)
+                        .map_err(|e| encode_error(&shown, format!("cannot add the video stream: {e}")))?;
+                    ost.set_parameters(&encoder);
+                    ost.set_time_base(encoder.time_base());
+                    if rate_known {
+                        ost.set_avg_frame_rate(info.frame_rate);
+                    }
+                    ost.set_metadata(stream.metadata().to_owned());
+                    video_stream = ost.index();
+                    continue;
+                }
+                let parameters = stream.parameters();
+                let medium = parameters.medium();
+                // SAFETY: reading a field of the stream's parameters.
+                let id = unsafe { (*parameters.as_ptr()).codec_id };
+                let takes = container_takes(oformat, id);
+                match medium {
+                    media::Type::Audio if takes == Some(false) => {
+                        return Err(MediaError::Unsupported {
+                            path: shown,
+                            message: format!(
+                                "the {container} container cannot hold the input's {} audio, which tessera copies \
+                                 as it is (choose .mkv, .mov or .mp4)",
+                                codec_name(id)
+                            ),
+                        })
+                    }
+                    media::Type::Audio => {}
+                    media::Type::Subtitle if takes == Some(true) => {}
+                    _ => continue,
+                }
+                let mut ost = output
+                    .add_stream(ffmpeg::encoder::find(codec::Id::None))
+                    .map_err(|e| encode_error(&shown, format!("cannot add stream {index}: {e}")))?;
+                ost.set_parameters(parameters);
+                ost.set_time_base(stream.time_base());
+                ost.set_metadata(stream.metadata().to_owned());
+                // SAFETY: plain fields of the new stream. The input's codec tag may mean nothing
+                // in another container; 0 lets the muxer choose.
+                unsafe {
+                    let st = ost.as_mut_ptr();
+                    (*(*st).codecpar).codec_tag = 0;
+                    (*st).disposition = stream.disposition().bits();
+                }
+                copies[index] = Some(CopiedStream {
+                    output_stream: ost.index(),
+                    time_base: stream.time_base(),
+                    offset: start.rescale(av_time_base, stream.time_base()),
+                });
+                copied.push(index);
+            }
+            output.set_metadata(input.metadata().to_owned());
+
+            // Now the file.
+            if !flags.contains(format::Flags::NO_FILE) {
+                // SAFETY: opens the IO context of our output context, which Output's drop closes.
+                let ret =
+                    unsafe { ffi::avio_open(&mut (*output.as_mut_ptr()).pb, cname.as_ptr(), ffi::AVIO_FLAG_WRITE) };
+                if ret < 0 {
+                    return Err(MediaError::Write {
+                        path: shown,
+                        message: format!("cannot create the file: {}", ffmpeg::Error::from(ret)),
+                    });
+                }
+            }
+            output.write_header().map_err(|e| match e {
+                // errno-style failures are the file's (disk full, permissions), not the streams'.
+                ffmpeg::Error::Other { .. } if e != ffmpeg::Error::from(ffi::AVERROR(ffmpeg::util::error::EINVAL)) => {
+                    MediaError::Write { path: shown.clone(), message: format!("cannot write: {e}") }
+                }
+                ffmpeg::Error::Experimental => encode_error(
+                    &shown,
+                    format!(
+                        "the {container} muxer refused the streams: {e} (FFmpeg supports one of the copied \
+                         codecs in this container only experimentally; choose .mkv)"
+                    ),
+                ),
+                e => encode_error(&shown, format!("the {container} muxer refused the streams: {e}")),
+            })?;
+
+            let encoder_time_base = encoder.time_base();
+            let frame_duration =
+                if rate_known { 1i64.rescale(info.frame_rate.invert(), encoder_time_base).max(1) } else { 1 };
+            let picture = ffmpeg::frame::Video::new(pix_fmt.into(), size.0, size.1);
+            // SAFETY: checking that the picture's buffers were allocated.
+            if unsafe { (*picture.as_ptr()).data[0].is_null() } {
+                return Err(encode_error(&shown, format!("out of memory for a {}x{} picture", size.0, size.1)));
+            }
+            let writer = VideoWriter {
+                path: shown,
+                output,
+                encoder,
+                encoder_name,
+                converter: FromFrames::new(pix_fmt, info.colour),
+                picture,
+                size,
+                video_stream,
+                encoder_time_base,
+                frame_duration,
+                last_pts: None,
+                source_time_base: info.time_base,
+                video_offset: start.rescale(av_time_base, info.time_base),
+                copies,
+                frames: 0,
+            };
+            Ok((writer, copied))
+        }
+
+        /// The encoder's name, e.g. `libx264`.
+        pub fn encoder_name(&self) -> &str {
+            &self.encoder_name
+        }
+
+        /// Encodes one frame; its pts (in the input stream's time base) is kept, less the
+        /// input's start time, and nudged forward where it would not increase.
+        pub fn write_frame(&mut self, frame: &Frame) -> Result<(), MediaError> {
+            if (frame.width, frame.height) != self.size {
+                return Err(encode_error(
+                    &self.path,
+                    format!(
+                        "frame {} is {}x{} but the encoder was opened for {}x{}",
+                        frame.index, frame.width, frame.height, self.size.0, self.size.1
+                    ),
+                ));
+            }
+            // SAFETY: the picture is ours; the encoder may still hold a reference to its
+            // buffers, in which case FFmpeg gives it new ones.
+            let ret = unsafe { ffi::av_frame_make_writable(self.picture.as_mut_ptr()) };
+            if ret < 0 {
+                return Err(encode_error(
+                    &self.path,
+                    format!("cannot get a picture buffer: {}", ffmpeg::Error::from(ret)),
+                ));
+            }
+            self.converter.convert(frame, &mut self.picture).map_err(|m| encode_error(&self.path, m))?;
+            let mut pts = match (frame.pts, self.last_pts) {
+                (Some(pts), _) => (pts - self.video_offset).rescale(self.source_time_base, self.encoder_time_base),
+                (None, Some(last)) => last + self.frame_duration,
+                (None, None) => 0,
+            };
+            if let Some(last) = self.last_pts {
+                if pts <= last {
+                    pts = last + 1;
+                }
+            }
+            self.last_pts = Some(pts);
+            self.picture.set_pts(Some(pts));
+            self.encoder.send_frame(&self.picture).map_err(|e| {
+                encode_error(&self.path, format!("encoder '{}' refused frame {}: {e}", self.encoder_name, frame.index))
+            })?;
+            self.frames += 1;
+            self.drain_encoder()
+        }
+
+        /// Muxes a packet of a copied stream, as the decoder handed it out.
+        pub fn write_packet(&mut self, mut packet: Packet) -> Result<(), MediaError> {
+            let Some(Some(copy)) = self.copies.get(packet.stream()).copied() else {
+                return Ok(());
+            };
+            packet.set_pts(packet.pts().map(|t| t - copy.offset));
+            packet.set_dts(packet.dts().map(|t| t - copy.offset));
+            let out_time_base = self.stream_time_base(copy.output_stream);
+            packet.rescale_ts(copy.time_base, out_time_base);
+            packet.set_position(-1);
+            packet.set_stream(copy.output_stream);
+            self.mux(&packet)
+        }
+
+        /// Flushes the encoder, writes the trailer and closes the file; returns the number of
+        /// frames encoded.
+        pub fn finish(mut self) -> Result<u64, MediaError> {
+            self.encoder
+                .send_eof()
+                .map_err(|e| encode_error(&self.path, format!("cannot flush encoder '{}': {e}", self.encoder_name)))?;
+            self.drain_encoder()?;
+            self.output.write_trailer().map_err(|e| MediaError::Write {
+                path: self.path.clone(),
+                message: format!("cannot finish the file: {e}"),
+            })?;
+            Ok(self.frames)
+        }
+
+        fn stream_time_base(&self, index: usize) -> Rational {
+            self.output.stream(index).map(|s| s.time_base()).unwrap_or(self.encoder_time_base)
+        }
+
+        fn drain_encoder(&mut self) -> Result<(), MediaError> {
+            let out_time_base = self.stream_time_base(self.video_stream);
+            loop {
+                let mut packet = Packet::empty();
+                match self.encoder.receive_packet(&mut packet) {
+                    Ok(()) => {
+                        if packet.duration() <= 0 {
+                            packet.set_duration(self.frame_duration);
+                        }
+                        packet.set_stream(self.video_stream);
+                        packet.rescale_ts(self.encoder_time_base, out_time_base);
+                        self.mux(&packet)?;
+                    }
+                    Err(ffmpeg::Error::Eof) => return Ok(()),
+                    Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                    Err(e) => {
+                        return Err(encode_error(&self.path, format!("encoder '{}' failed: {e}", self.encoder_name)))
+                    }
+                }
+            }
+        }
+
+        fn mux(&mut self, packet: &Packet) -> Result<(), MediaError> {
+            match packet.write_interleaved(&mut self.output) {
+                Ok(()) => Ok(()),
+                // An empty packet (no payload, no side data) carries nothing to write.
+                Err(ffmpeg::Error::InvalidData) if packet.size() == 0 => Ok(()),
+                Err(e) => Err(MediaError::Write { path: self.path.clone(), message: format!("cannot write: {e}") }),
+            }
+        }
+    }
+}
