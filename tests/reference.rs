@@ -44,8 +44,8 @@ fn convolve_ref<'a>(frame: &'a Frame, kernel: &[Vec<f64>], bias: f64, alpha: boo
                 }
             }
         }
-        for c in 0..3 {
-            acc[c] += bias;
+        for a in &mut acc[..3] {
+            *a += bias;
         }
         if !alpha {
             acc[3] = px(frame, x, y)[3];

@@ -33,7 +33,7 @@ pub fn test_image8(width: u32, height: u32, seed: u64) -> Frame {
             let n = noise.next();
             data.push(((gx + checker) / 2 + (n & 15)).min(255) as u8);
             data.push(((gy + 255 - checker) / 2 + ((n >> 4) & 31)).min(255) as u8);
-            data.push(((gx + gy) / 2 ^ (n >> 9 & 63)).min(255) as u8);
+            data.push((((gx + gy) / 2) ^ ((n >> 9) & 63)).min(255) as u8);
             data.push(if x % 11 == 0 { 128 } else { 255 - (y * 3 % 64) as u8 });
         }
     }
