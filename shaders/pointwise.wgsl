@@ -24,6 +24,8 @@ fn op_eq(p: vec4<f32>, q: vec4<f32>) -> vec4<f32> {
     var v = q.y * (y - 0.5) + 0.5 + q.x;
     if (v <= 0.0) {
         v = 0.0;
+    } else if (q.w == 1.0) {
+        v = min(v, 1.0);
     } else {
         v = min(pow(v, 1.0 / q.w), 1.0);
     }

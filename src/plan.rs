@@ -44,7 +44,13 @@ impl PointOp {
                 let y = LUMA[0] * p[0] + LUMA[1] * p[1] + LUMA[2] * p[2];
                 let (cb, cr) = (p[2] - y, p[0] - y);
                 let mut v = contrast * (y - 0.5) + 0.5 + brightness;
-                v = if v <= 0.0 { 0.0 } else { v.powf(1.0 / gamma).min(1.0) };
+                v = if v <= 0.0 {
+                    0.0
+                } else if gamma == 1.0 {
+                    v.min(1.0)
+                } else {
+                    v.powf(1.0 / gamma).min(1.0)
+                };
                 let r = v + saturation * cr;
                 let b = v + saturation * cb;
                 let g = (v - LUMA[0] * r - LUMA[2] * b) / LUMA[1];

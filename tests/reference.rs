@@ -234,3 +234,24 @@ fn sixteen_bit_frames_keep_their_depth_and_detail() {
     assert_eq!(out.depth(), tessera::Depth::Sixteen);
     assert!(out.max_abs_diff(&img).unwrap() <= 1, "an identity eq keeps 16-bit values");
 }
+
+#[test]
+fn strips_give_the_same_result_as_one_pass_over_the_frame() {
+    // Thin strips put strip boundaries inside every stencil's and resample's halo.
+    let img = common::test_image8(37, 53, 20);
+    let chains = [
+        "gblur(sigma=2.5) | unsharp(1, 2) | eq(contrast=1.3)",
+        "convolve([[1,2,1],[2,4,2],[1,2,1],[0,1,0],[1,0,1]]) | vflip | crop(3, 7, 30, 40) | boxblur(3)",
+        "scale(20, 91, lanczos3) | gblur(1) | scale(31, 17, bicubic) | vflip",
+        "crop(0, 10, 37, 33) | vflip | scale(height=5, filter=bilinear)",
+    ];
+    for text in chains {
+        let chain = Chain::parse(text).unwrap();
+        let plan = plan::compile(&chain, img.width, img.height).unwrap();
+        let whole = CpuBackend::with_strip_rows(10_000).process(&plan, img.clone()).unwrap();
+        for rows in [1, 2, 3, 7] {
+            let strips = CpuBackend::with_strip_rows(rows).process(&plan, img.clone()).unwrap();
+            assert_eq!(strips, whole, "{text} in strips of {rows} rows");
+        }
+    }
+}

@@ -1,20 +1,22 @@
 //! Row kernels of the CPU backend. Each writes one output row of interleaved RGBA f32 from a
-//! whole input frame, so the executor can hand rows to rayon; inner loops run over contiguous
-//! slices so that the compiler vectorises them.
+//! window of input rows, so the executor can run a strip of rows through every pass while it is
+//! in cache; inner loops run over contiguous slices so that the compiler vectorises them.
 
 use crate::plan::PointOp;
 
-/// Interleaved RGBA f32 samples of a whole frame.
+/// Interleaved RGBA f32 samples of the rows `first ..` of a frame `height` rows tall.
 pub struct Image<'a> {
     pub data: &'a [f32],
     pub width: usize,
     pub height: usize,
+    pub first: usize,
 }
 
 impl Image<'_> {
+    /// Row `y` of the frame, clamped to its edges; the window must hold the clamped row.
     #[inline]
     pub fn row(&self, y: isize) -> &[f32] {
-        let y = y.clamp(0, self.height as isize - 1) as usize;
+        let y = y.clamp(0, self.height as isize - 1) as usize - self.first;
         &self.data[y * self.width * 4..(y + 1) * self.width * 4]
     }
 }

@@ -1,23 +1,45 @@
-//! The CPU backend: runs each pass over whole rows in parallel with rayon.
+//! The CPU backend: runs a plan strip by strip, each strip of output rows through every pass
+//! while its rows are in cache, strips in parallel with rayon.
 //!
-//! A frame is converted once to interleaved RGBA f32, every pass reads one buffer and writes
-//! another (ping-pong), and the result is rounded back to the frame's depth once. The buffers
-//! live in the backend and are reused from frame to frame, so steady-state processing does not
-//! allocate beyond the output frame itself (and not even that when the size is unchanged).
+//! For a strip of output rows the executor works backwards through the plan to find which rows
+//! each pass must produce (a vertical stencil needs its radius more rows above and below, a
+//! vertical resample the rows its weight table reads, a crop or flip the rows it moves), loads
+//! only those rows of the frame as f32, runs the passes over row windows, and rounds the strip
+//! back into the output frame. Rows in a halo are computed by both neighbouring strips: the same
+//! arithmetic, so the result is identical to a whole-frame run, and no frame-sized f32 buffer is
+//! ever allocated. Strip buffers and the output frame's samples are pooled between frames.
 
 mod kernels;
+
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use super::{Backend, BackendError};
 use crate::frame::{Frame, Pixels};
-use crate::plan::{Axis, PassKind, Plan};
+use crate::plan::{Axis, Pass, PassKind, Plan};
 use kernels::Image;
 
+/// About how many bytes of f32 samples one strip of one pass holds: small enough that a strip's
+/// buffers stay in a core's cache.
+const STRIP_BYTES: usize = 1 << 20;
+
 pub struct CpuBackend {
+    /// Buffers of strips, taken by a worker for one strip and given back.
+    buffers: Mutex<Vec<StripBuffers>>,
+    /// Samples of the previous input frame, reused for the next output frame.
+    spare: Option<Pixels>,
+    /// Rows per strip when set; otherwise sized from [`STRIP_BYTES`].
+    strip_rows: Option<usize>,
+}
+
+#[derive(Default)]
+struct StripBuffers {
     current: Vec<f32>,
     next: Vec<f32>,
     scratch: Vec<f32>,
+    row: Vec<f32>,
+    pad: Vec<f32>,
 }
 
 impl Default for CpuBackend {
@@ -28,7 +50,13 @@ impl Default for CpuBackend {
 
 impl CpuBackend {
     pub fn new() -> CpuBackend {
-        CpuBackend { current: Vec::new(), next: Vec::new(), scratch: Vec::new() }
+        CpuBackend { buffers: Mutex::new(Vec::new()), spare: None, strip_rows: None }
+    }
+
+    /// A backend that cuts frames into strips of `rows` output rows (at least 1), for tuning and
+    /// for tests that need many strip boundaries in a small frame.
+    pub fn with_strip_rows(rows: usize) -> CpuBackend {
+        CpuBackend { strip_rows: Some(rows.max(1)), ..CpuBackend::new() }
     }
 }
 
@@ -37,55 +65,164 @@ impl Backend for CpuBackend {
         format!("cpu ({} threads)", rayon::current_num_threads())
     }
 
-    fn process(&mut self, plan: &Plan, mut frame: Frame) -> Result<Frame, BackendError> {
+    fn process(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
         super::check_size(plan, &frame)?;
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        load(&frame, &mut self.current);
-        for pass in &plan.passes {
-            let (iw, ih) = (pass.input.0 as usize, pass.input.1 as usize);
-            let (ow, oh) = (pass.output.0 as usize, pass.output.1 as usize);
-            self.next.resize(ow * oh * 4, 0.0);
-            let src = Image { data: &self.current, width: iw, height: ih };
-            run_pass(&pass.kind, &src, &mut self.next, ow, &mut self.scratch);
-            std::mem::swap(&mut self.current, &mut self.next);
+        let (ow, oh) = (plan.output.0 as usize, plan.output.1 as usize);
+        let mut out = output_samples(self.spare.take(), &frame.pixels, ow * oh * 4);
+        let strip_rows = self.strip_rows.unwrap_or_else(|| {
+            (STRIP_BYTES / (ow * 16)).clamp(4, 256).min(oh.div_ceil(rayon::current_num_threads()))
+        });
+        let row_len = ow * 4;
+        let pool = &self.buffers;
+        let run = |(i, dst): (usize, StripOut)| {
+            let mut bufs = pool.lock().map(|mut p| p.pop()).ok().flatten().unwrap_or_default();
+            let first = i * strip_rows;
+            let last = first + dst.len() / row_len;
+            run_strip(plan, &frame, first, last, &mut bufs);
+            store(&bufs.current, dst);
+            if let Ok(mut p) = pool.lock() {
+                p.push(bufs);
+            }
+        };
+        match &mut out {
+            Pixels::Rgba8(p) => {
+                p.par_chunks_mut(strip_rows * row_len).map(StripOut::Eight).enumerate().for_each(run)
+            }
+            Pixels::Rgba16(p) => {
+                p.par_chunks_mut(strip_rows * row_len).map(StripOut::Sixteen).enumerate().for_each(run)
+            }
         }
-        let (w, h) = plan.output;
-        store(&self.current, &mut frame, w, h);
-        Ok(frame)
+        let Frame { pixels, index, pts, .. } = frame;
+        self.spare = Some(pixels);
+        Ok(Frame { width: ow as u32, height: oh as u32, pixels: out, index, pts })
     }
 }
 
-fn run_pass(kind: &PassKind, src: &Image, dst: &mut [f32], out_w: usize, scratch: &mut Vec<f32>) {
-    let out_h = dst.len() / (out_w * 4);
-    let rows = dst.par_chunks_mut(out_w * 4).enumerate();
-    match kind {
+/// Samples for an output of `len` values at the depth of `like`, reusing `spare` when it fits.
+fn output_samples(spare: Option<Pixels>, like: &Pixels, len: usize) -> Pixels {
+    match (spare, like) {
+        (Some(Pixels::Rgba8(mut v)), Pixels::Rgba8(_)) => {
+            v.resize(len, 0);
+            Pixels::Rgba8(v)
+        }
+        (Some(Pixels::Rgba16(mut v)), Pixels::Rgba16(_)) => {
+            v.resize(len, 0);
+            Pixels::Rgba16(v)
+        }
+        (_, Pixels::Rgba8(_)) => Pixels::Rgba8(vec![0; len]),
+        (_, Pixels::Rgba16(_)) => Pixels::Rgba16(vec![0; len]),
+    }
+}
+
+enum StripOut<'a> {
+    Eight(&'a mut [u8]),
+    Sixteen(&'a mut [u16]),
+}
+
+impl StripOut<'_> {
+    fn len(&self) -> usize {
+        match self {
+            StripOut::Eight(s) => s.len(),
+            StripOut::Sixteen(s) => s.len(),
+        }
+    }
+}
+
+/// The input rows `lo .. hi` that `pass` reads to produce its output rows `a .. b`.
+fn input_rows(pass: &Pass, a: usize, b: usize) -> (usize, usize) {
+    let in_h = pass.input.1 as usize;
+    let around = |r: usize| (a.saturating_sub(r), (b + r).min(in_h));
+    match &pass.kind {
+        PassKind::Pointwise(_)
+        | PassKind::Convolve1D { axis: Axis::Horizontal, .. }
+        | PassKind::Resample1D { axis: Axis::Horizontal, .. } => (a, b),
+        PassKind::Convolve1D { axis: Axis::Vertical, weights, .. } => around(weights.len() / 2),
+        PassKind::Unsharp { weights, .. } => around(weights.len() / 2),
+        PassKind::Convolve2D { height, .. } => around(*height as usize / 2),
+        PassKind::Resample1D { axis: Axis::Vertical, table } => {
+            let taps = table.taps as i64;
+            let starts = &table.starts[a..b];
+            let lo = starts.iter().map(|&s| s as i64).min().unwrap_or(0).clamp(0, in_h as i64 - 1);
+            let hi = starts.iter().map(|&s| s as i64 + taps).max().unwrap_or(1).clamp(lo + 1, in_h as i64);
+            (lo as usize, hi as usize)
+        }
+        PassKind::Remap { y0, flip_v, .. } => {
+            let (y0, out_h) = (*y0 as usize, pass.output.1 as usize);
+            if *flip_v {
+                (y0 + out_h - b, y0 + out_h - a)
+            } else {
+                (y0 + a, y0 + b)
+            }
+        }
+    }
+}
+
+/// Runs every pass for the output rows `first .. last`; the result is left in `bufs.current`.
+fn run_strip(plan: &Plan, frame: &Frame, first: usize, last: usize, bufs: &mut StripBuffers) {
+    let n = plan.passes.len();
+    // ranges[i]: the output rows of pass i this strip needs.
+    let mut ranges = vec![(0, 0); n];
+    ranges[n - 1] = (first, last);
+    for i in (1..n).rev() {
+        ranges[i - 1] = input_rows(&plan.passes[i], ranges[i].0, ranges[i].1);
+    }
+    let (lo, hi) = input_rows(&plan.passes[0], ranges[0].0, ranges[0].1);
+    load(frame, lo, hi, &mut bufs.current);
+    let mut window = lo;
+    for (pass, &(a, b)) in plan.passes.iter().zip(&ranges) {
+        let (iw, ih) = (pass.input.0 as usize, pass.input.1 as usize);
+        let ow = pass.output.0 as usize;
+        bufs.next.resize((b - a) * ow * 4, 0.0);
+        let src = Image { data: &bufs.current, width: iw, height: ih, first: window };
+        run_pass(pass, &src, a, &mut bufs.next, ow, &mut bufs.scratch, &mut bufs.row, &mut bufs.pad);
+        std::mem::swap(&mut bufs.current, &mut bufs.next);
+        window = a;
+    }
+}
+
+/// Writes the output rows `a ..` of `pass` into `dst`, `out_w` pixels a row.
+#[allow(clippy::too_many_arguments)]
+fn run_pass(
+    pass: &Pass,
+    src: &Image,
+    a: usize,
+    dst: &mut [f32],
+    out_w: usize,
+    scratch: &mut Vec<f32>,
+    row: &mut Vec<f32>,
+    pad: &mut Vec<f32>,
+) {
+    let rows = dst.chunks_exact_mut(out_w * 4).enumerate().map(|(i, out)| (a + i, out));
+    match &pass.kind {
         PassKind::Pointwise(ops) => rows.for_each(|(y, out)| {
             out.copy_from_slice(src.row(y as isize));
             kernels::pointwise(ops, out);
         }),
         PassKind::Convolve1D { axis: Axis::Horizontal, weights, alpha } => {
-            rows.for_each_init(Vec::new, |pad, (y, out)| kernels::convolve_h(src, y, weights, *alpha, out, pad))
+            rows.for_each(|(y, out)| kernels::convolve_h(src, y, weights, *alpha, out, pad))
         }
         PassKind::Convolve1D { axis: Axis::Vertical, weights, alpha } => {
             rows.for_each(|(y, out)| kernels::convolve_v(src, y, weights, *alpha, out))
         }
-        PassKind::Convolve2D { width, height, weights, bias } => rows.for_each_init(Vec::new, |pad, (y, out)| {
+        PassKind::Convolve2D { width, height, weights, bias } => rows.for_each(|(y, out)| {
             kernels::convolve_2d(src, y, *width as usize, *height as usize, weights, *bias, out, pad)
         }),
         PassKind::Unsharp { weights, amount } => {
-            // Blur into `scratch` (horizontal) and `dst` (vertical), then combine in place.
-            scratch.resize(out_w * out_h * 4, 0.0);
-            scratch
-                .par_chunks_mut(out_w * 4)
-                .enumerate()
-                .for_each_init(Vec::new, |pad, (y, out)| kernels::convolve_h(src, y, weights, false, out, pad));
-            let blurred_h = Image { data: scratch, width: src.width, height: src.height };
-            rows.for_each_init(Vec::new, |blurred, (y, out)| {
-                blurred.resize(out.len(), 0.0);
-                kernels::convolve_v(&blurred_h, y, weights, false, blurred);
-                kernels::unsharp_combine(src.row(y as isize), blurred, *amount, out);
+            // Blur every row of the input window horizontally into `scratch`, then each output
+            // row vertically from it, and combine with the pass input.
+            let held = src.data.len() / (src.width * 4);
+            scratch.resize(src.data.len(), 0.0);
+            for (i, out) in scratch.chunks_exact_mut(src.width * 4).enumerate().take(held) {
+                kernels::convolve_h(src, src.first + i, weights, false, out, pad);
+            }
+            let blurred_h = Image { data: scratch, width: src.width, height: src.height, first: src.first };
+            row.resize(out_w * 4, 0.0);
+            rows.for_each(|(y, out)| {
+                kernels::convolve_v(&blurred_h, y, weights, false, row);
+                kernels::unsharp_combine(src.row(y as isize), row, *amount, out);
             });
         }
         PassKind::Resample1D { axis, table } => {
@@ -100,6 +237,7 @@ fn run_pass(kind: &PassKind, src: &Image, dst: &mut [f32], out_w: usize, scratch
             }
         }
         PassKind::Remap { x0, y0, flip_h, flip_v } => {
+            let out_h = pass.output.1 as usize;
             rows.for_each(|(y, out)| {
                 let sy = *y0 as usize + if *flip_v { out_h - 1 - y } else { y };
                 kernels::remap_row(src.row(sy as isize), *x0 as usize, *flip_h, out);
@@ -108,50 +246,36 @@ fn run_pass(kind: &PassKind, src: &Image, dst: &mut [f32], out_w: usize, scratch
     }
 }
 
-/// Frame samples → 0..=1 floats.
-fn load(frame: &Frame, out: &mut Vec<f32>) {
-    out.resize(frame.pixel_count() * 4, 0.0);
+/// Rows `lo .. hi` of the frame as 0..=1 floats.
+fn load(frame: &Frame, lo: usize, hi: usize, out: &mut Vec<f32>) {
     let row = frame.width as usize * 4;
+    out.resize((hi - lo) * row, 0.0);
     match &frame.pixels {
         Pixels::Rgba8(p) => {
-            let lut: [f32; 256] = std::array::from_fn(|i| i as f32 / 255.0);
-            out.par_chunks_mut(row).zip(p.par_chunks(row)).for_each(|(o, i)| {
-                for (o, &i) in o.iter_mut().zip(i) {
-                    *o = lut[i as usize];
-                }
-            });
-        }
-        Pixels::Rgba16(p) => out.par_chunks_mut(row).zip(p.par_chunks(row)).for_each(|(o, i)| {
-            for (o, &i) in o.iter_mut().zip(i) {
-                *o = i as f32 / 65535.0;
+            for (o, &i) in out.iter_mut().zip(&p[lo * row..hi * row]) {
+                *o = i as f32 * (1.0 / 255.0);
             }
-        }),
+        }
+        Pixels::Rgba16(p) => {
+            for (o, &i) in out.iter_mut().zip(&p[lo * row..hi * row]) {
+                *o = i as f32 * (1.0 / 65535.0);
+            }
+        }
     }
 }
 
-/// 0..=1 floats → the frame's depth, rounded to the nearest code value; reuses the frame's
-/// buffer.
-fn store(data: &[f32], frame: &mut Frame, width: u32, height: u32) {
-    let row = width as usize * 4;
-    let n = data.len();
-    frame.width = width;
-    frame.height = height;
-    match &mut frame.pixels {
-        Pixels::Rgba8(p) => {
-            p.resize(n, 0);
-            p.par_chunks_mut(row).zip(data.par_chunks(row)).for_each(|(o, i)| {
-                for (o, &i) in o.iter_mut().zip(i) {
-                    *o = (i.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
-                }
-            });
+/// 0..=1 floats → code values, rounded to the nearest.
+fn store(data: &[f32], dst: StripOut) {
+    match dst {
+        StripOut::Eight(d) => {
+            for (o, &i) in d.iter_mut().zip(data) {
+                *o = (i.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+            }
         }
-        Pixels::Rgba16(p) => {
-            p.resize(n, 0);
-            p.par_chunks_mut(row).zip(data.par_chunks(row)).for_each(|(o, i)| {
-                for (o, &i) in o.iter_mut().zip(i) {
-                    *o = (i.clamp(0.0, 1.0) * 65535.0 + 0.5) as u16;
-                }
-            });
+        StripOut::Sixteen(d) => {
+            for (o, &i) in d.iter_mut().zip(data) {
+                *o = (i.clamp(0.0, 1.0) * 65535.0 + 0.5) as u16;
+            }
         }
     }
 }
