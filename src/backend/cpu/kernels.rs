@@ -56,29 +56,44 @@ pub fn convolve_h(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut
     let r = weights.len() / 2;
     let row = src.row(y as isize);
     pad_row(row, r, scratch);
-    out.fill(0.0);
-    for (k, &w) in weights.iter().enumerate() {
-        let shifted = &scratch[k * 4..k * 4 + out.len()];
-        for (o, &s) in out.iter_mut().zip(shifted) {
-            *o += w * s;
-        }
-    }
+    let n = out.len();
+    accumulate(weights, |k| &scratch[k * 4..k * 4 + n], out);
     if !alpha {
         keep_alpha(out, row);
     }
     clamp01(out);
 }
 
+/// `out = Σ w[k] · tap(k)`; a symmetric kernel adds its mirrored taps first, halving the
+/// multiplications.
+#[inline]
+fn accumulate<'a>(weights: &[f32], tap: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
+    let r = weights.len() / 2;
+    let symmetric = (0..r).all(|k| weights[k] == weights[2 * r - k]);
+    if symmetric {
+        let w = weights[r];
+        for (o, &s) in out.iter_mut().zip(tap(r)) {
+            *o = w * s;
+        }
+        for (k, &w) in weights[..r].iter().enumerate() {
+            for ((o, &a), &b) in out.iter_mut().zip(tap(k)).zip(tap(2 * r - k)) {
+                *o += w * (a + b);
+            }
+        }
+    } else {
+        out.fill(0.0);
+        for (k, &w) in weights.iter().enumerate() {
+            for (o, &s) in out.iter_mut().zip(tap(k)) {
+                *o += w * s;
+            }
+        }
+    }
+}
+
 /// Vertical pass of a separable convolution on row `y`.
 pub fn convolve_v(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut [f32]) {
     let r = weights.len() as isize / 2;
-    out.fill(0.0);
-    for (k, &w) in weights.iter().enumerate() {
-        let row = src.row(y as isize + k as isize - r);
-        for (o, &s) in out.iter_mut().zip(row) {
-            *o += w * s;
-        }
-    }
+    accumulate(weights, |k| src.row(y as isize + k as isize - r), out);
     if !alpha {
         keep_alpha(out, src.row(y as isize));
     }
