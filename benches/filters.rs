@@ -23,6 +23,7 @@ const CASES: &[(&str, &str)] = &[
     ("eq", "eq(brightness=0.05, contrast=1.2, saturation=1.3)"),
     ("scale", "scale(1280, 720, lanczos3)"),
     ("crop", "crop(100, 100, 1720, 880)"),
+    ("hflip", "hflip"),
 ];
 
 const FIVE_COLOUR_FILTERS: &str = "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)";

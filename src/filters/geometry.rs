@@ -109,7 +109,7 @@ pub static HFLIP: FilterSpec = FilterSpec {
     description: "Mirrors the frame left to right",
     params: &[],
     lower: |_, _| Ok(vec![Op::Flip { horizontal: true, vertical: false }]),
-    examples: &["hflip", "hflip | vflip"],
+    examples: &["hflip | vflip", "hflip"],
 };
 
 pub static VFLIP: FilterSpec = FilterSpec {

@@ -13,7 +13,7 @@ pub static GBLUR: FilterSpec = FilterSpec {
         doc: "standard deviation in pixels",
     }],
     lower: |args, _| Ok(vec![Op::Blur { weights: gaussian_weights(args.float("sigma")) }]),
-    examples: &["gblur", "gblur(sigma=0.5)", "gblur(sigma=2.5)", "gblur(6)"],
+    examples: &["gblur(sigma=2.5)", "gblur", "gblur(sigma=0.5)", "gblur(6)"],
 };
 
 pub static BOXBLUR: FilterSpec = FilterSpec {
@@ -26,7 +26,7 @@ pub static BOXBLUR: FilterSpec = FilterSpec {
         doc: "half-width of the box in pixels; 0 leaves the frame as it is",
     }],
     lower: |args, _| Ok(vec![Op::Blur { weights: box_weights(args.int("radius") as u32) }]),
-    examples: &["boxblur", "boxblur(radius=3)", "boxblur(0)", "boxblur(radius=12)"],
+    examples: &["boxblur(radius=3)", "boxblur", "boxblur(0)", "boxblur(radius=12)"],
 };
 
 pub static CONVOLVE: FilterSpec = FilterSpec {
@@ -41,7 +41,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
         },
         ParamSpec {
             name: "divisor",
-            kind: ParamKind::Float { min: -1e9, max: 1e9 },
+            kind: ParamKind::Float { min: -1e6, max: 1e6 },
             default: Default::Auto("the kernel's sum, or 1 where the sum is 0"),
             doc: "every weight is divided by it; not 0",
         },
@@ -107,5 +107,5 @@ pub static UNSHARP: FilterSpec = FilterSpec {
             amount: args.float("amount") as f32,
         }])
     },
-    examples: &["unsharp", "unsharp(sigma=2, amount=1.5)", "unsharp(0.6, -1)", "unsharp(amount=5)"],
+    examples: &["unsharp(sigma=2, amount=1.5)", "unsharp", "unsharp(0.6, -1)", "unsharp(amount=5)"],
 };
