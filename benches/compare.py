@@ -1,0 +1,871 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: tessera against FFmpeg and libvips on the same machine, in one run.
+
+Every case runs a tessera command and the equivalent peer command (the `ffmpeg` CLI, or the
+`vips` CLI for the image case). Rounds are interleaved: in each round every case runs its two
+commands back to back, and which of the two goes first alternates from case to case and from
+round to round, so slow drifts of the machine (heat, other load) fall on both sides alike.
+Each command is timed (wall clock) and its peak memory read from GNU time's maximum resident set
+size. The report gives medians over the rounds and the ratios tessera / peer (below 1 means
+tessera is faster or smaller).
+
+A memory-flatness check runs once at the end (not interleaved): the `eq` case on a clip and on
+one ten times longer, for both tools.
+
+Inputs are made with FFmpeg's testsrc2 source and cached under target/compare/. A full run
+writes docs/benchmarks.md and docs/benchmarks.svg; `--quick` and `--only` runs write to
+target/compare/report/ unless `--out` says otherwise, so a test run does not replace the
+published figures.
+
+Only Python's standard library is used. Needs ffmpeg, ffprobe, vips and /usr/bin/time; the
+last two are installed with apt-get when missing (through sudo when not root).
+"""
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "target" / "compare"
+GNU_TIME = "/usr/bin/time"
+
+FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
+QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
+
+CASE_IDS = ["gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "x264", "vips"]
+FLAT_ID = "flat"
+
+SHARPEN_3X3 = "0 -1 0 -1 5 -1 0 -1 0"
+
+
+class BenchError(Exception):
+    """A failure that must stop the run before any table is written."""
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+
+
+def rel(path):
+    """A path as shown in commands: relative to the repository root when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def show(argv):
+    return shlex.join(str(a) for a in argv)
+
+
+def log(msg=""):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def tail(text, lines=40):
+    parts = text.rstrip().splitlines()
+    if len(parts) > lines:
+        parts = ["[... %d earlier lines]" % (len(parts) - lines)] + parts[-lines:]
+    return "\n".join(parts)
+
+
+def run_checked(argv, what, cwd=ROOT, env=None):
+    """Runs a helper command (not a timed one); returns stdout; raises on failure."""
+    try:
+        proc = subprocess.run([str(a) for a in argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, errors="replace")
+    except OSError as err:
+        raise BenchError(f"{what}: could not start\n  $ {show(argv)}\n  {err}")
+    if proc.returncode != 0:
+        raise BenchError(f"{what}: exit status {proc.returncode}\n  $ {show(argv)}\n"
+                         f"--- stderr ---\n{tail(proc.stderr or proc.stdout)}")
+    return proc.stdout
+
+
+def loadavg():
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (float("nan"),) * 3
+
+
+def fmt_load(load):
+    return ", ".join(f"{x:.2f}" for x in load)
+
+
+# --------------------------------------------------------------------------------------------
+# tools
+
+
+def ensure_tools():
+    """Installs vips and GNU time when missing; checks for ffmpeg and ffprobe."""
+    wanted = {}
+    if not shutil.which("vips") or not shutil.which("vipsheader"):
+        wanted["libvips-tools"] = "vips"
+    if not os.access(GNU_TIME, os.X_OK):
+        wanted["time"] = GNU_TIME
+    if not shutil.which("ffmpeg") or not shutil.which("ffprobe"):
+        wanted["ffmpeg"] = "ffmpeg/ffprobe"
+    if not wanted:
+        return
+    if not shutil.which("apt-get"):
+        raise BenchError("missing " + ", ".join(wanted.values()) + " and no apt-get to install "
+                         "them; install packages " + " ".join(wanted) + " by hand")
+    prefix = []
+    if os.geteuid() != 0:
+        if not shutil.which("sudo"):
+            raise BenchError("missing " + ", ".join(wanted.values()) + "; not root and no sudo: "
+                             "install packages " + " ".join(wanted) + " by hand")
+        prefix = ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = prefix + ["apt-get", "install", "-y", "--no-install-recommends"] + list(wanted)
+    log(f"installing {' '.join(wanted)}: {show(install)}")
+    try:
+        run_checked(install, "apt-get install", env=env)
+    except BenchError:
+        log("apt-get install failed; running apt-get update and trying again")
+        run_checked(prefix + ["apt-get", "update"], "apt-get update", env=env)
+        run_checked(install, "apt-get install", env=env)
+
+
+def ensure_tessera(path, is_default):
+    if path.is_file() and os.access(path, os.X_OK):
+        return
+    if not is_default:
+        raise BenchError(f"--tessera {path}: no such executable")
+    log(f"{rel(path)} is missing: building it with cargo build --release")
+    run_checked(["cargo", "build", "--release"], "cargo build --release")
+    if not path.is_file():
+        raise BenchError(f"cargo build --release did not produce {path}")
+
+
+# --------------------------------------------------------------------------------------------
+# inputs (cached under target/compare/)
+
+
+def probe_clip(path):
+    out = run_checked(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+                       "-show_entries", "stream=width,height,nb_read_packets", "-of", "csv=p=0",
+                       path], f"ffprobe {rel(path)}")
+    fields = out.strip().split(",")
+    return tuple(int(x) for x in fields[:3])
+
+
+def make_clip(frames):
+    path = WORK / f"testsrc2-1080p30-{frames}f.mp4"
+    if path.exists():
+        try:
+            if probe_clip(path) == (1920, 1080, frames):
+                return path
+        except BenchError:
+            pass
+        log(f"{rel(path)} is not as expected: making it again")
+    part = path.with_name(path.stem + ".part.mp4")
+    argv = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi",
+            "-i", "testsrc2=size=1920x1080:rate=30", "-frames:v", str(frames),
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", part]
+    log(f"making {rel(path)} ({frames} frames): {show(argv)}")
+    run_checked(argv, "making the test clip")
+    part.replace(path)
+    if probe_clip(path) != (1920, 1080, frames):
+        raise BenchError(f"{rel(path)}: ffprobe does not see 1920x1080, {frames} frames")
+    return path
+
+
+def image_info(path):
+    """(width, height, bands, format) as vipsheader reads them."""
+    out = run_checked(["vipsheader", "-a", path], f"vipsheader {rel(path)}")
+    info = {}
+    for line in out.splitlines():
+        key, _, value = line.partition(":")
+        info[key.strip()] = value.strip()
+    try:
+        return int(info["width"]), int(info["height"]), int(info["bands"]), info["format"]
+    except (KeyError, ValueError):
+        raise BenchError(f"vipsheader could not read the size of {rel(path)}:\n{out}")
+
+
+def make_tiff(size):
+    path = WORK / f"testsrc2-{size}x{size}-rgb24.tif"
+    if path.exists():
+        try:
+            if image_info(path) == (size, size, 3, "uchar"):
+                return path
+        except BenchError:
+            pass
+        log(f"{rel(path)} is not as expected: making it again")
+    part = path.with_name(path.stem + ".part.tif")
+    argv = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=size={size}x{size}", "-frames:v", "1", "-update", "1",
+            "-pix_fmt", "rgb24", "-compression_algo", "raw", part]
+    log(f"making {rel(path)}: {show(argv)}")
+    run_checked(argv, "making the test TIFF")
+    part.replace(path)
+    if image_info(path) != (size, size, 3, "uchar"):
+        raise BenchError(f"{rel(path)} is not a {size}x{size} 8-bit RGB TIFF")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# cases
+
+
+class Case:
+    def __init__(self, cid, title, short, tessera, peer, peer_name, frames, note=""):
+        self.id = cid
+        self.title = title
+        self.short = short          # label in the chart
+        self.tessera = tessera      # argv
+        self.peer = peer            # argv
+        self.peer_name = peer_name  # "ffmpeg" or "vips"
+        self.frames = frames        # frames tessera must report
+        self.note = note
+        self.samples = {"tessera": [], "peer": []}  # (wall s, max RSS KiB)
+
+    def argv(self, side):
+        return self.tessera if side == "tessera" else self.peer
+
+    def median(self, side, index):
+        return statistics.median(s[index] for s in self.samples[side])
+
+
+def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
+    t = rel(tess)
+    c = rel(clip)
+    cases = []
+
+    def video(cid, title, short, chain, vf, note=""):
+        cases.append(Case(
+            cid, title, short,
+            [t, "process", c, "--discard", "--backend", "cpu", "--chain", chain],
+            ["ffmpeg", "-v", "error", "-i", c, "-vf", vf, "-f", "null", "-"],
+            "ffmpeg", frames, note))
+
+    video("gblur", f"Gaussian blur σ=3, 1080p H.264, {frames} frames, decode → filter → discard",
+          "gblur σ=3", "gblur(sigma=3)", "gblur=sigma=3")
+    video("unsharp", f"Unsharp mask, 1080p H.264, {frames} frames, discard", "unsharp",
+          "unsharp(sigma=1, amount=1)", "unsharp=5:5:1.0")
+    video("eq", f"eq (brightness, contrast, saturation), 1080p H.264, {frames} frames, discard",
+          "eq", "eq(brightness=0.05, contrast=1.2, saturation=1.3)",
+          "eq=brightness=0.05:contrast=1.2:saturation=1.3")
+    video("sharpen", f"3×3 sharpen kernel, 1080p H.264, {frames} frames, discard", "3×3 sharpen",
+          "convolve([[0,-1,0],[-1,5,-1],[0,-1,0]])",
+          "convolution=" + ":".join(f"{p}m={SHARPEN_3X3}:{p}rdiv=1:{p}bias=0" for p in range(4)))
+    video("lanczos", f"Lanczos scale to 1280×720, 1080p H.264, {frames} frames, discard",
+          "lanczos → 1280×720", "scale(1280, 720, lanczos3)", "scale=1280:720:flags=lanczos")
+    video("colour5", f"Five colour filters chained, 1080p H.264, {frames} frames, discard",
+          "5 colour filters",
+          "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)",
+          "eq=brightness=0.05,eq=contrast=1.2,hue=s=0,negate,eq=saturation=1.3")
+
+    eq_chain = "eq(brightness=0.05, contrast=1.2, saturation=1.3)"
+    eq_vf = "eq=brightness=0.05:contrast=1.2:saturation=1.3"
+    t_mp4 = rel(run_dir / "tessera-eq.mp4")
+    p_mp4 = rel(run_dir / "ffmpeg-eq.mp4")
+    cases.append(Case(
+        "x264", f"End to end: eq, then libx264 medium CRF 18 yuv420p to MP4, {frames} frames",
+        "eq + libx264 encode",
+        [t, "process", c, "-o", t_mp4, "--overwrite", "--backend", "cpu", "--chain", eq_chain],
+        ["ffmpeg", "-v", "error", "-y", "-i", c, "-vf", eq_vf, "-c:v", "libx264", "-crf", "18",
+         "-preset", "medium", "-pix_fmt", "yuv420p", p_mp4],
+        "ffmpeg", frames))
+
+    inner = tiff_size - 200
+    shrunk = round(inner * 0.9)
+    tif = rel(tiff)
+    t_tif = rel(run_dir / "tessera-out.tif")
+    vdir = run_dir / "vips"
+    vdir.mkdir(parents=True, exist_ok=True)
+    mat = vdir / "sharpen.mat"
+    mat.write_text("3 3 8 0\n-1 -1 -1\n-1 16 -1\n-1 -1 -1\n")
+    v1, v2, vout, vmat = (rel(vdir / "crop.v"), rel(vdir / "resize.v"),
+                          rel(run_dir / "vips-out.tif"), rel(mat))
+    script = " && ".join([
+        show(["vips", "crop", tif, v1, 100, 100, inner, inner]),
+        show(["vips", "resize", v1, v2, "0.9", "--kernel", "linear"]),
+        show(["vips", "conv", v2, vout, vmat, "--precision", "integer"]),
+    ])
+    cases.append(Case(
+        "vips",
+        f"vips-bench: {tiff_size}×{tiff_size} RGB TIFF, crop 100 px from each edge, shrink 10% "
+        f"(bilinear), 3×3 sharpen /8, save TIFF",
+        "vips-bench TIFF",
+        [t, "process", tif, "-o", t_tif, "--overwrite", "--backend", "cpu", "--chain",
+         f"crop(100, 100, {inner}, {inner}) | scale({shrunk}, {shrunk}, bilinear) | "
+         "convolve([[-1,-1,-1],[-1,16,-1],[-1,-1,-1]], 8)"],
+        ["sh", "-c", script],
+        "vips", 1,
+        note=f"`{vmat}` holds the mask `3 3 8 0` / `-1 -1 -1` / `-1 16 -1` / `-1 -1 -1` "
+             "(width, height, scale, offset, then the rows); the intermediate `.v` files are "
+             "vips's native format."))
+    return cases
+
+
+# --------------------------------------------------------------------------------------------
+# measuring
+
+
+def measure(argv, side, expect_frames=None):
+    """Runs argv under GNU time; returns (wall seconds, max RSS KiB). Raises on any failure."""
+    with tempfile.NamedTemporaryFile(prefix="time-", suffix=".txt", dir=WORK, delete=False) as f:
+        time_file = f.name
+    try:
+        full = [GNU_TIME, "-f", "%e %M", "-o", time_file] + [str(a) for a in argv]
+        start = time.perf_counter()
+        proc = subprocess.run(full, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, errors="replace")
+        wall = time.perf_counter() - start
+        with open(time_file, errors="replace") as f:
+            time_out = f.read()
+    finally:
+        os.unlink(time_file)
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout or "(nothing on stderr)")
+        notes = [ln for ln in time_out.strip().splitlines() if not re.match(r"^[\d.]+ \d+$", ln)]
+        extra = ("\n--- /usr/bin/time ---\n" + "\n".join(notes)) if notes else ""
+        raise BenchError(f"a benchmarked command failed (exit status {proc.returncode}):\n"
+                         f"  $ {show(argv)}\n  (run in {ROOT})\n--- stderr ---\n{tail(detail)}{extra}")
+    match = re.search(r"^([\d.]+) (\d+)\s*$", time_out.strip().splitlines()[-1] if time_out.strip() else "")
+    if not match:
+        raise BenchError(f"could not read /usr/bin/time's output for\n  $ {show(argv)}\n{time_out}")
+    rss_kib = int(match.group(2))
+    if side == "tessera":
+        check_tessera_report(argv, proc.stderr + proc.stdout, expect_frames)
+    return wall, rss_kib
+
+
+def check_tessera_report(argv, text, expect_frames):
+    """tessera says which backend it used and how many frames it did: both must be as asked."""
+    backend = re.search(r"backend (\w+)", text)
+    if not backend or backend.group(1) != "cpu":
+        raise BenchError(f"tessera did not report running on the CPU backend:\n  $ {show(argv)}\n"
+                         f"--- its output ---\n{tail(text)}")
+    frames = re.search(r"tessera: (\d+) frames? ", text)
+    if expect_frames is not None and (not frames or int(frames.group(1)) != expect_frames):
+        raise BenchError(f"tessera did not report {expect_frames} frames:\n  $ {show(argv)}\n"
+                         f"--- its output ---\n{tail(text)}")
+
+
+def warm_up(cases, inputs):
+    """Untimed: reads the inputs into the page cache and starts each program once."""
+    for path in inputs:
+        with open(path, "rb") as f:
+            while f.read(1 << 22):
+                pass
+    for case in cases:
+        if case.id == "vips":  # short enough to run once for real: the first vips run is slow
+            log("warm-up: vips case, both sides (untimed)")
+            measure(case.tessera, "tessera", case.frames)
+            measure(case.peer, "peer")
+
+
+def psnr(a, b):
+    """Average PSNR (dB) between two files of the same size, by FFmpeg's psnr filter."""
+    argv = ["ffmpeg", "-hide_banner", "-nostats", "-nostdin", "-i", a, "-i", b,
+            "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"]
+    proc = subprocess.run(argv, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, errors="replace")
+    if proc.returncode != 0:
+        raise BenchError(f"PSNR check failed:\n  $ {show(argv)}\n{tail(proc.stderr)}")
+    m = re.search(r"PSNR .*average:([\d.]+|inf)", proc.stderr)
+    if not m:
+        return "?"
+    return m.group(1) if m.group(1) == "inf" else f"{float(m.group(1)):.1f}"
+
+
+def check_outputs(cases, run_dir, frames, tiff_size):
+    """After the rounds: the written outputs of both sides must agree in size; reports PSNR."""
+    lines = []
+    by_id = {c.id: c for c in cases}
+    if "x264" in by_id:
+        t_mp4, p_mp4 = run_dir / "tessera-eq.mp4", run_dir / "ffmpeg-eq.mp4"
+        pt, pp = probe_clip(t_mp4), probe_clip(p_mp4)
+        if pt != pp or pt[2] != frames:
+            raise BenchError(f"the end-to-end outputs differ: tessera {pt}, ffmpeg {pp} "
+                             f"(width, height, frames); expected {frames} frames")
+        lines.append(f"End to end: both MP4s are {pt[0]}×{pt[1]}, {pt[2]} frames; "
+                     f"PSNR tessera vs ffmpeg output {psnr(t_mp4, p_mp4)} dB (the psnr filter's average over the planes).")
+    if "vips" in by_id:
+        t_tif, v_tif = run_dir / "tessera-out.tif", run_dir / "vips-out.tif"
+        it, iv = image_info(t_tif), image_info(v_tif)
+        if it != iv:
+            raise BenchError(f"the vips-bench outputs differ: tessera {it}, vips {iv}")
+        lines.append(f"vips-bench: both TIFFs are {it[0]}×{it[1]}, {it[2]} bands, {it[3]}; "
+                     f"PSNR tessera vs vips output {psnr(t_tif, v_tif)} dB.")
+    return lines
+
+
+def run_rounds(cases, rounds):
+    for r in range(rounds):
+        for ci, case in enumerate(cases):
+            order = ("tessera", "peer") if (r + ci) % 2 == 0 else ("peer", "tessera")
+            for side in order:
+                name = "tessera" if side == "tessera" else case.peer_name
+                wall, rss = measure(case.argv(side), side, case.frames)
+                case.samples[side].append((wall, rss))
+                log(f"[round {r + 1}/{rounds}] {case.id:<8} {name:<8} {wall:8.2f} s "
+                    f"{rss / 1024:8.1f} MiB")
+
+
+def flatness(tess, clips):
+    """The eq case on each clip, once per tool. Returns rows (tool, [(frames, wall, KiB)])."""
+    t = rel(tess)
+    chain = "eq(brightness=0.05, contrast=1.2, saturation=1.3)"
+    vf = "eq=brightness=0.05:contrast=1.2:saturation=1.3"
+    rows = {"tessera": [], "ffmpeg": []}
+    commands = []
+    for frames, clip in clips:
+        c = rel(clip)
+        tv = [t, "process", c, "--discard", "--backend", "cpu", "--chain", chain]
+        fv = ["ffmpeg", "-v", "error", "-i", c, "-vf", vf, "-f", "null", "-"]
+        commands += [tv, fv]
+        for tool, argv in (("tessera", tv), ("ffmpeg", fv)):
+            wall, rss = measure(argv, "tessera" if tool == "tessera" else "peer", frames)
+            rows[tool].append((frames, wall, rss))
+            log(f"[flatness] {tool:<8} {frames:5d} frames {wall:8.2f} s {rss / 1024:8.1f} MiB")
+    return rows, commands
+
+
+# --------------------------------------------------------------------------------------------
+# machine and versions
+
+
+def machine_info():
+    model = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    if not model and shutil.which("lscpu"):
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        m = re.search(r"^Model name:\s*(.+)$", out, re.M)
+        model = m.group(1).strip() if m else None
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                    break
+    except OSError:
+        pass
+    os_name = platform.system()
+    try:
+        with open("/etc/os-release") as f:
+            m = re.search(r'^PRETTY_NAME="?([^"\n]+)"?', f.read(), re.M)
+            if m:
+                os_name = m.group(1)
+    except OSError:
+        pass
+    return {"cpu": model or platform.processor() or "unknown", "cores": cores, "usable": usable,
+            "memory": mem, "os": f"{os_name}, kernel {platform.release()}"}
+
+
+def first_line(argv):
+    try:
+        out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, errors="replace")
+        text = (out.stdout or out.stderr).strip()
+        return text.splitlines()[0] if text else "?"
+    except OSError:
+        return "?"
+
+
+def package_version(name):
+    if not shutil.which("dpkg-query"):
+        return ""
+    out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name], capture_output=True,
+                         text=True)
+    return f", Debian package {name} {out.stdout.strip()}" if out.returncode == 0 else ""
+
+
+def versions(tess):
+    commit = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    built = datetime.datetime.fromtimestamp(tess.stat().st_mtime).astimezone()
+    return {
+        "tessera": first_line([str(tess), "--version"]),
+        "commit": commit + (" (the work tree had uncommitted changes)" if dirty else ""),
+        "built": built.strftime("%Y-%m-%d %H:%M %Z"),
+        "ffmpeg": first_line(["ffmpeg", "-version"]),
+        "vips": first_line(["vips", "--version"]),
+        "time": first_line([GNU_TIME, "--version"]) + package_version("time"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+HEADER = ["case", "tessera median s", "peer median s", "time ratio", "tessera peak MiB",
+          "peer peak MiB", "memory ratio"]
+
+
+def table_rows(cases):
+    rows = []
+    for c in cases:
+        tw, pw = c.median("tessera", 0), c.median("peer", 0)
+        tm, pm = c.median("tessera", 1) / 1024, c.median("peer", 1) / 1024
+        rows.append([f"{c.short} (vs {c.peer_name})", f"{tw:.2f}", f"{pw:.2f}", f"{tw / pw:.2f}",
+                     f"{tm:.0f}", f"{pm:.0f}", f"{tm / pm:.2f}"])
+    return rows
+
+
+def text_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    out = []
+    for n, r in enumerate([header] + rows):
+        out.append("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)
+                             for i, (v, w) in enumerate(zip(r, widths))))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def md_table(header, rows, numeric=True):
+    align = "---:" if numeric else "---"
+    out = ["| " + " | ".join(header) + " |",
+           "| " + " | ".join(["---"] + [align] * (len(header) - 1)) + " |"]
+    out += ["| " + " | ".join(str(v) for v in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def flat_rows(flat):
+    rows = []
+    for tool, runs in flat.items():
+        (f1, w1, m1), (f2, w2, m2) = runs
+        rows.append([tool, f"{m1 / 1024:.0f}", f"{m2 / 1024:.0f}", f"{m2 / m1:.2f}",
+                     f"{w1:.2f}", f"{w2:.2f}"])
+    return rows
+
+
+def flat_header(flat):
+    f1, f2 = flat["tessera"][0][0], flat["tessera"][1][0]
+    return ["tool", f"peak MiB, {f1} frames", f"peak MiB, {f2} frames", "memory growth",
+            f"wall s, {f1} frames", f"wall s, {f2} frames"]
+
+
+CAVEATS = """\
+- The FFmpeg filters work on the decoded yuv420p planes directly (chroma at a quarter of the
+  pixels, 8-bit lookup tables for `eq`); tessera converts every frame to RGBA, filters in f32 and
+  converts back. The pictures are alike, not identical, and the amount of work differs.
+- `gblur`: FFmpeg's is a recursive (IIR) approximation of the Gaussian (`steps=1`), applied to
+  the half-size chroma planes with the same σ; tessera's is an exact kernel of radius ceil(3σ).
+- `unsharp=5:5:1.0` sharpens luma only (FFmpeg's chroma amount defaults to 0) with a 5×5 box-like
+  mask; tessera sharpens the three colour channels with a Gaussian mask.
+- `5 colour filters`: tessera fuses consecutive colour filters into one pass; FFmpeg runs five
+  filters, most of them as lookup tables.
+- vips-bench: `vips conv --precision integer` convolves 8-bit pixels in integer arithmetic (the
+  vips-bench setting); tessera works in f32. vips streams the image through each step and
+  writes the two intermediates to disk; tessera holds the whole frame in memory.
+"""
+
+
+def write_svg(path, cases, rounds, stamp):
+    ratios = [(c.short + f" (vs {c.peer_name})", c.median("tessera", 0) / c.median("peer", 0))
+              for c in cases]
+    lo = min([r for _, r in ratios] + [1.0]) / 1.3
+    hi = max([r for _, r in ratios] + [1.0]) * 1.3
+    lo_p, hi_p = math.floor(math.log2(lo)), math.ceil(math.log2(hi))
+    lo, hi = 2.0 ** lo_p, 2.0 ** hi_p
+    left, plot_w, right = 250, 520, 30
+    top, row_h, bar_h = 108, 36, 22
+    width = left + plot_w + right
+    height = top + row_h * len(ratios) + 70
+
+    def x(r):
+        return left + (math.log(r) - math.log(lo)) / (math.log(hi) - math.log(lo)) * plot_w
+
+    def esc(s):
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def tick_label(v):
+        return f"{v:g}×" if v >= 1 else f"{v:.3g}×"
+
+    faster, slower = "#2b8a3e", "#d9480f"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">',
+           f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+           f'<text x="{width / 2}" y="26" text-anchor="middle" font-size="17" font-weight="bold">'
+           f'tessera wall time relative to FFmpeg / libvips</text>',
+           f'<text x="{width / 2}" y="46" text-anchor="middle" font-size="12" fill="#555">'
+           f'ratio tessera ÷ peer, median of {rounds} interleaved round{"s" if rounds != 1 else ""}'
+           f', log scale; {esc(stamp)}</text>',
+           f'<rect x="{left}" y="58" width="12" height="12" fill="{faster}"/>'
+           f'<text x="{left + 18}" y="69" font-size="12">tessera faster (ratio &lt; 1)</text>',
+           f'<rect x="{left + 220}" y="58" width="12" height="12" fill="{slower}"/>'
+           f'<text x="{left + 238}" y="69" font-size="12">tessera slower (ratio &gt; 1)</text>']
+    axis_y = top + row_h * len(ratios)
+    for p in range(lo_p, hi_p + 1):
+        v = 2.0 ** p
+        xv = x(v)
+        if p != 0:
+            out.append(f'<line x1="{xv:.1f}" y1="{top - 6}" x2="{xv:.1f}" y2="{axis_y}" '
+                       f'stroke="#e3e3e3" stroke-width="1"/>')
+        out.append(f'<text x="{xv:.1f}" y="{axis_y + 16}" text-anchor="middle" font-size="11" '
+                   f'fill="#555">{tick_label(v)}</text>')
+    for i, (label, r) in enumerate(ratios):
+        yc = top + row_h * i + row_h / 2
+        x0, x1 = sorted((x(1.0), x(r)))
+        colour = faster if r < 1 else slower
+        out.append(f'<text x="{left - 10}" y="{yc + 4:.1f}" text-anchor="end" font-size="13">'
+                   f'{esc(label)}</text>')
+        out.append(f'<rect x="{x0:.1f}" y="{yc - bar_h / 2:.1f}" width="{max(x1 - x0, 1.5):.1f}" '
+                   f'height="{bar_h}" fill="{colour}"/>')
+        if r < 1:
+            out.append(f'<text x="{x0 - 5:.1f}" y="{yc + 4:.1f}" text-anchor="end" font-size="12" '
+                       f'font-weight="bold" fill="{colour}">{r:.2f}×</text>')
+        else:
+            out.append(f'<text x="{x1 + 5:.1f}" y="{yc + 4:.1f}" font-size="12" '
+                       f'font-weight="bold" fill="{colour}">{r:.2f}×</text>')
+    x_one = x(1.0)
+    out.append(f'<line x1="{x_one:.1f}" y1="{top - 10}" x2="{x_one:.1f}" y2="{axis_y}" '
+               f'stroke="#222" stroke-width="2"/>')
+    out.append(f'<text x="{x_one:.1f}" y="{top - 14}" text-anchor="middle" font-size="12" '
+               f'font-weight="bold">peer (1.0)</text>')
+    out.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" '
+               f'stroke="#888" stroke-width="1"/>')
+    out.append(f'<text x="{left + plot_w / 2}" y="{axis_y + 40}" text-anchor="middle" '
+               f'font-size="12" fill="#333">time ratio tessera ÷ peer (lower is faster for '
+               f'tessera)</text>')
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n")
+
+
+def write_markdown(path, svg_name, ctx):
+    cases, rounds = ctx["cases"], ctx["rounds"]
+    m, v = ctx["machine"], ctx["versions"]
+    lines = [
+        "# tessera against FFmpeg and libvips",
+        "",
+        f"Generated by `benches/compare.sh{(' ' + ctx['args']) if ctx['args'] else ''}` on "
+        f"{ctx['date']}; this file and `{svg_name}` are overwritten by each run.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}; {m['cores']} logical cores ({m['usable']} usable by this run)",
+        f"- Memory: {m['memory']}",
+        f"- OS: {m['os']}",
+        f"- Load average (1, 5, 15 min): {fmt_load(ctx['load_start'])} at the start of the script, "
+        f"{fmt_load(ctx['load_timed'])} when timing began, {fmt_load(ctx['load_end'])} at the end "
+        "(the benchmarked commands themselves keep the cores busy, so the later figures include "
+        "them)",
+        "",
+        "## Versions",
+        "",
+        f"- tessera: `{v['tessera']}`, commit {v['commit']}, binary `{ctx['tessera']}` built "
+        f"{v['built']}",
+        f"- FFmpeg: `{v['ffmpeg']}`",
+        f"- libvips: `{v['vips']}`",
+        f"- GNU time: {v['time']}",
+        "",
+        "## Method",
+        "",
+        f"- {rounds} round{'s' if rounds != 1 else ''}, interleaved: in each round every case runs "
+        "its tessera command and its peer command back to back; which of the two goes first "
+        "alternates from case to case and from round to round. The figures are medians over the "
+        "rounds.",
+        "- Wall time: measured around the whole process (Python's `time.perf_counter`). Peak "
+        "memory: the maximum resident set size from GNU time (`/usr/bin/time -f '%e %M'`); for the "
+        "vips case, whose peer is one `sh -c` running three `vips` commands, it is the largest of "
+        "the steps.",
+        "- Ratios are tessera ÷ peer: below 1 tessera is faster (or uses less memory).",
+        "- tessera always runs with `--backend cpu`; each run must report the CPU backend and the "
+        "expected frame count, and any command exiting non-zero stops the script before a table "
+        "is written.",
+        f"- Inputs (cached under `target/compare/`): `{ctx['clip']}`, 1920×1080 at 30 fps, "
+        f"{ctx['frames']} frames of FFmpeg's `testsrc2`, libx264 (default settings) yuv420p; "
+        f"`{ctx['tiff']}`, {ctx['tiff_size']}×{ctx['tiff_size']} 8-bit RGB uncompressed TIFF "
+        "of `testsrc2`.",
+        "- Before the first round the inputs are read once into the page cache and the vips case "
+        "runs once on both sides, untimed (the first `vips` start on a cold machine took seconds).",
+        "",
+    ]
+    if cases:
+        lines += [
+            "## Results",
+            "",
+            md_table(HEADER, ctx["rows"]),
+            "",
+            f"![time ratios per case]({svg_name})",
+            "",
+            f"Chart: [{svg_name}]({svg_name}).",
+            "",
+        ]
+    if ctx["checks"]:
+        lines += ["Outputs of the cases that write files, compared after the last round:", ""]
+        lines += [f"- {c}" for c in ctx["checks"]] + [""]
+    if ctx["flat"]:
+        lines += [
+            "## Memory flatness",
+            "",
+            "The `eq` case (decode → filter → discard), run once per tool (not interleaved) on the "
+            f"{ctx['flat']['tessera'][0][0]}-frame clip and on a clip ten times longer (the same "
+            "`testsrc2` content, continued). Flat memory means a growth near 1.00.",
+            "",
+            md_table(flat_header(ctx["flat"]), flat_rows(ctx["flat"])),
+            "",
+            "Commands:",
+            "",
+            "```sh",
+        ] + [show(a) for a in ctx["flat_commands"]] + ["```", ""]
+    lines += ["## Commands", "", "Run from the repository root.", ""]
+    for c in cases:
+        lines += [f"### {c.short}", "", c.title + ".", "", "```sh",
+                  "# tessera", show(c.tessera), f"# {c.peer_name}", show(c.peer), "```", ""]
+        if c.note:
+            lines += [c.note, ""]
+    lines += ["## Caveats: how far the peers are equivalent", "", CAVEATS,
+              "## Raw samples", "",
+              "Wall seconds / peak MiB of each run, in round order.", "",
+              md_table(["case", "tessera", "peer"],
+                       [[c.short, ", ".join(f"{w:.2f} s / {k / 1024:.0f}" for w, k in c.samples["tessera"]),
+                         ", ".join(f"{w:.2f} s / {k / 1024:.0f}" for w, k in c.samples["peer"])]
+                        for c in cases], numeric=False),
+              ""]
+    path.write_text("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Benchmark tessera against ffmpeg and vips, interleaved, on this machine.",
+        epilog="cases: " + ", ".join(CASE_IDS) + f"; '{FLAT_ID}' is the memory-flatness check.")
+    p.add_argument("--rounds", type=int, help="interleaved rounds (default 3; 1 with --quick)")
+    p.add_argument("--quick", action="store_true",
+                   help="small inputs (30- and 300-frame clips, 1000×1000 TIFF), 1 round: for "
+                        "testing the script itself")
+    p.add_argument("--tessera", metavar="PATH",
+                   help="tessera binary (default: target/release/tessera in the repository, built "
+                        "when missing)")
+    p.add_argument("--only", metavar="CASE", action="append",
+                   help="run only these cases (repeat or comma-separate); include "
+                        f"'{FLAT_ID}' for the flatness check")
+    p.add_argument("--out", metavar="DIR",
+                   help="where benchmarks.md and benchmarks.svg go (default docs/ for a full run, "
+                        "target/compare/report/ with --quick or --only)")
+    p.add_argument("--prepare", action="store_true",
+                   help="make the cached inputs and exit")
+    args = p.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        p.error("--rounds must be at least 1")
+    if args.only:
+        wanted = [x.strip() for item in args.only for x in item.split(",") if x.strip()]
+        unknown = [x for x in wanted if x not in CASE_IDS + [FLAT_ID]]
+        if unknown:
+            p.error(f"unknown case {', '.join(unknown)}; cases: {', '.join(CASE_IDS + [FLAT_ID])}")
+        args.only = wanted
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    load_start = loadavg()
+    cfg = dict(QUICK if args.quick else FULL)
+    rounds = args.rounds or cfg["rounds"]
+    selected = [c for c in CASE_IDS if not args.only or c in args.only]
+    do_flat = not args.only or FLAT_ID in args.only
+    partial = args.quick or bool(args.only)
+    out_dir = Path(args.out).resolve() if args.out else (
+        WORK / "report" if partial else ROOT / "docs")
+    default_tess = ROOT / "target" / "release" / "tessera"
+    tess = Path(args.tessera).resolve() if args.tessera else default_tess
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    ensure_tools()
+    ensure_tessera(tess, args.tessera is None)
+
+    need_video = any(c != "vips" for c in selected) or do_flat
+    clip = make_clip(cfg["frames"]) if need_video or args.prepare else None
+    long_clip = make_clip(cfg["long_frames"]) if do_flat or args.prepare else None
+    tiff = make_tiff(cfg["tiff"]) if "vips" in selected or args.prepare else None
+    if args.prepare:
+        log("inputs ready")
+        return 0
+    if clip is None:
+        clip = WORK / f"testsrc2-1080p30-{cfg['frames']}f.mp4"  # named in commands only
+    if tiff is None:
+        tiff = WORK / f"testsrc2-{cfg['tiff']}x{cfg['tiff']}-rgb24.tif"
+
+    run_dir = WORK / "run"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    cases = [c for c in build_cases(tess, clip, cfg["frames"], tiff, cfg["tiff"], run_dir)
+             if c.id in selected]
+
+    inputs = ([clip] if need_video else []) + ([tiff] if "vips" in selected else [])
+    warm_up(cases, inputs)
+    load_timed = loadavg()
+    if load_timed[0] > 1.5:
+        log(f"warning: load average {fmt_load(load_timed)}: the machine is not quiet; "
+            "timings will be noisy")
+    log(f"timing {len(cases)} case(s), {rounds} round(s); load average {fmt_load(load_timed)}")
+    run_rounds(cases, rounds)
+    checks = check_outputs(cases, run_dir, cfg["frames"], cfg["tiff"])
+    flat, flat_commands = (None, [])
+    if do_flat:
+        flat, flat_commands = flatness(tess, [(cfg["frames"], clip), (cfg["long_frames"], long_clip)])
+    load_end = loadavg()
+
+    rows = table_rows(cases)
+    print(f"\ntessera vs peers, median of {rounds} round(s); ratios are tessera / peer")
+    if rows:
+        print(text_table(HEADER, rows))
+    if flat:
+        print("\nmemory flatness (eq, discard)")
+        print(text_table(flat_header(flat), flat_rows(flat)))
+    for c in checks:
+        print(c)
+    print(f"load average: {fmt_load(load_start)} at start, {fmt_load(load_timed)} when timing "
+          f"began, {fmt_load(load_end)} at end")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md_path, svg_path = out_dir / "benchmarks.md", out_dir / "benchmarks.svg"
+    now = datetime.datetime.now().astimezone()
+    machine = machine_info()
+    ctx = {
+        "cases": cases, "rounds": rounds, "rows": rows, "checks": checks, "flat": flat,
+        "flat_commands": flat_commands, "machine": machine, "versions": versions(tess),
+        "date": now.strftime("%Y-%m-%d %H:%M %Z"), "args": show(argv),
+        "load_start": load_start, "load_timed": load_timed, "load_end": load_end,
+        "tessera": rel(tess), "clip": rel(clip), "tiff": rel(tiff), "frames": cfg["frames"],
+        "tiff_size": cfg["tiff"],
+    }
+    if cases:
+        write_svg(svg_path, cases, rounds,
+                  f"{machine['cpu']}, {machine['usable']} cores, {now.strftime('%Y-%m-%d')}")
+    write_markdown(md_path, svg_path.name, ctx)
+    print(f"\nwrote {rel(md_path)}" + (f" and {rel(svg_path)}" if cases else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as err:
+        print(f"\ncompare.py: error: {err}\nno table written.", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\ncompare.py: interrupted; no table written.", file=sys.stderr)
+        sys.exit(130)
