@@ -2,7 +2,7 @@
 //! window of input rows, so the executor can run a strip of rows through every pass while it is
 //! in cache; inner loops run over contiguous slices so that the compiler vectorises them.
 
-use crate::plan::PointOp;
+use crate::plan::{PointOp, LUMA};
 
 /// Interleaved RGBA f32 samples of the rows `first ..` of a frame `height` rows tall.
 pub struct Image<'a> {
@@ -28,13 +28,68 @@ fn clamp01(row: &mut [f32]) {
     }
 }
 
-pub fn pointwise(ops: &[PointOp], row: &mut [f32]) {
-    for px in row.chunks_exact_mut(4) {
-        let mut p = [px[0], px[1], px[2], px[3]];
-        for op in ops {
-            p = op.apply(p);
+/// A fused run of pointwise ops over one row. The colour channels are split into planes
+/// (`planes` is scratch space) so that each op is a branch-free loop over plain slices, which
+/// the compiler vectorises; the arithmetic is that of [`PointOp::apply`], op for op.
+pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
+    let n = row.len() / 4;
+    planes.resize(3 * n, 0.0);
+    let (r, rest) = planes.split_at_mut(n);
+    let (g, b) = rest.split_at_mut(n);
+    for (((px, r), g), b) in row.chunks_exact(4).zip(r.iter_mut()).zip(g.iter_mut()).zip(b.iter_mut()) {
+        (*r, *g, *b) = (px[0], px[1], px[2]);
+    }
+    let [lr, lg, lb] = LUMA;
+    for op in ops {
+        match *op {
+            PointOp::Eq { brightness, contrast, saturation, gamma } => {
+                // `apply`'s `v <= 0 → 0, else min(v, 1)`, without a branch; with a gamma the
+                // `powf` call keeps the loop scalar, so gamma 1 gets a loop of its own.
+                let luma_curve = |v: f32| v.clamp(0.0, 1.0);
+                let gamma_curve = |v: f32| if v <= 0.0 { 0.0 } else { v.powf(1.0 / gamma).min(1.0) };
+                if gamma == 1.0 {
+                    eq_planes(r, g, b, brightness, contrast, saturation, luma_curve);
+                } else {
+                    eq_planes(r, g, b, brightness, contrast, saturation, gamma_curve);
+                }
+            }
+            PointOp::Grayscale => {
+                for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
+                    let y = lr * *r + lg * *g + lb * *b;
+                    (*r, *g, *b) = (y, y, y);
+                }
+            }
+            PointOp::Invert => {
+                for v in r.iter_mut().chain(g.iter_mut()).chain(b.iter_mut()) {
+                    *v = 1.0 - *v;
+                }
+            }
         }
-        px.copy_from_slice(&p);
+    }
+    for (((px, r), g), b) in row.chunks_exact_mut(4).zip(r.iter()).zip(g.iter()).zip(b.iter()) {
+        (px[0], px[1], px[2]) = (*r, *g, *b);
+    }
+}
+
+#[inline(always)]
+fn eq_planes(
+    r: &mut [f32],
+    g: &mut [f32],
+    b: &mut [f32],
+    brightness: f32,
+    contrast: f32,
+    saturation: f32,
+    curve: impl Fn(f32) -> f32,
+) {
+    let [lr, lg, lb] = LUMA;
+    for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
+        let y = lr * *r + lg * *g + lb * *b;
+        let (cb, cr) = (*b - y, *r - y);
+        let v = curve(contrast * (y - 0.5) + 0.5 + brightness);
+        let nr = v + saturation * cr;
+        let nb = v + saturation * cb;
+        let ng = (v - lr * nr - lb * nb) / lg;
+        (*r, *g, *b) = (nr.clamp(0.0, 1.0), ng.clamp(0.0, 1.0), nb.clamp(0.0, 1.0));
     }
 }
 

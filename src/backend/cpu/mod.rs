@@ -199,7 +199,7 @@ fn run_pass(
     match &pass.kind {
         PassKind::Pointwise(ops) => rows.for_each(|(y, out)| {
             out.copy_from_slice(src.row(y as isize));
-            kernels::pointwise(ops, out);
+            kernels::pointwise(ops, out, pad);
         }),
         PassKind::Convolve1D { axis: Axis::Horizontal, weights, alpha } => {
             rows.for_each(|(y, out)| kernels::convolve_h(src, y, weights, *alpha, out, pad))
