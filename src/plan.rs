@@ -18,7 +18,12 @@ pub const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
 pub enum PointOp {
     /// FFmpeg's `eq` on BT.709 luma and colour difference: contrast and brightness around mid
     /// grey, then gamma on luma; saturation scales the colour difference.
-    Eq { brightness: f32, contrast: f32, saturation: f32, gamma: f32 },
+    Eq {
+        brightness: f32,
+        contrast: f32,
+        saturation: f32,
+        gamma: f32,
+    },
     /// BT.709 luma into all three colour channels.
     Grayscale,
     /// 1 − value on the colour channels.
@@ -29,9 +34,12 @@ impl PointOp {
     /// The op's parameters as the four floats the GPU kernels receive.
     pub fn params(&self) -> [f32; 4] {
         match *self {
-            PointOp::Eq { brightness, contrast, saturation, gamma } => {
-                [brightness, contrast, saturation, gamma]
-            }
+            PointOp::Eq {
+                brightness,
+                contrast,
+                saturation,
+                gamma,
+            } => [brightness, contrast, saturation, gamma],
             PointOp::Grayscale | PointOp::Invert => [0.0; 4],
         }
     }
@@ -40,29 +48,62 @@ impl PointOp {
     #[inline]
     pub fn apply(&self, p: [f32; 4]) -> [f32; 4] {
         match *self {
-            PointOp::Eq { brightness, contrast, saturation, gamma } => {
-                let y = LUMA[0] * p[0] + LUMA[1] * p[1] + LUMA[2] * p[2];
-                let (cb, cr) = (p[2] - y, p[0] - y);
-                let mut v = contrast * (y - 0.5) + 0.5 + brightness;
-                v = if v <= 0.0 {
-                    0.0
-                } else if gamma == 1.0 {
-                    v.min(1.0)
-                } else {
-                    v.powf(1.0 / gamma).min(1.0)
-                };
-                let r = v + saturation * cr;
-                let b = v + saturation * cb;
-                let g = (v - LUMA[0] * r - LUMA[2] * b) / LUMA[1];
-                [r.clamp(0.0, 1.0), g.clamp(0.0, 1.0), b.clamp(0.0, 1.0), p[3]]
+            PointOp::Eq {
+                brightness,
+                contrast,
+                saturation,
+                gamma,
+            } => {
+                let [r, g, b] = eq_rgb(
+                    [p[0], p[1], p[2]],
+                    [brightness, contrast, saturation],
+                    |v| eq_curve(v, gamma),
+                );
+                [r, g, b, p[3]]
             }
             PointOp::Grayscale => {
-                let y = LUMA[0] * p[0] + LUMA[1] * p[1] + LUMA[2] * p[2];
+                let y = luma([p[0], p[1], p[2]]);
                 [y, y, y, p[3]]
             }
             PointOp::Invert => [1.0 - p[0], 1.0 - p[1], 1.0 - p[2], p[3]],
         }
     }
+}
+
+/// BT.709 luma of a colour.
+#[inline(always)]
+pub fn luma([r, g, b]: [f32; 3]) -> f32 {
+    LUMA[0] * r + LUMA[1] * g + LUMA[2] * b
+}
+
+/// `eq`'s luma curve: 0 at or below 0, else v^(1/gamma), at most 1. With gamma 1 it is
+/// `v.clamp(0.0, 1.0)`, which the CPU kernels use to keep their loop free of calls.
+#[inline(always)]
+pub fn eq_curve(v: f32, gamma: f32) -> f32 {
+    if v <= 0.0 {
+        0.0
+    } else if gamma == 1.0 {
+        v.min(1.0)
+    } else {
+        v.powf(1.0 / gamma).min(1.0)
+    }
+}
+
+/// `eq` on one colour: contrast and brightness around mid grey on luma, then `curve`
+/// ([`eq_curve`]); saturation scales the colour difference; the result is clamped to 0..=1.
+#[inline(always)]
+pub fn eq_rgb(
+    rgb: [f32; 3],
+    [brightness, contrast, saturation]: [f32; 3],
+    curve: impl Fn(f32) -> f32,
+) -> [f32; 3] {
+    let y = luma(rgb);
+    let (cb, cr) = (rgb[2] - y, rgb[0] - y);
+    let v = curve(contrast * (y - 0.5) + 0.5 + brightness);
+    let r = v + saturation * cr;
+    let b = v + saturation * cb;
+    let g = (v - LUMA[0] * r - LUMA[2] * b) / LUMA[1];
+    [r.clamp(0.0, 1.0), g.clamp(0.0, 1.0), b.clamp(0.0, 1.0)]
 }
 
 /// Kernels for [`Op::Scale`].
@@ -145,7 +186,11 @@ impl ResampleTable {
             let starts = (0..dst)
                 .map(|i| (((i as f64 + 0.5) * ratio).floor() as i32).min(src as i32 - 1))
                 .collect();
-            return ResampleTable { taps: 1, starts, weights: vec![1.0; dst as usize] };
+            return ResampleTable {
+                taps: 1,
+                starts,
+                weights: vec![1.0; dst as usize],
+            };
         }
         let stretch = ratio.max(1.0);
         let support = filter.support() * stretch;
@@ -162,7 +207,11 @@ impl ResampleTable {
             starts.push(start);
             weights.extend(row.iter().map(|w| (w / sum) as f32));
         }
-        ResampleTable { taps, starts, weights }
+        ResampleTable {
+            taps,
+            starts,
+            weights,
+        }
     }
 }
 
@@ -187,15 +236,37 @@ pub fn box_weights(radius: u32) -> Vec<f32> {
 pub enum Op {
     Point(PointOp),
     /// Separable blur with a symmetric odd-length kernel, on all four channels.
-    Blur { weights: Vec<f32> },
+    Blur {
+        weights: Vec<f32>,
+    },
     /// 2-D convolution (odd width and height, row-major weights already divided), plus bias,
     /// on the colour channels; alpha is kept.
-    Convolve { width: u32, height: u32, weights: Vec<f32>, bias: f32 },
+    Convolve {
+        width: u32,
+        height: u32,
+        weights: Vec<f32>,
+        bias: f32,
+    },
     /// `in + amount · (in − blur(in))` with a separable blur, on the colour channels.
-    Unsharp { weights: Vec<f32>, amount: f32 },
-    Scale { width: u32, height: u32, filter: ResampleFilter },
-    Crop { x: u32, y: u32, width: u32, height: u32 },
-    Flip { horizontal: bool, vertical: bool },
+    Unsharp {
+        weights: Vec<f32>,
+        amount: f32,
+    },
+    Scale {
+        width: u32,
+        height: u32,
+        filter: ResampleFilter,
+    },
+    Crop {
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+    },
+    Flip {
+        horizontal: bool,
+        vertical: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -210,16 +281,33 @@ pub enum PassKind {
     /// A fused run of pointwise ops: one read and one write of the frame.
     Pointwise(Vec<PointOp>),
     /// One direction of a separable convolution (odd-length weights, edges clamped).
-    Convolve1D { axis: Axis, weights: Arc<Vec<f32>>, alpha: bool },
+    Convolve1D {
+        axis: Axis,
+        weights: Arc<Vec<f32>>,
+        alpha: bool,
+    },
     /// A direct 2-D convolution on the colour channels.
-    Convolve2D { width: u32, height: u32, weights: Arc<Vec<f32>>, bias: f32 },
+    Convolve2D {
+        width: u32,
+        height: u32,
+        weights: Arc<Vec<f32>>,
+        bias: f32,
+    },
     /// Unsharp mask: blur both directions, then combine with the pass input.
     Unsharp { weights: Arc<Vec<f32>>, amount: f32 },
     /// One direction of a resample.
-    Resample1D { axis: Axis, table: Arc<ResampleTable> },
+    Resample1D {
+        axis: Axis,
+        table: Arc<ResampleTable>,
+    },
     /// Pure pixel moves: `out(x, y) = in(x0 + fx(x), y0 + fy(y))`, `fx` reversing the row when
     /// `flip_h` (likewise `fy`). Crops and flips.
-    Remap { x0: u32, y0: u32, flip_h: bool, flip_v: bool },
+    Remap {
+        x0: u32,
+        y0: u32,
+        flip_h: bool,
+        flip_v: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -250,16 +338,27 @@ pub struct PlanError {
 impl Plan {
     /// A plan that passes frames through unchanged.
     pub fn identity(width: u32, height: u32) -> Plan {
-        Plan { passes: Vec::new(), input: (width, height), output: (width, height) }
+        Plan {
+            passes: Vec::new(),
+            input: (width, height),
+            output: (width, height),
+        }
     }
 
     /// Builds a plan from ops directly (used by tests and benches that skip the chain language).
     pub fn from_ops(ops: Vec<Op>, width: u32, height: u32) -> Plan {
-        let mut builder = Builder { passes: Vec::new(), size: (width, height) };
+        let mut builder = Builder {
+            passes: Vec::new(),
+            size: (width, height),
+        };
         for op in ops {
             builder.push(op);
         }
-        Plan { passes: builder.passes, input: (width, height), output: builder.size }
+        Plan {
+            passes: builder.passes,
+            input: (width, height),
+            output: builder.size,
+        }
     }
 }
 
@@ -270,7 +369,11 @@ struct Builder {
 
 impl Builder {
     fn add(&mut self, kind: PassKind, output: (u32, u32)) {
-        self.passes.push(Pass { kind, input: self.size, output });
+        self.passes.push(Pass {
+            kind,
+            input: self.size,
+            output,
+        });
         self.size = output;
     }
 
@@ -278,7 +381,11 @@ impl Builder {
         let size = self.size;
         match op {
             Op::Point(p) => {
-                if let Some(Pass { kind: PassKind::Pointwise(run), .. }) = self.passes.last_mut() {
+                if let Some(Pass {
+                    kind: PassKind::Pointwise(run),
+                    ..
+                }) = self.passes.last_mut()
+                {
                     run.push(p);
                 } else {
                     self.add(PassKind::Pointwise(vec![p]), size);
@@ -288,34 +395,86 @@ impl Builder {
                 if weights.len() > 1 {
                     let weights = Arc::new(weights);
                     for axis in [Axis::Horizontal, Axis::Vertical] {
-                        let kind = PassKind::Convolve1D { axis, weights: weights.clone(), alpha: true };
+                        let kind = PassKind::Convolve1D {
+                            axis,
+                            weights: weights.clone(),
+                            alpha: true,
+                        };
                         self.add(kind, size);
                     }
                 }
             }
-            Op::Convolve { width, height, weights, bias } => {
-                let kind = PassKind::Convolve2D { width, height, weights: Arc::new(weights), bias };
+            Op::Convolve {
+                width,
+                height,
+                weights,
+                bias,
+            } => {
+                let kind = PassKind::Convolve2D {
+                    width,
+                    height,
+                    weights: Arc::new(weights),
+                    bias,
+                };
                 self.add(kind, size);
             }
-            Op::Unsharp { weights, amount } => {
-                self.add(PassKind::Unsharp { weights: Arc::new(weights), amount }, size)
-            }
-            Op::Scale { width, height, filter } => {
+            Op::Unsharp { weights, amount } => self.add(
+                PassKind::Unsharp {
+                    weights: Arc::new(weights),
+                    amount,
+                },
+                size,
+            ),
+            Op::Scale {
+                width,
+                height,
+                filter,
+            } => {
                 if width != size.0 || filter == ResampleFilter::Nearest {
                     let table = Arc::new(ResampleTable::new(filter, size.0, width));
-                    self.add(PassKind::Resample1D { axis: Axis::Horizontal, table }, (width, size.1));
+                    self.add(
+                        PassKind::Resample1D {
+                            axis: Axis::Horizontal,
+                            table,
+                        },
+                        (width, size.1),
+                    );
                 }
                 if height != size.1 || filter == ResampleFilter::Nearest {
                     let table = Arc::new(ResampleTable::new(filter, size.1, height));
-                    self.add(PassKind::Resample1D { axis: Axis::Vertical, table }, (width, height));
+                    self.add(
+                        PassKind::Resample1D {
+                            axis: Axis::Vertical,
+                            table,
+                        },
+                        (width, height),
+                    );
                 }
             }
-            Op::Crop { x, y, width, height } => {
-                let kind = PassKind::Remap { x0: x, y0: y, flip_h: false, flip_v: false };
+            Op::Crop {
+                x,
+                y,
+                width,
+                height,
+            } => {
+                let kind = PassKind::Remap {
+                    x0: x,
+                    y0: y,
+                    flip_h: false,
+                    flip_v: false,
+                };
                 self.add(kind, (width, height));
             }
-            Op::Flip { horizontal, vertical } => {
-                let kind = PassKind::Remap { x0: 0, y0: 0, flip_h: horizontal, flip_v: vertical };
+            Op::Flip {
+                horizontal,
+                vertical,
+            } => {
+                let kind = PassKind::Remap {
+                    x0: 0,
+                    y0: 0,
+                    flip_h: horizontal,
+                    flip_v: vertical,
+                };
                 self.add(kind, size);
             }
         }
@@ -324,7 +483,10 @@ impl Builder {
 
 /// Lowers every stage of `chain` for a `width`×`height` input and fuses what can be fused.
 pub fn compile(chain: &Chain, width: u32, height: u32) -> Result<Plan, PlanError> {
-    let mut builder = Builder { passes: Vec::new(), size: (width, height) };
+    let mut builder = Builder {
+        passes: Vec::new(),
+        size: (width, height),
+    };
     for stage in &chain.stages {
         let ops = (stage.spec.lower)(&stage.args, builder.size).map_err(|message| PlanError {
             filter: stage.spec.name,
@@ -335,7 +497,11 @@ pub fn compile(chain: &Chain, width: u32, height: u32) -> Result<Plan, PlanError
             builder.push(op);
         }
     }
-    Ok(Plan { passes: builder.passes, input: (width, height), output: builder.size })
+    Ok(Plan {
+        passes: builder.passes,
+        input: (width, height),
+        output: builder.size,
+    })
 }
 
 #[cfg(test)]
@@ -347,29 +513,46 @@ mod tests {
         let ops = vec![
             Op::Point(PointOp::Invert),
             Op::Point(PointOp::Grayscale),
-            Op::Blur { weights: box_weights(1) },
+            Op::Blur {
+                weights: box_weights(1),
+            },
             Op::Point(PointOp::Invert),
         ];
         let plan = Plan::from_ops(ops, 8, 8);
         assert_eq!(plan.passes.len(), 4);
-        assert_eq!(plan.passes[0].kind, PassKind::Pointwise(vec![PointOp::Invert, PointOp::Grayscale]));
+        assert_eq!(
+            plan.passes[0].kind,
+            PassKind::Pointwise(vec![PointOp::Invert, PointOp::Grayscale])
+        );
     }
 
     #[test]
     fn resample_weights_sum_to_one_and_identity_is_exact() {
-        for filter in [ResampleFilter::Bilinear, ResampleFilter::Bicubic, ResampleFilter::Lanczos3] {
+        for filter in [
+            ResampleFilter::Bilinear,
+            ResampleFilter::Bicubic,
+            ResampleFilter::Lanczos3,
+        ] {
             for (src, dst) in [(10, 10), (10, 23), (37, 5)] {
                 let t = ResampleTable::new(filter, src, dst);
                 for i in 0..dst as usize {
-                    let s: f32 = t.weights[i * t.taps as usize..][..t.taps as usize].iter().sum();
-                    assert!((s - 1.0).abs() < 1e-5, "{filter:?} {src}->{dst} row {i} sums to {s}");
+                    let s: f32 = t.weights[i * t.taps as usize..][..t.taps as usize]
+                        .iter()
+                        .sum();
+                    assert!(
+                        (s - 1.0).abs() < 1e-5,
+                        "{filter:?} {src}->{dst} row {i} sums to {s}"
+                    );
                 }
             }
             let t = ResampleTable::new(filter, 9, 9);
             for i in 0..9usize {
                 let row = &t.weights[i * t.taps as usize..][..t.taps as usize];
                 let at = (i as i32 - t.starts[i]) as usize;
-                assert!((row[at] - 1.0).abs() < 1e-6, "{filter:?} identity row {i}: {row:?}");
+                assert!(
+                    (row[at] - 1.0).abs() < 1e-6,
+                    "{filter:?} identity row {i}: {row:?}"
+                );
             }
         }
     }

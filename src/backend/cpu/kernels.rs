@@ -2,7 +2,7 @@
 //! window of input rows, so the executor can run a strip of rows through every pass while it is
 //! in cache; inner loops run over contiguous slices so that the compiler vectorises them.
 
-use crate::plan::{PointOp, LUMA};
+use crate::plan::{eq_curve, eq_rgb, luma, PointOp};
 
 /// Interleaved RGBA f32 samples of the rows `first ..` of a frame `height` rows tall.
 pub struct Image<'a> {
@@ -36,26 +36,34 @@ pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
     planes.resize(3 * n, 0.0);
     let (r, rest) = planes.split_at_mut(n);
     let (g, b) = rest.split_at_mut(n);
-    for (((px, r), g), b) in row.chunks_exact(4).zip(r.iter_mut()).zip(g.iter_mut()).zip(b.iter_mut()) {
+    for (((px, r), g), b) in row
+        .chunks_exact(4)
+        .zip(r.iter_mut())
+        .zip(g.iter_mut())
+        .zip(b.iter_mut())
+    {
         (*r, *g, *b) = (px[0], px[1], px[2]);
     }
-    let [lr, lg, lb] = LUMA;
     for op in ops {
         match *op {
-            PointOp::Eq { brightness, contrast, saturation, gamma } => {
-                // `apply`'s `v <= 0 → 0, else min(v, 1)`, without a branch; with a gamma the
-                // `powf` call keeps the loop scalar, so gamma 1 gets a loop of its own.
-                let luma_curve = |v: f32| v.clamp(0.0, 1.0);
-                let gamma_curve = |v: f32| if v <= 0.0 { 0.0 } else { v.powf(1.0 / gamma).min(1.0) };
+            PointOp::Eq {
+                brightness,
+                contrast,
+                saturation,
+                gamma,
+            } => {
+                // With gamma 1 the curve is a clamp: a loop free of calls, which vectorises;
+                // a gamma's `powf` keeps its loop scalar.
+                let params = [brightness, contrast, saturation];
                 if gamma == 1.0 {
-                    eq_planes(r, g, b, brightness, contrast, saturation, luma_curve);
+                    eq_planes(r, g, b, params, |v| v.clamp(0.0, 1.0));
                 } else {
-                    eq_planes(r, g, b, brightness, contrast, saturation, gamma_curve);
+                    eq_planes(r, g, b, params, |v| eq_curve(v, gamma));
                 }
             }
             PointOp::Grayscale => {
                 for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
-                    let y = lr * *r + lg * *g + lb * *b;
+                    let y = luma([*r, *g, *b]);
                     (*r, *g, *b) = (y, y, y);
                 }
             }
@@ -66,7 +74,12 @@ pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
             }
         }
     }
-    for (((px, r), g), b) in row.chunks_exact_mut(4).zip(r.iter()).zip(g.iter()).zip(b.iter()) {
+    for (((px, r), g), b) in row
+        .chunks_exact_mut(4)
+        .zip(r.iter())
+        .zip(g.iter())
+        .zip(b.iter())
+    {
         (px[0], px[1], px[2]) = (*r, *g, *b);
     }
 }
@@ -76,20 +89,11 @@ fn eq_planes(
     r: &mut [f32],
     g: &mut [f32],
     b: &mut [f32],
-    brightness: f32,
-    contrast: f32,
-    saturation: f32,
-    curve: impl Fn(f32) -> f32,
+    params: [f32; 3],
+    curve: impl Fn(f32) -> f32 + Copy,
 ) {
-    let [lr, lg, lb] = LUMA;
     for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
-        let y = lr * *r + lg * *g + lb * *b;
-        let (cb, cr) = (*b - y, *r - y);
-        let v = curve(contrast * (y - 0.5) + 0.5 + brightness);
-        let nr = v + saturation * cr;
-        let nb = v + saturation * cb;
-        let ng = (v - lr * nr - lb * nb) / lg;
-        (*r, *g, *b) = (nr.clamp(0.0, 1.0), ng.clamp(0.0, 1.0), nb.clamp(0.0, 1.0));
+        [*r, *g, *b] = eq_rgb([*r, *g, *b], params, curve);
     }
 }
 
@@ -107,7 +111,14 @@ fn pad_row(row: &[f32], pad: usize, padded: &mut Vec<f32>) {
 }
 
 /// Horizontal pass of a separable convolution on row `y`.
-pub fn convolve_h(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut [f32], scratch: &mut Vec<f32>) {
+pub fn convolve_h(
+    src: &Image,
+    y: usize,
+    weights: &[f32],
+    alpha: bool,
+    out: &mut [f32],
+    scratch: &mut Vec<f32>,
+) {
     let r = weights.len() / 2;
     let row = src.row(y as isize);
     pad_row(row, r, scratch);
@@ -193,7 +204,11 @@ pub fn convolve_2d(
 
 /// `out = in + amount · (in − blurred)` on the colour channels; alpha from `input`.
 pub fn unsharp_combine(input: &[f32], blurred: &[f32], amount: f32, out: &mut [f32]) {
-    for ((o, i), b) in out.chunks_exact_mut(4).zip(input.chunks_exact(4)).zip(blurred.chunks_exact(4)) {
+    for ((o, i), b) in out
+        .chunks_exact_mut(4)
+        .zip(input.chunks_exact(4))
+        .zip(blurred.chunks_exact(4))
+    {
         for c in 0..3 {
             o[c] = (i[c] + amount * (i[c] - b[c])).clamp(0.0, 1.0);
         }
@@ -202,7 +217,14 @@ pub fn unsharp_combine(input: &[f32], blurred: &[f32], amount: f32, out: &mut [f
 }
 
 /// Horizontal resample of row `y` through a weight table.
-pub fn resample_h(src: &Image, y: usize, taps: usize, starts: &[i32], weights: &[f32], out: &mut [f32]) {
+pub fn resample_h(
+    src: &Image,
+    y: usize,
+    taps: usize,
+    starts: &[i32],
+    weights: &[f32],
+    out: &mut [f32],
+) {
     let row = src.row(y as isize);
     let last = src.width as i32 - 1;
     for (x, px) in out.chunks_exact_mut(4).enumerate() {
@@ -221,7 +243,14 @@ pub fn resample_h(src: &Image, y: usize, taps: usize, starts: &[i32], weights: &
 }
 
 /// Vertical resample into output row `y` through a weight table.
-pub fn resample_v(src: &Image, y: usize, taps: usize, starts: &[i32], weights: &[f32], out: &mut [f32]) {
+pub fn resample_v(
+    src: &Image,
+    y: usize,
+    taps: usize,
+    starts: &[i32],
+    weights: &[f32],
+    out: &mut [f32],
+) {
     out.fill(0.0);
     for k in 0..taps {
         let w = weights[y * taps + k];
