@@ -18,7 +18,10 @@ use tessera::{plan, Backend, Chain, Frame};
 const CASES: &[(&str, &str)] = &[
     ("gblur", "gblur(sigma=3)"),
     ("boxblur", "boxblur(radius=3)"),
-    ("convolve", "convolve([[-1,-1,-1],[-1,16,-1],[-1,-1,-1]], 8)"),
+    (
+        "convolve",
+        "convolve([[-1,-1,-1],[-1,16,-1],[-1,-1,-1]], 8)",
+    ),
     ("unsharp", "unsharp(sigma=1, amount=1)"),
     ("eq", "eq(brightness=0.05, contrast=1.2, saturation=1.3)"),
     ("scale", "scale(1280, 720, lanczos3)"),
@@ -26,14 +29,20 @@ const CASES: &[(&str, &str)] = &[
     ("hflip", "hflip"),
 ];
 
-const FIVE_COLOUR_FILTERS: &str = "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)";
+const FIVE_COLOUR_FILTERS: &str =
+    "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)";
 
 fn frame_1080p() -> Frame {
     let (w, h) = (1920u32, 1080u32);
     let mut data = Vec::with_capacity((w * h * 4) as usize);
     for y in 0..h {
         for x in 0..w {
-            data.extend([(x * 255 / w) as u8, (y * 255 / h) as u8, ((x ^ y) & 255) as u8, 255]);
+            data.extend([
+                (x * 255 / w) as u8,
+                (y * 255 / h) as u8,
+                ((x ^ y) & 255) as u8,
+                255,
+            ]);
         }
     }
     Frame::from_rgba8(w, h, data)
@@ -42,10 +51,12 @@ fn frame_1080p() -> Frame {
 fn chains() -> Vec<String> {
     let mut chains: Vec<String> = registry()
         .iter()
-        .map(|spec| match CASES.iter().find(|(name, _)| *name == spec.name) {
-            Some((_, chain)) => chain.to_string(),
-            None => spec.examples[0].to_string(),
-        })
+        .map(
+            |spec| match CASES.iter().find(|(name, _)| *name == spec.name) {
+                Some((_, chain)) => chain.to_string(),
+                None => spec.examples[0].to_string(),
+            },
+        )
         .collect();
     chains.push(FIVE_COLOUR_FILTERS.to_string());
     chains

@@ -20,8 +20,25 @@ const CHAIN: &str = "gblur(sigma=2)";
 
 fn make_clip(path: &Path) {
     let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30"])
-        .args(["-frames:v", &FRAMES.to_string(), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1920x1080:rate=30",
+        ])
+        .args([
+            "-frames:v",
+            &FRAMES.to_string(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
         .arg(path)
         .status()
         .expect("the video bench needs the ffmpeg CLI to make its clip");
@@ -37,10 +54,18 @@ fn video(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("video 1080p, 30 frames");
     group.throughput(Throughput::Elements(FRAMES));
-    for (name, output) in [("gblur, discard", None), ("gblur, libx264", Some(output.as_path()))] {
+    for (name, output) in [
+        ("gblur, discard", None),
+        ("gblur, libx264", Some(output.as_path())),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let job = VideoJob { input: &input, output, encode: EncodeSettings::default(), chain: &chain };
+                let job = VideoJob {
+                    input: &input,
+                    output,
+                    encode: EncodeSettings::default(),
+                    chain: &chain,
+                };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);
             })

@@ -49,17 +49,43 @@ impl Frame {
             Depth::Eight => Pixels::Rgba8(vec![0; n]),
             Depth::Sixteen => Pixels::Rgba16(vec![0; n]),
         };
-        Frame { width, height, pixels, index: 0, pts: None }
+        Frame {
+            width,
+            height,
+            pixels,
+            index: 0,
+            pts: None,
+        }
     }
 
     pub fn from_rgba8(width: u32, height: u32, data: Vec<u8>) -> Frame {
-        assert_eq!(data.len(), width as usize * height as usize * 4, "RGBA8 buffer size");
-        Frame { width, height, pixels: Pixels::Rgba8(data), index: 0, pts: None }
+        assert_eq!(
+            data.len(),
+            width as usize * height as usize * 4,
+            "RGBA8 buffer size"
+        );
+        Frame {
+            width,
+            height,
+            pixels: Pixels::Rgba8(data),
+            index: 0,
+            pts: None,
+        }
     }
 
     pub fn from_rgba16(width: u32, height: u32, data: Vec<u16>) -> Frame {
-        assert_eq!(data.len(), width as usize * height as usize * 4, "RGBA16 buffer size");
-        Frame { width, height, pixels: Pixels::Rgba16(data), index: 0, pts: None }
+        assert_eq!(
+            data.len(),
+            width as usize * height as usize * 4,
+            "RGBA16 buffer size"
+        );
+        Frame {
+            width,
+            height,
+            pixels: Pixels::Rgba16(data),
+            index: 0,
+            pts: None,
+        }
     }
 
     pub fn depth(&self) -> Depth {
@@ -89,12 +115,16 @@ impl Frame {
             return None;
         }
         match (&self.pixels, &other.pixels) {
-            (Pixels::Rgba8(a), Pixels::Rgba8(b)) => {
-                a.iter().zip(b).map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs()).max()
-            }
-            (Pixels::Rgba16(a), Pixels::Rgba16(b)) => {
-                a.iter().zip(b).map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs()).max()
-            }
+            (Pixels::Rgba8(a), Pixels::Rgba8(b)) => a
+                .iter()
+                .zip(b)
+                .map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs())
+                .max(),
+            (Pixels::Rgba16(a), Pixels::Rgba16(b)) => a
+                .iter()
+                .zip(b)
+                .map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs())
+                .max(),
             _ => None,
         }
     }

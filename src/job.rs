@@ -57,7 +57,11 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
     let input_is_image = media::image::is_image_file(&job.input)?;
     if let Output::File(out) = &job.output {
         if input_is_image != media::image::is_image_path(out) {
-            let (from, to) = if input_is_image { ("an image", "a video") } else { ("a video", "an image") };
+            let (from, to) = if input_is_image {
+                ("an image", "a video")
+            } else {
+                ("a video", "an image")
+            };
             return Err(Error::Usage(format!(
                 "{} is {from} but {} names {to} format; give the output an extension of the same kind",
                 job.input.display(),
@@ -73,7 +77,9 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         let plan = plan::compile(&job.chain, frame.width, frame.height)?;
         let result = backend.process(&plan, frame)?;
         if let Output::File(out) = &job.output {
-            write_atomically(out, |tmp| media::image::write(&result, tmp, out).map_err(Error::from))?;
+            write_atomically(out, |tmp| {
+                media::image::write(&result, tmp, out).map_err(Error::from)
+            })?;
         }
         return Ok(Report {
             backend: backend.describe(),
@@ -87,11 +93,20 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
 }
 
 #[cfg(feature = "video")]
-fn run_video(job: &Job, backend: Box<dyn backend::Backend>, started: Instant) -> Result<Report, Error> {
+fn run_video(
+    job: &Job,
+    backend: Box<dyn backend::Backend>,
+    started: Instant,
+) -> Result<Report, Error> {
     use crate::pipeline::{run_video, VideoJob};
     let description = backend.describe();
     let video = |output: Option<&Path>| {
-        let vj = VideoJob { input: &job.input, output, encode: job.encode.clone(), chain: &job.chain };
+        let vj = VideoJob {
+            input: &job.input,
+            output,
+            encode: job.encode.clone(),
+            chain: &job.chain,
+        };
         run_video(&vj, backend)
     };
     let report = match &job.output {
@@ -115,11 +130,16 @@ fn run_video(job: &Job, backend: Box<dyn backend::Backend>, started: Instant) ->
 }
 
 #[cfg(not(feature = "video"))]
-fn run_video(job: &Job, _backend: Box<dyn backend::Backend>, _started: Instant) -> Result<Report, Error> {
+fn run_video(
+    job: &Job,
+    _backend: Box<dyn backend::Backend>,
+    _started: Instant,
+) -> Result<Report, Error> {
     Err(Error::Media(MediaError::Unsupported {
         path: job.input.display().to_string(),
-        message: "not an image, and this build of tessera has no video support (cargo feature `video`)"
-            .into(),
+        message:
+            "not an image, and this build of tessera has no video support (cargo feature `video`)"
+                .into(),
     }))
 }
 
@@ -132,10 +152,15 @@ fn check_input(input: &Path) -> Result<(), Error> {
         },
     })?;
     if meta.is_dir() {
-        return Err(Error::Usage(format!("{} is a folder; give one file", input.display())));
+        return Err(Error::Usage(format!(
+            "{} is a folder; give one file",
+            input.display()
+        )));
     }
-    std::fs::File::open(input)
-        .map_err(|e| MediaError::Open { path: input.display().to_string(), message: e.to_string() })?;
+    std::fs::File::open(input).map_err(|e| MediaError::Open {
+        path: input.display().to_string(),
+        message: e.to_string(),
+    })?;
     Ok(())
 }
 
@@ -145,17 +170,29 @@ fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Erro
         _ => false,
     };
     if same {
-        return Err(Error::Usage(format!("output {} is the input; tessera never writes over its input", output.display())));
+        return Err(Error::Usage(format!(
+            "output {} is the input; tessera never writes over its input",
+            output.display()
+        )));
     }
     if output.is_dir() {
-        return Err(Error::Usage(format!("output {} is a folder; give a file name", output.display())));
+        return Err(Error::Usage(format!(
+            "output {} is a folder; give a file name",
+            output.display()
+        )));
     }
     if output.exists() && !overwrite {
-        return Err(Error::Usage(format!("{} exists; pass --overwrite to replace it", output.display())));
+        return Err(Error::Usage(format!(
+            "{} exists; pass --overwrite to replace it",
+            output.display()
+        )));
     }
     let dir = parent_dir(output);
     if !dir.is_dir() {
-        return Err(Error::Usage(format!("the folder of {} does not exist", output.display())));
+        return Err(Error::Usage(format!(
+            "the folder of {} does not exist",
+            output.display()
+        )));
     }
     Ok(())
 }
@@ -169,10 +206,22 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Runs `write` on a temporary file beside `output` (same extension, so formats are still
 /// recognised) and renames it into place on success; removes it on failure.
-fn write_atomically(output: &Path, write: impl FnOnce(&Path) -> Result<(), Error>) -> Result<(), Error> {
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = output.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
-    let tmp = parent_dir(output).join(format!(".{name}.tessera-{}.partial{ext}", std::process::id()));
+fn write_atomically(
+    output: &Path,
+    write: impl FnOnce(&Path) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = output
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let tmp = parent_dir(output).join(format!(
+        ".{name}.tessera-{}.partial{ext}",
+        std::process::id()
+    ));
     struct Cleanup<'a>(&'a Path, bool);
     impl Drop for Cleanup<'_> {
         fn drop(&mut self) {

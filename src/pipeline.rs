@@ -87,16 +87,24 @@ struct Failure {
 
 impl Failure {
     fn new(input: String) -> Failure {
-        Failure { first: Mutex::new(None), input }
+        Failure {
+            first: Mutex::new(None),
+            input,
+        }
     }
 
     fn record(&self, error: Error) {
-        let mut first = self.first.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut first = self
+            .first
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         first.get_or_insert(error);
     }
 
     fn take(self) -> Option<Error> {
-        self.first.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.first
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -128,11 +136,16 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let (filtered_tx, filtered_rx) = bounded(CHANNEL_DEPTH);
 
     let (frames, panic) = thread::scope(|s| {
-        let decode = spawn(s, "decode", &failure, move || decode_stage(decoder, decoded_tx));
-        let convert =
-            spawn(s, "convert", &failure, move || convert_stage(decoded_rx, converted_tx, to_frames, &input_name));
+        let decode = spawn(s, "decode", &failure, move || {
+            decode_stage(decoder, decoded_tx)
+        });
+        let convert = spawn(s, "convert", &failure, move || {
+            convert_stage(decoded_rx, converted_tx, to_frames, &input_name)
+        });
         let plan = &plan;
-        let filter = spawn(s, "filter", &failure, move || filter_stage(converted_rx, filtered_tx, backend, plan));
+        let filter = spawn(s, "filter", &failure, move || {
+            filter_stage(converted_rx, filtered_tx, backend, plan)
+        });
         let sink = spawn(s, "encode", &failure, move || match writer {
             Some(writer) => encode_stage(filtered_rx, writer),
             None => discard_stage(filtered_rx),
@@ -157,7 +170,11 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         message: "the video pipeline stopped before the end of the stream".into(),
     })?;
     let rate = info.frame_rate;
-    let frame_rate = if rate.numerator() > 0 && rate.denominator() > 0 { f64::from(rate) } else { 0.0 };
+    let frame_rate = if rate.numerator() > 0 && rate.denominator() > 0 {
+        f64::from(rate)
+    } else {
+        0.0
+    };
     Ok(VideoReport {
         frames,
         input_size: (info.width, info.height),
@@ -187,7 +204,10 @@ fn spawn<'scope, 'env, T: Send + 'scope>(
             None
         }
     };
-    match thread::Builder::new().name(format!("tessera-{name}")).spawn_scoped(scope, run) {
+    match thread::Builder::new()
+        .name(format!("tessera-{name}"))
+        .spawn_scoped(scope, run)
+    {
         Ok(handle) => Some(handle),
         // The closure, and the channel ends it holds, are dropped: the other stages stop.
         Err(e) => {
@@ -201,7 +221,10 @@ fn spawn<'scope, 'env, T: Send + 'scope>(
 }
 
 /// Waits for a stage; keeps the first panic's payload.
-fn join<T>(handle: Option<ScopedJoinHandle<'_, T>>, panic: &mut Option<Box<dyn std::any::Any + Send>>) -> Option<T> {
+fn join<T>(
+    handle: Option<ScopedJoinHandle<'_, T>>,
+    panic: &mut Option<Box<dyn std::any::Any + Send>>,
+) -> Option<T> {
     match handle?.join() {
         Ok(value) => Some(value),
         Err(payload) => {
@@ -213,7 +236,10 @@ fn join<T>(handle: Option<ScopedJoinHandle<'_, T>>, panic: &mut Option<Box<dyn s
 
 /// Demux and decode; hand on pictures with the copied packets demuxed before them. Stops
 /// quietly when the next stage has gone.
-fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> Result<Option<()>, Error> {
+fn decode_stage(
+    mut decoder: VideoDecoder,
+    tx: Sender<Message<Picture>>,
+) -> Result<Option<()>, Error> {
     let mut copies = Vec::new();
     loop {
         let message = match decoder.receive()? {
@@ -221,8 +247,13 @@ fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> Resu
                 copies.push(packet);
                 continue;
             }
-            Some(Decoded::Picture(frame)) => Message::Frame { frame, copies: std::mem::take(&mut copies) },
-            None => Message::End { copies: std::mem::take(&mut copies) },
+            Some(Decoded::Picture(frame)) => Message::Frame {
+                frame,
+                copies: std::mem::take(&mut copies),
+            },
+            None => Message::End {
+                copies: std::mem::take(&mut copies),
+            },
         };
         let end = matches!(message, Message::End { .. });
         if tx.send(message).is_err() {
@@ -243,7 +274,13 @@ fn relay<A, B>(
 ) -> Result<Option<()>, Error> {
     for message in rx {
         let (out, end) = match message {
-            Message::Frame { frame, copies } => (Message::Frame { frame: work(frame)?, copies }, false),
+            Message::Frame { frame, copies } => (
+                Message::Frame {
+                    frame: work(frame)?,
+                    copies,
+                },
+                false,
+            ),
             Message::End { copies } => (Message::End { copies }, true),
         };
         if tx.send(out).is_err() {
@@ -264,12 +301,14 @@ fn convert_stage(
     input: &str,
 ) -> Result<Option<()>, Error> {
     relay(rx, tx, |p| {
-        to_frames.convert(&p.picture, p.index, p.pts).map_err(|message| {
-            Error::from(MediaError::Decode {
-                path: input.to_string(),
-                message: format!("cannot convert picture {}: {message}", p.index),
+        to_frames
+            .convert(&p.picture, p.index, p.pts)
+            .map_err(|message| {
+                Error::from(MediaError::Decode {
+                    path: input.to_string(),
+                    message: format!("cannot convert picture {}: {message}", p.index),
+                })
             })
-        })
     })
 }
 
@@ -284,7 +323,10 @@ fn filter_stage(
 }
 
 /// Encode frames, mux them with the copied packets, finish the file at the end.
-fn encode_stage(rx: Receiver<Message<Frame>>, mut writer: VideoWriter) -> Result<Option<u64>, Error> {
+fn encode_stage(
+    rx: Receiver<Message<Frame>>,
+    mut writer: VideoWriter,
+) -> Result<Option<u64>, Error> {
     for message in rx {
         match message {
             Message::Frame { frame, copies } => {

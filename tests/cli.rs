@@ -9,22 +9,39 @@ use std::process::Command;
 use tessera::filters::registry;
 
 fn tessera(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tessera")).args(args).output().expect("run tessera");
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("run tessera");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "tessera panicked:\n{stderr}");
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
 }
 
 fn write_png8(path: &Path, w: u32, h: u32) {
     let frame = common::test_image8(w, h, 21);
-    let tessera::Pixels::Rgba8(data) = frame.pixels else { unreachable!() };
-    image::RgbaImage::from_raw(w, h, data).unwrap().save(path).unwrap();
+    let tessera::Pixels::Rgba8(data) = frame.pixels else {
+        unreachable!()
+    };
+    image::RgbaImage::from_raw(w, h, data)
+        .unwrap()
+        .save(path)
+        .unwrap();
 }
 
 fn write_png16(path: &Path, w: u32, h: u32) {
     let frame = common::test_image16(w, h, 22);
-    let tessera::Pixels::Rgba16(data) = frame.pixels else { unreachable!() };
-    image::ImageBuffer::<image::Rgba<u16>, _>::from_raw(w, h, data).unwrap().save(path).unwrap();
+    let tessera::Pixels::Rgba16(data) = frame.pixels else {
+        unreachable!()
+    };
+    image::ImageBuffer::<image::Rgba<u16>, _>::from_raw(w, h, data)
+        .unwrap()
+        .save(path)
+        .unwrap();
 }
 
 #[test]
@@ -35,10 +52,23 @@ fn images_convert_between_every_format() {
     let mut previous = src.clone();
     for ext in ["jpg", "webp", "tiff", "bmp", "png"] {
         let out = dir.path().join(format!("out.{ext}"));
-        let (code, _, err) = tessera(&["process", previous.to_str().unwrap(), "-o", out.to_str().unwrap(), "--chain", "scale(width=20) | hflip", "--backend", "cpu"]);
+        let (code, _, err) = tessera(&[
+            "process",
+            previous.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--chain",
+            "scale(width=20) | hflip",
+            "--backend",
+            "cpu",
+        ]);
         assert_eq!(code, 0, "{ext}: {err}");
         let img = image::open(&out).unwrap_or_else(|e| panic!("{ext} output does not decode: {e}"));
-        assert!(img.width() <= 20 && img.width() >= 2, "{ext}: width {}", img.width());
+        assert!(
+            img.width() <= 20 && img.width() >= 2,
+            "{ext}: width {}",
+            img.width()
+        );
         previous = out;
     }
 }
@@ -48,12 +78,32 @@ fn sixteen_bit_sources_keep_their_depth_where_the_format_allows() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("deep.png");
     write_png16(&src, 24, 16);
-    for (ext, sixteen) in [("png", true), ("tiff", true), ("jpg", false), ("webp", false)] {
+    for (ext, sixteen) in [
+        ("png", true),
+        ("tiff", true),
+        ("jpg", false),
+        ("webp", false),
+    ] {
         let out = dir.path().join(format!("out.{ext}"));
-        let (code, _, err) = tessera(&["process", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--chain", "eq(contrast=1.1)", "--backend", "cpu"]);
+        let (code, _, err) = tessera(&[
+            "process",
+            src.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--chain",
+            "eq(contrast=1.1)",
+            "--backend",
+            "cpu",
+        ]);
         assert_eq!(code, 0, "{ext}: {err}");
         let img = image::open(&out).unwrap();
-        let is16 = matches!(img.color(), image::ColorType::Rgba16 | image::ColorType::Rgb16 | image::ColorType::L16 | image::ColorType::La16);
+        let is16 = matches!(
+            img.color(),
+            image::ColorType::Rgba16
+                | image::ColorType::Rgb16
+                | image::ColorType::L16
+                | image::ColorType::La16
+        );
         assert_eq!(is16, sixteen, "{ext}: color type {:?}", img.color());
     }
 }
@@ -70,13 +120,31 @@ fn both_backends_give_the_same_picture() {
     let mut images = Vec::new();
     for backend in ["cpu", "gpu"] {
         let out = dir.path().join(format!("{backend}.png"));
-        let (code, _, err) = tessera(&["process", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--chain", chain, "--backend", backend]);
+        let (code, _, err) = tessera(&[
+            "process",
+            src.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--chain",
+            chain,
+            "--backend",
+            backend,
+        ]);
         assert_eq!(code, 0, "{backend}: {err}");
-        assert!(err.contains(&format!("backend {backend}")), "says which backend ran: {err}");
+        assert!(
+            err.contains(&format!("backend {backend}")),
+            "says which backend ran: {err}"
+        );
         images.push(image::open(&out).unwrap().to_rgba8());
     }
     assert_eq!(images[0].dimensions(), (40, 30));
-    let max = images[0].as_raw().iter().zip(images[1].as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    let max = images[0]
+        .as_raw()
+        .iter()
+        .zip(images[1].as_raw())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
     assert!(max <= 1, "backends differ by {max}");
 }
 
@@ -85,7 +153,15 @@ fn discard_processes_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src.png");
     write_png8(&src, 20, 20);
-    let (code, _, err) = tessera(&["process", src.to_str().unwrap(), "--discard", "--chain", "gblur", "--backend", "cpu"]);
+    let (code, _, err) = tessera(&[
+        "process",
+        src.to_str().unwrap(),
+        "--discard",
+        "--chain",
+        "gblur",
+        "--backend",
+        "cpu",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("1 frame"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -96,10 +172,22 @@ fn filters_lists_every_filter_and_parameter() {
     let (code, out, _) = tessera(&["filters"]);
     assert_eq!(code, 0);
     for spec in registry() {
-        assert!(out.lines().any(|l| l.starts_with(spec.name)), "{} missing", spec.name);
+        assert!(
+            out.lines().any(|l| l.starts_with(spec.name)),
+            "{} missing",
+            spec.name
+        );
         for p in spec.params {
-            assert!(out.contains(&format!("  {:<11} ", p.name)) && out.contains(p.doc), "{}.{} missing", spec.name, p.name);
+            assert!(
+                out.contains(&format!("  {:<11} ", p.name)) && out.contains(p.doc),
+                "{}.{} missing",
+                spec.name,
+                p.name
+            );
         }
     }
-    assert!(out.contains("number, 0.1 ..= 64") && out.contains("default 1"), "ranges and defaults shown");
+    assert!(
+        out.contains("number, 0.1 ..= 64") && out.contains("default 1"),
+        "ranges and defaults shown"
+    );
 }

@@ -13,8 +13,11 @@ const ONE_8BIT_IN_16: u32 = 257;
 
 fn run(backend: &mut dyn Backend, text: &str, frame: &Frame) -> Frame {
     let chain = Chain::parse(text).unwrap_or_else(|e| panic!("{}", e.render(text)));
-    let plan = plan::compile(&chain, frame.width, frame.height).unwrap_or_else(|e| panic!("{text}: {e}"));
-    backend.process(&plan, frame.clone()).unwrap_or_else(|e| panic!("{text} on {}: {e}", backend.describe()))
+    let plan =
+        plan::compile(&chain, frame.width, frame.height).unwrap_or_else(|e| panic!("{text}: {e}"));
+    backend
+        .process(&plan, frame.clone())
+        .unwrap_or_else(|e| panic!("{text} on {}: {e}", backend.describe()))
 }
 
 fn compare_all(chains: &[String], frames: &[Frame]) {
@@ -41,24 +44,39 @@ fn compare_all(chains: &[String], frames: &[Frame]) {
             }
         }
     }
-    assert!(failures.is_empty(), "{} parity failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} parity failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_filter_declares_examples() {
     for spec in registry() {
-        assert!(!spec.examples.is_empty(), "{} has no examples for the parity tests", spec.name);
+        assert!(
+            !spec.examples.is_empty(),
+            "{} has no examples for the parity tests",
+            spec.name
+        );
         for example in spec.examples {
-            Chain::parse(example).unwrap_or_else(|e| panic!("example of {}: {}", spec.name, e.render(example)));
+            Chain::parse(example)
+                .unwrap_or_else(|e| panic!("example of {}: {}", spec.name, e.render(example)));
         }
     }
 }
 
 #[test]
 fn every_filter_matches_across_backends() {
-    let chains: Vec<String> =
-        registry().iter().flat_map(|s| s.examples.iter().map(|e| e.to_string())).collect();
-    let frames = [common::test_image8(61, 47, 1), common::test_image16(61, 47, 2)];
+    let chains: Vec<String> = registry()
+        .iter()
+        .flat_map(|s| s.examples.iter().map(|e| e.to_string()))
+        .collect();
+    let frames = [
+        common::test_image8(61, 47, 1),
+        common::test_image16(61, 47, 2),
+    ];
     compare_all(&chains, &frames);
 }
 
@@ -79,8 +97,18 @@ fn chains_match_across_backends() {
 #[test]
 fn edge_shapes_match_across_backends() {
     // One-pixel and very thin frames exercise edge clamping everywhere.
-    let chains = ["gblur(sigma=3)", "convolve([[1,2,1],[2,4,2],[1,2,1]])", "unsharp(2, 2)", "scale(width=3, height=9)", "boxblur(4) | hflip | vflip"]
-        .map(String::from);
-    let frames = [common::test_image8(1, 1, 4), common::test_image8(1, 17, 5), common::test_image8(23, 2, 6)];
+    let chains = [
+        "gblur(sigma=3)",
+        "convolve([[1,2,1],[2,4,2],[1,2,1]])",
+        "unsharp(2, 2)",
+        "scale(width=3, height=9)",
+        "boxblur(4) | hflip | vflip",
+    ]
+    .map(String::from);
+    let frames = [
+        common::test_image8(1, 1, 4),
+        common::test_image8(1, 17, 5),
+        common::test_image8(23, 2, 6),
+    ];
     compare_all(&chains, &frames);
 }

@@ -17,8 +17,16 @@ use tessera::{Backend, Chain, Depth, Error, Frame, Plan};
 const FRAMES: u64 = 50;
 
 fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn s(p: &Path) -> &str {
@@ -28,9 +36,19 @@ fn s(p: &Path) -> &str {
 /// 160×120 testsrc2 at 25 fps for 2 s with a 1 kHz sine, in the given codecs and container.
 fn make_clip(dir: &Path, name: &str, video: &[&str], audio: Option<&[&str]>) -> PathBuf {
     let path = dir.join(name);
-    let mut args = vec!["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"];
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=25:duration=2",
+    ];
     if audio.is_some() {
-        args.extend(["-f", "lavfi", "-i", "sine=frequency=1000:duration=2:sample_rate=48000"]);
+        args.extend([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=1000:duration=2:sample_rate=48000",
+        ]);
     }
     args.extend(video);
     match audio {
@@ -55,7 +73,16 @@ fn mkv_clip(dir: &Path) -> PathBuf {
     make_clip(
         dir,
         "clip.mkv",
-        &["-c:v", "libvpx-vp9", "-deadline", "realtime", "-b:v", "300k", "-pix_fmt", "yuv420p"],
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-b:v",
+            "300k",
+            "-pix_fmt",
+            "yuv420p",
+        ],
         Some(&["-c:a", "libopus", "-b:a", "48k"]),
     )
 }
@@ -68,7 +95,12 @@ fn probe(path: &Path) -> std::collections::HashMap<String, String> {
         .args(["-of", "default=nw=1", s(path)])
         .output()
         .expect("run ffprobe");
-    assert!(out.status.success(), "ffprobe {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -83,7 +115,15 @@ fn video_duration(path: &Path) -> f64 {
         return d;
     }
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", s(path)])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "default=nw=1:nk=1",
+            s(path),
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
@@ -91,20 +131,49 @@ fn video_duration(path: &Path) -> f64 {
 
 fn audio_stream_count(path: &Path) -> usize {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0", s(path)])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a",
+            "-show_entries",
+            "stream=index",
+            "-of",
+            "csv=p=0",
+            s(path),
+        ])
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
 }
 
 /// (size, md5) of every audio packet: what must survive a copy unchanged whatever the
 /// container does to timestamps.
 fn audio_packets(path: &Path) -> Vec<(String, String)> {
     let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i", s(path), "-map", "0:a", "-c", "copy", "-f", "framemd5", "-"])
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:a",
+            "-c",
+            "copy",
+            "-f",
+            "framemd5",
+            "-",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -118,12 +187,33 @@ fn audio_packets(path: &Path) -> Vec<(String, String)> {
 /// Average PSNR (dB) of `a` against `b`, both decoded by ffmpeg.
 fn psnr(a: &Path, b: &Path) -> f64 {
     let out = Command::new("ffmpeg")
-        .args(["-v", "info", "-i", s(a), "-i", s(b), "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"])
+        .args([
+            "-v",
+            "info",
+            "-i",
+            s(a),
+            "-i",
+            s(b),
+            "-lavfi",
+            "[0:v][1:v]psnr",
+            "-f",
+            "null",
+            "-",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
-    let line = text.lines().find(|l| l.contains("PSNR") && l.contains("average:")).unwrap_or_else(|| panic!("{text}"));
-    let value = line.split("average:").nth(1).unwrap().split_whitespace().next().unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("PSNR") && l.contains("average:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let value = line
+        .split("average:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     if value == "inf" {
         f64::INFINITY
     } else {
@@ -135,14 +225,26 @@ fn chain(text: &str) -> Chain {
     Chain::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
-fn run(input: &Path, output: Option<&Path>, chain: &Chain, encode: EncodeSettings) -> Result<VideoReport, Error> {
-    let job = VideoJob { input, output, encode, chain };
+fn run(
+    input: &Path,
+    output: Option<&Path>,
+    chain: &Chain,
+    encode: EncodeSettings,
+) -> Result<VideoReport, Error> {
+    let job = VideoJob {
+        input,
+        output,
+        encode,
+        chain,
+    };
     run_video(&job, Box::new(CpuBackend::new()))
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
@@ -150,11 +252,22 @@ fn files_in(dir: &Path) -> Vec<String> {
 /// Checks what every faithful transcode of a 2 s 25 fps clip must keep.
 fn assert_kept(input: &Path, output: &Path, size: (u32, u32)) {
     let p = probe(output);
-    assert_eq!(p["nb_read_frames"], FRAMES.to_string(), "{}: {p:?}", output.display());
-    assert_eq!((p["width"].as_str(), p["height"].as_str()), (size.0.to_string().as_str(), size.1.to_string().as_str()));
+    assert_eq!(
+        p["nb_read_frames"],
+        FRAMES.to_string(),
+        "{}: {p:?}",
+        output.display()
+    );
+    assert_eq!(
+        (p["width"].as_str(), p["height"].as_str()),
+        (size.0.to_string().as_str(), size.1.to_string().as_str())
+    );
     assert_eq!(p["r_frame_rate"], "25/1", "{p:?}");
     let (din, dout) = (video_duration(input), video_duration(output));
-    assert!((din - dout).abs() <= 1.0 / 25.0 + 1e-6, "duration {dout} vs input {din}");
+    assert!(
+        (din - dout).abs() <= 1.0 / 25.0 + 1e-6,
+        "duration {dout} vs input {din}"
+    );
 }
 
 #[test]
@@ -162,16 +275,28 @@ fn mp4_keeps_frames_rate_duration_and_audio_packets() {
     let dir = tempfile::tempdir().unwrap();
     let input = mp4_clip(dir.path());
     let output = dir.path().join("out.mp4");
-    let report = run(&input, Some(&output), &Chain::default(), EncodeSettings::default()).unwrap();
+    let report = run(
+        &input,
+        Some(&output),
+        &Chain::default(),
+        EncodeSettings::default(),
+    )
+    .unwrap();
     assert_eq!(report.frames, FRAMES);
-    assert_eq!((report.input_size, report.output_size), ((160, 120), (160, 120)));
+    assert_eq!(
+        (report.input_size, report.output_size),
+        ((160, 120), (160, 120))
+    );
     assert_eq!(report.frame_rate, 25.0);
     assert_eq!(report.depth, Depth::Eight);
     assert_eq!(report.encoder.as_deref(), Some("libx264"));
     assert_eq!(report.copied_streams, 1);
     assert_kept(&input, &output, (160, 120));
     let p = probe(&output);
-    assert_eq!((p["codec_name"].as_str(), p["pix_fmt"].as_str()), ("h264", "yuv420p"));
+    assert_eq!(
+        (p["codec_name"].as_str(), p["pix_fmt"].as_str()),
+        ("h264", "yuv420p")
+    );
     assert_eq!(audio_stream_count(&output), 1);
     let (a, b) = (audio_packets(&input), audio_packets(&output));
     assert!(!a.is_empty());
@@ -183,7 +308,13 @@ fn mkv_source_with_opus_audio_to_mkv() {
     let dir = tempfile::tempdir().unwrap();
     let input = mkv_clip(dir.path());
     let output = dir.path().join("out.mkv");
-    let report = run(&input, Some(&output), &chain("eq(saturation=1.2)"), EncodeSettings::default()).unwrap();
+    let report = run(
+        &input,
+        Some(&output),
+        &chain("eq(saturation=1.2)"),
+        EncodeSettings::default(),
+    )
+    .unwrap();
     assert_eq!(report.frames, FRAMES);
     assert_kept(&input, &output, (160, 120));
     assert_eq!(audio_packets(&input), audio_packets(&output));
@@ -213,10 +344,26 @@ fn identity_chain_keeps_colours_with_the_source_matrix() {
         None,
     );
     for input in [untagged, tagged] {
-        let output = dir.path().join(format!("same-{}", input.file_name().unwrap().to_string_lossy()));
-        run(&input, Some(&output), &Chain::default(), EncodeSettings { crf: Some(10), ..Default::default() }).unwrap();
+        let output = dir.path().join(format!(
+            "same-{}",
+            input.file_name().unwrap().to_string_lossy()
+        ));
+        run(
+            &input,
+            Some(&output),
+            &Chain::default(),
+            EncodeSettings {
+                crf: Some(10),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let db = psnr(&output, &input);
-        assert!(db > 38.0, "{}: PSNR {db:.1} dB against the source", input.display());
+        assert!(
+            db > 38.0,
+            "{}: PSNR {db:.1} dB against the source",
+            input.display()
+        );
     }
 }
 
@@ -225,9 +372,13 @@ fn a_chain_that_scales_gives_the_new_size() {
     let dir = tempfile::tempdir().unwrap();
     let input = mp4_clip(dir.path());
     let output = dir.path().join("small.mp4");
-    let report =
-        run(&input, Some(&output), &chain("scale(width=80, height=-2) | gblur(sigma=1)"), EncodeSettings::default())
-            .unwrap();
+    let report = run(
+        &input,
+        Some(&output),
+        &chain("scale(width=80, height=-2) | gblur(sigma=1)"),
+        EncodeSettings::default(),
+    )
+    .unwrap();
     assert_eq!(report.output_size, (80, 60));
     assert_kept(&input, &output, (80, 60));
     assert_eq!(audio_stream_count(&output), 1);
@@ -238,7 +389,13 @@ fn discard_decodes_and_filters_everything_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = mp4_clip(dir.path());
     let before = files_in(dir.path());
-    let report = run(&input, None, &chain("gblur(sigma=2)"), EncodeSettings::default()).unwrap();
+    let report = run(
+        &input,
+        None,
+        &chain("gblur(sigma=2)"),
+        EncodeSettings::default(),
+    )
+    .unwrap();
     assert_eq!(report.frames, FRAMES);
     assert_eq!(report.encoder, None);
     assert_eq!(files_in(dir.path()), before);
@@ -263,7 +420,13 @@ impl Backend for Recorder {
         if Some(frame.index) == self.fail_at {
             return Err(BackendError::Gpu(format!("refusing frame {}", frame.index)));
         }
-        self.seen.lock().unwrap().push((frame.index, frame.pts, frame.depth(), frame.width, frame.height));
+        self.seen.lock().unwrap().push((
+            frame.index,
+            frame.pts,
+            frame.depth(),
+            frame.width,
+            frame.height,
+        ));
         Ok(frame)
     }
 }
@@ -273,36 +436,76 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
     let dir = tempfile::tempdir().unwrap();
     let input = mp4_clip(dir.path());
     let recorder = Recorder::default();
-    let job = VideoJob { input: &input, output: None, encode: EncodeSettings::default(), chain: &Chain::default() };
+    let job = VideoJob {
+        input: &input,
+        output: None,
+        encode: EncodeSettings::default(),
+        chain: &Chain::default(),
+    };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
     let seen = recorder.seen.lock().unwrap();
     assert_eq!(seen.len() as u64, FRAMES);
     for (i, w) in seen.windows(2).enumerate() {
         assert_eq!(w[0].0, i as u64);
-        assert!(w[1].1.unwrap() > w[0].1.unwrap(), "pts must increase: {:?}", &seen[..]);
+        assert!(
+            w[1].1.unwrap() > w[0].1.unwrap(),
+            "pts must increase: {:?}",
+            &seen[..]
+        );
     }
-    assert!(seen.iter().all(|f| f.2 == Depth::Eight && (f.3, f.4) == (160, 120)));
+    assert!(seen
+        .iter()
+        .all(|f| f.2 == Depth::Eight && (f.3, f.4) == (160, 120)));
 }
 
 #[test]
 fn ten_bit_sources_become_16_bit_frames_and_encode() {
     let dir = tempfile::tempdir().unwrap();
-    let input = make_clip(dir.path(), "deep.mkv", &["-c:v", "ffv1", "-pix_fmt", "yuv420p10le"], Some(&["-c:a", "aac"]));
+    let input = make_clip(
+        dir.path(),
+        "deep.mkv",
+        &["-c:v", "ffv1", "-pix_fmt", "yuv420p10le"],
+        Some(&["-c:a", "aac"]),
+    );
     let recorder = Recorder::default();
-    let job = VideoJob { input: &input, output: None, encode: EncodeSettings::default(), chain: &Chain::default() };
+    let job = VideoJob {
+        input: &input,
+        output: None,
+        encode: EncodeSettings::default(),
+        chain: &Chain::default(),
+    };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.depth, Depth::Sixteen);
     assert_eq!(report.frames, FRAMES);
-    assert!(recorder.seen.lock().unwrap().iter().all(|f| f.2 == Depth::Sixteen));
+    assert!(recorder
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|f| f.2 == Depth::Sixteen));
 
     // And through a real chain to an 8-bit encoder, and to a 10-bit-capable one.
     let output = dir.path().join("deep-out.mp4");
-    run(&input, Some(&output), &chain("unsharp(amount=0.5)"), EncodeSettings::default()).unwrap();
+    run(
+        &input,
+        Some(&output),
+        &chain("unsharp(amount=0.5)"),
+        EncodeSettings::default(),
+    )
+    .unwrap();
     assert_kept(&input, &output, (160, 120));
     let output = dir.path().join("deep-ffv1.mkv");
-    run(&input, Some(&output), &Chain::default(), EncodeSettings { codec: Some("ffv1".into()), ..Default::default() })
-        .unwrap();
+    run(
+        &input,
+        Some(&output),
+        &Chain::default(),
+        EncodeSettings {
+            codec: Some("ffv1".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_kept(&input, &output, (160, 120));
     assert_eq!(audio_packets(&input), audio_packets(&output));
 }
@@ -312,15 +515,27 @@ fn other_encoders_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let input = mp4_clip(dir.path());
     let output = dir.path().join("x265.mkv");
-    let settings = EncodeSettings { codec: Some("libx265".into()), crf: Some(28), preset: Some("ultrafast".into()) };
+    let settings = EncodeSettings {
+        codec: Some("libx265".into()),
+        crf: Some(28),
+        preset: Some("ultrafast".into()),
+    };
     let report = run(&input, Some(&output), &Chain::default(), settings).unwrap();
     assert_eq!(report.encoder.as_deref(), Some("libx265"));
     assert_kept(&input, &output, (160, 120));
     assert_eq!(probe(&output)["codec_name"], "hevc");
 
     let output = dir.path().join("mpeg4.avi");
-    run(&input, Some(&output), &Chain::default(), EncodeSettings { codec: Some("mpeg4".into()), ..Default::default() })
-        .unwrap();
+    run(
+        &input,
+        Some(&output),
+        &Chain::default(),
+        EncodeSettings {
+            codec: Some("mpeg4".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(probe(&output)["nb_read_frames"], FRAMES.to_string());
     assert_eq!(audio_packets(&input), audio_packets(&output));
 }
@@ -332,52 +547,118 @@ fn refusals_come_before_any_output_exists() {
     let output = dir.path().join("out.mp4");
     let before = files_in(dir.path());
 
-    let err = run(&input, Some(&output), &chain("crop(x=100, y=0, width=100, height=50)"), EncodeSettings::default())
-        .unwrap_err();
+    let err = run(
+        &input,
+        Some(&output),
+        &chain("crop(x=100, y=0, width=100, height=50)"),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Plan(_)), "{err}");
 
-    let foo = EncodeSettings { codec: Some("libfoo".into()), ..Default::default() };
+    let foo = EncodeSettings {
+        codec: Some("libfoo".into()),
+        ..Default::default()
+    };
     let err = run(&input, Some(&output), &Chain::default(), foo).unwrap_err();
-    assert!(matches!(err, Error::Media(MediaError::EncoderNotFound { .. })), "{err}");
-    assert!(err.to_string().contains("encoder 'libfoo' not found"), "{err}");
+    assert!(
+        matches!(err, Error::Media(MediaError::EncoderNotFound { .. })),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("encoder 'libfoo' not found"),
+        "{err}"
+    );
 
-    let x265 = EncodeSettings { codec: Some("x265".into()), ..Default::default() };
+    let x265 = EncodeSettings {
+        codec: Some("x265".into()),
+        ..Default::default()
+    };
     let err = run(&input, Some(&output), &Chain::default(), x265).unwrap_err();
     assert!(err.to_string().contains("did you mean 'libx265'"), "{err}");
 
-    let h264 = EncodeSettings { codec: Some("h264".into()), ..Default::default() };
+    let h264 = EncodeSettings {
+        codec: Some("h264".into()),
+        ..Default::default()
+    };
     let err = run(&input, Some(&output), &Chain::default(), h264).unwrap_err();
-    assert!(err.to_string().contains("'libx264'"), "a codec name should point at its encoder: {err}");
+    assert!(
+        err.to_string().contains("'libx264'"),
+        "a codec name should point at its encoder: {err}"
+    );
 
-    let audio_encoder = EncodeSettings { codec: Some("aac".into()), ..Default::default() };
+    let audio_encoder = EncodeSettings {
+        codec: Some("aac".into()),
+        ..Default::default()
+    };
     assert!(run(&input, Some(&output), &Chain::default(), audio_encoder).is_err());
 
     // mpeg4 has no `preset` option; asked for explicitly, that is an error.
-    let preset = EncodeSettings { codec: Some("mpeg4".into()), preset: Some("slow".into()), ..Default::default() };
+    let preset = EncodeSettings {
+        codec: Some("mpeg4".into()),
+        preset: Some("slow".into()),
+        ..Default::default()
+    };
     let err = run(&input, Some(&output), &Chain::default(), preset).unwrap_err();
-    assert!(matches!(err, Error::Media(MediaError::EncoderOption { .. })), "{err}");
+    assert!(
+        matches!(err, Error::Media(MediaError::EncoderOption { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("preset=slow"), "{err}");
 
-    let bad_preset = EncodeSettings { preset: Some("warp-speed".into()), ..Default::default() };
+    let bad_preset = EncodeSettings {
+        preset: Some("warp-speed".into()),
+        ..Default::default()
+    };
     assert!(matches!(
         run(&input, Some(&output), &Chain::default(), bad_preset).unwrap_err(),
         Error::Media(MediaError::Encode { .. })
     ));
 
-    let err = run(&input, Some(&output), &chain("scale(width=81, height=61)"), EncodeSettings::default()).unwrap_err();
-    assert!(matches!(err, Error::Media(MediaError::FrameSize { .. })), "{err}");
-    assert!(err.to_string().contains("81x61") && err.to_string().contains("yuv420p"), "{err}");
+    let err = run(
+        &input,
+        Some(&output),
+        &chain("scale(width=81, height=61)"),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Media(MediaError::FrameSize { .. })),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("81x61") && err.to_string().contains("yuv420p"),
+        "{err}"
+    );
 
     // WebM holds neither H.264 (so VP9 is chosen) nor the input's AAC, which is copied.
     let webm = dir.path().join("out.webm");
-    let err = run(&input, Some(&webm), &Chain::default(), EncodeSettings::default()).unwrap_err();
+    let err = run(
+        &input,
+        Some(&webm),
+        &Chain::default(),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("aac"), "{err}");
 
-    let err = run(&input, Some(&dir.path().join("out.nosuchformat")), &Chain::default(), EncodeSettings::default())
-        .unwrap_err();
-    assert!(matches!(err, Error::Media(MediaError::Unsupported { .. })), "{err}");
+    let err = run(
+        &input,
+        Some(&dir.path().join("out.nosuchformat")),
+        &Chain::default(),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Media(MediaError::Unsupported { .. })),
+        "{err}"
+    );
 
-    assert_eq!(files_in(dir.path()), before, "a refused run must not create its output");
+    assert_eq!(
+        files_in(dir.path()),
+        before,
+        "a refused run must not create its output"
+    );
 }
 
 #[test]
@@ -385,7 +666,10 @@ fn webm_without_audio_defaults_to_vp9() {
     let dir = tempfile::tempdir().unwrap();
     let input = make_clip(dir.path(), "silent.mp4", &["-c:v", "libx264"], None);
     let output = dir.path().join("out.webm");
-    let settings = EncodeSettings { crf: Some(40), ..Default::default() };
+    let settings = EncodeSettings {
+        crf: Some(40),
+        ..Default::default()
+    };
     let report = run(&input, Some(&output), &Chain::default(), settings).unwrap();
     assert_eq!(report.encoder.as_deref(), Some("libvpx-vp9"));
     assert_eq!(probe(&output)["nb_read_frames"], FRAMES.to_string());
@@ -397,24 +681,59 @@ fn bad_inputs_are_errors() {
     let garbage = dir.path().join("garbage.mp4");
     std::fs::write(&garbage, b"not a video, only some words in a file").unwrap();
     let out = dir.path().join("out.mp4");
-    let err = run(&garbage, Some(&out), &Chain::default(), EncodeSettings::default()).unwrap_err();
-    assert!(matches!(err, Error::Media(MediaError::Open { .. })), "{err}");
+    let err = run(
+        &garbage,
+        Some(&out),
+        &Chain::default(),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Media(MediaError::Open { .. })),
+        "{err}"
+    );
 
     // Neither an image nor a container FFmpeg knows: not taken for a video either.
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, b"just some text\n").unwrap();
     let err = tessera::media::image::is_image_file(&notes).unwrap_err();
-    assert!(err.to_string().contains("not an image or video file"), "{err}");
+    assert!(
+        err.to_string().contains("not an image or video file"),
+        "{err}"
+    );
     assert!(!tessera::media::image::is_image_file(&mp4_clip(dir.path())).unwrap());
 
     let missing = dir.path().join("missing.mp4");
-    let err = run(&missing, Some(&out), &Chain::default(), EncodeSettings::default()).unwrap_err();
+    let err = run(
+        &missing,
+        Some(&out),
+        &Chain::default(),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("no such file"), "{err}");
 
     let sound = dir.path().join("sound.m4a");
-    ffmpeg(&["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", s(&sound)]);
-    let err = run(&sound, Some(&out), &Chain::default(), EncodeSettings::default()).unwrap_err();
-    assert_eq!(err.to_string(), format!("{}: no video stream", sound.display()));
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        "-c:a",
+        "aac",
+        s(&sound),
+    ]);
+    let err = run(
+        &sound,
+        Some(&out),
+        &Chain::default(),
+        EncodeSettings::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{}: no video stream", sound.display())
+    );
 
     // A clip cut off in the middle decodes what is there, or fails; never hangs or panics.
     let clip = mp4_clip(dir.path());
@@ -428,7 +747,12 @@ fn bad_inputs_are_errors() {
     }
     let cut_mp4 = dir.path().join("cut.mp4");
     std::fs::write(&cut_mp4, &bytes[..bytes.len() / 2]).unwrap();
-    let _ = run(&cut_mp4, Some(&dir.path().join("cut-out.mp4")), &Chain::default(), EncodeSettings::default());
+    let _ = run(
+        &cut_mp4,
+        Some(&dir.path().join("cut-out.mp4")),
+        &Chain::default(),
+        EncodeSettings::default(),
+    );
 }
 
 #[test]
@@ -436,9 +760,16 @@ fn a_failing_backend_stops_the_run_with_its_error() {
     let dir = tempfile::tempdir().unwrap();
     let input = mp4_clip(dir.path());
     let output = dir.path().join("out.mp4");
-    let recorder = Recorder { fail_at: Some(10), ..Default::default() };
-    let job =
-        VideoJob { input: &input, output: Some(&output), encode: EncodeSettings::default(), chain: &Chain::default() };
+    let recorder = Recorder {
+        fail_at: Some(10),
+        ..Default::default()
+    };
+    let job = VideoJob {
+        input: &input,
+        output: Some(&output),
+        encode: EncodeSettings::default(),
+        chain: &Chain::default(),
+    };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");
     assert!(err.to_string().contains("refusing frame 10"), "{err}");
@@ -456,7 +787,11 @@ fn probe_describes_a_clip() {
     assert_eq!(info.bit_depth, 8);
     assert_eq!(info.frame_rate, Some(25.0));
     assert_eq!(info.frames, Some(FRAMES));
-    assert!((info.duration.unwrap() - 2.0).abs() < 0.05, "{:?}", info.duration);
+    assert!(
+        (info.duration.unwrap() - 2.0).abs() < 0.05,
+        "{:?}",
+        info.duration
+    );
     assert_eq!(info.audio_streams, 1);
     assert_eq!(info.streams.len(), 2);
 }
@@ -467,7 +802,14 @@ fn the_binary_processes_a_video() {
     let input = mp4_clip(dir.path());
     let output = dir.path().join("cli.mp4");
     let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["process", s(&input), "-o", s(&output), "--chain", "scale(width=80, height=60) | eq(contrast=1.1)"])
+        .args([
+            "process",
+            s(&input),
+            "-o",
+            s(&output),
+            "--chain",
+            "scale(width=80, height=60) | eq(contrast=1.1)",
+        ])
         .args(["--backend", "cpu", "--crf", "23", "--preset", "veryfast"])
         .output()
         .unwrap();
@@ -479,9 +821,21 @@ fn the_binary_processes_a_video() {
     assert_eq!(files_in(dir.path()), ["cli.mp4", "clip.mp4"]);
 
     let discard = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["process", s(&input), "--discard", "--chain", "gblur(sigma=1)", "--backend", "cpu"])
+        .args([
+            "process",
+            s(&input),
+            "--discard",
+            "--chain",
+            "gblur(sigma=1)",
+            "--backend",
+            "cpu",
+        ])
         .output()
         .unwrap();
-    assert!(discard.status.success(), "{}", String::from_utf8_lossy(&discard.stderr));
+    assert!(
+        discard.status.success(),
+        "{}",
+        String::from_utf8_lossy(&discard.stderr)
+    );
     assert_eq!(files_in(dir.path()), ["cli.mp4", "clip.mp4"]);
 }

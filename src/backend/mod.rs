@@ -29,11 +29,21 @@ pub enum BackendError {
     #[error("could not open the GPU device: {0}")]
     Device(String),
     #[error("frame of {width}x{height} needs a {needed}-byte GPU buffer, more than this adapter allows ({limit} bytes)")]
-    FrameTooLarge { width: u32, height: u32, needed: u64, limit: u64 },
+    FrameTooLarge {
+        width: u32,
+        height: u32,
+        needed: u64,
+        limit: u64,
+    },
     #[error("GPU error: {0}")]
     Gpu(String),
     #[error("frame is {got_w}x{got_h} but the plan was compiled for {want_w}x{want_h}")]
-    SizeMismatch { got_w: u32, got_h: u32, want_w: u32, want_h: u32 },
+    SizeMismatch {
+        got_w: u32,
+        got_h: u32,
+        want_w: u32,
+        want_h: u32,
+    },
 }
 
 /// Runs plans on frames. One backend serves a whole run; it may keep pipelines and buffers

@@ -11,7 +11,11 @@ pub struct ChainError {
 
 impl ChainError {
     pub fn new(message: impl Into<String>, span: (usize, usize)) -> ChainError {
-        ChainError { message: message.into(), span, help: None }
+        ChainError {
+            message: message.into(),
+            span,
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> ChainError {
@@ -25,13 +29,18 @@ impl ChainError {
         let start = self.span.0.min(source.len());
         let end = self.span.1.clamp(start, source.len());
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         let line_no = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count();
         let width = source[start..end.min(line_end)].chars().count().max(1);
         let gutter = " ".repeat(line_no.to_string().len());
         let mut out = format!("error: {}\n", self.message);
-        out += &format!("{gutter} |\n{line_no} | {}\n", &source[line_start..line_end]);
+        out += &format!(
+            "{gutter} |\n{line_no} | {}\n",
+            &source[line_start..line_end]
+        );
         out += &format!("{gutter} | {}{}", " ".repeat(column), "^".repeat(width));
         if let Some(help) = &self.help {
             out += &format!("\n{gutter} = help: {help}");
@@ -41,8 +50,14 @@ impl ChainError {
 }
 
 /// The candidate closest to `word` by edit distance, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let best = candidates.into_iter().map(|c| (edit_distance(word, c), c)).min_by_key(|&(d, _)| d)?;
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let best = candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .min_by_key(|&(d, _)| d)?;
     let limit = (word.chars().count().max(best.1.chars().count()) / 3).max(1);
     (best.0 <= limit).then_some(best.1)
 }
@@ -77,7 +92,8 @@ mod tests {
 
     #[test]
     fn render_points_at_the_span() {
-        let e = ChainError::new("unknown filter `gblr`", (9, 13)).with_help("did you mean `gblur`?");
+        let e =
+            ChainError::new("unknown filter `gblr`", (9, 13)).with_help("did you mean `gblur`?");
         let text = e.render("invert | gblr(2)");
         assert_eq!(
             text,

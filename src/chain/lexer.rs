@@ -66,8 +66,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, ChainError> {
             i = number_end(bytes, i);
             let literal = &text[start..i];
             let value: f64 = literal.parse().map_err(|_| {
-                ChainError::new(format!("`{literal}` is not a number"), (start, i.max(start + 1)))
-                    .with_help("numbers look like 2, -0.5, 1.5e-3")
+                ChainError::new(
+                    format!("`{literal}` is not a number"),
+                    (start, i.max(start + 1)),
+                )
+                .with_help("numbers look like 2, -0.5, 1.5e-3")
             })?;
             tokens.push((Token::Number(value), (start, i)));
         } else if c == b'"' || c == b'\'' {
@@ -83,8 +86,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, ChainError> {
             i += 1;
         } else {
             let ch = text[start..].chars().next().unwrap_or('?');
-            return Err(ChainError::new(format!("unexpected character `{ch}`"), (start, start + ch.len_utf8()))
-                .with_help("a chain looks like `gblur(sigma=2) | invert`"));
+            return Err(ChainError::new(
+                format!("unexpected character `{ch}`"),
+                (start, start + ch.len_utf8()),
+            )
+            .with_help("a chain looks like `gblur(sigma=2) | invert`"));
         }
     }
     Ok(tokens)

@@ -71,6 +71,10 @@ impl Chain {
                 .collect();
             format!("{}({})", s.spec.name, args.join(", "))
         };
-        self.stages.iter().map(stage).collect::<Vec<_>>().join(" | ")
+        self.stages
+            .iter()
+            .map(stage)
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 }

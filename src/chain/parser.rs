@@ -7,7 +7,11 @@ use super::lexer::{tokenize, Spanned, Token};
 /// Parses chain text into a syntax tree. Empty text (or only spaces) is an empty chain.
 pub fn parse(text: &str) -> Result<Ast, ChainError> {
     let tokens = tokenize(text)?;
-    let mut parser = Parser { tokens, pos: 0, end: text.len() };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        end: text.len(),
+    };
     let mut ast = Ast::default();
     if parser.tokens.is_empty() {
         return Ok(ast);
@@ -18,8 +22,11 @@ pub fn parse(text: &str) -> Result<Ast, ChainError> {
             None => break,
             Some((Token::Pipe, _)) => continue,
             Some((token, span)) => {
-                return Err(ChainError::new(format!("expected `|` or the end, found {}", token.describe()), span)
-                    .with_help("stages are separated by `|`"))
+                return Err(ChainError::new(
+                    format!("expected `|` or the end, found {}", token.describe()),
+                    span,
+                )
+                .with_help("stages are separated by `|`"))
             }
         }
     }
@@ -44,19 +51,30 @@ impl Parser {
     }
 
     fn eof(&self, what: &str) -> ChainError {
-        ChainError::new(format!("expected {what}, found the end of the chain"), (self.end, self.end + 1))
+        ChainError::new(
+            format!("expected {what}, found the end of the chain"),
+            (self.end, self.end + 1),
+        )
     }
 
     fn stage(&mut self) -> Result<AstStage, ChainError> {
         let (name, name_span) = match self.next() {
             Some((Token::Ident(name), span)) => (name, span),
             Some((token, span)) => {
-                return Err(ChainError::new(format!("expected a filter name, found {}", token.describe()), span)
-                    .with_help("`tessera filters` lists them"))
+                return Err(ChainError::new(
+                    format!("expected a filter name, found {}", token.describe()),
+                    span,
+                )
+                .with_help("`tessera filters` lists them"))
             }
             None => return Err(self.eof("a filter name")),
         };
-        let mut stage = AstStage { name, name_span, args: Vec::new(), span: name_span };
+        let mut stage = AstStage {
+            name,
+            name_span,
+            args: Vec::new(),
+            span: name_span,
+        };
         if !matches!(self.peek(), Some((Token::LParen, _))) {
             return Ok(stage);
         }
@@ -75,7 +93,10 @@ impl Parser {
                     return Ok(stage);
                 }
                 Some((token, span)) => {
-                    return Err(ChainError::new(format!("expected `,` or `)`, found {}", token.describe()), span))
+                    return Err(ChainError::new(
+                        format!("expected `,` or `)`, found {}", token.describe()),
+                        span,
+                    ))
                 }
                 None => return Err(self.eof("`)`")),
             }
@@ -83,13 +104,20 @@ impl Parser {
     }
 
     fn arg(&mut self) -> Result<Arg, ChainError> {
-        if let (Some((Token::Ident(key), span)), Some((Token::Equals, _))) =
-            (self.tokens.get(self.pos).cloned(), self.tokens.get(self.pos + 1))
-        {
+        if let (Some((Token::Ident(key), span)), Some((Token::Equals, _))) = (
+            self.tokens.get(self.pos).cloned(),
+            self.tokens.get(self.pos + 1),
+        ) {
             self.pos += 2;
-            return Ok(Arg { key: Some((key, span)), value: self.value()? });
+            return Ok(Arg {
+                key: Some((key, span)),
+                value: self.value()?,
+            });
         }
-        Ok(Arg { key: None, value: self.value()? })
+        Ok(Arg {
+            key: None,
+            value: self.value()?,
+        })
     }
 
     fn value(&mut self) -> Result<Value, ChainError> {
@@ -108,16 +136,24 @@ impl Parser {
                     items.push(self.value()?);
                     match self.next() {
                         Some((Token::Comma, _)) => continue,
-                        Some((Token::RBracket, close)) => return Ok(Value::List(items, (open.0, close.1))),
+                        Some((Token::RBracket, close)) => {
+                            return Ok(Value::List(items, (open.0, close.1)))
+                        }
                         Some((token, span)) => {
-                            return Err(ChainError::new(format!("expected `,` or `]`, found {}", token.describe()), span))
+                            return Err(ChainError::new(
+                                format!("expected `,` or `]`, found {}", token.describe()),
+                                span,
+                            ))
                         }
                         None => return Err(self.eof("`]`")),
                     }
                 }
             }
-            Some((token, span)) => Err(ChainError::new(format!("expected a value, found {}", token.describe()), span)
-                .with_help("values are numbers, \"strings\" or [lists]")),
+            Some((token, span)) => Err(ChainError::new(
+                format!("expected a value, found {}", token.describe()),
+                span,
+            )
+            .with_help("values are numbers, \"strings\" or [lists]")),
             None => Err(self.eof("a value")),
         }
     }
@@ -129,12 +165,17 @@ mod tests {
 
     #[test]
     fn parses_stages_keywords_positionals_and_matrices() {
-        let ast = parse("gblur(sigma=2) | invert | convolve([[0,-1,0],[-1,5,-1],[0,-1,0]], 1, bias=-0.5e-1)").unwrap();
+        let ast = parse(
+            "gblur(sigma=2) | invert | convolve([[0,-1,0],[-1,5,-1],[0,-1,0]], 1, bias=-0.5e-1)",
+        )
+        .unwrap();
         assert_eq!(ast.stages.len(), 3);
         assert_eq!(ast.stages[0].args[0].key.as_ref().unwrap().0, "sigma");
         assert!(ast.stages[1].args.is_empty());
         assert_eq!(ast.stages[1].span, (17, 23));
-        let Value::List(rows, _) = &ast.stages[2].args[0].value else { panic!() };
+        let Value::List(rows, _) = &ast.stages[2].args[0].value else {
+            panic!()
+        };
         assert_eq!(rows.len(), 3);
         assert!(matches!(ast.stages[2].args[2].value, Value::Number(v, _) if v == -0.05));
     }

@@ -8,8 +8,15 @@ use crate::filters::{self, ArgValue, Args, Default, FilterSpec, ParamKind, Param
 
 /// Checks every stage of `ast` against the filter registry.
 pub fn resolve(ast: &Ast, source: &str) -> Result<Chain, ChainError> {
-    let stages = ast.stages.iter().map(resolve_stage).collect::<Result<_, _>>()?;
-    Ok(Chain { stages, source: source.to_string() })
+    let stages = ast
+        .stages
+        .iter()
+        .map(resolve_stage)
+        .collect::<Result<_, _>>()?;
+    Ok(Chain {
+        stages,
+        source: source.to_string(),
+    })
 }
 
 fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
@@ -28,12 +35,18 @@ fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
         let index = match &arg.key {
             Some((key, span)) => {
                 seen_keyword = true;
-                spec.params.iter().position(|p| p.name == key).ok_or_else(|| unknown_param(spec, key, *span))?
+                spec.params
+                    .iter()
+                    .position(|p| p.name == key)
+                    .ok_or_else(|| unknown_param(spec, key, *span))?
             }
             None => {
                 if seen_keyword {
-                    return Err(ChainError::new("positional value after a named one", arg.value.span())
-                        .with_help("name it, or move it before the named values"));
+                    return Err(ChainError::new(
+                        "positional value after a named one",
+                        arg.value.span(),
+                    )
+                    .with_help("name it, or move it before the named values"));
                 }
                 if next_positional >= spec.params.len() {
                     return Err(too_many(spec, arg.value.span()));
@@ -44,7 +57,10 @@ fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
         };
         if given[index].is_some() {
             let span = arg.key.as_ref().map_or(arg.value.span(), |k| k.1);
-            return Err(ChainError::new(format!("`{}` is given twice", spec.params[index].name), span));
+            return Err(ChainError::new(
+                format!("`{}` is given twice", spec.params[index].name),
+                span,
+            ));
         }
         given[index] = Some(&arg.value);
     }
@@ -58,7 +74,12 @@ fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
                         format!("`{}` needs `{}`", spec.name, param.name),
                         stage.span,
                     )
-                    .with_help(format!("{}: {} ({})", param.name, param.doc, kind_text(&param.kind))))
+                    .with_help(format!(
+                        "{}: {} ({})",
+                        param.name,
+                        param.doc,
+                        kind_text(&param.kind)
+                    )))
                 }
                 Default::Float(f) => Some(ArgValue::Float(f)),
                 Default::Int(i) => Some(ArgValue::Int(i)),
@@ -67,7 +88,14 @@ fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
             },
         });
     }
-    Ok(Stage { spec, args: Args { names: spec.params, values }, span: stage.span })
+    Ok(Stage {
+        spec,
+        args: Args {
+            names: spec.params,
+            values,
+        },
+        span: stage.span,
+    })
 }
 
 fn unknown_param(spec: &FilterSpec, key: &str, span: (usize, usize)) -> ChainError {
@@ -75,8 +103,13 @@ fn unknown_param(spec: &FilterSpec, key: &str, span: (usize, usize)) -> ChainErr
     let names = spec.params.iter().map(|p| p.name);
     match did_you_mean(key, names.clone()) {
         Some(name) => err.with_help(format!("did you mean `{name}`?")),
-        None if spec.params.is_empty() => err.with_help(format!("`{}` takes no parameters", spec.name)),
-        None => err.with_help(format!("its parameters are {}", names.collect::<Vec<_>>().join(", "))),
+        None if spec.params.is_empty() => {
+            err.with_help(format!("`{}` takes no parameters", spec.name))
+        }
+        None => err.with_help(format!(
+            "its parameters are {}",
+            names.collect::<Vec<_>>().join(", ")
+        )),
     }
 }
 
@@ -105,28 +138,46 @@ fn check(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<ArgValue
     let span = value.span();
     let mismatch = |expected: &str| {
         ChainError::new(
-            format!("`{}` of `{}` must be {expected}, not {}", param.name, spec.name, value.type_name()),
+            format!(
+                "`{}` of `{}` must be {expected}, not {}",
+                param.name,
+                spec.name,
+                value.type_name()
+            ),
             span,
         )
-        .with_help(format!("{}: {} ({})", param.name, param.doc, kind_text(&param.kind)))
+        .with_help(format!(
+            "{}: {} ({})",
+            param.name,
+            param.doc,
+            kind_text(&param.kind)
+        ))
     };
     let out_of_range = |shown: String| {
         ChainError::new(
-            format!("`{}` = {shown} is out of range (expected {})", param.name, kind_text(&param.kind)),
+            format!(
+                "`{}` = {shown} is out of range (expected {})",
+                param.name,
+                kind_text(&param.kind)
+            ),
             span,
         )
         .with_help(format!("{}: {}", param.name, param.doc))
     };
     match param.kind {
         ParamKind::Float { min, max } => {
-            let Value::Number(v, _) = value else { return Err(mismatch("a number")) };
+            let Value::Number(v, _) = value else {
+                return Err(mismatch("a number"));
+            };
             if !(min..=max).contains(v) {
                 return Err(out_of_range(format!("{v}")));
             }
             Ok(ArgValue::Float(*v))
         }
         ParamKind::Int { min, max } => {
-            let Value::Number(v, _) = value else { return Err(mismatch("an integer")) };
+            let Value::Number(v, _) = value else {
+                return Err(mismatch("an integer"));
+            };
             if v.fract() != 0.0 {
                 return Err(mismatch("an integer").with_help(format!("try {}", v.round())));
             }
@@ -136,14 +187,22 @@ fn check(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<ArgValue
             Ok(ArgValue::Int(*v as i64))
         }
         ParamKind::Choice(names) => {
-            let Value::Str(s, _) = value else { return Err(mismatch("a name")) };
+            let Value::Str(s, _) = value else {
+                return Err(mismatch("a name"));
+            };
             if names.contains(&s.as_str()) || (spec.name == "scale" && s == "lanczos") {
                 let s = if s == "lanczos" { "lanczos3" } else { s };
                 return Ok(ArgValue::Str(s.to_string()));
             }
-            let err = ChainError::new(format!("`{}` of `{}` cannot be {s:?}", param.name, spec.name), span);
+            let err = ChainError::new(
+                format!("`{}` of `{}` cannot be {s:?}", param.name, spec.name),
+                span,
+            );
             Err(match did_you_mean(s, names.iter().copied()) {
-                Some(name) => err.with_help(format!("did you mean \"{name}\"? ({})", kind_text(&param.kind))),
+                Some(name) => err.with_help(format!(
+                    "did you mean \"{name}\"? ({})",
+                    kind_text(&param.kind)
+                )),
                 None => err.with_help(kind_text(&param.kind)),
             })
         }
@@ -151,24 +210,47 @@ fn check(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<ArgValue
     }
 }
 
-fn matrix(value: &Value, max_side: usize, param: &ParamSpec, spec: &FilterSpec) -> Result<ArgValue, ChainError> {
+fn matrix(
+    value: &Value,
+    max_side: usize,
+    param: &ParamSpec,
+    spec: &FilterSpec,
+) -> Result<ArgValue, ChainError> {
     let span = value.span();
-    let bad = |message: String| ChainError::new(message, span).with_help(format!("{}: {}", param.name, param.doc));
+    let bad = |message: String| {
+        ChainError::new(message, span).with_help(format!("{}: {}", param.name, param.doc))
+    };
     let Value::List(items, _) = value else {
-        return Err(bad(format!("`{}` of `{}` must be a matrix, not {}", param.name, spec.name, value.type_name())));
+        return Err(bad(format!(
+            "`{}` of `{}` must be a matrix, not {}",
+            param.name,
+            spec.name,
+            value.type_name()
+        )));
     };
     let number = |v: &Value| match v {
         Value::Number(n, _) => Ok(*n),
-        other => Err(ChainError::new(format!("matrix entries must be numbers, not {}", other.type_name()), other.span())),
+        other => Err(ChainError::new(
+            format!("matrix entries must be numbers, not {}", other.type_name()),
+            other.span(),
+        )),
     };
-    let (width, height, values) = if items.iter().all(|v| matches!(v, Value::List(..))) && !items.is_empty() {
+    let (width, height, values) = if items.iter().all(|v| matches!(v, Value::List(..)))
+        && !items.is_empty()
+    {
         let mut values = Vec::new();
         let mut width = None;
         for row in items {
-            let Value::List(cells, row_span) = row else { unreachable!() };
+            let Value::List(cells, row_span) = row else {
+                unreachable!()
+            };
             if *width.get_or_insert(cells.len()) != cells.len() {
                 return Err(ChainError::new(
-                    format!("matrix rows differ in length ({} and {})", width.unwrap_or(0), cells.len()),
+                    format!(
+                        "matrix rows differ in length ({} and {})",
+                        width.unwrap_or(0),
+                        cells.len()
+                    ),
                     *row_span,
                 ));
             }
@@ -196,7 +278,11 @@ fn matrix(value: &Value, max_side: usize, param: &ParamSpec, spec: &FilterSpec) 
     if values.iter().any(|v| !v.is_finite()) {
         return Err(bad("matrix entries must be finite".into()));
     }
-    Ok(ArgValue::Matrix { width, height, values })
+    Ok(ArgValue::Matrix {
+        width,
+        height,
+        values,
+    })
 }
 
 #[cfg(test)]
@@ -216,11 +302,21 @@ mod tests {
     #[test]
     fn every_error_names_what_is_wrong() {
         let e = err("gblr(2)");
-        assert_eq!((e.message.as_str(), e.help.as_deref(), e.span), ("unknown filter `gblr`", Some("did you mean `gblur`?"), (0, 4)));
+        assert_eq!(
+            (e.message.as_str(), e.help.as_deref(), e.span),
+            (
+                "unknown filter `gblr`",
+                Some("did you mean `gblur`?"),
+                (0, 4)
+            )
+        );
         let e = err("gblur(sigm=2)");
         assert_eq!(e.help.as_deref(), Some("did you mean `sigma`?"));
         let e = err("gblur(sigma=100)");
-        assert_eq!(e.message, "`sigma` = 100 is out of range (expected number, 0.1 ..= 64)");
+        assert_eq!(
+            e.message,
+            "`sigma` = 100 is out of range (expected number, 0.1 ..= 64)"
+        );
         assert_eq!(e.span, (12, 15));
         let e = err("crop(x=2)");
         assert!(e.message.contains("needs `width`"), "{}", e.message);

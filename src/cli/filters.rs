@@ -15,7 +15,13 @@ pub fn listing() -> String {
                 Default::Str(s) => format!("default \"{s}\""),
                 Default::Auto(how) => format!("default: {how}"),
             };
-            out += &format!("  {:<11} {:<32} {:<16} {}\n", p.name, kind_text(&p.kind), default, p.doc);
+            out += &format!(
+                "  {:<11} {:<32} {:<16} {}\n",
+                p.name,
+                kind_text(&p.kind),
+                default,
+                p.doc
+            );
         }
         if let Some(example) = spec.examples.first() {
             out += &format!("  e.g. {example}\n");

@@ -102,7 +102,11 @@ fn process(args: ProcessArgs) -> i32 {
             BackendArg::Cpu => BackendChoice::Cpu,
             BackendArg::Gpu => BackendChoice::Gpu,
         },
-        encode: EncodeSettings { codec: args.codec, crf: args.crf, preset: args.preset },
+        encode: EncodeSettings {
+            codec: args.codec,
+            crf: args.crf,
+            preset: args.preset,
+        },
         overwrite: args.overwrite,
     };
     let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");

@@ -9,13 +9,19 @@ pub static EQ: FilterSpec = FilterSpec {
     params: &[
         ParamSpec {
             name: "brightness",
-            kind: ParamKind::Float { min: -1.0, max: 1.0 },
+            kind: ParamKind::Float {
+                min: -1.0,
+                max: 1.0,
+            },
             default: Default::Float(0.0),
             doc: "added to luma after contrast",
         },
         ParamSpec {
             name: "contrast",
-            kind: ParamKind::Float { min: -1000.0, max: 1000.0 },
+            kind: ParamKind::Float {
+                min: -1000.0,
+                max: 1000.0,
+            },
             default: Default::Float(1.0),
             doc: "luma scale around mid grey",
         },
@@ -27,7 +33,10 @@ pub static EQ: FilterSpec = FilterSpec {
         },
         ParamSpec {
             name: "gamma",
-            kind: ParamKind::Float { min: 0.1, max: 10.0 },
+            kind: ParamKind::Float {
+                min: 0.1,
+                max: 10.0,
+            },
             default: Default::Float(1.0),
             doc: "luma is raised to 1/gamma",
         },

@@ -9,13 +9,19 @@ pub static SCALE: FilterSpec = FilterSpec {
     params: &[
         ParamSpec {
             name: "width",
-            kind: ParamKind::Int { min: -2, max: 32768 },
+            kind: ParamKind::Int {
+                min: -2,
+                max: 32768,
+            },
             default: Default::Int(-1),
             doc: "output width in pixels, or -1/-2 to follow height",
         },
         ParamSpec {
             name: "height",
-            kind: ParamKind::Int { min: -2, max: 32768 },
+            kind: ParamKind::Int {
+                min: -2,
+                max: 32768,
+            },
             default: Default::Int(-1),
             doc: "output height in pixels, or -1/-2 to follow width",
         },
@@ -56,7 +62,11 @@ fn lower_scale(args: &Args, (w, h): (u32, u32)) -> Result<Vec<Op>, String> {
         _ => (w as i64, h as i64),
     };
     let filter = ResampleFilter::from_name(args.string("filter")).expect("checked by the resolver");
-    Ok(vec![Op::Scale { width: out_w as u32, height: out_h as u32, filter }])
+    Ok(vec![Op::Scale {
+        width: out_w as u32,
+        height: out_h as u32,
+        filter,
+    }])
 }
 
 pub static CROP: FilterSpec = FilterSpec {
@@ -89,7 +99,11 @@ pub static CROP: FilterSpec = FilterSpec {
         },
     ],
     lower: lower_crop,
-    examples: &["crop(x=3, y=5, width=40, height=20)", "crop(0, 0, 1, 1)", "crop(width=50, height=30) | hflip"],
+    examples: &[
+        "crop(x=3, y=5, width=40, height=20)",
+        "crop(0, 0, 1, 1)",
+        "crop(width=50, height=30) | hflip",
+    ],
 };
 
 fn lower_crop(args: &Args, (w, h): (u32, u32)) -> Result<Vec<Op>, String> {
@@ -101,14 +115,24 @@ fn lower_crop(args: &Args, (w, h): (u32, u32)) -> Result<Vec<Op>, String> {
              (expected x + width <= {w} and y + height <= {h})"
         ));
     }
-    Ok(vec![Op::Crop { x: x as u32, y: y as u32, width: cw as u32, height: ch as u32 }])
+    Ok(vec![Op::Crop {
+        x: x as u32,
+        y: y as u32,
+        width: cw as u32,
+        height: ch as u32,
+    }])
 }
 
 pub static HFLIP: FilterSpec = FilterSpec {
     name: "hflip",
     description: "Mirrors the frame left to right",
     params: &[],
-    lower: |_, _| Ok(vec![Op::Flip { horizontal: true, vertical: false }]),
+    lower: |_, _| {
+        Ok(vec![Op::Flip {
+            horizontal: true,
+            vertical: false,
+        }])
+    },
     examples: &["hflip | vflip", "hflip"],
 };
 
@@ -116,6 +140,11 @@ pub static VFLIP: FilterSpec = FilterSpec {
     name: "vflip",
     description: "Mirrors the frame top to bottom",
     params: &[],
-    lower: |_, _| Ok(vec![Op::Flip { horizontal: false, vertical: true }]),
+    lower: |_, _| {
+        Ok(vec![Op::Flip {
+            horizontal: false,
+            vertical: true,
+        }])
+    },
     examples: &["vflip"],
 };

@@ -13,13 +13,21 @@ use crate::plan::Op;
 /// The type and valid range of a parameter.
 #[derive(Clone, Copy, Debug)]
 pub enum ParamKind {
-    Float { min: f64, max: f64 },
-    Int { min: i64, max: i64 },
+    Float {
+        min: f64,
+        max: f64,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// One of a fixed set of names.
     Choice(&'static [&'static str]),
     /// A matrix of numbers, as nested lists or a flat list of a square size; odd sides up to
     /// `max_side`.
-    Matrix { max_side: usize },
+    Matrix {
+        max_side: usize,
+    },
 }
 
 /// What a parameter takes when the chain leaves it out.
@@ -47,7 +55,11 @@ pub enum ArgValue {
     Float(f64),
     Int(i64),
     Str(String),
-    Matrix { width: usize, height: usize, values: Vec<f64> },
+    Matrix {
+        width: usize,
+        height: usize,
+        values: Vec<f64>,
+    },
 }
 
 /// The values of one stage's parameters, in the spec's order; `None` where an `Auto` default
@@ -106,7 +118,9 @@ pub struct FilterSpec {
 
 impl std::fmt::Debug for FilterSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FilterSpec").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("FilterSpec")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -8,11 +8,18 @@ pub static GBLUR: FilterSpec = FilterSpec {
     description: "Gaussian blur (kernel radius ceil(3·sigma)), on all four channels",
     params: &[ParamSpec {
         name: "sigma",
-        kind: ParamKind::Float { min: 0.1, max: 64.0 },
+        kind: ParamKind::Float {
+            min: 0.1,
+            max: 64.0,
+        },
         default: Default::Float(1.0),
         doc: "standard deviation in pixels",
     }],
-    lower: |args, _| Ok(vec![Op::Blur { weights: gaussian_weights(args.float("sigma")) }]),
+    lower: |args, _| {
+        Ok(vec![Op::Blur {
+            weights: gaussian_weights(args.float("sigma")),
+        }])
+    },
     examples: &["gblur(sigma=2.5)", "gblur", "gblur(sigma=0.5)", "gblur(6)"],
 };
 
@@ -25,8 +32,17 @@ pub static BOXBLUR: FilterSpec = FilterSpec {
         default: Default::Int(1),
         doc: "half-width of the box in pixels; 0 leaves the frame as it is",
     }],
-    lower: |args, _| Ok(vec![Op::Blur { weights: box_weights(args.int("radius") as u32) }]),
-    examples: &["boxblur(radius=3)", "boxblur", "boxblur(0)", "boxblur(radius=12)"],
+    lower: |args, _| {
+        Ok(vec![Op::Blur {
+            weights: box_weights(args.int("radius") as u32),
+        }])
+    },
+    examples: &[
+        "boxblur(radius=3)",
+        "boxblur",
+        "boxblur(0)",
+        "boxblur(radius=12)",
+    ],
 };
 
 pub static CONVOLVE: FilterSpec = FilterSpec {
@@ -41,13 +57,19 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
         },
         ParamSpec {
             name: "divisor",
-            kind: ParamKind::Float { min: -1e6, max: 1e6 },
+            kind: ParamKind::Float {
+                min: -1e6,
+                max: 1e6,
+            },
             default: Default::Auto("the kernel's sum, or 1 where the sum is 0"),
             doc: "every weight is divided by it; not 0",
         },
         ParamSpec {
             name: "bias",
-            kind: ParamKind::Float { min: -1.0, max: 1.0 },
+            kind: ParamKind::Float {
+                min: -1.0,
+                max: 1.0,
+            },
             default: Default::Float(0.0),
             doc: "added after dividing, in 0..1 units (0.5 is mid grey)",
         },
@@ -64,7 +86,12 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
 };
 
 fn lower_convolve(args: &Args, _size: (u32, u32)) -> Result<Vec<Op>, String> {
-    let Some(ArgValue::Matrix { width, height, values }) = args.optional("kernel") else {
+    let Some(ArgValue::Matrix {
+        width,
+        height,
+        values,
+    }) = args.optional("kernel")
+    else {
         return Err("kernel is missing".into());
     };
     let sum: f64 = values.iter().sum();
@@ -90,13 +117,19 @@ pub static UNSHARP: FilterSpec = FilterSpec {
     params: &[
         ParamSpec {
             name: "sigma",
-            kind: ParamKind::Float { min: 0.1, max: 64.0 },
+            kind: ParamKind::Float {
+                min: 0.1,
+                max: 64.0,
+            },
             default: Default::Float(1.0),
             doc: "blur of the mask, in pixels",
         },
         ParamSpec {
             name: "amount",
-            kind: ParamKind::Float { min: -2.0, max: 5.0 },
+            kind: ParamKind::Float {
+                min: -2.0,
+                max: 5.0,
+            },
             default: Default::Float(1.0),
             doc: "strength; negative values blur",
         },
@@ -107,5 +140,10 @@ pub static UNSHARP: FilterSpec = FilterSpec {
             amount: args.float("amount") as f32,
         }])
     },
-    examples: &["unsharp(sigma=2, amount=1.5)", "unsharp", "unsharp(0.6, -1)", "unsharp(amount=5)"],
+    examples: &[
+        "unsharp(sigma=2, amount=1.5)",
+        "unsharp",
+        "unsharp(0.6, -1)",
+        "unsharp(amount=5)",
+    ],
 };

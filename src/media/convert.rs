@@ -8,8 +8,8 @@
 use std::ptr::{self, NonNull};
 
 use ffmpeg::ffi::{
-    self, AVColorRange, AVColorSpace, AVPixelFormat, SwsContext, SWS_BICUBIC, SWS_CS_BT2020, SWS_CS_ITU601,
-    SWS_CS_ITU709,
+    self, AVColorRange, AVColorSpace, AVPixelFormat, SwsContext, SWS_BICUBIC, SWS_CS_BT2020,
+    SWS_CS_ITU601, SWS_CS_ITU709,
 };
 use ffmpeg_next as ffmpeg;
 use std::ffi::c_int;
@@ -47,7 +47,12 @@ impl Colour {
     /// The colour of a stream from its tags. An untagged matrix is BT.601 below 720 lines and
     /// BT.709 from 720 up, as players assume; an untagged range is limited, except for the
     /// deprecated full-range `yuvj` formats.
-    pub fn of_stream(space: AVColorSpace, range: AVColorRange, format: AVPixelFormat, height: u32) -> Colour {
+    pub fn of_stream(
+        space: AVColorSpace,
+        range: AVColorRange,
+        format: AVPixelFormat,
+        height: u32,
+    ) -> Colour {
         use AVColorSpace::*;
         let matrix = match space {
             AVCOL_SPC_BT709 => Matrix::Bt709,
@@ -112,7 +117,9 @@ pub fn format_name(format: AVPixelFormat) -> String {
         if name.is_null() {
             "unknown".to_string()
         } else {
-            std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
         }
     }
 }
@@ -126,7 +133,11 @@ pub fn format_depth(format: AVPixelFormat) -> u32 {
             return 8;
         }
         let desc = &*desc;
-        desc.comp[..desc.nb_components as usize].iter().map(|c| c.depth as u32).max().unwrap_or(8)
+        desc.comp[..desc.nb_components as usize]
+            .iter()
+            .map(|c| c.depth as u32)
+            .max()
+            .unwrap_or(8)
     }
 }
 
@@ -172,7 +183,8 @@ unsafe impl Send for Scaler {}
 impl Scaler {
     fn new(src: Shape, dst: Shape, colour: Colour) -> Result<Scaler, String> {
         super::decode::init();
-        let too_big = |s: Shape| s.width == 0 || s.height == 0 || s.width > 32768 || s.height > 32768;
+        let too_big =
+            |s: Shape| s.width == 0 || s.height == 0 || s.width > 32768 || s.height > 32768;
         if too_big(src) || too_big(dst) {
             return Err(format!(
                 "cannot convert {}x{} to {}x{} (sizes must be 1 to 32768)",
@@ -201,7 +213,11 @@ impl Scaler {
             )
         };
         let ptr = NonNull::new(raw).ok_or_else(|| {
-            format!("swscale cannot convert {} to {}", format_name(src.format), format_name(dst.format))
+            format!(
+                "swscale cannot convert {} to {}",
+                format_name(src.format),
+                format_name(dst.format)
+            )
         })?;
         let scaler = Scaler { ptr, src, dst };
         let table = colour.coefficients();
@@ -212,7 +228,16 @@ impl Scaler {
         // SAFETY: the context is valid; the tables are static. Brightness 0, contrast and
         // saturation 1.0 in 16.16 fixed point.
         let ok = unsafe {
-            ffi::sws_setColorspaceDetails(scaler.ptr.as_ptr(), table, src_range, table, dst_range, 0, 1 << 16, 1 << 16)
+            ffi::sws_setColorspaceDetails(
+                scaler.ptr.as_ptr(),
+                table,
+                src_range,
+                table,
+                dst_range,
+                0,
+                1 << 16,
+                1 << 16,
+            )
         };
         // -1 means "this conversion has no colourspace details" (RGB to RGB), not a failure.
         let _ = ok;
@@ -260,16 +285,29 @@ fn picture_shape(picture: &ffmpeg::frame::Video) -> Shape {
         // SAFETY: checked to be inside the enum's range, which is contiguous.
         unsafe { std::mem::transmute::<c_int, AVPixelFormat>(format) }
     };
-    Shape { format, width: picture.width(), height: picture.height() }
+    Shape {
+        format,
+        width: picture.width(),
+        height: picture.height(),
+    }
 }
 
 fn picture_planes(picture: &ffmpeg::frame::Video) -> ([*const u8; 4], [c_int; 4]) {
     // SAFETY: reading the plane pointers and strides of a valid AVFrame.
     unsafe {
         let raw = &*picture.as_ptr();
-        let data =
-            [raw.data[0] as *const u8, raw.data[1] as *const u8, raw.data[2] as *const u8, raw.data[3] as *const u8];
-        let stride = [raw.linesize[0], raw.linesize[1], raw.linesize[2], raw.linesize[3]];
+        let data = [
+            raw.data[0] as *const u8,
+            raw.data[1] as *const u8,
+            raw.data[2] as *const u8,
+            raw.data[3] as *const u8,
+        ];
+        let stride = [
+            raw.linesize[0],
+            raw.linesize[1],
+            raw.linesize[2],
+            raw.linesize[3],
+        ];
         (data, stride)
     }
 }
@@ -286,13 +324,28 @@ pub struct ToFrames {
 
 impl ToFrames {
     pub fn new(width: u32, height: u32, depth: Depth, colour: Colour) -> ToFrames {
-        ToFrames { width, height, depth, colour, scaler: None }
+        ToFrames {
+            width,
+            height,
+            depth,
+            colour,
+            scaler: None,
+        }
     }
 
     /// Converts one picture; `index` and `pts` go onto the frame.
-    pub fn convert(&mut self, picture: &ffmpeg::frame::Video, index: u64, pts: Option<i64>) -> Result<Frame, String> {
+    pub fn convert(
+        &mut self,
+        picture: &ffmpeg::frame::Video,
+        index: u64,
+        pts: Option<i64>,
+    ) -> Result<Frame, String> {
         let src = picture_shape(picture);
-        let dst = Shape { format: rgba_format(self.depth), width: self.width, height: self.height };
+        let dst = Shape {
+            format: rgba_format(self.depth),
+            width: self.width,
+            height: self.height,
+        };
         let (planes, strides) = picture_planes(picture);
         if src.format == AVPixelFormat::AV_PIX_FMT_NONE || planes[0].is_null() {
             return Err("the decoder returned an empty picture".to_string());
@@ -326,24 +379,46 @@ pub struct FromFrames {
 
 impl FromFrames {
     pub fn new(format: AVPixelFormat, colour: Colour) -> FromFrames {
-        FromFrames { format, colour, scaler: None }
+        FromFrames {
+            format,
+            colour,
+            scaler: None,
+        }
     }
 
     /// Writes `frame` into `picture`, which must be allocated in this converter's format at the
     /// frame's size and be writable.
-    pub fn convert(&mut self, frame: &Frame, picture: &mut ffmpeg::frame::Video) -> Result<(), String> {
+    pub fn convert(
+        &mut self,
+        frame: &Frame,
+        picture: &mut ffmpeg::frame::Video,
+    ) -> Result<(), String> {
         let expected = frame.pixel_count() * 4;
         let (data, row_bytes, len) = match &frame.pixels {
             Pixels::Rgba8(p) => (p.as_ptr(), frame.width as usize * 4, p.len()),
             Pixels::Rgba16(p) => (p.as_ptr().cast::<u8>(), frame.width as usize * 8, p.len()),
         };
         if len != expected {
-            return Err(format!("a {}x{} frame holds {len} samples (expected {expected})", frame.width, frame.height));
+            return Err(format!(
+                "a {}x{} frame holds {len} samples (expected {expected})",
+                frame.width, frame.height
+            ));
         }
-        let src = Shape { format: rgba_format(frame.depth()), width: frame.width, height: frame.height };
+        let src = Shape {
+            format: rgba_format(frame.depth()),
+            width: frame.width,
+            height: frame.height,
+        };
         let dst = picture_shape(picture);
         let (dst_planes, dst_strides) = picture_planes(picture);
-        if dst != (Shape { format: self.format, width: frame.width, height: frame.height }) || dst_planes[0].is_null() {
+        if dst
+            != (Shape {
+                format: self.format,
+                width: frame.width,
+                height: frame.height,
+            })
+            || dst_planes[0].is_null()
+        {
             return Err(format!(
                 "internal: a {}x{} frame does not fit a {}x{} {} picture",
                 frame.width,
@@ -371,7 +446,14 @@ impl FromFrames {
 mod tests {
     use super::*;
 
-    fn yuv_picture(format: AVPixelFormat, w: u32, h: u32, y: u16, u: u16, v: u16) -> ffmpeg::frame::Video {
+    fn yuv_picture(
+        format: AVPixelFormat,
+        w: u32,
+        h: u32,
+        y: u16,
+        u: u16,
+        v: u16,
+    ) -> ffmpeg::frame::Video {
         let mut picture = ffmpeg::frame::Video::new(format.into(), w, h);
         let wide = format_depth(format) > 8;
         for (plane, value) in [(0, y), (1, u), (2, v)] {
@@ -393,38 +475,89 @@ mod tests {
         let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
         let mpeg = AVColorRange::AVCOL_RANGE_MPEG;
         let unspecified = AVColorRange::AVCOL_RANGE_UNSPECIFIED;
-        assert_eq!(Colour::of_stream(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 480).matrix, Matrix::Bt601);
-        assert_eq!(Colour::of_stream(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 720).matrix, Matrix::Bt709);
-        assert_eq!(Colour::of_stream(AVCOL_SPC_BT709, mpeg, yuv, 120).matrix, Matrix::Bt709);
-        assert_eq!(Colour::of_stream(AVCOL_SPC_BT470BG, mpeg, yuv, 1080).matrix, Matrix::Bt601);
+        assert_eq!(
+            Colour::of_stream(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 480).matrix,
+            Matrix::Bt601
+        );
+        assert_eq!(
+            Colour::of_stream(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 720).matrix,
+            Matrix::Bt709
+        );
+        assert_eq!(
+            Colour::of_stream(AVCOL_SPC_BT709, mpeg, yuv, 120).matrix,
+            Matrix::Bt709
+        );
+        assert_eq!(
+            Colour::of_stream(AVCOL_SPC_BT470BG, mpeg, yuv, 1080).matrix,
+            Matrix::Bt601
+        );
         assert!(!Colour::of_stream(AVCOL_SPC_BT709, unspecified, yuv, 120).full_range);
-        assert!(Colour::of_stream(AVCOL_SPC_BT709, AVColorRange::AVCOL_RANGE_JPEG, yuv, 120).full_range);
-        assert!(Colour::of_stream(AVCOL_SPC_BT709, unspecified, AVPixelFormat::AV_PIX_FMT_YUVJ420P, 120).full_range);
+        assert!(
+            Colour::of_stream(AVCOL_SPC_BT709, AVColorRange::AVCOL_RANGE_JPEG, yuv, 120).full_range
+        );
+        assert!(
+            Colour::of_stream(
+                AVCOL_SPC_BT709,
+                unspecified,
+                AVPixelFormat::AV_PIX_FMT_YUVJ420P,
+                120
+            )
+            .full_range
+        );
     }
 
     #[test]
     fn limited_range_grey_and_colours_convert_with_their_matrix() {
-        let limited601 = Colour { matrix: Matrix::Bt601, full_range: false };
-        let limited709 = Colour { matrix: Matrix::Bt709, full_range: false };
+        let limited601 = Colour {
+            matrix: Matrix::Bt601,
+            full_range: false,
+        };
+        let limited709 = Colour {
+            matrix: Matrix::Bt709,
+            full_range: false,
+        };
         let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
         // Limited-range black, white and mid grey.
         for (y, rgb) in [(16u16, 0u8), (235, 255), (126, 128)] {
             let picture = yuv_picture(yuv, 16, 8, y, 128, 128);
-            let frame = ToFrames::new(16, 8, Depth::Eight, limited601).convert(&picture, 3, Some(99)).unwrap();
+            let frame = ToFrames::new(16, 8, Depth::Eight, limited601)
+                .convert(&picture, 3, Some(99))
+                .unwrap();
             assert_eq!((frame.index, frame.pts), (3, Some(99)));
-            let Pixels::Rgba8(p) = &frame.pixels else { unreachable!() };
+            let Pixels::Rgba8(p) = &frame.pixels else {
+                unreachable!()
+            };
             for px in p.chunks_exact(4) {
-                assert!(px[..3].iter().all(|&c| c.abs_diff(rgb) <= 1) && px[3] == 255, "y={y}: {px:?}");
+                assert!(
+                    px[..3].iter().all(|&c| c.abs_diff(rgb) <= 1) && px[3] == 255,
+                    "y={y}: {px:?}"
+                );
             }
         }
         // BT.601 pure red is Y 81, Cb 90, Cr 240; the same samples read as BT.709 are orange.
         let picture = yuv_picture(yuv, 16, 8, 81, 90, 240);
-        let red = ToFrames::new(16, 8, Depth::Eight, limited601).convert(&picture, 0, None).unwrap();
-        let Pixels::Rgba8(p) = &red.pixels else { unreachable!() };
-        assert!(p[0] >= 250 && p[1] <= 3 && p[2] <= 3, "601 red: {:?}", &p[..4]);
-        let other = ToFrames::new(16, 8, Depth::Eight, limited709).convert(&picture, 0, None).unwrap();
-        let Pixels::Rgba8(q) = &other.pixels else { unreachable!() };
-        assert!(q[1] >= 20, "709 reading of 601 red should have green: {:?}", &q[..4]);
+        let red = ToFrames::new(16, 8, Depth::Eight, limited601)
+            .convert(&picture, 0, None)
+            .unwrap();
+        let Pixels::Rgba8(p) = &red.pixels else {
+            unreachable!()
+        };
+        assert!(
+            p[0] >= 250 && p[1] <= 3 && p[2] <= 3,
+            "601 red: {:?}",
+            &p[..4]
+        );
+        let other = ToFrames::new(16, 8, Depth::Eight, limited709)
+            .convert(&picture, 0, None)
+            .unwrap();
+        let Pixels::Rgba8(q) = &other.pixels else {
+            unreachable!()
+        };
+        assert!(
+            q[1] >= 20,
+            "709 reading of 601 red should have green: {:?}",
+            &q[..4]
+        );
     }
 
     #[test]
@@ -432,16 +565,29 @@ mod tests {
         let yuv10 = AVPixelFormat::AV_PIX_FMT_YUV420P10LE;
         assert_eq!(frame_depth(yuv10), Depth::Sixteen);
         assert_eq!(frame_depth(AVPixelFormat::AV_PIX_FMT_YUV420P), Depth::Eight);
-        let colour = Colour { matrix: Matrix::Bt709, full_range: false };
+        let colour = Colour {
+            matrix: Matrix::Bt709,
+            full_range: false,
+        };
         // 10-bit limited white is 940; grey 512.
         let picture = yuv_picture(yuv10, 8, 4, 940, 512, 512);
-        let frame = ToFrames::new(8, 4, Depth::Sixteen, colour).convert(&picture, 0, None).unwrap();
-        let Pixels::Rgba16(p) = &frame.pixels else { panic!("expected RGBA16") };
-        assert!(p.chunks_exact(4).all(|px| px[0] >= 65000 && px[3] == 65535), "{:?}", &p[..4]);
+        let frame = ToFrames::new(8, 4, Depth::Sixteen, colour)
+            .convert(&picture, 0, None)
+            .unwrap();
+        let Pixels::Rgba16(p) = &frame.pixels else {
+            panic!("expected RGBA16")
+        };
+        assert!(
+            p.chunks_exact(4).all(|px| px[0] >= 65000 && px[3] == 65535),
+            "{:?}",
+            &p[..4]
+        );
 
         // And back: RGBA16 → yuv420p10le gives the same samples.
         let mut out = ffmpeg::frame::Video::new(yuv10.into(), 8, 4);
-        FromFrames::new(yuv10, colour).convert(&frame, &mut out).unwrap();
+        FromFrames::new(yuv10, colour)
+            .convert(&frame, &mut out)
+            .unwrap();
         let stride = out.stride(0);
         let data = out.data(0);
         let luma: Vec<u16> = (0..4)
@@ -453,7 +599,10 @@ mod tests {
 
     #[test]
     fn rgba_to_yuv_to_rgba_is_close() {
-        let colour = Colour { matrix: Matrix::Bt709, full_range: false };
+        let colour = Colour {
+            matrix: Matrix::Bt709,
+            full_range: false,
+        };
         let (w, h) = (32u32, 16u32);
         let mut data = Vec::new();
         for y in 0..h {
@@ -466,8 +615,12 @@ mod tests {
         let frame = Frame::from_rgba8(w, h, data);
         let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
         let mut picture = ffmpeg::frame::Video::new(yuv.into(), w, h);
-        FromFrames::new(yuv, colour).convert(&frame, &mut picture).unwrap();
-        let back = ToFrames::new(w, h, Depth::Eight, colour).convert(&picture, 0, None).unwrap();
+        FromFrames::new(yuv, colour)
+            .convert(&frame, &mut picture)
+            .unwrap();
+        let back = ToFrames::new(w, h, Depth::Eight, colour)
+            .convert(&picture, 0, None)
+            .unwrap();
         let diff = back.max_abs_diff(&frame).unwrap();
         // Limited range has 219 luma and 224 chroma levels: a code value or two of rounding
         // each way, a little more where the vertical chroma filter meets a block edge.
@@ -476,12 +629,19 @@ mod tests {
 
     #[test]
     fn mismatched_pictures_are_errors() {
-        let colour = Colour { matrix: Matrix::Bt709, full_range: false };
+        let colour = Colour {
+            matrix: Matrix::Bt709,
+            full_range: false,
+        };
         let frame = Frame::new(8, 8, Depth::Eight);
         let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
         let mut small = ffmpeg::frame::Video::new(yuv.into(), 4, 4);
-        assert!(FromFrames::new(yuv, colour).convert(&frame, &mut small).is_err());
+        assert!(FromFrames::new(yuv, colour)
+            .convert(&frame, &mut small)
+            .is_err());
         let empty = ffmpeg::frame::Video::empty();
-        assert!(ToFrames::new(8, 8, Depth::Eight, colour).convert(&empty, 0, None).is_err());
+        assert!(ToFrames::new(8, 8, Depth::Eight, colour)
+            .convert(&empty, 0, None)
+            .is_err());
     }
 }

@@ -28,10 +28,15 @@ pub(crate) fn init() {
 
 /// FFmpeg wants UTF-8 file names without NUL bytes; refuse others before they reach it
 /// (ffmpeg-next would panic on them).
-pub(crate) fn ffmpeg_path(path: &Path, as_error: impl FnOnce(String) -> MediaError) -> Result<&str, MediaError> {
+pub(crate) fn ffmpeg_path(
+    path: &Path,
+    as_error: impl FnOnce(String) -> MediaError,
+) -> Result<&str, MediaError> {
     match path.to_str() {
         Some(s) if !s.contains('\0') => Ok(s),
-        _ => Err(as_error("the file name is not valid UTF-8, which FFmpeg needs".to_string())),
+        _ => Err(as_error(
+            "the file name is not valid UTF-8, which FFmpeg needs".to_string(),
+        )),
     }
 }
 
@@ -39,15 +44,26 @@ pub(crate) fn ffmpeg_path(path: &Path, as_error: impl FnOnce(String) -> MediaErr
 /// header only, no stream is probed or decoded.
 pub fn recognised(path: &Path) -> bool {
     init();
-    let Ok(name) = ffmpeg_path(path, |m| MediaError::Open { path: String::new(), message: m }) else {
+    let Ok(name) = ffmpeg_path(path, |m| MediaError::Open {
+        path: String::new(),
+        message: m,
+    }) else {
         return false;
     };
-    let Ok(name) = std::ffi::CString::new(name) else { return false };
+    let Ok(name) = std::ffi::CString::new(name) else {
+        return false;
+    };
     let mut ctx = std::ptr::null_mut();
     // SAFETY: opens and at once closes a demuxer on a NUL-terminated path; on failure FFmpeg
     // frees the context and leaves it NULL.
     unsafe {
-        if ffi::avformat_open_input(&mut ctx, name.as_ptr(), std::ptr::null(), std::ptr::null_mut()) < 0 {
+        if ffi::avformat_open_input(
+            &mut ctx,
+            name.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        ) < 0
+        {
             return false;
         }
         ffi::avformat_close_input(&mut ctx);
@@ -105,7 +121,10 @@ pub struct VideoDecoder {
 }
 
 fn open_error(path: &Path, message: String) -> MediaError {
-    MediaError::Open { path: display(path), message }
+    MediaError::Open {
+        path: display(path),
+        message,
+    }
 }
 
 impl VideoDecoder {
@@ -117,15 +136,19 @@ impl VideoDecoder {
             return Err(open_error(path, super::io_message(&e)));
         }
         let input = format::input(name).map_err(|e| match e {
-            ffmpeg::Error::InvalidData => {
-                open_error(path, "not a video or image file tessera can read (FFmpeg finds no known format)".into())
-            }
+            ffmpeg::Error::InvalidData => open_error(
+                path,
+                "not a video or image file tessera can read (FFmpeg finds no known format)".into(),
+            ),
             e => open_error(path, format!("cannot open: {e}")),
         })?;
-        let stream = input
-            .streams()
-            .best(media::Type::Video)
-            .ok_or_else(|| MediaError::NoVideoStream { path: display(path) })?;
+        let stream =
+            input
+                .streams()
+                .best(media::Type::Video)
+                .ok_or_else(|| MediaError::NoVideoStream {
+                    path: display(path),
+                })?;
         let index = stream.index();
         let time_base = stream.time_base();
         let parameters = stream.parameters();
@@ -168,8 +191,9 @@ impl VideoDecoder {
                 message: format!("this FFmpeg has no decoder for {codec_name} video"),
             });
         };
-        let mut context = codec::context::Context::from_parameters(parameters)
-            .map_err(|e| open_error(path, format!("cannot set up the {codec_name} decoder: {e}")))?;
+        let mut context = codec::context::Context::from_parameters(parameters).map_err(|e| {
+            open_error(path, format!("cannot set up the {codec_name} decoder: {e}"))
+        })?;
         // SAFETY: plain fields of an unopened codec context. Thread count 0 lets FFmpeg pick
         // one per core; frame threading where the codec has it, slices otherwise.
         unsafe {
@@ -242,7 +266,11 @@ impl VideoDecoder {
                     let index = self.next_index;
                     self.next_index += 1;
                     let pts = picture.timestamp();
-                    return Ok(Some(Decoded::Picture(Picture { index, pts, picture })));
+                    return Ok(Some(Decoded::Picture(Picture {
+                        index,
+                        pts,
+                        picture,
+                    })));
                 }
                 Err(ffmpeg::Error::Eof) => {
                     self.finished = true;
@@ -278,7 +306,10 @@ impl VideoDecoder {
                 // The demuxer resyncs past a damaged packet.
                 Err(ffmpeg::Error::InvalidData) => {}
                 Err(e) => {
-                    return Err(MediaError::Decode { path: self.path.clone(), message: format!("cannot read: {e}") })
+                    return Err(MediaError::Decode {
+                        path: self.path.clone(),
+                        message: format!("cannot read: {e}"),
+                    })
                 }
             }
         }
@@ -300,7 +331,9 @@ pub(crate) fn codec_name(id: ffi::AVCodecID) -> String {
         if name.is_null() {
             "unknown".into()
         } else {
-            std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
         }
     }
 }

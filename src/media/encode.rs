@@ -82,7 +82,10 @@ mod writer {
     }
 
     fn encode_error(path: &str, message: String) -> MediaError {
-        MediaError::Encode { path: path.to_string(), message }
+        MediaError::Encode {
+            path: path.to_string(),
+            message,
+        }
     }
 
     /// `avformat_query_codec`: Some(true) when the container takes the codec, Some(false) when
@@ -105,8 +108,11 @@ mod writer {
     ) -> Result<ffmpeg::Codec, MediaError> {
         let codec = match &settings.codec {
             Some(name) => {
-                let found =
-                    if name.is_empty() || name.contains('\0') { None } else { ffmpeg::encoder::find_by_name(name) };
+                let found = if name.is_empty() || name.contains('\0') {
+                    None
+                } else {
+                    ffmpeg::encoder::find_by_name(name)
+                };
                 let Some(codec) = found else {
                     return Err(MediaError::EncoderNotFound {
                         path: display(path),
@@ -166,7 +172,9 @@ mod writer {
     /// a codec ("h264" → libx264), else video encoders whose names contain it ("x265" →
     /// libx265).
     fn encoder_hint(name: &str) -> String {
-        let Ok(cname) = CString::new(name) else { return String::new() };
+        let Ok(cname) = CString::new(name) else {
+            return String::new();
+        };
         // SAFETY: looks up a static descriptor by a NUL-terminated name.
         let descriptor = unsafe { ffi::avcodec_descriptor_get_by_name(cname.as_ptr()) };
         if !descriptor.is_null() {
@@ -191,7 +199,9 @@ mod writer {
                 (
                     ffi::av_codec_is_encoder(codec) != 0,
                     (*codec).type_ == ffi::AVMediaType::AVMEDIA_TYPE_VIDEO,
-                    std::ffi::CStr::from_ptr((*codec).name).to_string_lossy().into_owned(),
+                    std::ffi::CStr::from_ptr((*codec).name)
+                        .to_string_lossy()
+                        .into_owned(),
                 )
             };
             if encoder && video && codec_name.contains(&wanted) {
@@ -319,14 +329,24 @@ mod writer {
                 let ret = ffi::avcodec_open2(video.as_mut_ptr(), self.codec.as_ptr(), &mut opts);
                 (ret, Dictionary::own(opts))
             };
-            if let Some((key, value, _)) =
-                self.options.iter().find(|(k, _, explicit)| *explicit && unused.get(k).is_some())
+            if let Some((key, value, _)) = self
+                .options
+                .iter()
+                .find(|(k, _, explicit)| *explicit && unused.get(k).is_some())
             {
                 return Err(Refusal::Option(key.to_string(), value.clone()));
             }
             if ret < 0 {
-                let asked: Vec<String> = self.options.iter().map(|(k, v, _)| format!("{k}={v}")).collect();
-                let asked = if asked.is_empty() { String::new() } else { format!(" with {}", asked.join(", ")) };
+                let asked: Vec<String> = self
+                    .options
+                    .iter()
+                    .map(|(k, v, _)| format!("{k}={v}"))
+                    .collect();
+                let asked = if asked.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", asked.join(", "))
+                };
                 return Err(Refusal::Failed(format!(
                     "cannot open encoder '{name}'{asked}: {}",
                     ffmpeg::Error::from(ret)
@@ -349,7 +369,10 @@ mod writer {
             size: (u32, u32),
         ) -> Result<(VideoWriter, Vec<usize>), MediaError> {
             init();
-            let name = ffmpeg_path(path, |message| MediaError::Write { path: display(path), message })?;
+            let name = ffmpeg_path(path, |message| MediaError::Write {
+                path: display(path),
+                message,
+            })?;
             let cname = CString::new(name).map_err(|_| MediaError::Write {
                 path: display(path),
                 message: "the file name holds a NUL byte".into(),
@@ -363,11 +386,21 @@ mod writer {
             let mut raw = ptr::null_mut();
             if !guessed.is_null() {
                 // SAFETY: allocates a context for a known muxer; on failure raw stays NULL.
-                unsafe { ffi::avformat_alloc_output_context2(&mut raw, guessed, ptr::null(), cname.as_ptr()) };
+                unsafe {
+                    ffi::avformat_alloc_output_context2(
+                        &mut raw,
+                        guessed,
+                        ptr::null(),
+                        cname.as_ptr(),
+                    )
+                };
             }
             if raw.is_null() {
                 let message = match path.extension() {
-                    Some(ext) => format!("no container format for the extension '.{}'", ext.to_string_lossy()),
+                    Some(ext) => format!(
+                        "no container format for the extension '.{}'",
+                        ext.to_string_lossy()
+                    ),
                     None => "no extension to choose a container by".to_string(),
                 };
                 return Err(MediaError::Unsupported {
@@ -410,17 +443,30 @@ mod writer {
                     value: value.replace('\0', ""),
                 });
             }
-            let request = EncoderRequest { codec, pix_fmt, size, info: &info, flags, settings, options: &options };
+            let request = EncoderRequest {
+                codec,
+                pix_fmt,
+                size,
+                info: &info,
+                flags,
+                settings,
+                options: &options,
+            };
             let encoder = match request.open(info.time_base) {
-                Err(Refusal::Failed(_)) if rate_known && info.frame_rate.invert() != info.time_base => {
+                Err(Refusal::Failed(_))
+                    if rate_known && info.frame_rate.invert() != info.time_base =>
+                {
                     request.open(info.frame_rate.invert())
                 }
                 other => other,
             };
             let encoder = encoder.map_err(|refusal| match refusal {
-                Refusal::Option(key, value) => {
-                    MediaError::EncoderOption { path: shown.clone(), encoder: encoder_name.clone(), option: key, value }
-                }
+                Refusal::Option(key, value) => MediaError::EncoderOption {
+                    path: shown.clone(),
+                    encoder: encoder_name.clone(),
+                    option: key,
+                    value,
+                },
                 Refusal::Failed(message) => encode_error(&shown, message),
             })?;
             // Streams, in the input's order: the video where it was, the copies around it.
@@ -437,9 +483,9 @@ mod writer {
             for stream in input.streams() {
                 let index = stream.index();
                 if index == info.index {
-                    let mut ost = output
-                        .add_stream(codec)
-                        .map_err(|e| encode_error(&shown, format!("cannot add the video stream: {e}")))?;
+                    let mut ost = output.add_stream(codec).map_err(|e| {
+                        encode_error(&shown, format!("cannot add the video stream: {e}"))
+                    })?;
                     ost.set_parameters(&encoder);
                     ost.set_time_base(encoder.time_base());
                     if rate_known {
@@ -494,8 +540,13 @@ mod writer {
             // Now the file.
             if !flags.contains(format::Flags::NO_FILE) {
                 // SAFETY: opens the IO context of our output context, which Output's drop closes.
-                let ret =
-                    unsafe { ffi::avio_open(&mut (*output.as_mut_ptr()).pb, cname.as_ptr(), ffi::AVIO_FLAG_WRITE) };
+                let ret = unsafe {
+                    ffi::avio_open(
+                        &mut (*output.as_mut_ptr()).pb,
+                        cname.as_ptr(),
+                        ffi::AVIO_FLAG_WRITE,
+                    )
+                };
                 if ret < 0 {
                     return Err(MediaError::Write {
                         path: shown,
@@ -519,12 +570,19 @@ mod writer {
             })?;
 
             let encoder_time_base = encoder.time_base();
-            let frame_duration =
-                if rate_known { 1i64.rescale(info.frame_rate.invert(), encoder_time_base).max(1) } else { 1 };
+            let frame_duration = if rate_known {
+                1i64.rescale(info.frame_rate.invert(), encoder_time_base)
+                    .max(1)
+            } else {
+                1
+            };
             let picture = ffmpeg::frame::Video::new(pix_fmt.into(), size.0, size.1);
             // SAFETY: checking that the picture's buffers were allocated.
             if unsafe { (*picture.as_ptr()).data[0].is_null() } {
-                return Err(encode_error(&shown, format!("out of memory for a {}x{} picture", size.0, size.1)));
+                return Err(encode_error(
+                    &shown,
+                    format!("out of memory for a {}x{} picture", size.0, size.1),
+                ));
             }
             let writer = VideoWriter {
                 path: shown,
@@ -572,9 +630,13 @@ mod writer {
                     format!("cannot get a picture buffer: {}", ffmpeg::Error::from(ret)),
                 ));
             }
-            self.converter.convert(frame, &mut self.picture).map_err(|m| encode_error(&self.path, m))?;
+            self.converter
+                .convert(frame, &mut self.picture)
+                .map_err(|m| encode_error(&self.path, m))?;
             let mut pts = match (frame.pts, self.last_pts) {
-                (Some(pts), _) => (pts - self.video_offset).rescale(self.source_time_base, self.encoder_time_base),
+                (Some(pts), _) => {
+                    (pts - self.video_offset).rescale(self.source_time_base, self.encoder_time_base)
+                }
                 (None, Some(last)) => last + self.frame_duration,
                 (None, None) => 0,
             };
@@ -586,7 +648,13 @@ mod writer {
             self.last_pts = Some(pts);
             self.picture.set_pts(Some(pts));
             self.encoder.send_frame(&self.picture).map_err(|e| {
-                encode_error(&self.path, format!("encoder '{}' refused frame {}: {e}", self.encoder_name, frame.index))
+                encode_error(
+                    &self.path,
+                    format!(
+                        "encoder '{}' refused frame {}: {e}",
+                        self.encoder_name, frame.index
+                    ),
+                )
             })?;
             self.frames += 1;
             self.drain_encoder()
@@ -609,9 +677,12 @@ mod writer {
         /// Flushes the encoder, writes the trailer and closes the file; returns the number of
         /// frames encoded.
         pub fn finish(mut self) -> Result<u64, MediaError> {
-            self.encoder
-                .send_eof()
-                .map_err(|e| encode_error(&self.path, format!("cannot flush encoder '{}': {e}", self.encoder_name)))?;
+            self.encoder.send_eof().map_err(|e| {
+                encode_error(
+                    &self.path,
+                    format!("cannot flush encoder '{}': {e}", self.encoder_name),
+                )
+            })?;
             self.drain_encoder()?;
             self.output.write_trailer().map_err(|e| MediaError::Write {
                 path: self.path.clone(),
@@ -621,7 +692,10 @@ mod writer {
         }
 
         fn stream_time_base(&self, index: usize) -> Rational {
-            self.output.stream(index).map(|s| s.time_base()).unwrap_or(self.encoder_time_base)
+            self.output
+                .stream(index)
+                .map(|s| s.time_base())
+                .unwrap_or(self.encoder_time_base)
         }
 
         fn drain_encoder(&mut self) -> Result<(), MediaError> {
@@ -638,9 +712,14 @@ mod writer {
                         self.mux(&packet)?;
                     }
                     Err(ffmpeg::Error::Eof) => return Ok(()),
-                    Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                    Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                        return Ok(())
+                    }
                     Err(e) => {
-                        return Err(encode_error(&self.path, format!("encoder '{}' failed: {e}", self.encoder_name)))
+                        return Err(encode_error(
+                            &self.path,
+                            format!("encoder '{}' failed: {e}", self.encoder_name),
+                        ))
                     }
                 }
             }
@@ -651,7 +730,10 @@ mod writer {
                 Ok(()) => Ok(()),
                 // An empty packet (no payload, no side data) carries nothing to write.
                 Err(ffmpeg::Error::InvalidData) if packet.size() == 0 => Ok(()),
-                Err(e) => Err(MediaError::Write { path: self.path.clone(), message: format!("cannot write: {e}") }),
+                Err(e) => Err(MediaError::Write {
+                    path: self.path.clone(),
+                    message: format!("cannot write: {e}"),
+                }),
             }
         }
     }

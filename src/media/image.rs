@@ -18,7 +18,9 @@ use image::codecs::png::PngEncoder;
 use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::metadata::Orientation;
-use image::{DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
+use image::{
+    DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits,
+};
 
 use super::{display, io_message, MediaError};
 use crate::frame::{Frame, Pixels};
@@ -28,13 +30,21 @@ const JPEG_QUALITY: u8 = 92;
 
 const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF or BMP";
 #[cfg(feature = "video")]
-const EXPECTED_ANY: &str = "images: PNG, JPEG, WebP, TIFF or BMP; video: any container FFmpeg reads";
+const EXPECTED_ANY: &str =
+    "images: PNG, JPEG, WebP, TIFF or BMP; video: any container FFmpeg reads";
 #[cfg(not(feature = "video"))]
 const EXPECTED_ANY: &str = "images: PNG, JPEG, WebP, TIFF or BMP; this build has no video support";
 
 /// The formats tessera reads and writes.
 fn supported(format: ImageFormat) -> bool {
-    matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Tiff | ImageFormat::Bmp)
+    matches!(
+        format,
+        ImageFormat::Png
+            | ImageFormat::Jpeg
+            | ImageFormat::WebP
+            | ImageFormat::Tiff
+            | ImageFormat::Bmp
+    )
 }
 
 /// True when the path's extension names an image format tessera writes (`.png`, `.jpg`,
@@ -51,7 +61,10 @@ pub fn is_image_file(path: &Path) -> Result<bool, MediaError> {
     let mut head = Vec::with_capacity(64);
     File::open(path)
         .and_then(|f| f.take(64).read_to_end(&mut head))
-        .map_err(|e| MediaError::Open { path: display(path), message: io_message(&e) })?;
+        .map_err(|e| MediaError::Open {
+            path: display(path),
+            message: io_message(&e),
+        })?;
     if image::guess_format(&head).is_ok_and(supported) {
         return Ok(true);
     }
@@ -78,10 +91,16 @@ fn format_from_extension(path: &Path) -> Option<ImageFormat> {
 
 /// Reads an image into a frame: RGBA16 for 16-bit (and floating-point) sources, RGBA8 otherwise.
 pub fn read(path: &Path) -> Result<Frame, MediaError> {
-    let file = File::open(path).map_err(|e| MediaError::Open { path: display(path), message: io_message(&e) })?;
+    let file = File::open(path).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
     let reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
-        .map_err(|e| MediaError::Open { path: display(path), message: io_message(&e) })?;
+        .map_err(|e| MediaError::Open {
+            path: display(path),
+            message: io_message(&e),
+        })?;
     match reader.format() {
         Some(format) if supported(format) => {}
         Some(format) => {
@@ -104,7 +123,9 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // The same allocation cap `ImageReader::decode` applies: a huge header is an error, not an
     // abort.
-    Limits::default().reserve(decoder.total_bytes()).map_err(decode_error)?;
+    Limits::default()
+        .reserve(decoder.total_bytes())
+        .map_err(decode_error)?;
     // Photos are stored as the sensor saw them and turned upright by their Exif orientation;
     // a damaged Exif block leaves the picture as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
@@ -125,7 +146,13 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     } else {
         Pixels::Rgba8(image.into_rgba8().into_raw())
     };
-    Ok(Frame { width, height, pixels, index: 0, pts: None })
+    Ok(Frame {
+        width,
+        height,
+        pixels,
+        index: 0,
+        pts: None,
+    })
 }
 
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
@@ -155,10 +182,14 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
     let rgb = opaque || format == ImageFormat::Jpeg;
     // Samples as the encoders take them (16-bit ones native-endian), borrowed where they can be.
     let (bytes, color): (Cow<[u8]>, _) = match (&frame.pixels, keep_16, rgb) {
-        (Pixels::Rgba16(p), true, true) => {
-            (Cow::Owned(bytemuck::cast_slice(&drop_alpha(p)).to_vec()), ExtendedColorType::Rgb16)
-        }
-        (Pixels::Rgba16(p), true, false) => (Cow::Borrowed(bytemuck::cast_slice(p)), ExtendedColorType::Rgba16),
+        (Pixels::Rgba16(p), true, true) => (
+            Cow::Owned(bytemuck::cast_slice(&drop_alpha(p)).to_vec()),
+            ExtendedColorType::Rgb16,
+        ),
+        (Pixels::Rgba16(p), true, false) => (
+            Cow::Borrowed(bytemuck::cast_slice(p)),
+            ExtendedColorType::Rgba16,
+        ),
         (Pixels::Rgba16(p), false, _) => {
             let eight: Vec<u8> = p.iter().map(|&v| to_8_bit(v)).collect();
             rgb_or_rgba_8(Cow::Owned(eight), rgb)
@@ -175,15 +206,26 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
     let encoded = match format {
         ImageFormat::Png => PngEncoder::new(&mut out).write_image(&bytes, w, h, color),
         ImageFormat::Tiff => TiffEncoder::new(&mut out).write_image(&bytes, w, h, color),
-        ImageFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).write_image(&bytes, w, h, color),
+        ImageFormat::Jpeg => {
+            JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).write_image(&bytes, w, h, color)
+        }
         ImageFormat::WebP => WebPEncoder::new_lossless(&mut out).write_image(&bytes, w, h, color),
         _ => BmpEncoder::new(&mut out).write_image(&bytes, w, h, color),
     };
     encoded.map_err(|e| match e {
-        image::ImageError::IoError(e) => MediaError::Write { path: display(format_of), message: io_message(&e) },
-        e => MediaError::Encode { path: display(format_of), message: format!("cannot encode the image: {e}") },
+        image::ImageError::IoError(e) => MediaError::Write {
+            path: display(format_of),
+            message: io_message(&e),
+        },
+        e => MediaError::Encode {
+            path: display(format_of),
+            message: format!("cannot encode the image: {e}"),
+        },
     })?;
-    out.flush().map_err(|e| MediaError::Write { path: display(format_of), message: io_message(&e) })
+    out.flush().map_err(|e| MediaError::Write {
+        path: display(format_of),
+        message: io_message(&e),
+    })
 }
 
 /// 16-bit code value to the nearest 8-bit one.
@@ -200,7 +242,9 @@ fn is_opaque(pixels: &Pixels) -> bool {
 }
 
 fn drop_alpha<T: Copy>(rgba: &[T]) -> Vec<T> {
-    rgba.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect()
+    rgba.chunks_exact(4)
+        .flat_map(|px| [px[0], px[1], px[2]])
+        .collect()
 }
 
 fn rgb_or_rgba_8(rgba: Cow<[u8]>, rgb: bool) -> (Cow<[u8]>, ExtendedColorType) {
@@ -231,8 +275,17 @@ mod tests {
         let mut data = Vec::new();
         for y in 0..h {
             for x in 0..w {
-                let a = if alpha { (x * 1021 + y * 3) as u16 } else { u16::MAX };
-                data.extend_from_slice(&[(x * 4099 + 1) as u16, (y * 2053 + 3) as u16, ((x * y) * 257 + 7) as u16, a]);
+                let a = if alpha {
+                    (x * 1021 + y * 3) as u16
+                } else {
+                    u16::MAX
+                };
+                data.extend_from_slice(&[
+                    (x * 4099 + 1) as u16,
+                    (y * 2053 + 3) as u16,
+                    ((x * y) * 257 + 7) as u16,
+                    a,
+                ]);
             }
         }
         Frame::from_rgba16(w, h, data)
@@ -271,22 +324,28 @@ mod tests {
     #[test]
     fn gray16_and_rgb16_sources_become_rgba16() {
         let dir = tempfile::tempdir().unwrap();
-        let gray =
-            image::ImageBuffer::<image::Luma<u16>, _>::from_fn(5, 4, |x, y| image::Luma([(x * 1000 + y) as u16]));
+        let gray = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(5, 4, |x, y| {
+            image::Luma([(x * 1000 + y) as u16])
+        });
         let gray_path = dir.path().join("g.png");
         gray.save(&gray_path).unwrap();
         let frame = read(&gray_path).unwrap();
         assert_eq!(frame.depth(), Depth::Sixteen);
-        let Pixels::Rgba16(p) = &frame.pixels else { unreachable!() };
+        let Pixels::Rgba16(p) = &frame.pixels else {
+            unreachable!()
+        };
         assert_eq!(&p[4 * 6..4 * 7], &[1001, 1001, 1001, u16::MAX]); // (1, 1)
 
-        let rgb =
-            image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(5, 4, |x, y| image::Rgb([x as u16 * 300, y as u16, 9]));
+        let rgb = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(5, 4, |x, y| {
+            image::Rgb([x as u16 * 300, y as u16, 9])
+        });
         let rgb_path = dir.path().join("c.tiff");
         rgb.save(&rgb_path).unwrap();
         let frame = read(&rgb_path).unwrap();
         assert_eq!(frame.depth(), Depth::Sixteen);
-        let Pixels::Rgba16(p) = &frame.pixels else { unreachable!() };
+        let Pixels::Rgba16(p) = &frame.pixels else {
+            unreachable!()
+        };
         assert_eq!(&p[4 * 7..4 * 8], &[600, 1, 9, u16::MAX]); // (2, 1)
     }
 
@@ -300,16 +359,22 @@ mod tests {
             0, 0, 0, 0, // no next IFD
         ];
         let frame = gradient8(6, 4, false);
-        let Pixels::Rgba8(data) = &frame.pixels else { unreachable!() };
+        let Pixels::Rgba8(data) = &frame.pixels else {
+            unreachable!()
+        };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("turned.png");
         let mut encoder = PngEncoder::new(File::create(&path).unwrap());
         encoder.set_exif_metadata(exif.to_vec()).unwrap();
-        encoder.write_image(data, 6, 4, ExtendedColorType::Rgba8).unwrap();
+        encoder
+            .write_image(data, 6, 4, ExtendedColorType::Rgba8)
+            .unwrap();
         let back = read(&path).unwrap();
         assert_eq!((back.width, back.height), (4, 6));
         // Rotated clockwise: the stored bottom-left pixel is now the top-left one.
-        let Pixels::Rgba8(turned) = &back.pixels else { unreachable!() };
+        let Pixels::Rgba8(turned) = &back.pixels else {
+            unreachable!()
+        };
         assert_eq!(&turned[..4], &data[(3 * 6) * 4..(3 * 6) * 4 + 4]);
     }
 
@@ -349,15 +414,26 @@ mod tests {
         }
         let frame = Frame::from_rgba8(48, 32, data);
         let back = round_trip(&frame, "a.JPEG");
-        assert_eq!((back.width, back.height, back.depth()), (48, 32, Depth::Eight));
-        let Pixels::Rgba8(p) = &back.pixels else { unreachable!() };
-        assert!(p.chunks_exact(4).all(|px| px[3] == 255), "JPEG has no alpha");
+        assert_eq!(
+            (back.width, back.height, back.depth()),
+            (48, 32, Depth::Eight)
+        );
+        let Pixels::Rgba8(p) = &back.pixels else {
+            unreachable!()
+        };
+        assert!(
+            p.chunks_exact(4).all(|px| px[3] == 255),
+            "JPEG has no alpha"
+        );
         let mut opaque = frame.clone();
         if let Pixels::Rgba8(p) = &mut opaque.pixels {
             p.chunks_exact_mut(4).for_each(|px| px[3] = 255);
         }
         let diff = back.max_abs_diff(&opaque).unwrap();
-        assert!(diff <= 12, "JPEG at quality {JPEG_QUALITY} is off by {diff}");
+        assert!(
+            diff <= 12,
+            "JPEG at quality {JPEG_QUALITY} is off by {diff}"
+        );
     }
 
     #[test]
@@ -382,12 +458,18 @@ mod tests {
         let text = dir.path().join("notes.txt");
         std::fs::write(&text, b"just some text\n").unwrap();
         let err = is_image_file(&text).unwrap_err();
-        assert!(err.to_string().contains("not an image or video file"), "{err}");
+        assert!(
+            err.to_string().contains("not an image or video file"),
+            "{err}"
+        );
         let err = read(&garbage).unwrap_err();
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
-            format!("{}: unsupported image format (expected PNG, JPEG, WebP, TIFF or BMP)", garbage.display())
+            format!(
+                "{}: unsupported image format (expected PNG, JPEG, WebP, TIFF or BMP)",
+                garbage.display()
+            )
         );
 
         // A real PNG header with a truncated body.
@@ -397,12 +479,18 @@ mod tests {
         let truncated = dir.path().join("truncated.png");
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
         assert!(is_image_file(&truncated).unwrap());
-        assert!(matches!(read(&truncated).unwrap_err(), MediaError::Decode { .. }));
+        assert!(matches!(
+            read(&truncated).unwrap_err(),
+            MediaError::Decode { .. }
+        ));
 
         let empty = dir.path().join("empty.bmp");
         std::fs::write(&empty, b"").unwrap();
         assert!(read(&empty).is_err());
-        assert!(matches!(read(&dir.path().join("missing.png")).unwrap_err(), MediaError::Open { .. }));
+        assert!(matches!(
+            read(&dir.path().join("missing.png")).unwrap_err(),
+            MediaError::Open { .. }
+        ));
     }
 
     #[test]
@@ -412,16 +500,30 @@ mod tests {
         let gif = dir.path().join("a.gif");
         let err = write(&frame, &gif, &gif).unwrap_err();
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
-        let bad = Frame { width: 5, height: 5, pixels: Pixels::Rgba8(vec![0; 7]), index: 0, pts: None };
+        let bad = Frame {
+            width: 5,
+            height: 5,
+            pixels: Pixels::Rgba8(vec![0; 7]),
+            index: 0,
+            pts: None,
+        };
         let png = dir.path().join("a.png");
-        assert!(matches!(write(&bad, &png, &png).unwrap_err(), MediaError::Encode { .. }));
+        assert!(matches!(
+            write(&bad, &png, &png).unwrap_err(),
+            MediaError::Encode { .. }
+        ));
         let nowhere = dir.path().join("no/such/folder/a.png");
-        assert!(matches!(write(&frame, &nowhere, &nowhere).unwrap_err(), MediaError::Write { .. }));
+        assert!(matches!(
+            write(&frame, &nowhere, &nowhere).unwrap_err(),
+            MediaError::Write { .. }
+        ));
     }
 
     #[test]
     fn image_paths_by_extension() {
-        for p in ["a.png", "b.JPG", "c.jpeg", "d.webp", "e.tif", "f.TIFF", "g.bmp"] {
+        for p in [
+            "a.png", "b.JPG", "c.jpeg", "d.webp", "e.tif", "f.TIFF", "g.bmp",
+        ] {
             assert!(is_image_path(Path::new(p)), "{p}");
         }
         for p in ["a.mp4", "b.mkv", "c", "d.gif", "e.png.mov"] {

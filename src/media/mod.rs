@@ -40,17 +40,33 @@ pub enum MediaError {
     NoVideoStream { path: String },
     /// `--codec` names no encoder this FFmpeg has.
     #[error("{path}: encoder '{name}' not found{hint}")]
-    EncoderNotFound { path: String, name: String, hint: String },
+    EncoderNotFound {
+        path: String,
+        name: String,
+        hint: String,
+    },
     /// An encoder option that was asked for explicitly is one the encoder does not have.
     #[error("{path}: encoder '{encoder}' does not accept the option {option}={value}")]
-    EncoderOption { path: String, encoder: String, option: String, value: String },
+    EncoderOption {
+        path: String,
+        encoder: String,
+        option: String,
+        value: String,
+    },
     /// The frame size cannot be encoded in the chosen pixel format (odd sizes with 4:2:0).
     #[error(
         "{path}: a {width}x{height} frame cannot be encoded as {pix_fmt}, which needs a width \
          that is a multiple of {w_multiple} and a height that is a multiple of {h_multiple} \
          (end the chain with scale(width=-2, ...) or a crop to an even size)"
     )]
-    FrameSize { path: String, width: u32, height: u32, pix_fmt: String, w_multiple: u32, h_multiple: u32 },
+    FrameSize {
+        path: String,
+        width: u32,
+        height: u32,
+        pix_fmt: String,
+        w_multiple: u32,
+        h_multiple: u32,
+    },
     /// The encoder or the muxer refused the stream.
     #[error("{path}: {message}")]
     Encode { path: String, message: String },

@@ -45,16 +45,26 @@ pub struct VideoInfo {
 /// Reads the headers of `path` (and a little of its data, as FFmpeg's probing does).
 pub fn probe_video(path: &Path) -> Result<VideoInfo, MediaError> {
     init();
-    let open_error = |message: String| MediaError::Open { path: display(path), message };
+    let open_error = |message: String| MediaError::Open {
+        path: display(path),
+        message,
+    };
     let name = ffmpeg_path(path, open_error)?;
     if let Err(e) = std::fs::metadata(path) {
-        return Err(MediaError::Open { path: display(path), message: super::io_message(&e) });
+        return Err(MediaError::Open {
+            path: display(path),
+            message: super::io_message(&e),
+        });
     }
     let input = format::input(name).map_err(|e| match e {
-        ffmpeg::Error::InvalidData => {
-            MediaError::Open { path: display(path), message: "not a video file FFmpeg can read".into() }
-        }
-        e => MediaError::Open { path: display(path), message: format!("cannot open: {e}") },
+        ffmpeg::Error::InvalidData => MediaError::Open {
+            path: display(path),
+            message: "not a video file FFmpeg can read".into(),
+        },
+        e => MediaError::Open {
+            path: display(path),
+            message: format!("cannot open: {e}"),
+        },
     })?;
     let streams: Vec<StreamSummary> = input
         .streams()
@@ -70,12 +80,21 @@ pub fn probe_video(path: &Path) -> Result<VideoInfo, MediaError> {
             };
             // SAFETY: reading a field of the stream's parameters.
             let codec = codec_name(unsafe { (*p.as_ptr()).codec_id });
-            StreamSummary { index: s.index(), kind, codec }
+            StreamSummary {
+                index: s.index(),
+                kind,
+                codec,
+            }
         })
         .collect();
     let audio_streams = streams.iter().filter(|s| s.kind == "audio").count();
     let video =
-        input.streams().best(media::Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: display(path) })?;
+        input
+            .streams()
+            .best(media::Type::Video)
+            .ok_or_else(|| MediaError::NoVideoStream {
+                path: display(path),
+            })?;
     let index = video.index();
     let parameters = video.parameters();
     // SAFETY: reading plain fields of the stream's parameters and of the open context.
@@ -86,7 +105,12 @@ pub fn probe_video(path: &Path) -> Result<VideoInfo, MediaError> {
         } else {
             std::mem::transmute::<i32, ffi::AVPixelFormat>(p.format)
         };
-        (p.width.max(0) as u32, p.height.max(0) as u32, format, p.codec_id)
+        (
+            p.width.max(0) as u32,
+            p.height.max(0) as u32,
+            format,
+            p.codec_id,
+        )
     };
     // SAFETY: both pointers come from the open input; the frame argument may be NULL.
     let rate = unsafe {

@@ -34,7 +34,11 @@ pub fn test_image8(width: u32, height: u32, seed: u64) -> Frame {
             data.push(((gx + checker) / 2 + (n & 15)).min(255) as u8);
             data.push(((gy + 255 - checker) / 2 + ((n >> 4) & 31)).min(255) as u8);
             data.push((((gx + gy) / 2) ^ ((n >> 9) & 63)).min(255) as u8);
-            data.push(if x % 11 == 0 { 128 } else { 255 - (y * 3 % 64) as u8 });
+            data.push(if x % 11 == 0 {
+                128
+            } else {
+                255 - (y * 3 % 64) as u8
+            });
         }
     }
     Frame::from_rgba8(width, height, data)
@@ -44,8 +48,13 @@ pub fn test_image8(width: u32, height: u32, seed: u64) -> Frame {
 pub fn test_image16(width: u32, height: u32, seed: u64) -> Frame {
     let base = test_image8(width, height, seed);
     let mut noise = Noise::new(seed + 1);
-    let Pixels::Rgba8(p) = &base.pixels else { unreachable!() };
-    let data = p.iter().map(|&v| (v as u16) << 8 | (noise.next() & 0xff) as u16).collect();
+    let Pixels::Rgba8(p) = &base.pixels else {
+        unreachable!()
+    };
+    let data = p
+        .iter()
+        .map(|&v| (v as u16) << 8 | (noise.next() & 0xff) as u16)
+        .collect();
     Frame::from_rgba16(width, height, data)
 }
 

@@ -50,13 +50,20 @@ impl Default for CpuBackend {
 
 impl CpuBackend {
     pub fn new() -> CpuBackend {
-        CpuBackend { buffers: Mutex::new(Vec::new()), spare: None, strip_rows: None }
+        CpuBackend {
+            buffers: Mutex::new(Vec::new()),
+            spare: None,
+            strip_rows: None,
+        }
     }
 
     /// A backend that cuts frames into strips of `rows` output rows (at least 1), for tuning and
     /// for tests that need many strip boundaries in a small frame.
     pub fn with_strip_rows(rows: usize) -> CpuBackend {
-        CpuBackend { strip_rows: Some(rows.max(1)), ..CpuBackend::new() }
+        CpuBackend {
+            strip_rows: Some(rows.max(1)),
+            ..CpuBackend::new()
+        }
     }
 }
 
@@ -73,12 +80,19 @@ impl Backend for CpuBackend {
         let (ow, oh) = (plan.output.0 as usize, plan.output.1 as usize);
         let mut out = output_samples(self.spare.take(), &frame.pixels, ow * oh * 4);
         let strip_rows = self.strip_rows.unwrap_or_else(|| {
-            (STRIP_BYTES / (ow * 16)).clamp(4, 256).min(oh.div_ceil(rayon::current_num_threads()))
+            (STRIP_BYTES / (ow * 16))
+                .clamp(4, 256)
+                .min(oh.div_ceil(rayon::current_num_threads()))
         });
         let row_len = ow * 4;
         let pool = &self.buffers;
         let run = |(i, dst): (usize, StripOut)| {
-            let mut bufs = pool.lock().map(|mut p| p.pop()).ok().flatten().unwrap_or_default();
+            let mut bufs = pool
+                .lock()
+                .map(|mut p| p.pop())
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             let first = i * strip_rows;
             let last = first + dst.len() / row_len;
             run_strip(plan, &frame, first, last, &mut bufs);
@@ -88,16 +102,28 @@ impl Backend for CpuBackend {
             }
         };
         match &mut out {
-            Pixels::Rgba8(p) => {
-                p.par_chunks_mut(strip_rows * row_len).map(StripOut::Eight).enumerate().for_each(run)
-            }
-            Pixels::Rgba16(p) => {
-                p.par_chunks_mut(strip_rows * row_len).map(StripOut::Sixteen).enumerate().for_each(run)
-            }
+            Pixels::Rgba8(p) => p
+                .par_chunks_mut(strip_rows * row_len)
+                .map(StripOut::Eight)
+                .enumerate()
+                .for_each(run),
+            Pixels::Rgba16(p) => p
+                .par_chunks_mut(strip_rows * row_len)
+                .map(StripOut::Sixteen)
+                .enumerate()
+                .for_each(run),
         }
-        let Frame { pixels, index, pts, .. } = frame;
+        let Frame {
+            pixels, index, pts, ..
+        } = frame;
         self.spare = Some(pixels);
-        Ok(Frame { width: ow as u32, height: oh as u32, pixels: out, index, pts })
+        Ok(Frame {
+            width: ow as u32,
+            height: oh as u32,
+            pixels: out,
+            index,
+            pts,
+        })
     }
 }
 
@@ -137,16 +163,39 @@ fn input_rows(pass: &Pass, a: usize, b: usize) -> (usize, usize) {
     let around = |r: usize| (a.saturating_sub(r), (b + r).min(in_h));
     match &pass.kind {
         PassKind::Pointwise(_)
-        | PassKind::Convolve1D { axis: Axis::Horizontal, .. }
-        | PassKind::Resample1D { axis: Axis::Horizontal, .. } => (a, b),
-        PassKind::Convolve1D { axis: Axis::Vertical, weights, .. } => around(weights.len() / 2),
+        | PassKind::Convolve1D {
+            axis: Axis::Horizontal,
+            ..
+        }
+        | PassKind::Resample1D {
+            axis: Axis::Horizontal,
+            ..
+        } => (a, b),
+        PassKind::Convolve1D {
+            axis: Axis::Vertical,
+            weights,
+            ..
+        } => around(weights.len() / 2),
         PassKind::Unsharp { weights, .. } => around(weights.len() / 2),
         PassKind::Convolve2D { height, .. } => around(*height as usize / 2),
-        PassKind::Resample1D { axis: Axis::Vertical, table } => {
+        PassKind::Resample1D {
+            axis: Axis::Vertical,
+            table,
+        } => {
             let taps = table.taps as i64;
             let starts = &table.starts[a..b];
-            let lo = starts.iter().map(|&s| s as i64).min().unwrap_or(0).clamp(0, in_h as i64 - 1);
-            let hi = starts.iter().map(|&s| s as i64 + taps).max().unwrap_or(1).clamp(lo + 1, in_h as i64);
+            let lo = starts
+                .iter()
+                .map(|&s| s as i64)
+                .min()
+                .unwrap_or(0)
+                .clamp(0, in_h as i64 - 1);
+            let hi = starts
+                .iter()
+                .map(|&s| s as i64 + taps)
+                .max()
+                .unwrap_or(1)
+                .clamp(lo + 1, in_h as i64);
             (lo as usize, hi as usize)
         }
         PassKind::Remap { y0, flip_v, .. } => {
@@ -176,8 +225,22 @@ fn run_strip(plan: &Plan, frame: &Frame, first: usize, last: usize, bufs: &mut S
         let (iw, ih) = (pass.input.0 as usize, pass.input.1 as usize);
         let ow = pass.output.0 as usize;
         bufs.next.resize((b - a) * ow * 4, 0.0);
-        let src = Image { data: &bufs.current, width: iw, height: ih, first: window };
-        run_pass(pass, &src, a, &mut bufs.next, ow, &mut bufs.scratch, &mut bufs.row, &mut bufs.pad);
+        let src = Image {
+            data: &bufs.current,
+            width: iw,
+            height: ih,
+            first: window,
+        };
+        run_pass(
+            pass,
+            &src,
+            a,
+            &mut bufs.next,
+            ow,
+            &mut bufs.scratch,
+            &mut bufs.row,
+            &mut bufs.pad,
+        );
         std::mem::swap(&mut bufs.current, &mut bufs.next);
         window = a;
     }
@@ -195,30 +258,60 @@ fn run_pass(
     row: &mut Vec<f32>,
     pad: &mut Vec<f32>,
 ) {
-    let rows = dst.chunks_exact_mut(out_w * 4).enumerate().map(|(i, out)| (a + i, out));
+    let rows = dst
+        .chunks_exact_mut(out_w * 4)
+        .enumerate()
+        .map(|(i, out)| (a + i, out));
     match &pass.kind {
         PassKind::Pointwise(ops) => rows.for_each(|(y, out)| {
             out.copy_from_slice(src.row(y as isize));
             kernels::pointwise(ops, out, pad);
         }),
-        PassKind::Convolve1D { axis: Axis::Horizontal, weights, alpha } => {
-            rows.for_each(|(y, out)| kernels::convolve_h(src, y, weights, *alpha, out, pad))
-        }
-        PassKind::Convolve1D { axis: Axis::Vertical, weights, alpha } => {
-            rows.for_each(|(y, out)| kernels::convolve_v(src, y, weights, *alpha, out))
-        }
-        PassKind::Convolve2D { width, height, weights, bias } => rows.for_each(|(y, out)| {
-            kernels::convolve_2d(src, y, *width as usize, *height as usize, weights, *bias, out, pad)
+        PassKind::Convolve1D {
+            axis: Axis::Horizontal,
+            weights,
+            alpha,
+        } => rows.for_each(|(y, out)| kernels::convolve_h(src, y, weights, *alpha, out, pad)),
+        PassKind::Convolve1D {
+            axis: Axis::Vertical,
+            weights,
+            alpha,
+        } => rows.for_each(|(y, out)| kernels::convolve_v(src, y, weights, *alpha, out)),
+        PassKind::Convolve2D {
+            width,
+            height,
+            weights,
+            bias,
+        } => rows.for_each(|(y, out)| {
+            kernels::convolve_2d(
+                src,
+                y,
+                *width as usize,
+                *height as usize,
+                weights,
+                *bias,
+                out,
+                pad,
+            )
         }),
         PassKind::Unsharp { weights, amount } => {
             // Blur every row of the input window horizontally into `scratch`, then each output
             // row vertically from it, and combine with the pass input.
             let held = src.data.len() / (src.width * 4);
             scratch.resize(src.data.len(), 0.0);
-            for (i, out) in scratch.chunks_exact_mut(src.width * 4).enumerate().take(held) {
+            for (i, out) in scratch
+                .chunks_exact_mut(src.width * 4)
+                .enumerate()
+                .take(held)
+            {
                 kernels::convolve_h(src, src.first + i, weights, false, out, pad);
             }
-            let blurred_h = Image { data: scratch, width: src.width, height: src.height, first: src.first };
+            let blurred_h = Image {
+                data: scratch,
+                width: src.width,
+                height: src.height,
+                first: src.first,
+            };
             row.resize(out_w * 4, 0.0);
             rows.for_each(|(y, out)| {
                 kernels::convolve_v(&blurred_h, y, weights, false, row);
@@ -236,7 +329,12 @@ fn run_pass(
                 }),
             }
         }
-        PassKind::Remap { x0, y0, flip_h, flip_v } => {
+        PassKind::Remap {
+            x0,
+            y0,
+            flip_h,
+            flip_v,
+        } => {
             let out_h = pass.output.1 as usize;
             rows.for_each(|(y, out)| {
                 let sy = *y0 as usize + if *flip_v { out_h - 1 - y } else { y };

@@ -50,9 +50,12 @@ impl Context {
             .into_iter()
             .filter(|a| {
                 let info = a.get_info();
-                let computes =
-                    a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
-                computes && (policy == AdapterPolicy::Any || info.device_type != wgpu::DeviceType::Cpu)
+                let computes = a
+                    .get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+                computes
+                    && (policy == AdapterPolicy::Any || info.device_type != wgpu::DeviceType::Cpu)
             })
             .enumerate()
             .min_by_key(|(i, a)| (rank(a.get_info().device_type), *i))
@@ -83,12 +86,20 @@ impl Context {
                 v.push(format!("device lost ({reason:?}): {message}"));
             }
         });
-        Ok(Context { device, queue, info, limits, stray })
+        Ok(Context {
+            device,
+            queue,
+            info,
+            limits,
+            stray,
+        })
     }
 
     /// The largest buffer a kernel may bind.
     pub(crate) fn max_binding(&self) -> u64 {
-        self.limits.max_buffer_size.min(self.limits.max_storage_buffer_binding_size)
+        self.limits
+            .max_buffer_size
+            .min(self.limits.max_storage_buffer_binding_size)
     }
 
     /// Errors raised outside any scope since the last call, as one error.
@@ -134,11 +145,11 @@ fn no_adapter(policy: AdapterPolicy, found: &[String]) -> BackendError {
     }
     let found = found.join(", ");
     match policy {
-        AdapterPolicy::HardwareOnly => {
-            BackendError::NoAdapter(format!(": a hardware GPU was required, but wgpu found only {found}"))
-        }
-        AdapterPolicy::Any => {
-            BackendError::NoAdapter(format!(": wgpu found {found}, but none runs compute shaders; {install}"))
-        }
+        AdapterPolicy::HardwareOnly => BackendError::NoAdapter(format!(
+            ": a hardware GPU was required, but wgpu found only {found}"
+        )),
+        AdapterPolicy::Any => BackendError::NoAdapter(format!(
+            ": wgpu found {found}, but none runs compute shaders; {install}"
+        )),
     }
 }

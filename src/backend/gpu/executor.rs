@@ -81,20 +81,39 @@ struct PassKey {
 impl PassKey {
     fn of(pass: &Pass) -> PassKey {
         let (kernel, shared) = match &pass.kind {
-            PassKind::Pointwise(ops) => {
-                (Kernel::Pointwise(ops.iter().map(shaders::point_fn).collect()), Shared::None)
+            PassKind::Pointwise(ops) => (
+                Kernel::Pointwise(ops.iter().map(shaders::point_fn).collect()),
+                Shared::None,
+            ),
+            PassKind::Convolve1D {
+                axis,
+                weights,
+                alpha,
+            } => (
+                Kernel::Convolve1D {
+                    axis: *axis,
+                    alpha: *alpha,
+                },
+                Shared::Weights(weights.clone()),
+            ),
+            PassKind::Convolve2D { weights, .. } => {
+                (Kernel::Convolve2D, Shared::Weights(weights.clone()))
             }
-            PassKind::Convolve1D { axis, weights, alpha } => {
-                (Kernel::Convolve1D { axis: *axis, alpha: *alpha }, Shared::Weights(weights.clone()))
+            PassKind::Unsharp { weights, .. } => {
+                (Kernel::UnsharpCombine, Shared::Weights(weights.clone()))
             }
-            PassKind::Convolve2D { weights, .. } => (Kernel::Convolve2D, Shared::Weights(weights.clone())),
-            PassKind::Unsharp { weights, .. } => (Kernel::UnsharpCombine, Shared::Weights(weights.clone())),
-            PassKind::Resample1D { axis, table } => {
-                (Kernel::Resample { axis: *axis }, Shared::Table(table.clone()))
-            }
+            PassKind::Resample1D { axis, table } => (
+                Kernel::Resample { axis: *axis },
+                Shared::Table(table.clone()),
+            ),
             PassKind::Remap { .. } => (Kernel::Remap, Shared::None),
         };
-        PassKey { kernel, input: pass.input, output: pass.output, shared }
+        PassKey {
+            kernel,
+            input: pass.input,
+            output: pass.output,
+            shared,
+        }
     }
 
     /// `PassKey::of(pass) == *self`, without building a key.
@@ -105,11 +124,20 @@ impl PassKey {
         let weights_eq = |w: &Arc<Vec<f32>>| self.shared == Shared::Weights(w.clone());
         match (&self.kernel, &pass.kind) {
             (Kernel::Pointwise(fns), PassKind::Pointwise(ops)) => {
-                fns.len() == ops.len() && fns.iter().zip(ops).all(|(f, op)| *f == shaders::point_fn(op))
+                fns.len() == ops.len()
+                    && fns
+                        .iter()
+                        .zip(ops)
+                        .all(|(f, op)| *f == shaders::point_fn(op))
             }
-            (Kernel::Convolve1D { axis, alpha }, PassKind::Convolve1D { axis: a, weights, alpha: al }) => {
-                axis == a && alpha == al && weights_eq(weights)
-            }
+            (
+                Kernel::Convolve1D { axis, alpha },
+                PassKind::Convolve1D {
+                    axis: a,
+                    weights,
+                    alpha: al,
+                },
+            ) => axis == a && alpha == al && weights_eq(weights),
             (Kernel::Convolve2D, PassKind::Convolve2D { weights, .. }) => weights_eq(weights),
             (Kernel::UnsharpCombine, PassKind::Unsharp { weights, .. }) => weights_eq(weights),
             (Kernel::Resample { axis }, PassKind::Resample1D { axis: a, table }) => {
@@ -131,7 +159,12 @@ fn pass_info(pass: &Pass) -> PassInfo {
     match &pass.kind {
         PassKind::Pointwise(ops) => info.taps = ops.len() as u32,
         PassKind::Convolve1D { weights, .. } => info.taps = weights.len() as u32,
-        PassKind::Convolve2D { width, height, bias, .. } => {
+        PassKind::Convolve2D {
+            width,
+            height,
+            bias,
+            ..
+        } => {
             info.taps = *width;
             info.rows = *height;
             info.scalar = *bias;
@@ -144,7 +177,12 @@ fn pass_info(pass: &Pass) -> PassInfo {
             info.taps = table.taps;
             info.weights_at = table.starts.len() as u32;
         }
-        PassKind::Remap { x0, y0, flip_h, flip_v } => {
+        PassKind::Remap {
+            x0,
+            y0,
+            flip_h,
+            flip_v,
+        } => {
             info.origin = [*x0 as i32, *y0 as i32];
             info.flags = *flip_h as u32 | (*flip_v as u32) << 1;
         }
@@ -166,7 +204,12 @@ fn check_pass(pass: &Pass, expected_input: (u32, u32)) -> Result<(), String> {
         PassKind::Convolve1D { weights, .. } | PassKind::Unsharp { weights, .. } => {
             odd(weights.len()) && pass.input == pass.output
         }
-        PassKind::Convolve2D { width, height, weights, .. } => {
+        PassKind::Convolve2D {
+            width,
+            height,
+            weights,
+            ..
+        } => {
             odd(*width as usize)
                 && odd(*height as usize)
                 && weights.len() == *width as usize * *height as usize
@@ -183,15 +226,21 @@ fn check_pass(pass: &Pass, expected_input: (u32, u32)) -> Result<(), String> {
                 && table.weights.len() == along.0 as usize * table.taps as usize
         }
         PassKind::Remap { x0, y0, .. } => {
-            x0.checked_add(pass.output.0).is_some_and(|r| r <= pass.input.0)
-                && y0.checked_add(pass.output.1).is_some_and(|b| b <= pass.input.1)
+            x0.checked_add(pass.output.0)
+                .is_some_and(|r| r <= pass.input.0)
+                && y0
+                    .checked_add(pass.output.1)
+                    .is_some_and(|b| b <= pass.input.1)
         }
     };
     let empty = pass.output.0 == 0 || pass.output.1 == 0;
     if ok && !empty {
         Ok(())
     } else {
-        Err(format!("pass does not fit its sizes {:?} -> {:?}: {:?}", pass.input, pass.output, pass.kind))
+        Err(format!(
+            "pass does not fit its sizes {:?} -> {:?}: {:?}",
+            pass.input, pass.output, pass.kind
+        ))
     }
 }
 
@@ -200,7 +249,9 @@ fn static_data(kind: &PassKind) -> Option<Vec<u8>> {
     match kind {
         PassKind::Convolve1D { weights, .. }
         | PassKind::Convolve2D { weights, .. }
-        | PassKind::Unsharp { weights, .. } => Some(bytemuck::cast_slice(weights.as_slice()).to_vec()),
+        | PassKind::Unsharp { weights, .. } => {
+            Some(bytemuck::cast_slice(weights.as_slice()).to_vec())
+        }
         PassKind::Resample1D { table, .. } => {
             let mut bytes = bytemuck::cast_slice(&table.starts).to_vec();
             bytes.extend_from_slice(bytemuck::cast_slice(&table.weights));
@@ -254,16 +305,28 @@ impl PlanState {
         self.format == format
             && self.input == plan.input
             && self.passes.len() == plan.passes.len()
-            && self.passes.iter().zip(&plan.passes).all(|(k, p)| k.matches(p))
+            && self
+                .passes
+                .iter()
+                .zip(&plan.passes)
+                .all(|(k, p)| k.matches(p))
     }
 
     /// Bytes of frame buffers the state holds.
     fn bytes(&self) -> u64 {
-        self.frames.iter().map(|(_, b)| b.buffer.size()).sum::<u64>() + self.staging.buffer.size()
+        self.frames
+            .iter()
+            .map(|(_, b)| b.buffer.size())
+            .sum::<u64>()
+            + self.staging.buffer.size()
     }
 
     fn buffer(&self, slot: Slot) -> &wgpu::Buffer {
-        let (_, b) = self.frames.iter().find(|(s, _)| *s == slot).expect("slot allocated");
+        let (_, b) = self
+            .frames
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .expect("slot allocated");
         &b.buffer
     }
 }
@@ -298,9 +361,19 @@ impl Layouts {
             },
             count: None,
         };
-        let plain_entries = [storage(0, true), storage(1, false), uniform, storage(3, true)];
-        let based_entries =
-            [storage(0, true), storage(1, false), uniform, storage(3, true), storage(4, true)];
+        let plain_entries = [
+            storage(0, true),
+            storage(1, false),
+            uniform,
+            storage(3, true),
+        ];
+        let based_entries = [
+            storage(0, true),
+            storage(1, false),
+            uniform,
+            storage(3, true),
+            storage(4, true),
+        ];
         let plain = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("tessera pass"),
             entries: &plain_entries,
@@ -318,7 +391,12 @@ impl Layouts {
         };
         let plain_pipeline = pipeline_layout(&plain);
         let based_pipeline = pipeline_layout(&based);
-        Layouts { plain, based, plain_pipeline, based_pipeline }
+        Layouts {
+            plain,
+            based,
+            plain_pipeline,
+            based_pipeline,
+        }
     }
 }
 
@@ -421,7 +499,9 @@ impl Executor {
 
     /// Drops the least recently used plan state, its frame buffers going back to the pool.
     fn evict_oldest(&mut self) {
-        let Some(oldest) = (0..self.plans.len()).min_by_key(|&i| self.plans[i].last_used) else { return };
+        let Some(oldest) = (0..self.plans.len()).min_by_key(|&i| self.plans[i].last_used) else {
+            return;
+        };
         let old = self.plans.swap_remove(oldest);
         drop(old.dispatches);
         for (_, b) in old.frames {
@@ -446,14 +526,16 @@ impl Executor {
                 label: Some(&label),
                 source: wgpu::ShaderSource::Wgsl(shaders::assemble(key).into()),
             });
-            Ok(device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(&label),
-                layout: Some(layout),
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            }))
+            Ok(
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&label),
+                    layout: Some(layout),
+                    module: &module,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                }),
+            )
         })
         .map_err(|e| BackendError::Gpu(format!("building kernel {label}: {e}")))?;
         self.pipelines.insert(key.clone(), pipeline.clone());
@@ -464,7 +546,8 @@ impl Executor {
         let n = plan.passes.len();
         let mut expected = plan.input;
         for pass in &plan.passes {
-            check_pass(pass, expected).map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
+            check_pass(pass, expected)
+                .map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
             expected = pass.output;
         }
         if expected != plan.output {
@@ -475,15 +558,32 @@ impl Executor {
         }
 
         // Which frame each pass reads and writes, and how large each slot must be.
-        let src_of = |i: usize| if i == 0 { Slot::Upload } else { Slot::Inter((i - 1) % 2) };
-        let dst_of = |i: usize| if i + 1 == n { Slot::Output } else { Slot::Inter(i % 2) };
+        let src_of = |i: usize| {
+            if i == 0 {
+                Slot::Upload
+            } else {
+                Slot::Inter((i - 1) % 2)
+            }
+        };
+        let dst_of = |i: usize| {
+            if i + 1 == n {
+                Slot::Output
+            } else {
+                Slot::Inter(i % 2)
+            }
+        };
         let limit = self.ctx.max_binding();
         let groups_limit = self.ctx.limits.max_compute_workgroups_per_dimension;
         let mut sizes: Vec<(Slot, u64)> = Vec::new();
         let mut need = |slot: Slot, (w, h): (u32, u32), fmt: Format| -> Result<(), BackendError> {
             let bytes = w as u64 * h as u64 * fmt.bytes_per_pixel();
             if bytes > limit {
-                return Err(BackendError::FrameTooLarge { width: w, height: h, needed: bytes, limit });
+                return Err(BackendError::FrameTooLarge {
+                    width: w,
+                    height: h,
+                    needed: bytes,
+                    limit,
+                });
             }
             match sizes.iter_mut().find(|(s, _)| *s == slot) {
                 Some(entry) => entry.1 = entry.1.max(bytes),
@@ -509,10 +609,17 @@ impl Executor {
         let device = self.ctx.device.clone();
         let frames: Vec<(Slot, PooledBuffer)> = sizes
             .iter()
-            .map(|&(slot, bytes)| (slot, self.pool.take(&device, BufferKind::Frame, bytes, limit)))
+            .map(|&(slot, bytes)| {
+                (
+                    slot,
+                    self.pool.take(&device, BufferKind::Frame, bytes, limit),
+                )
+            })
             .collect();
         let output_bytes = plan.output.0 as u64 * plan.output.1 as u64 * format.bytes_per_pixel();
-        let staging = self.pool.take(&device, BufferKind::Staging, output_bytes, limit);
+        let staging = self
+            .pool
+            .take(&device, BufferKind::Staging, output_bytes, limit);
 
         let align = self.ctx.limits.min_uniform_buffer_offset_alignment.max(1) as u64;
         let uniform_stride = INFO_SIZE.div_ceil(align) * align;
@@ -557,7 +664,11 @@ impl Executor {
                         contents: bytemuck::cast_slice(&written),
                         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                     });
-                    state.params.push(PointParams { pass: i, buffer: buffer.clone(), written });
+                    state.params.push(PointParams {
+                        pass: i,
+                        buffer: buffer.clone(),
+                        written,
+                    });
                     buffer
                 }
                 kind => match static_data(kind) {
@@ -579,23 +690,47 @@ impl Executor {
             if kernel == Kernel::UnsharpCombine {
                 // Horizontal blur of the colour channels into scratch, then blur down and combine.
                 let first = KernelKey {
-                    kernel: Kernel::Convolve1D { axis: Axis::Horizontal, alpha: false },
+                    kernel: Kernel::Convolve1D {
+                        axis: Axis::Horizontal,
+                        alpha: false,
+                    },
                     src: src_format,
                     dst: Format::Rgba16,
                     base: None,
                 };
-                let second =
-                    KernelKey { kernel, src: Format::Rgba16, dst: dst_format, base: Some(src_format) };
+                let second = KernelKey {
+                    kernel,
+                    src: Format::Rgba16,
+                    dst: dst_format,
+                    base: Some(src_format),
+                };
                 let (p1, p2) = (self.pipeline(&first)?, self.pipeline(&second)?);
                 let bg1 = self.bind_group(&state, src, Slot::Scratch, info.clone(), &data, None);
                 let bg2 = self.bind_group(&state, Slot::Scratch, dst, info, &data, Some(src));
-                state.dispatches.push(Dispatch { pipeline: p1, bind_group: bg1, groups });
-                state.dispatches.push(Dispatch { pipeline: p2, bind_group: bg2, groups });
+                state.dispatches.push(Dispatch {
+                    pipeline: p1,
+                    bind_group: bg1,
+                    groups,
+                });
+                state.dispatches.push(Dispatch {
+                    pipeline: p2,
+                    bind_group: bg2,
+                    groups,
+                });
             } else {
-                let key = KernelKey { kernel, src: src_format, dst: dst_format, base: None };
+                let key = KernelKey {
+                    kernel,
+                    src: src_format,
+                    dst: dst_format,
+                    base: None,
+                };
                 let pipeline = self.pipeline(&key)?;
                 let bind_group = self.bind_group(&state, src, dst, info, &data, None);
-                state.dispatches.push(Dispatch { pipeline, bind_group, groups });
+                state.dispatches.push(Dispatch {
+                    pipeline,
+                    bind_group,
+                    groups,
+                });
             }
         }
         Ok(state)
@@ -611,10 +746,22 @@ impl Executor {
         base: Option<Slot>,
     ) -> wgpu::BindGroup {
         let mut entries = vec![
-            wgpu::BindGroupEntry { binding: 0, resource: state.buffer(src).as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: state.buffer(dst).as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::Buffer(info) },
-            wgpu::BindGroupEntry { binding: 3, resource: data.as_entire_binding() },
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: state.buffer(src).as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: state.buffer(dst).as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: wgpu::BindingResource::Buffer(info),
+            },
+            wgpu::BindGroupEntry {
+                binding: 3,
+                resource: data.as_entire_binding(),
+            },
         ];
         let layout = match base {
             Some(slot) => {
@@ -626,11 +773,13 @@ impl Executor {
             }
             None => &self.layouts.plain,
         };
-        self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout,
-            entries: &entries,
-        })
+        self.ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout,
+                entries: &entries,
+            })
     }
 
     /// Uploads the frame, refreshes changed parameters and submits every pass and the read-back copy.
@@ -665,8 +814,14 @@ impl Executor {
         }
         for p in &mut state.params {
             // Always a pointwise pass: the state matched the plan pass by pass.
-            let PassKind::Pointwise(ops) = &plan.passes[p.pass].kind else { continue };
-            if !ops.iter().map(|op| op.params()).eq(p.written.iter().copied()) {
+            let PassKind::Pointwise(ops) = &plan.passes[p.pass].kind else {
+                continue;
+            };
+            if !ops
+                .iter()
+                .map(|op| op.params())
+                .eq(p.written.iter().copied())
+            {
                 p.written.clear();
                 p.written.extend(ops.iter().map(|op| op.params()));
                 queue.write_buffer(&p.buffer, 0, bytemuck::cast_slice(&p.written));
@@ -676,7 +831,9 @@ impl Executor {
         let mut encoder = self
             .ctx
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("tessera frame") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("tessera frame"),
+            });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("tessera passes"),
@@ -700,7 +857,12 @@ impl Executor {
     }
 
     /// Waits for the frame's work and copies the result into `frame`, reusing its sample vector.
-    fn read_back(&mut self, state: usize, plan: &Plan, frame: &mut Frame) -> Result<(), BackendError> {
+    fn read_back(
+        &mut self,
+        state: usize,
+        plan: &Plan,
+        frame: &mut Frame,
+    ) -> Result<(), BackendError> {
         let state = &self.plans[state];
         let slice = state.staging.buffer.slice(..state.output_bytes);
         let (tx, rx) = mpsc::channel();
@@ -715,7 +877,9 @@ impl Executor {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(BackendError::Gpu(format!("reading the result back: {e}"))),
             Err(_) => {
-                return Err(BackendError::Gpu("reading the result back: the GPU never finished".into()))
+                return Err(BackendError::Gpu(
+                    "reading the result back: the GPU never finished".into(),
+                ))
             }
         }
         {

@@ -38,7 +38,9 @@ impl GpuBackend {
     /// Opens the best adapter `policy` allows and a device with the adapter's own limits.
     pub fn new(policy: AdapterPolicy) -> Result<GpuBackend, BackendError> {
         let ctx = context::Context::open(policy)?;
-        Ok(GpuBackend { executor: executor::Executor::new(ctx) })
+        Ok(GpuBackend {
+            executor: executor::Executor::new(ctx),
+        })
     }
 
     /// The adapter this backend runs on.

@@ -20,7 +20,9 @@ impl BufferKind {
     fn usages(self) -> wgpu::BufferUsages {
         match self {
             BufferKind::Frame => {
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC
+                wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_DST
+                    | wgpu::BufferUsages::COPY_SRC
             }
             BufferKind::Staging => wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         }
@@ -76,7 +78,9 @@ impl BufferPool {
             .idle
             .iter()
             .enumerate()
-            .filter(|(_, (b, _))| b.kind == kind && b.buffer.size() >= size && b.buffer.size() <= want)
+            .filter(|(_, (b, _))| {
+                b.kind == kind && b.buffer.size() >= size && b.buffer.size() <= want
+            })
             .min_by_key(|(_, (b, _))| b.buffer.size())
             .map(|(i, _)| i);
         if let Some(i) = best {
@@ -106,7 +110,12 @@ impl BufferPool {
         self.idle_bytes += b.buffer.size();
         self.idle.push((b, self.clock));
         while self.idle_bytes > IDLE_BUDGET {
-            let oldest = self.idle.iter().enumerate().min_by_key(|(_, (_, t))| *t).map(|(i, _)| i);
+            let oldest = self
+                .idle
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(i, _)| i);
             let Some(i) = oldest else { break };
             let (b, _) = self.idle.swap_remove(i);
             self.idle_bytes -= b.buffer.size();
@@ -121,7 +130,17 @@ mod tests {
 
     #[test]
     fn buckets_round_up_by_at_most_a_quarter_and_respect_the_limit() {
-        for size in [4u64, 255, 256, 257, 1000, 1 << 20, (1 << 20) + 4, 37 * 23 * 8, 3840 * 2160 * 8] {
+        for size in [
+            4u64,
+            255,
+            256,
+            257,
+            1000,
+            1 << 20,
+            (1 << 20) + 4,
+            37 * 23 * 8,
+            3840 * 2160 * 8,
+        ] {
             let b = bucket(size, u64::MAX);
             assert!(b >= size && b >= 256, "{size} -> {b}");
             assert!(b <= (size.max(256) * 5).div_ceil(4) + 4, "{size} -> {b}");

@@ -57,7 +57,9 @@ impl Format {
     /// `fn store_dst(i: u32, v: vec4<f32>)` writing pixel `i` of `dst`, clamped to 0..1.
     fn storer(self) -> &'static str {
         match self {
-            Format::Rgba8 => "fn store_dst(i: u32, v: vec4<f32>) {\n    dst[i] = pack_rgba8(v);\n}\n",
+            Format::Rgba8 => {
+                "fn store_dst(i: u32, v: vec4<f32>) {\n    dst[i] = pack_rgba8(v);\n}\n"
+            }
             Format::Rgba16 => {
                 "fn store_dst(i: u32, v: vec4<f32>) {\n    let w = pack_rgba16(v);\n    \
                  dst[2u * i] = w.x;\n    dst[2u * i + 1u] = w.y;\n}\n"
@@ -157,12 +159,22 @@ mod tests {
     fn keys() -> Vec<KernelKey> {
         let kernels = vec![
             Kernel::Pointwise(vec!["op_eq", "op_grayscale", "op_invert"]),
-            Kernel::Convolve1D { axis: Axis::Horizontal, alpha: true },
-            Kernel::Convolve1D { axis: Axis::Vertical, alpha: false },
+            Kernel::Convolve1D {
+                axis: Axis::Horizontal,
+                alpha: true,
+            },
+            Kernel::Convolve1D {
+                axis: Axis::Vertical,
+                alpha: false,
+            },
             Kernel::Convolve2D,
             Kernel::UnsharpCombine,
-            Kernel::Resample { axis: Axis::Horizontal },
-            Kernel::Resample { axis: Axis::Vertical },
+            Kernel::Resample {
+                axis: Axis::Horizontal,
+            },
+            Kernel::Resample {
+                axis: Axis::Vertical,
+            },
             Kernel::Remap,
         ];
         let mut keys = Vec::new();
@@ -170,7 +182,12 @@ mod tests {
             for src in [Format::Rgba8, Format::Rgba16] {
                 for dst in [Format::Rgba8, Format::Rgba16] {
                     let base = (kernel == Kernel::UnsharpCombine).then_some(src);
-                    keys.push(KernelKey { kernel: kernel.clone(), src, dst, base });
+                    keys.push(KernelKey {
+                        kernel: kernel.clone(),
+                        src,
+                        dst,
+                        base,
+                    });
                 }
             }
         }
@@ -185,8 +202,17 @@ mod tests {
             let wgsl = assemble(&key);
             assert!(wgsl.contains("fn load_src("), "{}", key.label());
             assert!(wgsl.contains("fn store_dst("), "{}", key.label());
-            assert_eq!(wgsl.contains("fn load_base("), key.base.is_some(), "{}", key.label());
-            assert!(wgsl.contains("@compute @workgroup_size(16, 16)"), "{}", key.label());
+            assert_eq!(
+                wgsl.contains("fn load_base("),
+                key.base.is_some(),
+                "{}",
+                key.label()
+            );
+            assert!(
+                wgsl.contains("@compute @workgroup_size(16, 16)"),
+                "{}",
+                key.label()
+            );
         }
     }
 }

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use super::{AdapterPolicy, GpuBackend};
 use crate::backend::{Backend, BackendError};
 use crate::frame::{Depth, Frame, Pixels};
-use crate::plan::{box_weights, gaussian_weights, Axis, Op, Pass, PassKind, Plan, PointOp, ResampleFilter};
+use crate::plan::{
+    box_weights, gaussian_weights, Axis, Op, Pass, PassKind, Plan, PointOp, ResampleFilter,
+};
 
 const W: u32 = 37;
 const H: u32 = 23;
@@ -17,7 +19,11 @@ const H: u32 = 23;
 /// One backend shared by every test: pipelines compile once, and lavapipe runs one job at a time.
 fn gpu() -> Option<MutexGuard<'static, GpuBackend>> {
     static GPU: OnceLock<Result<Mutex<GpuBackend>, String>> = OnceLock::new();
-    match GPU.get_or_init(|| GpuBackend::new(AdapterPolicy::Any).map(Mutex::new).map_err(|e| e.to_string())) {
+    match GPU.get_or_init(|| {
+        GpuBackend::new(AdapterPolicy::Any)
+            .map(Mutex::new)
+            .map_err(|e| e.to_string())
+    }) {
         Ok(m) => Some(m.lock().unwrap_or_else(|e| e.into_inner())),
         Err(e) => {
             if std::env::var("TESSERA_REQUIRE_GPU").is_ok_and(|v| v == "1") {
@@ -49,16 +55,29 @@ fn test_frame(w: u32, h: u32, depth: Depth, seed: u32) -> Frame {
                     _ => 0.5 + 0.5 * ((x * 7 + y * 3) % 11) as f32 / 11.0,
                 };
                 let noise = (next() % 1000) as f32 / 1000.0;
-                let v = if (x + y + c) % 5 == 0 { noise } else { 0.8 * gradient + 0.2 * noise };
+                let v = if (x + y + c) % 5 == 0 {
+                    noise
+                } else {
+                    0.8 * gradient + 0.2 * noise
+                };
                 values.push(v.clamp(0.0, 1.0));
             }
         }
     }
     let mut f = match depth {
-        Depth::Eight => Frame::from_rgba8(w, h, values.iter().map(|v| (v * 255.0).round() as u8).collect()),
-        Depth::Sixteen => {
-            Frame::from_rgba16(w, h, values.iter().map(|v| (v * 65535.0).round() as u16).collect())
-        }
+        Depth::Eight => Frame::from_rgba8(
+            w,
+            h,
+            values.iter().map(|v| (v * 255.0).round() as u8).collect(),
+        ),
+        Depth::Sixteen => Frame::from_rgba16(
+            w,
+            h,
+            values
+                .iter()
+                .map(|v| (v * 65535.0).round() as u16)
+                .collect(),
+        ),
     };
     f.index = 7;
     f.pts = Some(-3);
@@ -77,10 +96,20 @@ impl Img {
     fn of(frame: &Frame) -> Img {
         let max = frame.depth().max_value();
         let px = match &frame.pixels {
-            Pixels::Rgba8(v) => v.chunks(4).map(|p| std::array::from_fn(|c| p[c] as f32 / max)).collect(),
-            Pixels::Rgba16(v) => v.chunks(4).map(|p| std::array::from_fn(|c| p[c] as f32 / max)).collect(),
+            Pixels::Rgba8(v) => v
+                .chunks(4)
+                .map(|p| std::array::from_fn(|c| p[c] as f32 / max))
+                .collect(),
+            Pixels::Rgba16(v) => v
+                .chunks(4)
+                .map(|p| std::array::from_fn(|c| p[c] as f32 / max))
+                .collect(),
         };
-        Img { w: frame.width, h: frame.height, px }
+        Img {
+            w: frame.width,
+            h: frame.height,
+            px,
+        }
     }
 
     fn at(&self, x: i64, y: i64) -> [f32; 4] {
@@ -101,7 +130,10 @@ impl Img {
 
     fn frame(&self, depth: Depth) -> Frame {
         let max = depth.max_value();
-        let codes = self.px.iter().flat_map(|p| p.iter().map(move |v| (v * max).round()));
+        let codes = self
+            .px
+            .iter()
+            .flat_map(|p| p.iter().map(move |v| (v * max).round()));
         match depth {
             Depth::Eight => Frame::from_rgba8(self.w, self.h, codes.map(|v| v as u8).collect()),
             Depth::Sixteen => Frame::from_rgba16(self.w, self.h, codes.map(|v| v as u16).collect()),
@@ -133,11 +165,20 @@ fn convolve_1d(img: &Img, axis: Axis, weights: &[f32], alpha: bool) -> Img {
 fn reference_pass(pass: &Pass, img: &Img) -> Img {
     let (ow, oh) = pass.output;
     match &pass.kind {
-        PassKind::Pointwise(ops) => {
-            Img::map(ow, oh, |x, y| ops.iter().fold(img.at(x, y), |p, op| op.apply(p)))
-        }
-        PassKind::Convolve1D { axis, weights, alpha } => convolve_1d(img, *axis, weights, *alpha),
-        PassKind::Convolve2D { width, height, weights, bias } => Img::map(ow, oh, |x, y| {
+        PassKind::Pointwise(ops) => Img::map(ow, oh, |x, y| {
+            ops.iter().fold(img.at(x, y), |p, op| op.apply(p))
+        }),
+        PassKind::Convolve1D {
+            axis,
+            weights,
+            alpha,
+        } => convolve_1d(img, *axis, weights, *alpha),
+        PassKind::Convolve2D {
+            width,
+            height,
+            weights,
+            bias,
+        } => Img::map(ow, oh, |x, y| {
             let (rw, rh) = (*width as i64 / 2, *height as i64 / 2);
             let mut acc = [*bias, *bias, *bias, img.at(x, y)[3]];
             for j in 0..*height as i64 {
@@ -160,7 +201,13 @@ fn reference_pass(pass: &Pass, img: &Img) -> Img {
             );
             Img::map(ow, oh, |x, y| {
                 let (p, b) = (img.at(x, y), blur.at(x, y));
-                std::array::from_fn(|c| if c == 3 { p[3] } else { p[c] + amount * (p[c] - b[c]) })
+                std::array::from_fn(|c| {
+                    if c == 3 {
+                        p[3]
+                    } else {
+                        p[c] + amount * (p[c] - b[c])
+                    }
+                })
             })
         }
         PassKind::Resample1D { axis, table } => Img::map(ow, oh, |x, y| {
@@ -182,7 +229,12 @@ fn reference_pass(pass: &Pass, img: &Img) -> Img {
             }
             acc
         }),
-        PassKind::Remap { x0, y0, flip_h, flip_v } => Img::map(ow, oh, |x, y| {
+        PassKind::Remap {
+            x0,
+            y0,
+            flip_h,
+            flip_v,
+        } => Img::map(ow, oh, |x, y| {
             let fx = if *flip_h { ow as i64 - 1 - x } else { x };
             let fy = if *flip_v { oh as i64 - 1 - y } else { y };
             img.at(*x0 as i64 + fx, *y0 as i64 + fy)
@@ -208,9 +260,17 @@ fn check(gpu: &mut GpuBackend, plan: &Plan, frame: &Frame, tolerance: u32) -> Fr
     let got = gpu.process(plan, frame.clone()).expect("GPU run");
     assert_eq!((got.width, got.height), plan.output, "output size");
     assert_eq!(got.depth(), frame.depth(), "depth");
-    assert_eq!((got.index, got.pts), (frame.index, frame.pts), "index and pts");
+    assert_eq!(
+        (got.index, got.pts),
+        (frame.index, frame.pts),
+        "index and pts"
+    );
     let diff = got.max_abs_diff(&want).expect("same shape");
-    assert!(diff <= tolerance, "{:?}: differs from the reference by {diff} (> {tolerance})", plan.passes);
+    assert!(
+        diff <= tolerance,
+        "{:?}: differs from the reference by {diff} (> {tolerance})",
+        plan.passes
+    );
     got
 }
 
@@ -225,7 +285,11 @@ fn describe_names_the_adapter_and_api() {
     let d = gpu.describe();
     let info = gpu.adapter_info();
     assert!(d.starts_with("gpu (") && d.contains(&info.name), "{d}");
-    assert!(gpu.max_frame_bytes() >= 128 << 20, "{}", gpu.max_frame_bytes());
+    assert!(
+        gpu.max_frame_bytes() >= 128 << 20,
+        "{}",
+        gpu.max_frame_bytes()
+    );
 }
 
 #[test]
@@ -244,14 +308,19 @@ fn hardware_only_refuses_software_adapters() {
 fn empty_plan_returns_the_frame_unchanged() {
     let Some(mut gpu) = gpu() else { return };
     let frame = test_frame(W, H, Depth::Eight, 1);
-    assert_eq!(gpu.process(&Plan::identity(W, H), frame.clone()).unwrap(), frame);
+    assert_eq!(
+        gpu.process(&Plan::identity(W, H), frame.clone()).unwrap(),
+        frame
+    );
 }
 
 #[test]
 fn wrong_frame_size_is_an_error() {
     let Some(mut gpu) = gpu() else { return };
     let plan = Plan::from_ops(vec![Op::Point(PointOp::Invert)], W + 1, H);
-    let err = gpu.process(&plan, test_frame(W, H, Depth::Eight, 1)).unwrap_err();
+    let err = gpu
+        .process(&plan, test_frame(W, H, Depth::Eight, 1))
+        .unwrap_err();
     assert!(matches!(err, BackendError::SizeMismatch { .. }), "{err}");
 }
 
@@ -269,9 +338,19 @@ fn invert_is_exact_at_both_depths() {
 fn fused_pointwise_ops_match_point_op_apply() {
     let Some(mut gpu) = gpu() else { return };
     let ops = vec![
-        Op::Point(PointOp::Eq { brightness: 0.1, contrast: 1.3, saturation: 1.5, gamma: 1.8 }),
+        Op::Point(PointOp::Eq {
+            brightness: 0.1,
+            contrast: 1.3,
+            saturation: 1.5,
+            gamma: 1.8,
+        }),
         Op::Point(PointOp::Invert),
-        Op::Point(PointOp::Eq { brightness: -0.3, contrast: 0.7, saturation: 0.0, gamma: 0.5 }),
+        Op::Point(PointOp::Eq {
+            brightness: -0.3,
+            contrast: 0.7,
+            saturation: 0.0,
+            gamma: 0.5,
+        }),
         Op::Point(PointOp::Grayscale),
     ];
     let plan = Plan::from_ops(ops, W, H);
@@ -287,12 +366,26 @@ fn identity_kernels_are_exact() {
     let identity_1d = vec![0.0, 1.0, 0.0];
     let identity_2d = vec![0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let ops = vec![
-        Op::Blur { weights: identity_1d.clone() },
-        Op::Convolve { width: 3, height: 3, weights: identity_2d, bias: 0.0 },
-        Op::Unsharp { weights: identity_1d, amount: 2.0 },
+        Op::Blur {
+            weights: identity_1d.clone(),
+        },
+        Op::Convolve {
+            width: 3,
+            height: 3,
+            weights: identity_2d,
+            bias: 0.0,
+        },
+        Op::Unsharp {
+            weights: identity_1d,
+            amount: 2.0,
+        },
     ];
     let mut plan = Plan::from_ops(ops, W, H);
-    plan.passes.push(Pass { kind: PassKind::Pointwise(Vec::new()), input: (W, H), output: (W, H) });
+    plan.passes.push(Pass {
+        kind: PassKind::Pointwise(Vec::new()),
+        input: (W, H),
+        output: (W, H),
+    });
     for (depth, _) in both_depths() {
         let frame = test_frame(W, H, depth, 4);
         let got = check(&mut gpu, &plan, &frame, 0);
@@ -303,7 +396,11 @@ fn identity_kernels_are_exact() {
 #[test]
 fn separable_blurs_match_the_reference() {
     let Some(mut gpu) = gpu() else { return };
-    for weights in [gaussian_weights(1.5), box_weights(2), gaussian_weights(12.0)] {
+    for weights in [
+        gaussian_weights(1.5),
+        box_weights(2),
+        gaussian_weights(12.0),
+    ] {
         let plan = Plan::from_ops(vec![Op::Blur { weights }], W, H);
         for (depth, tolerance) in both_depths() {
             check(&mut gpu, &plan, &test_frame(W, H, depth, 5), tolerance);
@@ -315,16 +412,29 @@ fn separable_blurs_match_the_reference() {
 fn one_direction_without_alpha_keeps_alpha() {
     let Some(mut gpu) = gpu() else { return };
     for axis in [Axis::Horizontal, Axis::Vertical] {
-        let kind = PassKind::Convolve1D { axis, weights: Arc::new(vec![0.25, 0.5, 0.25]), alpha: false };
+        let kind = PassKind::Convolve1D {
+            axis,
+            weights: Arc::new(vec![0.25, 0.5, 0.25]),
+            alpha: false,
+        };
         let plan = Plan {
-            passes: vec![Pass { kind, input: (W, H), output: (W, H) }],
+            passes: vec![Pass {
+                kind,
+                input: (W, H),
+                output: (W, H),
+            }],
             input: (W, H),
             output: (W, H),
         };
         let frame = test_frame(W, H, Depth::Eight, 6);
         let got = check(&mut gpu, &plan, &frame, 1);
-        let (Pixels::Rgba8(a), Pixels::Rgba8(b)) = (&got.pixels, &frame.pixels) else { unreachable!() };
-        assert!(a.iter().skip(3).step_by(4).eq(b.iter().skip(3).step_by(4)), "{axis:?}: alpha changed");
+        let (Pixels::Rgba8(a), Pixels::Rgba8(b)) = (&got.pixels, &frame.pixels) else {
+            unreachable!()
+        };
+        assert!(
+            a.iter().skip(3).step_by(4).eq(b.iter().skip(3).step_by(4)),
+            "{axis:?}: alpha changed"
+        );
     }
 }
 
@@ -334,8 +444,18 @@ fn convolution_with_negative_weights_and_bias_matches_the_reference() {
     let sharpen = vec![0.0, -1.0, 0.0, -1.0, 5.0, -1.0, 0.0, -1.0, 0.0];
     let emboss_5x3: Vec<f32> = (0..15).map(|i| (i as f32 - 7.0) / 9.0).collect();
     let ops = [
-        Op::Convolve { width: 3, height: 3, weights: sharpen, bias: 0.0 },
-        Op::Convolve { width: 5, height: 3, weights: emboss_5x3, bias: 0.5 },
+        Op::Convolve {
+            width: 3,
+            height: 3,
+            weights: sharpen,
+            bias: 0.0,
+        },
+        Op::Convolve {
+            width: 5,
+            height: 3,
+            weights: emboss_5x3,
+            bias: 0.5,
+        },
     ];
     for op in ops {
         let plan = Plan::from_ops(vec![op], W, H);
@@ -349,7 +469,10 @@ fn convolution_with_negative_weights_and_bias_matches_the_reference() {
 fn unsharp_matches_the_reference() {
     let Some(mut gpu) = gpu() else { return };
     for (sigma, amount) in [(1.0, 1.0), (2.5, 5.0), (0.6, -1.0)] {
-        let ops = vec![Op::Unsharp { weights: gaussian_weights(sigma), amount }];
+        let ops = vec![Op::Unsharp {
+            weights: gaussian_weights(sigma),
+            amount,
+        }];
         let plan = Plan::from_ops(ops, W, H);
         for (depth, tolerance) in both_depths() {
             check(&mut gpu, &plan, &test_frame(W, H, depth, 8), tolerance);
@@ -361,8 +484,15 @@ fn unsharp_matches_the_reference() {
 fn nearest_resample_copies_the_table_samples() {
     let Some(mut gpu) = gpu() else { return };
     for (w, h) in [(19, 30), (74, 11), (W, H)] {
-        let plan =
-            Plan::from_ops(vec![Op::Scale { width: w, height: h, filter: ResampleFilter::Nearest }], W, H);
+        let plan = Plan::from_ops(
+            vec![Op::Scale {
+                width: w,
+                height: h,
+                filter: ResampleFilter::Nearest,
+            }],
+            W,
+            H,
+        );
         assert_eq!(plan.passes.len(), 2);
         for (depth, _) in both_depths() {
             check(&mut gpu, &plan, &test_frame(W, H, depth, 9), 0);
@@ -373,10 +503,22 @@ fn nearest_resample_copies_the_table_samples() {
 #[test]
 fn weighted_resamples_match_the_reference() {
     let Some(mut gpu) = gpu() else { return };
-    let filters = [ResampleFilter::Bilinear, ResampleFilter::Bicubic, ResampleFilter::Lanczos3];
+    let filters = [
+        ResampleFilter::Bilinear,
+        ResampleFilter::Bicubic,
+        ResampleFilter::Lanczos3,
+    ];
     for filter in filters {
         for (w, h) in [(11, 7), (80, 51), (37, 40)] {
-            let plan = Plan::from_ops(vec![Op::Scale { width: w, height: h, filter }], W, H);
+            let plan = Plan::from_ops(
+                vec![Op::Scale {
+                    width: w,
+                    height: h,
+                    filter,
+                }],
+                W,
+                H,
+            );
             for (depth, tolerance) in both_depths() {
                 check(&mut gpu, &plan, &test_frame(W, H, depth, 10), tolerance);
             }
@@ -388,10 +530,32 @@ fn weighted_resamples_match_the_reference() {
 fn crops_and_flips_move_pixels_exactly() {
     let Some(mut gpu) = gpu() else { return };
     let chains = [
-        vec![Op::Crop { x: 5, y: 3, width: 20, height: 11 }],
-        vec![Op::Flip { horizontal: true, vertical: false }],
-        vec![Op::Flip { horizontal: false, vertical: true }],
-        vec![Op::Crop { x: 0, y: 9, width: 37, height: 14 }, Op::Flip { horizontal: true, vertical: true }],
+        vec![Op::Crop {
+            x: 5,
+            y: 3,
+            width: 20,
+            height: 11,
+        }],
+        vec![Op::Flip {
+            horizontal: true,
+            vertical: false,
+        }],
+        vec![Op::Flip {
+            horizontal: false,
+            vertical: true,
+        }],
+        vec![
+            Op::Crop {
+                x: 0,
+                y: 9,
+                width: 37,
+                height: 14,
+            },
+            Op::Flip {
+                horizontal: true,
+                vertical: true,
+            },
+        ],
     ];
     for ops in chains {
         let plan = Plan::from_ops(ops, W, H);
@@ -399,8 +563,17 @@ fn crops_and_flips_move_pixels_exactly() {
             let frame = test_frame(W, H, depth, 11);
             let got = check(&mut gpu, &plan, &frame, 0);
             // A straight index check too, independent of the reference's float path.
-            if let [Pass { kind: PassKind::Remap { x0, y0, flip_h: false, flip_v: false }, output, .. }] =
-                plan.passes.as_slice()
+            if let [Pass {
+                kind:
+                    PassKind::Remap {
+                        x0,
+                        y0,
+                        flip_h: false,
+                        flip_v: false,
+                    },
+                output,
+                ..
+            }] = plan.passes.as_slice()
             {
                 for (x, y) in [(0, 0), (output.0 - 1, output.1 - 1), (3, 4)] {
                     for c in 0..4 {
@@ -416,13 +589,40 @@ fn crops_and_flips_move_pixels_exactly() {
 fn long_chains_of_every_kind_match_the_reference() {
     let Some(mut gpu) = gpu() else { return };
     let ops = vec![
-        Op::Point(PointOp::Eq { brightness: 0.05, contrast: 1.1, saturation: 1.2, gamma: 1.1 }),
-        Op::Blur { weights: gaussian_weights(1.0) },
-        Op::Scale { width: 50, height: 17, filter: ResampleFilter::Bicubic },
-        Op::Unsharp { weights: gaussian_weights(1.0), amount: 0.8 },
-        Op::Crop { x: 2, y: 1, width: 40, height: 15 },
-        Op::Convolve { width: 3, height: 3, weights: vec![1.0 / 9.0; 9], bias: 0.0 },
-        Op::Flip { horizontal: true, vertical: false },
+        Op::Point(PointOp::Eq {
+            brightness: 0.05,
+            contrast: 1.1,
+            saturation: 1.2,
+            gamma: 1.1,
+        }),
+        Op::Blur {
+            weights: gaussian_weights(1.0),
+        },
+        Op::Scale {
+            width: 50,
+            height: 17,
+            filter: ResampleFilter::Bicubic,
+        },
+        Op::Unsharp {
+            weights: gaussian_weights(1.0),
+            amount: 0.8,
+        },
+        Op::Crop {
+            x: 2,
+            y: 1,
+            width: 40,
+            height: 15,
+        },
+        Op::Convolve {
+            width: 3,
+            height: 3,
+            weights: vec![1.0 / 9.0; 9],
+            bias: 0.0,
+        },
+        Op::Flip {
+            horizontal: true,
+            vertical: false,
+        },
         Op::Point(PointOp::Invert),
     ];
     let plan = Plan::from_ops(ops, W, H);
@@ -434,10 +634,23 @@ fn long_chains_of_every_kind_match_the_reference() {
 #[test]
 fn steady_state_reuses_pipelines_buffers_and_plan_state() {
     let Some(mut gpu) = gpu() else { return };
-    let eq = |brightness| Op::Point(PointOp::Eq { brightness, contrast: 1.2, saturation: 0.8, gamma: 1.3 });
+    let eq = |brightness| {
+        Op::Point(PointOp::Eq {
+            brightness,
+            contrast: 1.2,
+            saturation: 0.8,
+            gamma: 1.3,
+        })
+    };
     let plan_with = |brightness| {
         Plan::from_ops(
-            vec![eq(brightness), Op::Blur { weights: gaussian_weights(1.2) }, Op::Point(PointOp::Grayscale)],
+            vec![
+                eq(brightness),
+                Op::Blur {
+                    weights: gaussian_weights(1.2),
+                },
+                Op::Point(PointOp::Grayscale),
+            ],
             W,
             H,
         )
@@ -450,7 +663,12 @@ fn steady_state_reuses_pipelines_buffers_and_plan_state() {
     }
     // A recompiled plan (new weight allocations, a new brightness) reuses the same GPU state and
     // must see its new parameters.
-    check(&mut gpu, &plan_with(-0.2), &test_frame(W, H, Depth::Eight, 17), 1);
+    check(
+        &mut gpu,
+        &plan_with(-0.2),
+        &test_frame(W, H, Depth::Eight, 17),
+        1,
+    );
     check(&mut gpu, &plan, &test_frame(W, H, Depth::Eight, 18), 1);
     assert_eq!(gpu.executor.stats(), before);
 }
@@ -458,26 +676,61 @@ fn steady_state_reuses_pipelines_buffers_and_plan_state() {
 #[test]
 fn a_batch_of_sizes_evicts_old_plans_and_stays_correct() {
     let Some(mut gpu) = gpu() else { return };
-    let plan_for = |w, h| Plan::from_ops(vec![Op::Blur { weights: gaussian_weights(1.0) }], w, h);
+    let plan_for = |w, h| {
+        Plan::from_ops(
+            vec![Op::Blur {
+                weights: gaussian_weights(1.0),
+            }],
+            w,
+            h,
+        )
+    };
     for i in 0..7 {
         let (w, h) = (W + 3 * i, H + 2 * i);
-        let depth = if i % 2 == 0 { Depth::Eight } else { Depth::Sixteen };
-        check(&mut gpu, &plan_for(w, h), &test_frame(w, h, depth, 30 + i), 4);
+        let depth = if i % 2 == 0 {
+            Depth::Eight
+        } else {
+            Depth::Sixteen
+        };
+        check(
+            &mut gpu,
+            &plan_for(w, h),
+            &test_frame(w, h, depth, 30 + i),
+            4,
+        );
         assert!(gpu.executor.stats().plans_kept <= super::executor::PLAN_CACHE);
     }
     // The first size again, its state long evicted and rebuilt from pooled buffers.
     let created = gpu.executor.stats().buffers_created;
-    check(&mut gpu, &plan_for(W, H), &test_frame(W, H, Depth::Eight, 40), 1);
-    assert_eq!(gpu.executor.stats().buffers_created, created, "pooled buffers are reused");
+    check(
+        &mut gpu,
+        &plan_for(W, H),
+        &test_frame(W, H, Depth::Eight, 40),
+        1,
+    );
+    assert_eq!(
+        gpu.executor.stats().buffers_created,
+        created,
+        "pooled buffers are reused"
+    );
 }
 
 #[test]
 fn frames_past_the_binding_limit_are_refused() {
     let Some(mut gpu) = gpu() else { return };
     let side = 1 << 15;
-    let plan =
-        Plan::from_ops(vec![Op::Scale { width: side, height: side, filter: ResampleFilter::Nearest }], 4, 4);
-    let err = gpu.process(&plan, test_frame(4, 4, Depth::Eight, 19)).unwrap_err();
+    let plan = Plan::from_ops(
+        vec![Op::Scale {
+            width: side,
+            height: side,
+            filter: ResampleFilter::Nearest,
+        }],
+        4,
+        4,
+    );
+    let err = gpu
+        .process(&plan, test_frame(4, 4, Depth::Eight, 19))
+        .unwrap_err();
     assert!(matches!(err, BackendError::FrameTooLarge { .. }), "{err}");
     // The backend is still usable afterwards.
     let plan = Plan::from_ops(vec![Op::Point(PointOp::Invert)], W, H);
@@ -487,10 +740,24 @@ fn frames_past_the_binding_limit_are_refused() {
 #[test]
 fn malformed_passes_are_errors_not_panics() {
     let Some(mut gpu) = gpu() else { return };
-    let kind = PassKind::Convolve2D { width: 3, height: 3, weights: Arc::new(vec![1.0; 4]), bias: 0.0 };
-    let plan =
-        Plan { passes: vec![Pass { kind, input: (W, H), output: (W, H) }], input: (W, H), output: (W, H) };
-    let err = gpu.process(&plan, test_frame(W, H, Depth::Eight, 21)).unwrap_err();
+    let kind = PassKind::Convolve2D {
+        width: 3,
+        height: 3,
+        weights: Arc::new(vec![1.0; 4]),
+        bias: 0.0,
+    };
+    let plan = Plan {
+        passes: vec![Pass {
+            kind,
+            input: (W, H),
+            output: (W, H),
+        }],
+        input: (W, H),
+        output: (W, H),
+    };
+    let err = gpu
+        .process(&plan, test_frame(W, H, Depth::Eight, 21))
+        .unwrap_err();
     assert!(matches!(err, BackendError::Gpu(_)), "{err}");
 }
 
@@ -500,18 +767,47 @@ fn matches_the_cpu_backend() {
     let Some(mut gpu) = gpu() else { return };
     let mut cpu = crate::backend::cpu::CpuBackend::new();
     let chains: Vec<Vec<Op>> = vec![
-        vec![Op::Blur { weights: gaussian_weights(2.0) }],
+        vec![Op::Blur {
+            weights: gaussian_weights(2.0),
+        }],
         vec![Op::Convolve {
             width: 3,
             height: 3,
             weights: vec![-1.0, -1.0, 0.0, -1.0, 1.0, 1.0, 0.0, 1.0, 1.0],
             bias: 0.5,
         }],
-        vec![Op::Unsharp { weights: gaussian_weights(1.5), amount: 1.5 }],
-        vec![Op::Scale { width: 13, height: 9, filter: ResampleFilter::Lanczos3 }],
-        vec![Op::Scale { width: 70, height: 50, filter: ResampleFilter::Bicubic }],
-        vec![Op::Crop { x: 4, y: 2, width: 25, height: 17 }, Op::Flip { horizontal: true, vertical: true }],
-        vec![Op::Point(PointOp::Eq { brightness: 0.1, contrast: 1.4, saturation: 1.8, gamma: 2.2 })],
+        vec![Op::Unsharp {
+            weights: gaussian_weights(1.5),
+            amount: 1.5,
+        }],
+        vec![Op::Scale {
+            width: 13,
+            height: 9,
+            filter: ResampleFilter::Lanczos3,
+        }],
+        vec![Op::Scale {
+            width: 70,
+            height: 50,
+            filter: ResampleFilter::Bicubic,
+        }],
+        vec![
+            Op::Crop {
+                x: 4,
+                y: 2,
+                width: 25,
+                height: 17,
+            },
+            Op::Flip {
+                horizontal: true,
+                vertical: true,
+            },
+        ],
+        vec![Op::Point(PointOp::Eq {
+            brightness: 0.1,
+            contrast: 1.4,
+            saturation: 1.8,
+            gamma: 2.2,
+        })],
     ];
     for ops in chains {
         let plan = Plan::from_ops(ops, W, H);
@@ -519,6 +815,10 @@ fn matches_the_cpu_backend() {
         let want = cpu.process(&plan, frame.clone()).expect("CPU run");
         let got = gpu.process(&plan, frame).expect("GPU run");
         let diff = got.max_abs_diff(&want);
-        assert!(diff.is_some_and(|d| d <= 1), "{:?}: GPU and CPU differ by {diff:?}", plan.passes);
+        assert!(
+            diff.is_some_and(|d| d <= 1),
+            "{:?}: GPU and CPU differ by {diff:?}",
+            plan.passes
+        );
     }
 }
