@@ -14,23 +14,35 @@ pub struct Image<'a> {
 
 impl Image<'_> {
     /// Row `y` of the frame, clamped to its edges; the window must hold the clamped row.
-    #[inline]
+    #[inline(always)]
     pub fn row(&self, y: isize) -> &[f32] {
         let y = y.clamp(0, self.height as isize - 1) as usize - self.first;
         &self.data[y * self.width * 4..(y + 1) * self.width * 4]
     }
 }
 
-#[inline]
+/// Pixels in one block of [`Planes`].
+pub const PLANE_LEN: usize = 1024;
+
+/// Red, green and blue planes of one block of pixels: 12 KiB, which stays in the L1 cache.
+pub struct Planes(pub [[f32; PLANE_LEN]; 3]);
+
+impl Planes {
+    pub fn new() -> Planes {
+        Planes([[0.0; PLANE_LEN]; 3])
+    }
+}
+
+#[inline(always)]
 fn clamp01(row: &mut [f32]) {
     for v in row {
         *v = v.clamp(0.0, 1.0);
     }
 }
 
-/// A fused run of pointwise ops over one row. The colour channels are split into planes
-/// (`planes` is scratch space) so that each op is a branch-free loop over plain slices, which
-/// the compiler vectorises; the arithmetic is that of [`PointOp::apply`], op for op.
+/// A fused run of pointwise ops over one row of interleaved RGBA. The colour channels are split
+/// into planes (`planes` is scratch space) for [`pointwise_planes`]; alpha is left as it is.
+#[inline(always)]
 pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
     let n = row.len() / 4;
     planes.resize(3 * n, 0.0);
@@ -44,6 +56,22 @@ pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
     {
         (*r, *g, *b) = (px[0], px[1], px[2]);
     }
+    pointwise_planes(ops, r, g, b);
+    for (((px, r), g), b) in row
+        .chunks_exact_mut(4)
+        .zip(r.iter())
+        .zip(g.iter())
+        .zip(b.iter())
+    {
+        (px[0], px[1], px[2]) = (*r, *g, *b);
+    }
+}
+
+/// A fused run of pointwise ops over planes of red, green and blue: each op is a branch-free
+/// loop over plain slices, which the compiler vectorises; the arithmetic is that of
+/// [`PointOp::apply`], op for op.
+#[inline(always)]
+pub fn pointwise_planes(ops: &[PointOp], r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
     for op in ops {
         match *op {
             PointOp::Eq {
@@ -68,19 +96,13 @@ pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
                 }
             }
             PointOp::Invert => {
-                for v in r.iter_mut().chain(g.iter_mut()).chain(b.iter_mut()) {
-                    *v = 1.0 - *v;
+                for plane in [&mut *r, &mut *g, &mut *b] {
+                    for v in plane.iter_mut() {
+                        *v = 1.0 - *v;
+                    }
                 }
             }
         }
-    }
-    for (((px, r), g), b) in row
-        .chunks_exact_mut(4)
-        .zip(r.iter())
-        .zip(g.iter())
-        .zip(b.iter())
-    {
-        (px[0], px[1], px[2]) = (*r, *g, *b);
     }
 }
 
@@ -98,6 +120,7 @@ fn eq_planes(
 }
 
 /// Copies `row` into `padded` with `pad` replicated pixels on each side.
+#[inline(always)]
 fn pad_row(row: &[f32], pad: usize, padded: &mut Vec<f32>) {
     padded.clear();
     let (first, last) = (&row[..4], &row[row.len() - 4..]);
@@ -111,6 +134,7 @@ fn pad_row(row: &[f32], pad: usize, padded: &mut Vec<f32>) {
 }
 
 /// Horizontal pass of a separable convolution on row `y`.
+#[inline(always)]
 pub fn convolve_h(
     src: &Image,
     y: usize,
@@ -132,7 +156,7 @@ pub fn convolve_h(
 
 /// `out = Σ w[k] · tap(k)`; a symmetric kernel adds its mirrored taps first, halving the
 /// multiplications.
-#[inline]
+#[inline(always)]
 fn accumulate<'a>(weights: &[f32], tap: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
     let r = weights.len() / 2;
     let symmetric = (0..r).all(|k| weights[k] == weights[2 * r - k]);
@@ -157,6 +181,7 @@ fn accumulate<'a>(weights: &[f32], tap: impl Fn(usize) -> &'a [f32], out: &mut [
 }
 
 /// Vertical pass of a separable convolution on row `y`.
+#[inline(always)]
 pub fn convolve_v(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut [f32]) {
     let r = weights.len() as isize / 2;
     accumulate(weights, |k| src.row(y as isize + k as isize - r), out);
@@ -168,6 +193,7 @@ pub fn convolve_v(src: &Image, y: usize, weights: &[f32], alpha: bool, out: &mut
 
 /// A direct 2-D convolution of the colour channels on row `y`, plus bias; alpha is kept.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn convolve_2d(
     src: &Image,
     y: usize,
@@ -203,6 +229,7 @@ pub fn convolve_2d(
 }
 
 /// `out = in + amount · (in − blurred)` on the colour channels; alpha from `input`.
+#[inline(always)]
 pub fn unsharp_combine(input: &[f32], blurred: &[f32], amount: f32, out: &mut [f32]) {
     for ((o, i), b) in out
         .chunks_exact_mut(4)
@@ -216,7 +243,8 @@ pub fn unsharp_combine(input: &[f32], blurred: &[f32], amount: f32, out: &mut [f
     }
 }
 
-/// Horizontal resample of row `y` through a weight table.
+/// Horizontal resample of row `y` through a weight table; `pad` is scratch space.
+#[inline(always)]
 pub fn resample_h(
     src: &Image,
     y: usize,
@@ -224,16 +252,25 @@ pub fn resample_h(
     starts: &[i32],
     weights: &[f32],
     out: &mut [f32],
+    pad: &mut Vec<f32>,
 ) {
-    let row = src.row(y as isize);
-    let last = src.width as i32 - 1;
-    for (x, px) in out.chunks_exact_mut(4).enumerate() {
+    // Replicating the edge pixels into a padded row turns the clamped tap index into a plain
+    // offset, which keeps the tap loop free of branches.
+    let width = src.width as i64;
+    let reach = |s: i32| (-(s as i64)).max(s as i64 + taps as i64 - width).max(0);
+    let margin = starts.iter().map(|&s| reach(s)).max().unwrap_or(0) as usize;
+    pad_row(src.row(y as isize), margin, pad);
+    for ((px, &start), w) in out
+        .chunks_exact_mut(4)
+        .zip(starts)
+        .zip(weights.chunks_exact(taps))
+    {
+        let first = (start as i64 + margin as i64) as usize * 4;
+        let taps_px = &pad[first..first + taps * 4];
         let mut acc = [0.0f32; 4];
-        for k in 0..taps {
-            let w = weights[x * taps + k];
-            let sx = (starts[x] + k as i32).clamp(0, last) as usize * 4;
+        for (&w, s) in w.iter().zip(taps_px.chunks_exact(4)) {
             for c in 0..4 {
-                acc[c] += w * row[sx + c];
+                acc[c] += w * s[c];
             }
         }
         for c in 0..4 {
@@ -243,6 +280,7 @@ pub fn resample_h(
 }
 
 /// Vertical resample into output row `y` through a weight table.
+#[inline(always)]
 pub fn resample_v(
     src: &Image,
     y: usize,
@@ -264,6 +302,7 @@ pub fn resample_v(
 
 /// Pixel moves for crops and flips: output row from source row `row`, starting at column `x0`,
 /// reversed when `flip_h`.
+#[inline(always)]
 pub fn remap_row(row: &[f32], x0: usize, flip_h: bool, out: &mut [f32]) {
     let out_w = out.len() / 4;
     if flip_h {
@@ -276,6 +315,7 @@ pub fn remap_row(row: &[f32], x0: usize, flip_h: bool, out: &mut [f32]) {
     }
 }
 
+#[inline(always)]
 fn keep_alpha(out: &mut [f32], input: &[f32]) {
     for (o, i) in out.chunks_exact_mut(4).zip(input.chunks_exact(4)) {
         o[3] = i[3];

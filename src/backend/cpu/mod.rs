@@ -10,6 +10,7 @@
 //! ever allocated. Strip buffers and the output frame's samples are pooled between frames.
 
 mod kernels;
+mod simd;
 
 use std::sync::Mutex;
 
@@ -17,8 +18,9 @@ use rayon::prelude::*;
 
 use super::{Backend, BackendError};
 use crate::frame::{Frame, Pixels};
-use crate::plan::{Axis, Pass, PassKind, Plan};
+use crate::plan::{Axis, Pass, PassKind, Plan, PointOp};
 use kernels::Image;
+pub use simd::Isa;
 
 /// About how many bytes of f32 samples one strip of one pass holds: small enough that a strip's
 /// buffers stay in a core's cache.
@@ -31,6 +33,8 @@ pub struct CpuBackend {
     spare: Option<Pixels>,
     /// Rows per strip when set; otherwise sized from [`STRIP_BYTES`].
     strip_rows: Option<usize>,
+    /// The build of the kernels that runs.
+    isa: Isa,
 }
 
 #[derive(Default)]
@@ -54,6 +58,20 @@ impl CpuBackend {
             buffers: Mutex::new(Vec::new()),
             spare: None,
             strip_rows: None,
+            isa: Isa::detect(),
+        }
+    }
+
+    /// A backend that runs the given build of its kernels; `Isa::Avx2` only where
+    /// [`Isa::detect`] found AVX2.
+    pub fn with_isa(isa: Isa) -> CpuBackend {
+        assert!(
+            isa == Isa::Portable || Isa::detect() == Isa::Avx2,
+            "this processor has no AVX2"
+        );
+        CpuBackend {
+            isa,
+            ..CpuBackend::new()
         }
     }
 
@@ -69,13 +87,24 @@ impl CpuBackend {
 
 impl Backend for CpuBackend {
     fn describe(&self) -> String {
-        format!("cpu ({} threads)", rayon::current_num_threads())
+        let isa = match self.isa {
+            Isa::Portable => "",
+            Isa::Avx2 => ", AVX2",
+        };
+        format!("cpu ({} threads{isa})", rayon::current_num_threads())
     }
 
     fn process(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
         super::check_size(plan, &frame)?;
         if plan.passes.is_empty() {
             return Ok(frame);
+        }
+        if let [Pass {
+            kind: PassKind::Pointwise(ops),
+            ..
+        }] = plan.passes.as_slice()
+        {
+            return Ok(pointwise_in_place(self.isa, ops, frame));
         }
         let (ow, oh) = (plan.output.0 as usize, plan.output.1 as usize);
         let mut out = output_samples(self.spare.take(), &frame.pixels, ow * oh * 4);
@@ -86,6 +115,7 @@ impl Backend for CpuBackend {
         });
         let row_len = ow * 4;
         let pool = &self.buffers;
+        let isa = self.isa;
         let run = |(i, dst): (usize, StripOut)| {
             let mut bufs = pool
                 .lock()
@@ -95,8 +125,7 @@ impl Backend for CpuBackend {
                 .unwrap_or_default();
             let first = i * strip_rows;
             let last = first + dst.len() / row_len;
-            run_strip(plan, &frame, first, last, &mut bufs);
-            store(&bufs.current, dst);
+            simd::strip(isa, plan, &frame, (first, last), &mut bufs, dst);
             if let Ok(mut p) = pool.lock() {
                 p.push(bufs);
             }
@@ -209,7 +238,21 @@ fn input_rows(pass: &Pass, a: usize, b: usize) -> (usize, usize) {
     }
 }
 
+/// Runs every pass for the output rows `first .. last` and rounds the result into `dst`.
+#[inline(always)]
+fn strip(
+    plan: &Plan,
+    frame: &Frame,
+    (first, last): (usize, usize),
+    bufs: &mut StripBuffers,
+    dst: StripOut,
+) {
+    run_strip(plan, frame, first, last, bufs);
+    store(&bufs.current, dst);
+}
+
 /// Runs every pass for the output rows `first .. last`; the result is left in `bufs.current`.
+#[inline(always)]
 fn run_strip(plan: &Plan, frame: &Frame, first: usize, last: usize, bufs: &mut StripBuffers) {
     let n = plan.passes.len();
     // ranges[i]: the output rows of pass i this strip needs.
@@ -247,6 +290,7 @@ fn run_strip(plan: &Plan, frame: &Frame, first: usize, last: usize, bufs: &mut S
 }
 
 /// Writes the output rows `a ..` of `pass` into `dst`, `out_w` pixels a row.
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn run_pass(
     pass: &Pass,
@@ -322,7 +366,7 @@ fn run_pass(
             let taps = table.taps as usize;
             match axis {
                 Axis::Horizontal => rows.for_each(|(y, out)| {
-                    kernels::resample_h(src, y, taps, &table.starts, &table.weights, out)
+                    kernels::resample_h(src, y, taps, &table.starts, &table.weights, out, pad)
                 }),
                 Axis::Vertical => rows.for_each(|(y, out)| {
                     kernels::resample_v(src, y, taps, &table.starts, &table.weights, out)
@@ -345,6 +389,7 @@ fn run_pass(
 }
 
 /// Rows `lo .. hi` of the frame as 0..=1 floats.
+#[inline(always)]
 fn load(frame: &Frame, lo: usize, hi: usize, out: &mut Vec<f32>) {
     let row = frame.width as usize * 4;
     out.resize((hi - lo) * row, 0.0);
@@ -363,17 +408,123 @@ fn load(frame: &Frame, lo: usize, hi: usize, out: &mut Vec<f32>) {
 }
 
 /// 0..=1 floats → code values, rounded to the nearest.
+#[inline(always)]
 fn store(data: &[f32], dst: StripOut) {
     match dst {
         StripOut::Eight(d) => {
-            for (o, &i) in d.iter_mut().zip(data) {
-                *o = (i.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+            // One 32-bit store a pixel, where byte stores would cost one instruction a channel.
+            for (o, i) in d.chunks_exact_mut(4).zip(data.chunks_exact(4)) {
+                let rgba = code(i[0], 255.0)
+                    | code(i[1], 255.0) << 8
+                    | code(i[2], 255.0) << 16
+                    | code(i[3], 255.0) << 24;
+                o.copy_from_slice(&rgba.to_le_bytes());
             }
         }
         StripOut::Sixteen(d) => {
             for (o, &i) in d.iter_mut().zip(data) {
-                *o = (i.clamp(0.0, 1.0) * 65535.0 + 0.5) as u16;
+                *o = code(i, 65535.0) as u16;
             }
         }
+    }
+}
+
+/// `v` (0..=1, clamped; NaN counts as 0) as the nearest code value of `0 ..= max`.
+#[inline(always)]
+fn code(v: f32, max: f32) -> u32 {
+    // `max` and `min` return the other operand for NaN, so the value is finite and in range:
+    // the conversion below is exact, and it becomes one vector instruction where a saturating
+    // `as` cast would need several.
+    let v = (v * max + 0.5).max(0.0).min(max);
+    // SAFETY: `v` is finite and within 0 ..= 65535.
+    unsafe { v.to_int_unchecked::<i32>() as u32 }
+}
+
+/// A plan that is one fused pointwise pass runs on the frame's own samples, block by block:
+/// each block's colour channels are loaded into small planes that stay in the L1 cache,
+/// transformed, and rounded back; alpha is not touched.
+fn pointwise_in_place(isa: Isa, ops: &[PointOp], mut frame: Frame) -> Frame {
+    const BLOCK: usize = kernels::PLANE_LEN;
+    // Work is handed to rayon in pieces of 64 blocks (256 Ki pixels).
+    match &mut frame.pixels {
+        Pixels::Rgba8(p) => p.par_chunks_mut(BLOCK * 4 * 64).for_each(|chunk| {
+            let mut planes = kernels::Planes::new();
+            for block in chunk.chunks_mut(BLOCK * 4) {
+                simd::pointwise_block(isa, ops, block, 255.0, &mut planes);
+            }
+        }),
+        Pixels::Rgba16(p) => p.par_chunks_mut(BLOCK * 4 * 64).for_each(|chunk| {
+            let mut planes = kernels::Planes::new();
+            for block in chunk.chunks_mut(BLOCK * 4) {
+                simd::pointwise_block(isa, ops, block, 65535.0, &mut planes);
+            }
+        }),
+    }
+    frame
+}
+
+/// Samples a block of pointwise work can run on.
+trait Sample: Copy {
+    fn to_f32(self) -> f32;
+    /// Writes the code values `rgb` into the pixel `px`, keeping its alpha.
+    fn put_rgb(px: &mut [Self], rgb: [u32; 3]);
+}
+
+impl Sample for u8 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+    #[inline(always)]
+    fn put_rgb(px: &mut [u8], [r, g, b]: [u32; 3]) {
+        // One 32-bit store a pixel, where byte stores would cost one instruction a channel.
+        let rgba = r | g << 8 | b << 16 | (px[3] as u32) << 24;
+        px.copy_from_slice(&rgba.to_le_bytes());
+    }
+}
+
+impl Sample for u16 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+    #[inline(always)]
+    fn put_rgb(px: &mut [u16], [r, g, b]: [u32; 3]) {
+        px[..3].copy_from_slice(&[r as u16, g as u16, b as u16]);
+    }
+}
+
+/// Up to [`kernels::PLANE_LEN`] pixels through a fused pointwise pass.
+#[inline(always)]
+fn pointwise_block<S: Sample>(
+    ops: &[PointOp],
+    block: &mut [S],
+    max: f32,
+    planes: &mut kernels::Planes,
+) {
+    let n = block.len() / 4;
+    let [r, g, b] = &mut planes.0;
+    let (r, g, b) = (&mut r[..n], &mut g[..n], &mut b[..n]);
+    let scale = 1.0 / max;
+    for (((px, r), g), b) in block
+        .chunks_exact(4)
+        .zip(r.iter_mut())
+        .zip(g.iter_mut())
+        .zip(b.iter_mut())
+    {
+        (*r, *g, *b) = (
+            px[0].to_f32() * scale,
+            px[1].to_f32() * scale,
+            px[2].to_f32() * scale,
+        );
+    }
+    kernels::pointwise_planes(ops, r, g, b);
+    for (((px, r), g), b) in block
+        .chunks_exact_mut(4)
+        .zip(r.iter())
+        .zip(g.iter())
+        .zip(b.iter())
+    {
+        S::put_rgb(px, [code(*r, max), code(*g, max), code(*b, max)]);
     }
 }
