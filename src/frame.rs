@@ -29,6 +29,27 @@ pub enum Pixels {
     Rgba16(Vec<u16>),
 }
 
+impl Pixels {
+    /// Samples held: four a pixel.
+    pub fn len(&self) -> usize {
+        match self {
+            Pixels::Rgba8(p) => p.len(),
+            Pixels::Rgba16(p) => p.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn depth(&self) -> Depth {
+        match self {
+            Pixels::Rgba8(_) => Depth::Eight,
+            Pixels::Rgba16(_) => Depth::Sixteen,
+        }
+    }
+}
+
 /// One picture of an image or a video, with its place in the stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Frame {
@@ -89,10 +110,7 @@ impl Frame {
     }
 
     pub fn depth(&self) -> Depth {
-        match self.pixels {
-            Pixels::Rgba8(_) => Depth::Eight,
-            Pixels::Rgba16(_) => Depth::Sixteen,
-        }
+        self.pixels.depth()
     }
 
     pub fn pixel_count(&self) -> usize {

@@ -12,6 +12,7 @@ use crate::chain::Chain;
 use crate::error::Error;
 use crate::media::{self, MediaError};
 use crate::plan;
+use crate::stats::{Laps, StageStats};
 
 pub use crate::media::EncodeSettings;
 
@@ -45,6 +46,8 @@ pub struct Report {
     pub input_size: (u32, u32),
     pub output_size: (u32, u32),
     pub seconds: f64,
+    /// Where the time went, stage by stage (`--stats`).
+    pub stages: Vec<StageStats>,
 }
 
 /// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
@@ -72,14 +75,25 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
     let mut backend = backend::open(job.backend)?;
     on_backend(&backend.describe());
     if input_is_image {
+        // An image runs its stages one after another: each one's time is all working.
+        let mut laps = Laps::start();
+        let mut stage = |name, frames| StageStats {
+            name,
+            frames,
+            working: laps.lap(),
+            ..StageStats::default()
+        };
         let frame = media::image::read(&job.input)?;
+        let mut stages = vec![stage("read", 1)];
         let input_size = (frame.width, frame.height);
         let plan = plan::compile(&job.chain, frame.width, frame.height)?;
         let result = backend.process(&plan, frame)?;
+        stages.push(stage("filter", 1));
         if let Output::File(out) = &job.output {
             write_atomically(out, |tmp| {
                 media::image::write(&result, tmp, out).map_err(Error::from)
             })?;
+            stages.push(stage("write", 1));
         }
         return Ok(Report {
             backend: backend.describe(),
@@ -87,6 +101,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             input_size,
             output_size: plan.output,
             seconds: started.elapsed().as_secs_f64(),
+            stages,
         });
     }
     run_video(job, backend, started)
@@ -126,6 +141,7 @@ fn run_video(
         input_size: report.input_size,
         output_size: report.output_size,
         seconds: started.elapsed().as_secs_f64(),
+        stages: report.stages,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod job;
 pub mod media;
 pub mod pipeline;
 pub mod plan;
+pub mod stats;
 
 pub use backend::{Backend, BackendChoice, BackendError};
 pub use chain::Chain;

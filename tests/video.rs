@@ -810,12 +810,46 @@ fn the_binary_processes_a_video() {
             "--chain",
             "scale(width=80, height=60) | eq(contrast=1.1)",
         ])
-        .args(["--backend", "cpu", "--crf", "23", "--preset", "veryfast"])
+        .args([
+            "--backend",
+            "cpu",
+            "--crf",
+            "23",
+            "--preset",
+            "veryfast",
+            "--stats",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "tessera failed: {stderr}");
     assert_kept(&input, &output, (80, 60));
+    // `--stats`: a line a stage in data-path order, each having handled every frame.
+    let frames = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("tessera: ")?
+                .split_once(" frames ")?
+                .0
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no frame count in {stderr}"));
+    assert!(frames > 0u64);
+    let stages: Vec<(String, u64)> = stderr
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split_whitespace();
+            let name = cols.next()?.to_string();
+            Some((name, cols.next()?.parse().ok()?))
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = ["decode", "convert", "filter", "encode"]
+        .iter()
+        .map(|n| (n.to_string(), frames))
+        .collect();
+    assert_eq!(stages, expected, "{stderr}");
+    assert!(stderr.contains("busiest stage: "), "{stderr}");
     assert_eq!(audio_packets(&input), audio_packets(&output));
     // Written through a temporary file that is gone now.
     assert_eq!(files_in(dir.path()), ["cli.mp4", "clip.mp4"]);

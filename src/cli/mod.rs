@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tessera::backend::BackendChoice;
 use tessera::chain::Chain;
 use tessera::job::{self, EncodeSettings, Job, Output};
-use tessera::Error;
+use tessera::{stats, Error};
 
 /// Filter chains over images and videos, on the CPU or the GPU.
 #[derive(Parser, Debug)]
@@ -55,6 +55,10 @@ struct ProcessArgs {
     /// Replace the output if it exists.
     #[arg(long)]
     overwrite: bool,
+    /// At the end, print the time each stage spent working and waiting, and how full the
+    /// queues between them ran.
+    #[arg(long)]
+    stats: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -121,6 +125,9 @@ fn process(args: ProcessArgs) -> i32 {
                 if report.frames == 1 { "" } else { "s" },
                 report.seconds
             );
+            if args.stats {
+                eprint!("{}", stats::render(&report.stages, report.seconds));
+            }
             0
         }
         Err(e) => {

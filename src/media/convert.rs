@@ -339,6 +339,7 @@ impl ToFrames {
         picture: &ffmpeg::frame::Video,
         index: u64,
         pts: Option<i64>,
+        reuse: Option<Pixels>,
     ) -> Result<Frame, String> {
         let src = picture_shape(picture);
         let dst = Shape {
@@ -354,7 +355,18 @@ impl ToFrames {
             Some(s) if s.src == src && s.dst == dst => s,
             slot => slot.insert(Scaler::new(src, dst, self.colour)?),
         };
-        let mut frame = Frame::new(self.width, self.height, self.depth);
+        // Samples of an earlier frame of the same size and depth are written over whole.
+        let len = self.width as usize * self.height as usize * 4;
+        let mut frame = match reuse {
+            Some(pixels) if pixels.len() == len && pixels.depth() == self.depth => Frame {
+                width: self.width,
+                height: self.height,
+                pixels,
+                index,
+                pts,
+            },
+            _ => Frame::new(self.width, self.height, self.depth),
+        };
         let (out, row_bytes) = match &mut frame.pixels {
             Pixels::Rgba8(p) => (p.as_mut_ptr(), self.width as usize * 4),
             Pixels::Rgba16(p) => (p.as_mut_ptr().cast::<u8>(), self.width as usize * 8),
@@ -521,7 +533,7 @@ mod tests {
         for (y, rgb) in [(16u16, 0u8), (235, 255), (126, 128)] {
             let picture = yuv_picture(yuv, 16, 8, y, 128, 128);
             let frame = ToFrames::new(16, 8, Depth::Eight, limited601)
-                .convert(&picture, 3, Some(99))
+                .convert(&picture, 3, Some(99), None)
                 .unwrap();
             assert_eq!((frame.index, frame.pts), (3, Some(99)));
             let Pixels::Rgba8(p) = &frame.pixels else {
@@ -537,7 +549,7 @@ mod tests {
         // BT.601 pure red is Y 81, Cb 90, Cr 240; the same samples read as BT.709 are orange.
         let picture = yuv_picture(yuv, 16, 8, 81, 90, 240);
         let red = ToFrames::new(16, 8, Depth::Eight, limited601)
-            .convert(&picture, 0, None)
+            .convert(&picture, 0, None, None)
             .unwrap();
         let Pixels::Rgba8(p) = &red.pixels else {
             unreachable!()
@@ -548,7 +560,7 @@ mod tests {
             &p[..4]
         );
         let other = ToFrames::new(16, 8, Depth::Eight, limited709)
-            .convert(&picture, 0, None)
+            .convert(&picture, 0, None, None)
             .unwrap();
         let Pixels::Rgba8(q) = &other.pixels else {
             unreachable!()
@@ -572,7 +584,7 @@ mod tests {
         // 10-bit limited white is 940; grey 512.
         let picture = yuv_picture(yuv10, 8, 4, 940, 512, 512);
         let frame = ToFrames::new(8, 4, Depth::Sixteen, colour)
-            .convert(&picture, 0, None)
+            .convert(&picture, 0, None, None)
             .unwrap();
         let Pixels::Rgba16(p) = &frame.pixels else {
             panic!("expected RGBA16")
@@ -619,7 +631,7 @@ mod tests {
             .convert(&frame, &mut picture)
             .unwrap();
         let back = ToFrames::new(w, h, Depth::Eight, colour)
-            .convert(&picture, 0, None)
+            .convert(&picture, 0, None, None)
             .unwrap();
         let diff = back.max_abs_diff(&frame).unwrap();
         // Limited range has 219 luma and 224 chroma levels: a code value or two of rounding
@@ -641,7 +653,7 @@ mod tests {
             .is_err());
         let empty = ffmpeg::frame::Video::empty();
         assert!(ToFrames::new(8, 8, Depth::Eight, colour)
-            .convert(&empty, 0, None)
+            .convert(&empty, 0, None, None)
             .is_err());
     }
 }

@@ -1,0 +1,155 @@
+//! Where a run's time went, stage by stage: what `--stats` prints.
+//!
+//! Each stage of the data path counts the time it spent working, waiting for its input and
+//! waiting for the next stage to take its output, and how full its input queue was each time
+//! it asked for a frame. A pipeline runs at the pace of its slowest stage: that stage is the one
+//! that works nearly all the time, while the others wait; a stage that waits for output sits
+//! before it, one that waits for input after it.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// One stage's account.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StageStats {
+    pub name: &'static str,
+    /// Frames the stage handled.
+    pub frames: u64,
+    pub working: Duration,
+    /// Time blocked on an empty input queue.
+    pub waiting_input: Duration,
+    /// Time blocked on a full output queue.
+    pub waiting_output: Duration,
+    /// The stage's input queue, where it has one.
+    pub queue: Option<QueueStats>,
+}
+
+/// How full a queue was when its consumer asked for the next frame.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueStats {
+    pub capacity: usize,
+    /// Frames waiting, summed over the samples.
+    pub total: u64,
+    pub samples: u64,
+    pub max: usize,
+}
+
+impl QueueStats {
+    pub fn new(capacity: usize) -> QueueStats {
+        QueueStats {
+            capacity,
+            ..QueueStats::default()
+        }
+    }
+
+    pub fn sample(&mut self, depth: usize) {
+        self.total += depth as u64;
+        self.samples += 1;
+        self.max = self.max.max(depth);
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.total as f64 / self.samples.max(1) as f64
+    }
+}
+
+impl StageStats {
+    pub fn new(name: &'static str) -> StageStats {
+        StageStats {
+            name,
+            ..StageStats::default()
+        }
+    }
+}
+
+/// A stopwatch that hands each lap to one of a stage's three clocks.
+pub struct Laps {
+    last: Instant,
+}
+
+impl Laps {
+    pub fn start() -> Laps {
+        Laps {
+            last: Instant::now(),
+        }
+    }
+
+    /// The time since the previous lap.
+    pub fn lap(&mut self) -> Duration {
+        let now = Instant::now();
+        let lap = now - self.last;
+        self.last = now;
+        lap
+    }
+}
+
+/// The table `--stats` prints: one line a stage.
+pub fn render(stages: &[StageStats], seconds: f64) -> String {
+    let mut out = format!(
+        "{:<8} {:>7} {:>10} {:>14} {:>15} {:>14}\n",
+        "stage", "frames", "working s", "wait input s", "wait output s", "input queue"
+    );
+    for s in stages {
+        let queue = match &s.queue {
+            Some(q) => format!("{:.1} avg {} max/{}", q.mean(), q.max, q.capacity),
+            None => "-".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<8} {:>7} {:>10.2} {:>14.2} {:>15.2} {:>14}",
+            s.name,
+            s.frames,
+            s.working.as_secs_f64(),
+            s.waiting_input.as_secs_f64(),
+            s.waiting_output.as_secs_f64(),
+            queue
+        );
+    }
+    if let Some(busiest) = stages.iter().max_by_key(|s| s.working) {
+        let share = busiest.working.as_secs_f64() / seconds.max(1e-9) * 100.0;
+        let _ = writeln!(
+            out,
+            "busiest stage: {} (working {share:.0}% of the {seconds:.2} s run)",
+            busiest.name
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_means_and_the_busiest_stage() {
+        let mut q = QueueStats::new(4);
+        for d in [0, 4, 2] {
+            q.sample(d);
+        }
+        assert_eq!((q.mean(), q.max, q.samples), (2.0, 4, 3));
+        let stages = [
+            StageStats {
+                name: "decode",
+                frames: 3,
+                working: Duration::from_millis(500),
+                waiting_output: Duration::from_millis(1500),
+                ..StageStats::default()
+            },
+            StageStats {
+                name: "filter",
+                frames: 3,
+                working: Duration::from_millis(1800),
+                waiting_input: Duration::from_millis(200),
+                queue: Some(q),
+                ..StageStats::default()
+            },
+        ];
+        let table = render(&stages, 2.0);
+        assert!(table.contains("2.0 avg 4 max/4"), "{table}");
+        assert!(
+            table.contains("busiest stage: filter (working 90% of the 2.00 s run)"),
+            "{table}"
+        );
+        assert_eq!(table.lines().count(), 4, "{table}");
+    }
+}
