@@ -838,6 +838,7 @@ fn the_binary_processes_a_video() {
     assert!(frames > 0u64);
     let stages: Vec<(String, u64)> = stderr
         .lines()
+        .filter(|l| !l.starts_with("tessera:"))
         .filter_map(|l| {
             let mut cols = l.split_whitespace();
             let name = cols.next()?.to_string();
