@@ -14,6 +14,7 @@ use ffmpeg::ffi::{
 use ffmpeg_next as ffmpeg;
 use std::ffi::c_int;
 
+use super::yuv;
 use crate::frame::{Depth, Frame, Pixels};
 
 /// RGBA with 8 bits per channel, as frames hold it.
@@ -439,6 +440,31 @@ impl FromFrames {
                 dst.height,
                 format_name(dst.format)
             ));
+        }
+        if let (Pixels::Rgba8(rgba), AVPixelFormat::AV_PIX_FMT_YUV420P) =
+            (&frame.pixels, self.format)
+        {
+            let (w, h) = (frame.width as usize, frame.height as usize);
+            let strides = dst_strides.map(|s| usize::try_from(s).unwrap_or(0));
+            if strides[..3].iter().all(|&s| s > 0) && dst_planes[..3].iter().all(|p| !p.is_null()) {
+                let chroma_rows = h.div_ceil(2);
+                // SAFETY: the picture is allocated in YUV 4:2:0 at the frame's size (checked
+                // above) and writable: each plane holds its rows at its positive stride, and
+                // the planes do not overlap.
+                let planes = unsafe {
+                    let plane = |i: usize, rows: usize| {
+                        std::slice::from_raw_parts_mut(dst_planes[i] as *mut u8, strides[i] * rows)
+                    };
+                    yuv::Planes420 {
+                        y: (plane(0, h), strides[0]),
+                        u: (plane(1, chroma_rows), strides[1]),
+                        v: (plane(2, chroma_rows), strides[2]),
+                    }
+                };
+                let k = yuv::Coefficients::new(self.colour);
+                yuv::rgba8_to_yuv420(rgba, w, h, &k, planes);
+                return Ok(());
+            }
         }
         let scaler = match &mut self.scaler {
             Some(s) if s.src == src && s.dst == dst => s,

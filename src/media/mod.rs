@@ -13,6 +13,8 @@ pub mod encode;
 pub mod image;
 #[cfg(feature = "video")]
 pub mod probe;
+#[cfg(feature = "video")]
+pub mod yuv;
 
 use std::path::Path;
 
