@@ -16,6 +16,7 @@
 //! only: decoding, conversion and encoding are `media`'s, filtering is the backend's.
 #![cfg(feature = "video")]
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Mutex;
 use std::thread::{self, Scope, ScopedJoinHandle};
@@ -352,14 +353,61 @@ fn convert_stage(
     })
 }
 
-/// The backend runs the plan on every frame.
+/// The backend runs the plan on every frame. A backend may keep a few frames in flight
+/// ([`Backend::submit`]): each frame's copied packets wait here, in order, until the frame
+/// comes back.
 fn filter_stage(
     rx: Receiver<Message<Frame>>,
     tx: Sender<Message<Frame>>,
     mut backend: Box<dyn Backend>,
     plan: &Plan,
 ) -> StageResult<()> {
-    relay("filter", rx, tx, |frame| Ok(backend.process(plan, frame)?))
+    let mut stats = StageStats::new("filter");
+    let mut queue = QueueStats::new(CHANNEL_DEPTH);
+    let mut laps = Laps::start();
+    let mut waiting: VecDeque<Vec<Packet>> = VecDeque::new();
+    loop {
+        queue.sample(rx.len());
+        let Ok(message) = rx.recv() else {
+            stats.queue = Some(queue);
+            return Ok((None, stats));
+        };
+        stats.waiting_input += laps.lap();
+        let mut done = Vec::with_capacity(1);
+        let end = match message {
+            Message::Frame { frame, copies } => {
+                waiting.push_back(copies);
+                done.extend(backend.submit(plan, frame)?);
+                None
+            }
+            Message::End { copies } => {
+                while let Some(frame) = backend.finish()? {
+                    done.push(frame);
+                }
+                Some(copies)
+            }
+        };
+        stats.working += laps.lap();
+        for frame in done {
+            let copies = waiting.pop_front().unwrap_or_default();
+            stats.frames += 1;
+            if tx.send(Message::Frame { frame, copies }).is_err() {
+                stats.queue = Some(queue);
+                return Ok((None, stats));
+            }
+        }
+        stats.waiting_output += laps.lap();
+        if let Some(mut copies) = end {
+            // Packets of frames the backend never returned cannot happen with a correct
+            // backend; they still go out, before the end's own.
+            let mut rest: Vec<Packet> = waiting.drain(..).flatten().collect();
+            rest.append(&mut copies);
+            let sent = tx.send(Message::End { copies: rest });
+            stats.waiting_output += laps.lap();
+            stats.queue = Some(queue);
+            return Ok((sent.is_ok().then_some(()), stats));
+        }
+    }
 }
 
 /// Hands a frame's samples back to the convert stage; dropped when it has enough.

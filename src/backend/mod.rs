@@ -54,6 +54,19 @@ pub trait Backend: Send {
 
     /// Runs every pass of `plan` on `frame`; the result keeps the frame's depth, index and pts.
     fn process(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError>;
+
+    /// Starts `frame` through `plan` and returns the oldest frame that is done, if one is: a
+    /// backend that overlaps frames (the GPU's upload, compute and read-back) keeps a few in
+    /// flight and hands them back in the order they came. Frames still in flight at the end
+    /// come out of [`Backend::finish`]. A stream uses one plan for all its frames.
+    fn submit(&mut self, plan: &Plan, frame: Frame) -> Result<Option<Frame>, BackendError> {
+        self.process(plan, frame).map(Some)
+    }
+
+    /// The oldest frame still in flight, finished; `None` when there is none.
+    fn finish(&mut self) -> Result<Option<Frame>, BackendError> {
+        Ok(None)
+    }
 }
 
 /// Opens the backend the user chose.

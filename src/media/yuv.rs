@@ -64,6 +64,7 @@ pub fn rgba8_to_yuv420(
     planes: Planes420,
 ) {
     let row = width * 4;
+    let rgba = &rgba[..row * height];
     let (y, ys) = planes.y;
     let (u, us) = planes.u;
     let (v, vs) = planes.v;
