@@ -89,6 +89,10 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         let plan = plan::compile(&job.chain, frame.width, frame.height)?;
         let result = backend.process(&plan, frame)?;
         stages.push(stage("filter", 1));
+        // The backend may keep the input's samples for a next frame that will not come: give
+        // them back before the writer makes its own copy.
+        let description = backend.describe();
+        drop(backend);
         if let Output::File(out) = &job.output {
             write_atomically(out, |tmp| {
                 media::image::write(&result, tmp, out).map_err(Error::from)
@@ -96,7 +100,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             stages.push(stage("write", 1));
         }
         return Ok(Report {
-            backend: backend.describe(),
+            backend: description,
             frames: 1,
             input_size,
             output_size: plan.output,

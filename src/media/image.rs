@@ -141,10 +141,15 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
             | DynamicImage::ImageRgb32F(_)
             | DynamicImage::ImageRgba32F(_)
     );
-    let pixels = if deep {
-        Pixels::Rgba16(image.into_rgba16().into_raw())
-    } else {
-        Pixels::Rgba8(image.into_rgba8().into_raw())
+    // RGB, the common case, is widened to RGBA in its own buffer: a second, RGBA copy would
+    // hold the picture twice at the peak.
+    let pixels = match image {
+        DynamicImage::ImageRgb8(rgb) => Pixels::Rgba8(rgb_to_rgba_in_place(rgb.into_raw(), 255)),
+        DynamicImage::ImageRgb16(rgb) => {
+            Pixels::Rgba16(rgb_to_rgba_in_place(rgb.into_raw(), u16::MAX))
+        }
+        image if deep => Pixels::Rgba16(image.into_rgba16().into_raw()),
+        image => Pixels::Rgba8(image.into_rgba8().into_raw()),
     };
     Ok(Frame {
         width,
@@ -228,6 +233,19 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
     })
 }
 
+/// RGB samples → RGBA with alpha `opaque`, in the same allocation: it grows by a third and
+/// the pixels move out to their places from the last one back, so none is overwritten before
+/// it has moved.
+fn rgb_to_rgba_in_place<T: Copy>(mut samples: Vec<T>, opaque: T) -> Vec<T> {
+    let pixels = samples.len() / 3;
+    samples.resize(pixels * 4, opaque);
+    for i in (0..pixels).rev() {
+        let [r, g, b] = [samples[3 * i], samples[3 * i + 1], samples[3 * i + 2]];
+        samples[4 * i..4 * i + 4].copy_from_slice(&[r, g, b, opaque]);
+    }
+    samples
+}
+
 /// 16-bit code value to the nearest 8-bit one.
 #[inline]
 fn to_8_bit(v: u16) -> u8 {
@@ -258,6 +276,20 @@ fn rgb_or_rgba_8(rgba: Cow<[u8]>, rgb: bool) -> (Cow<[u8]>, ExtendedColorType) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rgb_widens_to_rgba_in_place() {
+        let rgb: Vec<u8> = (0..30).collect();
+        let expected: Vec<u8> = rgb
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        assert_eq!(rgb_to_rgba_in_place(rgb, 255), expected);
+        assert_eq!(
+            rgb_to_rgba_in_place(Vec::<u16>::new(), 7),
+            Vec::<u16>::new()
+        );
+    }
     use crate::frame::Depth;
 
     fn gradient8(w: u32, h: u32, alpha: bool) -> Frame {
