@@ -5,13 +5,16 @@
 pub enum Value {
     Number(f64, (usize, usize)),
     Str(String, (usize, usize)),
+    /// A bare word: a definition's parameter inside its body, a string (`filter=bicubic`)
+    /// anywhere else.
+    Word(String, (usize, usize)),
     List(Vec<Value>, (usize, usize)),
 }
 
 impl Value {
     pub fn span(&self) -> (usize, usize) {
         match self {
-            Value::Number(_, s) | Value::Str(_, s) | Value::List(_, s) => *s,
+            Value::Number(_, s) | Value::Str(_, s) | Value::Word(_, s) | Value::List(_, s) => *s,
         }
     }
 
@@ -19,7 +22,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Number(..) => "a number",
-            Value::Str(..) => "a string",
+            Value::Str(..) | Value::Word(..) => "a string",
             Value::List(..) => "a list",
         }
     }
@@ -41,7 +44,28 @@ pub struct AstStage {
     pub span: (usize, usize),
 }
 
+/// A parameter of a definition, with its default value if it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefParam {
+    pub name: String,
+    pub span: (usize, usize),
+    pub default: Option<Value>,
+}
+
+/// `let name(params) = stage | stage …`: a named piece of chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Def {
+    pub name: String,
+    pub name_span: (usize, usize),
+    pub params: Vec<DefParam>,
+    pub body: Vec<AstStage>,
+    /// From `let` to the end of the body.
+    pub span: (usize, usize),
+}
+
+/// A parsed chain: its definitions and its stages, each in the order of the text.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Ast {
+    pub defs: Vec<Def>,
     pub stages: Vec<AstStage>,
 }

@@ -1,36 +1,103 @@
-//! Tokens → [`Ast`]: `stage ('|' stage)*`, `stage = name ('(' args? ')')?`.
+//! Tokens → [`Ast`].
+//!
+//! ```text
+//! chain  = item ((`|` | line break | `;`) item)*
+//! item   = `let` name (`(` param (`,` param)* `)`)? `=` stages  |  stage
+//! stages = stage (`|` stage)*        a definition ends at a line break or `;`, unless the
+//!                                    next line starts with `|`
+//! stage  = name (`(` (arg (`,` arg)*)? `)`)?
+//! arg    = (name `=`)? value
+//! param  = name (`=` value)?
+//! value  = number | string | word | `[` (value (`,` value)*)? `]`
+//! ```
+//!
+//! After an error the parser skips to the next line break (or `;`) and goes on, so that one
+//! pass reports every broken line.
 
-use super::ast::{Arg, Ast, AstStage, Value};
+use super::ast::{Arg, Ast, AstStage, Def, DefParam, Value};
 use super::error::ChainError;
 use super::lexer::{tokenize, Spanned, Token};
 
-/// Parses chain text into a syntax tree. Empty text (or only spaces) is an empty chain.
-pub fn parse(text: &str) -> Result<Ast, ChainError> {
-    let tokens = tokenize(text)?;
+/// Parses chain text into a syntax tree, or every error found in it. Empty text (or only
+/// spaces and comments) is an empty chain.
+pub fn parse(text: &str) -> Result<Ast, Vec<ChainError>> {
+    let (ast, errors) = parse_partial(text);
+    if errors.is_empty() {
+        Ok(ast)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The syntax tree of every item that parses, and the errors of those that do not.
+pub fn parse_partial(text: &str) -> (Ast, Vec<ChainError>) {
+    let (tokens, mut errors) = tokenize(text);
+    let lexed = errors.len();
     let mut parser = Parser {
         tokens,
         pos: 0,
         end: text.len(),
     };
     let mut ast = Ast::default();
-    if parser.tokens.is_empty() {
-        return Ok(ast);
-    }
-    loop {
-        ast.stages.push(parser.stage()?);
-        match parser.next() {
-            None => break,
-            Some((Token::Pipe, _)) => continue,
-            Some((token, span)) => {
-                return Err(ChainError::new(
-                    format!("expected `|` or the end, found {}", token.describe()),
-                    span,
-                )
-                .with_help("stages are separated by `|`"))
+    while parser.peek().is_some() {
+        match parser.item(&mut ast) {
+            Ok(()) => match parser.peek() {
+                None => {}
+                Some((Token::Pipe | Token::Newline | Token::Semicolon, _)) => {
+                    // Between two stages: one `|`, line breaks (a line may end or start with
+                    // the `|`) or `;`.
+                    let mut pipe = None;
+                    while let Some((
+                        token @ (Token::Pipe | Token::Newline | Token::Semicolon),
+                        span,
+                    )) = parser.peek().cloned()
+                    {
+                        if token == Token::Pipe {
+                            if pipe.is_some() {
+                                errors.push(ChainError::new(
+                                    "expected a filter name, found `|`",
+                                    span,
+                                ));
+                            }
+                            pipe = Some(span);
+                        }
+                        parser.next();
+                    }
+                    if let (None, Some(span)) = (parser.peek(), pipe) {
+                        errors.push(ChainError::new(
+                            "expected a filter name after `|`, found the end of the chain",
+                            span,
+                        ));
+                    }
+                }
+                Some((token, span)) => {
+                    errors.push(
+                        ChainError::new(
+                            format!("expected `|` or the end, found {}", token.describe()),
+                            *span,
+                        )
+                        .with_help("stages are separated by `|` or line breaks"),
+                    );
+                    parser.skip_line();
+                }
+            },
+            Err(e) => {
+                errors.push(e);
+                parser.skip_line();
             }
         }
     }
-    Ok(ast)
+    // A bad character or an unterminated string leaves the rest of its line unreadable:
+    // what the parser says about that line after it is noise.
+    let line = |at: usize| text[..at.min(text.len())].matches('\n').count();
+    let lexed_lines: Vec<usize> = errors[..lexed].iter().map(|e| line(e.span.0)).collect();
+    let mut index = 0;
+    errors.retain(|e| {
+        index += 1;
+        index <= lexed || !lexed_lines.contains(&line(e.span.0))
+    });
+    errors.sort_by_key(|e| e.span);
+    (ast, errors)
 }
 
 struct Parser {
@@ -55,6 +122,117 @@ impl Parser {
             format!("expected {what}, found the end of the chain"),
             (self.end, self.end + 1),
         )
+    }
+
+    /// Skips past the next line break or `;`.
+    fn skip_line(&mut self) {
+        while let Some((token, _)) = self.next() {
+            if matches!(token, Token::Newline | Token::Semicolon) {
+                return;
+            }
+        }
+    }
+
+    /// A definition (added to `ast.defs`) or a stage (added to `ast.stages`).
+    fn item(&mut self, ast: &mut Ast) -> Result<(), ChainError> {
+        match self.peek() {
+            Some((Token::Ident(word), _)) if word == "let" => {
+                let def = self.def()?;
+                ast.defs.push(def);
+            }
+            _ => ast.stages.push(self.stage()?),
+        }
+        Ok(())
+    }
+
+    fn def(&mut self) -> Result<Def, ChainError> {
+        let (_, let_span) = self.next().expect("`let` was peeked");
+        let (name, name_span) = match self.next() {
+            Some((Token::Ident(name), span)) => (name, span),
+            Some((token, span)) => {
+                return Err(ChainError::new(
+                    format!("expected a name after `let`, found {}", token.describe()),
+                    span,
+                )
+                .with_help("a definition looks like `let soft = gblur(sigma=2)`"))
+            }
+            None => return Err(self.eof("a name after `let`")),
+        };
+        let mut params = Vec::new();
+        if let Some((Token::LParen, _)) = self.peek() {
+            self.next();
+            loop {
+                match self.next() {
+                    Some((Token::RParen, _)) if params.is_empty() => break,
+                    Some((Token::Ident(p), span)) => {
+                        let default = if let Some((Token::Equals, _)) = self.peek() {
+                            self.next();
+                            Some(self.value()?)
+                        } else {
+                            None
+                        };
+                        params.push(DefParam {
+                            name: p,
+                            span,
+                            default,
+                        });
+                    }
+                    Some((token, span)) => {
+                        return Err(ChainError::new(
+                            format!("expected a parameter name, found {}", token.describe()),
+                            span,
+                        ))
+                    }
+                    None => return Err(self.eof("`)`")),
+                }
+                match self.next() {
+                    Some((Token::Comma, _)) => continue,
+                    Some((Token::RParen, _)) => break,
+                    Some((token, span)) => {
+                        return Err(ChainError::new(
+                            format!("expected `,` or `)`, found {}", token.describe()),
+                            span,
+                        ))
+                    }
+                    None => return Err(self.eof("`)`")),
+                }
+            }
+        }
+        match self.next() {
+            Some((Token::Equals, _)) => {}
+            Some((token, span)) => {
+                return Err(ChainError::new(
+                    format!(
+                        "expected `=` after `let {name}`, found {}",
+                        token.describe()
+                    ),
+                    span,
+                ))
+            }
+            None => return Err(self.eof("`=`")),
+        }
+        let mut body = vec![self.stage()?];
+        loop {
+            match (self.peek(), self.tokens.get(self.pos + 1)) {
+                (Some((Token::Pipe, _)), _) => {
+                    self.next();
+                }
+                // A line that starts with `|` goes on with the definition.
+                (Some((Token::Newline, _)), Some((Token::Pipe, _))) => {
+                    self.pos += 2;
+                }
+                _ => break,
+            }
+            body.push(self.stage()?);
+        }
+        let end = body.last().map_or(name_span.1, |s| s.span.1);
+        Ok(Def {
+            name,
+            name_span,
+            params,
+            body,
+            span: (let_span.0, end),
+        })
     }
 
     fn stage(&mut self) -> Result<AstStage, ChainError> {
@@ -124,8 +302,9 @@ impl Parser {
         match self.next() {
             Some((Token::Number(n), span)) => Ok(Value::Number(n, span)),
             Some((Token::Str(s), span)) => Ok(Value::Str(s, span)),
-            // A bare word is a string: `filter=bicubic` reads as well as `filter="bicubic"`.
-            Some((Token::Ident(s), span)) => Ok(Value::Str(s, span)),
+            // A bare word is a string (`filter=bicubic` reads as well as `filter="bicubic"`),
+            // or a definition's parameter inside its body.
+            Some((Token::Ident(s), span)) => Ok(Value::Word(s, span)),
             Some((Token::LBracket, open)) => {
                 let mut items = Vec::new();
                 if let Some((Token::RBracket, close)) = self.peek().cloned() {
@@ -180,22 +359,83 @@ mod tests {
         assert!(matches!(ast.stages[2].args[2].value, Value::Number(v, _) if v == -0.05));
     }
 
+    fn first_error(text: &str) -> ChainError {
+        parse(text).unwrap_err().swap_remove(0)
+    }
+
     #[test]
     fn errors_point_at_the_problem() {
-        let e = parse("gblur(sigma=2 | invert").unwrap_err();
+        let e = first_error("gblur(sigma=2 | invert");
         assert_eq!(e.span, (14, 15));
-        let e = parse("gblur(sigma=2) |").unwrap_err();
+        let e = first_error("gblur(sigma=2) |");
         assert!(e.message.contains("end of the chain"), "{}", e.message);
-        let e = parse("gblur(\"x)").unwrap_err();
+        let e = first_error("gblur(\"x)");
         assert!(e.message.contains("unterminated"));
-        let e = parse("gblur(sigma=1.2.3)").unwrap_err();
+        let e = first_error("gblur(sigma=1.2.3)");
         assert!(e.message.contains("not a number"));
-        let e = parse("gblur $").unwrap_err();
+        let e = first_error("gblur $");
         assert_eq!(e.span, (6, 7));
+        let e = first_error("gblur | | invert");
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("expected a filter name, found `|`", (8, 9))
+        );
+        let e = first_error("let = gblur");
+        assert!(
+            e.message.starts_with("expected a name after `let`"),
+            "{}",
+            e.message
+        );
+        let e = first_error("let soft gblur");
+        assert!(
+            e.message.starts_with("expected `=` after `let soft`"),
+            "{}",
+            e.message
+        );
+        let e = first_error("let f(a b) = gblur");
+        assert!(
+            e.message.starts_with("expected `,` or `)`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn every_broken_line_is_reported() {
+        let text = "gblur(sigma=)\ninvert $\neq(contrast=1.1)\nscale(\"x)";
+        let errors = parse(text).unwrap_err();
+        let lines: Vec<usize> = errors
+            .iter()
+            .map(|e| text[..e.span.0].matches('\n').count() + 1)
+            .collect();
+        assert_eq!(lines, [1, 2, 4], "{errors:?}");
+    }
+
+    #[test]
+    fn lines_comments_and_definitions() {
+        let text = "# a look\nlet soft(s, k=0.9) = gblur(sigma=s)\n  | eq(contrast=k)  # continues\n\nsoft(2)\ninvert |\n  hflip; vflip\n";
+        let ast = parse(text).unwrap();
+        assert_eq!(ast.defs.len(), 1);
+        let def = &ast.defs[0];
+        assert_eq!(def.name, "soft");
+        assert_eq!(def.params.len(), 2);
+        assert!(def.params[0].default.is_none());
+        assert!(matches!(def.params[1].default, Some(Value::Number(v, _)) if v == 0.9));
+        assert_eq!(def.body.len(), 2);
+        assert!(matches!(&def.body[0].args[0].value, Value::Word(w, _) if w == "s"));
+        let names: Vec<&str> = ast.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["soft", "invert", "hflip", "vflip"]);
+        // Line breaks inside parentheses and brackets are space.
+        let ast = parse("convolve(\n  [[0,-1,0],\n   [-1,5,-1],\n   [0,-1,0]])").unwrap();
+        assert_eq!(ast.stages.len(), 1);
+        // One line: `;` ends a definition.
+        let ast = parse("let s = gblur(2) | invert; s | hflip").unwrap();
+        assert_eq!((ast.defs[0].body.len(), ast.stages.len()), (2, 2));
     }
 
     #[test]
     fn empty_text_is_an_empty_chain() {
         assert!(parse("  ").unwrap().stages.is_empty());
+        assert!(parse("\n# only a comment\n\n").unwrap().stages.is_empty());
     }
 }

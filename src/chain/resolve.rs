@@ -1,33 +1,270 @@
-//! [`Ast`] → [`Chain`]: names checked against the registry, parameters typed and range-checked,
-//! defaults filled in.
+//! [`Ast`] → [`Chain`]: definitions expanded, names checked against the registry, parameters
+//! typed and range-checked, defaults filled in.
+//!
+//! A stage names a filter or a definition made earlier in the text; a definition's body may use
+//! the definitions before it, so a definition can never reach itself except by naming itself,
+//! which is an error. Every stage is checked, and every error found is returned.
 
-use super::ast::{Ast, AstStage, Value};
+use std::collections::HashMap;
+
+use super::ast::{Ast, AstStage, Def, Value};
 use super::error::{did_you_mean, ChainError};
 use super::{Chain, Stage};
 use crate::filters::{self, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
 
-/// Checks every stage of `ast` against the filter registry.
-pub fn resolve(ast: &Ast, source: &str) -> Result<Chain, ChainError> {
-    let stages = ast
-        .stages
-        .iter()
-        .map(resolve_stage)
-        .collect::<Result<_, _>>()?;
-    Ok(Chain {
-        stages,
-        source: source.to_string(),
-    })
+/// The most stages a chain may expand to: definitions that use each other twice over double
+/// at each level, and a chain of millions of stages is a mistake, not a filter.
+const MAX_STAGES: usize = 10_000;
+
+/// Checks every stage of `ast` against the filter registry and its definitions.
+pub fn resolve(ast: &Ast, source: &str) -> Result<Chain, Vec<ChainError>> {
+    let mut errors = check_defs(ast);
+    let mut stages = Vec::new();
+    let mut expander = Expander {
+        ast,
+        stages: &mut stages,
+        errors: &mut errors,
+    };
+    for stage in &ast.stages {
+        expander.stage(stage, stage.span.0, &HashMap::new(), &[]);
+    }
+    if errors.is_empty() {
+        Ok(Chain {
+            stages,
+            source: source.to_string(),
+            origin: None,
+        })
+    } else {
+        errors.sort_by_key(|e| e.span);
+        errors.dedup();
+        Err(errors)
+    }
 }
 
-fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
+/// Names of definitions: unique, not a filter's, with unique parameters.
+fn check_defs(ast: &Ast) -> Vec<ChainError> {
+    let mut errors = Vec::new();
+    for (i, def) in ast.defs.iter().enumerate() {
+        if let Some(first) = ast.defs[..i].iter().find(|d| d.name == def.name) {
+            errors.push(
+                ChainError::new(format!("`{}` is defined twice", def.name), def.name_span)
+                    .with_help(format!(
+                        "the first definition starts at byte {}; give this one another name",
+                        first.span.0
+                    )),
+            );
+        }
+        if filters::find(&def.name).is_some() {
+            errors.push(
+                ChainError::new(
+                    format!(
+                        "`{}` is a filter; a definition needs another name",
+                        def.name
+                    ),
+                    def.name_span,
+                )
+                .with_help(format!("for example `my_{}`", def.name)),
+            );
+        }
+        for (j, p) in def.params.iter().enumerate() {
+            if def.params[..j].iter().any(|q| q.name == p.name) {
+                errors.push(ChainError::new(
+                    format!("`{}` has two parameters named `{}`", def.name, p.name),
+                    p.span,
+                ));
+            }
+        }
+    }
+    errors
+}
+
+struct Expander<'a> {
+    ast: &'a Ast,
+    stages: &'a mut Vec<Stage>,
+    errors: &'a mut Vec<ChainError>,
+}
+
+impl Expander<'_> {
+    /// Resolves `stage` (its words bound by `env`) into filters, expanding definitions made
+    /// before byte `at`; `within` are the definitions being expanded, innermost last.
+    fn stage(&mut self, stage: &AstStage, at: usize, env: &HashMap<&str, Value>, within: &[&Def]) {
+        let stage = bind(stage, env);
+        if self.stages.len() >= MAX_STAGES {
+            if !self
+                .errors
+                .iter()
+                .any(|e| e.message.contains("expands to more"))
+            {
+                self.errors.push(ChainError::new(
+                    format!("the chain expands to more than {MAX_STAGES} stages"),
+                    stage.span,
+                ));
+            }
+            return;
+        }
+        if let Some(def) = within.iter().find(|d| d.name == stage.name) {
+            self.errors.push(
+                ChainError::new(format!("`{}` uses itself", def.name), stage.name_span)
+                    .with_help("a definition cannot refer to itself, directly or not"),
+            );
+            return;
+        }
+        let def = self
+            .ast
+            .defs
+            .iter()
+            .rev()
+            .find(|d| d.name == stage.name && d.span.1 <= at);
+        let Some(def) = def else {
+            if let Some(later) = self.ast.defs.iter().find(|d| d.name == stage.name) {
+                self.errors.push(
+                    ChainError::new(
+                        format!("`{}` is used before its definition", stage.name),
+                        stage.name_span,
+                    )
+                    .with_help(format!(
+                        "move `let {}` above this line (it starts at byte {})",
+                        later.name, later.span.0
+                    )),
+                );
+                return;
+            }
+            match resolve_stage(&stage, self.visible_defs(at), env.keys().copied()) {
+                Ok(s) => self.stages.push(s),
+                Err(e) => self.errors.push(e),
+            }
+            return;
+        };
+        let Some(inner) = self.bind_args(def, &stage) else {
+            return;
+        };
+        let mut within = within.to_vec();
+        within.push(def);
+        for body in &def.body {
+            self.stage(body, def.span.0, &inner, &within);
+        }
+    }
+
+    fn visible_defs(&self, at: usize) -> Vec<&str> {
+        self.ast
+            .defs
+            .iter()
+            .filter(|d| d.span.1 <= at)
+            .map(|d| d.name.as_str())
+            .collect()
+    }
+
+    /// The values of `def`'s parameters as `stage` gives them.
+    fn bind_args<'d>(&mut self, def: &'d Def, stage: &AstStage) -> Option<HashMap<&'d str, Value>> {
+        let mut values: Vec<Option<Value>> = vec![None; def.params.len()];
+        let mut next = 0;
+        let mut ok = true;
+        for arg in &stage.args {
+            let index = match &arg.key {
+                Some((key, span)) => match def.params.iter().position(|p| &p.name == key) {
+                    Some(i) => i,
+                    None => {
+                        let names = def.params.iter().map(|p| p.name.as_str());
+                        let err = ChainError::new(
+                            format!("`{}` has no parameter `{key}`", def.name),
+                            *span,
+                        );
+                        self.errors.push(match did_you_mean(key, names) {
+                            Some(n) => err.with_help(format!("did you mean `{n}`?")),
+                            None => err.with_help(params_help(def)),
+                        });
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => {
+                    next += 1;
+                    next - 1
+                }
+            };
+            match values.get_mut(index) {
+                Some(slot @ None) => *slot = Some(arg.value.clone()),
+                Some(Some(_)) => {
+                    self.errors.push(ChainError::new(
+                        format!("`{}` is given twice", def.params[index].name),
+                        arg.key.as_ref().map_or(arg.value.span(), |k| k.1),
+                    ));
+                    ok = false;
+                }
+                None => {
+                    self.errors.push(
+                        ChainError::new(
+                            format!("too many values for `{}`", def.name),
+                            arg.value.span(),
+                        )
+                        .with_help(params_help(def)),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let mut env = HashMap::new();
+        for (param, value) in def.params.iter().zip(values) {
+            match value.or_else(|| param.default.clone()) {
+                Some(v) => {
+                    env.insert(param.name.as_str(), v);
+                }
+                None => {
+                    self.errors.push(
+                        ChainError::new(
+                            format!("`{}` needs `{}`", def.name, param.name),
+                            stage.span,
+                        )
+                        .with_help(params_help(def)),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(env)
+    }
+}
+
+fn params_help(def: &Def) -> String {
+    if def.params.is_empty() {
+        return format!("`{}` takes no parameters", def.name);
+    }
+    let names: Vec<&str> = def.params.iter().map(|p| p.name.as_str()).collect();
+    format!("`{}` takes {}", def.name, names.join(", "))
+}
+
+/// `stage` with every word that names a parameter in `env` replaced by its value.
+fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> AstStage {
+    fn value(v: &Value, env: &HashMap<&str, Value>) -> Value {
+        match v {
+            Value::Word(w, _) => env.get(w.as_str()).cloned().unwrap_or_else(|| v.clone()),
+            Value::List(items, span) => {
+                Value::List(items.iter().map(|i| value(i, env)).collect(), *span)
+            }
+            other => other.clone(),
+        }
+    }
+    let mut stage = stage.clone();
+    for arg in &mut stage.args {
+        arg.value = value(&arg.value, env);
+    }
+    stage
+}
+
+fn resolve_stage<'a>(
+    stage: &AstStage,
+    defs: Vec<&str>,
+    words: impl Iterator<Item = &'a str>,
+) -> Result<Stage, ChainError> {
     let spec = filters::find(&stage.name).ok_or_else(|| {
-        let names = filters::registry().iter().map(|f| f.name);
+        let names = filters::registry().iter().map(|f| f.name).chain(defs);
         let err = ChainError::new(format!("unknown filter `{}`", stage.name), stage.name_span);
         match did_you_mean(&stage.name, names) {
             Some(name) => err.with_help(format!("did you mean `{name}`?")),
             None => err.with_help("`tessera filters` lists every filter"),
         }
     })?;
+    let words: Vec<&str> = words.collect();
     let mut given: Vec<Option<&Value>> = vec![None; spec.params.len()];
     let mut next_positional = 0;
     let mut seen_keyword = false;
@@ -67,7 +304,7 @@ fn resolve_stage(stage: &AstStage) -> Result<Stage, ChainError> {
     let mut values = Vec::with_capacity(spec.params.len());
     for (param, value) in spec.params.iter().zip(given) {
         values.push(match value {
-            Some(v) => Some(check(spec, param, v)?),
+            Some(v) => Some(check(spec, param, v, &words)?),
             None => match param.default {
                 Default::Required => {
                     return Err(ChainError::new(
@@ -134,8 +371,34 @@ pub fn kind_text(kind: &ParamKind) -> String {
     }
 }
 
-fn check(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<ArgValue, ChainError> {
+fn check(
+    spec: &FilterSpec,
+    param: &ParamSpec,
+    value: &Value,
+    words: &[&str],
+) -> Result<ArgValue, ChainError> {
     let span = value.span();
+    // A word where a number belongs is most likely a misspelt parameter of a definition.
+    if let (Value::Word(w, _), ParamKind::Float { .. } | ParamKind::Int { .. }) =
+        (value, &param.kind)
+    {
+        let err = ChainError::new(
+            format!(
+                "`{}` of `{}` must be a number; `{w}` is not a name here",
+                param.name, spec.name
+            ),
+            span,
+        );
+        return Err(match did_you_mean(w, words.iter().copied()) {
+            Some(name) => err.with_help(format!("did you mean `{name}`?")),
+            None => err.with_help(format!(
+                "{}: {} ({})",
+                param.name,
+                param.doc,
+                kind_text(&param.kind)
+            )),
+        });
+    }
     let mismatch = |expected: &str| {
         ChainError::new(
             format!(
@@ -187,7 +450,7 @@ fn check(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<ArgValue
             Ok(ArgValue::Int(*v as i64))
         }
         ParamKind::Choice(names) => {
-            let Value::Str(s, _) = value else {
+            let (Value::Str(s, _) | Value::Word(s, _)) = value else {
                 return Err(mismatch("a name"));
             };
             if names.contains(&s.as_str()) || (spec.name == "scale" && s == "lanczos") {
@@ -293,6 +556,10 @@ mod tests {
         Chain::parse(text).unwrap_err()
     }
 
+    fn errs(text: &str) -> Vec<crate::chain::ChainError> {
+        Chain::parse_all(text).unwrap_err()
+    }
+
     #[test]
     fn resolves_defaults_and_positionals() {
         let chain = Chain::parse("gblur | unsharp(0.5) | scale(width=64, filter=lanczos)").unwrap();
@@ -334,5 +601,65 @@ mod tests {
         assert!(e.message.contains("twice"));
         let e = err("gblur(sigma=\"big\")");
         assert!(e.message.contains("must be a number"));
+    }
+
+    #[test]
+    fn definitions_expand_with_their_arguments() {
+        let text = "let glow(s, b=0.05) = gblur(sigma=s) | eq(brightness=b)\n\
+                    let soft = glow(2) | eq(contrast=0.9)\n\
+                    soft | glow(b=0.1, s=3) | scale(width=64, filter=bicubic)";
+        let chain = Chain::parse(text).unwrap();
+        assert_eq!(
+            chain.to_text(),
+            "gblur(sigma=2) | eq(brightness=0.05, contrast=1, saturation=1, gamma=1) | \
+             eq(brightness=0, contrast=0.9, saturation=1, gamma=1) | gblur(sigma=3) | \
+             eq(brightness=0.1, contrast=1, saturation=1, gamma=1) | \
+             scale(width=64, height=-1, filter=\"bicubic\")"
+        );
+    }
+
+    #[test]
+    fn definition_errors() {
+        let e = err("let a = invert\nlet a = hflip\na");
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("`a` is defined twice", (19, 20))
+        );
+        let e = err("let gblur = invert\ngblur");
+        assert!(e.message.contains("is a filter"), "{}", e.message);
+        let e = err("let a = a | invert\na");
+        assert_eq!(e.message, "`a` uses itself");
+        let e = err("b\nlet b = invert");
+        assert_eq!(e.message, "`b` is used before its definition");
+        let e = err("let g(s) = gblur(sigma=s)\ng");
+        assert_eq!(e.message, "`g` needs `s`");
+        let e = err("let g(s) = gblur(sigma=s)\ng(sigma=2)");
+        assert_eq!(e.help.as_deref(), Some("`g` takes s"));
+        let e = err("let g(s) = gblur(sigma=s)\ng(1, 2)");
+        assert!(e.message.contains("too many"), "{}", e.message);
+        let e = err("let g(sigma) = gblur(sigma=sigmaa)\ng(1)");
+        assert_eq!(e.help.as_deref(), Some("did you mean `sigma`?"));
+        let e = err("let soft = gblur\nsfot");
+        assert_eq!(e.help.as_deref(), Some("did you mean `soft`?"));
+        let e = err("let f(a, a) = gblur(sigma=a)\nf(1, 2)");
+        assert!(e.message.contains("two parameters"), "{}", e.message);
+        // Definitions that double at each level stop at the limit instead of running away.
+        let mut text = String::from("let d0 = invert\n");
+        for i in 1..20 {
+            text += &format!("let d{i} = d{} | d{}\n", i - 1, i - 1);
+        }
+        text += "d19";
+        assert!(err(&text).message.contains("expands to more than"));
+    }
+
+    #[test]
+    fn every_bad_stage_is_reported() {
+        let errors = errs("gblr(2) | invert(1) | eq(gamma=99)\nhflip\nscale(filter=zz)");
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages[0].contains("unknown filter"));
+        assert!(messages[1].contains("too many"));
+        assert!(messages[2].contains("out of range"));
+        assert!(messages[3].contains("cannot be"));
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tessera::backend::BackendChoice;
-use tessera::chain::Chain;
+use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
 use tessera::{stats, Error};
 
@@ -24,6 +24,19 @@ enum Command {
     Process(ProcessArgs),
     /// Lists every filter with its parameters, types, ranges and defaults.
     Filters,
+    /// Checks a chain without processing anything and prints it resolved: every default filled
+    /// in, every definition expanded. Exit code 2 and every error when it is not valid.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// A chain file to check.
+    #[arg(conflicts_with = "chain", required_unless_present = "chain")]
+    file: Option<PathBuf>,
+    /// Chain text to check.
+    #[arg(short, long)]
+    chain: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -34,9 +47,13 @@ struct ProcessArgs {
     #[arg(short, long, required_unless_present = "discard")]
     output: Option<PathBuf>,
     /// The filter chain, e.g. "gblur(sigma=2) | unsharp(amount=1.2) | eq(saturation=1.1)".
-    /// Without it frames pass through unchanged (a format conversion).
-    #[arg(short, long, default_value = "")]
-    chain: String,
+    /// Without it (or --chain-file) frames pass through unchanged (a format conversion).
+    #[arg(short, long, conflicts_with = "chain_file")]
+    chain: Option<String>,
+    /// A file holding the chain: stages on lines or separated by `|`, `#` comments,
+    /// `let` definitions.
+    #[arg(long, value_name = "FILE")]
+    chain_file: Option<PathBuf>,
     /// Where filters run: `auto` picks a hardware GPU when there is one, else the CPU.
     #[arg(short, long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
@@ -83,16 +100,46 @@ pub fn main() -> i32 {
             0
         }
         Command::Process(args) => process(args),
+        Command::Check(args) => match load_chain(args.chain, args.file) {
+            Ok(chain) => {
+                println!("{}", chain.to_text());
+                0
+            }
+            Err(code) => code,
+        },
+    }
+}
+
+/// The chain from inline text or a file (none: the empty chain); on failure its errors are
+/// printed and the exit code returned.
+fn load_chain(text: Option<String>, file: Option<PathBuf>) -> Result<Chain, i32> {
+    let (source, origin) = match (text, file) {
+        (Some(text), _) => (text, None),
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(text) => (text, Some(path.display().to_string())),
+            Err(e) => {
+                eprintln!("error: cannot read the chain file {}: {e}", path.display());
+                return Err(2);
+            }
+        },
+        (None, None) => (String::new(), None),
+    };
+    match Chain::parse_all(&source) {
+        Ok(mut chain) => {
+            chain.origin = origin;
+            Ok(chain)
+        }
+        Err(errors) => {
+            eprintln!("{}", render_all(&errors, &source, origin.as_deref()));
+            Err(2)
+        }
     }
 }
 
 fn process(args: ProcessArgs) -> i32 {
-    let chain = match Chain::parse(&args.chain) {
+    let chain = match load_chain(args.chain, args.chain_file) {
         Ok(chain) => chain,
-        Err(e) => {
-            eprintln!("{}", e.render(&args.chain));
-            return 2;
-        }
+        Err(code) => return code,
     };
     let job = Job {
         input: args.input,
@@ -145,10 +192,9 @@ fn process(args: ProcessArgs) -> i32 {
 /// other error lists its causes.
 fn describe(error: &Error, chain: &Chain) -> String {
     match error {
-        Error::Chain(e) => e.render(&chain.source),
-        Error::Plan(e) => {
-            tessera::chain::ChainError::new(e.to_string(), e.span).render(&chain.source)
-        }
+        Error::Chain(e) => e.render_in(&chain.source, chain.origin.as_deref()),
+        Error::Plan(e) => tessera::chain::ChainError::new(e.to_string(), e.span)
+            .render_in(&chain.source, chain.origin.as_deref()),
         other => {
             let mut text = format!("error: {other}");
             let mut source = std::error::Error::source(other);
