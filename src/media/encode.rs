@@ -420,7 +420,7 @@ mod writer {
             let encoder_name = codec.name().to_string();
             let pix_fmt = choose_format(&codec);
             let (cw, ch) = convert::chroma_subsampling(pix_fmt);
-            if size.0 % cw != 0 || size.1 % ch != 0 {
+            if !size.0.is_multiple_of(cw) || !size.1.is_multiple_of(ch) {
                 return Err(MediaError::FrameSize {
                     path: shown,
                     width: size.0,

@@ -126,6 +126,7 @@ fn dot(k: [f32; 3], [r, g, b]: [f32; 3]) -> f32 {
 
 /// A code value: rounded to the nearest, clamped to 0..=255.
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; `max` turns it into 0
 fn code(v: f32) -> u8 {
     let v = (v + 0.5).max(0.0).min(255.0);
     // SAFETY: finite and within 0..=255 after the clamp (NaN became 0).
@@ -160,7 +161,7 @@ fn row_pair_portable(top: &[u8], bottom: &[u8], k: &Coefficients, out: RowPair) 
         chroma([mean(0), mean(1), mean(2)], u, v);
     }
     // An odd last column pairs with itself.
-    if top.len() % 8 != 0 {
+    if !top.len().is_multiple_of(8) {
         let (t, b) = (&top[whole * 8..], &bottom[whole * 8..]);
         let mean = |c: usize| (t[c] as f32 + b[c] as f32) * 0.5;
         chroma(

@@ -1,20 +1,35 @@
-//! Runs plans on the device: pipelines, per-plan GPU state, one command buffer per frame.
+//! Runs plans on the device: pipelines, per-plan GPU state, a ring of frames in flight, one
+//! command buffer per frame.
 //!
 //! Pipelines are built once per [`KernelKey`] and cached. Everything a plan needs on the GPU
 //! (frame buffers from the pool, weights and resample tables, uniforms, bind groups) is built the
 //! first time the plan is seen and reused while later frames come with an equal plan, so a
 //! steady stream of frames uploads its pixels, rewrites only parameters that changed, and
-//! allocates nothing. A frame is: upload, every pass as one dispatch over the whole frame (two
-//! for unsharp), a copy into a mappable buffer, submit, wait, read back into the frame's own
-//! sample vector.
+//! allocates nothing. A frame is: its samples written into a mapped upload buffer, then one
+//! command buffer (a copy into the upload frame, every pass as one dispatch over the whole frame,
+//! two for unsharp, a copy into a mappable read-back buffer), submitted without waiting, and a
+//! `map_async` of the read-back buffer; later, the read-back into the frame's own sample vector.
 //!
 //! Buffers of a plan: the upload (the frame's depth), two rgba16 intermediates used in turn,
-//! a scratch rgba16 frame for unsharp's horizontal blur, the output (the frame's depth) and its
-//! staging copy.
+//! a scratch rgba16 frame for unsharp's horizontal blur, the output (the frame's depth), and a
+//! ring of up to [`IN_FLIGHT`] slots, each a mappable upload and read-back buffer at the frame's
+//! depth, made the first time that many frames are in flight (so `process` alone uses one).
+//! Only the buffers the CPU touches are per slot: the queue runs submissions in order and wgpu
+//! orders their accesses, so frames in flight share the frames, uniforms and parameters on the
+//! GPU (a parameter rewritten for frame k+1 lands after frame k's passes), while frame k-1's
+//! read-back stays mapped and frame k+1's upload is written as frame k computes.
+//!
+//! Frames in flight wait in submission order, each with its own sample vector (so memory stays
+//! at [`IN_FLIGHT`] frames). The device is polled only when a result is needed: when every slot
+//! is taken (waiting for the oldest), in [`Executor::finish`], and for `process`. Otherwise a
+//! frame comes back early only when its read-back is already mapped, which wgpu notices on each
+//! submit. A plan change first reads back every frame in flight; their results wait, in order,
+//! for the next calls.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU64;
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
@@ -32,6 +47,10 @@ pub(crate) const PLAN_CACHE: usize = 4;
 const PLAN_BYTES: u64 = 1 << 30;
 /// Invocations per workgroup side (every kernel is `@workgroup_size(16, 16)`).
 const GROUP: u32 = 16;
+/// Frames in flight. Three, not two: with two, the wait for frame k-2 leaves only frame k-1
+/// queued, and the GPU idles whenever the decoder hands over frame k late; a third queued frame
+/// absorbs that jitter. More buys nothing on one queue and costs a frame of memory each.
+pub(crate) const IN_FLIGHT: usize = 3;
 
 /// `PassInfo` of `shaders/common.wgsl`: sizes and scalar parameters of one pass.
 #[repr(C)]
@@ -90,18 +109,22 @@ impl PassKey {
                 weights,
                 alpha,
             } => (
-                Kernel::Convolve1D {
-                    axis: *axis,
-                    alpha: *alpha,
-                },
+                Kernel::convolve_1d(*axis, *alpha, weights.len()),
                 Shared::Weights(weights.clone()),
             ),
-            PassKind::Convolve2D { weights, .. } => {
-                (Kernel::Convolve2D, Shared::Weights(weights.clone()))
-            }
-            PassKind::Unsharp { weights, .. } => {
-                (Kernel::UnsharpCombine, Shared::Weights(weights.clone()))
-            }
+            PassKind::Convolve2D {
+                width,
+                height,
+                weights,
+                ..
+            } => (
+                Kernel::convolve_2d(*width, *height),
+                Shared::Weights(weights.clone()),
+            ),
+            PassKind::Unsharp { weights, .. } => (
+                Kernel::unsharp_combine(weights.len()),
+                Shared::Weights(weights.clone()),
+            ),
             PassKind::Resample1D { axis, table } => (
                 Kernel::Resample { axis: *axis },
                 Shared::Table(table.clone()),
@@ -130,16 +153,30 @@ impl PassKey {
                         .zip(ops)
                         .all(|(f, op)| *f == shaders::point_fn(op))
             }
+            // The stencils' kernels compare whole: tiled or not depends on the kernel's size.
             (
-                Kernel::Convolve1D { axis, alpha },
+                Kernel::Convolve1D { .. },
                 PassKind::Convolve1D {
-                    axis: a,
+                    axis,
                     weights,
-                    alpha: al,
+                    alpha,
                 },
-            ) => axis == a && alpha == al && weights_eq(weights),
-            (Kernel::Convolve2D, PassKind::Convolve2D { weights, .. }) => weights_eq(weights),
-            (Kernel::UnsharpCombine, PassKind::Unsharp { weights, .. }) => weights_eq(weights),
+            ) => {
+                self.kernel == Kernel::convolve_1d(*axis, *alpha, weights.len())
+                    && weights_eq(weights)
+            }
+            (
+                Kernel::Convolve2D { .. },
+                PassKind::Convolve2D {
+                    width,
+                    height,
+                    weights,
+                    ..
+                },
+            ) => self.kernel == Kernel::convolve_2d(*width, *height) && weights_eq(weights),
+            (Kernel::UnsharpCombine { .. }, PassKind::Unsharp { weights, .. }) => {
+                self.kernel == Kernel::unsharp_combine(weights.len()) && weights_eq(weights)
+            }
             (Kernel::Resample { axis }, PassKind::Resample1D { axis: a, table }) => {
                 axis == a && self.shared == Shared::Table(table.clone())
             }
@@ -283,13 +320,105 @@ struct PointParams {
     written: Vec<[f32; 4]>,
 }
 
+/// What the callback of a buffer's last `map_async` said, if it has run.
+const MAP_PENDING: u8 = 0;
+const MAP_DONE: u8 = 1;
+const MAP_FAILED: u8 = 2;
+
+/// A buffer the CPU maps, and the state of its last map request.
+struct Mappable {
+    pooled: PooledBuffer,
+    mode: wgpu::MapMode,
+    /// Written by the map callback: one of `MAP_*`. Made once, so a request allocates nothing
+    /// of ours.
+    state: Arc<AtomicU8>,
+    /// A map was asked for and not undone by `unmap` since.
+    requested: bool,
+}
+
+impl Mappable {
+    fn new(pooled: PooledBuffer, mode: wgpu::MapMode) -> Mappable {
+        Mappable {
+            pooled,
+            mode,
+            state: Arc::new(AtomicU8::new(MAP_PENDING)),
+            requested: false,
+        }
+    }
+
+    fn buffer(&self) -> &wgpu::Buffer {
+        &self.pooled.buffer
+    }
+
+    /// Asks for the first `bytes` to be mapped once the GPU is done with the buffer; a second
+    /// request before `unmap` is a no-op.
+    fn request(&mut self, bytes: u64) {
+        if self.requested {
+            return;
+        }
+        self.requested = true;
+        self.state.store(MAP_PENDING, Ordering::Release);
+        let state = self.state.clone();
+        self.pooled
+            .buffer
+            .map_async(self.mode, ..bytes, move |result| {
+                let done = if result.is_ok() { MAP_DONE } else { MAP_FAILED };
+                state.store(done, Ordering::Release);
+            });
+    }
+
+    /// `MAP_PENDING` until the requested map's callback has run, then what it said.
+    fn state(&self) -> u8 {
+        if self.requested {
+            self.state.load(Ordering::Acquire)
+        } else {
+            MAP_PENDING
+        }
+    }
+
+    fn unmap(&mut self) {
+        if self.requested {
+            self.pooled.buffer.unmap();
+            self.requested = false;
+        }
+    }
+
+    /// The buffer, unmapped, for the pool.
+    fn into_pooled(mut self) -> PooledBuffer {
+        self.unmap();
+        self.pooled
+    }
+}
+
+/// The buffers of one frame in flight that the CPU touches while the GPU works on others.
+struct RingSlot {
+    /// Mapped while the slot is free; the frame's samples are written here and copied into the
+    /// plan's upload frame by the frame's command buffer.
+    upload: Mappable,
+    /// The copy of the plan's output, mapped once the frame's work is done.
+    readback: Mappable,
+    /// The last submission that used the slot.
+    submission: Option<wgpu::SubmissionIndex>,
+}
+
+/// A frame submitted and not yet handed back.
+struct InFlight {
+    /// The frame as submitted while `slot` is some, its result after.
+    frame: Frame,
+    /// The ring slot, of the ring plan's state, that the frame's work uses; `None` once the
+    /// result is in `frame`.
+    slot: Option<usize>,
+}
+
 /// Everything one plan needs on the GPU, kept while equal plans keep coming.
 struct PlanState {
     format: Format,
     input: (u32, u32),
+    output: (u32, u32),
     passes: Vec<PassKey>,
     frames: Vec<(Slot, PooledBuffer)>,
-    staging: PooledBuffer,
+    /// Made on first use, up to [`IN_FLIGHT`].
+    ring: Vec<RingSlot>,
     upload_bytes: u64,
     output_bytes: u64,
     uniforms: wgpu::Buffer,
@@ -314,11 +443,13 @@ impl PlanState {
 
     /// Bytes of frame buffers the state holds.
     fn bytes(&self) -> u64 {
-        self.frames
+        let frames: u64 = self.frames.iter().map(|(_, b)| b.buffer.size()).sum();
+        let ring: u64 = self
+            .ring
             .iter()
-            .map(|(_, b)| b.buffer.size())
-            .sum::<u64>()
-            + self.staging.buffer.size()
+            .map(|r| r.upload.buffer().size() + r.readback.buffer().size())
+            .sum();
+        frames + ring
     }
 
     fn buffer(&self, slot: Slot) -> &wgpu::Buffer {
@@ -420,6 +551,10 @@ pub(crate) struct Executor {
     clock: u64,
     /// Bound where a kernel reads no `data`.
     empty: wgpu::Buffer,
+    /// Frames submitted and not yet handed back, oldest first.
+    in_flight: VecDeque<InFlight>,
+    /// The state whose ring the frames on the GPU use.
+    ring_plan: Option<usize>,
 }
 
 impl Executor {
@@ -440,6 +575,8 @@ impl Executor {
             plans_built: 0,
             clock: 0,
             empty,
+            in_flight: VecDeque::with_capacity(IN_FLIGHT + 1),
+            ring_plan: None,
         }
     }
 
@@ -453,25 +590,173 @@ impl Executor {
         }
     }
 
-    /// Runs every pass of `plan` (at least one) on `frame`, replacing its samples and size.
-    pub(crate) fn run(&mut self, plan: &Plan, frame: &mut Frame) -> Result<(), BackendError> {
-        let format = Format::of(frame.depth());
-        let device = self.ctx.device.clone();
-        let result = scoped(&device, || {
-            let state = self.state_for(plan, format)?;
-            self.submit(state, plan, frame)?;
-            Ok(state)
-        })
-        .and_then(|state| {
-            self.ctx.take_stray_errors()?;
-            self.read_back(state, plan, frame)
+    /// Frames submitted and not yet handed back.
+    #[cfg(test)]
+    pub(crate) fn frames_held(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Runs every pass of `plan` (at least one) on `frame` and waits for the result, which
+    /// reuses the frame's sample vector. Frames in flight stay in flight.
+    pub(crate) fn run(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
+        let result = self.start(plan, frame).and_then(|()| {
+            let newest = self.in_flight.len().saturating_sub(1);
+            self.settle(newest)?;
+            self.in_flight
+                .pop_back()
+                .map(|f| f.frame)
+                .ok_or_else(|| BackendError::Gpu("a started frame went missing".into()))
         });
+        self.forget_on_gpu_error(result)
+    }
+
+    /// Starts `frame` through `plan` (its size already checked) and returns the oldest frame
+    /// whose result is in, if one is: see [`crate::backend::Backend::submit`].
+    pub(crate) fn submit(
+        &mut self,
+        plan: &Plan,
+        frame: Frame,
+    ) -> Result<Option<Frame>, BackendError> {
+        let started = if plan.passes.is_empty() {
+            // Nothing to run. Like any plan change this reads back the frames in flight first;
+            // the frame, done as it is, then waits its turn behind them.
+            self.drain().map(|()| {
+                self.in_flight.push_back(InFlight { frame, slot: None });
+            })
+        } else {
+            self.start(plan, frame)
+        };
+        let result = started.and_then(|()| self.oldest(false));
+        self.forget_on_gpu_error(result)
+    }
+
+    /// The oldest frame in flight, waited for; `None` when there is none.
+    pub(crate) fn finish(&mut self) -> Result<Option<Frame>, BackendError> {
+        let result = self.oldest(true);
+        self.forget_on_gpu_error(result)
+    }
+
+    fn forget_on_gpu_error<T>(
+        &mut self,
+        result: Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
         if let Err(BackendError::Gpu(_)) = result {
-            // GPU state touched by a failed frame is not trusted again; pipelines stay (each was
-            // cached only after it compiled cleanly).
+            // GPU state touched by a failed frame is not trusted again, and the frames in flight
+            // go with it; pipelines stay (each was cached only after it compiled cleanly).
             self.plans.clear();
+            self.in_flight.clear();
+            self.ring_plan = None;
         }
         result
+    }
+
+    /// Starts `frame` through `plan` (at least one pass) in a free ring slot, after reading back
+    /// every frame in flight if the plan changed, or the oldest if every slot is taken.
+    fn start(&mut self, plan: &Plan, frame: Frame) -> Result<(), BackendError> {
+        let format = Format::of(frame.depth());
+        if let Some(s) = self.ring_plan {
+            if self.plans.get(s).is_none_or(|p| !p.matches(plan, format)) {
+                self.drain()?;
+            }
+        }
+        let on_gpu = self.in_flight.iter().filter(|f| f.slot.is_some()).count();
+        if on_gpu >= IN_FLIGHT {
+            let oldest = self.in_flight.iter().position(|f| f.slot.is_some());
+            self.settle(oldest.unwrap_or(0))?;
+        }
+        let device = self.ctx.device.clone();
+        let (state, slot) = scoped(&device, || {
+            let state = self.state_for(plan, format)?;
+            let slot = self.free_slot(state)?;
+            self.encode(state, slot, plan, &frame)?;
+            Ok((state, slot))
+        })?;
+        self.ctx.take_stray_errors()?;
+        self.ring_plan = Some(state);
+        self.in_flight.push_back(InFlight {
+            frame,
+            slot: Some(slot),
+        });
+        Ok(())
+    }
+
+    /// A ring slot of `state` that no frame on the GPU uses, made if every one made is taken.
+    fn free_slot(&mut self, state: usize) -> Result<usize, BackendError> {
+        let in_flight = &self.in_flight;
+        let taken = |i: usize| in_flight.iter().any(|f| f.slot == Some(i));
+        let made = self.plans[state].ring.len();
+        if let Some(i) = (0..made).find(|&i| !taken(i)) {
+            return Ok(i);
+        }
+        if made >= IN_FLIGHT {
+            return Err(BackendError::Gpu(format!(
+                "every one of the {IN_FLIGHT} frames in flight is taken"
+            )));
+        }
+        let device = self.ctx.device.clone();
+        let limit = self.ctx.max_binding();
+        let (upload_bytes, output_bytes) = {
+            let s = &self.plans[state];
+            (s.upload_bytes, s.output_bytes)
+        };
+        let upload = self
+            .pool
+            .take(&device, BufferKind::Upload, upload_bytes, limit);
+        let readback = self
+            .pool
+            .take(&device, BufferKind::Staging, output_bytes, limit);
+        self.plans[state].ring.push(RingSlot {
+            upload: Mappable::new(upload, wgpu::MapMode::Write),
+            readback: Mappable::new(readback, wgpu::MapMode::Read),
+            submission: None,
+        });
+        Ok(made)
+    }
+
+    /// The oldest frame in flight once its result is in: waited for when `wait`, otherwise
+    /// only if its read-back is already mapped.
+    fn oldest(&mut self, wait: bool) -> Result<Option<Frame>, BackendError> {
+        let Some(front) = self.in_flight.front() else {
+            return Ok(None);
+        };
+        if let Some(slot) = front.slot {
+            let mapped = self
+                .ring_plan
+                .and_then(|s| self.plans.get(s))
+                .and_then(|p| p.ring.get(slot))
+                .is_some_and(|r| r.readback.state() != MAP_PENDING);
+            if !wait && !mapped {
+                return Ok(None);
+            }
+            self.settle(0)?;
+        }
+        Ok(self.in_flight.pop_front().map(|f| f.frame))
+    }
+
+    /// Reads back every frame on the GPU; the results wait, in order, to be handed back.
+    fn drain(&mut self) -> Result<(), BackendError> {
+        for i in 0..self.in_flight.len() {
+            self.settle(i)?;
+        }
+        self.ring_plan = None;
+        Ok(())
+    }
+
+    /// Waits for the frame at `i` in flight, if it is on the GPU, and reads its result back.
+    fn settle(&mut self, i: usize) -> Result<(), BackendError> {
+        let Some(entry) = self.in_flight.get_mut(i) else {
+            return Ok(());
+        };
+        let Some(slot) = entry.slot else {
+            return Ok(());
+        };
+        let state = self
+            .ring_plan
+            .and_then(|s| self.plans.get_mut(s))
+            .ok_or_else(|| BackendError::Gpu("a frame in flight lost its plan state".into()))?;
+        read_back(&self.ctx, state, slot, &mut entry.frame)?;
+        entry.slot = None;
+        Ok(())
     }
 
     /// Index of the GPU state for `plan`, built when missing. Least recently used states are
@@ -498,16 +783,26 @@ impl Executor {
     }
 
     /// Drops the least recently used plan state, its frame buffers going back to the pool.
+    /// Called only with no frame on the GPU (a plan change drains the ring first).
     fn evict_oldest(&mut self) {
         let Some(oldest) = (0..self.plans.len()).min_by_key(|&i| self.plans[i].last_used) else {
             return;
         };
         let old = self.plans.swap_remove(oldest);
+        // `swap_remove` moved the last state into `oldest`.
+        self.ring_plan = match self.ring_plan {
+            Some(s) if s == oldest => None,
+            Some(s) if s == self.plans.len() => Some(oldest),
+            other => other,
+        };
         drop(old.dispatches);
         for (_, b) in old.frames {
             self.pool.give(b);
         }
-        self.pool.give(old.staging);
+        for slot in old.ring {
+            self.pool.give(slot.upload.into_pooled());
+            self.pool.give(slot.readback.into_pooled());
+        }
     }
 
     /// The cached pipeline for `key`, compiled on first use.
@@ -617,9 +912,6 @@ impl Executor {
             })
             .collect();
         let output_bytes = plan.output.0 as u64 * plan.output.1 as u64 * format.bytes_per_pixel();
-        let staging = self
-            .pool
-            .take(&device, BufferKind::Staging, output_bytes, limit);
 
         let align = self.ctx.limits.min_uniform_buffer_offset_alignment.max(1) as u64;
         let uniform_stride = INFO_SIZE.div_ceil(align) * align;
@@ -638,9 +930,10 @@ impl Executor {
         let mut state = PlanState {
             format,
             input: plan.input,
+            output: plan.output,
             passes: plan.passes.iter().map(PassKey::of).collect(),
             frames,
-            staging,
+            ring: Vec::new(),
             upload_bytes: plan.input.0 as u64 * plan.input.1 as u64 * format.bytes_per_pixel(),
             output_bytes,
             uniforms,
@@ -687,13 +980,10 @@ impl Executor {
                 offset: i as u64 * uniform_stride,
                 size: NonZeroU64::new(INFO_SIZE),
             };
-            if kernel == Kernel::UnsharpCombine {
+            if let PassKind::Unsharp { weights, .. } = &pass.kind {
                 // Horizontal blur of the colour channels into scratch, then blur down and combine.
                 let first = KernelKey {
-                    kernel: Kernel::Convolve1D {
-                        axis: Axis::Horizontal,
-                        alpha: false,
-                    },
+                    kernel: Kernel::convolve_1d(Axis::Horizontal, false, weights.len()),
                     src: src_format,
                     dst: Format::Rgba16,
                     base: None,
@@ -782,24 +1072,64 @@ impl Executor {
             })
     }
 
-    /// Uploads the frame, refreshes changed parameters and submits every pass and the read-back copy.
-    fn submit(&mut self, state: usize, plan: &Plan, frame: &Frame) -> Result<(), BackendError> {
+    /// Writes the frame into its ring slot's upload buffer, refreshes changed parameters, and
+    /// submits the upload copy, every pass and the read-back copy without waiting; the slot's
+    /// buffers are asked to map again once that work is done.
+    fn encode(
+        &mut self,
+        state: usize,
+        slot: usize,
+        plan: &Plan,
+        frame: &Frame,
+    ) -> Result<(), BackendError> {
+        let device = &self.ctx.device;
         let queue = &self.ctx.queue;
         let state = &mut self.plans[state];
         let bytes: &[u8] = match &frame.pixels {
             Pixels::Rgba8(v) => v,
             Pixels::Rgba16(v) => bytemuck::cast_slice(v),
         };
-        if bytes.len() as u64 != state.upload_bytes {
+        let (upload_bytes, output_bytes) = (state.upload_bytes, state.output_bytes);
+        if bytes.len() as u64 != upload_bytes {
             return Err(BackendError::Gpu(format!(
-                "a {}x{} frame holds {} bytes of samples instead of {}",
+                "a {}x{} frame holds {} bytes of samples instead of {upload_bytes}",
                 frame.width,
                 frame.height,
                 bytes.len(),
-                state.upload_bytes
             )));
         }
-        queue.write_buffer(state.buffer(Slot::Upload), 0, bytes);
+        {
+            let ring = &mut state.ring[slot];
+            let upload = &mut ring.upload;
+            upload.request(upload_bytes);
+            if upload.state() == MAP_PENDING {
+                // A slot's upload maps when its last frame is done (waited for before the slot
+                // is free); a new one on the next poll.
+                let wait = match &ring.submission {
+                    Some(index) => wgpu::PollType::Wait {
+                        submission_index: Some(index.clone()),
+                        timeout: None,
+                    },
+                    None => wgpu::PollType::Poll,
+                };
+                device
+                    .poll(wait)
+                    .map_err(|e| BackendError::Gpu(format!("waiting for the GPU: {e}")))?;
+            }
+            if upload.state() != MAP_DONE {
+                return Err(BackendError::Gpu(
+                    "uploading a frame: the upload buffer could not be mapped".into(),
+                ));
+            }
+            let mut view = upload
+                .buffer()
+                .slice(..upload_bytes)
+                .get_mapped_range_mut()
+                .map_err(|e| BackendError::Gpu(format!("uploading a frame: {e}")))?;
+            view.copy_from_slice(bytes);
+            drop(view);
+            upload.unmap();
+        }
 
         for (i, pass) in plan.passes.iter().enumerate() {
             let info = pass_info(pass);
@@ -828,12 +1158,16 @@ impl Executor {
             }
         }
 
-        let mut encoder = self
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("tessera frame"),
-            });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("tessera frame"),
+        });
+        encoder.copy_buffer_to_buffer(
+            state.ring[slot].upload.buffer(),
+            0,
+            state.buffer(Slot::Upload),
+            0,
+            upload_bytes,
+        );
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("tessera passes"),
@@ -848,59 +1182,74 @@ impl Executor {
         encoder.copy_buffer_to_buffer(
             state.buffer(Slot::Output),
             0,
-            &state.staging.buffer,
+            state.ring[slot].readback.buffer(),
             0,
-            state.output_bytes,
+            output_bytes,
         );
-        queue.submit([encoder.finish()]);
+        let submission = queue.submit([encoder.finish()]);
+        let ring = &mut state.ring[slot];
+        ring.readback.request(output_bytes);
+        ring.upload.request(upload_bytes);
+        ring.submission = Some(submission);
         Ok(())
     }
+}
 
-    /// Waits for the frame's work and copies the result into `frame`, reusing its sample vector.
-    fn read_back(
-        &mut self,
-        state: usize,
-        plan: &Plan,
-        frame: &mut Frame,
-    ) -> Result<(), BackendError> {
-        let state = &self.plans[state];
-        let slice = state.staging.buffer.slice(..state.output_bytes);
-        let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
+/// Waits for the work of ring slot `slot` of `state`, unless its read-back is already mapped,
+/// and copies the result into `frame`, reusing its sample vector.
+fn read_back(
+    ctx: &Context,
+    state: &mut PlanState,
+    slot: usize,
+    frame: &mut Frame,
+) -> Result<(), BackendError> {
+    let ring = state
+        .ring
+        .get_mut(slot)
+        .ok_or_else(|| BackendError::Gpu(format!("no ring slot {slot}")))?;
+    if ring.readback.state() == MAP_PENDING {
+        ctx.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: ring.submission.clone(),
+                timeout: None,
+            })
             .map_err(|e| BackendError::Gpu(format!("waiting for the GPU: {e}")))?;
-        match rx.try_recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(BackendError::Gpu(format!("reading the result back: {e}"))),
-            Err(_) => {
-                return Err(BackendError::Gpu(
-                    "reading the result back: the GPU never finished".into(),
-                ))
-            }
-        }
-        {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| BackendError::Gpu(format!("reading the result back: {e}")))?;
-            let samples = plan.output.0 as usize * plan.output.1 as usize * 4;
-            match &mut frame.pixels {
-                Pixels::Rgba8(v) => {
-                    v.resize(samples, 0);
-                    v.copy_from_slice(&view);
-                }
-                Pixels::Rgba16(v) => {
-                    v.resize(samples, 0);
-                    bytemuck::cast_slice_mut::<u16, u8>(v).copy_from_slice(&view);
-                }
-            }
-        }
-        state.staging.buffer.unmap();
-        frame.width = plan.output.0;
-        frame.height = plan.output.1;
-        Ok(())
+        ctx.take_stray_errors()?;
     }
+    match ring.readback.state() {
+        MAP_DONE => {}
+        MAP_FAILED => {
+            return Err(BackendError::Gpu(
+                "reading the result back: the buffer could not be mapped".into(),
+            ))
+        }
+        _ => {
+            return Err(BackendError::Gpu(
+                "reading the result back: the GPU never finished".into(),
+            ))
+        }
+    }
+    {
+        let view = ring
+            .readback
+            .buffer()
+            .slice(..state.output_bytes)
+            .get_mapped_range()
+            .map_err(|e| BackendError::Gpu(format!("reading the result back: {e}")))?;
+        let samples = state.output.0 as usize * state.output.1 as usize * 4;
+        match &mut frame.pixels {
+            Pixels::Rgba8(v) => {
+                v.resize(samples, 0);
+                v.copy_from_slice(&view);
+            }
+            Pixels::Rgba16(v) => {
+                v.resize(samples, 0);
+                bytemuck::cast_slice_mut::<u16, u8>(v).copy_from_slice(&view);
+            }
+        }
+    }
+    ring.readback.unmap();
+    frame.width = state.output.0;
+    frame.height = state.output.1;
+    Ok(())
 }

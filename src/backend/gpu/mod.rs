@@ -1,12 +1,12 @@
 //! The GPU backend: a plan's passes as WGSL compute kernels run through wgpu.
 //!
 //! This module owns the wgpu device ([`context`]), kernel assembly from `shaders/`
-//! ([`shaders`]), frame buffer reuse ([`pool`]) and the per-frame executor ([`executor`]). It
-//! knows passes, never filters, and follows the arithmetic contract of [`crate::backend`]:
-//! frames are uploaded at their own depth, passes hand rgba16 frames to each other (precision
-//! 1/65535, far inside the one-code-value budget on 8-bit output, and half the memory of f32),
-//! and the last pass writes the input's depth. GPU errors come back as [`BackendError`]s, never
-//! panics.
+//! ([`shaders`]), frame buffer reuse ([`pool`]) and the executor, which keeps a few frames in
+//! flight ([`executor`]). It knows passes, never filters, and follows the arithmetic contract of
+//! [`crate::backend`]: frames are uploaded at their own depth, passes hand rgba16 frames to each
+//! other (precision 1/65535, far inside the one-code-value budget on 8-bit output, and half the
+//! memory of f32), and the last pass writes the input's depth. GPU errors come back as
+//! [`BackendError`]s, never panics.
 
 mod context;
 mod executor;
@@ -61,12 +61,21 @@ impl Backend for GpuBackend {
         format!("gpu ({}, {:?})", info.name, info.backend)
     }
 
-    fn process(&mut self, plan: &Plan, mut frame: Frame) -> Result<Frame, BackendError> {
+    fn process(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
         super::check_size(plan, &frame)?;
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        self.executor.run(plan, &mut frame)?;
-        Ok(frame)
+        self.executor.run(plan, frame)
+    }
+
+    /// Keeps a few frames on the GPU at once (the executor's ring), handed back in order.
+    fn submit(&mut self, plan: &Plan, frame: Frame) -> Result<Option<Frame>, BackendError> {
+        super::check_size(plan, &frame)?;
+        self.executor.submit(plan, frame)
+    }
+
+    fn finish(&mut self) -> Result<Option<Frame>, BackendError> {
+        self.executor.finish()
     }
 }

@@ -14,6 +14,8 @@ pub(crate) enum BufferKind {
     Frame,
     /// CPU-readable copies of results.
     Staging,
+    /// CPU-written frames, copied into a [`BufferKind::Frame`] on the GPU.
+    Upload,
 }
 
 impl BufferKind {
@@ -25,6 +27,7 @@ impl BufferKind {
                     | wgpu::BufferUsages::COPY_SRC
             }
             BufferKind::Staging => wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            BufferKind::Upload => wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
         }
     }
 }
@@ -96,6 +99,7 @@ impl BufferPool {
             label: Some(match kind {
                 BufferKind::Frame => "tessera frame",
                 BufferKind::Staging => "tessera staging",
+                BufferKind::Upload => "tessera upload",
             }),
             size: want,
             usage: kind.usages(),
@@ -104,7 +108,7 @@ impl BufferPool {
         PooledBuffer { buffer, kind }
     }
 
-    /// Returns `b` for reuse, freeing the oldest idle buffers past the budget.
+    /// Returns `b` (unmapped) for reuse, freeing the oldest idle buffers past the budget.
     pub(crate) fn give(&mut self, b: PooledBuffer) {
         self.clock += 1;
         self.idle_bytes += b.buffer.size();

@@ -2,6 +2,8 @@
 //!
 //! A kernel's source is `common.wgsl`, then the generated pieces (pixel accessors for the pass's
 //! formats, the kernel's constants, the fused pointwise body), then the kernel family's file.
+//! Stencils small enough for a workgroup tile get the `*_tiled.wgsl` file of their family (and,
+//! 1-D ones, `tile1d.wgsl` before it) with packed texel accessors; larger ones the direct file.
 //! Nothing here touches wgpu; the executor compiles and caches what this returns.
 
 use std::fmt::Write;
@@ -14,8 +16,19 @@ const POINTWISE: &str = include_str!("../../../shaders/pointwise.wgsl");
 const CONVOLVE_1D: &str = include_str!("../../../shaders/convolve1d.wgsl");
 const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
 const UNSHARP: &str = include_str!("../../../shaders/unsharp.wgsl");
+const TILE_1D: &str = include_str!("../../../shaders/tile1d.wgsl");
+const CONVOLVE_1D_TILED: &str = include_str!("../../../shaders/convolve1d_tiled.wgsl");
+const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.wgsl");
+const UNSHARP_TILED: &str = include_str!("../../../shaders/unsharp_tiled.wgsl");
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
+
+/// The largest radius along the axis that the tiled 1-D stencils (separable blurs, unsharp) hold
+/// in workgroup memory: a 16x80 tile, 10 KiB for rgba16 texels. Longer kernels run direct.
+pub(crate) const TILE_RADIUS_1D: u32 = 32;
+/// The largest horizontal and vertical radius of the tiled 2-D convolution: a 30x30 tile, 7 KiB
+/// for rgba16 texels, enough for every kernel `convolve` accepts (15x15).
+pub(crate) const TILE_RADIUS_2D: u32 = 7;
 
 /// How pixels lie in a storage buffer of `u32` (see `shaders/common.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,6 +67,23 @@ impl Format {
         }
     }
 
+    /// `Texel`, the packed words of one pixel, with `fetch_src(i: u32) -> Texel` reading pixel `i`
+    /// of `src` and `unpack_texel(t: Texel) -> vec4<f32>`, which gives what `load_src` gives.
+    fn texel(self) -> &'static str {
+        match self {
+            Format::Rgba8 => {
+                "alias Texel = u32;\n\
+                 fn fetch_src(i: u32) -> Texel {\n    return src[i];\n}\n\
+                 fn unpack_texel(t: Texel) -> vec4<f32> {\n    return unpack_rgba8(t);\n}\n"
+            }
+            Format::Rgba16 => {
+                "alias Texel = vec2<u32>;\n\
+                 fn fetch_src(i: u32) -> Texel {\n    return vec2<u32>(src[2u * i], src[2u * i + 1u]);\n}\n\
+                 fn unpack_texel(t: Texel) -> vec4<f32> {\n    return unpack_rgba16(t.x, t.y);\n}\n"
+            }
+        }
+    }
+
     /// `fn store_dst(i: u32, v: vec4<f32>)` writing pixel `i` of `dst`, clamped to 0..1.
     fn storer(self) -> &'static str {
         match self {
@@ -78,6 +108,9 @@ pub(crate) fn point_fn(op: &PointOp) -> &'static str {
 }
 
 /// What a compute pipeline does, independent of its parameters and pixel formats.
+///
+/// `tiled` stencils read their taps from a workgroup-shared tile (the `*_tiled.wgsl` files), the
+/// others straight from `src`; both give the same bits. The constructors below pick per pass.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kernel {
     /// The `point_fn` of each op, in order.
@@ -85,14 +118,46 @@ pub(crate) enum Kernel {
     Convolve1D {
         axis: Axis,
         alpha: bool,
+        tiled: bool,
     },
-    Convolve2D,
+    Convolve2D {
+        tiled: bool,
+    },
     /// Vertical blur of an unsharp pass's horizontal blur, combined with the pass input (`base`).
-    UnsharpCombine,
+    UnsharpCombine {
+        tiled: bool,
+    },
     Resample {
         axis: Axis,
     },
     Remap,
+}
+
+impl Kernel {
+    /// One direction of a separable convolution with `taps` weights (odd): tiled while the
+    /// radius fits [`TILE_RADIUS_1D`].
+    pub(crate) fn convolve_1d(axis: Axis, alpha: bool, taps: usize) -> Kernel {
+        Kernel::Convolve1D {
+            axis,
+            alpha,
+            tiled: taps / 2 <= TILE_RADIUS_1D as usize,
+        }
+    }
+
+    /// A `width` x `height` convolution: tiled while both radii fit [`TILE_RADIUS_2D`].
+    pub(crate) fn convolve_2d(width: u32, height: u32) -> Kernel {
+        Kernel::Convolve2D {
+            tiled: width / 2 <= TILE_RADIUS_2D && height / 2 <= TILE_RADIUS_2D,
+        }
+    }
+
+    /// Unsharp's second half for `taps` weights; its first half is
+    /// `Kernel::convolve_1d(Axis::Horizontal, false, taps)`, tiled for the same radii.
+    pub(crate) fn unsharp_combine(taps: usize) -> Kernel {
+        Kernel::UnsharpCombine {
+            tiled: taps / 2 <= TILE_RADIUS_1D as usize,
+        }
+    }
 }
 
 /// Everything a pipeline's WGSL depends on.
@@ -115,6 +180,13 @@ impl KernelKey {
     }
 }
 
+/// What a tiled kernel adds to the generated pieces: the largest radius its tile holds and the
+/// packed texels of its source.
+fn tile_pieces(s: &mut String, src: Format, radius: u32) {
+    let _ = writeln!(s, "const TILE_RADIUS: u32 = {radius}u;");
+    s.push_str(src.texel());
+}
+
 /// The complete WGSL of `key`'s kernel, entry point `main`.
 pub(crate) fn assemble(key: &KernelKey) -> String {
     let mut s = String::with_capacity(8 * 1024);
@@ -134,13 +206,29 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             s.push_str("    return p;\n}\n");
             POINTWISE
         }
-        Kernel::Convolve1D { axis, alpha } => {
+        Kernel::Convolve1D { axis, alpha, tiled } => {
             let _ = writeln!(s, "const VERTICAL: bool = {};", *axis == Axis::Vertical);
             let _ = writeln!(s, "const WITH_ALPHA: bool = {alpha};");
-            CONVOLVE_1D
+            if *tiled {
+                tile_pieces(&mut s, key.src, TILE_RADIUS_1D);
+                s.push_str(TILE_1D);
+                CONVOLVE_1D_TILED
+            } else {
+                CONVOLVE_1D
+            }
         }
-        Kernel::Convolve2D => CONVOLVE_2D,
-        Kernel::UnsharpCombine => UNSHARP,
+        Kernel::Convolve2D { tiled: false } => CONVOLVE_2D,
+        Kernel::Convolve2D { tiled: true } => {
+            tile_pieces(&mut s, key.src, TILE_RADIUS_2D);
+            CONVOLVE_2D_TILED
+        }
+        Kernel::UnsharpCombine { tiled: false } => UNSHARP,
+        Kernel::UnsharpCombine { tiled: true } => {
+            s.push_str("const VERTICAL: bool = true;\n");
+            tile_pieces(&mut s, key.src, TILE_RADIUS_1D);
+            s.push_str(TILE_1D);
+            UNSHARP_TILED
+        }
         Kernel::Resample { axis } => {
             let _ = writeln!(s, "const VERTICAL: bool = {};", *axis == Axis::Vertical);
             RESAMPLE
@@ -157,18 +245,19 @@ mod tests {
     use super::*;
 
     fn keys() -> Vec<KernelKey> {
-        let kernels = vec![
-            Kernel::Pointwise(vec!["op_eq", "op_grayscale", "op_invert"]),
-            Kernel::Convolve1D {
-                axis: Axis::Horizontal,
-                alpha: true,
-            },
-            Kernel::Convolve1D {
-                axis: Axis::Vertical,
-                alpha: false,
-            },
-            Kernel::Convolve2D,
-            Kernel::UnsharpCombine,
+        let mut kernels = vec![Kernel::Pointwise(vec![
+            "op_eq",
+            "op_grayscale",
+            "op_invert",
+        ])];
+        for tiled in [false, true] {
+            for (axis, alpha) in [(Axis::Horizontal, true), (Axis::Vertical, false)] {
+                kernels.push(Kernel::Convolve1D { axis, alpha, tiled });
+            }
+            kernels.push(Kernel::Convolve2D { tiled });
+            kernels.push(Kernel::UnsharpCombine { tiled });
+        }
+        kernels.extend([
             Kernel::Resample {
                 axis: Axis::Horizontal,
             },
@@ -176,12 +265,12 @@ mod tests {
                 axis: Axis::Vertical,
             },
             Kernel::Remap,
-        ];
+        ]);
         let mut keys = Vec::new();
         for kernel in kernels {
             for src in [Format::Rgba8, Format::Rgba16] {
                 for dst in [Format::Rgba8, Format::Rgba16] {
-                    let base = (kernel == Kernel::UnsharpCombine).then_some(src);
+                    let base = matches!(kernel, Kernel::UnsharpCombine { .. }).then_some(src);
                     keys.push(KernelKey {
                         kernel: kernel.clone(),
                         src,
@@ -214,5 +303,77 @@ mod tests {
                 key.label()
             );
         }
+    }
+
+    /// Every kernel passes naga's validation without a device, and the tiled ones keep their
+    /// tile inside the smallest workgroup memory a wgpu adapter offers (Metal's 16352 bytes; the
+    /// WebGPU floor is 16384). naga's uniformity analysis is laxer than WGSL's (it lets a barrier
+    /// follow a non-uniform `return`), so the kernels keep their barriers uniform by
+    /// construction: loop bounds from `info`, `outside` only after the barrier.
+    #[test]
+    fn every_kernel_validates_and_its_tile_fits_any_device() {
+        use wgpu::naga;
+        let limit = wgpu::Limits::downlevel_defaults().max_compute_workgroup_storage_size;
+        for key in keys() {
+            let wgsl = assemble(&key);
+            let module = naga::front::wgsl::parse_str(&wgsl)
+                .unwrap_or_else(|e| panic!("{}: {}", key.label(), e.emit_to_string(&wgsl)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::empty(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}: {}", key.label(), e.emit_to_string(&wgsl)));
+            let shared: u32 = module
+                .global_variables
+                .iter()
+                .filter(|(_, g)| g.space == naga::AddressSpace::WorkGroup)
+                .map(|(_, g)| module.types[g.ty].inner.size(module.to_ctx()))
+                .sum();
+            let tiled = matches!(
+                key.kernel,
+                Kernel::Convolve1D { tiled: true, .. }
+                    | Kernel::Convolve2D { tiled: true }
+                    | Kernel::UnsharpCombine { tiled: true }
+            );
+            assert_eq!(shared > 0, tiled, "{}: {shared} bytes", key.label());
+            assert!(shared <= limit, "{}: {shared} > {limit} bytes", key.label());
+        }
+    }
+
+    /// The host picks the tiled kernel exactly up to the radii the tiles hold.
+    #[test]
+    fn tiled_kernels_are_picked_up_to_the_tile_radius() {
+        let taps = |r: u32| 2 * r as usize + 1;
+        for axis in [Axis::Horizontal, Axis::Vertical] {
+            let tiled = |k| matches!(k, Kernel::Convolve1D { tiled, .. } if tiled);
+            assert!(tiled(Kernel::convolve_1d(axis, true, 3)));
+            assert!(tiled(Kernel::convolve_1d(axis, true, taps(TILE_RADIUS_1D))));
+            assert!(!tiled(Kernel::convolve_1d(
+                axis,
+                true,
+                taps(TILE_RADIUS_1D + 1)
+            )));
+        }
+        let side = 2 * TILE_RADIUS_2D + 1;
+        assert_eq!(
+            Kernel::convolve_2d(side, side),
+            Kernel::Convolve2D { tiled: true }
+        );
+        for (w, h) in [(side + 2, 1), (1, side + 2), (side + 2, side + 2)] {
+            assert_eq!(
+                Kernel::convolve_2d(w, h),
+                Kernel::Convolve2D { tiled: false },
+                "{w}x{h}"
+            );
+        }
+        assert_eq!(
+            Kernel::unsharp_combine(taps(TILE_RADIUS_1D)),
+            Kernel::UnsharpCombine { tiled: true }
+        );
+        assert_eq!(
+            Kernel::unsharp_combine(taps(TILE_RADIUS_1D + 1)),
+            Kernel::UnsharpCombine { tiled: false }
+        );
     }
 }

@@ -480,6 +480,159 @@ fn unsharp_matches_the_reference() {
     }
 }
 
+// ---- stencils through workgroup tiles (the `*_tiled.wgsl` kernels) and their fallbacks ----
+
+/// Frame sizes around the 16x16 workgroup: overhanging groups both ways, one-pixel lines.
+const TILE_SIZES: [(u32, u32); 3] = [(37, 23), (1, 17), (17, 1)];
+
+/// `n` weights summing to 1, each different, so a tap read from the wrong texel or in the wrong
+/// direction changes the result.
+fn ramp_weights(n: u32) -> Vec<f32> {
+    let total = (n * (n + 1) / 2) as f32;
+    (1..=n).map(|k| k as f32 / total).collect()
+}
+
+/// A `width` x `height` kernel (both odd) of `weights`, centred in zeros out to `to`.
+fn zero_padded(weights: &[f32], width: u32, height: u32, to: (u32, u32)) -> Vec<f32> {
+    let (dx, dy) = ((to.0 - width) / 2, (to.1 - height) / 2);
+    let mut out = vec![0.0; (to.0 * to.1) as usize];
+    for j in 0..height {
+        for i in 0..width {
+            out[((j + dy) * to.0 + i + dx) as usize] = weights[(j * width + i) as usize];
+        }
+    }
+    out
+}
+
+/// The stencil ops at the largest radii the tiled kernels take and one past them (the direct
+/// kernels), with weights that differ tap by tap.
+fn tile_limit_ops() -> Vec<Op> {
+    let r1 = super::shaders::TILE_RADIUS_1D;
+    let r2 = super::shaders::TILE_RADIUS_2D;
+    let mut ops = Vec::new();
+    for r in [r1, r1 + 1] {
+        ops.push(Op::Blur {
+            weights: ramp_weights(2 * r + 1),
+        });
+        ops.push(Op::Unsharp {
+            weights: ramp_weights(2 * r + 1),
+            amount: 1.5,
+        });
+    }
+    let side = 2 * r2 + 1;
+    for (width, height) in [
+        (side, side),
+        (side, 3),
+        (3, side),
+        (side + 2, side + 2),
+        (side + 2, 1),
+        (1, side + 2),
+    ] {
+        ops.push(Op::Convolve {
+            width,
+            height,
+            weights: ramp_weights(width * height),
+            bias: 0.0,
+        });
+    }
+    ops
+}
+
+#[test]
+fn tiled_stencils_match_the_reference_and_the_cpu_at_seams_and_edges() {
+    let Some(mut gpu) = gpu() else { return };
+    let mut cpu = crate::backend::cpu::CpuBackend::new();
+    for (w, h) in TILE_SIZES {
+        for op in tile_limit_ops() {
+            let plan = Plan::from_ops(vec![op], w, h);
+            for (depth, tolerance) in both_depths() {
+                let frame = test_frame(w, h, depth, 50);
+                let got = check(&mut gpu, &plan, &frame, tolerance);
+                if depth == Depth::Eight {
+                    let want = cpu.process(&plan, frame).expect("CPU run");
+                    let diff = got.max_abs_diff(&want);
+                    assert!(
+                        diff.is_some_and(|d| d <= 1),
+                        "{w}x{h} {:?}: GPU and CPU differ by {diff:?}",
+                        plan.passes
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A kernel padded with zero weights past the tile's radius runs direct and sums the same
+/// non-zero terms in the same order (a zero term adds +0): every bit must match the tiled run.
+#[test]
+fn tiled_and_direct_kernels_give_the_same_bits() {
+    let Some(mut gpu) = gpu() else { return };
+    let r1 = super::shaders::TILE_RADIUS_1D;
+    let r2 = super::shaders::TILE_RADIUS_2D;
+    let long = 2 * r1 + 3;
+    let blur = ramp_weights(7);
+    let box_blur = box_weights(r1);
+    let emboss: Vec<f32> = (0..15).map(|i| (i as f32 - 7.0) / 9.0).collect();
+    let pairs = [
+        (
+            Op::Blur {
+                weights: blur.clone(),
+            },
+            Op::Blur {
+                weights: zero_padded(&blur, 7, 1, (long, 1)),
+            },
+        ),
+        (
+            Op::Blur {
+                weights: box_blur.clone(),
+            },
+            Op::Blur {
+                weights: zero_padded(&box_blur, 2 * r1 + 1, 1, (long, 1)),
+            },
+        ),
+        (
+            Op::Unsharp {
+                weights: blur.clone(),
+                amount: 2.0,
+            },
+            Op::Unsharp {
+                weights: zero_padded(&blur, 7, 1, (long, 1)),
+                amount: 2.0,
+            },
+        ),
+        (
+            Op::Convolve {
+                width: 5,
+                height: 3,
+                weights: emboss.clone(),
+                bias: 0.5,
+            },
+            Op::Convolve {
+                width: 5,
+                height: 2 * r2 + 3,
+                weights: zero_padded(&emboss, 5, 3, (5, 2 * r2 + 3)),
+                bias: 0.5,
+            },
+        ),
+    ];
+    for (w, h) in TILE_SIZES {
+        for (tiled, direct) in &pairs {
+            let tiled = Plan::from_ops(vec![tiled.clone()], w, h);
+            let direct = Plan::from_ops(vec![direct.clone()], w, h);
+            for (depth, _) in both_depths() {
+                let frame = test_frame(w, h, depth, 51);
+                let a = gpu.process(&tiled, frame.clone()).expect("tiled run");
+                let b = gpu.process(&direct, frame).expect("direct run");
+                assert_eq!(
+                    a.pixels, b.pixels,
+                    "{w}x{h} {depth:?}: tiled {:?} and direct {:?} differ",
+                    tiled.passes, direct.passes
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn nearest_resample_copies_the_table_samples() {
     let Some(mut gpu) = gpu() else { return };
@@ -821,4 +974,178 @@ fn matches_the_cpu_backend() {
             plan.passes
         );
     }
+}
+
+// ---- frames in flight: `submit` and `finish` ----
+
+const FW: u32 = 64;
+const FH: u32 = 48;
+
+/// Frame `i` of a little stream: its own pixels, index and pts.
+fn stream_frame(i: u64, depth: Depth) -> Frame {
+    let mut f = test_frame(FW, FH, depth, 100 + i as u32);
+    f.index = i;
+    f.pts = Some(1000 * i as i64 - 5);
+    f
+}
+
+/// A blur, a downscale and an eq whose brightness changes with the frame, as `t` would: every
+/// frame's plan has the same GPU state and its own parameters.
+fn stream_plan(i: u64) -> Plan {
+    Plan::from_ops(
+        vec![
+            Op::Blur {
+                weights: gaussian_weights(1.5),
+            },
+            Op::Scale {
+                width: 40,
+                height: 30,
+                filter: ResampleFilter::Bilinear,
+            },
+            Op::Point(PointOp::Eq {
+                brightness: 0.05 * i as f32 - 0.15,
+                contrast: 1.1,
+                saturation: 1.2,
+                gamma: 0.9,
+            }),
+        ],
+        FW,
+        FH,
+    )
+}
+
+/// Submits every `(plan, frame)` in turn, then finishes; what came back, in order.
+fn submit_all(gpu: &mut GpuBackend, work: Vec<(Plan, Frame)>) -> Vec<Frame> {
+    let mut out = Vec::new();
+    for (plan, frame) in work {
+        out.extend(gpu.submit(&plan, frame).expect("submit"));
+        assert!(
+            gpu.executor.frames_held() <= super::executor::IN_FLIGHT,
+            "{} frames held",
+            gpu.executor.frames_held()
+        );
+    }
+    while let Some(frame) = gpu.finish().expect("finish") {
+        out.push(frame);
+    }
+    out
+}
+
+/// What `process` gives for each `(plan, frame)`, one by one.
+fn process_all(gpu: &mut GpuBackend, work: &[(Plan, Frame)]) -> Vec<Frame> {
+    work.iter()
+        .map(|(plan, frame)| gpu.process(plan, frame.clone()).expect("process"))
+        .collect()
+}
+
+#[test]
+fn submitted_frames_come_back_in_order_as_process_gives_them() {
+    let Some(mut gpu) = gpu() else { return };
+    for depth in [Depth::Eight, Depth::Sixteen] {
+        let work: Vec<(Plan, Frame)> = (0..7)
+            .map(|i| (stream_plan(i), stream_frame(i, depth)))
+            .collect();
+        let want = process_all(&mut gpu, &work);
+        let got = submit_all(&mut gpu, work);
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!((g.index, g.pts), (i as u64, Some(1000 * i as i64 - 5)));
+            assert_eq!((g.width, g.height), (40, 30));
+            assert!(g == w, "{depth:?} frame {i} differs from process's");
+        }
+    }
+}
+
+#[test]
+fn steady_submits_reuse_the_ring_and_allocate_nothing() {
+    let Some(mut gpu) = gpu() else { return };
+    let ring = super::executor::IN_FLIGHT as u64;
+    let mut out = Vec::new();
+    for i in 0..=ring {
+        out.extend(
+            gpu.submit(&stream_plan(i), stream_frame(i, Depth::Eight))
+                .unwrap(),
+        );
+    }
+    let before = gpu.executor.stats();
+    for i in ring + 1..ring + 5 {
+        out.extend(
+            gpu.submit(&stream_plan(i), stream_frame(i, Depth::Eight))
+                .unwrap(),
+        );
+        assert!(gpu.executor.frames_held() <= ring as usize);
+    }
+    while let Some(frame) = gpu.finish().unwrap() {
+        out.push(frame);
+    }
+    assert_eq!(gpu.executor.stats(), before);
+    let indexes: Vec<u64> = out.iter().map(|f| f.index).collect();
+    assert_eq!(indexes, (0..ring + 5).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_plan_change_between_submits_keeps_order_and_results() {
+    let Some(mut gpu) = gpu() else { return };
+    let invert = Plan::from_ops(vec![Op::Point(PointOp::Invert)], FW, FH);
+    let work: Vec<(Plan, Frame)> = (0..7)
+        .map(|i| {
+            let plan = match i {
+                0..=2 | 5 => stream_plan(i),
+                3 => Plan::identity(FW, FH),
+                _ => invert.clone(),
+            };
+            (plan, stream_frame(i, Depth::Eight))
+        })
+        .collect();
+    let want = process_all(&mut gpu, &work);
+    let got = submit_all(&mut gpu, work);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_plan_with_no_passes_submits_frames_unchanged() {
+    let Some(mut gpu) = gpu() else { return };
+    let plan = Plan::identity(FW, FH);
+    let work: Vec<(Plan, Frame)> = (0..4)
+        .map(|i| (plan.clone(), stream_frame(i, Depth::Sixteen)))
+        .collect();
+    let want: Vec<Frame> = work.iter().map(|(_, f)| f.clone()).collect();
+    assert_eq!(submit_all(&mut gpu, work), want);
+}
+
+#[test]
+fn a_submitted_size_mismatch_is_an_error_and_spares_the_frames_in_flight() {
+    let Some(mut gpu) = gpu() else { return };
+    let work: Vec<(Plan, Frame)> = (0..2)
+        .map(|i| (stream_plan(i), stream_frame(i, Depth::Eight)))
+        .collect();
+    let want = process_all(&mut gpu, &work);
+    let mut got = Vec::new();
+    for (plan, frame) in work {
+        got.extend(gpu.submit(&plan, frame).unwrap());
+    }
+    let err = gpu
+        .submit(&stream_plan(2), test_frame(FW + 1, FH, Depth::Eight, 3))
+        .unwrap_err();
+    assert!(matches!(err, BackendError::SizeMismatch { .. }), "{err}");
+    while let Some(frame) = gpu.finish().unwrap() {
+        got.push(frame);
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn finish_with_nothing_in_flight_is_none() {
+    let Some(mut gpu) = gpu() else { return };
+    assert!(gpu.finish().unwrap().is_none());
+    let plan = Plan::from_ops(vec![Op::Point(PointOp::Invert)], FW, FH);
+    let frame = stream_frame(0, Depth::Eight);
+    let want = gpu.process(&plan, frame.clone()).unwrap();
+    let first = gpu.submit(&plan, frame).unwrap();
+    let mut got: Vec<Frame> = first.into_iter().collect();
+    while let Some(f) = gpu.finish().unwrap() {
+        got.push(f);
+    }
+    assert_eq!(got, vec![want]);
+    assert!(gpu.finish().unwrap().is_none());
 }
