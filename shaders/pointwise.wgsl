@@ -31,7 +31,7 @@ fn op_eq(p: vec4<f32>, q: vec4<f32>) -> vec4<f32> {
     }
     let r = v + q.z * cr;
     let b = v + q.z * cb;
-    let g = (v - LUMA.x * r - LUMA.z * b) / LUMA.y;
+    let g = (v - LUMA.x * r - LUMA.z * b) * (1.0 / LUMA.y);
     return vec4<f32>(clamp(vec3<f32>(r, g, b), vec3<f32>(0.0), vec3<f32>(1.0)), p.a);
 }
 
