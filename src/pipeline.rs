@@ -417,71 +417,76 @@ fn recycle(frame: Frame, tx: &Sender<Pixels>) {
     }
 }
 
-/// Encode frames, mux them with the copied packets, finish the file at the end.
-fn encode_stage(
+/// The last stage: `frame` takes each frame with the packets that came before it, `end` the
+/// last packets and the frame count, both with the stage's `state`; the frames' samples go
+/// back to the convert stage.
+fn sink_stage<S, T>(
+    name: &'static str,
     rx: Receiver<Message<Frame>>,
-    mut writer: VideoWriter,
     recycled: Sender<Pixels>,
-) -> StageResult<u64> {
-    let mut stats = StageStats::new("encode");
+    mut state: S,
+    mut frame: impl FnMut(&mut S, &Frame, Vec<Packet>) -> Result<(), Error>,
+    end: impl FnOnce(S, Vec<Packet>, u64) -> Result<T, Error>,
+) -> StageResult<T> {
+    let mut stats = StageStats::new(name);
     let mut queue = QueueStats::new(CHANNEL_DEPTH);
     let mut laps = Laps::start();
     loop {
         queue.sample(rx.len());
         let Ok(message) = rx.recv() else {
-            break;
+            // The stream ended without `End`: a stage before failed.
+            stats.queue = Some(queue);
+            return Ok((None, stats));
         };
         stats.waiting_input += laps.lap();
         match message {
-            Message::Frame { frame, copies } => {
-                for packet in copies {
-                    writer.write_packet(packet)?;
-                }
-                writer.write_frame(&frame)?;
+            Message::Frame { frame: f, copies } => {
+                frame(&mut state, &f, copies)?;
                 stats.frames += 1;
-                recycle(frame, &recycled);
+                recycle(f, &recycled);
             }
             Message::End { copies } => {
-                for packet in copies {
-                    writer.write_packet(packet)?;
-                }
-                let frames = writer.finish()?;
+                let value = end(state, copies, stats.frames)?;
                 stats.working += laps.lap();
                 stats.queue = Some(queue);
-                return Ok((Some(frames), stats));
+                return Ok((Some(value), stats));
             }
         }
         stats.working += laps.lap();
     }
-    // The stream ended without `End`: a stage before failed. The unfinished file is the
-    // caller's to remove.
-    stats.queue = Some(queue);
-    Ok((None, stats))
+}
+
+/// Encode frames, mux them with the copied packets, finish the file at the end. A file left
+/// unfinished by a failure before is the caller's to remove.
+fn encode_stage(
+    rx: Receiver<Message<Frame>>,
+    writer: VideoWriter,
+    recycled: Sender<Pixels>,
+) -> StageResult<u64> {
+    let write_packets = |writer: &mut VideoWriter, copies: Vec<Packet>| {
+        copies
+            .into_iter()
+            .try_for_each(|packet| writer.write_packet(packet))
+    };
+    let frame = |writer: &mut VideoWriter, frame: &Frame, copies| {
+        write_packets(writer, copies)?;
+        Ok(writer.write_frame(frame)?)
+    };
+    let end = |mut writer: VideoWriter, copies, _| {
+        write_packets(&mut writer, copies)?;
+        Ok(writer.finish()?)
+    };
+    sink_stage("encode", rx, recycled, writer, frame, end)
 }
 
 /// `--discard`: count the frames, keep nothing.
 fn discard_stage(rx: Receiver<Message<Frame>>, recycled: Sender<Pixels>) -> StageResult<u64> {
-    let mut stats = StageStats::new("discard");
-    let mut queue = QueueStats::new(CHANNEL_DEPTH);
-    let mut laps = Laps::start();
-    loop {
-        queue.sample(rx.len());
-        let Ok(message) = rx.recv() else {
-            break;
-        };
-        stats.waiting_input += laps.lap();
-        match message {
-            Message::Frame { frame, .. } => {
-                stats.frames += 1;
-                recycle(frame, &recycled);
-            }
-            Message::End { .. } => {
-                stats.queue = Some(queue);
-                return Ok((Some(stats.frames), stats));
-            }
-        }
-        stats.working += laps.lap();
-    }
-    stats.queue = Some(queue);
-    Ok((None, stats))
+    sink_stage(
+        "discard",
+        rx,
+        recycled,
+        (),
+        |_, _, _| Ok(()),
+        |_, _, frames| Ok(frames),
+    )
 }

@@ -4,35 +4,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn tessera(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .output()
-        .expect("run tessera");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "tessera panicked:\n{stderr}");
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
-}
+use common::tessera;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
 fn write_png(path: &Path, w: u32, h: u32) {
-    let frame = common::test_image8(w, h, 5);
-    let tessera::Pixels::Rgba8(data) = frame.pixels else {
-        unreachable!()
-    };
-    image::RgbaImage::from_raw(w, h, data)
-        .unwrap()
-        .save(path)
-        .unwrap();
+    common::write_png8(path, w, h, 5);
 }
 
 fn examples() -> Vec<PathBuf> {

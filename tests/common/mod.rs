@@ -73,3 +73,29 @@ pub fn gpu() -> Option<GpuBackend> {
         }
     }
 }
+
+/// Runs the binary; its exit code, stdout and stderr. A panic is a failure of the test.
+pub fn tessera(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("run tessera");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "tessera panicked:\n{stderr}");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+/// The 8-bit test image, saved as a PNG.
+pub fn write_png8(path: &std::path::Path, w: u32, h: u32, seed: u64) {
+    let Pixels::Rgba8(data) = test_image8(w, h, seed).pixels else {
+        unreachable!()
+    };
+    image::RgbaImage::from_raw(w, h, data)
+        .unwrap()
+        .save(path)
+        .unwrap();
+}
