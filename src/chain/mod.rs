@@ -7,12 +7,14 @@
 //! parsing and resolution go on after an error, so a text's errors are all reported at once.
 
 mod ast;
+mod builder;
 mod error;
 mod lexer;
 mod parser;
 mod resolve;
 
 pub use ast::{Arg, Ast, AstStage, Def, DefParam, Value};
+pub use builder::{ArgInput, ChainBuilder};
 pub use error::{render_all, ChainError};
 pub use parser::parse;
 pub use resolve::{kind_text, resolve};
@@ -44,6 +46,11 @@ impl Chain {
     /// Parses and resolves chain text in one step; the first error if it has any.
     pub fn parse(text: &str) -> Result<Chain, ChainError> {
         Chain::parse_all(text).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// A typed builder: filters and arguments as Rust values, checked as chain text is.
+    pub fn builder() -> ChainBuilder {
+        ChainBuilder::default()
     }
 
     /// Parses and resolves chain text; every error found, in the order of the text.
