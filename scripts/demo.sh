@@ -17,4 +17,6 @@ chain="gblur(sigma=2) | unsharp(amount=1.2) | eq(contrast=1.1, saturation=1.2)"
 "$bin" process "$out/photo.png" -o "$out/photo-graded.webp" --chain "$chain | scale(width=400)" --overwrite
 "$bin" process "$out/photo.png" -o "$out/photo-gpu.png" --chain "$chain" --backend gpu --overwrite \
   || echo "(no GPU adapter: install a GPU driver or Mesa's lavapipe for --backend gpu)"
-echo "wrote $out/clip-graded.mp4, $out/photo-graded.webp and $out/photo-gpu.png"
+"$bin" check assets/chains/film-grade.chain
+"$bin" process "$out/photo.png" -o "$out/photo-film.jpg" --chain-file assets/chains/film-grade.chain --overwrite
+echo "wrote $out/clip-graded.mp4, $out/photo-graded.webp, $out/photo-gpu.png and $out/photo-film.jpg"
