@@ -1,5 +1,7 @@
 //! The syntax tree of a chain, before it is checked against the registry.
 
+pub use super::expr::Expr;
+
 /// A literal value with the byte span it came from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -9,19 +11,26 @@ pub enum Value {
     /// anywhere else.
     Word(String, (usize, usize)),
     List(Vec<Value>, (usize, usize)),
+    /// Arithmetic that names something (a constant, a definition's parameter), folded when
+    /// the chain is resolved; arithmetic on numbers alone is folded by the parser.
+    Expr(Expr, (usize, usize)),
 }
 
 impl Value {
     pub fn span(&self) -> (usize, usize) {
         match self {
-            Value::Number(_, s) | Value::Str(_, s) | Value::Word(_, s) | Value::List(_, s) => *s,
+            Value::Number(_, s)
+            | Value::Str(_, s)
+            | Value::Word(_, s)
+            | Value::List(_, s)
+            | Value::Expr(_, s) => *s,
         }
     }
 
     /// The value's type as a user would name it.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Number(..) => "a number",
+            Value::Number(..) | Value::Expr(..) => "a number",
             Value::Str(..) | Value::Word(..) => "a string",
             Value::List(..) => "a list",
         }

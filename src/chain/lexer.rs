@@ -18,6 +18,11 @@ pub enum Token {
     Comma,
     Equals,
     Pipe,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Caret,
     /// A line break (outside parentheses and brackets); runs of them are one token.
     Newline,
     /// `;`: ends a definition on the same line, like a line break.
@@ -37,6 +42,11 @@ impl Token {
             Token::Comma => "`,`".into(),
             Token::Equals => "`=`".into(),
             Token::Pipe => "`|`".into(),
+            Token::Plus => "`+`".into(),
+            Token::Minus => "`-`".into(),
+            Token::Star => "`*`".into(),
+            Token::Slash => "`/`".into(),
+            Token::Caret => "`^`".into(),
             Token::Newline => "the end of the line".into(),
             Token::Semicolon => "`;`".into(),
         }
@@ -64,6 +74,11 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
             b'=' => Some(Token::Equals),
             b'|' => Some(Token::Pipe),
             b';' => Some(Token::Semicolon),
+            b'+' => Some(Token::Plus),
+            b'-' => Some(Token::Minus),
+            b'*' => Some(Token::Star),
+            b'/' => Some(Token::Slash),
+            b'^' => Some(Token::Caret),
             _ => None,
         };
         if let Some(token) = single {
@@ -90,7 +105,7 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
                 i += 1;
             }
             tokens.push((Token::Ident(text[start..i].to_string()), (start, i)));
-        } else if c.is_ascii_digit() || c == b'.' || c == b'-' || c == b'+' {
+        } else if c.is_ascii_digit() || c == b'.' {
             i = number_end(bytes, i);
             let literal = &text[start..i];
             match literal.parse() {
@@ -136,11 +151,9 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
     (tokens, errors)
 }
 
-/// End of a number literal starting at `i`: sign, digits, fraction, exponent.
+/// End of a number literal starting at `i`: digits, fraction, exponent. A sign in front is
+/// an operator.
 fn number_end(bytes: &[u8], mut i: usize) -> usize {
-    if bytes[i] == b'-' || bytes[i] == b'+' {
-        i += 1;
-    }
     while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
         i += 1;
     }

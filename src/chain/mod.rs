@@ -9,6 +9,7 @@
 mod ast;
 mod builder;
 mod error;
+pub mod expr;
 mod lexer;
 mod parser;
 mod resolve;

@@ -8,7 +8,11 @@
 //! stage  = name (`(` (arg (`,` arg)*)? `)`)?
 //! arg    = (name `=`)? value
 //! param  = name (`=` value)?
-//! value  = number | string | word | `[` (value (`,` value)*)? `]`
+//! value  = string | `[` (value (`,` value)*)? `]` | expr
+//! expr   = term ((`+` | `-`) term)*          arithmetic: see `expr.rs`
+//! term   = unary ((`*` | `/`) unary)*
+//! unary  = (`-` | `+`) unary | primary (`^` unary)?
+//! primary = number | name | name `(` (expr (`,` expr)*)? `)` | `(` expr `)`
 //! ```
 //!
 //! After an error the parser skips to the next line break (or `;`) and goes on, so that one
@@ -16,6 +20,7 @@
 
 use super::ast::{Arg, Ast, AstStage, Def, DefParam, Value};
 use super::error::ChainError;
+use super::expr::{Expr, Op};
 use super::lexer::{tokenize, Spanned, Token};
 
 /// Parses chain text into a syntax tree, or every error found in it. Empty text (or only
@@ -299,13 +304,13 @@ impl Parser {
     }
 
     fn value(&mut self) -> Result<Value, ChainError> {
-        match self.next() {
-            Some((Token::Number(n), span)) => Ok(Value::Number(n, span)),
-            Some((Token::Str(s), span)) => Ok(Value::Str(s, span)),
-            // A bare word is a string (`filter=bicubic` reads as well as `filter="bicubic"`),
-            // or a definition's parameter inside its body.
-            Some((Token::Ident(s), span)) => Ok(Value::Word(s, span)),
+        match self.peek().cloned() {
+            Some((Token::Str(s), span)) => {
+                self.next();
+                Ok(Value::Str(s, span))
+            }
             Some((Token::LBracket, open)) => {
+                self.next();
                 let mut items = Vec::new();
                 if let Some((Token::RBracket, close)) = self.peek().cloned() {
                     self.next();
@@ -328,11 +333,121 @@ impl Parser {
                     }
                 }
             }
+            Some((_, start)) => {
+                let expr = self.expr()?;
+                let end = self.tokens[self.pos - 1].1 .1;
+                let span = (start.0, end);
+                Ok(match expr {
+                    Expr::Num(v) => Value::Number(v, span),
+                    // A bare word is a string (`filter=bicubic` reads as well as
+                    // `filter="bicubic"`), a constant, or a definition's parameter.
+                    Expr::Name(w, at) => Value::Word(w, at),
+                    e if e.is_constant() => Value::Number(e.eval(span, &|_| None, &[])?, span),
+                    e => Value::Expr(e, span),
+                })
+            }
+            None => Err(self.eof("a value")),
+        }
+    }
+
+    /// `term (('+' | '-') term)*`
+    fn expr(&mut self) -> Result<Expr, ChainError> {
+        let mut left = self.term()?;
+        loop {
+            let op = match self.peek() {
+                Some((Token::Plus, _)) => Op::Add,
+                Some((Token::Minus, _)) => Op::Sub,
+                _ => return Ok(left),
+            };
+            self.next();
+            left = Expr::Bin(op, Box::new(left), Box::new(self.term()?));
+        }
+    }
+
+    /// `unary (('*' | '/') unary)*`
+    fn term(&mut self) -> Result<Expr, ChainError> {
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Some((Token::Star, _)) => Op::Mul,
+                Some((Token::Slash, _)) => Op::Div,
+                _ => return Ok(left),
+            };
+            self.next();
+            left = Expr::Bin(op, Box::new(left), Box::new(self.unary()?));
+        }
+    }
+
+    /// `('-' | '+') unary | primary ('^' unary)?`: the power binds tighter than a sign on its
+    /// left (`-2^2` is -4) and takes a signed exponent (`2^-1`).
+    fn unary(&mut self) -> Result<Expr, ChainError> {
+        match self.peek() {
+            Some((Token::Minus, _)) => {
+                self.next();
+                Ok(Expr::Neg(Box::new(self.unary()?)))
+            }
+            Some((Token::Plus, _)) => {
+                self.next();
+                self.unary()
+            }
+            _ => {
+                let base = self.primary()?;
+                if let Some((Token::Caret, _)) = self.peek() {
+                    self.next();
+                    return Ok(Expr::Bin(Op::Pow, Box::new(base), Box::new(self.unary()?)));
+                }
+                Ok(base)
+            }
+        }
+    }
+
+    /// A number, a name, a call `name(expr, …)` or `(expr)`.
+    fn primary(&mut self) -> Result<Expr, ChainError> {
+        match self.next() {
+            Some((Token::Number(n), _)) => Ok(Expr::Num(n)),
+            Some((Token::Ident(name), span)) => {
+                if !matches!(self.peek(), Some((Token::LParen, _))) {
+                    return Ok(Expr::Name(name, span));
+                }
+                self.next();
+                let mut args = Vec::new();
+                if let Some((Token::RParen, close)) = self.peek().cloned() {
+                    self.next();
+                    return Ok(Expr::Call(name, args, (span.0, close.1)));
+                }
+                loop {
+                    args.push(self.expr()?);
+                    match self.next() {
+                        Some((Token::Comma, _)) => continue,
+                        Some((Token::RParen, close)) => {
+                            return Ok(Expr::Call(name, args, (span.0, close.1)))
+                        }
+                        Some((token, at)) => {
+                            return Err(ChainError::new(
+                                format!("expected `,` or `)`, found {}", token.describe()),
+                                at,
+                            ))
+                        }
+                        None => return Err(self.eof("`)`")),
+                    }
+                }
+            }
+            Some((Token::LParen, _)) => {
+                let inner = self.expr()?;
+                match self.next() {
+                    Some((Token::RParen, _)) => Ok(inner),
+                    Some((token, at)) => Err(ChainError::new(
+                        format!("expected `)`, found {}", token.describe()),
+                        at,
+                    )),
+                    None => Err(self.eof("`)`")),
+                }
+            }
             Some((token, span)) => Err(ChainError::new(
                 format!("expected a value, found {}", token.describe()),
                 span,
             )
-            .with_help("values are numbers, \"strings\" or [lists]")),
+            .with_help("values are numbers, \"strings\", [lists] or arithmetic like 2*PI")),
             None => Err(self.eof("a value")),
         }
     }

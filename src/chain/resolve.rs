@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::ast::{Ast, AstStage, Def, Value};
 use super::error::{did_you_mean, ChainError};
+use super::expr::{Expr, CONSTANTS};
 use super::{Chain, Stage};
 use crate::filters::{self, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
 
@@ -233,13 +234,24 @@ fn params_help(def: &Def) -> String {
     format!("`{}` takes {}", def.name, names.join(", "))
 }
 
-/// `stage` with every word that names a parameter in `env` replaced by its value.
+/// `stage` with every word that names a parameter in `env` replaced by its value, in
+/// arithmetic too.
 fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> AstStage {
     fn value(v: &Value, env: &HashMap<&str, Value>) -> Value {
         match v {
             Value::Word(w, _) => env.get(w.as_str()).cloned().unwrap_or_else(|| v.clone()),
             Value::List(items, span) => {
                 Value::List(items.iter().map(|i| value(i, env)).collect(), *span)
+            }
+            Value::Expr(e, span) => {
+                let bound = e.substitute(&|name| match env.get(name)? {
+                    Value::Number(n, _) => Some(Expr::Num(*n)),
+                    Value::Word(w, at) => Some(Expr::Name(w.clone(), *at)),
+                    Value::Expr(e, _) => Some(e.clone()),
+                    // A string or a list in arithmetic stays a name, which evaluation reports.
+                    Value::Str(..) | Value::List(..) => None,
+                });
+                Value::Expr(bound, *span)
             }
             other => other.clone(),
         }
@@ -378,27 +390,41 @@ fn check(
     words: &[&str],
 ) -> Result<ArgValue, ChainError> {
     let span = value.span();
-    // A word where a number belongs is most likely a misspelt parameter of a definition.
-    if let (Value::Word(w, _), ParamKind::Float { .. } | ParamKind::Int { .. }) =
-        (value, &param.kind)
-    {
-        let err = ChainError::new(
-            format!(
-                "`{}` of `{}` must be a number; `{w}` is not a name here",
-                param.name, spec.name
-            ),
-            span,
-        );
-        return Err(match did_you_mean(w, words.iter().copied()) {
-            Some(name) => err.with_help(format!("did you mean `{name}`?")),
-            None => err.with_help(format!(
-                "{}: {} ({})",
-                param.name,
-                param.doc,
-                kind_text(&param.kind)
-            )),
-        });
-    }
+    // Where a number belongs: a constant's name, or arithmetic, stands for its value; any
+    // other word is most likely a misspelt parameter of a definition.
+    let numeric = matches!(param.kind, ParamKind::Float { .. } | ParamKind::Int { .. });
+    let folded;
+    let value = match value {
+        Value::Word(w, _) if numeric => match CONSTANTS.iter().find(|(c, _)| c == w) {
+            Some((_, v)) => {
+                folded = Value::Number(*v, span);
+                &folded
+            }
+            None => {
+                let err = ChainError::new(
+                    format!(
+                        "`{}` of `{}` must be a number; `{w}` is not a name here",
+                        param.name, spec.name
+                    ),
+                    span,
+                );
+                return Err(match did_you_mean(w, words.iter().copied()) {
+                    Some(name) => err.with_help(format!("did you mean `{name}`?")),
+                    None => err.with_help(format!(
+                        "{}: {} ({})",
+                        param.name,
+                        param.doc,
+                        kind_text(&param.kind)
+                    )),
+                });
+            }
+        },
+        Value::Expr(e, _) if numeric => {
+            folded = Value::Number(e.eval(span, &|_| None, words)?, span);
+            &folded
+        }
+        other => other,
+    };
     let mismatch = |expected: &str| {
         ChainError::new(
             format!(
@@ -493,6 +519,11 @@ fn matrix(
     };
     let number = |v: &Value| match v {
         Value::Number(n, _) => Ok(*n),
+        Value::Expr(e, span) => e.eval(*span, &|_| None, &[]),
+        Value::Word(w, _) if CONSTANTS.iter().any(|(c, _)| c == w) => Ok(CONSTANTS
+            .iter()
+            .find(|(c, _)| c == w)
+            .map_or(0.0, |(_, v)| *v)),
         other => Err(ChainError::new(
             format!("matrix entries must be numbers, not {}", other.type_name()),
             other.span(),
@@ -650,6 +681,59 @@ mod tests {
         }
         text += "d19";
         assert!(err(&text).message.contains("expands to more than"));
+    }
+
+    #[test]
+    fn arithmetic_folds_to_numbers() {
+        let chain = Chain::parse(
+            "gblur(sigma=1.5*2) | scale(width=1920/3, height=-2) | eq(brightness=-0.1+0.05*3) | \
+             gblur(2^-1*4) | eq(contrast=-2^2+5, saturation=sin(PI/2)) | gblur(sigma=PI) | \
+             convolve([[0,-1,0],[-1,4+1,-1],[0,-(1),0]], bias=min(0.1, 0.2)) | \
+             eq(gamma=clamp(3, 0.5, 2), brightness=lerp(0, 0.2, 0.5)) | gblur(sqrt(abs(-4)))",
+        )
+        .unwrap();
+        assert_eq!(
+            chain.to_text(),
+            "gblur(sigma=3) | scale(width=640, height=-2, filter=\"lanczos3\") | \
+             eq(brightness=0.05000000000000002, contrast=1, saturation=1, gamma=1) | gblur(sigma=2) | \
+             eq(brightness=0, contrast=1, saturation=1, gamma=1) | gblur(sigma=3.141592653589793) | \
+             convolve(kernel=[[0, -1, 0], [-1, 5, -1], [0, -1, 0]], bias=0.1) | \
+             eq(brightness=0.1, contrast=1, saturation=1, gamma=2) | gblur(sigma=2)"
+        );
+        // A definition's parameters in arithmetic.
+        let chain =
+            Chain::parse("let g(s) = gblur(sigma=s*2) | eq(brightness=s/20)\ng(1.5)").unwrap();
+        assert_eq!(
+            chain.to_text(),
+            "gblur(sigma=3) | eq(brightness=0.075, contrast=1, saturation=1, gamma=1)"
+        );
+    }
+
+    #[test]
+    fn arithmetic_errors() {
+        let e = err("gblur(sigma=sqrt(-1))");
+        assert!(e.message.contains("not a finite number"), "{}", e.message);
+        assert_eq!(e.span, (12, 20));
+        assert!(err("gblur(sigma=1/0)")
+            .message
+            .contains("not a finite number"));
+        let e = err("gblur(sigma=t*2)");
+        assert!(e.message.contains("per-frame"), "{}", e.message);
+        assert_eq!(e.span, (12, 13));
+        let e = err("gblur(sigma=sqr(2))");
+        assert_eq!(e.help.as_deref(), Some("did you mean `sqrt`?"));
+        let e = err("gblur(sigma=min(1))");
+        assert_eq!(e.message, "`min` takes 2 arguments, not 1");
+        let e = err("gblur(sigma=2*x)");
+        assert_eq!(e.message, "unknown name `x`");
+        let e = err("let g(sigma) = gblur(sigma=sigmaa*2)\ng(1)");
+        assert_eq!(e.help.as_deref(), Some("did you mean `sigma`?"));
+        let e = err("gblur(sigma=50*2)");
+        assert!(e.message.contains("out of range"), "{}", e.message);
+        let e = err("gblur(sigma=(1+2)");
+        assert!(e.message.contains("expected `)`"), "{}", e.message);
+        let e = err("gblur(sigma=2*)");
+        assert!(e.message.starts_with("expected a value"), "{}", e.message);
     }
 
     #[test]
