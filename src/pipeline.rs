@@ -33,7 +33,7 @@ use crate::media::convert::ToFrames;
 use crate::media::decode::{Decoded, Picture, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
 use crate::plan::{self, Plan};
-use crate::stats::{Laps, QueueStats, StageStats};
+use crate::stats::{StageClock, StageStats};
 
 pub use crate::media::EncodeSettings;
 
@@ -264,8 +264,7 @@ type StageResult<T> = Result<StageEnd<T>, Error>;
 /// Demux and decode; hand on pictures with the copied packets demuxed before them. Stops
 /// quietly when the next stage has gone.
 fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> StageResult<()> {
-    let mut stats = StageStats::new("decode");
-    let mut laps = Laps::start();
+    let mut clock = StageClock::new("decode");
     let mut copies = Vec::new();
     loop {
         let message = match decoder.receive()? {
@@ -281,18 +280,26 @@ fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> Stag
                 copies: std::mem::take(&mut copies),
             },
         };
-        stats.working += laps.lap();
+        clock.worked();
         let end = matches!(message, Message::End { .. });
-        stats.frames += u64::from(!end);
-        let sent = tx.send(message);
-        stats.waiting_output += laps.lap();
-        if sent.is_err() {
-            return Ok((None, stats));
+        if !end {
+            clock.count_frame();
         }
-        if end {
-            return Ok((Some(()), stats));
+        let sent = tx.send(message);
+        clock.waited_for_output();
+        if sent.is_err() || end {
+            return Ok((sent.is_ok().then_some(()), clock.finish()));
         }
     }
+}
+
+/// The next message from `rx`, the wait and the queue's depth booked on `clock`; `None` when
+/// the stage before has gone.
+fn receive<T>(rx: &Receiver<Message<T>>, clock: &mut StageClock) -> Option<Message<T>> {
+    clock.queued(rx.len());
+    let message = rx.recv().ok();
+    clock.waited_for_input();
+    message
 }
 
 /// Runs `work` on each frame from `rx` and sends the results on, copies and end passed
@@ -303,33 +310,24 @@ fn relay<A, B>(
     tx: Sender<Message<B>>,
     mut work: impl FnMut(A) -> Result<B, Error>,
 ) -> StageResult<()> {
-    let mut stats = StageStats::new(name);
-    let mut queue = QueueStats::new(CHANNEL_DEPTH);
-    let mut laps = Laps::start();
-    loop {
-        queue.sample(rx.len());
-        let Ok(message) = rx.recv() else {
-            break;
-        };
-        stats.waiting_input += laps.lap();
+    let mut clock = StageClock::with_queue(name, CHANNEL_DEPTH);
+    while let Some(message) = receive(&rx, &mut clock) {
         let (out, end) = match message {
             Message::Frame { frame, copies } => {
                 let frame = work(frame)?;
-                stats.frames += 1;
+                clock.count_frame();
                 (Message::Frame { frame, copies }, false)
             }
             Message::End { copies } => (Message::End { copies }, true),
         };
-        stats.working += laps.lap();
+        clock.worked();
         let sent = tx.send(out);
-        stats.waiting_output += laps.lap();
+        clock.waited_for_output();
         if sent.is_err() || end {
-            stats.queue = Some(queue);
-            return Ok((sent.is_ok().then_some(()), stats));
+            return Ok((sent.is_ok().then_some(()), clock.finish()));
         }
     }
-    stats.queue = Some(queue);
-    Ok((None, stats))
+    Ok((None, clock.finish()))
 }
 
 /// Pictures → RGBA frames at the source's depth, with the source's matrix and range, into the
@@ -362,17 +360,9 @@ fn filter_stage(
     mut backend: Box<dyn Backend>,
     plan: &Plan,
 ) -> StageResult<()> {
-    let mut stats = StageStats::new("filter");
-    let mut queue = QueueStats::new(CHANNEL_DEPTH);
-    let mut laps = Laps::start();
+    let mut clock = StageClock::with_queue("filter", CHANNEL_DEPTH);
     let mut waiting: VecDeque<Vec<Packet>> = VecDeque::new();
-    loop {
-        queue.sample(rx.len());
-        let Ok(message) = rx.recv() else {
-            stats.queue = Some(queue);
-            return Ok((None, stats));
-        };
-        stats.waiting_input += laps.lap();
+    while let Some(message) = receive(&rx, &mut clock) {
         let mut done = Vec::with_capacity(1);
         let end = match message {
             Message::Frame { frame, copies } => {
@@ -387,27 +377,26 @@ fn filter_stage(
                 Some(copies)
             }
         };
-        stats.working += laps.lap();
+        clock.worked();
         for frame in done {
             let copies = waiting.pop_front().unwrap_or_default();
-            stats.frames += 1;
+            clock.count_frame();
             if tx.send(Message::Frame { frame, copies }).is_err() {
-                stats.queue = Some(queue);
-                return Ok((None, stats));
+                return Ok((None, clock.finish()));
             }
         }
-        stats.waiting_output += laps.lap();
+        clock.waited_for_output();
         if let Some(mut copies) = end {
             // Packets of frames the backend never returned cannot happen with a correct
             // backend; they still go out, before the end's own.
             let mut rest: Vec<Packet> = waiting.drain(..).flatten().collect();
             rest.append(&mut copies);
             let sent = tx.send(Message::End { copies: rest });
-            stats.waiting_output += laps.lap();
-            stats.queue = Some(queue);
-            return Ok((sent.is_ok().then_some(()), stats));
+            clock.waited_for_output();
+            return Ok((sent.is_ok().then_some(()), clock.finish()));
         }
     }
+    Ok((None, clock.finish()))
 }
 
 /// Hands a frame's samples back to the convert stage; dropped when it has enough.
@@ -428,32 +417,24 @@ fn sink_stage<S, T>(
     mut frame: impl FnMut(&mut S, &Frame, Vec<Packet>) -> Result<(), Error>,
     end: impl FnOnce(S, Vec<Packet>, u64) -> Result<T, Error>,
 ) -> StageResult<T> {
-    let mut stats = StageStats::new(name);
-    let mut queue = QueueStats::new(CHANNEL_DEPTH);
-    let mut laps = Laps::start();
-    loop {
-        queue.sample(rx.len());
-        let Ok(message) = rx.recv() else {
-            // The stream ended without `End`: a stage before failed.
-            stats.queue = Some(queue);
-            return Ok((None, stats));
-        };
-        stats.waiting_input += laps.lap();
+    let mut clock = StageClock::with_queue(name, CHANNEL_DEPTH);
+    while let Some(message) = receive(&rx, &mut clock) {
         match message {
             Message::Frame { frame: f, copies } => {
                 frame(&mut state, &f, copies)?;
-                stats.frames += 1;
+                clock.count_frame();
                 recycle(f, &recycled);
+                clock.worked();
             }
             Message::End { copies } => {
-                let value = end(state, copies, stats.frames)?;
-                stats.working += laps.lap();
-                stats.queue = Some(queue);
-                return Ok((Some(value), stats));
+                let value = end(state, copies, clock.frames())?;
+                clock.worked();
+                return Ok((Some(value), clock.finish()));
             }
         }
-        stats.working += laps.lap();
     }
+    // The stream ended without `End`: a stage before failed.
+    Ok((None, clock.finish()))
 }
 
 /// Encode frames, mux them with the copied packets, finish the file at the end. A file left

@@ -83,6 +83,64 @@ impl Laps {
     }
 }
 
+/// Keeps a stage's account while it runs: each call books the time since the previous one.
+pub struct StageClock {
+    stats: StageStats,
+    queue: Option<QueueStats>,
+    laps: Laps,
+}
+
+impl StageClock {
+    /// A stage without an input queue (the first).
+    pub fn new(name: &'static str) -> StageClock {
+        StageClock {
+            stats: StageStats::new(name),
+            queue: None,
+            laps: Laps::start(),
+        }
+    }
+
+    /// A stage that takes its frames from a queue of `capacity`.
+    pub fn with_queue(name: &'static str, capacity: usize) -> StageClock {
+        StageClock {
+            queue: Some(QueueStats::new(capacity)),
+            ..StageClock::new(name)
+        }
+    }
+
+    /// How many frames wait in the input queue as the stage asks for the next.
+    pub fn queued(&mut self, depth: usize) {
+        if let Some(q) = &mut self.queue {
+            q.sample(depth);
+        }
+    }
+
+    pub fn waited_for_input(&mut self) {
+        self.stats.waiting_input += self.laps.lap();
+    }
+
+    pub fn worked(&mut self) {
+        self.stats.working += self.laps.lap();
+    }
+
+    pub fn waited_for_output(&mut self) {
+        self.stats.waiting_output += self.laps.lap();
+    }
+
+    pub fn count_frame(&mut self) {
+        self.stats.frames += 1;
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.stats.frames
+    }
+
+    pub fn finish(mut self) -> StageStats {
+        self.stats.queue = self.queue;
+        self.stats
+    }
+}
+
 /// The table `--stats` prints: one line a stage.
 pub fn render(stages: &[StageStats], seconds: f64) -> String {
     let mut out = format!(
