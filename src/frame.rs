@@ -147,3 +147,16 @@ impl Frame {
         }
     }
 }
+
+/// `v`, a value on the scale of code values, as the nearest code value of `0 ..= max` (at most
+/// 65535): clamped, NaN counted as 0. Shared by the CPU kernels and the YUV converter.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; `max` turns it into 0
+pub fn nearest_code(v: f32, max: f32) -> u32 {
+    // `max` and `min` return the other operand for NaN, so the value is finite and in range:
+    // the conversion below is exact, and it becomes one vector instruction where a saturating
+    // `as` cast would need several.
+    let v = (v + 0.5).max(0.0).min(max);
+    // SAFETY: `v` is finite and within 0 ..= 65535.
+    unsafe { v.to_int_unchecked::<i32>() as u32 }
+}

@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use super::convert::{Colour, Matrix};
+use crate::frame::nearest_code;
 
 /// The YUV rows of one RGB colour, for 0..=255 code values.
 #[derive(Clone, Copy, Debug)]
@@ -127,11 +128,8 @@ fn dot(k: [f32; 3], [r, g, b]: [f32; 3]) -> f32 {
 
 /// A code value: rounded to the nearest, clamped to 0..=255.
 #[inline(always)]
-#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; `max` turns it into 0
 fn code(v: f32) -> u8 {
-    let v = (v + 0.5).max(0.0).min(255.0);
-    // SAFETY: finite and within 0..=255 after the clamp (NaN became 0).
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
+    nearest_code(v, 255.0) as u8
 }
 
 #[inline(always)]

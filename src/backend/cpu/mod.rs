@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::{Backend, BackendError};
-use crate::frame::{Frame, Pixels};
+use crate::frame::{nearest_code, Frame, Pixels};
 use crate::plan::{Axis, Pass, PassKind, Plan, PointOp};
 use kernels::Image;
 pub use simd::Isa;
@@ -432,12 +432,7 @@ fn store(data: &[f32], dst: StripOut) {
 /// `v` (0..=1, clamped; NaN counts as 0) as the nearest code value of `0 ..= max`.
 #[inline(always)]
 fn code(v: f32, max: f32) -> u32 {
-    // `max` and `min` return the other operand for NaN, so the value is finite and in range:
-    // the conversion below is exact, and it becomes one vector instruction where a saturating
-    // `as` cast would need several.
-    let v = (v * max + 0.5).max(0.0).min(max);
-    // SAFETY: `v` is finite and within 0 ..= 65535.
-    unsafe { v.to_int_unchecked::<i32>() as u32 }
+    nearest_code(v * max, max)
 }
 
 /// A plan that is one fused pointwise pass runs on the frame's own samples, block by block:
