@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use crate::chain::Chain;
+use crate::filters::{ArgValue, ParamKind};
 
 /// BT.709 luma weights, used by `grayscale` and `eq`.
 pub const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
@@ -483,18 +484,99 @@ impl Builder {
     }
 }
 
-/// Lowers every stage of `chain` for a `width`×`height` input and fuses what can be fused.
+/// Where a frame is in its stream: what per-frame expressions read besides the frame's size.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FrameTime {
+    /// Seconds from the start of the stream.
+    pub t: f64,
+    /// Index of the frame, from 0.
+    pub n: u64,
+    /// Frames per second; 0 for an image or when unknown.
+    pub fps: f64,
+    /// Seconds the stream lasts; 0 for an image or when unknown.
+    pub duration: f64,
+}
+
+impl FrameTime {
+    /// The value of the per-frame variable `name` for a frame of `(w, h)` (NaN for a name that
+    /// is none: the resolver lets no such name through).
+    pub fn variable(&self, name: &str, (w, h): (u32, u32)) -> f64 {
+        match name {
+            "t" => self.t,
+            "n" => self.n as f64,
+            "w" => w as f64,
+            "h" => h as f64,
+            "fps" => self.fps,
+            "duration" => self.duration,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// Lowers every stage of `chain` for a `width`×`height` input and fuses what can be fused, for
+/// a chain whose values do not change over time or for the first frame of one that does.
 pub fn compile(chain: &Chain, width: u32, height: u32) -> Result<Plan, PlanError> {
+    compile_at(chain, width, height, &FrameTime::default())
+}
+
+/// [`compile`] for the frame at `time`: per-frame values are evaluated (a value outside its
+/// parameter's range is clamped to it), and a stage whose time range or `enable` leaves out
+/// this frame is left out of the plan, so that it costs nothing.
+pub fn compile_at(
+    chain: &Chain,
+    width: u32,
+    height: u32,
+    time: &FrameTime,
+) -> Result<Plan, PlanError> {
     let mut builder = Builder {
         passes: Vec::new(),
         size: (width, height),
     };
     for stage in &chain.stages {
-        let ops = (stage.spec.lower)(&stage.args, builder.size).map_err(|message| PlanError {
+        let error = |message: String| PlanError {
             filter: stage.spec.name,
             span: stage.span,
             message,
-        })?;
+        };
+        let size = builder.size;
+        let vars = |name: &str| time.variable(name, size);
+        if let Some(enable) = &stage.enable {
+            if enable.eval(&vars) == 0.0 {
+                continue;
+            }
+        }
+        let evaluated;
+        let args = if stage.varying.is_empty() {
+            &stage.args
+        } else {
+            let mut args = stage.args.clone();
+            for (i, expr) in &stage.varying {
+                let param = &stage.spec.params[*i];
+                let v = expr.eval(&vars);
+                if !v.is_finite() {
+                    return Err(error(format!(
+                        "`{}` = {expr} comes to {v} at frame {} (t = {}s)",
+                        param.name, time.n, time.t
+                    )));
+                }
+                args.values[*i] = Some(match param.kind {
+                    ParamKind::Float { min, max } => ArgValue::Float(v.clamp(min, max)),
+                    ParamKind::Int { min, max } => {
+                        ArgValue::Int((v.round() as i64).clamp(min, max))
+                    }
+                    ParamKind::Bool => ArgValue::Bool(v != 0.0),
+                    _ => {
+                        return Err(error(format!(
+                            "`{}` cannot change from frame to frame",
+                            param.name
+                        )))
+                    }
+                });
+            }
+            evaluated = args;
+            &evaluated
+        };
+        let ops = (stage.spec.lower)(args, size, time).map_err(error)?;
         for op in ops {
             builder.push(op);
         }

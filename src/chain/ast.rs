@@ -11,6 +11,8 @@ pub enum Value {
     /// anywhere else.
     Word(String, (usize, usize)),
     List(Vec<Value>, (usize, usize)),
+    /// `#rrggbb` or `#rrggbbaa`: red, green, blue and alpha in 0..=1.
+    Colour([f64; 4], (usize, usize)),
     /// Arithmetic that names something (a constant, a definition's parameter), folded when
     /// the chain is resolved; arithmetic on numbers alone is folded by the parser.
     Expr(Expr, (usize, usize)),
@@ -23,6 +25,7 @@ impl Value {
             | Value::Str(_, s)
             | Value::Word(_, s)
             | Value::List(_, s)
+            | Value::Colour(_, s)
             | Value::Expr(_, s) => *s,
         }
     }
@@ -33,6 +36,7 @@ impl Value {
             Value::Number(..) | Value::Expr(..) => "a number",
             Value::Str(..) | Value::Word(..) => "a string",
             Value::List(..) => "a list",
+            Value::Colour(..) => "a colour",
         }
     }
 }
@@ -50,6 +54,18 @@ pub struct AstStage {
     pub name_span: (usize, usize),
     pub args: Vec<Arg>,
     /// From the name to the closing parenthesis.
+    pub span: (usize, usize),
+    /// `@ start..end`: the times at which the stage runs.
+    pub range: Option<TimeRange>,
+}
+
+/// `@ start..end` after a stage: it runs on frames with `start <= t < end` and passes the others
+/// through. Either end may be left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeRange {
+    pub start: Option<Value>,
+    pub end: Option<Value>,
+    /// From `@` to the end of the range.
     pub span: (usize, usize),
 }
 

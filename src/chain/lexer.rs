@@ -1,8 +1,11 @@
 //! Splits chain text into tokens with byte spans.
 //!
-//! `#` starts a comment that runs to the end of the line. A line break is a token (it separates
-//! stages and ends definitions) except inside parentheses or brackets, where it is space.
-//! Lexing goes on after an error, so that one pass reports every bad character.
+//! `#` starts a comment that runs to the end of the line, except where a value is expected
+//! (after `=`, `(`, `,` or `[`) and six or eight hex digits follow: that is a colour. A line break
+//! is a token (it separates stages and ends definitions) except inside parentheses or brackets,
+//! where it is space. A number may carry a unit, folded into its value: `2s` and `500ms` are
+//! seconds, `90deg` is in radians, `50%` is 0.5. Lexing goes on after an error, so that one
+//! pass reports every bad character.
 
 use super::error::ChainError;
 
@@ -23,6 +26,22 @@ pub enum Token {
     Star,
     Slash,
     Caret,
+    Percent,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    EqEq,
+    Ne,
+    AndAnd,
+    OrOr,
+    Bang,
+    /// `@`: a stage's time range follows.
+    At,
+    /// `..` in a time range.
+    DotDot,
+    /// `#rrggbb` or `#rrggbbaa`, as red, green, blue and alpha in 0..=1.
+    Colour([f64; 4]),
     /// A line break (outside parentheses and brackets); runs of them are one token.
     Newline,
     /// `;`: ends a definition on the same line, like a line break.
@@ -47,6 +66,19 @@ impl Token {
             Token::Star => "`*`".into(),
             Token::Slash => "`/`".into(),
             Token::Caret => "`^`".into(),
+            Token::Percent => "`%`".into(),
+            Token::Lt => "`<`".into(),
+            Token::Le => "`<=`".into(),
+            Token::Gt => "`>`".into(),
+            Token::Ge => "`>=`".into(),
+            Token::EqEq => "`==`".into(),
+            Token::Ne => "`!=`".into(),
+            Token::AndAnd => "`&&`".into(),
+            Token::OrOr => "`||`".into(),
+            Token::Bang => "`!`".into(),
+            Token::At => "`@`".into(),
+            Token::DotDot => "`..`".into(),
+            Token::Colour(_) => "a colour".into(),
             Token::Newline => "the end of the line".into(),
             Token::Semicolon => "`;`".into(),
         }
@@ -65,6 +97,17 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
+        let next = bytes.get(i + 1).copied();
+        let double = match (c, next) {
+            (b'=', Some(b'=')) => Some(Token::EqEq),
+            (b'!', Some(b'=')) => Some(Token::Ne),
+            (b'<', Some(b'=')) => Some(Token::Le),
+            (b'>', Some(b'=')) => Some(Token::Ge),
+            (b'&', Some(b'&')) => Some(Token::AndAnd),
+            (b'|', Some(b'|')) => Some(Token::OrOr),
+            (b'.', Some(b'.')) => Some(Token::DotDot),
+            _ => None,
+        };
         let single = match c {
             b'(' => Some(Token::LParen),
             b')' => Some(Token::RParen),
@@ -79,9 +122,17 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
             b'*' => Some(Token::Star),
             b'/' => Some(Token::Slash),
             b'^' => Some(Token::Caret),
+            b'%' => Some(Token::Percent),
+            b'<' => Some(Token::Lt),
+            b'>' => Some(Token::Gt),
+            b'!' => Some(Token::Bang),
+            b'@' => Some(Token::At),
             _ => None,
         };
-        if let Some(token) = single {
+        if let Some(token) = double {
+            tokens.push((token, (start, start + 2)));
+            i += 2;
+        } else if let Some(token) = single {
             match token {
                 Token::LParen | Token::LBracket => depth += 1,
                 Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
@@ -89,6 +140,18 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
             }
             tokens.push((token, (start, start + 1)));
             i += 1;
+        } else if c == b'#' && value_expected(&tokens) && colour_len(&bytes[i + 1..]).is_some() {
+            let len = colour_len(&bytes[i + 1..]).unwrap_or(0);
+            let digits = &text[i + 1..i + 1 + len];
+            let channel = |k: usize| {
+                digits
+                    .get(2 * k..2 * k + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .map_or(1.0, |v| v as f64 / 255.0)
+            };
+            let colour = [channel(0), channel(1), channel(2), channel(3)];
+            i += 1 + len;
+            tokens.push((Token::Colour(colour), (start, i)));
         } else if c == b'\n' {
             if depth == 0 && !matches!(tokens.last(), Some((Token::Newline, _)) | None) {
                 tokens.push((Token::Newline, (start, start + 1)));
@@ -108,14 +171,46 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
         } else if c.is_ascii_digit() || c == b'.' {
             i = number_end(bytes, i);
             let literal = &text[start..i];
-            match literal.parse() {
-                Ok(value) => tokens.push((Token::Number(value), (start, i))),
-                Err(_) => errors.push(
+            let parsed: Option<f64> = literal.parse().ok();
+            // A unit: letters right after the digits, or `%` not followed by an operand
+            // (`5 % 2` and `n%2` are remainders).
+            let unit_start = i;
+            if i < bytes.len() && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+            } else if i < bytes.len()
+                && bytes[i] == b'%'
+                && !bytes
+                    .get(i + 1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'(' | b'.'))
+            {
+                i += 1;
+            }
+            let unit = &text[unit_start..i];
+            let scale = match unit {
+                "" => Some(1.0),
+                "s" => Some(1.0),
+                "ms" => Some(1e-3),
+                "deg" => Some(std::f64::consts::PI / 180.0),
+                "%" => Some(0.01),
+                _ => None,
+            };
+            match (parsed, scale) {
+                (Some(value), Some(scale)) => {
+                    tokens.push((Token::Number(value * scale), (start, i)))
+                }
+                (None, _) => errors.push(
                     ChainError::new(
                         format!("`{literal}` is not a number"),
-                        (start, i.max(start + 1)),
+                        (start, unit_start.max(start + 1)),
                     )
                     .with_help("numbers look like 2, -0.5, 1.5e-3"),
+                ),
+                (Some(_), None) => errors.push(
+                    ChainError::new(format!("unknown unit `{unit}`"), (unit_start, i)).with_help(
+                        "units are s and ms (seconds), deg (degrees) and % (hundredths)",
+                    ),
                 ),
             }
             i = i.max(start + 1);
@@ -151,10 +246,33 @@ pub fn tokenize(text: &str) -> (Vec<Spanned>, Vec<ChainError>) {
     (tokens, errors)
 }
 
+/// True where the last token leaves a value to come: a `#` there starts a colour, not a comment.
+fn value_expected(tokens: &[Spanned]) -> bool {
+    matches!(
+        tokens.last(),
+        Some((
+            Token::Equals | Token::LParen | Token::Comma | Token::LBracket,
+            _
+        ))
+    )
+}
+
+/// The number of hex digits of a colour at the start of `rest`: 6 or 8, followed by something
+/// that cannot go on a word.
+fn colour_len(rest: &[u8]) -> Option<usize> {
+    let digits = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let ends = rest
+        .get(digits)
+        .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+    (ends && (digits == 6 || digits == 8)).then_some(digits)
+}
+
 /// End of a number literal starting at `i`: digits, fraction, exponent. A sign in front is
-/// an operator.
+/// an operator; `..` after digits is a range, not a fraction.
 fn number_end(bytes: &[u8], mut i: usize) -> usize {
-    while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+    while i < bytes.len()
+        && (bytes[i].is_ascii_digit() || (bytes[i] == b'.' && bytes.get(i + 1) != Some(&b'.')))
+    {
         i += 1;
     }
     if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {

@@ -14,10 +14,10 @@ mod lexer;
 mod parser;
 mod resolve;
 
-pub use ast::{Arg, Ast, AstStage, Def, DefParam, Value};
+pub use ast::{Arg, Ast, AstStage, Def, DefParam, TimeRange, Value};
 pub use builder::{ArgInput, ChainBuilder};
 pub use error::{render_all, ChainError};
-pub use parser::parse;
+pub use parser::{parse, parse_expr};
 pub use resolve::{kind_text, resolve};
 
 use crate::filters::{Args, FilterSpec};
@@ -29,6 +29,24 @@ pub struct Stage {
     pub args: Args,
     /// Byte span of the stage in the chain text.
     pub span: (usize, usize),
+    /// Parameters whose value changes from frame to frame: the index in `spec.params` and the
+    /// expression, evaluated by [`crate::plan::compile_at`]; their place in `args` is `None`.
+    pub varying: Vec<(usize, expr::Expr)>,
+    /// The frames the stage runs on, from its time range and its `enable=`: where this comes
+    /// to 0, the stage passes the frame through. `None` runs it on every frame.
+    pub enable: Option<expr::Expr>,
+}
+
+impl Stage {
+    /// True when the stage may differ from one frame to the next.
+    pub fn varies(&self) -> bool {
+        let frame_var = |n: &str| expr::frame_variable_names().any(|v| v == n);
+        !self.varying.is_empty()
+            || self.enable.is_some()
+            || self.args.values.iter().any(
+                |v| matches!(v, Some(crate::filters::ArgValue::Expr(e)) if e.any_name(&frame_var)),
+            )
+    }
 }
 
 /// A resolved chain: filters with checked parameters, in order. An empty chain passes frames
@@ -47,6 +65,12 @@ impl Chain {
     /// Parses and resolves chain text in one step; the first error if it has any.
     pub fn parse(text: &str) -> Result<Chain, ChainError> {
         Chain::parse_all(text).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// True when some stage changes from frame to frame (a per-frame value, a time range, a
+    /// pixel expression of the frame's variables): such a chain is compiled for every frame.
+    pub fn varies(&self) -> bool {
+        self.stages.iter().any(Stage::varies)
     }
 
     /// A typed builder: filters and arguments as Rust values, checked as chain text is.
@@ -74,16 +98,33 @@ impl Chain {
     pub fn to_text(&self) -> String {
         use crate::filters::ArgValue;
         let stage = |s: &Stage| {
-            let args: Vec<String> = s
+            let mut args: Vec<String> = s
                 .spec
                 .params
                 .iter()
                 .zip(&s.args.values)
-                .filter_map(|(p, v)| {
+                .enumerate()
+                .filter_map(|(i, (p, v))| {
+                    if let Some((_, e)) = s.varying.iter().find(|(j, _)| *j == i) {
+                        return Some(format!("{}={e}", p.name));
+                    }
                     let v = match v.as_ref()? {
                         ArgValue::Float(f) => format!("{f}"),
                         ArgValue::Int(i) => format!("{i}"),
                         ArgValue::Str(s) => format!("{s:?}"),
+                        ArgValue::Bool(b) => format!("{b}"),
+                        ArgValue::Colour(c) => {
+                            let hex: String = c
+                                .iter()
+                                .map(|v| format!("{:02x}", (v * 255.0).round() as u8))
+                                .collect();
+                            let hex = hex
+                                .strip_suffix("ff")
+                                .filter(|_| c[3] == 1.0)
+                                .unwrap_or(&hex);
+                            format!("#{hex}")
+                        }
+                        ArgValue::Expr(e) => format!("\"{e}\""),
                         ArgValue::Matrix { width, values, .. } => {
                             let rows: Vec<String> = values
                                 .chunks(*width)
@@ -98,6 +139,9 @@ impl Chain {
                     Some(format!("{}={v}", p.name))
                 })
                 .collect();
+            if let Some(e) = &s.enable {
+                args.push(format!("enable={e}"));
+            }
             format!("{}({})", s.spec.name, args.join(", "))
         };
         self.stages
@@ -165,6 +209,20 @@ mod tests {
             "[[1,2],[3]]",
             "let a = a",
             "crop(1,1,1,1)",
+            "@",
+            "..",
+            "&&",
+            "||",
+            "<=",
+            "==",
+            "!",
+            "%",
+            "#ff8800",
+            "t",
+            "2s",
+            "90deg",
+            "enable=",
+            "linear(t,0,0,1,1)",
         ];
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
@@ -194,6 +252,12 @@ mod tests {
             "crop(1, 2, 30, 40)",
             "hflip",
             "vflip",
+            "eq(brightness=0.2*sin(2*PI*t), saturation=1+n%3/10)",
+            "gblur(sigma=1+w/1000) @ 1s..2.5s",
+            "invert(enable=t<1 || n>=5 && !(n==7))",
+            "hflip @ ..3",
+            "eq(gamma=smooth(t, 0, 1, 2s, 2, 4s, 0.5)) @ 500ms..",
+            "unsharp(amount=if(between(t, 1, 2), -(0.5), 2^-1))",
         ];
         let mut rng = Rng(42);
         for _ in 0..2_000 {

@@ -5,20 +5,23 @@
 //! item   = `let` name (`(` param (`,` param)* `)`)? `=` stages  |  stage
 //! stages = stage (`|` stage)*        a definition ends at a line break or `;`, unless the
 //!                                    next line starts with `|`
-//! stage  = name (`(` (arg (`,` arg)*)? `)`)?
+//! stage  = name (`(` (arg (`,` arg)*)? `)`)? (`@` value? `..` value?)?
 //! arg    = (name `=`)? value
 //! param  = name (`=` value)?
-//! value  = string | `[` (value (`,` value)*)? `]` | expr
-//! expr   = term ((`+` | `-`) term)*          arithmetic: see `expr.rs`
-//! term   = unary ((`*` | `/`) unary)*
-//! unary  = (`-` | `+`) unary | primary (`^` unary)?
-//! primary = number | name | name `(` (expr (`,` expr)*)? `)` | `(` expr `)`
+//! value  = string | colour | `[` (value (`,` value)*)? `]` | expr
+//! expr   = and (`||` and)*               see `expr.rs`
+//! and    = cmp (`&&` cmp)*
+//! cmp    = sum ((`==` | `!=` | `<` | `<=` | `>` | `>=`) sum)?
+//! sum    = term ((`+` | `-`) term)*
+//! term   = unary ((`*` | `/` | `%`) unary)*
+//! unary  = (`-` | `+` | `!`) unary | primary (`^` unary)?
+//! primary = number unit? | name | name `(` (expr (`,` expr)*)? `)` | `(` expr `)`
 //! ```
 //!
 //! After an error the parser skips to the next line break (or `;`) and goes on, so that one
 //! pass reports every broken line.
 
-use super::ast::{Arg, Ast, AstStage, Def, DefParam, Value};
+use super::ast::{Arg, Ast, AstStage, Def, DefParam, TimeRange, Value};
 use super::error::ChainError;
 use super::expr::{Expr, Op};
 use super::lexer::{tokenize, Spanned, Token};
@@ -42,9 +45,11 @@ pub fn parse_partial(text: &str) -> (Ast, Vec<ChainError>) {
         tokens,
         pos: 0,
         end: text.len(),
+        depth: 0,
     };
     let mut ast = Ast::default();
     while parser.peek().is_some() {
+        parser.depth = 0;
         match parser.item(&mut ast) {
             Ok(()) => match parser.peek() {
                 None => {}
@@ -105,10 +110,16 @@ pub fn parse_partial(text: &str) -> (Ast, Vec<ChainError>) {
     (ast, errors)
 }
 
+/// How deep values may nest (parentheses, brackets, signs): far beyond any real chain, far
+/// below what the stack holds.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Spanned>,
     pos: usize,
     end: usize,
+    /// Nesting of the value being parsed.
+    depth: usize,
 }
 
 impl Parser {
@@ -257,15 +268,59 @@ impl Parser {
             name_span,
             args: Vec::new(),
             span: name_span,
+            range: None,
         };
+        self.args(&mut stage)?;
+        if let Some((Token::At, at)) = self.peek().cloned() {
+            self.next();
+            stage.range = Some(self.range(at)?);
+        }
+        Ok(stage)
+    }
+
+    /// `@ start..end`, either end left out for an open range; `at` is the span of `@`.
+    fn range(&mut self, at: (usize, usize)) -> Result<TimeRange, ChainError> {
+        let bound = |p: &mut Parser| -> Result<Option<Value>, ChainError> {
+            match p.peek() {
+                Some((Token::DotDot | Token::Pipe | Token::Newline | Token::Semicolon, _))
+                | None => Ok(None),
+                _ => p.value().map(Some),
+            }
+        };
+        let start = bound(self)?;
+        match self.next() {
+            Some((Token::DotDot, _)) => {}
+            Some((token, span)) => {
+                return Err(ChainError::new(
+                    format!(
+                        "expected `..` in the time range, found {}",
+                        token.describe()
+                    ),
+                    span,
+                )
+                .with_help("a time range looks like `@ 2s..5s`, `@ 10s..` or `@ ..1.5s`"))
+            }
+            None => return Err(self.eof("`..` in the time range")),
+        }
+        let end = bound(self)?;
+        let last = self.tokens[self.pos - 1].1 .1;
+        Ok(TimeRange {
+            start,
+            end,
+            span: (at.0, last),
+        })
+    }
+
+    /// The stage's arguments in parentheses, if it has them.
+    fn args(&mut self, stage: &mut AstStage) -> Result<(), ChainError> {
         if !matches!(self.peek(), Some((Token::LParen, _))) {
-            return Ok(stage);
+            return Ok(());
         }
         self.next();
         if let Some((Token::RParen, span)) = self.peek() {
             stage.span.1 = span.1;
             self.next();
-            return Ok(stage);
+            return Ok(());
         }
         loop {
             stage.args.push(self.arg()?);
@@ -273,7 +328,7 @@ impl Parser {
                 Some((Token::Comma, _)) => continue,
                 Some((Token::RParen, span)) => {
                     stage.span.1 = span.1;
-                    return Ok(stage);
+                    return Ok(());
                 }
                 Some((token, span)) => {
                     return Err(ChainError::new(
@@ -309,11 +364,17 @@ impl Parser {
                 self.next();
                 Ok(Value::Str(s, span))
             }
+            Some((Token::Colour(c), span)) => {
+                self.next();
+                Ok(Value::Colour(c, span))
+            }
             Some((Token::LBracket, open)) => {
                 self.next();
+                self.enter()?;
                 let mut items = Vec::new();
                 if let Some((Token::RBracket, close)) = self.peek().cloned() {
                     self.next();
+                    self.depth -= 1;
                     return Ok(Value::List(items, (open.0, close.1)));
                 }
                 loop {
@@ -321,7 +382,8 @@ impl Parser {
                     match self.next() {
                         Some((Token::Comma, _)) => continue,
                         Some((Token::RBracket, close)) => {
-                            return Ok(Value::List(items, (open.0, close.1)))
+                            self.depth -= 1;
+                            return Ok(Value::List(items, (open.0, close.1)));
                         }
                         Some((token, span)) => {
                             return Err(ChainError::new(
@@ -340,9 +402,15 @@ impl Parser {
                 Ok(match expr {
                     Expr::Num(v) => Value::Number(v, span),
                     // A bare word is a string (`filter=bicubic` reads as well as
-                    // `filter="bicubic"`), a constant, or a definition's parameter.
+                    // `filter="bicubic"`), a constant, a variable or a definition's parameter.
                     Expr::Name(w, at) => Value::Word(w, at),
-                    e if e.is_constant() => Value::Number(e.eval(span, &|_| None, &[])?, span),
+                    e if e.is_constant() => {
+                        e.check(&[], "")?;
+                        match e.fold(span)? {
+                            Expr::Num(v) => Value::Number(v, span),
+                            e => Value::Expr(e, span),
+                        }
+                    }
                     e => Value::Expr(e, span),
                 })
             }
@@ -350,8 +418,54 @@ impl Parser {
         }
     }
 
-    /// `term (('+' | '-') term)*`
+    /// `and ('||' and)*`: the whole of an expression.
     fn expr(&mut self) -> Result<Expr, ChainError> {
+        self.enter()?;
+        let mut left = self.and()?;
+        while let Some((Token::OrOr, _)) = self.peek() {
+            self.next();
+            left = Expr::Bin(Op::Or, Box::new(left), Box::new(self.and()?));
+        }
+        self.depth -= 1;
+        Ok(left)
+    }
+
+    /// `comparison ('&&' comparison)*`
+    fn and(&mut self) -> Result<Expr, ChainError> {
+        let mut left = self.comparison()?;
+        while let Some((Token::AndAnd, _)) = self.peek() {
+            self.next();
+            left = Expr::Bin(Op::And, Box::new(left), Box::new(self.comparison()?));
+        }
+        Ok(left)
+    }
+
+    /// `sum (comparison-operator sum)?`: comparisons do not chain.
+    fn comparison(&mut self) -> Result<Expr, ChainError> {
+        let op_at = |p: &Parser| match p.peek() {
+            Some((Token::Lt, s)) => Some((Op::Lt, *s)),
+            Some((Token::Le, s)) => Some((Op::Le, *s)),
+            Some((Token::Gt, s)) => Some((Op::Gt, *s)),
+            Some((Token::Ge, s)) => Some((Op::Ge, *s)),
+            Some((Token::EqEq, s)) => Some((Op::Eq, *s)),
+            Some((Token::Ne, s)) => Some((Op::Ne, *s)),
+            _ => None,
+        };
+        let left = self.sum()?;
+        let Some((op, _)) = op_at(self) else {
+            return Ok(left);
+        };
+        self.next();
+        let right = self.sum()?;
+        if let Some((_, span)) = op_at(self) {
+            return Err(ChainError::new("comparisons do not chain", span)
+                .with_help("write `between(x, a, b)`, or join two comparisons with `&&`"));
+        }
+        Ok(Expr::Bin(op, Box::new(left), Box::new(right)))
+    }
+
+    /// `term (('+' | '-') term)*`
+    fn sum(&mut self) -> Result<Expr, ChainError> {
         let mut left = self.term()?;
         loop {
             let op = match self.peek() {
@@ -364,13 +478,14 @@ impl Parser {
         }
     }
 
-    /// `unary (('*' | '/') unary)*`
+    /// `unary (('*' | '/' | '%') unary)*`
     fn term(&mut self) -> Result<Expr, ChainError> {
         let mut left = self.unary()?;
         loop {
             let op = match self.peek() {
                 Some((Token::Star, _)) => Op::Mul,
                 Some((Token::Slash, _)) => Op::Div,
+                Some((Token::Percent, _)) => Op::Rem,
                 _ => return Ok(left),
             };
             self.next();
@@ -378,27 +493,31 @@ impl Parser {
         }
     }
 
-    /// `('-' | '+') unary | primary ('^' unary)?`: the power binds tighter than a sign on its
-    /// left (`-2^2` is -4) and takes a signed exponent (`2^-1`).
+    /// `('-' | '+' | '!') unary | primary ('^' unary)?`: the power binds tighter than a sign on
+    /// its left (`-2^2` is -4) and takes a signed exponent (`2^-1`).
     fn unary(&mut self) -> Result<Expr, ChainError> {
-        match self.peek() {
-            Some((Token::Minus, _)) => {
-                self.next();
-                Ok(Expr::Neg(Box::new(self.unary()?)))
-            }
-            Some((Token::Plus, _)) => {
-                self.next();
-                self.unary()
-            }
-            _ => {
-                let base = self.primary()?;
-                if let Some((Token::Caret, _)) = self.peek() {
-                    self.next();
-                    return Ok(Expr::Bin(Op::Pow, Box::new(base), Box::new(self.unary()?)));
-                }
-                Ok(base)
-            }
+        let sign = match self.peek() {
+            Some((Token::Minus, _)) => Some(Expr::Neg as fn(Box<Expr>) -> Expr),
+            Some((Token::Bang, _)) => Some(Expr::Not as fn(Box<Expr>) -> Expr),
+            Some((Token::Plus, _)) => Some((|e: Box<Expr>| *e) as fn(Box<Expr>) -> Expr),
+            _ => None,
+        };
+        if let Some(apply) = sign {
+            self.next();
+            self.enter()?;
+            let e = apply(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
+        let base = self.primary()?;
+        if let Some((Token::Caret, _)) = self.peek() {
+            self.next();
+            self.enter()?;
+            let e = Expr::Bin(Op::Pow, Box::new(base), Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
+        }
+        Ok(base)
     }
 
     /// A number, a name, a call `name(expr, …)` or `(expr)`.
@@ -447,10 +566,60 @@ impl Parser {
                 format!("expected a value, found {}", token.describe()),
                 span,
             )
-            .with_help("values are numbers, \"strings\", [lists] or arithmetic like 2*PI")),
+            .with_help(
+                "values are numbers, \"strings\", [lists], #colours or arithmetic like 2*PI",
+            )),
             None => Err(self.eof("a value")),
         }
     }
+
+    /// One level deeper into nested parentheses, brackets or signs; an error past
+    /// [`MAX_DEPTH`], so that no input can exhaust the stack.
+    fn enter(&mut self) -> Result<(), ChainError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let span = self.peek().map_or((self.end, self.end + 1), |(_, s)| *s);
+            return Err(ChainError::new(
+                format!("the value nests more than {MAX_DEPTH} levels deep"),
+                span,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An expression on its own, as in a string of `pixel`: `text` starts at byte `offset` of the
+/// chain, so that spans point into the chain.
+pub fn parse_expr(text: &str, offset: usize) -> Result<Expr, ChainError> {
+    let (mut tokens, errors) = tokenize(text);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(shift(e, offset));
+    }
+    for (_, span) in &mut tokens {
+        *span = (span.0 + offset, span.1 + offset);
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        end: offset + text.len(),
+        depth: 0,
+    };
+    let expr = parser.expr()?;
+    match parser.next() {
+        None => Ok(expr),
+        Some((token, span)) => Err(ChainError::new(
+            format!(
+                "expected the end of the expression, found {}",
+                token.describe()
+            ),
+            span,
+        )),
+    }
+}
+
+fn shift(mut e: ChainError, offset: usize) -> ChainError {
+    e.span = (e.span.0 + offset, e.span.1 + offset);
+    e
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
-use super::ast::{Ast, AstStage, Def, Value};
+use super::ast::{Ast, AstStage, Def, TimeRange, Value};
 use super::error::{did_you_mean, ChainError};
-use super::expr::{Expr, CONSTANTS};
+use super::expr::{self, Expr, Op, FRAME_VARIABLES, PIXEL_VARIABLES};
+use super::parser::parse_expr;
 use super::{Chain, Stage};
 use crate::filters::{self, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
 
@@ -27,7 +28,7 @@ pub fn resolve(ast: &Ast, source: &str) -> Result<Chain, Vec<ChainError>> {
         errors: &mut errors,
     };
     for stage in &ast.stages {
-        expander.stage(stage, stage.span.0, &HashMap::new(), &[]);
+        expander.stage(stage, stage.span.0, &HashMap::new(), &[], None);
     }
     if errors.is_empty() {
         Ok(Chain {
@@ -88,8 +89,28 @@ struct Expander<'a> {
 impl Expander<'_> {
     /// Resolves `stage` (its words bound by `env`) into filters, expanding definitions made
     /// before byte `at`; `within` are the definitions being expanded, innermost last.
-    fn stage(&mut self, stage: &AstStage, at: usize, env: &HashMap<&str, Value>, within: &[&Def]) {
-        let stage = bind(stage, env);
+    /// `enable` is the condition of the stages this one is part of (a definition used with a
+    /// time range or `enable=`), already checked.
+    fn stage(
+        &mut self,
+        stage: &AstStage,
+        at: usize,
+        env: &HashMap<&str, Value>,
+        within: &[&Def],
+        enable: Option<&Expr>,
+    ) {
+        let mut stage = bind(stage, env);
+        let enable = match timing(&mut stage) {
+            Ok(None) => enable.cloned(),
+            Ok(Some(own)) => Some(match enable {
+                Some(outer) => Expr::Bin(Op::And, Box::new(outer.clone()), Box::new(own)),
+                None => own,
+            }),
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
+        };
         if self.stages.len() >= MAX_STAGES {
             if !self
                 .errors
@@ -131,7 +152,10 @@ impl Expander<'_> {
                 return;
             }
             match resolve_stage(&stage, self.visible_defs(at), env.keys().copied()) {
-                Ok(s) => self.stages.push(s),
+                Ok(mut s) => {
+                    s.enable = enable;
+                    self.stages.push(s)
+                }
                 Err(e) => self.errors.push(e),
             }
             return;
@@ -142,7 +166,7 @@ impl Expander<'_> {
         let mut within = within.to_vec();
         within.push(def);
         for body in &def.body {
-            self.stage(body, def.span.0, &inner, &within);
+            self.stage(body, def.span.0, &inner, &within, enable.as_ref());
         }
     }
 
@@ -249,7 +273,7 @@ fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> AstStage {
                     Value::Word(w, at) => Some(Expr::Name(w.clone(), *at)),
                     Value::Expr(e, _) => Some(e.clone()),
                     // A string or a list in arithmetic stays a name, which evaluation reports.
-                    Value::Str(..) | Value::List(..) => None,
+                    Value::Str(..) | Value::List(..) | Value::Colour(..) => None,
                 });
                 Value::Expr(bound, *span)
             }
@@ -260,7 +284,97 @@ fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> AstStage {
     for arg in &mut stage.args {
         arg.value = value(&arg.value, env);
     }
+    if let Some(range) = &mut stage.range {
+        for bound in [&mut range.start, &mut range.end].into_iter().flatten() {
+            *bound = value(bound, env);
+        }
+    }
     stage
+}
+
+/// Takes the stage's time range and its `enable=` argument out of it, as one condition.
+fn timing(stage: &mut AstStage) -> Result<Option<Expr>, ChainError> {
+    let mut condition = None;
+    if let Some(TimeRange { start, end, span }) = stage.range.take() {
+        let bound = |v: &Value| -> Result<f64, ChainError> {
+            let help = "a time range's ends are numbers of seconds, such as 2s or 1.5";
+            match v {
+                Value::Number(n, _) => Ok(*n),
+                Value::Expr(e, at) => {
+                    e.check(&[], help)?;
+                    match e.fold(*at)? {
+                        Expr::Num(n) => Ok(n),
+                        _ => Err(ChainError::new("a time range's ends must be constant", *at)),
+                    }
+                }
+                Value::Word(w, at) => expr::constant(w).ok_or_else(|| {
+                    ChainError::new(format!("`{w}` is not a time"), *at).with_help(help)
+                }),
+                other => Err(ChainError::new(
+                    format!(
+                        "a time range's ends must be numbers, not {}",
+                        other.type_name()
+                    ),
+                    other.span(),
+                )
+                .with_help(help)),
+            }
+        };
+        let t = || Box::new(Expr::Name("t".into(), span));
+        let from = start.as_ref().map(bound).transpose()?;
+        let to = end.as_ref().map(bound).transpose()?;
+        if let (Some(a), Some(b)) = (from, to) {
+            if a >= b {
+                return Err(
+                    ChainError::new(format!("the time range {a}s..{b}s is empty"), span)
+                        .with_help("the start comes first: `@ 2s..5s` runs from 2 s up to 5 s"),
+                );
+            }
+        }
+        let parts: Vec<Expr> = [
+            from.map(|a| Expr::Bin(Op::Ge, t(), Box::new(Expr::Num(a)))),
+            to.map(|b| Expr::Bin(Op::Lt, t(), Box::new(Expr::Num(b)))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        condition = parts
+            .into_iter()
+            .reduce(|a, b| Expr::Bin(Op::And, Box::new(a), Box::new(b)));
+    }
+    if let Some(i) = stage
+        .args
+        .iter()
+        .position(|a| a.key.as_ref().is_some_and(|(k, _)| k == "enable"))
+    {
+        let arg = stage.args.remove(i);
+        let span = arg.value.span();
+        let help = "`enable` is a condition on t, n, w, h, fps and duration, such as `t < 2 || n % 2 == 0`";
+        let e = match arg.value {
+            Value::Number(n, _) => Expr::Num(n),
+            Value::Word(w, at) => Expr::Name(w, at),
+            Value::Expr(e, _) => e,
+            other => {
+                return Err(ChainError::new(
+                    format!("`enable` must be a condition, not {}", other.type_name()),
+                    span,
+                )
+                .with_help(help))
+            }
+        };
+        let names: Vec<&str> = expr::frame_variable_names().collect();
+        e.check(&names, help)?;
+        let e = e.fold(span)?;
+        condition = Some(match condition {
+            Some(c) => Expr::Bin(Op::And, Box::new(c), Box::new(e)),
+            None => e,
+        });
+    }
+    // A condition known now: always true is no condition.
+    Ok(match condition {
+        Some(Expr::Num(v)) if v != 0.0 => None,
+        other => other,
+    })
 }
 
 fn resolve_stage<'a>(
@@ -314,9 +428,16 @@ fn resolve_stage<'a>(
         given[index] = Some(&arg.value);
     }
     let mut values = Vec::with_capacity(spec.params.len());
-    for (param, value) in spec.params.iter().zip(given) {
+    let mut varying = Vec::new();
+    for (i, (param, value)) in spec.params.iter().zip(given).enumerate() {
         values.push(match value {
-            Some(v) => Some(check(spec, param, v, &words)?),
+            Some(v) => match check(spec, param, v, &words)? {
+                Checked::Value(v) => Some(v),
+                Checked::Varying(e) => {
+                    varying.push((i, e));
+                    None
+                }
+            },
             None => match param.default {
                 Default::Required => {
                     return Err(ChainError::new(
@@ -344,6 +465,8 @@ fn resolve_stage<'a>(
             values,
         },
         span: stage.span,
+        varying,
+        enable: None,
     })
 }
 
@@ -380,7 +503,16 @@ pub fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Int { min, max } => format!("integer, {min} ..= {max}"),
         ParamKind::Choice(names) => format!("one of {}", names.join(", ")),
         ParamKind::Matrix { max_side } => format!("matrix, odd sides up to {max_side}"),
+        ParamKind::Bool => "true or false".into(),
+        ParamKind::Colour => "colour, #rrggbb or #rrggbbaa".into(),
+        ParamKind::Expr => "expression of r, g, b, a, x, y, t, n, w, h".into(),
     }
+}
+
+/// A checked parameter value: known now, or an expression evaluated for every frame.
+enum Checked {
+    Value(ArgValue),
+    Varying(Expr),
 }
 
 fn check(
@@ -388,17 +520,26 @@ fn check(
     param: &ParamSpec,
     value: &Value,
     words: &[&str],
-) -> Result<ArgValue, ChainError> {
+) -> Result<Checked, ChainError> {
     let span = value.span();
-    // Where a number belongs: a constant's name, or arithmetic, stands for its value; any
-    // other word is most likely a misspelt parameter of a definition.
-    let numeric = matches!(param.kind, ParamKind::Float { .. } | ParamKind::Int { .. });
+    let numeric = matches!(
+        param.kind,
+        ParamKind::Float { .. } | ParamKind::Int { .. } | ParamKind::Bool
+    );
+    if let ParamKind::Expr = param.kind {
+        return pixel_expr(spec, param, value).map(|e| Checked::Value(ArgValue::Expr(e)));
+    }
+    // Where a number belongs: a constant's or a variable's name, or arithmetic, stands for its
+    // value; any other word is most likely a misspelt parameter of a definition.
     let folded;
     let value = match value {
-        Value::Word(w, _) if numeric => match CONSTANTS.iter().find(|(c, _)| c == w) {
-            Some((_, v)) => {
-                folded = Value::Number(*v, span);
+        Value::Word(w, at) if numeric => match expr::constant(w) {
+            Some(v) => {
+                folded = Value::Number(v, span);
                 &folded
+            }
+            None if expr::frame_variable_names().any(|n| n == w) => {
+                return Ok(Checked::Varying(Expr::Name(w.clone(), *at)))
             }
             None => {
                 let err = ChainError::new(
@@ -408,7 +549,12 @@ fn check(
                     ),
                     span,
                 );
-                return Err(match did_you_mean(w, words.iter().copied()) {
+                let mut names: Vec<&str> = words.to_vec();
+                for (n, _) in FRAME_VARIABLES {
+                    names.push(n);
+                }
+                let suggestion = did_you_mean(w, names);
+                return Err(match suggestion {
                     Some(name) => err.with_help(format!("did you mean `{name}`?")),
                     None => err.with_help(format!(
                         "{}: {} ({})",
@@ -420,8 +566,27 @@ fn check(
             }
         },
         Value::Expr(e, _) if numeric => {
-            folded = Value::Number(e.eval(span, &|_| None, words)?, span);
-            &folded
+            let mut names: Vec<&str> = words.to_vec();
+            for (n, _) in FRAME_VARIABLES {
+                names.push(n);
+            }
+            e.check(
+                &names,
+                "expressions may use PI, E, the per-frame variables t, n, w, h, fps and duration, and a definition's parameters",
+            )?;
+            match e.fold(span)? {
+                Expr::Num(v) => {
+                    folded = Value::Number(v, span);
+                    &folded
+                }
+                e => return Ok(Checked::Varying(e)),
+            }
+        }
+        Value::Expr(..) | Value::Word(..)
+            if matches!(param.kind, ParamKind::Matrix { .. } | ParamKind::Colour) =>
+        {
+            // Checked below: a matrix or a colour never changes from frame to frame.
+            value
         }
         other => other,
     };
@@ -453,7 +618,7 @@ fn check(
         )
         .with_help(format!("{}: {}", param.name, param.doc))
     };
-    match param.kind {
+    let checked = match param.kind {
         ParamKind::Float { min, max } => {
             let Value::Number(v, _) = value else {
                 return Err(mismatch("a number"));
@@ -463,6 +628,31 @@ fn check(
             }
             Ok(ArgValue::Float(*v))
         }
+        ParamKind::Bool => match value {
+            Value::Number(v, _) => Ok(ArgValue::Bool(*v != 0.0)),
+            _ => Err(mismatch("true or false")),
+        },
+        ParamKind::Colour => match value {
+            Value::Colour(c, _) => Ok(ArgValue::Colour(*c)),
+            Value::List(items, _) if (3..=4).contains(&items.len()) => {
+                let mut c = [1.0; 4];
+                for (slot, item) in c.iter_mut().zip(items) {
+                    match item {
+                        Value::Number(v, _) if (0.0..=1.0).contains(v) => *slot = *v,
+                        other => {
+                            return Err(ChainError::new(
+                                "a colour's channels are numbers from 0 to 1",
+                                other.span(),
+                            )
+                            .with_help("or write it as #rrggbb"))
+                        }
+                    }
+                }
+                Ok(ArgValue::Colour(c))
+            }
+            _ => Err(mismatch("a colour (#rrggbb, #rrggbbaa or [r, g, b])")),
+        },
+        ParamKind::Expr => unreachable!("pixel expressions are checked above"),
         ParamKind::Int { min, max } => {
             let Value::Number(v, _) = value else {
                 return Err(mismatch("an integer"));
@@ -481,7 +671,7 @@ fn check(
             };
             if names.contains(&s.as_str()) || (spec.name == "scale" && s == "lanczos") {
                 let s = if s == "lanczos" { "lanczos3" } else { s };
-                return Ok(ArgValue::Str(s.to_string()));
+                return Ok(Checked::Value(ArgValue::Str(s.to_string())));
             }
             let err = ChainError::new(
                 format!("`{}` of `{}` cannot be {s:?}", param.name, spec.name),
@@ -496,7 +686,43 @@ fn check(
             })
         }
         ParamKind::Matrix { max_side } => matrix(value, max_side, param, spec),
-    }
+    };
+    checked.map(Checked::Value)
+}
+
+/// A channel expression of `pixel`: arithmetic on the pixel's and the frame's variables, in a
+/// string or written out.
+fn pixel_expr(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<Expr, ChainError> {
+    let span = value.span();
+    let e = match value {
+        Value::Number(n, _) => Expr::Num(*n),
+        Value::Word(w, at) => Expr::Name(w.clone(), *at),
+        Value::Expr(e, _) => e.clone(),
+        // The string's text starts after its quote.
+        Value::Str(text, at) => parse_expr(text, at.0 + 1)?,
+        other => {
+            return Err(ChainError::new(
+                format!(
+                    "`{}` of `{}` must be an expression, not {}",
+                    param.name,
+                    spec.name,
+                    other.type_name()
+                ),
+                span,
+            )
+            .with_help(format!("{}: {}", param.name, param.doc)))
+        }
+    };
+    let names: Vec<&str> = PIXEL_VARIABLES
+        .iter()
+        .chain(FRAME_VARIABLES)
+        .map(|(n, _)| *n)
+        .collect();
+    e.check(
+        &names,
+        "a pixel expression may use r, g, b, a, x, y, the frame's t, n, w, h, fps and duration, PI and E",
+    )?;
+    e.fold(span)
 }
 
 fn matrix(
@@ -519,11 +745,20 @@ fn matrix(
     };
     let number = |v: &Value| match v {
         Value::Number(n, _) => Ok(*n),
-        Value::Expr(e, span) => e.eval(*span, &|_| None, &[]),
-        Value::Word(w, _) if CONSTANTS.iter().any(|(c, _)| c == w) => Ok(CONSTANTS
-            .iter()
-            .find(|(c, _)| c == w)
-            .map_or(0.0, |(_, v)| *v)),
+        Value::Expr(e, span) => {
+            e.check(&[], "a matrix's entries are constant numbers")?;
+            match e.fold(*span)? {
+                Expr::Num(n) => Ok(n),
+                _ => Err(ChainError::new(
+                    "a matrix's entries must be constant",
+                    *span,
+                )),
+            }
+        }
+        Value::Word(w, at) => expr::constant(w).ok_or_else(|| {
+            ChainError::new(format!("`{w}` is not a number"), *at)
+                .with_help("a matrix's entries are constant numbers")
+        }),
         other => Err(ChainError::new(
             format!("matrix entries must be numbers, not {}", other.type_name()),
             other.span(),
@@ -717,9 +952,9 @@ mod tests {
         assert!(err("gblur(sigma=1/0)")
             .message
             .contains("not a finite number"));
-        let e = err("gblur(sigma=t*2)");
-        assert!(e.message.contains("per-frame"), "{}", e.message);
-        assert_eq!(e.span, (12, 13));
+        let e = err("convolve([1, 1, t*2, 1, 1, 1, 1, 1, 1])");
+        assert_eq!(e.message, "unknown name `t`");
+        assert_eq!(e.span, (16, 17));
         let e = err("gblur(sigma=sqr(2))");
         assert_eq!(e.help.as_deref(), Some("did you mean `sqrt`?"));
         let e = err("gblur(sigma=min(1))");
@@ -734,6 +969,70 @@ mod tests {
         assert!(e.message.contains("expected `)`"), "{}", e.message);
         let e = err("gblur(sigma=2*)");
         assert!(e.message.starts_with("expected a value"), "{}", e.message);
+    }
+
+    #[test]
+    fn per_frame_values_ranges_and_enable() {
+        let chain = Chain::parse("eq(brightness = 0.2*sin(2*PI*t), contrast=1+n/100) | gblur(sigma=2) @ 2s..5s | invert(enable = n % 2 == 0)").unwrap();
+        assert!(chain.varies());
+        assert_eq!(
+            chain.to_text(),
+            "eq(brightness=0.2 * sin(6.283185307179586 * t), contrast=1 + n / 100, saturation=1, gamma=1) \
+             | gblur(sigma=2, enable=t >= 2 && t < 5) | invert(enable=n % 2 == 0)"
+        );
+        // A definition used with a range limits every stage it expands to; ranges may be open.
+        let chain = Chain::parse(
+            "let soft(s) = gblur(sigma=s) | eq(contrast=0.9) @ ..1s\nsoft(w/100) @ 500ms..",
+        )
+        .unwrap();
+        assert_eq!(
+            chain.to_text(),
+            "gblur(sigma=w / 100, enable=t >= 0.5) | eq(brightness=0, contrast=0.9, saturation=1, gamma=1, enable=t >= 0.5 && t < 1)"
+        );
+        // What does not vary is folded, and a chain of constants does not vary.
+        let chain = Chain::parse(
+            "eq(brightness=if(2 > 1, 10%, 0), gamma=linear(1.5, 1, 1, 2, 2)) | invert(enable=true)",
+        )
+        .unwrap();
+        assert!(!chain.varies());
+        assert_eq!(
+            chain.to_text(),
+            "eq(brightness=0.1, contrast=1, saturation=1, gamma=1.5) | invert()"
+        );
+        assert_eq!(
+            Chain::parse("gblur(90deg)").unwrap().to_text(),
+            "gblur(sigma=1.5707963267948966)"
+        );
+    }
+
+    #[test]
+    fn per_frame_errors() {
+        for (text, message, span) in [
+            ("gblur @ 5s..2s", "the time range 5s..2s is empty", (6, 14)),
+            ("gblur @ 2s", "expected `..` in the time range, found the end of the chain", (10, 11)),
+            ("gblur @ t..5", "`t` is not a time", (8, 9)),
+            ("invert(enable = x > 2)", "unknown name `x`", (16, 17)),
+            ("invert(enable = [1])", "`enable` must be a condition, not a list", (16, 19)),
+            ("gblur(sigma = t < 1 < 2)", "comparisons do not chain", (20, 21)),
+            ("gblur(sigma = linear(t, 2, 0, 1, 1))", "the keyframes of `linear` must be in increasing order of position", (14, 35)),
+            ("gblur(sigma = linear(t, 2, n, 3, 1))", "the keyframes of `linear` must be constant numbers", (14, 35)),
+            ("gblur(sigma = smooth(t, 2))", "`smooth` takes a position and then (position, value) pairs, not 2 arguments", (14, 26)),
+            ("gblur(sigma = 2px)", "unknown unit `px`", (15, 17)),
+            ("gblur(sigma = tt)", "`sigma` of `gblur` must be a number; `tt` is not a name here", (14, 16)),
+            ("scale(filter = t)", "`filter` of `scale` cannot be \"t\"", (15, 16)),
+            ("gblur(sigma = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))", "the value nests more than 64 levels deep", (78, 79)),
+        ] {
+            let e = err(text);
+            assert_eq!((e.message.as_str(), e.span), (message, span), "{text}");
+        }
+        assert_eq!(
+            err("gblur(sigma = tt)").help.as_deref(),
+            Some("did you mean `t`?")
+        );
+        assert_eq!(
+            err("invert(enable = nn)").help.as_deref(),
+            Some("did you mean `n`?")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Pointwise colour filters: eq, grayscale, invert.
 
 use super::{Args, Default, FilterSpec, ParamKind, ParamSpec};
-use crate::plan::{Op, PointOp};
+use crate::plan::{FrameTime, Op, PointOp};
 
 pub static EQ: FilterSpec = FilterSpec {
     name: "eq",
@@ -50,7 +50,7 @@ pub static EQ: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_eq(args: &Args, _size: (u32, u32)) -> Result<Vec<Op>, String> {
+fn lower_eq(args: &Args, _size: (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
     Ok(vec![Op::Point(PointOp::Eq {
         brightness: args.float("brightness") as f32,
         contrast: args.float("contrast") as f32,
@@ -63,7 +63,7 @@ pub static GRAYSCALE: FilterSpec = FilterSpec {
     name: "grayscale",
     description: "Replaces colour with BT.709 luma; alpha is kept",
     params: &[],
-    lower: |_, _| Ok(vec![Op::Point(PointOp::Grayscale)]),
+    lower: |_, _, _| Ok(vec![Op::Point(PointOp::Grayscale)]),
     examples: &["grayscale"],
 };
 
@@ -71,6 +71,6 @@ pub static INVERT: FilterSpec = FilterSpec {
     name: "invert",
     description: "Inverts the colour channels; alpha is kept",
     params: &[],
-    lower: |_, _| Ok(vec![Op::Point(PointOp::Invert)]),
+    lower: |_, _, _| Ok(vec![Op::Point(PointOp::Invert)]),
     examples: &["invert()", "invert | grayscale | eq(contrast=1.2)"],
 };

@@ -1,7 +1,7 @@
 //! Resampling filters: scale, crop, hflip, vflip.
 
 use super::{Args, Default, FilterSpec, ParamKind, ParamSpec};
-use crate::plan::{Op, ResampleFilter};
+use crate::plan::{FrameTime, Op, ResampleFilter};
 
 pub static SCALE: FilterSpec = FilterSpec {
     name: "scale",
@@ -42,7 +42,7 @@ pub static SCALE: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_scale(args: &Args, (w, h): (u32, u32)) -> Result<Vec<Op>, String> {
+fn lower_scale(args: &Args, (w, h): (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
     let (want_w, want_h) = (args.int("width"), args.int("height"));
     if want_w == 0 || want_h == 0 {
         return Err("width and height must be positive, -1 or -2".into());
@@ -106,7 +106,7 @@ pub static CROP: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_crop(args: &Args, (w, h): (u32, u32)) -> Result<Vec<Op>, String> {
+fn lower_crop(args: &Args, (w, h): (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
     let (x, y) = (args.int("x") as u64, args.int("y") as u64);
     let (cw, ch) = (args.int("width") as u64, args.int("height") as u64);
     if x + cw > w as u64 || y + ch > h as u64 {
@@ -127,7 +127,7 @@ pub static HFLIP: FilterSpec = FilterSpec {
     name: "hflip",
     description: "Mirrors the frame left to right",
     params: &[],
-    lower: |_, _| {
+    lower: |_, _, _| {
         Ok(vec![Op::Flip {
             horizontal: true,
             vertical: false,
@@ -140,7 +140,7 @@ pub static VFLIP: FilterSpec = FilterSpec {
     name: "vflip",
     description: "Mirrors the frame top to bottom",
     params: &[],
-    lower: |_, _| {
+    lower: |_, _, _| {
         Ok(vec![Op::Flip {
             horizontal: false,
             vertical: true,

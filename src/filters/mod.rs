@@ -8,7 +8,7 @@ mod color;
 mod geometry;
 mod stencil;
 
-use crate::plan::Op;
+use crate::plan::{FrameTime, Op};
 
 /// The type and valid range of a parameter.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +28,12 @@ pub enum ParamKind {
     Matrix {
         max_side: usize,
     },
+    /// `true` or `false` (or a condition, evaluated per frame).
+    Bool,
+    /// `#rrggbb`, `#rrggbbaa` or `[r, g, b(, a)]` in 0..=1.
+    Colour,
+    /// An expression of the pixel's variables, compiled for the backends (`pixel`'s channels).
+    Expr,
 }
 
 /// What a parameter takes when the chain leaves it out.
@@ -60,6 +66,11 @@ pub enum ArgValue {
         height: usize,
         values: Vec<f64>,
     },
+    Bool(bool),
+    /// Red, green, blue and alpha in 0..=1.
+    Colour([f64; 4]),
+    /// Checked, with what does not vary folded.
+    Expr(crate::chain::expr::Expr),
 }
 
 /// The values of one stage's parameters, in the spec's order; `None` where an `Auto` default
@@ -98,14 +109,29 @@ impl Args {
         }
     }
 
+    pub fn boolean(&self, name: &str) -> bool {
+        match self.get(name) {
+            Some(ArgValue::Bool(v)) => *v,
+            other => panic!("parameter {name} is not a boolean: {other:?}"),
+        }
+    }
+
+    pub fn colour(&self, name: &str) -> [f64; 4] {
+        match self.get(name) {
+            Some(ArgValue::Colour(c)) => *c,
+            other => panic!("parameter {name} is not a colour: {other:?}"),
+        }
+    }
+
     pub fn optional(&self, name: &str) -> Option<&ArgValue> {
         self.get(name)
     }
 }
 
-/// Lowers checked arguments into ops for an input of `(width, height)`; an `Err` says why the
-/// filter cannot run on a frame of that size.
-pub type Lower = fn(&Args, (u32, u32)) -> Result<Vec<Op>, String>;
+/// Lowers checked arguments (every per-frame value already evaluated) into ops for an input of
+/// `(width, height)` at `time` in the stream; an `Err` says why the filter cannot run on a frame
+/// of that size.
+pub type Lower = fn(&Args, (u32, u32), &FrameTime) -> Result<Vec<Op>, String>;
 
 pub struct FilterSpec {
     pub name: &'static str,

@@ -1,7 +1,7 @@
 //! Stencil filters: gblur, boxblur, convolve, unsharp.
 
 use super::{ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
-use crate::plan::{box_weights, gaussian_weights, Op};
+use crate::plan::{box_weights, gaussian_weights, FrameTime, Op};
 
 pub static GBLUR: FilterSpec = FilterSpec {
     name: "gblur",
@@ -15,7 +15,7 @@ pub static GBLUR: FilterSpec = FilterSpec {
         default: Default::Float(1.0),
         doc: "standard deviation in pixels",
     }],
-    lower: |args, _| {
+    lower: |args, _, _| {
         Ok(vec![Op::Blur {
             weights: gaussian_weights(args.float("sigma")),
         }])
@@ -32,7 +32,7 @@ pub static BOXBLUR: FilterSpec = FilterSpec {
         default: Default::Int(1),
         doc: "half-width of the box in pixels; 0 leaves the frame as it is",
     }],
-    lower: |args, _| {
+    lower: |args, _, _| {
         Ok(vec![Op::Blur {
             weights: box_weights(args.int("radius") as u32),
         }])
@@ -85,7 +85,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_convolve(args: &Args, _size: (u32, u32)) -> Result<Vec<Op>, String> {
+fn lower_convolve(args: &Args, _size: (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
     let Some(ArgValue::Matrix {
         width,
         height,
@@ -134,7 +134,7 @@ pub static UNSHARP: FilterSpec = FilterSpec {
             doc: "strength; negative values blur",
         },
     ],
-    lower: |args, _| {
+    lower: |args, _, _| {
         Ok(vec![Op::Unsharp {
             weights: gaussian_weights(args.float("sigma")),
             amount: args.float("amount") as f32,
