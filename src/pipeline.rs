@@ -30,9 +30,9 @@ use crate::chain::Chain;
 use crate::error::Error;
 use crate::frame::{Depth, Frame, Pixels};
 use crate::media::convert::ToFrames;
-use crate::media::decode::{Decoded, Picture, VideoDecoder};
+use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
-use crate::plan::{self, Plan};
+use crate::plan::{self, FrameTime, Plan, PlanError};
 use crate::stats::{StageClock, StageStats};
 
 pub use crate::media::EncodeSettings;
@@ -122,7 +122,8 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let started = Instant::now();
     let mut decoder = VideoDecoder::open(job.input)?;
     let info = *decoder.info();
-    let plan = plan::compile(job.chain, info.width, info.height)?;
+    let clock = Clock::of(&info);
+    let plan = plan::compile_at(job.chain, info.width, info.height, &clock.start())?;
     let (writer, copied_streams) = match job.output {
         Some(path) => {
             let (writer, copied) = VideoWriter::open(path, &decoder, &job.encode, plan.output)?;
@@ -152,9 +153,14 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         let convert = spawn(s, "convert", &failure, move || {
             convert_stage(decoded_rx, converted_tx, recycle_rx, to_frames, &input_name)
         });
-        let plan = &plan;
+        let plans = Plans {
+            chain: job.chain,
+            first: &plan,
+            clock,
+            current: None,
+        };
         let filter = spawn(s, "filter", &failure, move || {
-            filter_stage(converted_rx, filtered_tx, backend, plan)
+            filter_stage(converted_rx, filtered_tx, backend, plans)
         });
         let sink = spawn(s, "encode", &failure, move || match writer {
             Some(writer) => encode_stage(filtered_rx, writer, recycle_tx),
@@ -351,14 +357,101 @@ fn convert_stage(
     })
 }
 
-/// The backend runs the plan on every frame. A backend may keep a few frames in flight
+/// The stream's clock: when each frame is, for per-frame expressions.
+#[derive(Clone, Copy)]
+struct Clock {
+    time_base: f64,
+    start: i64,
+    fps: f64,
+    duration: f64,
+}
+
+impl Clock {
+    fn of(info: &StreamInfo) -> Clock {
+        let rate = info.frame_rate;
+        let fps = if rate.numerator() > 0 && rate.denominator() > 0 {
+            f64::from(rate)
+        } else {
+            0.0
+        };
+        Clock {
+            time_base: f64::from(info.time_base),
+            start: info.start.unwrap_or(0),
+            fps,
+            duration: info.duration,
+        }
+    }
+
+    /// The first frame's time, before it is decoded.
+    fn start(&self) -> FrameTime {
+        FrameTime {
+            t: 0.0,
+            n: 0,
+            fps: self.fps,
+            duration: self.duration,
+        }
+    }
+
+    /// When `frame` is: its timestamp from the start of the stream, or its index over the frame
+    /// rate where it has none.
+    fn time(&self, frame: &Frame) -> FrameTime {
+        let t = match frame.pts {
+            Some(pts) if self.time_base > 0.0 => (pts - self.start) as f64 * self.time_base,
+            _ if self.fps > 0.0 => frame.index as f64 / self.fps,
+            _ => 0.0,
+        };
+        FrameTime {
+            t,
+            n: frame.index,
+            ..self.start()
+        }
+    }
+}
+
+/// The plan of each frame: the one plan of a chain that never changes, or, for a chain with
+/// per-frame values or time ranges, one compiled for the frame's time.
+struct Plans<'a> {
+    chain: &'a Chain,
+    first: &'a Plan,
+    clock: Clock,
+    current: Option<Plan>,
+}
+
+impl Plans<'_> {
+    /// The plan for `frame`.
+    fn of(&mut self, frame: &Frame) -> Result<&Plan, Error> {
+        if !self.chain.varies() {
+            return Ok(self.first);
+        }
+        let time = self.clock.time(frame);
+        let plan = plan::compile_at(self.chain, frame.width, frame.height, &time)?;
+        if plan.output != self.first.output {
+            return Err(Error::Plan(PlanError {
+                filter: "chain",
+                span: (0, self.chain.source.len()),
+                message: format!(
+                    "the output size changes from {}x{} to {}x{} at frame {} (t = {:.3}s); a video keeps one size",
+                    self.first.output.0,
+                    self.first.output.1,
+                    plan.output.0,
+                    plan.output.1,
+                    time.n,
+                    time.t
+                ),
+            }));
+        }
+        Ok(self.current.insert(plan))
+    }
+}
+
+/// The backend runs each frame's plan. A backend may keep a few frames in flight
 /// ([`Backend::submit`]): each frame's copied packets wait here, in order, until the frame
 /// comes back.
 fn filter_stage(
     rx: Receiver<Message<Frame>>,
     tx: Sender<Message<Frame>>,
     mut backend: Box<dyn Backend>,
-    plan: &Plan,
+    mut plans: Plans,
 ) -> StageResult<()> {
     let mut clock = StageClock::with_queue("filter", CHANNEL_DEPTH);
     let mut waiting: VecDeque<Vec<Packet>> = VecDeque::new();
@@ -367,6 +460,7 @@ fn filter_stage(
         let end = match message {
             Message::Frame { frame, copies } => {
                 waiting.push_back(copies);
+                let plan = plans.of(&frame)?;
                 done.extend(backend.submit(plan, frame)?);
                 None
             }

@@ -164,3 +164,122 @@ fn every_error_of_a_file_is_reported_with_its_place() {
     ]);
     assert_eq!(code, 2, "--chain and --chain-file together: {err}");
 }
+
+/// The backends the tests run on: the CPU, and the GPU where there is one (always in CI).
+fn backends() -> &'static [&'static str] {
+    if common::gpu().is_some() {
+        &["cpu", "gpu"]
+    } else {
+        &["cpu"]
+    }
+}
+
+/// A 2-second clip of 10 frames a second, 64x48, made by FFmpeg from `source` (a lavfi graph).
+fn clip(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", source])
+        .args(["-t", "2", "-pix_fmt", "yuv420p", "-c:v", "ffv1"])
+        .arg(&path)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg could not make {name}");
+    path
+}
+
+/// Runs `chain` over `input` into a lossless (FFV1) clip and returns its decoded luma planes,
+/// one per frame.
+fn luma_frames(input: &Path, out: &Path, chain: &str, backend: &str) -> Vec<Vec<u8>> {
+    let (code, _, err) = tessera(&[
+        "process",
+        s(input),
+        "-o",
+        s(out),
+        "--chain",
+        chain,
+        "--backend",
+        backend,
+        "--codec",
+        "ffv1",
+        "--overwrite",
+    ]);
+    assert_eq!(code, 0, "{chain} on {backend}: {err}");
+    let decoded = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(out),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    assert!(decoded.status.success());
+    decoded.stdout.chunks(64 * 48).map(<[u8]>::to_vec).collect()
+}
+
+fn mean(plane: &[u8]) -> f64 {
+    plane.iter().map(|&v| v as f64).sum::<f64>() / plane.len() as f64
+}
+
+/// A brightness that follows keyframes over time: measured on the decoded frames of the
+/// output, each frame's luma is the grey clip's plus the keyframes' value at the frame's time
+/// (FFmpeg hands the luma out as full-range grey: 255 codes from black to white).
+#[test]
+fn a_time_varying_parameter_changes_the_frames_over_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path(), "grey.mkv", "color=c=gray:s=64x48:r=10");
+    let chain = "eq(brightness = linear(t, 0s, -0.3, 2s, 0.3))";
+    for backend in backends() {
+        let source = mean(&luma_frames(&input, &dir.path().join("same.mkv"), "", backend)[0]);
+        let frames = luma_frames(&input, &dir.path().join("ramp.mkv"), chain, backend);
+        assert_eq!(frames.len(), 20);
+        for (n, frame) in frames.iter().enumerate() {
+            let t = n as f64 / 10.0;
+            let want = source + (-0.3 + 0.3 * t) * 255.0;
+            let got = mean(frame);
+            assert!(
+                (got - want).abs() < 1.5,
+                "{backend}: frame {n} has mean luma {got:.2}, expected {want:.2}"
+            );
+        }
+    }
+}
+
+/// A stage limited to a time range changes the frames inside it and leaves every other frame
+/// exactly as the chain without it would; `enable=` does the same for the frames it selects.
+#[test]
+fn a_timeline_leaves_frames_outside_its_range_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path(), "moving.mkv", "testsrc2=s=64x48:r=10");
+    for backend in backends() {
+        let plain = luma_frames(&input, &dir.path().join("plain.mkv"), "hflip", backend);
+        for (chain, inside) in [
+            (
+                "hflip | gblur(sigma=3) @ 0.5s..1s",
+                (5..10).collect::<Vec<usize>>(),
+            ),
+            ("hflip | invert(enable = n % 4 == 1)", vec![1, 5, 9, 13, 17]),
+        ] {
+            let frames = luma_frames(&input, &dir.path().join("ranged.mkv"), chain, backend);
+            assert_eq!(frames.len(), plain.len());
+            for (n, (got, before)) in frames.iter().zip(&plain).enumerate() {
+                if inside.contains(&n) {
+                    assert_ne!(
+                        got, before,
+                        "{backend}, {chain}: frame {n} should have changed"
+                    );
+                } else {
+                    assert_eq!(
+                        got, before,
+                        "{backend}, {chain}: frame {n} should be unchanged"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -86,6 +86,10 @@ pub struct StreamInfo {
     pub primaries: ffi::AVColorPrimaries,
     pub transfer: ffi::AVColorTransferCharacteristic,
     pub time_base: Rational,
+    /// The stream's first timestamp, in `time_base`, where the container gives it.
+    pub start: Option<i64>,
+    /// Seconds the stream lasts, from the stream or the container; 0 when unknown.
+    pub duration: f64,
     /// FFmpeg's best guess (`av_guess_frame_rate`); 0/1 when unknown.
     pub frame_rate: Rational,
     pub aspect_ratio: Rational,
@@ -151,6 +155,15 @@ impl VideoDecoder {
                 })?;
         let index = stream.index();
         let time_base = stream.time_base();
+        let start = (stream.start_time() != ffi::AV_NOPTS_VALUE).then(|| stream.start_time());
+        let tb = f64::from(time_base);
+        let duration = if stream.duration() > 0 && tb > 0.0 {
+            stream.duration() as f64 * tb
+        } else if input.duration() > 0 {
+            input.duration() as f64 / ffi::AV_TIME_BASE as f64
+        } else {
+            0.0
+        };
         let parameters = stream.parameters();
         // SAFETY: the parameters belong to a stream of the open input.
         let (id, width, height, format, space, range, primaries, transfer, sar) = unsafe {
@@ -219,6 +232,8 @@ impl VideoDecoder {
             primaries,
             transfer,
             time_base,
+            start,
+            duration,
             frame_rate,
             aspect_ratio: sar.into(),
         };
