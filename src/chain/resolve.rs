@@ -296,34 +296,30 @@ fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> AstStage {
 fn timing(stage: &mut AstStage) -> Result<Option<Expr>, ChainError> {
     let mut condition = None;
     if let Some(TimeRange { start, end, span }) = stage.range.take() {
-        let bound = |v: &Value| -> Result<f64, ChainError> {
-            let help = "a time range's ends are numbers of seconds, such as 2s or 1.5";
-            match v {
-                Value::Number(n, _) => Ok(*n),
-                Value::Expr(e, at) => {
-                    e.check(&[], help)?;
-                    match e.fold(*at)? {
-                        Expr::Num(n) => Ok(n),
-                        _ => Err(ChainError::new("a time range's ends must be constant", *at)),
-                    }
+        let help = "a time range's ends are seconds, such as 2s, 1.5 or duration - 1";
+        let names: Vec<&str> = expr::frame_variable_names().collect();
+        let bound = |v: &Value| -> Result<Expr, ChainError> {
+            let e = match v {
+                Value::Number(n, _) => Expr::Num(*n),
+                Value::Word(w, at) => Expr::Name(w.clone(), *at),
+                Value::Expr(e, _) => e.clone(),
+                other => {
+                    return Err(ChainError::new(
+                        format!(
+                            "a time range's ends must be numbers, not {}",
+                            other.type_name()
+                        ),
+                        other.span(),
+                    )
+                    .with_help(help))
                 }
-                Value::Word(w, at) => expr::constant(w).ok_or_else(|| {
-                    ChainError::new(format!("`{w}` is not a time"), *at).with_help(help)
-                }),
-                other => Err(ChainError::new(
-                    format!(
-                        "a time range's ends must be numbers, not {}",
-                        other.type_name()
-                    ),
-                    other.span(),
-                )
-                .with_help(help)),
-            }
+            };
+            e.check(&names, help)?;
+            e.fold(v.span())
         };
-        let t = || Box::new(Expr::Name("t".into(), span));
         let from = start.as_ref().map(bound).transpose()?;
         let to = end.as_ref().map(bound).transpose()?;
-        if let (Some(a), Some(b)) = (from, to) {
+        if let (Some(Expr::Num(a)), Some(Expr::Num(b))) = (&from, &to) {
             if a >= b {
                 return Err(
                     ChainError::new(format!("the time range {a}s..{b}s is empty"), span)
@@ -331,9 +327,10 @@ fn timing(stage: &mut AstStage) -> Result<Option<Expr>, ChainError> {
                 );
             }
         }
+        let t = || Box::new(Expr::Name("t".into(), span));
         let parts: Vec<Expr> = [
-            from.map(|a| Expr::Bin(Op::Ge, t(), Box::new(Expr::Num(a)))),
-            to.map(|b| Expr::Bin(Op::Lt, t(), Box::new(Expr::Num(b)))),
+            from.map(|a| Expr::Bin(Op::Ge, t(), Box::new(a))),
+            to.map(|b| Expr::Bin(Op::Lt, t(), Box::new(b))),
         ]
         .into_iter()
         .flatten()
@@ -1010,7 +1007,8 @@ mod tests {
         for (text, message, span) in [
             ("gblur @ 5s..2s", "the time range 5s..2s is empty", (6, 14)),
             ("gblur @ 2s", "expected `..` in the time range, found the end of the chain", (10, 11)),
-            ("gblur @ t..5", "`t` is not a time", (8, 9)),
+            ("gblur @ [1]..5", "a time range's ends must be numbers, not a list", (8, 11)),
+            ("gblur @ x..5", "unknown name `x`", (8, 9)),
             ("invert(enable = x > 2)", "unknown name `x`", (16, 17)),
             ("invert(enable = [1])", "`enable` must be a condition, not a list", (16, 19)),
             ("gblur(sigma = t < 1 < 2)", "comparisons do not chain", (20, 21)),
