@@ -31,6 +31,18 @@ pub enum ArgInput {
     List(Vec<f64>),
     /// Rows of a matrix.
     Matrix(Vec<Vec<f64>>),
+    Bool(bool),
+    /// Red, green, blue and alpha, 0..=1.
+    Colour([f64; 4]),
+    /// An expression in the chain language, e.g. `0.2 * sin(2 * PI * t)`: see
+    /// [`ChainBuilder::expr`].
+    Expr(String),
+}
+
+impl From<bool> for ArgInput {
+    fn from(v: bool) -> ArgInput {
+        ArgInput::Bool(v)
+    }
 }
 
 macro_rules! number_from {
@@ -77,25 +89,63 @@ impl<const W: usize, const H: usize> From<[[f64; W]; H]> for ArgInput {
 /// Filters and their named arguments, in order; [`ChainBuilder::build`] checks them.
 #[derive(Clone, Debug, Default)]
 pub struct ChainBuilder {
-    stages: Vec<(String, Vec<(String, ArgInput)>)>,
+    stages: Vec<BuiltStage>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct BuiltStage {
+    name: String,
+    args: Vec<(String, ArgInput)>,
+    /// Seconds: the start (included) and the end (excluded) of the stage's time range.
+    range: Option<(Option<f64>, Option<f64>)>,
 }
 
 impl ChainBuilder {
     /// Adds a filter; the arguments that follow are its own.
     pub fn filter(mut self, name: &str) -> ChainBuilder {
-        self.stages.push((name.to_string(), Vec::new()));
+        self.stages.push(BuiltStage {
+            name: name.to_string(),
+            ..BuiltStage::default()
+        });
         self
     }
 
     /// Gives the last filter's parameter `name` a value. Before any filter it is an error
     /// that [`ChainBuilder::build`] reports.
     pub fn arg(mut self, name: &str, value: impl Into<ArgInput>) -> ChainBuilder {
+        let arg = (name.to_string(), value.into());
         match self.stages.last_mut() {
-            Some((_, args)) => args.push((name.to_string(), value.into())),
+            Some(stage) => stage.args.push(arg),
             // Kept as a stage without a name, which the build refuses.
-            None => self
-                .stages
-                .push((String::new(), vec![(name.to_string(), value.into())])),
+            None => self.stages.push(BuiltStage {
+                args: vec![arg],
+                ..BuiltStage::default()
+            }),
+        }
+        self
+    }
+
+    /// Gives the last filter's parameter `name` an expression in the chain language, which may
+    /// name the per-frame variables (`t`, `n`, `w`, `h`, `fps`, `duration`): e.g.
+    /// `.expr("brightness", "0.2 * sin(2 * PI * t)")`. `enable` is a parameter of every stage.
+    pub fn expr(self, name: &str, text: &str) -> ChainBuilder {
+        self.arg(name, ArgInput::Expr(text.to_string()))
+    }
+
+    /// Limits the last filter to the frames with `start <= t < end`, in seconds: `2.0..5.0`,
+    /// `10.0..` or `..1.5`.
+    pub fn during(mut self, range: impl std::ops::RangeBounds<f64>) -> ChainBuilder {
+        use std::ops::Bound;
+        let start = match range.start_bound() {
+            Bound::Included(v) | Bound::Excluded(v) => Some(*v),
+            Bound::Unbounded => None,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(v) | Bound::Excluded(v) => Some(*v),
+            Bound::Unbounded => None,
+        };
+        if let Some(stage) = self.stages.last_mut() {
+            stage.range = Some((start, end));
         }
         self
     }
@@ -104,32 +154,51 @@ impl ChainBuilder {
     pub fn build(self) -> Result<Chain, Vec<ChainError>> {
         let mut text = String::new();
         let mut errors = Vec::new();
-        for (i, (name, args)) in self.stages.iter().enumerate() {
+        for (i, stage) in self.stages.iter().enumerate() {
             if i > 0 {
                 text += " | ";
             }
             let start = text.len();
-            if name.is_empty() {
+            if stage.name.is_empty() {
                 errors.push(ChainError::new(
                     "an argument given before any filter",
                     (start, start + 1),
                 ));
                 continue;
             }
-            text += name;
+            text += &stage.name;
             text += "(";
-            for (j, (key, value)) in args.iter().enumerate() {
+            for (j, (key, value)) in stage.args.iter().enumerate() {
                 if j > 0 {
                     text += ", ";
                 }
                 let at = text.len();
                 text += key;
                 text += "=";
-                if let Err(message) = write_value(value, &mut text) {
-                    errors.push(ChainError::new(message, (at, text.len().max(at + 1))));
+                if let Err(e) = write_value(value, &mut text) {
+                    errors.push(e.unwrap_or_else(|message| {
+                        ChainError::new(message, (at, text.len().max(at + 1)))
+                    }));
                 }
             }
             text += ")";
+            if let Some((from, to)) = stage.range {
+                let at = text.len();
+                text += " @ ";
+                for (k, bound) in [from, to].into_iter().enumerate() {
+                    if k == 1 {
+                        text += "..";
+                    }
+                    match bound {
+                        Some(v) if v.is_finite() => text += &format!("{v:?}"),
+                        Some(v) => errors.push(ChainError::new(
+                            format!("{v} is not a time"),
+                            (at, text.len()),
+                        )),
+                        None => {}
+                    }
+                }
+            }
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -138,7 +207,22 @@ impl ChainBuilder {
     }
 }
 
-fn write_value(value: &ArgInput, text: &mut String) -> Result<(), String> {
+/// Writes `value` as chain text; an error message (placed by the caller) or an error of its
+/// own (an expression that does not parse) where it cannot be written.
+fn write_value(value: &ArgInput, text: &mut String) -> Result<(), Result<ChainError, String>> {
+    if let ArgInput::Expr(e) = value {
+        // Parsed alone first, so that what is written is one whole value, whatever the text.
+        text.push('(');
+        let at = text.len();
+        super::parser::parse_expr(e, at).map_err(Ok)?;
+        *text += e;
+        text.push(')');
+        return Ok(());
+    }
+    write_plain(value, text).map_err(Err)
+}
+
+fn write_plain(value: &ArgInput, text: &mut String) -> Result<(), String> {
     let number = |v: f64, text: &mut String| {
         if !v.is_finite() {
             return Err(format!("{v} is not a finite number"));
@@ -181,6 +265,12 @@ fn write_value(value: &ArgInput, text: &mut String) -> Result<(), String> {
             *text += "]";
             Ok(())
         }
+        ArgInput::Bool(v) => {
+            *text += if *v { "true" } else { "false" };
+            Ok(())
+        }
+        ArgInput::Colour(c) => list(c, text),
+        ArgInput::Expr(_) => unreachable!("expressions are written by write_value"),
     }
 }
 
@@ -245,5 +335,36 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(errors[0].message.contains("cannot be written"));
+        // An expression is one value, whatever its text holds.
+        let errors = Chain::builder()
+            .filter("eq")
+            .expr("brightness", "0.1) | invert | eq(gamma=2")
+            .build()
+            .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0]
+            .message
+            .contains("expected the end of the expression"));
+    }
+
+    #[test]
+    fn expressions_and_time_ranges() {
+        let built = Chain::builder()
+            .filter("eq")
+            .expr("brightness", "0.2 * sin(2 * PI * t)")
+            .filter("gblur")
+            .arg("sigma", 3)
+            .during(2.0..5.0)
+            .filter("invert")
+            .expr("enable", "n % 2 == 0")
+            .during(..1.5)
+            .build()
+            .unwrap();
+        let typed = Chain::parse(
+            "eq(brightness=0.2*sin(2*PI*t)) | gblur(3) @ 2s..5s | invert(enable=n%2==0) @ ..1.5",
+        )
+        .unwrap();
+        assert_eq!(built.to_text(), typed.to_text());
+        assert!(built.varies());
     }
 }
