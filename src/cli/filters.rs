@@ -28,5 +28,8 @@ pub fn listing() -> String {
         }
         out += "\n";
     }
+    out += "Every stage also takes `enable = condition` and a time range, `@ 2s..5s`: on other\n\
+            frames it passes them through. A number may be an expression of the frame's t, n, w,\n\
+            h, fps and duration, evaluated once per frame: see docs/chain-language.md.\n";
     out
 }
