@@ -1,6 +1,7 @@
 //! Each filter in the registry on one 1920×1080 RGBA8 frame, on the CPU backend and on the GPU
 //! backend (whatever adapter wgpu finds: a real GPU, or lavapipe on machines without one), plus
-//! the five-filter colour chain that fusion should make cost about one pass.
+//! the five-filter colour chain that fusion should make cost about one pass. `pixel` runs as
+//! invert spelled out, to compare the compiled expression with the built-in `invert()`.
 //!
 //! GPU figures include upload, compute and read-back of the frame.
 //! Run: `cargo bench --bench filters` (add `-- cpu/` or `-- gpu/` to pick a backend).
@@ -27,7 +28,11 @@ const CASES: &[(&str, &str)] = &[
     ("scale", "scale(1280, 720, lanczos3)"),
     ("crop", "crop(100, 100, 1720, 880)"),
     ("hflip", "hflip"),
+    ("pixel", PIXEL_INVERT),
 ];
+
+/// `invert()` as a `pixel` expression.
+const PIXEL_INVERT: &str = "pixel(r=\"1-r\", g=\"1-g\", b=\"1-b\")";
 
 const FIVE_COLOUR_FILTERS: &str =
     "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)";

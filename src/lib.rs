@@ -12,6 +12,7 @@ pub mod frame;
 pub mod job;
 pub mod media;
 pub mod pipeline;
+pub mod pixel;
 pub mod plan;
 pub mod stats;
 

@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use crate::chain::Chain;
 use crate::filters::{ArgValue, ParamKind};
+use crate::pixel::PixelProgram;
 
 /// BT.709 luma weights, used by `grayscale` and `eq`.
 pub const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
 
-/// A per-pixel colour operation. Every op maps 0..=1 colour to 0..=1 colour and leaves alpha.
+/// A per-pixel colour operation. Every op maps 0..=1 colour to 0..=1 colour; only `Pixel` may
+/// change alpha.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PointOp {
     /// FFmpeg's `eq` on BT.709 luma and colour difference: contrast and brightness around mid
@@ -29,27 +31,59 @@ pub enum PointOp {
     Grayscale,
     /// 1 − value on the colour channels.
     Invert,
+    /// `pixel`'s channel expressions: a compiled program and the values of its uniforms for this
+    /// frame. Equal programs run the same code whatever their uniforms, so a plan recompiled for
+    /// the next frame keeps its GPU pipeline and only rewrites `uniforms`.
+    Pixel {
+        program: Arc<PixelProgram>,
+        uniforms: Vec<f32>,
+    },
 }
 
 impl PointOp {
-    /// The op's parameters as the four floats the GPU kernels receive.
-    pub fn params(&self) -> [f32; 4] {
-        match *self {
+    /// How many vec4 parameter slots the op takes in the GPU kernels' `data`.
+    pub fn param_slots(&self) -> usize {
+        match self {
+            PointOp::Pixel { program, .. } => program.param_slots(),
+            _ => 1,
+        }
+    }
+
+    /// Appends the op's parameters as the GPU kernels receive them: [`PointOp::param_slots`]
+    /// vec4s.
+    pub fn write_params(&self, out: &mut Vec<[f32; 4]>) {
+        match self {
             PointOp::Eq {
                 brightness,
                 contrast,
                 saturation,
                 gamma,
-            } => [brightness, contrast, saturation, gamma],
-            PointOp::Grayscale | PointOp::Invert => [0.0; 4],
+            } => out.push([*brightness, *contrast, *saturation, *gamma]),
+            PointOp::Grayscale | PointOp::Invert => out.push([0.0; 4]),
+            PointOp::Pixel { program, uniforms } => {
+                for k in 0..program.param_slots() {
+                    out.push(std::array::from_fn(|j| {
+                        uniforms.get(4 * k + j).copied().unwrap_or(0.0)
+                    }));
+                }
+            }
         }
     }
 
-    /// The op on one RGBA pixel. This is the definition that `shaders/pointwise.wgsl` mirrors.
+    /// The program of a `Pixel` op.
+    pub fn pixel_program(&self) -> Option<&PixelProgram> {
+        match self {
+            PointOp::Pixel { program, .. } => Some(program),
+            _ => None,
+        }
+    }
+
+    /// The op on one RGBA pixel at column `x`, row `y` of the frame entering the pass. This is
+    /// the definition that `shaders/pointwise.wgsl` and the generated pixel functions mirror.
     #[inline]
-    pub fn apply(&self, p: [f32; 4]) -> [f32; 4] {
-        match *self {
-            PointOp::Eq {
+    pub fn apply(&self, p: [f32; 4], (x, y): (u32, u32)) -> [f32; 4] {
+        match self {
+            &PointOp::Eq {
                 brightness,
                 contrast,
                 saturation,
@@ -67,7 +101,16 @@ impl PointOp {
                 [y, y, y, p[3]]
             }
             PointOp::Invert => [1.0 - p[0], 1.0 - p[1], 1.0 - p[2], p[3]],
+            PointOp::Pixel { program, uniforms } => program.eval(uniforms, p, x as f32, y as f32),
         }
+    }
+}
+
+/// The parameters of a fused run of ops, as the GPU kernels read them, into `out`.
+pub fn point_params(ops: &[PointOp], out: &mut Vec<[f32; 4]>) {
+    out.clear();
+    for op in ops {
+        op.write_params(out);
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod color;
 mod geometry;
+mod pixel;
 mod stencil;
 
 use crate::plan::{FrameTime, Op};
@@ -160,6 +161,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,
+        &pixel::PIXEL,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,

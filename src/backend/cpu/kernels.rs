@@ -2,6 +2,9 @@
 //! window of input rows, so the executor can run a strip of rows through every pass while it is
 //! in cache; inner loops run over contiguous slices so that the compiler vectorises them.
 
+use super::pixel::Registers;
+use super::simd::{self, Isa};
+use crate::pixel::INPUTS;
 use crate::plan::{eq_curve, eq_rgb, luma, PointOp};
 
 /// Interleaved RGBA f32 samples of the rows `first ..` of a frame `height` rows tall.
@@ -21,15 +24,55 @@ impl Image<'_> {
     }
 }
 
-/// Pixels in one block of [`Planes`].
+/// Pixels in one block of pointwise work on a frame's own samples.
 pub const PLANE_LEN: usize = 1024;
 
-/// Red, green and blue planes of one block of pixels: 12 KiB, which stays in the L1 cache.
-pub struct Planes(pub [[f32; PLANE_LEN]; 3]);
+/// What the pixel ops of a fused pointwise pass need besides the colour planes; built-in ops
+/// need none of it, so their passes load and store exactly what they did before `pixel`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PointNeeds {
+    /// Alpha is loaded into its plane.
+    pub alpha: bool,
+    /// Alpha is stored back.
+    pub alpha_written: bool,
+    /// The x and y planes hold each pixel's position.
+    pub coordinates: bool,
+}
 
-impl Planes {
-    pub fn new() -> Planes {
-        Planes([[0.0; PLANE_LEN]; 3])
+impl PointNeeds {
+    pub fn of(ops: &[PointOp]) -> PointNeeds {
+        let mut needs = PointNeeds::default();
+        for p in ops.iter().filter_map(PointOp::pixel_program) {
+            needs.alpha |= p.uses_alpha();
+            needs.alpha_written |= p.writes_alpha();
+            needs.coordinates |= p.uses_coordinates();
+        }
+        needs
+    }
+}
+
+/// Scratch space of pointwise work on a block or a row: planes of r, g, b, a, x and y (one
+/// block's, 24 KiB, stays in the L1 cache), and the registers of pixel programs.
+#[derive(Default)]
+pub struct PointScratch {
+    planes: Vec<f32>,
+    regs: Registers,
+}
+
+impl PointScratch {
+    /// The six planes for `n` pixels and the registers.
+    #[inline(always)]
+    pub fn planes(&mut self, n: usize) -> ([&mut [f32]; INPUTS], &mut Registers) {
+        if self.planes.len() < INPUTS * n {
+            self.planes.resize(INPUTS * n, 0.0);
+        }
+        let (r, rest) = self.planes.split_at_mut(n);
+        let (g, rest) = rest.split_at_mut(n);
+        let (b, rest) = rest.split_at_mut(n);
+        let (a, rest) = rest.split_at_mut(n);
+        let (x, rest) = rest.split_at_mut(n);
+        let y = &mut rest[..n];
+        ([r, g, b, a, x, y], &mut self.regs)
     }
 }
 
@@ -40,14 +83,19 @@ fn clamp01(row: &mut [f32]) {
     }
 }
 
-/// A fused run of pointwise ops over one row of interleaved RGBA. The colour channels are split
-/// into planes (`planes` is scratch space) for [`pointwise_planes`]; alpha is left as it is.
+/// A fused run of pointwise ops over row `y` of interleaved RGBA. The channels are split into
+/// planes for [`pointwise_planes`]; alpha only when a pixel op reads or writes it.
 #[inline(always)]
-pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
+pub fn pointwise(
+    isa: Isa,
+    ops: &[PointOp],
+    needs: PointNeeds,
+    row: &mut [f32],
+    y: usize,
+    scratch: &mut PointScratch,
+) {
     let n = row.len() / 4;
-    planes.resize(3 * n, 0.0);
-    let (r, rest) = planes.split_at_mut(n);
-    let (g, b) = rest.split_at_mut(n);
+    let ([r, g, b, a, xs, ys], regs) = scratch.planes(n);
     for (((px, r), g), b) in row
         .chunks_exact(4)
         .zip(r.iter_mut())
@@ -56,7 +104,15 @@ pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
     {
         (*r, *g, *b) = (px[0], px[1], px[2]);
     }
-    pointwise_planes(ops, r, g, b);
+    if needs.alpha {
+        for (px, a) in row.chunks_exact(4).zip(a.iter_mut()) {
+            *a = px[3];
+        }
+    }
+    if needs.coordinates {
+        coordinates(y * n, n, xs, ys);
+    }
+    pointwise_planes(isa, ops, [&mut *r, &mut *g, &mut *b, &mut *a, xs, ys], regs);
     for (((px, r), g), b) in row
         .chunks_exact_mut(4)
         .zip(r.iter())
@@ -65,16 +121,45 @@ pub fn pointwise(ops: &[PointOp], row: &mut [f32], planes: &mut Vec<f32>) {
     {
         (px[0], px[1], px[2]) = (*r, *g, *b);
     }
+    if needs.alpha_written {
+        for (px, a) in row.chunks_exact_mut(4).zip(a.iter()) {
+            px[3] = *a;
+        }
+    }
 }
 
-/// A fused run of pointwise ops over planes of red, green and blue: each op is a branch-free
-/// loop over plain slices, which the compiler vectorises; the arithmetic is that of
-/// [`PointOp::apply`], op for op.
+/// Column and row of each pixel of a block that starts at pixel `first` of a frame `width`
+/// pixels wide, into the x and y planes: a run of columns and one row per row of the frame.
 #[inline(always)]
-pub fn pointwise_planes(ops: &[PointOp], r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
+pub fn coordinates(first: usize, width: usize, mut xs: &mut [f32], mut ys: &mut [f32]) {
+    let (mut x0, mut y) = (first % width, first / width);
+    while !xs.is_empty() {
+        let run = (width - x0).min(xs.len());
+        let (xrun, xrest) = std::mem::take(&mut xs).split_at_mut(run);
+        let (yrun, yrest) = std::mem::take(&mut ys).split_at_mut(run);
+        // i32 converts to f32 in one vector instruction, where usize does not.
+        for (i, x) in (x0 as i32..).zip(xrun.iter_mut()) {
+            *x = i as f32;
+        }
+        yrun.fill(y as f32);
+        (xs, ys, x0, y) = (xrest, yrest, 0, y + 1);
+    }
+}
+
+/// A fused run of pointwise ops over planes of red, green, blue, alpha, x and y: each built-in
+/// op is a branch-free loop over plain slices, which the compiler vectorises, with the
+/// arithmetic of [`PointOp::apply`], op for op; a pixel op runs its program's steps over the
+/// planes (see [`super::pixel`]). Built-in ops touch only r, g and b.
+#[inline(always)]
+pub fn pointwise_planes(
+    isa: Isa,
+    ops: &[PointOp],
+    [r, g, b, a, x, y]: [&mut [f32]; INPUTS],
+    regs: &mut Registers,
+) {
     for op in ops {
-        match *op {
-            PointOp::Eq {
+        match op {
+            &PointOp::Eq {
                 brightness,
                 contrast,
                 saturation,
@@ -102,6 +187,13 @@ pub fn pointwise_planes(ops: &[PointOp], r: &mut [f32], g: &mut [f32], b: &mut [
                     }
                 }
             }
+            PointOp::Pixel { program, uniforms } => simd::run_pixel(
+                isa,
+                program,
+                uniforms,
+                [&mut *r, &mut *g, &mut *b, &mut *a, &mut *x, &mut *y],
+                regs,
+            ),
         }
     }
 }

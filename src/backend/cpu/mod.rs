@@ -10,6 +10,7 @@
 //! ever allocated. Strip buffers and the output frame's samples are pooled between frames.
 
 mod kernels;
+mod pixel;
 mod simd;
 
 use std::sync::Mutex;
@@ -44,6 +45,7 @@ struct StripBuffers {
     scratch: Vec<f32>,
     row: Vec<f32>,
     pad: Vec<f32>,
+    point: kernels::PointScratch,
 }
 
 impl Default for CpuBackend {
@@ -238,22 +240,31 @@ fn input_rows(pass: &Pass, a: usize, b: usize) -> (usize, usize) {
     }
 }
 
-/// Runs every pass for the output rows `first .. last` and rounds the result into `dst`.
+/// Runs every pass for the output rows `first .. last` and rounds the result into `dst`; `isa`
+/// is the build this runs in.
 #[inline(always)]
 fn strip(
+    isa: Isa,
     plan: &Plan,
     frame: &Frame,
     (first, last): (usize, usize),
     bufs: &mut StripBuffers,
     dst: StripOut,
 ) {
-    run_strip(plan, frame, first, last, bufs);
+    run_strip(isa, plan, frame, first, last, bufs);
     store(&bufs.current, dst);
 }
 
 /// Runs every pass for the output rows `first .. last`; the result is left in `bufs.current`.
 #[inline(always)]
-fn run_strip(plan: &Plan, frame: &Frame, first: usize, last: usize, bufs: &mut StripBuffers) {
+fn run_strip(
+    isa: Isa,
+    plan: &Plan,
+    frame: &Frame,
+    first: usize,
+    last: usize,
+    bufs: &mut StripBuffers,
+) {
     let n = plan.passes.len();
     // ranges[i]: the output rows of pass i this strip needs.
     let mut ranges = vec![(0, 0); n];
@@ -274,43 +285,54 @@ fn run_strip(plan: &Plan, frame: &Frame, first: usize, last: usize, bufs: &mut S
             height: ih,
             first: window,
         };
-        run_pass(
-            pass,
-            &src,
-            a,
-            &mut bufs.next,
-            ow,
-            &mut bufs.scratch,
-            &mut bufs.row,
-            &mut bufs.pad,
-        );
+        let scratch = Scratch {
+            scratch: &mut bufs.scratch,
+            row: &mut bufs.row,
+            pad: &mut bufs.pad,
+            point: &mut bufs.point,
+        };
+        run_pass(isa, pass, &src, a, &mut bufs.next, ow, scratch);
         std::mem::swap(&mut bufs.current, &mut bufs.next);
         window = a;
     }
 }
 
+/// The scratch buffers of a strip that a pass may use.
+struct Scratch<'a> {
+    scratch: &'a mut Vec<f32>,
+    row: &'a mut Vec<f32>,
+    pad: &'a mut Vec<f32>,
+    point: &'a mut kernels::PointScratch,
+}
+
 /// Writes the output rows `a ..` of `pass` into `dst`, `out_w` pixels a row.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn run_pass(
+    isa: Isa,
     pass: &Pass,
     src: &Image,
     a: usize,
     dst: &mut [f32],
     out_w: usize,
-    scratch: &mut Vec<f32>,
-    row: &mut Vec<f32>,
-    pad: &mut Vec<f32>,
+    Scratch {
+        scratch,
+        row,
+        pad,
+        point,
+    }: Scratch,
 ) {
     let rows = dst
         .chunks_exact_mut(out_w * 4)
         .enumerate()
         .map(|(i, out)| (a + i, out));
     match &pass.kind {
-        PassKind::Pointwise(ops) => rows.for_each(|(y, out)| {
-            out.copy_from_slice(src.row(y as isize));
-            kernels::pointwise(ops, out, pad);
-        }),
+        PassKind::Pointwise(ops) => {
+            let needs = kernels::PointNeeds::of(ops);
+            rows.for_each(|(y, out)| {
+                out.copy_from_slice(src.row(y as isize));
+                kernels::pointwise(isa, ops, needs, out, y, point);
+            })
+        }
         PassKind::Convolve1D {
             axis: Axis::Horizontal,
             weights,
@@ -436,24 +458,44 @@ fn code(v: f32, max: f32) -> u32 {
 }
 
 /// A plan that is one fused pointwise pass runs on the frame's own samples, block by block:
-/// each block's colour channels are loaded into small planes that stay in the L1 cache,
-/// transformed, and rounded back; alpha is not touched.
+/// each block's colour channels (and alpha, where a pixel op reads or writes it) are loaded into
+/// small planes that stay in the L1 cache, transformed, and rounded back.
 fn pointwise_in_place(isa: Isa, ops: &[PointOp], mut frame: Frame) -> Frame {
     const BLOCK: usize = kernels::PLANE_LEN;
-    // Work is handed to rayon in pieces of 64 blocks (256 Ki pixels).
+    // Work is handed to rayon in pieces of 64 blocks (64 Ki pixels).
+    const PIECE: usize = BLOCK * 64;
+    let needs = kernels::PointNeeds::of(ops);
+    let width = frame.width as usize;
+    fn run<S: Sample + Send>(
+        isa: Isa,
+        ops: &[PointOp],
+        needs: kernels::PointNeeds,
+        samples: &mut [S],
+        max: f32,
+        width: usize,
+    ) {
+        samples
+            .par_chunks_mut(PIECE * 4)
+            .enumerate()
+            .for_each(|(i, piece)| {
+                let mut scratch = kernels::PointScratch::default();
+                for (j, block) in piece.chunks_mut(BLOCK * 4).enumerate() {
+                    let first = i * PIECE + j * BLOCK;
+                    simd::pointwise_block(
+                        isa,
+                        ops,
+                        needs,
+                        block,
+                        max,
+                        &mut scratch,
+                        (first, width),
+                    );
+                }
+            })
+    }
     match &mut frame.pixels {
-        Pixels::Rgba8(p) => p.par_chunks_mut(BLOCK * 4 * 64).for_each(|chunk| {
-            let mut planes = kernels::Planes::new();
-            for block in chunk.chunks_mut(BLOCK * 4) {
-                simd::pointwise_block(isa, ops, block, 255.0, &mut planes);
-            }
-        }),
-        Pixels::Rgba16(p) => p.par_chunks_mut(BLOCK * 4 * 64).for_each(|chunk| {
-            let mut planes = kernels::Planes::new();
-            for block in chunk.chunks_mut(BLOCK * 4) {
-                simd::pointwise_block(isa, ops, block, 65535.0, &mut planes);
-            }
-        }),
+        Pixels::Rgba8(p) => run(isa, ops, needs, p, 255.0, width),
+        Pixels::Rgba16(p) => run(isa, ops, needs, p, 65535.0, width),
     }
     frame
 }
@@ -463,6 +505,8 @@ trait Sample: Copy {
     fn to_f32(self) -> f32;
     /// Writes the code values `rgb` into the pixel `px`, keeping its alpha.
     fn put_rgb(px: &mut [Self], rgb: [u32; 3]);
+    /// Writes the code values `rgba` into the pixel `px`.
+    fn put_rgba(px: &mut [Self], rgba: [u32; 4]);
 }
 
 impl Sample for u8 {
@@ -476,6 +520,10 @@ impl Sample for u8 {
         let rgba = r | g << 8 | b << 16 | (px[3] as u32) << 24;
         px.copy_from_slice(&rgba.to_le_bytes());
     }
+    #[inline(always)]
+    fn put_rgba(px: &mut [u8], [r, g, b, a]: [u32; 4]) {
+        px.copy_from_slice(&(r | g << 8 | b << 16 | a << 24).to_le_bytes());
+    }
 }
 
 impl Sample for u16 {
@@ -487,19 +535,26 @@ impl Sample for u16 {
     fn put_rgb(px: &mut [u16], [r, g, b]: [u32; 3]) {
         px[..3].copy_from_slice(&[r as u16, g as u16, b as u16]);
     }
+    #[inline(always)]
+    fn put_rgba(px: &mut [u16], [r, g, b, a]: [u32; 4]) {
+        px.copy_from_slice(&[r as u16, g as u16, b as u16, a as u16]);
+    }
 }
 
-/// Up to [`kernels::PLANE_LEN`] pixels through a fused pointwise pass.
+/// Up to [`kernels::PLANE_LEN`] pixels through a fused pointwise pass; `at` is the block's
+/// first pixel and the frame's width, from which pixel ops get each pixel's position.
 #[inline(always)]
 fn pointwise_block<S: Sample>(
+    isa: Isa,
     ops: &[PointOp],
+    needs: kernels::PointNeeds,
     block: &mut [S],
     max: f32,
-    planes: &mut kernels::Planes,
+    scratch: &mut kernels::PointScratch,
+    (first, width): (usize, usize),
 ) {
     let n = block.len() / 4;
-    let [r, g, b] = &mut planes.0;
-    let (r, g, b) = (&mut r[..n], &mut g[..n], &mut b[..n]);
+    let ([r, g, b, a, xs, ys], regs) = scratch.planes(n);
     let scale = 1.0 / max;
     for (((px, r), g), b) in block
         .chunks_exact(4)
@@ -513,13 +568,36 @@ fn pointwise_block<S: Sample>(
             px[2].to_f32() * scale,
         );
     }
-    kernels::pointwise_planes(ops, r, g, b);
-    for (((px, r), g), b) in block
-        .chunks_exact_mut(4)
-        .zip(r.iter())
-        .zip(g.iter())
-        .zip(b.iter())
-    {
-        S::put_rgb(px, [code(*r, max), code(*g, max), code(*b, max)]);
+    if needs.alpha {
+        for (px, a) in block.chunks_exact(4).zip(a.iter_mut()) {
+            *a = px[3].to_f32() * scale;
+        }
+    }
+    if needs.coordinates {
+        kernels::coordinates(first, width, xs, ys);
+    }
+    kernels::pointwise_planes(isa, ops, [&mut *r, &mut *g, &mut *b, &mut *a, xs, ys], regs);
+    if needs.alpha_written {
+        for ((((px, r), g), b), a) in block
+            .chunks_exact_mut(4)
+            .zip(r.iter())
+            .zip(g.iter())
+            .zip(b.iter())
+            .zip(a.iter())
+        {
+            S::put_rgba(
+                px,
+                [code(*r, max), code(*g, max), code(*b, max), code(*a, max)],
+            );
+        }
+    } else {
+        for (((px, r), g), b) in block
+            .chunks_exact_mut(4)
+            .zip(r.iter())
+            .zip(g.iter())
+            .zip(b.iter())
+        {
+            S::put_rgb(px, [code(*r, max), code(*g, max), code(*b, max)]);
+        }
     }
 }

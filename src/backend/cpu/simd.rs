@@ -8,8 +8,11 @@
 //! build, so both give bit-identical pictures (a test below checks it), and a result never
 //! depends on the machine it was computed on.
 
-use super::{kernels, PointOp, Sample, StripBuffers, StripOut};
+use super::kernels::{PointNeeds, PointScratch};
+use super::pixel::Registers;
+use super::{PointOp, Sample, StripBuffers, StripOut};
 use crate::frame::Frame;
+use crate::pixel::{PixelProgram, INPUTS};
 use crate::plan::Plan;
 
 /// Which build of the loops runs.
@@ -47,8 +50,7 @@ pub fn strip(
         // SAFETY: `Isa::Avx2` is only chosen where the processor has AVX2.
         return unsafe { strip_avx2(plan, frame, rows, bufs, dst) };
     }
-    let _ = isa;
-    super::strip(plan, frame, rows, bufs, dst)
+    super::strip(isa, plan, frame, rows, bufs, dst)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -60,7 +62,7 @@ unsafe fn strip_avx2(
     bufs: &mut StripBuffers,
     dst: StripOut,
 ) {
-    super::strip(plan, frame, rows, bufs, dst)
+    super::strip(Isa::Avx2, plan, frame, rows, bufs, dst)
 }
 
 /// [`super::pointwise_block`] in the build `isa` names.
@@ -68,28 +70,72 @@ unsafe fn strip_avx2(
 pub fn pointwise_block<S: Sample>(
     isa: Isa,
     ops: &[PointOp],
+    needs: PointNeeds,
     block: &mut [S],
     max: f32,
-    planes: &mut kernels::Planes,
+    scratch: &mut PointScratch,
+    at: (usize, usize),
 ) {
     #[cfg(target_arch = "x86_64")]
     if isa == Isa::Avx2 {
         // SAFETY: `Isa::Avx2` is only chosen where the processor has AVX2.
-        return unsafe { pointwise_block_avx2(ops, block, max, planes) };
+        return unsafe { pointwise_block_avx2(ops, needs, block, max, scratch, at) };
     }
-    let _ = isa;
-    super::pointwise_block(ops, block, max, planes)
+    super::pointwise_block(Isa::Portable, ops, needs, block, max, scratch, at)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn pointwise_block_avx2<S: Sample>(
     ops: &[PointOp],
+    needs: PointNeeds,
     block: &mut [S],
     max: f32,
-    planes: &mut kernels::Planes,
+    scratch: &mut PointScratch,
+    at: (usize, usize),
 ) {
-    super::pointwise_block(ops, block, max, planes)
+    super::pointwise_block(Isa::Avx2, ops, needs, block, max, scratch, at)
+}
+
+/// [`super::pixel::run`] in the build `isa` names: compiled once per build, called from both
+/// kernels that run pointwise passes.
+#[inline]
+pub fn run_pixel(
+    isa: Isa,
+    program: &PixelProgram,
+    uniforms: &[f32],
+    planes: [&mut [f32]; INPUTS],
+    regs: &mut Registers,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx2 {
+        // SAFETY: `Isa::Avx2` is only chosen where the processor has AVX2.
+        return unsafe { run_pixel_avx2(program, uniforms, planes, regs) };
+    }
+    let _ = isa;
+    run_pixel_portable(program, uniforms, planes, regs)
+}
+
+#[inline(never)]
+fn run_pixel_portable(
+    program: &PixelProgram,
+    uniforms: &[f32],
+    planes: [&mut [f32]; INPUTS],
+    regs: &mut Registers,
+) {
+    super::pixel::run(program, uniforms, planes, regs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline(never)]
+unsafe fn run_pixel_avx2(
+    program: &PixelProgram,
+    uniforms: &[f32],
+    planes: [&mut [f32]; INPUTS],
+    regs: &mut Registers,
+) {
+    super::pixel::run(program, uniforms, planes, regs)
 }
 
 #[cfg(test)]
@@ -129,6 +175,10 @@ mod tests {
             "eq(contrast=1.2) | grayscale | invert",
             "scale(61, 37, lanczos3) | hflip",
             "crop(3, 5, 50, 40) | vflip | scale(99, 71, bicubic)",
+            "pixel(r=\"1-r\", g=\"0.2126*r + 0.7152*g + 0.0722*b\", b=\"b^2\")",
+            "invert | pixel(r=\"sqrt(r) * (x % 5) / 5\", g=\"if(g > 0.5, exp(g - 1), sin(y / 7))\", \
+             a=\"1 - a * r\") | eq(contrast=1.2)",
+            "pixel(r=\"b\", b=\"r\", a=\"smooth(r, 0, 0.2, 0.5, 1, 1, 0.5)\") | gblur(1)",
         ];
         for deep in [false, true] {
             let frame = picture(83, 59, deep);

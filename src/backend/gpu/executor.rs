@@ -36,10 +36,10 @@ use wgpu::util::DeviceExt;
 
 use super::context::{scoped, Context};
 use super::pool::{BufferKind, BufferPool, PooledBuffer};
-use super::shaders::{self, Format, Kernel, KernelKey};
+use super::shaders::{self, Format, Kernel, KernelKey, PointFn};
 use crate::backend::BackendError;
 use crate::frame::{Frame, Pixels};
-use crate::plan::{Axis, Pass, PassKind, Plan, ResampleTable};
+use crate::plan::{point_params, Axis, Pass, PassKind, Plan, ResampleTable};
 
 /// Plans whose GPU state is kept: a video uses one, a batch of photos one per size.
 pub(crate) const PLAN_CACHE: usize = 4;
@@ -101,7 +101,7 @@ impl PassKey {
     fn of(pass: &Pass) -> PassKey {
         let (kernel, shared) = match &pass.kind {
             PassKind::Pointwise(ops) => (
-                Kernel::Pointwise(ops.iter().map(shaders::point_fn).collect()),
+                Kernel::Pointwise(ops.iter().map(PointFn::of).collect()),
                 Shared::None,
             ),
             PassKind::Convolve1D {
@@ -147,11 +147,7 @@ impl PassKey {
         let weights_eq = |w: &Arc<Vec<f32>>| self.shared == Shared::Weights(w.clone());
         match (&self.kernel, &pass.kind) {
             (Kernel::Pointwise(fns), PassKind::Pointwise(ops)) => {
-                fns.len() == ops.len()
-                    && fns
-                        .iter()
-                        .zip(ops)
-                        .all(|(f, op)| *f == shaders::point_fn(op))
+                fns.len() == ops.len() && fns.iter().zip(ops).all(|(f, op)| f.matches(op))
             }
             // The stencils' kernels compare whole: tiled or not depends on the kernel's size.
             (
@@ -313,11 +309,15 @@ struct Dispatch {
     groups: (u32, u32),
 }
 
-/// Pointwise parameters of one pass, as last written to its buffer.
+/// Pointwise parameters of one pass, as last written to its buffer. Their number is fixed by
+/// the pass's kernel (a pixel op's uniforms by its program), so a buffer fits every plan the
+/// state matches.
 struct PointParams {
     pass: usize,
     buffer: wgpu::Buffer,
     written: Vec<[f32; 4]>,
+    /// The next frame's parameters, compared with `written` (kept to allocate nothing).
+    next: Vec<[f32; 4]>,
 }
 
 /// What the callback of a buffer's last `map_async` said, if it has run.
@@ -594,6 +594,13 @@ impl Executor {
     #[cfg(test)]
     pub(crate) fn frames_held(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// Ring slots made so far, over every plan state (each one an upload and a read-back
+    /// buffer).
+    #[cfg(test)]
+    pub(crate) fn ring_slots(&self) -> usize {
+        self.plans.iter().map(|p| p.ring.len()).sum()
     }
 
     /// Runs every pass of `plan` (at least one) on `frame` and waits for the result, which
@@ -951,7 +958,8 @@ impl Executor {
             let data = match &pass.kind {
                 PassKind::Pointwise(ops) if ops.is_empty() => self.empty.clone(),
                 PassKind::Pointwise(ops) => {
-                    let written: Vec<[f32; 4]> = ops.iter().map(|op| op.params()).collect();
+                    let mut written = Vec::new();
+                    point_params(ops, &mut written);
                     let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some("tessera pointwise parameters"),
                         contents: bytemuck::cast_slice(&written),
@@ -961,6 +969,7 @@ impl Executor {
                         pass: i,
                         buffer: buffer.clone(),
                         written,
+                        next: Vec::new(),
                     });
                     buffer
                 }
@@ -1147,13 +1156,9 @@ impl Executor {
             let PassKind::Pointwise(ops) = &plan.passes[p.pass].kind else {
                 continue;
             };
-            if !ops
-                .iter()
-                .map(|op| op.params())
-                .eq(p.written.iter().copied())
-            {
-                p.written.clear();
-                p.written.extend(ops.iter().map(|op| op.params()));
+            point_params(ops, &mut p.next);
+            if p.next != p.written {
+                std::mem::swap(&mut p.next, &mut p.written);
                 queue.write_buffer(&p.buffer, 0, bytemuck::cast_slice(&p.written));
             }
         }

@@ -10,6 +10,7 @@
 
 mod context;
 mod executor;
+mod pixel;
 mod pool;
 mod shaders;
 #[cfg(test)]

@@ -7,8 +7,11 @@
 //! Nothing here touches wgpu; the executor compiles and caches what this returns.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
+use super::pixel;
 use crate::frame::Depth;
+use crate::pixel::PixelProgram;
 use crate::plan::{Axis, PointOp};
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
@@ -98,12 +101,49 @@ impl Format {
     }
 }
 
-/// The WGSL function of `shaders/pointwise.wgsl` that applies `op`.
-pub(crate) fn point_fn(op: &PointOp) -> &'static str {
-    match op {
-        PointOp::Eq { .. } => "op_eq",
-        PointOp::Grayscale => "op_grayscale",
-        PointOp::Invert => "op_invert",
+/// What applies one op of a pointwise kernel: a function of `shaders/pointwise.wgsl`, or one
+/// generated from a pixel program. Parameter values are not part of it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum PointFn {
+    Builtin(&'static str),
+    /// Equal when the programs' shapes are: their uniforms are parameters.
+    Pixel(Arc<PixelProgram>),
+}
+
+impl PointFn {
+    pub(crate) fn of(op: &PointOp) -> PointFn {
+        match op {
+            PointOp::Eq { .. } => PointFn::Builtin("op_eq"),
+            PointOp::Grayscale => PointFn::Builtin("op_grayscale"),
+            PointOp::Invert => PointFn::Builtin("op_invert"),
+            PointOp::Pixel { program, .. } => PointFn::Pixel(program.clone()),
+        }
+    }
+
+    /// `PointFn::of(op) == *self`, without building one.
+    pub(crate) fn matches(&self, op: &PointOp) -> bool {
+        match (self, op) {
+            (PointFn::Pixel(p), PointOp::Pixel { program, .. }) => {
+                Arc::ptr_eq(p, program) || **p == **program
+            }
+            (PointFn::Pixel(_), _) | (_, PointOp::Pixel { .. }) => false,
+            (f, op) => *f == PointFn::of(op),
+        }
+    }
+
+    /// Vec4 slots of `data` the op's parameters take (see [`PointOp::param_slots`]).
+    fn slots(&self) -> usize {
+        match self {
+            PointFn::Builtin(_) => 1,
+            PointFn::Pixel(p) => p.param_slots(),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            PointFn::Builtin(name) => name.to_string(),
+            PointFn::Pixel(p) => format!("pixel:{:016x}", p.fingerprint()),
+        }
     }
 }
 
@@ -113,8 +153,8 @@ pub(crate) fn point_fn(op: &PointOp) -> &'static str {
 /// others straight from `src`; both give the same bits. The constructors below pick per pass.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kernel {
-    /// The `point_fn` of each op, in order.
-    Pointwise(Vec<&'static str>),
+    /// What applies each op, in order.
+    Pointwise(Vec<PointFn>),
     Convolve1D {
         axis: Axis,
         alpha: bool,
@@ -173,7 +213,10 @@ pub(crate) struct KernelKey {
 impl KernelKey {
     pub(crate) fn label(&self) -> String {
         let kernel = match &self.kernel {
-            Kernel::Pointwise(ops) => format!("pointwise[{}]", ops.join(",")),
+            Kernel::Pointwise(ops) => {
+                let ops: Vec<String> = ops.iter().map(PointFn::label).collect();
+                format!("pointwise[{}]", ops.join(","))
+            }
             other => format!("{other:?}"),
         };
         format!("{kernel} {:?}->{:?}", self.src, self.dst)
@@ -199,10 +242,27 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
     }
     let body = match &key.kernel {
         Kernel::Pointwise(ops) => {
-            s.push_str("fn apply_ops(p0: vec4<f32>) -> vec4<f32> {\n    var p = p0;\n");
+            // Each op's parameters start at a whole vec4 slot of `data`; a pixel op's function
+            // reads its uniforms from there.
+            let mut calls = String::new();
+            let mut slot = 0;
             for (i, f) in ops.iter().enumerate() {
-                let _ = writeln!(s, "    p = {f}(p, op_param({i}u));");
+                match f {
+                    PointFn::Builtin(name) => {
+                        let _ = writeln!(calls, "    p = {name}(p, op_param({slot}u));");
+                    }
+                    PointFn::Pixel(program) => {
+                        let name = format!("op_pixel{i}");
+                        s.push_str(&pixel::function(program, &name, 4 * slot as u32));
+                        let _ = writeln!(calls, "    p = {name}(p, xy);");
+                    }
+                }
+                slot += f.slots();
             }
+            s.push_str(
+                "fn apply_ops(p0: vec4<f32>, xy: vec2<f32>) -> vec4<f32> {\n    var p = p0;\n",
+            );
+            s.push_str(&calls);
             s.push_str("    return p;\n}\n");
             POINTWISE
         }
@@ -244,12 +304,85 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
 mod tests {
     use super::*;
 
+    /// Pixel programs that use every operation and function between them, uniforms and
+    /// constant channels included.
+    fn pixel_programs() -> Vec<Arc<PixelProgram>> {
+        use crate::chain::expr::{FRAME_VARIABLES, PIXEL_VARIABLES};
+        let names: Vec<&str> = PIXEL_VARIABLES
+            .iter()
+            .chain(FRAME_VARIABLES)
+            .map(|(n, _)| *n)
+            .collect();
+        let programs = [
+            [
+                "(r + g - b * a / (x + 1)) % (y + 2) + r ^ g + pow(g, 2.2) + -r + r^-2",
+                "(r < g) + (r <= g) + (r > g) + (r >= g) + (r == g) + (r != g) \
+                 + (r > 0.5 && g < 0.5) + (r > 0.5 || !(g < 0.5))",
+                "abs(r - 0.5) + min(r, g) + max(g, b) + clamp(r, 0.2, t) + floor(x / 2) \
+                 + ceil(y / 3) + round(r * 4) + sqrt(g) + exp(b) + log(r + 1) + sin(x) \
+                 + cos(y) + tan(r)",
+                "lerp(r, g, t) + smoothstep(t, n + 1, r) + if(r > 0.5, g, b) \
+                 + between(r, 0.2, 0.8) + linear(r, 0, 0, 1, 1) + smooth(g, 0, 1, 1, 0.5) \
+                 + r * w + g * h + b * fps + a * duration",
+            ],
+            ["t", "0.5", "1 - w / h * r", "-a"],
+        ];
+        programs
+            .iter()
+            .map(|texts| {
+                let exprs = texts.map(|t| {
+                    let e = crate::chain::parse_expr(t, 0).unwrap();
+                    e.check(&names, "").unwrap();
+                    e.fold((0, t.len())).unwrap()
+                });
+                let [r, g, b, a] = &exprs;
+                Arc::new(PixelProgram::compile([Some(r), Some(g), Some(b), Some(a)]).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_pixel_programs_use_every_operation() {
+        use crate::pixel::{BinOp, Scalar, Step, UnOp};
+        let programs = pixel_programs();
+        let steps = || programs.iter().flat_map(|p| p.steps().iter().copied());
+        for op in UnOp::ALL {
+            let in_scalars = programs.iter().any(|p| {
+                p.scalars()
+                    .iter()
+                    .any(|s| matches!(s, Scalar::Un(o, _) if *o == op))
+            });
+            assert!(
+                in_scalars || steps().any(|s| matches!(s, Step::Un(o, _) if o == op)),
+                "{op:?}"
+            );
+        }
+        for op in BinOp::ALL {
+            assert!(
+                steps().any(|s| matches!(s, Step::Bin(o, ..) if o == op)),
+                "{op:?}"
+            );
+        }
+        assert!(steps().any(|s| matches!(s, Step::Select(..))));
+        assert!(programs.iter().any(|p| p.uniform_count() > 4));
+    }
+
     fn keys() -> Vec<KernelKey> {
-        let mut kernels = vec![Kernel::Pointwise(vec![
-            "op_eq",
-            "op_grayscale",
-            "op_invert",
-        ])];
+        let pixel = pixel_programs();
+        let mut kernels = vec![
+            Kernel::Pointwise(vec![
+                PointFn::Builtin("op_eq"),
+                PointFn::Builtin("op_grayscale"),
+                PointFn::Builtin("op_invert"),
+            ]),
+            Kernel::Pointwise(vec![
+                PointFn::Builtin("op_invert"),
+                PointFn::Pixel(pixel[0].clone()),
+                PointFn::Builtin("op_eq"),
+                PointFn::Pixel(pixel[1].clone()),
+                PointFn::Pixel(pixel[0].clone()),
+            ]),
+        ];
         for tiled in [false, true] {
             for (axis, alpha) in [(Axis::Horizontal, true), (Axis::Vertical, false)] {
                 kernels.push(Kernel::Convolve1D { axis, alpha, tiled });
