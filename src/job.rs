@@ -251,7 +251,10 @@ fn write_atomically(
         }
     }
     let mut guard = Cleanup(&tmp, false);
-    write(&tmp)?;
+    write(&tmp).map_err(|e| match e {
+        Error::Media(m) => Error::Media(m.renamed(&media::display(&tmp), &media::display(output))),
+        other => other,
+    })?;
     std::fs::rename(&tmp, output).map_err(|e| MediaError::Write {
         path: output.display().to_string(),
         message: format!("could not move the finished file into place: {e}"),

@@ -519,6 +519,7 @@ fn other_encoders_by_name() {
         codec: Some("libx265".into()),
         crf: Some(28),
         preset: Some("ultrafast".into()),
+        ..Default::default()
     };
     let report = run(&input, Some(&output), &Chain::default(), settings).unwrap();
     assert_eq!(report.encoder.as_deref(), Some("libx265"));

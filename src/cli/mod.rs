@@ -66,6 +66,20 @@ struct ProcessArgs {
     /// Encoder preset (default medium for libx264).
     #[arg(long)]
     preset: Option<String>,
+    /// Target bit rate in bits per second, with an optional k or M: 800k, 5M.
+    #[arg(long, value_parser = parse_bitrate)]
+    bitrate: Option<u64>,
+    /// Output pixel format by FFmpeg's name: yuv420p, yuv420p10le, yuv444p, … (default yuv420p,
+    /// or yuv420p10le for a source deeper than 8 bits where the encoder takes it).
+    #[arg(long = "pix-fmt")]
+    pix_fmt: Option<String>,
+    /// Frames between key frames.
+    #[arg(long)]
+    gop: Option<u32>,
+    /// An encoder option passed as it is, e.g. --encoder-opt tune=film; repeatable. An option the
+    /// encoder does not have is an error.
+    #[arg(long = "encoder-opt", value_name = "KEY=VALUE", value_parser = parse_option)]
+    encoder_opt: Vec<(String, String)>,
     /// Decode and filter everything, write nothing (benchmarks, dry runs).
     #[arg(long, conflicts_with = "output")]
     discard: bool,
@@ -83,6 +97,33 @@ enum BackendArg {
     Auto,
     Cpu,
     Gpu,
+}
+
+/// `800k`, `5M`, `2.5M` or a plain number of bits per second.
+fn parse_bitrate(text: &str) -> Result<u64, String> {
+    let (number, scale) = match text.strip_suffix(['k', 'K']) {
+        Some(n) => (n, 1e3),
+        None => match text.strip_suffix(['m', 'M']) {
+            Some(n) => (n, 1e6),
+            None => (text, 1.0),
+        },
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e12 => Ok((v * scale).round() as u64),
+        _ => Err(format!(
+            "'{text}' is not a bit rate (write it as 800k, 5M or 2500000)"
+        )),
+    }
+}
+
+/// `key=value`, the key not empty.
+fn parse_option(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("'{text}' is not key=value (e.g. tune=film)")),
+    }
 }
 
 /// Runs the command line and returns the process exit code.
@@ -157,6 +198,10 @@ fn process(args: ProcessArgs) -> i32 {
             codec: args.codec,
             crf: args.crf,
             preset: args.preset,
+            bitrate: args.bitrate,
+            pix_fmt: args.pix_fmt,
+            gop: args.gop,
+            options: args.encoder_opt,
         },
         overwrite: args.overwrite,
     };

@@ -21,6 +21,16 @@ pub struct EncodeSettings {
     /// Speed/size trade-off, passed as the encoder's `preset` option. Default `medium` for
     /// libx264.
     pub preset: Option<String>,
+    /// Target bit rate in bits per second (the encoder's `b`).
+    pub bitrate: Option<u64>,
+    /// Pixel format by FFmpeg's name (`yuv420p`, `yuv420p10le`, `yuv444p`, …). Default:
+    /// yuv420p, or yuv420p10le for a source deeper than 8 bits where the encoder takes it.
+    pub pix_fmt: Option<String>,
+    /// Frames between key frames (the encoder's `g`).
+    pub gop: Option<u32>,
+    /// Options passed to the encoder as they are (`--encoder-opt key=value`), after the ones
+    /// above, so that they win.
+    pub options: Vec<(String, String)>,
 }
 
 /// The encoder used when none is named.
@@ -43,7 +53,7 @@ mod writer {
     use ffmpeg_next as ffmpeg;
 
     use super::{EncodeSettings, DEFAULT_CODEC, DEFAULT_X264_CRF, DEFAULT_X264_PRESET};
-    use crate::frame::Frame;
+    use crate::frame::{Depth, Frame};
     use crate::media::convert::{self, FromFrames};
     use crate::media::decode::{codec_name, ffmpeg_path, init, StreamInfo, VideoDecoder};
     use crate::media::{display, MediaError};
@@ -219,39 +229,95 @@ mod writer {
         }
     }
 
-    /// yuv420p when the encoder takes it (every common delivery codec), else its first format.
-    fn choose_format(codec: &ffmpeg::Codec) -> AVPixelFormat {
-        let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
+    /// The pixel format asked for, checked against the encoder's; without one, yuv420p10le for
+    /// a source deeper than 8 bits where the encoder takes it, else yuv420p where it takes that
+    /// (every common delivery codec), else its first format.
+    fn choose_format(
+        path: &Path,
+        codec: &ffmpeg::Codec,
+        requested: Option<&str>,
+        depth: Depth,
+    ) -> Result<AVPixelFormat, MediaError> {
         let formats: Vec<AVPixelFormat> = codec
             .video()
             .ok()
             .and_then(|v| v.formats())
             .map(|it| it.map(AVPixelFormat::from).collect())
             .unwrap_or_default();
-        if formats.is_empty() || formats.contains(&yuv420p) {
-            yuv420p
-        } else {
-            formats[0]
+        let takes = |f: AVPixelFormat| formats.is_empty() || formats.contains(&f);
+        if let Some(name) = requested {
+            let format = CString::new(name)
+                .ok()
+                // SAFETY: looks a NUL-terminated name up in FFmpeg's static table.
+                .map(|c| unsafe { ffi::av_get_pix_fmt(c.as_ptr()) })
+                .filter(|f| *f != AVPixelFormat::AV_PIX_FMT_NONE);
+            let Some(format) = format else {
+                return Err(MediaError::Unsupported {
+                    path: display(path),
+                    message: format!(
+                        "'{name}' is not a pixel format (FFmpeg's names: yuv420p, yuv420p10le, yuv444p, …)"
+                    ),
+                });
+            };
+            if !takes(format) {
+                let names: Vec<String> = formats.iter().map(|f| convert::format_name(*f)).collect();
+                return Err(MediaError::Unsupported {
+                    path: display(path),
+                    message: format!(
+                        "encoder '{}' does not take the pixel format {name}; it takes {}",
+                        codec.name(),
+                        names.join(", ")
+                    ),
+                });
+            }
+            return Ok(format);
         }
+        let deep = AVPixelFormat::AV_PIX_FMT_YUV420P10LE;
+        let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
+        Ok(
+            if depth == Depth::Sixteen && !formats.is_empty() && takes(deep) {
+                deep
+            } else if takes(yuv420p) {
+                yuv420p
+            } else {
+                formats[0]
+            },
+        )
     }
 
-    /// The options asked for, with the ones the user gave explicitly marked.
-    fn encoder_options(name: &str, settings: &EncodeSettings) -> Vec<(&'static str, String, bool)> {
-        let mut options = Vec::new();
+    /// The options asked for, with the ones the user gave explicitly marked; the user's own
+    /// `--encoder-opt`s come last, so that they win.
+    fn encoder_options(name: &str, settings: &EncodeSettings) -> Vec<(String, String, bool)> {
+        let mut options: Vec<(String, String, bool)> = Vec::new();
+        let mut add = |key: &str, value: String, explicit: bool| {
+            options.push((key.to_string(), value, explicit));
+        };
         let x264 = name == DEFAULT_CODEC;
         if name == "libx265" {
             // x265 prints its banner and statistics itself unless told otherwise.
-            options.push(("x265-params", "log-level=error".to_string(), false));
+            add("x265-params", "log-level=error".to_string(), false);
         }
         match (settings.crf, x264) {
-            (Some(crf), _) => options.push(("crf", crf.to_string(), true)),
-            (None, true) => options.push(("crf", DEFAULT_X264_CRF.to_string(), false)),
-            (None, false) => {}
+            (Some(crf), _) => add("crf", crf.to_string(), true),
+            (None, true) if settings.bitrate.is_none() => {
+                add("crf", DEFAULT_X264_CRF.to_string(), false)
+            }
+            _ => {}
         }
         match (&settings.preset, x264) {
-            (Some(preset), _) => options.push(("preset", preset.clone(), true)),
-            (None, true) => options.push(("preset", DEFAULT_X264_PRESET.to_string(), false)),
+            (Some(preset), _) => add("preset", preset.clone(), true),
+            (None, true) => add("preset", DEFAULT_X264_PRESET.to_string(), false),
             (None, false) => {}
+        }
+        if let Some(rate) = settings.bitrate {
+            add("b", rate.to_string(), true);
+        }
+        if let Some(gop) = settings.gop {
+            add("g", gop.to_string(), true);
+        }
+        for (key, value) in &settings.options {
+            options.retain(|(k, _, _)| k != key);
+            options.push((key.clone(), value.clone(), true));
         }
         options
     }
@@ -279,7 +345,7 @@ mod writer {
         info: &'a StreamInfo,
         flags: format::Flags,
         settings: &'a EncodeSettings,
-        options: &'a [(&'static str, String, bool)],
+        options: &'a [(String, String, bool)],
     }
 
     impl EncoderRequest<'_> {
@@ -314,7 +380,10 @@ mod writer {
                     (*ctx).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
                 }
                 // libvpx takes crf as a quality cap under a bit rate unless the rate is 0.
-                if self.settings.crf.is_some() && name.starts_with("libvpx") {
+                if self.settings.crf.is_some()
+                    && self.settings.bitrate.is_none()
+                    && name.starts_with("libvpx")
+                {
                     (*ctx).bit_rate = 0;
                 }
             }
@@ -418,7 +487,7 @@ mod writer {
 
             let codec = choose_encoder(path, settings, oformat, &container)?;
             let encoder_name = codec.name().to_string();
-            let pix_fmt = choose_format(&codec);
+            let pix_fmt = choose_format(path, &codec, settings.pix_fmt.as_deref(), info.depth)?;
             let (cw, ch) = convert::chroma_subsampling(pix_fmt);
             if !size.0.is_multiple_of(cw) || !size.1.is_multiple_of(ch) {
                 return Err(MediaError::FrameSize {
@@ -435,7 +504,10 @@ mod writer {
             // encoders that only take 1/frame-rate (MPEG-1/2, say) get that instead.
             let rate_known = info.frame_rate.numerator() > 0 && info.frame_rate.denominator() > 0;
             let options = encoder_options(&encoder_name, settings);
-            if let Some((key, value, _)) = options.iter().find(|(_, v, _)| v.contains('\0')) {
+            if let Some((key, value, _)) = options
+                .iter()
+                .find(|(k, v, _)| v.contains('\0') || k.contains('\0') || k.is_empty())
+            {
                 return Err(MediaError::EncoderOption {
                     path: shown,
                     encoder: encoder_name,

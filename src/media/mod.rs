@@ -94,6 +94,28 @@ impl MediaError {
     }
 }
 
+impl MediaError {
+    /// The error with the file it names changed from `from` to `to`: a writer's errors name the
+    /// temporary file it writes, which the user never asked for.
+    pub fn renamed(mut self, from: &str, to: &str) -> MediaError {
+        let path = match &mut self {
+            MediaError::Open { path, .. }
+            | MediaError::Unsupported { path, .. }
+            | MediaError::Decode { path, .. }
+            | MediaError::NoVideoStream { path }
+            | MediaError::EncoderNotFound { path, .. }
+            | MediaError::EncoderOption { path, .. }
+            | MediaError::FrameSize { path, .. }
+            | MediaError::Encode { path, .. }
+            | MediaError::Write { path, .. } => path,
+        };
+        if path == from {
+            *path = to.to_string();
+        }
+        self
+    }
+}
+
 /// How error messages name a file.
 pub(crate) fn display(path: &Path) -> String {
     path.display().to_string()
