@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::backend::{self, BackendChoice};
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::media::{self, MediaError};
+use crate::media::{self, MediaError, Trim};
 use crate::plan;
 use crate::stats::{Laps, StageStats};
 
@@ -33,6 +33,8 @@ pub struct Job {
     pub chain: Chain,
     pub backend: BackendChoice,
     pub encode: EncodeSettings,
+    /// The part of a video to process; the default is all of it.
+    pub trim: Trim,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -71,6 +73,12 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 out.display()
             )));
         }
+    }
+    if input_is_image && job.trim != Trim::default() {
+        return Err(Error::Usage(format!(
+            "{} is an image: --start, --duration and --frames apply to videos",
+            job.input.display()
+        )));
     }
     let mut backend = backend::open(job.backend)?;
     on_backend(&backend.describe());
@@ -125,6 +133,7 @@ fn run_video(
             output,
             encode: job.encode.clone(),
             chain: &job.chain,
+            trim: job.trim,
         };
         run_video(&vj, backend)
     };

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
+use tessera::media::Trim;
 use tessera::{stats, Error};
 
 /// Filter chains over images and videos, on the CPU or the GPU.
@@ -80,6 +81,19 @@ struct ProcessArgs {
     /// encoder does not have is an error.
     #[arg(long = "encoder-opt", value_name = "KEY=VALUE", value_parser = parse_option)]
     encoder_opt: Vec<(String, String)>,
+    /// Start this far into a video: seconds (90, 1.5, 500ms) or [hh:]mm:ss[.frac]; the output
+    /// starts at its first frame at or after it, audio with it.
+    #[arg(long, value_parser = parse_time)]
+    start: Option<f64>,
+    /// Keep this much of a video (seconds or [hh:]mm:ss[.frac]), from --start.
+    #[arg(long, value_parser = parse_time)]
+    duration: Option<f64>,
+    /// Keep at most this many frames of a video, from --start.
+    #[arg(long)]
+    frames: Option<u64>,
+    /// Leave the input's audio out (it is copied by default).
+    #[arg(long = "no-audio")]
+    no_audio: bool,
     /// Decode and filter everything, write nothing (benchmarks, dry runs).
     #[arg(long, conflicts_with = "output")]
     discard: bool,
@@ -113,6 +127,39 @@ fn parse_bitrate(text: &str) -> Result<u64, String> {
         _ => Err(format!(
             "'{text}' is not a bit rate (write it as 800k, 5M or 2500000)"
         )),
+    }
+}
+
+/// A time: seconds with an optional unit (`90`, `1.5s`, `500ms`) or `[hh:]mm:ss[.frac]`.
+fn parse_time(text: &str) -> Result<f64, String> {
+    let bad = || format!("'{text}' is not a time (write 90, 1.5s, 500ms or 1:30)");
+    let seconds = if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        if parts.len() > 3 {
+            return Err(bad());
+        }
+        let mut total = 0.0;
+        for (i, part) in parts.iter().enumerate() {
+            let v: f64 = part.parse().map_err(|_| bad())?;
+            // Minutes and seconds below 60 after the first field.
+            if v < 0.0 || (i > 0 && v >= 60.0) {
+                return Err(bad());
+            }
+            total = total * 60.0 + v;
+        }
+        total
+    } else if let Some(ms) = text.strip_suffix("ms") {
+        ms.parse::<f64>().map_err(|_| bad())? / 1000.0
+    } else {
+        text.strip_suffix('s')
+            .unwrap_or(text)
+            .parse::<f64>()
+            .map_err(|_| bad())?
+    };
+    if seconds.is_finite() && seconds >= 0.0 {
+        Ok(seconds)
+    } else {
+        Err(bad())
     }
 }
 
@@ -202,6 +249,12 @@ fn process(args: ProcessArgs) -> i32 {
             pix_fmt: args.pix_fmt,
             gop: args.gop,
             options: args.encoder_opt,
+            no_audio: args.no_audio,
+        },
+        trim: Trim {
+            start: args.start.unwrap_or(0.0),
+            duration: args.duration,
+            frames: args.frames,
         },
         overwrite: args.overwrite,
     };

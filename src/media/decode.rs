@@ -12,7 +12,7 @@ use ffmpeg::{codec, format, media, Packet, Rational};
 use ffmpeg_next as ffmpeg;
 
 use super::convert::{self, Colour};
-use super::{display, MediaError};
+use super::{display, MediaError, Trim};
 use crate::frame::Depth;
 
 /// Initialises FFmpeg once and quiets its console logging to errors: tessera reports what
@@ -104,6 +104,15 @@ pub struct Picture {
     pub picture: ffmpeg::frame::Video,
 }
 
+/// Trim bounds in the time bases of the streams.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    /// Seconds on the container's clock (0 at its start time) where the kept part starts.
+    start: f64,
+    end: Option<f64>,
+    frames: Option<u64>,
+}
+
 /// What the decoder hands out next.
 pub enum Decoded {
     Picture(Picture),
@@ -122,6 +131,9 @@ pub struct VideoDecoder {
     /// The demuxer is at its end and the decoder has been told.
     draining: bool,
     finished: bool,
+    bounds: Option<Bounds>,
+    /// The container's start time, in seconds.
+    container_start: f64,
 }
 
 fn open_error(path: &Path, message: String) -> MediaError {
@@ -238,6 +250,11 @@ impl VideoDecoder {
             aspect_ratio: sar.into(),
         };
         let copy = vec![false; input.nb_streams() as usize];
+        // SAFETY: a plain field of the open input context.
+        let container_start = match unsafe { (*input.as_ptr()).start_time } {
+            ffi::AV_NOPTS_VALUE => 0.0,
+            t => t as f64 / ffi::AV_TIME_BASE as f64,
+        };
         Ok(VideoDecoder {
             path: display(path),
             input,
@@ -247,7 +264,63 @@ impl VideoDecoder {
             next_index: 0,
             draining: false,
             finished: false,
+            bounds: None,
+            container_start,
         })
+    }
+
+    /// Keeps only the part of the video `trim` names: seeks to the key frame before its start,
+    /// then drops the pictures before it and the copied packets outside it, and ends at its end.
+    /// Pictures are counted from the first one kept.
+    pub fn trim(&mut self, trim: Trim) -> Result<(), MediaError> {
+        let bad = |message: String| MediaError::Unsupported {
+            path: self.path.clone(),
+            message,
+        };
+        if !(trim.start.is_finite() && trim.start >= 0.0) {
+            return Err(bad(format!(
+                "the start {}s is not a time in the video",
+                trim.start
+            )));
+        }
+        if let Some(d) = trim.duration {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(bad(format!("the duration {d}s is not a positive time")));
+            }
+        }
+        if trim.frames == Some(0) {
+            return Err(bad("--frames 0 keeps nothing".into()));
+        }
+        if self.info.duration > 0.0 && trim.start >= self.info.duration {
+            return Err(bad(format!(
+                "the start {}s is past the end of the video ({:.3}s long)",
+                trim.start, self.info.duration
+            )));
+        }
+        if trim.start > 0.0 {
+            let at = ((self.container_start + trim.start) * ffi::AV_TIME_BASE as f64) as i64;
+            self.input
+                .seek(at, ..at)
+                .map_err(|e| bad(format!("cannot seek to {}s: {e}", trim.start)))?;
+            self.decoder.flush();
+        }
+        self.bounds = Some(Bounds {
+            start: trim.start,
+            end: trim.duration.map(|d| trim.start + d),
+            frames: trim.frames,
+        });
+        Ok(())
+    }
+
+    /// The input time, in seconds on the container's clock, that becomes 0 in the output: the
+    /// container's start, plus the trim's start.
+    pub fn origin(&self) -> f64 {
+        self.container_start + self.bounds.map_or(0.0, |b| b.start)
+    }
+
+    /// Seconds from the container's start of `pts` in `time_base`.
+    fn seconds(&self, pts: i64, time_base: Rational) -> f64 {
+        pts as f64 * f64::from(time_base) - self.container_start
     }
 
     pub fn info(&self) -> &StreamInfo {
@@ -278,9 +351,22 @@ impl VideoDecoder {
         loop {
             match self.decoder.receive_frame(&mut picture) {
                 Ok(()) => {
+                    let pts = picture.timestamp();
+                    if let Some(b) = self.bounds {
+                        // A picture without a timestamp is kept: there is nothing to place it by.
+                        let t = pts.map(|p| self.seconds(p, self.info.time_base));
+                        // Half a microsecond of slack for timestamps rounded to their time base.
+                        if t.is_some_and(|t| t < b.start - 5e-7) {
+                            continue;
+                        }
+                        let past_end = t.zip(b.end).is_some_and(|(t, e)| t >= e - 5e-7);
+                        if past_end || b.frames.is_some_and(|n| self.next_index >= n) {
+                            self.finished = true;
+                            return Ok(None);
+                        }
+                    }
                     let index = self.next_index;
                     self.next_index += 1;
-                    let pts = picture.timestamp();
                     return Ok(Some(Decoded::Picture(Picture {
                         index,
                         pts,
@@ -310,7 +396,8 @@ impl VideoDecoder {
                             Err(ffmpeg::Error::InvalidData) => {}
                             Err(e) => return Err(self.decode_error(e)),
                         }
-                    } else if self.copy.get(stream).copied().unwrap_or(false) {
+                    } else if self.copy.get(stream).copied().unwrap_or(false) && self.keeps(&packet)
+                    {
                         return Ok(Some(Decoded::Packet(packet)));
                     }
                 }
@@ -328,6 +415,19 @@ impl VideoDecoder {
                 }
             }
         }
+    }
+
+    /// Whether a copied packet starts inside the trimmed part (always without a trim, or
+    /// without a timestamp).
+    fn keeps(&self, packet: &Packet) -> bool {
+        let (Some(b), Some(pts)) = (self.bounds, packet.pts()) else {
+            return true;
+        };
+        let Some(stream) = self.input.stream(packet.stream()) else {
+            return true;
+        };
+        let t = self.seconds(pts, stream.time_base());
+        t >= b.start - 5e-7 && b.end.is_none_or(|e| t < e - 5e-7)
     }
 
     fn decode_error(&self, e: ffmpeg::Error) -> MediaError {

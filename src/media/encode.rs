@@ -31,6 +31,8 @@ pub struct EncodeSettings {
     /// Options passed to the encoder as they are (`--encoder-opt key=value`), after the ones
     /// above, so that they win.
     pub options: Vec<(String, String)>,
+    /// Leave the input's audio out (`--no-audio`); by default every audio stream is copied.
+    pub no_audio: bool,
 }
 
 /// The encoder used when none is named.
@@ -543,11 +545,9 @@ mod writer {
             })?;
             // Streams, in the input's order: the video where it was, the copies around it.
             let input = source.input();
-            // SAFETY: a plain field of the open input context.
-            let start = match unsafe { (*input.as_ptr()).start_time } {
-                ffi::AV_NOPTS_VALUE => 0,
-                t => t,
-            };
+            // Timestamps are shifted so that the output starts at 0 where the input's kept part
+            // starts (its start time, or the trim's start).
+            let start = (source.origin() * ffi::AV_TIME_BASE as f64).round() as i64;
             let av_time_base = Rational::new(1, ffi::AV_TIME_BASE);
             let mut copies: Vec<Option<CopiedStream>> = vec![None; input.nb_streams() as usize];
             let mut copied = Vec::new();
@@ -573,12 +573,13 @@ mod writer {
                 let id = unsafe { (*parameters.as_ptr()).codec_id };
                 let takes = container_takes(oformat, id);
                 match medium {
+                    media::Type::Audio if settings.no_audio => continue,
                     media::Type::Audio if takes == Some(false) => {
                         return Err(MediaError::Unsupported {
                             path: shown,
                             message: format!(
                                 "the {container} container cannot hold the input's {} audio, which tessera copies \
-                                 as it is (choose .mkv, .mov or .mp4)",
+                                 as it is (choose .mkv, .mov or .mp4, or leave the audio out with --no-audio)",
                                 codec_name(id)
                             ),
                         })
@@ -608,6 +609,24 @@ mod writer {
                 copied.push(index);
             }
             output.set_metadata(input.metadata().to_owned());
+            // Chapters, on the output's clock: shifted with the timestamps, cut to what is kept.
+            for chapter in input.chapters() {
+                let tb = chapter.time_base();
+                let shift = start.rescale(av_time_base, tb);
+                let (from, to) = ((chapter.start() - shift).max(0), chapter.end() - shift);
+                if to <= 0 {
+                    continue;
+                }
+                let title = chapter.metadata().get("title").unwrap_or("").to_string();
+                let mut added = output
+                    .add_chapter(chapter.id(), tb, from, to, &title)
+                    .map_err(|e| encode_error(&shown, format!("cannot copy a chapter: {e}")))?;
+                for (key, value) in chapter.metadata().iter() {
+                    if key != "title" {
+                        added.set_metadata(key, value);
+                    }
+                }
+            }
 
             // Now the file.
             if !flags.contains(format::Flags::NO_FILE) {

@@ -19,6 +19,15 @@ pub mod yuv;
 use std::path::Path;
 
 pub use encode::EncodeSettings;
+
+/// The part of a video to process: from `start` seconds (from the start of the file), for
+/// `duration` seconds or `frames` frames, whichever ends first.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Trim {
+    pub start: f64,
+    pub duration: Option<f64>,
+    pub frames: Option<u64>,
+}
 #[cfg(feature = "video")]
 pub use encode::VideoWriter;
 #[cfg(feature = "video")]

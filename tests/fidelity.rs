@@ -1,0 +1,308 @@
+//! Video fidelity through the binary: trimming exact to the frame with the audio trimmed
+//! along, variable-frame-rate timestamps kept, chapters and global metadata kept, audio left out
+//! on request.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::tessera;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn ffprobe(path: &Path, args: &[&str]) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Every frame of the first video stream as 8-bit grey planes.
+fn grey_frames(path: &Path, size: usize) -> Vec<Vec<u8>> {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "rawvideo",
+        ])
+        .args(["-pix_fmt", "gray", "-fps_mode", "passthrough", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(out.status.success());
+    out.stdout.chunks(size).map(<[u8]>::to_vec).collect()
+}
+
+/// The presentation times of a stream's packets, in seconds.
+fn times(path: &Path, stream: &str) -> Vec<f64> {
+    ffprobe(
+        path,
+        &[
+            "-select_streams",
+            stream,
+            "-show_entries",
+            "packet=pts_time",
+            "-of",
+            "csv=p=0",
+        ],
+    )
+    .lines()
+    .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+    .collect()
+}
+
+/// 3 s of 10 fps test pattern with a tone, losslessly coded, with chapters and a title.
+fn clip(dir: &Path) -> PathBuf {
+    let meta = dir.join("meta.txt");
+    std::fs::write(
+        &meta,
+        ";FFMETADATA1\ntitle=Fidelity\nartist=tessera tests\n\
+         [CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=First\n\
+         [CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Second\n",
+    )
+    .unwrap();
+    let path = dir.join("in.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=3",
+        "-i",
+        s(&meta),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map_metadata",
+        "2",
+        "-map_chapters",
+        "2",
+        "-c:v",
+        "ffv1",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "flac",
+        s(&path),
+    ]);
+    path
+}
+
+#[test]
+fn trimming_is_exact_to_the_frame_and_takes_the_audio_along() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path());
+    let whole = dir.path().join("whole.mkv");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&whole),
+        "--codec",
+        "ffv1",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let all = grey_frames(&whole, 64 * 48);
+    assert_eq!(all.len(), 30);
+
+    // Frames at 1.1 s .. 2.0 s: the first at or after 1.05 s, none at or after 2.05 s.
+    let cut = dir.path().join("cut.mkv");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&cut),
+        "--codec",
+        "ffv1",
+        "--backend",
+        "cpu",
+        "--start",
+        "1.05",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let kept = grey_frames(&cut, 64 * 48);
+    assert_eq!(kept.len(), 10);
+    assert!(
+        kept == all[11..21],
+        "the kept frames are not frames 11 to 20"
+    );
+    // 1.05 s of the input is 0 in the output, as with FFmpeg's -ss: the first frame, at 1.1 s,
+    // is at 0.05 s, and the audio starts with its first packet at or after 1.05 s (a FLAC
+    // packet is 4608 samples, 0.1 s).
+    let video = times(&cut, "v:0");
+    assert!(
+        (video[0] - 0.05).abs() < 1e-6,
+        "the video starts at {}",
+        video[0]
+    );
+    let audio = times(&cut, "a:0");
+    assert!(
+        (0.0..0.11).contains(&audio[0]),
+        "the audio starts at {}",
+        audio[0]
+    );
+    let audio_end = audio.last().unwrap();
+    assert!(
+        (0.85..1.0).contains(audio_end),
+        "the audio's last packet starts at {audio_end}"
+    );
+    // The chapters move with the cut: "First" keeps 0.45 s, "Second" starts at 0.45 s.
+    let chapters = ffprobe(
+        &cut,
+        &[
+            "-show_chapters",
+            "-show_entries",
+            "chapter=start_time,end_time:chapter_tags=title",
+            "-of",
+            "csv=p=0",
+        ],
+    );
+    assert_eq!(
+        chapters,
+        "0.000000,0.450000,First\n0.450000,1.950000,Second"
+    );
+
+    // A number of frames, with the start as minutes and seconds.
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&cut),
+        "--codec",
+        "ffv1",
+        "--backend",
+        "cpu",
+        "--start",
+        "0:02",
+        "--frames",
+        "7",
+        "--overwrite",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(grey_frames(&cut, 64 * 48) == all[20..27]);
+
+    for (args, message) in [
+        (&["--start", "5"][..], "past the end of the video"),
+        (&["--start", "x"][..], "'x' is not a time"),
+        (&["--frames", "0"][..], "keeps nothing"),
+    ] {
+        let out = dir.path().join("refused.mkv");
+        let mut all_args = vec!["process", s(&input), "-o", s(&out), "--backend", "cpu"];
+        all_args.extend_from_slice(args);
+        let (code, _, err) = tessera(&all_args);
+        assert_ne!(code, 0);
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn variable_frame_rate_timestamps_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("vfr.mkv");
+    // Frame n at n²/100 s: every interval different.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=25:d=1",
+        "-vf",
+        "settb=1/1000,setpts=N*N*10",
+        "-fps_mode",
+        "passthrough",
+        "-enc_time_base",
+        "1/1000",
+        "-c:v",
+        "ffv1",
+        s(&input),
+    ]);
+    let before = times(&input, "v:0");
+    assert_eq!(before.len(), 25);
+    for (ext, codec) in [("mkv", "ffv1"), ("mp4", "libx264")] {
+        let out = dir.path().join(format!("out.{ext}"));
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--codec",
+            codec,
+            "--backend",
+            "cpu",
+            "--chain",
+            "invert",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let mut after = times(&out, "v:0");
+        after.sort_by(f64::total_cmp);
+        assert_eq!(after.len(), before.len(), "{ext}");
+        for (a, b) in after.iter().zip(&before) {
+            assert!((a - b).abs() < 1e-3, "{ext}: {after:?} against {before:?}");
+        }
+    }
+}
+
+#[test]
+fn metadata_is_kept_and_audio_left_out_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path());
+    let out = dir.path().join("out.mkv");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&out),
+        "--backend",
+        "cpu",
+        "--no-audio",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let kinds = ffprobe(
+        &out,
+        &["-show_entries", "stream=codec_type", "-of", "csv=p=0"],
+    );
+    assert_eq!(kinds, "video");
+    let tags = ffprobe(
+        &out,
+        &[
+            "-show_entries",
+            "format_tags=title,artist",
+            "-of",
+            "csv=p=0",
+        ],
+    );
+    assert_eq!(tags, "Fidelity,tessera tests");
+    let chapters = ffprobe(&out, &["-show_chapters", "-of", "csv=p=0"]);
+    assert_eq!(chapters.lines().count(), 2, "{chapters}");
+}
