@@ -65,6 +65,7 @@ fn video(c: &mut Criterion) {
                     output,
                     encode: EncodeSettings::default(),
                     chain: &chain,
+                    trim: Default::default(),
                 };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);

@@ -236,6 +236,7 @@ fn run(
         output,
         encode,
         chain,
+        trim: Default::default(),
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -441,6 +442,7 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         output: None,
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
+        trim: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -474,6 +476,7 @@ fn ten_bit_sources_become_16_bit_frames_and_encode() {
         output: None,
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
+        trim: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.depth, Depth::Sixteen);
@@ -770,6 +773,7 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         output: Some(&output),
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
+        trim: Default::default(),
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Runs a filter chain over an image or a video.
-    Process(ProcessArgs),
+    Process(Box<ProcessArgs>),
     /// Lists every filter with its parameters, types, ranges and defaults.
     Filters,
     /// Checks a chain without processing anything and prints it resolved: every default filled
@@ -187,7 +187,7 @@ pub fn main() -> i32 {
             print!("{}", filters::listing());
             0
         }
-        Command::Process(args) => process(args),
+        Command::Process(args) => process(*args),
         Command::Check(args) => match load_chain(args.chain, args.file) {
             Ok(chain) => {
                 println!("{}", chain.to_text());
