@@ -306,3 +306,52 @@ fn metadata_is_kept_and_audio_left_out_on_request() {
     let chapters = ffprobe(&out, &["-show_chapters", "-of", "csv=p=0"]);
     assert_eq!(chapters.lines().count(), 2, "{chapters}");
 }
+
+/// A rotation tag (the display matrix) says how players turn the picture; it is kept.
+#[test]
+fn the_rotation_tag_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=1",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        s(&plain),
+    ]);
+    let rotated = dir.path().join("rotated.mp4");
+    ffmpeg(&[
+        "-i",
+        s(&plain),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        s(&rotated),
+    ]);
+    let rotation = |p: &Path| {
+        ffprobe(
+            p,
+            &[
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream_side_data=rotation",
+                "-of",
+                "csv=p=0",
+            ],
+        )
+    };
+    let before = rotation(&rotated);
+    assert!(!before.is_empty(), "ffmpeg wrote no rotation");
+    for ext in ["mp4", "mov"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        let (code, _, err) = tessera(&["process", s(&rotated), "-o", s(&out), "--backend", "cpu"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(rotation(&out), before, "{ext}");
+    }
+}

@@ -564,6 +564,21 @@ mod writer {
                         ost.set_avg_frame_rate(info.frame_rate);
                     }
                     ost.set_metadata(stream.metadata().to_owned());
+                    // The display matrix (a rotation, a mirror) tells players how to show the
+                    // picture: it still holds for the filtered one.
+                    // SAFETY: reads side data of the input stream and copies it into new side
+                    // data of the output stream, both owned by their open contexts.
+                    unsafe {
+                        let kind = ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX;
+                        let mut size = 0usize;
+                        let matrix = ffi::av_stream_get_side_data(stream.as_ptr(), kind, &mut size);
+                        if !matrix.is_null() && size > 0 {
+                            let copy = ffi::av_stream_new_side_data(ost.as_mut_ptr(), kind, size);
+                            if !copy.is_null() {
+                                ptr::copy_nonoverlapping(matrix, copy, size);
+                            }
+                        }
+                    }
                     video_stream = ost.index();
                     continue;
                 }
