@@ -355,3 +355,129 @@ fn the_rotation_tag_is_kept() {
         assert_eq!(rotation(&out), before, "{ext}");
     }
 }
+
+/// The audio as 16-bit mono samples.
+fn pcm(path: &Path) -> Vec<i16> {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:a:0",
+            "-ac",
+            "1",
+            "-ar",
+            "44100",
+        ])
+        .args(["-f", "s16le", "-"])
+        .output()
+        .expect("run ffmpeg");
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    (samples.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+/// Audio an output container cannot hold is re-encoded on request, whole and in time.
+#[test]
+fn audio_is_re_encoded_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pcm.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=2",
+        "-c:v",
+        "ffv1",
+        "-c:a",
+        "pcm_s16le",
+        s(&input),
+    ]);
+    let out = dir.path().join("out.mp4");
+    // MP4 does not take PCM: copying is refused, before any output exists.
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out), "--backend", "cpu"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot hold the input's pcm_s16le audio"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let source = pcm(&input);
+    for codec in ["aac", "libopus"] {
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--backend",
+            "cpu",
+            "--audio-codec",
+            codec,
+            "--overwrite",
+        ]);
+        assert_eq!(code, 0, "{codec}: {err}");
+        let name = ffprobe(
+            &out,
+            &[
+                "-select_streams",
+                "a:0",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+            ],
+        );
+        assert_eq!(name, if codec == "aac" { "aac" } else { "opus" });
+        let got = pcm(&out);
+        let missing = source.len() as f64 - got.len() as f64;
+        assert!(
+            missing.abs() < 0.05 * 44100.0,
+            "{codec}: {} samples for {}",
+            got.len(),
+            source.len()
+        );
+        let (a, b) = (rms(&source), rms(&got[4096..got.len() - 4096]));
+        assert!((a - b).abs() < 0.1 * a, "{codec}: level {b:.0} for {a:.0}");
+    }
+    let (webm, mp4) = (dir.path().join("x.webm"), dir.path().join("x.mp4"));
+    for (out, args, message) in [
+        (
+            &webm,
+            &["--audio-codec", "aac"][..],
+            "cannot hold aac audio",
+        ),
+        (
+            &mp4,
+            &["--audio-codec", "nope"][..],
+            "no audio encoder 'nope'",
+        ),
+        (
+            &mp4,
+            &["--audio-codec", "libx264"][..],
+            "'libx264' is not an audio encoder",
+        ),
+        (
+            &mp4,
+            &["--audio-codec", "aac", "--no-audio"][..],
+            "cannot be used with",
+        ),
+    ] {
+        let mut all = vec!["process", s(&input), "-o", s(out), "--backend", "cpu"];
+        all.extend_from_slice(args);
+        let (code, _, err) = tessera(&all);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}");
+    }
+}

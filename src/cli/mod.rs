@@ -92,8 +92,12 @@ struct ProcessArgs {
     #[arg(long)]
     frames: Option<u64>,
     /// Leave the input's audio out (it is copied by default).
-    #[arg(long = "no-audio")]
+    #[arg(long = "no-audio", conflicts_with = "audio_codec")]
     no_audio: bool,
+    /// Re-encode the audio with this FFmpeg encoder (aac, libopus, libmp3lame, flac, …) instead
+    /// of copying it, e.g. for a container that cannot hold the input's audio.
+    #[arg(long = "audio-codec")]
+    audio_codec: Option<String>,
     /// Decode and filter everything, write nothing (benchmarks, dry runs).
     #[arg(long, conflicts_with = "output")]
     discard: bool,
@@ -250,6 +254,7 @@ fn process(args: ProcessArgs) -> i32 {
             gop: args.gop,
             options: args.encoder_opt,
             no_audio: args.no_audio,
+            audio_codec: args.audio_codec,
         },
         trim: Trim {
             start: args.start.unwrap_or(0.0),

@@ -33,6 +33,9 @@ pub struct EncodeSettings {
     pub options: Vec<(String, String)>,
     /// Leave the input's audio out (`--no-audio`); by default every audio stream is copied.
     pub no_audio: bool,
+    /// Re-encode every audio stream with this FFmpeg encoder (`aac`, `libopus`, …) instead of
+    /// copying it.
+    pub audio_codec: Option<String>,
 }
 
 /// The encoder used when none is named.
@@ -56,6 +59,7 @@ mod writer {
 
     use super::{EncodeSettings, DEFAULT_CODEC, DEFAULT_X264_CRF, DEFAULT_X264_PRESET};
     use crate::frame::{Depth, Frame};
+    use crate::media::audio::{self, AudioTranscoder};
     use crate::media::convert::{self, FromFrames};
     use crate::media::decode::{codec_name, ffmpeg_path, init, StreamInfo, VideoDecoder};
     use crate::media::{display, MediaError};
@@ -81,6 +85,8 @@ mod writer {
         video_offset: i64,
         /// Input stream index → how its packets are copied.
         copies: Vec<Option<CopiedStream>>,
+        /// Input stream index → the re-encoding of its audio (`--audio-codec`).
+        transcoders: Vec<Option<AudioTranscoder>>,
         frames: u64,
     }
 
@@ -550,6 +556,28 @@ mod writer {
             let start = (source.origin() * ffi::AV_TIME_BASE as f64).round() as i64;
             let av_time_base = Rational::new(1, ffi::AV_TIME_BASE);
             let mut copies: Vec<Option<CopiedStream>> = vec![None; input.nb_streams() as usize];
+            let mut transcoders: Vec<Option<AudioTranscoder>> =
+                (0..input.nb_streams()).map(|_| None).collect();
+            let audio_encoder = match &settings.audio_codec {
+                Some(name) if !settings.no_audio => {
+                    let codec =
+                        audio::find_encoder(name).map_err(|message| MediaError::Unsupported {
+                            path: shown.clone(),
+                            message,
+                        })?;
+                    if container_takes(oformat, codec.id().into()) == Some(false) {
+                        return Err(MediaError::Unsupported {
+                            path: shown,
+                            message: format!(
+                                "the {container} container cannot hold {} audio from encoder '{name}'",
+                                codec_name(codec.id().into())
+                            ),
+                        });
+                    }
+                    Some(codec)
+                }
+                _ => None,
+            };
             let mut copied = Vec::new();
             let mut video_stream = 0;
             for stream in input.streams() {
@@ -587,6 +615,27 @@ mod writer {
                 // SAFETY: reading a field of the stream's parameters.
                 let id = unsafe { (*parameters.as_ptr()).codec_id };
                 let takes = container_takes(oformat, id);
+                if let (media::Type::Audio, Some(codec)) = (medium, audio_encoder) {
+                    if settings.no_audio {
+                        continue;
+                    }
+                    let offset = start.rescale(av_time_base, stream.time_base());
+                    let global = flags.contains(format::Flags::GLOBAL_HEADER);
+                    let mut transcoder = AudioTranscoder::new(&stream, codec, global, offset)
+                        .map_err(|m| encode_error(&shown, m))?;
+                    let mut ost = output.add_stream(codec).map_err(|e| {
+                        encode_error(&shown, format!("cannot add audio stream {index}: {e}"))
+                    })?;
+                    ost.set_parameters(transcoder.encoder());
+                    ost.set_time_base(transcoder.time_base());
+                    ost.set_metadata(stream.metadata().to_owned());
+                    // SAFETY: a plain field of the new stream.
+                    unsafe { (*ost.as_mut_ptr()).disposition = stream.disposition().bits() };
+                    transcoder.output_stream = ost.index();
+                    transcoders[index] = Some(transcoder);
+                    copied.push(index);
+                    continue;
+                }
                 match medium {
                     media::Type::Audio if settings.no_audio => continue,
                     media::Type::Audio if takes == Some(false) => {
@@ -705,6 +754,7 @@ mod writer {
                 source_time_base: info.time_base,
                 video_offset: start.rescale(av_time_base, info.time_base),
                 copies,
+                transcoders,
                 frames: 0,
             };
             Ok((writer, copied))
@@ -768,6 +818,15 @@ mod writer {
 
         /// Muxes a packet of a copied stream, as the decoder handed it out.
         pub fn write_packet(&mut self, mut packet: Packet) -> Result<(), MediaError> {
+            if let Some(mut transcoder) = self
+                .transcoders
+                .get_mut(packet.stream())
+                .and_then(Option::take)
+            {
+                let result = self.transcode(&mut transcoder, Some(&packet));
+                self.transcoders[packet.stream()] = Some(transcoder);
+                return result;
+            }
             let Some(Some(copy)) = self.copies.get(packet.stream()).copied() else {
                 return Ok(());
             };
@@ -783,6 +842,11 @@ mod writer {
         /// Flushes the encoder, writes the trailer and closes the file; returns the number of
         /// frames encoded.
         pub fn finish(mut self) -> Result<u64, MediaError> {
+            for i in 0..self.transcoders.len() {
+                if let Some(mut transcoder) = self.transcoders[i].take() {
+                    self.transcode(&mut transcoder, None)?;
+                }
+            }
             self.encoder.send_eof().map_err(|e| {
                 encode_error(
                     &self.path,
@@ -795,6 +859,36 @@ mod writer {
                 message: format!("cannot finish the file: {e}"),
             })?;
             Ok(self.frames)
+        }
+
+        /// Re-encodes one audio packet (or, with `None`, what the transcoder still holds) and
+        /// muxes what comes out.
+        fn transcode(
+            &mut self,
+            transcoder: &mut AudioTranscoder,
+            packet: Option<&Packet>,
+        ) -> Result<(), MediaError> {
+            let (stream, from) = (transcoder.output_stream, transcoder.time_base());
+            let to = self.stream_time_base(stream);
+            let mut failure = None;
+            let mut out = |mut p: Packet| {
+                p.set_stream(stream);
+                p.rescale_ts(from, to);
+                self.mux(&p).map_err(|e| {
+                    let message = e.to_string();
+                    failure = Some(e);
+                    message
+                })
+            };
+            let result = match packet {
+                Some(packet) => transcoder.push(packet, &mut out),
+                None => transcoder.finish(&mut out),
+            };
+            match (result, failure) {
+                (_, Some(e)) => Err(e),
+                (Err(message), None) => Err(encode_error(&self.path, message)),
+                (Ok(()), None) => Ok(()),
+            }
         }
 
         fn stream_time_base(&self, index: usize) -> Rational {

@@ -6,6 +6,8 @@
 //! and `probe` describes a video file. This layer knows frames, never filters, plans or backends.
 
 #[cfg(feature = "video")]
+mod audio;
+#[cfg(feature = "video")]
 pub mod convert;
 #[cfg(feature = "video")]
 pub mod decode;
