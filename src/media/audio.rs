@@ -102,7 +102,7 @@ impl AudioTranscoder {
         let fifo = unsafe {
             ffi::av_audio_fifo_alloc(
                 format.into(),
-                layout.channels() as i32,
+                layout.channels(),
                 frame_size.max(1) as i32,
             )
         };
