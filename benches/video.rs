@@ -66,6 +66,7 @@ fn video(c: &mut Criterion) {
                     encode: EncodeSettings::default(),
                     chain: &chain,
                     trim: Default::default(),
+                    on_error: Default::default(),
                 };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);

@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::backend::{self, BackendChoice};
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::media::{self, MediaError, Trim};
+use crate::media::{self, MediaError, OnError, Trim};
 use crate::plan;
 use crate::stats::{Laps, StageStats};
 
@@ -35,6 +35,8 @@ pub struct Job {
     pub encode: EncodeSettings,
     /// The part of a video to process; the default is all of it.
     pub trim: Trim,
+    /// What to do with damaged video.
+    pub on_error: OnError,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -50,6 +52,8 @@ pub struct Report {
     pub seconds: f64,
     /// Where the time went, stage by stage (`--stats`).
     pub stages: Vec<StageStats>,
+    /// Damaged frames of a video left out (`--on-error skip`).
+    pub skipped: u64,
 }
 
 /// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
@@ -114,6 +118,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             output_size: plan.output,
             seconds: started.elapsed().as_secs_f64(),
             stages,
+            skipped: 0,
         });
     }
     run_video(job, backend, started)
@@ -134,6 +139,7 @@ fn run_video(
             encode: job.encode.clone(),
             chain: &job.chain,
             trim: job.trim,
+            on_error: job.on_error,
         };
         run_video(&vj, backend)
     };
@@ -155,6 +161,7 @@ fn run_video(
         output_size: report.output_size,
         seconds: started.elapsed().as_secs_f64(),
         stages: report.stages,
+        skipped: report.skipped,
     })
 }
 

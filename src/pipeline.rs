@@ -31,8 +31,8 @@ use crate::error::Error;
 use crate::frame::{Depth, Frame, Pixels};
 use crate::media::convert::ToFrames;
 use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
-use crate::media::Trim;
 use crate::media::{display, MediaError, VideoWriter};
+use crate::media::{OnError, Trim};
 use crate::plan::{self, FrameTime, Plan, PlanError};
 use crate::stats::{StageClock, StageStats};
 
@@ -55,6 +55,8 @@ pub struct VideoJob<'a> {
     pub chain: &'a Chain,
     /// The part of the video to process; the default is all of it.
     pub trim: Trim,
+    /// What to do with damaged video.
+    pub on_error: OnError,
 }
 
 /// What a finished video run did.
@@ -78,6 +80,8 @@ pub struct VideoReport {
     pub copied_streams: usize,
     /// Where the time went, stage by stage, in data-path order.
     pub stages: Vec<StageStats>,
+    /// Damaged frames left out (`--on-error skip`).
+    pub skipped: u64,
 }
 
 /// What travels between stages. Packets of copied streams ride with the next frame of the
@@ -127,6 +131,8 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     if job.trim != Trim::default() {
         decoder.trim(job.trim)?;
     }
+    decoder.on_error(job.on_error);
+    let skipped = decoder.skipped();
     let info = *decoder.info();
     let clock = Clock::of(&info, decoder.origin());
     let plan = plan::compile_at(job.chain, info.width, info.height, &clock.start())?;
@@ -218,6 +224,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         encoder,
         copied_streams,
         stages,
+        skipped: skipped.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -481,3 +481,82 @@ fn audio_is_re_encoded_on_request() {
         assert!(!out.exists(), "{args:?}");
     }
 }
+
+/// Damaged clips: 400 bytes garbled in the middle, or the last 40% cut off.
+fn damaged_clips(dir: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut clips = Vec::new();
+    for (name, args) in [
+        ("ffv1.mkv", &["-c:v", "ffv1", "-slicecrc", "1"][..]),
+        (
+            "h264.ts",
+            &["-c:v", "libx264", "-g", "10", "-f", "mpegts"][..],
+        ),
+    ] {
+        let path = dir.join(format!("good-{name}"));
+        let mut all = vec!["-f", "lavfi", "-i", "testsrc2=s=96x64:r=10:d=3"];
+        all.extend_from_slice(args);
+        all.push(s(&path));
+        ffmpeg(&all);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        for b in &mut bytes[middle..middle + 400] {
+            *b ^= 0x5a;
+        }
+        let garbled = dir.join(format!("garbled-{name}"));
+        std::fs::write(&garbled, &bytes).unwrap();
+        clips.push((garbled, "damaged video at frame"));
+        if name.ends_with("mkv") {
+            let bytes = std::fs::read(&path).unwrap();
+            let cut = dir.join(format!("cut-{name}"));
+            std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+            clips.push((cut, "the file ends early"));
+        }
+    }
+    clips
+}
+
+/// Damage stops the run with where it is and leaves no output; `--on-error skip` leaves the
+/// damaged frames out, says how many, and writes the rest.
+#[test]
+fn damaged_input_stops_or_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    for (input, message) in damaged_clips(dir.path()) {
+        let out = dir.path().join("out.mkv");
+        let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out), "--backend", "cpu"]);
+        assert_eq!(code, 1, "{}: {err}", input.display());
+        assert!(err.contains(message), "{}: {err}", input.display());
+        assert!(err.contains("(t = "), "{}: {err}", input.display());
+        assert!(!out.exists(), "{} left an output", input.display());
+
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--backend",
+            "cpu",
+            "--on-error",
+            "skip",
+            "--codec",
+            "ffv1",
+        ]);
+        assert_eq!(code, 0, "{}: {err}", input.display());
+        let left_out: u64 = err
+            .lines()
+            .find_map(|l| l.strip_prefix("tessera: left out "))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}: no count of frames left out: {err}", input.display()));
+        let written = grey_frames(&out, 96 * 64).len() as u64;
+        assert!(
+            left_out >= 1 && written < 30,
+            "{}: {written} frames, {left_out} left out",
+            input.display()
+        );
+        if !input.to_string_lossy().contains("h264") {
+            // Constant-rate FFV1: every frame is either written or counted as left out.
+            assert_eq!(written + left_out, 30, "{}", input.display());
+        }
+        std::fs::remove_file(&out).unwrap();
+    }
+}

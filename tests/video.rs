@@ -237,6 +237,7 @@ fn run(
         encode,
         chain,
         trim: Default::default(),
+        on_error: Default::default(),
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -443,6 +444,7 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
         trim: Default::default(),
+        on_error: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -477,6 +479,7 @@ fn ten_bit_sources_become_16_bit_frames_and_encode() {
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
         trim: Default::default(),
+        on_error: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.depth, Depth::Sixteen);
@@ -774,6 +777,7 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
         trim: Default::default(),
+        on_error: Default::default(),
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
-use tessera::media::Trim;
+use tessera::media::{OnError, Trim};
 use tessera::{stats, Error};
 
 /// Filter chains over images and videos, on the CPU or the GPU.
@@ -91,6 +91,10 @@ struct ProcessArgs {
     /// Keep at most this many frames of a video, from --start.
     #[arg(long)]
     frames: Option<u64>,
+    /// What to do with damaged video: `stop` with an error saying where (and no output), or
+    /// `skip` the damaged frames and go on.
+    #[arg(long = "on-error", value_enum, default_value = "stop")]
+    on_error: OnErrorArg,
     /// Leave the input's audio out (it is copied by default).
     #[arg(long = "no-audio", conflicts_with = "audio_codec")]
     no_audio: bool,
@@ -108,6 +112,12 @@ struct ProcessArgs {
     /// queues between them ran.
     #[arg(long)]
     stats: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OnErrorArg {
+    Stop,
+    Skip,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -261,6 +271,10 @@ fn process(args: ProcessArgs) -> i32 {
             duration: args.duration,
             frames: args.frames,
         },
+        on_error: match args.on_error {
+            OnErrorArg::Stop => OnError::Stop,
+            OnErrorArg::Skip => OnError::Skip,
+        },
         overwrite: args.overwrite,
     };
     let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");
@@ -275,6 +289,13 @@ fn process(args: ProcessArgs) -> i32 {
                 if report.frames == 1 { "" } else { "s" },
                 report.seconds
             );
+            if report.skipped > 0 {
+                eprintln!(
+                    "tessera: left out {} damaged frame{}",
+                    report.skipped,
+                    if report.skipped == 1 { "" } else { "s" }
+                );
+            }
             if args.stats {
                 eprint!("{}", stats::render(&report.stages, report.seconds));
             }

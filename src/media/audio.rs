@@ -100,11 +100,7 @@ impl AudioTranscoder {
         let frame_size = encoder.frame_size() as usize;
         // SAFETY: allocates an empty FIFO for the encoder's format and channels.
         let fifo = unsafe {
-            ffi::av_audio_fifo_alloc(
-                format.into(),
-                layout.channels(),
-                frame_size.max(1) as i32,
-            )
+            ffi::av_audio_fifo_alloc(format.into(), layout.channels(), frame_size.max(1) as i32)
         };
         if fifo.is_null() {
             return Err("out of memory for an audio buffer".into());

@@ -22,6 +22,17 @@ use std::path::Path;
 
 pub use encode::EncodeSettings;
 
+/// What to do with damaged video (a corrupt packet, a frame the decoder could only conceal, a
+/// file that ends early).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop with an error that says where (`--on-error stop`, the default).
+    #[default]
+    Stop,
+    /// Leave the damaged frames out, count them and go on (`--on-error skip`).
+    Skip,
+}
+
 /// The part of a video to process: from `start` seconds (from the start of the file), for
 /// `duration` seconds or `frames` frames, whichever ends first.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -83,6 +94,19 @@ pub enum MediaError {
     /// The encoder or the muxer refused the stream.
     #[error("{path}: {message}")]
     Encode { path: String, message: String },
+    /// Damaged data in the video, where it was found.
+    #[error(
+        "{path}: damaged video at frame {frame} (t = {time:.3} s): {what} (--on-error skip leaves \
+         damaged frames out and goes on)"
+    )]
+    Damaged {
+        path: String,
+        /// The number of the frame, counted from 0 as the output counts them.
+        frame: u64,
+        /// Seconds from the start of the file.
+        time: f64,
+        what: String,
+    },
     /// The output cannot be written (permissions, disk full, a folder that does not exist).
     #[error("{path}: {message}")]
     Write { path: String, message: String },
@@ -100,6 +124,7 @@ impl MediaError {
             | MediaError::EncoderOption { path, .. }
             | MediaError::FrameSize { path, .. }
             | MediaError::Encode { path, .. }
+            | MediaError::Damaged { path, .. }
             | MediaError::Write { path, .. } => path,
         }
     }
@@ -118,6 +143,7 @@ impl MediaError {
             | MediaError::EncoderOption { path, .. }
             | MediaError::FrameSize { path, .. }
             | MediaError::Encode { path, .. }
+            | MediaError::Damaged { path, .. }
             | MediaError::Write { path, .. } => path,
         };
         if path == from {
