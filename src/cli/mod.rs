@@ -1,6 +1,7 @@
 //! Command-line arguments, resolved once into a library [`Job`]; error printing and exit codes.
 
 mod filters;
+mod probe;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,18 @@ enum Command {
     /// Checks a chain without processing anything and prints it resolved: every default filled
     /// in, every definition expanded. Exit code 2 and every error when it is not valid.
     Check(CheckArgs),
+    /// Describes a media file (video, audio, image; anything FFmpeg opens): its container,
+    /// duration and bit rate, then each stream. Exit code 1 when the file cannot be read.
+    Probe(ProbeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ProbeArgs {
+    /// The file to describe.
+    file: PathBuf,
+    /// Print the stable JSON document (docs/probe.md) instead of the summary.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -202,6 +215,7 @@ pub fn main() -> i32 {
             0
         }
         Command::Process(args) => process(*args),
+        Command::Probe(args) => probe::run(&args.file, args.json),
         Command::Check(args) => match load_chain(args.chain, args.file) {
             Ok(chain) => {
                 println!("{}", chain.to_text());

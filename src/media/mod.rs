@@ -3,7 +3,8 @@
 //! One file per direction: [`image`] reads and writes stills through the `image` crate; with the
 //! `video` feature, `decode` demuxes and decodes video, `convert` moves pictures between FFmpeg's
 //! pixel formats and RGBA frames, `encode` encodes and muxes (copying audio packet for packet),
-//! and `probe` describes a video file. This layer knows frames, never filters, plans or backends.
+//! and `probe` describes any media file FFmpeg opens. This layer knows frames, never filters,
+//! plans or backends.
 
 #[cfg(feature = "video")]
 mod audio;
@@ -44,7 +45,7 @@ pub struct Trim {
 #[cfg(feature = "video")]
 pub use encode::VideoWriter;
 #[cfg(feature = "video")]
-pub use probe::{probe_video, VideoInfo};
+pub use probe::{probe, probe_video, MediaInfo, VideoInfo};
 
 /// What can go wrong reading or writing media. Every variant names the file; the message says
 /// what went wrong in words a user understands, with FFmpeg's or the codec's own reason last.
