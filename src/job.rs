@@ -37,6 +37,8 @@ pub struct Job {
     pub trim: Trim,
     /// What to do with damaged video.
     pub on_error: OnError,
+    /// The frame rate of an image-sequence input (`frames/%05d.png`); FFmpeg's 25 without it.
+    pub fps: Option<f64>,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -59,13 +61,33 @@ pub struct Report {
 /// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
 pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error> {
     let started = Instant::now();
-    check_input(&job.input)?;
+    let input_sequence = media::is_sequence(&job.input);
+    if input_sequence {
+        check_sequence_input(&job.input)?;
+    } else {
+        check_input(&job.input)?;
+        if job.fps.is_some() {
+            return Err(Error::Usage(format!(
+                "--fps gives the frame rate of an image sequence (frames/%05d.png); {} is not one",
+                job.input.display()
+            )));
+        }
+    }
+    if let Some(fps) = job.fps {
+        if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+            return Err(Error::Usage(format!(
+                "--fps {fps} is not a frame rate (0 < fps <= 1000)"
+            )));
+        }
+    }
     if let Output::File(out) = &job.output {
         check_output(&job.input, out, job.overwrite)?;
     }
-    let input_is_image = media::image::is_image_file(&job.input)?;
+    let input_is_image = !input_sequence && media::image::is_image_file(&job.input)?;
     if let Output::File(out) = &job.output {
-        if input_is_image != media::image::is_image_path(out) {
+        // An image sequence, in or out, is a video.
+        let output_is_image = media::image::is_image_path(out) && !media::is_sequence(out);
+        if input_is_image != output_is_image {
             let (from, to) = if input_is_image {
                 ("an image", "a video")
             } else {
@@ -140,11 +162,20 @@ fn run_video(
             chain: &job.chain,
             trim: job.trim,
             on_error: job.on_error,
+            fps: job.fps,
         };
         run_video(&vj, backend)
     };
     let report = match &job.output {
         Output::Discard => video(None)?,
+        Output::File(out) if media::is_sequence(out) => {
+            let mut report = None;
+            write_sequence_atomically(out, |tmp| {
+                report = Some(video(Some(tmp))?);
+                Ok(())
+            })?;
+            report.expect("set by a successful write")
+        }
         Output::File(out) => {
             let mut report = None;
             write_atomically(out, |tmp| {
@@ -200,7 +231,36 @@ fn check_input(input: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// An image sequence's first file is where FFmpeg looks for it: numbered 0 to 4.
+fn check_sequence_input(pattern: &Path) -> Result<(), Error> {
+    let found = (0..5)
+        .filter_map(|n| media::sequence_file(pattern, n))
+        .any(|f| f.is_file());
+    if !found {
+        let first = media::sequence_file(pattern, 0).unwrap_or_default();
+        return Err(Error::Media(MediaError::Open {
+            path: pattern.display().to_string(),
+            message: format!(
+                "no file of the sequence: looked for {} to …4",
+                first.display()
+            ),
+        }));
+    }
+    Ok(())
+}
+
 fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Error> {
+    if media::is_sequence(output) {
+        // FFmpeg numbers a sequence it writes from 1.
+        let first = media::sequence_file(output, 1).unwrap_or_default();
+        if first.exists() && !overwrite {
+            return Err(Error::Usage(format!(
+                "{} exists (the first file of {}); pass --overwrite to replace the sequence",
+                first.display(),
+                output.display()
+            )));
+        }
+    }
     let same = match (input.canonicalize(), output.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -238,6 +298,47 @@ fn parent_dir(path: &Path) -> &Path {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     }
+}
+
+/// Runs `write` on a temporary folder beside the sequence `output` and, on success, moves each
+/// file it wrote into place; removes the folder either way, so a failed run leaves no frames.
+fn write_sequence_atomically(
+    output: &Path,
+    write: impl FnOnce(&Path) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let dir = parent_dir(output);
+    let tmp_dir = dir.join(format!(".tessera-{}.partial", std::process::id()));
+    std::fs::create_dir(&tmp_dir).map_err(|e| MediaError::Write {
+        path: output.display().to_string(),
+        message: format!("cannot make a temporary folder: {}", media::io_message(&e)),
+    })?;
+    struct Cleanup<'a>(&'a Path);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(self.0);
+        }
+    }
+    let _guard = Cleanup(&tmp_dir);
+    let tmp = tmp_dir.join(output.file_name().unwrap_or_default());
+    write(&tmp).map_err(|e| match e {
+        Error::Media(m) => Error::Media(m.renamed(&media::display(&tmp), &media::display(output))),
+        other => other,
+    })?;
+    let mut files: Vec<_> = std::fs::read_dir(&tmp_dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
+        .map_err(|e| MediaError::Write {
+            path: output.display().to_string(),
+            message: media::io_message(&e),
+        })?;
+    files.sort();
+    for file in files {
+        let target = dir.join(file.file_name().unwrap_or_default());
+        std::fs::rename(&file, &target).map_err(|e| MediaError::Write {
+            path: target.display().to_string(),
+            message: format!("could not move the finished file into place: {e}"),
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs `write` on a temporary file beside `output` (same extension, so formats are still

@@ -57,6 +57,8 @@ pub struct VideoJob<'a> {
     pub trim: Trim,
     /// What to do with damaged video.
     pub on_error: OnError,
+    /// The frame rate of an image-sequence input (FFmpeg's 25 without it).
+    pub fps: Option<f64>,
 }
 
 /// What a finished video run did.
@@ -127,7 +129,7 @@ impl Failure {
 /// names the container) and rename it afterwards.
 pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoReport, Error> {
     let started = Instant::now();
-    let mut decoder = VideoDecoder::open(job.input)?;
+    let mut decoder = VideoDecoder::open_at(job.input, job.fps)?;
     if job.trim != Trim::default() {
         decoder.trim(job.trim)?;
     }

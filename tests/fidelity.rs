@@ -560,3 +560,134 @@ fn damaged_input_stops_or_is_skipped() {
         std::fs::remove_file(&out).unwrap();
     }
 }
+
+/// A video out as numbered images and back, at the frame rate asked for; an animated GIF in
+/// and out.
+#[test]
+fn image_sequences_and_gifs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path());
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let pattern = frames.join("%04d.png");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&pattern),
+        "--backend",
+        "cpu",
+        "--frames",
+        "12",
+        "--chain",
+        "invert",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(&frames)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let expected: Vec<String> = (1..=12).map(|n| format!("{n:04}.png")).collect();
+    assert_eq!(names, expected, "one PNG a frame and nothing else");
+    // The PNGs hold the filtered frames: the inverse of the input's.
+    let first = grey_frames(&frames.join("0001.png"), 64 * 48).remove(0);
+    let source = grey_frames(&input, 64 * 48).remove(0);
+    // (On average: colours the YUV source holds outside RGB's gamut clip differently.)
+    let off = first
+        .iter()
+        .zip(&source)
+        .map(|(a, b)| (*a as f64 + *b as f64 - 255.0).abs())
+        .sum::<f64>()
+        / first.len() as f64;
+    assert!(
+        off < 1.5,
+        "the first PNG is {off} codes off the inverted first frame"
+    );
+
+    // Written again only with --overwrite.
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&pattern), "--backend", "cpu"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass --overwrite"), "{err}");
+
+    // Read back as a video at 12 frames a second.
+    let video = dir.path().join("back.mkv");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&pattern),
+        "-o",
+        s(&video),
+        "--fps",
+        "12",
+        "--backend",
+        "cpu",
+        "--codec",
+        "ffv1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rate = ffprobe(
+        &video,
+        &["-show_entries", "stream=r_frame_rate", "-of", "csv=p=0"],
+    );
+    assert_eq!(rate, "12/1");
+    let back = grey_frames(&video, 64 * 48);
+    assert_eq!(back.len(), 12);
+    let off = back[0]
+        .iter()
+        .zip(&first)
+        .map(|(a, b)| a.abs_diff(*b) as f64)
+        .sum::<f64>()
+        / first.len() as f64;
+    assert!(off < 1.5, "the sequence read back is {off} codes off");
+
+    // A sequence that is not there, and --fps where there is no sequence.
+    let missing = frames.join("%04d.jpg");
+    let (code, _, err) = tessera(&["process", s(&missing), "-o", s(&video), "--overwrite"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no file of the sequence"), "{err}");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&video),
+        "--fps",
+        "5",
+        "--overwrite",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not one"), "{err}");
+
+    // A failed run leaves no frames behind.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let (code, _, _) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&other.join("%03d.png")),
+        "--chain",
+        "crop(width=2000, height=10)",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 0);
+
+    // Video to an animated GIF (the audio left out: GIF has none), and the GIF back in.
+    let gif = dir.path().join("anim.gif");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&gif), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    let count = ffprobe(
+        &gif,
+        &[
+            "-count_frames",
+            "-show_entries",
+            "stream=codec_name,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ],
+    );
+    assert_eq!(count, "gif,30");
+    let from_gif = dir.path().join("from-gif.mkv");
+    let (code, _, err) = tessera(&["process", s(&gif), "-o", s(&from_gif), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(grey_frames(&from_gif, 64 * 48).len(), 30);
+}

@@ -238,6 +238,7 @@ fn run(
         chain,
         trim: Default::default(),
         on_error: Default::default(),
+        fps: None,
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -445,6 +446,7 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         chain: &Chain::default(),
         trim: Default::default(),
         on_error: Default::default(),
+        fps: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -480,6 +482,7 @@ fn ten_bit_sources_become_16_bit_frames_and_encode() {
         chain: &Chain::default(),
         trim: Default::default(),
         on_error: Default::default(),
+        fps: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.depth, Depth::Sixteen);
@@ -778,6 +781,7 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         chain: &Chain::default(),
         trim: Default::default(),
         on_error: Default::default(),
+        fps: None,
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

@@ -101,6 +101,9 @@ struct ProcessArgs {
     /// Keep this much of a video (seconds or [hh:]mm:ss[.frac]), from --start.
     #[arg(long, value_parser = parse_time)]
     duration: Option<f64>,
+    /// The frame rate of an image-sequence input such as frames/%05d.png (default 25).
+    #[arg(long)]
+    fps: Option<f64>,
     /// Keep at most this many frames of a video, from --start.
     #[arg(long)]
     frames: Option<u64>,
@@ -289,6 +292,7 @@ fn process(args: ProcessArgs) -> i32 {
             OnErrorArg::Stop => OnError::Stop,
             OnErrorArg::Skip => OnError::Skip,
         },
+        fps: args.fps,
         overwrite: args.overwrite,
     };
     let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");

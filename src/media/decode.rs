@@ -157,12 +157,29 @@ fn open_error(path: &Path, message: String) -> MediaError {
 impl VideoDecoder {
     /// Opens `path` and the decoder of its best video stream.
     pub fn open(path: &Path) -> Result<VideoDecoder, MediaError> {
+        VideoDecoder::open_at(path, None)
+    }
+
+    /// [`VideoDecoder::open`], where `path` may be an image sequence (`frames/%05d.png`) read at
+    /// `fps` frames a second (FFmpeg's 25 without it).
+    pub fn open_at(path: &Path, fps: Option<f64>) -> Result<VideoDecoder, MediaError> {
         init();
         let name = ffmpeg_path(path, |m| open_error(path, m))?;
-        if let Err(e) = std::fs::metadata(path) {
-            return Err(open_error(path, super::io_message(&e)));
+        let sequence = super::is_sequence(path);
+        if !sequence {
+            if let Err(e) = std::fs::metadata(path) {
+                return Err(open_error(path, super::io_message(&e)));
+            }
         }
-        let input = format::input(name).map_err(|e| match e {
+        let mut options = ffmpeg::Dictionary::new();
+        if let (true, Some(fps)) = (sequence, fps) {
+            // A rational FFmpeg reads exactly: 29.97 is 2997/100.
+            options.set(
+                "framerate",
+                &format!("{}/1000", (fps * 1000.0).round() as i64),
+            );
+        }
+        let input = format::input_with_dictionary(name, options).map_err(|e| match e {
             ffmpeg::Error::InvalidData => open_error(
                 path,
                 "not a video or image file tessera can read (FFmpeg finds no known format)".into(),

@@ -146,6 +146,29 @@ mod writer {
                 }
                 codec
             }
+            None if container == "image2" => {
+                // An image sequence: the image format of the extension (PNG for .png, …).
+                let name = CString::new(path.to_string_lossy().as_bytes()).unwrap_or_default();
+                // SAFETY: oformat is valid and the name NUL-terminated.
+                let id = unsafe {
+                    ffi::av_guess_codec(
+                        oformat as *mut _,
+                        ptr::null(),
+                        name.as_ptr(),
+                        ptr::null(),
+                        ffi::AVMediaType::AVMEDIA_TYPE_VIDEO,
+                    )
+                };
+                ffmpeg::encoder::find(id.into())
+                    .filter(|c| c.is_video())
+                    .ok_or_else(|| MediaError::Unsupported {
+                        path: display(path),
+                        message: format!(
+                            "this FFmpeg has no encoder for {} images",
+                            codec_name(id)
+                        ),
+                    })?
+            }
             None => {
                 // SAFETY: oformat is valid; video_codec is a plain field.
                 let native = unsafe { (*oformat).video_codec };
@@ -280,17 +303,23 @@ mod writer {
             }
             return Ok(format);
         }
-        let deep = AVPixelFormat::AV_PIX_FMT_YUV420P10LE;
         let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
-        Ok(
-            if depth == Depth::Sixteen && !formats.is_empty() && takes(deep) {
-                deep
-            } else if takes(yuv420p) {
-                yuv420p
-            } else {
-                formats[0]
-            },
-        )
+        // Deep: 10-bit 4:2:0 for video codecs, 16-bit RGB for image ones (PNG, TIFF).
+        let deep = [
+            AVPixelFormat::AV_PIX_FMT_YUV420P10LE,
+            AVPixelFormat::AV_PIX_FMT_RGB48BE,
+            AVPixelFormat::AV_PIX_FMT_RGB48LE,
+        ]
+        .into_iter()
+        .find(|f| formats.contains(f));
+        Ok(match (depth, deep) {
+            (Depth::Sixteen, Some(deep)) => deep,
+            // JPEG encoders list their full-range formats first and take limited range only
+            // unofficially.
+            _ if formats.first().copied().is_some_and(is_yuvj) => formats[0],
+            _ if takes(yuv420p) => yuv420p,
+            _ => formats[0],
+        })
     }
 
     /// The options asked for, with the ones the user gave explicitly marked; the user's own
@@ -328,6 +357,24 @@ mod writer {
             options.push((key.clone(), value.clone(), true));
         }
         options
+    }
+
+    /// FFmpeg's full-range `yuvj` formats, which JPEG encoders take.
+    fn is_yuvj(format: AVPixelFormat) -> bool {
+        matches!(
+            format,
+            AVPixelFormat::AV_PIX_FMT_YUVJ420P
+                | AVPixelFormat::AV_PIX_FMT_YUVJ422P
+                | AVPixelFormat::AV_PIX_FMT_YUVJ444P
+        )
+    }
+
+    /// The source's matrix and range, but full range where the format is a `yuvj` one.
+    fn output_colour(info: &StreamInfo, format: AVPixelFormat) -> convert::Colour {
+        convert::Colour {
+            full_range: info.colour.full_range || is_yuvj(format),
+            ..info.colour
+        }
     }
 
     fn is_rgb(format: AVPixelFormat) -> bool {
@@ -377,8 +424,9 @@ mod writer {
             unsafe {
                 let ctx = video.as_mut_ptr();
                 if !is_rgb(self.pix_fmt) {
-                    (*ctx).colorspace = info.colour.space_tag();
-                    (*ctx).color_range = info.colour.range_tag();
+                    let colour = output_colour(info, self.pix_fmt);
+                    (*ctx).colorspace = colour.space_tag();
+                    (*ctx).color_range = colour.range_tag();
                 }
                 (*ctx).color_primaries = info.primaries;
                 (*ctx).color_trc = info.transfer;
@@ -615,6 +663,14 @@ mod writer {
                 // SAFETY: reading a field of the stream's parameters.
                 let id = unsafe { (*parameters.as_ptr()).codec_id };
                 let takes = container_takes(oformat, id);
+                // A container without sound (GIF, image sequences) leaves the audio out, as
+                // FFmpeg does, and so with subtitles.
+                // SAFETY: a plain field of the output format.
+                if unsafe { (*oformat).audio_codec } == ffi::AVCodecID::AV_CODEC_ID_NONE
+                    && matches!(medium, media::Type::Audio | media::Type::Subtitle)
+                {
+                    continue;
+                }
                 if let (media::Type::Audio, Some(codec)) = (medium, audio_encoder) {
                     if settings.no_audio {
                         continue;
@@ -744,7 +800,7 @@ mod writer {
                 output,
                 encoder,
                 encoder_name,
-                converter: FromFrames::new(pix_fmt, info.colour),
+                converter: FromFrames::new(pix_fmt, output_colour(&info, pix_fmt)),
                 picture,
                 size,
                 video_stream,

@@ -34,6 +34,28 @@ pub enum OnError {
     Skip,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_patterns() {
+        assert!(is_sequence(Path::new("frames/%05d.png")));
+        assert!(is_sequence(Path::new("f%d.jpg")));
+        assert!(!is_sequence(Path::new("f%.jpg")));
+        assert!(!is_sequence(Path::new("100%/clip.mp4")));
+        assert!(!is_sequence(Path::new("a%d%d.png")));
+        assert_eq!(
+            sequence_file(Path::new("out/%05d.png"), 42).unwrap(),
+            Path::new("out/00042.png")
+        );
+        assert_eq!(
+            sequence_file(Path::new("f%d.jpg"), 7).unwrap(),
+            Path::new("f7.jpg")
+        );
+    }
+}
+
 /// The part of a video to process: from `start` seconds (from the start of the file), for
 /// `duration` seconds or `frames` frames, whichever ends first.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -152,6 +174,34 @@ impl MediaError {
         }
         self
     }
+}
+
+/// Where the frame number goes in an image sequence's file name (`%d`, `%05d`): the byte range
+/// of the pattern and its width (0: as many digits as the number has).
+fn sequence_pattern(path: &Path) -> Option<(usize, usize, usize)> {
+    let name = path.file_name()?.to_str()?;
+    let start = name.find('%')?;
+    let rest = &name[start + 1..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if rest.as_bytes().get(digits) != Some(&b'd') || name[start + 2 + digits..].contains('%') {
+        return None;
+    }
+    let width = rest[..digits].parse().unwrap_or(0);
+    let offset = path.as_os_str().len() - name.len();
+    Some((offset + start, offset + start + 2 + digits, width))
+}
+
+/// True when `path` names an image sequence: a file name with `%d` or `%05d` where the frame
+/// number goes (`frames/%05d.png`).
+pub fn is_sequence(path: &Path) -> bool {
+    sequence_pattern(path).is_some()
+}
+
+/// The file of frame `number` of the sequence `pattern`.
+pub fn sequence_file(pattern: &Path, number: u64) -> Option<std::path::PathBuf> {
+    let (start, end, width) = sequence_pattern(pattern)?;
+    let text = pattern.to_str()?;
+    Some(format!("{}{number:0width$}{}", &text[..start], &text[end..]).into())
 }
 
 /// How error messages name a file.
