@@ -691,3 +691,167 @@ fn image_sequences_and_gifs() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(grey_frames(&from_gif, 64 * 48).len(), 30);
 }
+
+/// The YUV samples of the first frame's middle pixel: luma and the two chroma.
+fn middle_yuv(path: &Path) -> [u8; 3] {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+        ])
+        .args(["-pix_fmt", "yuv444p", "-"])
+        .output()
+        .expect("run ffmpeg");
+    let plane = 64 * 48;
+    let at = 24 * 64 + 32;
+    [
+        out.stdout[at],
+        out.stdout[plane + at],
+        out.stdout[2 * plane + at],
+    ]
+}
+
+/// A flat colour patch in each of BT.601, BT.709 and BT.2020, limited and full range, comes back
+/// through an identity chain within one code value, tagged as it came.
+#[test]
+fn colours_and_their_tags_survive_an_identity_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let tags = "stream=color_space,color_primaries,color_transfer,color_range";
+    for (space, primaries, transfer, range) in [
+        ("smpte170m", "smpte170m", "smpte170m", "tv"),
+        ("bt709", "bt709", "bt709", "tv"),
+        ("bt709", "bt709", "bt709", "pc"),
+        ("bt2020nc", "bt2020", "bt2020-10", "tv"),
+    ] {
+        let input = dir.path().join(format!("{space}-{range}.mkv"));
+        let matrix = if space == "bt2020nc" { "bt2020" } else { space };
+        let full = if range == "pc" { "full" } else { "limited" };
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x3080C0:s=64x48:r=10:d=0.5",
+            "-vf",
+            &format!("scale=out_color_matrix={matrix}:out_range={full},format=yuv420p"),
+            "-colorspace",
+            space,
+            "-color_primaries",
+            primaries,
+            "-color_trc",
+            transfer,
+            "-color_range",
+            range,
+            "-c:v",
+            "ffv1",
+            s(&input),
+        ]);
+        let out = dir.path().join(format!("out-{space}-{range}.mkv"));
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--codec",
+            "ffv1",
+            "--backend",
+            "cpu",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let (a, b) = (middle_yuv(&input), middle_yuv(&out));
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1),
+            "{space} {range}: {a:?} came back as {b:?}"
+        );
+        let show = |p: &Path| {
+            ffprobe(
+                p,
+                &[
+                    "-select_streams",
+                    "v:0",
+                    "-show_entries",
+                    tags,
+                    "-of",
+                    "csv=p=0",
+                ],
+            )
+        };
+        assert_eq!(show(&out), show(&input), "{space} {range}: tags");
+    }
+}
+
+/// Subtitles and attached files come along, packets and payload unchanged.
+#[test]
+fn subtitles_and_attachments_are_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let font = dir.path().join("font.ttf");
+    std::fs::write(&font, b"not really a font, but carried as one").unwrap();
+    let subs = dir.path().join("subs.srt");
+    std::fs::write(&subs, "1\n00:00:00,000 --> 00:00:00,500\nHello\n").unwrap();
+    let input = dir.path().join("in.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=1",
+        "-i",
+        s(&subs),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c:v",
+        "ffv1",
+        "-c:s",
+        "srt",
+        "-metadata:s:s:0",
+        "language=deu",
+        "-attach",
+        s(&font),
+        "-metadata:s:t",
+        "mimetype=application/x-truetype-font",
+        s(&input),
+    ]);
+    let out = dir.path().join("out.mkv");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    let streams = |p: &Path| {
+        ffprobe(
+            p,
+            &[
+                "-show_entries",
+                "stream=codec_type,codec_name:stream_tags=language,filename,mimetype",
+                "-of",
+                "csv=p=0",
+            ],
+        )
+    };
+    let (before, after) = (streams(&input), streams(&out));
+    assert_eq!(after.lines().count(), 3, "{after}");
+    assert_eq!(
+        after.lines().skip(1).collect::<Vec<_>>(),
+        before.lines().skip(1).collect::<Vec<_>>()
+    );
+    let text = |p: &Path| {
+        ffprobe(
+            p,
+            &[
+                "-select_streams",
+                "s:0",
+                "-show_packets",
+                "-show_data",
+                "-of",
+                "csv=p=0",
+            ],
+        )
+    };
+    let hello = |t: String| t.lines().filter(|l| l.contains("Hello")).count();
+    let kept = hello(text(&out));
+    assert!(kept >= 1, "the subtitle's text is not in the output");
+    assert_eq!(kept, hello(text(&input)));
+}

@@ -705,7 +705,10 @@ mod writer {
                         })
                     }
                     media::Type::Audio => {}
-                    media::Type::Subtitle if takes == Some(true) => {}
+                    media::Type::Subtitle | media::Type::Data if takes == Some(true) => {}
+                    // Attached files (fonts for subtitles, cover art) go where Matroska keeps
+                    // them.
+                    media::Type::Attachment if container == "matroska" => {}
                     _ => continue,
                 }
                 let mut ost = output
