@@ -351,6 +351,51 @@ impl Expr {
         }
     }
 
+    /// [`Expr::substitute`], building at most `budget` parts (numbers, names, operators and
+    /// calls); `None` when the result would be larger. Definitions that pass an argument on
+    /// used twice over grow it exponentially with their nesting, which this bounds.
+    pub fn substitute_within(
+        &self,
+        replace: &dyn Fn(&str) -> Option<Expr>,
+        budget: &mut usize,
+    ) -> Option<Expr> {
+        *budget = budget.checked_sub(1)?;
+        Some(match self {
+            Expr::Name(name, _) => match replace(name) {
+                Some(e) => {
+                    *budget = budget.checked_sub(e.size().saturating_sub(1))?;
+                    e
+                }
+                None => self.clone(),
+            },
+            Expr::Neg(e) => Expr::Neg(Box::new(e.substitute_within(replace, budget)?)),
+            Expr::Not(e) => Expr::Not(Box::new(e.substitute_within(replace, budget)?)),
+            Expr::Bin(op, a, b) => Expr::Bin(
+                *op,
+                Box::new(a.substitute_within(replace, budget)?),
+                Box::new(b.substitute_within(replace, budget)?),
+            ),
+            Expr::Call(f, args, at) => Expr::Call(
+                f.clone(),
+                args.iter()
+                    .map(|a| a.substitute_within(replace, budget))
+                    .collect::<Option<_>>()?,
+                *at,
+            ),
+            Expr::Num(_) => self.clone(),
+        })
+    }
+
+    /// The number of parts of the expression: numbers, names, operators and calls.
+    pub fn size(&self) -> usize {
+        1 + match self {
+            Expr::Num(_) | Expr::Name(..) => 0,
+            Expr::Neg(e) | Expr::Not(e) => e.size(),
+            Expr::Bin(_, a, b) => a.size() + b.size(),
+            Expr::Call(_, args, _) => args.iter().map(Expr::size).sum(),
+        }
+    }
+
     /// The expression with `replace` applied to every name it has an answer for.
     pub fn substitute(&self, replace: &dyn Fn(&str) -> Option<Expr>) -> Expr {
         match self {

@@ -110,8 +110,8 @@ pub fn parse_partial(text: &str) -> (Ast, Vec<ChainError>) {
     (ast, errors)
 }
 
-/// How deep values may nest (parentheses, brackets, signs): far beyond any real chain, far
-/// below what the stack holds.
+/// How deep values may nest (parentheses, brackets, signs, and operators in a run, each of
+/// which adds a level to the tree): far beyond any real chain, far below what the stack holds.
 const MAX_DEPTH: usize = 64;
 
 struct Parser {
@@ -420,23 +420,29 @@ impl Parser {
 
     /// `and ('||' and)*`: the whole of an expression.
     fn expr(&mut self) -> Result<Expr, ChainError> {
+        let entered = self.depth;
         self.enter()?;
         let mut left = self.and()?;
         while let Some((Token::OrOr, _)) = self.peek() {
             self.next();
+            // A run of operators builds a tree as deep as it is long: each counts as a level.
+            self.enter()?;
             left = Expr::Bin(Op::Or, Box::new(left), Box::new(self.and()?));
         }
-        self.depth -= 1;
+        self.depth = entered;
         Ok(left)
     }
 
     /// `comparison ('&&' comparison)*`
     fn and(&mut self) -> Result<Expr, ChainError> {
+        let entered = self.depth;
         let mut left = self.comparison()?;
         while let Some((Token::AndAnd, _)) = self.peek() {
             self.next();
+            self.enter()?;
             left = Expr::Bin(Op::And, Box::new(left), Box::new(self.comparison()?));
         }
+        self.depth = entered;
         Ok(left)
     }
 
@@ -466,31 +472,39 @@ impl Parser {
 
     /// `term (('+' | '-') term)*`
     fn sum(&mut self) -> Result<Expr, ChainError> {
+        let entered = self.depth;
         let mut left = self.term()?;
         loop {
             let op = match self.peek() {
                 Some((Token::Plus, _)) => Op::Add,
                 Some((Token::Minus, _)) => Op::Sub,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.enter()?;
             left = Expr::Bin(op, Box::new(left), Box::new(self.term()?));
         }
+        self.depth = entered;
+        Ok(left)
     }
 
     /// `unary (('*' | '/' | '%') unary)*`
     fn term(&mut self) -> Result<Expr, ChainError> {
+        let entered = self.depth;
         let mut left = self.unary()?;
         loop {
             let op = match self.peek() {
                 Some((Token::Star, _)) => Op::Mul,
                 Some((Token::Slash, _)) => Op::Div,
                 Some((Token::Percent, _)) => Op::Rem,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.enter()?;
             left = Expr::Bin(op, Box::new(left), Box::new(self.unary()?));
         }
+        self.depth = entered;
+        Ok(left)
     }
 
     /// `('-' | '+' | '!') unary | primary ('^' unary)?`: the power binds tighter than a sign on
@@ -582,6 +596,9 @@ impl Parser {
             return Err(ChainError::new(
                 format!("the value nests more than {MAX_DEPTH} levels deep"),
                 span,
+            )
+            .with_help(
+                "parentheses, brackets, signs and each operator of a run such as 1+2+3 count as a level",
             ));
         }
         Ok(())

@@ -99,7 +99,13 @@ impl Expander<'_> {
         within: &[&Def],
         enable: Option<&Expr>,
     ) {
-        let mut stage = bind(stage, env);
+        let mut stage = match bind(stage, env) {
+            Ok(stage) => stage,
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
+        };
         let enable = match timing(&mut stage) {
             Ok(None) => enable.cloned(),
             Ok(Some(own)) => Some(match enable {
@@ -258,38 +264,64 @@ fn params_help(def: &Def) -> String {
     format!("`{}` takes {}", def.name, names.join(", "))
 }
 
+/// The most parts an expression may have once definitions are expanded: far beyond any real
+/// chain, and a bound on what an argument used twice over in nested definitions can grow to.
+const MAX_EXPR_PARTS: usize = 2_000;
+
 /// `stage` with every word that names a parameter in `env` replaced by its value, in
 /// arithmetic too.
-fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> AstStage {
-    fn value(v: &Value, env: &HashMap<&str, Value>) -> Value {
-        match v {
+fn bind(stage: &AstStage, env: &HashMap<&str, Value>) -> Result<AstStage, ChainError> {
+    fn value(v: &Value, env: &HashMap<&str, Value>) -> Result<Value, ChainError> {
+        Ok(match v {
             Value::Word(w, _) => env.get(w.as_str()).cloned().unwrap_or_else(|| v.clone()),
-            Value::List(items, span) => {
-                Value::List(items.iter().map(|i| value(i, env)).collect(), *span)
-            }
+            Value::List(items, span) => Value::List(
+                items
+                    .iter()
+                    .map(|i| value(i, env))
+                    .collect::<Result<_, _>>()?,
+                *span,
+            ),
             Value::Expr(e, span) => {
-                let bound = e.substitute(&|name| match env.get(name)? {
-                    Value::Number(n, _) => Some(Expr::Num(*n)),
-                    Value::Word(w, at) => Some(Expr::Name(w.clone(), *at)),
-                    Value::Expr(e, _) => Some(e.clone()),
-                    // A string or a list in arithmetic stays a name, which evaluation reports.
-                    Value::Str(..) | Value::List(..) | Value::Colour(..) => None,
-                });
-                Value::Expr(bound, *span)
+                let mut budget = MAX_EXPR_PARTS;
+                let bound = e.substitute_within(
+                    &|name| match env.get(name)? {
+                        Value::Number(n, _) => Some(Expr::Num(*n)),
+                        Value::Word(w, at) => Some(Expr::Name(w.clone(), *at)),
+                        Value::Expr(e, _) => Some(e.clone()),
+                        // A string or a list in arithmetic stays a name, which checking reports.
+                        Value::Str(..) | Value::List(..) | Value::Colour(..) => None,
+                    },
+                    &mut budget,
+                );
+                let bound = bound.ok_or_else(|| {
+                    ChainError::new(
+                        format!("this expression grows past {MAX_EXPR_PARTS} parts as the definitions using it expand"),
+                        *span,
+                    )
+                    .with_help("a definition that passes an argument on twice over doubles it at every level")
+                })?;
+                // What became constant is folded now, so that it does not grow further.
+                match bound.is_constant() {
+                    true => match bound.check(&[], "").and_then(|()| bound.fold(*span)) {
+                        Ok(Expr::Num(n)) => Value::Number(n, *span),
+                        _ => Value::Expr(bound, *span),
+                    },
+                    false => Value::Expr(bound, *span),
+                }
             }
             other => other.clone(),
-        }
+        })
     }
     let mut stage = stage.clone();
     for arg in &mut stage.args {
-        arg.value = value(&arg.value, env);
+        arg.value = value(&arg.value, env)?;
     }
     if let Some(range) = &mut stage.range {
         for bound in [&mut range.start, &mut range.end].into_iter().flatten() {
-            *bound = value(bound, env);
+            *bound = value(bound, env)?;
         }
     }
-    stage
+    Ok(stage)
 }
 
 /// Takes the stage's time range and its `enable=` argument out of it, as one condition.
@@ -1031,6 +1063,24 @@ mod tests {
             err("invert(enable = nn)").help.as_deref(),
             Some("did you mean `n`?")
         );
+        // Long runs of operators nest as deep as they are long.
+        let sum = format!("gblur(sigma = {}1)", "1+".repeat(70));
+        assert_eq!(
+            err(&sum).message,
+            "the value nests more than 64 levels deep"
+        );
+        // An argument passed on twice over doubles at every level of definitions.
+        let mut text = "let d0(x) = gblur(sigma=x)\n".to_string();
+        for i in 1..14 {
+            text += &format!("let d{i}(x) = d{}(x=x+x)\n", i - 1);
+        }
+        assert!(err(&(text.clone() + "d13(t)"))
+            .message
+            .contains("grows past 2000 parts"));
+        // With a constant, each level folds to a number.
+        assert!(err(&(text + "d13(1)"))
+            .message
+            .contains("8192 is out of range"));
     }
 
     #[test]
