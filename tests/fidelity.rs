@@ -855,3 +855,24 @@ fn subtitles_and_attachments_are_copied() {
     assert!(kept >= 1, "the subtitle's text is not in the output");
     assert_eq!(kept, hello(text(&input)));
 }
+
+/// An animated WebP is refused with its reason rather than cut to its first frame.
+#[test]
+fn an_animated_webp_is_refused_not_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("anim.webp");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=0.5",
+        "-c:v",
+        "libwebp_anim",
+        s(&input),
+    ]);
+    let out = dir.path().join("out.webp");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out), "--backend", "cpu"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("an animated WebP"), "{err}");
+    assert!(!out.exists());
+}
