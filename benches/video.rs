@@ -65,6 +65,9 @@ fn video(c: &mut Criterion) {
                     output,
                     encode: EncodeSettings::default(),
                     chain: &chain,
+                    trim: Default::default(),
+                    on_error: Default::default(),
+                    fps: None,
                 };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);

@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::backend::{self, BackendChoice};
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::media::{self, MediaError};
+use crate::media::{self, MediaError, OnError, Trim};
 use crate::plan;
 use crate::stats::{Laps, StageStats};
 
@@ -33,6 +33,12 @@ pub struct Job {
     pub chain: Chain,
     pub backend: BackendChoice,
     pub encode: EncodeSettings,
+    /// The part of a video to process; the default is all of it.
+    pub trim: Trim,
+    /// What to do with damaged video.
+    pub on_error: OnError,
+    /// The frame rate of an image-sequence input (`frames/%05d.png`); FFmpeg's 25 without it.
+    pub fps: Option<f64>,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -48,18 +54,40 @@ pub struct Report {
     pub seconds: f64,
     /// Where the time went, stage by stage (`--stats`).
     pub stages: Vec<StageStats>,
+    /// Damaged frames of a video left out (`--on-error skip`).
+    pub skipped: u64,
 }
 
 /// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
 pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error> {
     let started = Instant::now();
-    check_input(&job.input)?;
+    let input_sequence = media::is_sequence(&job.input);
+    if input_sequence {
+        check_sequence_input(&job.input)?;
+    } else {
+        check_input(&job.input)?;
+        if job.fps.is_some() {
+            return Err(Error::Usage(format!(
+                "--fps gives the frame rate of an image sequence (frames/%05d.png); {} is not one",
+                job.input.display()
+            )));
+        }
+    }
+    if let Some(fps) = job.fps {
+        if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+            return Err(Error::Usage(format!(
+                "--fps {fps} is not a frame rate (0 < fps <= 1000)"
+            )));
+        }
+    }
     if let Output::File(out) = &job.output {
         check_output(&job.input, out, job.overwrite)?;
     }
-    let input_is_image = media::image::is_image_file(&job.input)?;
+    let input_is_image = !input_sequence && media::image::is_image_file(&job.input)?;
     if let Output::File(out) = &job.output {
-        if input_is_image != media::image::is_image_path(out) {
+        // An image sequence, in or out, is a video.
+        let output_is_image = media::image::is_image_path(out) && !media::is_sequence(out);
+        if input_is_image != output_is_image {
             let (from, to) = if input_is_image {
                 ("an image", "a video")
             } else {
@@ -71,6 +99,12 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 out.display()
             )));
         }
+    }
+    if input_is_image && job.trim != Trim::default() {
+        return Err(Error::Usage(format!(
+            "{} is an image: --start, --duration and --frames apply to videos",
+            job.input.display()
+        )));
     }
     let mut backend = backend::open(job.backend)?;
     on_backend(&backend.describe());
@@ -106,6 +140,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             output_size: plan.output,
             seconds: started.elapsed().as_secs_f64(),
             stages,
+            skipped: 0,
         });
     }
     run_video(job, backend, started)
@@ -125,11 +160,22 @@ fn run_video(
             output,
             encode: job.encode.clone(),
             chain: &job.chain,
+            trim: job.trim,
+            on_error: job.on_error,
+            fps: job.fps,
         };
         run_video(&vj, backend)
     };
     let report = match &job.output {
         Output::Discard => video(None)?,
+        Output::File(out) if media::is_sequence(out) => {
+            let mut report = None;
+            write_sequence_atomically(out, |tmp| {
+                report = Some(video(Some(tmp))?);
+                Ok(())
+            })?;
+            report.expect("set by a successful write")
+        }
         Output::File(out) => {
             let mut report = None;
             write_atomically(out, |tmp| {
@@ -146,6 +192,7 @@ fn run_video(
         output_size: report.output_size,
         seconds: started.elapsed().as_secs_f64(),
         stages: report.stages,
+        skipped: report.skipped,
     })
 }
 
@@ -184,7 +231,36 @@ fn check_input(input: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// An image sequence's first file is where FFmpeg looks for it: numbered 0 to 4.
+fn check_sequence_input(pattern: &Path) -> Result<(), Error> {
+    let found = (0..5)
+        .filter_map(|n| media::sequence_file(pattern, n))
+        .any(|f| f.is_file());
+    if !found {
+        let first = media::sequence_file(pattern, 0).unwrap_or_default();
+        return Err(Error::Media(MediaError::Open {
+            path: pattern.display().to_string(),
+            message: format!(
+                "no file of the sequence: looked for {} to …4",
+                first.display()
+            ),
+        }));
+    }
+    Ok(())
+}
+
 fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Error> {
+    if media::is_sequence(output) {
+        // FFmpeg numbers a sequence it writes from 1.
+        let first = media::sequence_file(output, 1).unwrap_or_default();
+        if first.exists() && !overwrite {
+            return Err(Error::Usage(format!(
+                "{} exists (the first file of {}); pass --overwrite to replace the sequence",
+                first.display(),
+                output.display()
+            )));
+        }
+    }
     let same = match (input.canonicalize(), output.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -224,6 +300,47 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// Runs `write` on a temporary folder beside the sequence `output` and, on success, moves each
+/// file it wrote into place; removes the folder either way, so a failed run leaves no frames.
+fn write_sequence_atomically(
+    output: &Path,
+    write: impl FnOnce(&Path) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let dir = parent_dir(output);
+    let tmp_dir = dir.join(format!(".tessera-{}.partial", std::process::id()));
+    std::fs::create_dir(&tmp_dir).map_err(|e| MediaError::Write {
+        path: output.display().to_string(),
+        message: format!("cannot make a temporary folder: {}", media::io_message(&e)),
+    })?;
+    struct Cleanup<'a>(&'a Path);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(self.0);
+        }
+    }
+    let _guard = Cleanup(&tmp_dir);
+    let tmp = tmp_dir.join(output.file_name().unwrap_or_default());
+    write(&tmp).map_err(|e| match e {
+        Error::Media(m) => Error::Media(m.renamed(&media::display(&tmp), &media::display(output))),
+        other => other,
+    })?;
+    let mut files: Vec<_> = std::fs::read_dir(&tmp_dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
+        .map_err(|e| MediaError::Write {
+            path: output.display().to_string(),
+            message: media::io_message(&e),
+        })?;
+    files.sort();
+    for file in files {
+        let target = dir.join(file.file_name().unwrap_or_default());
+        std::fs::rename(&file, &target).map_err(|e| MediaError::Write {
+            path: target.display().to_string(),
+            message: format!("could not move the finished file into place: {e}"),
+        })?;
+    }
+    Ok(())
+}
+
 /// Runs `write` on a temporary file beside `output` (same extension, so formats are still
 /// recognised) and renames it into place on success; removes it on failure.
 fn write_atomically(
@@ -251,7 +368,10 @@ fn write_atomically(
         }
     }
     let mut guard = Cleanup(&tmp, false);
-    write(&tmp)?;
+    write(&tmp).map_err(|e| match e {
+        Error::Media(m) => Error::Media(m.renamed(&media::display(&tmp), &media::display(output))),
+        other => other,
+    })?;
     std::fs::rename(&tmp, output).map_err(|e| MediaError::Write {
         path: output.display().to_string(),
         message: format!("could not move the finished file into place: {e}"),

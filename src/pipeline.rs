@@ -32,6 +32,7 @@ use crate::frame::{Depth, Frame, Pixels};
 use crate::media::convert::ToFrames;
 use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
+use crate::media::{OnError, Trim};
 use crate::plan::{self, FrameTime, Plan, PlanError};
 use crate::stats::{StageClock, StageStats};
 
@@ -52,6 +53,12 @@ pub struct VideoJob<'a> {
     pub output: Option<&'a Path>,
     pub encode: EncodeSettings,
     pub chain: &'a Chain,
+    /// The part of the video to process; the default is all of it.
+    pub trim: Trim,
+    /// What to do with damaged video.
+    pub on_error: OnError,
+    /// The frame rate of an image-sequence input (FFmpeg's 25 without it).
+    pub fps: Option<f64>,
 }
 
 /// What a finished video run did.
@@ -75,6 +82,8 @@ pub struct VideoReport {
     pub copied_streams: usize,
     /// Where the time went, stage by stage, in data-path order.
     pub stages: Vec<StageStats>,
+    /// Damaged frames left out (`--on-error skip`).
+    pub skipped: u64,
 }
 
 /// What travels between stages. Packets of copied streams ride with the next frame of the
@@ -120,9 +129,14 @@ impl Failure {
 /// names the container) and rename it afterwards.
 pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoReport, Error> {
     let started = Instant::now();
-    let mut decoder = VideoDecoder::open(job.input)?;
+    let mut decoder = VideoDecoder::open_at(job.input, job.fps)?;
+    if job.trim != Trim::default() {
+        decoder.trim(job.trim)?;
+    }
+    decoder.on_error(job.on_error);
+    let skipped = decoder.skipped();
     let info = *decoder.info();
-    let clock = Clock::of(&info);
+    let clock = Clock::of(&info, decoder.origin());
     let plan = plan::compile_at(job.chain, info.width, info.height, &clock.start())?;
     let (writer, copied_streams) = match job.output {
         Some(path) => {
@@ -212,6 +226,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         encoder,
         copied_streams,
         stages,
+        skipped: skipped.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
@@ -361,13 +376,14 @@ fn convert_stage(
 #[derive(Clone, Copy)]
 struct Clock {
     time_base: f64,
-    start: i64,
+    /// Seconds on the input's clock that are 0 in the output.
+    origin: f64,
     fps: f64,
     duration: f64,
 }
 
 impl Clock {
-    fn of(info: &StreamInfo) -> Clock {
+    fn of(info: &StreamInfo, origin: f64) -> Clock {
         let rate = info.frame_rate;
         let fps = if rate.numerator() > 0 && rate.denominator() > 0 {
             f64::from(rate)
@@ -376,7 +392,7 @@ impl Clock {
         };
         Clock {
             time_base: f64::from(info.time_base),
-            start: info.start.unwrap_or(0),
+            origin,
             fps,
             duration: info.duration,
         }
@@ -392,11 +408,11 @@ impl Clock {
         }
     }
 
-    /// When `frame` is: its timestamp from the start of the stream, or its index over the frame
-    /// rate where it has none.
+    /// When `frame` is: its timestamp from the start of the output, or its index over the
+    /// frame rate where it has none.
     fn time(&self, frame: &Frame) -> FrameTime {
         let t = match frame.pts {
-            Some(pts) if self.time_base > 0.0 => (pts - self.start) as f64 * self.time_base,
+            Some(pts) if self.time_base > 0.0 => pts as f64 * self.time_base - self.origin,
             _ if self.fps > 0.0 => frame.index as f64 / self.fps,
             _ => 0.0,
         };

@@ -236,6 +236,9 @@ fn run(
         output,
         encode,
         chain,
+        trim: Default::default(),
+        on_error: Default::default(),
+        fps: None,
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -441,6 +444,9 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         output: None,
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
+        trim: Default::default(),
+        on_error: Default::default(),
+        fps: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -474,6 +480,9 @@ fn ten_bit_sources_become_16_bit_frames_and_encode() {
         output: None,
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
+        trim: Default::default(),
+        on_error: Default::default(),
+        fps: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.depth, Depth::Sixteen);
@@ -519,6 +528,7 @@ fn other_encoders_by_name() {
         codec: Some("libx265".into()),
         crf: Some(28),
         preset: Some("ultrafast".into()),
+        ..Default::default()
     };
     let report = run(&input, Some(&output), &Chain::default(), settings).unwrap();
     assert_eq!(report.encoder.as_deref(), Some("libx265"));
@@ -769,6 +779,9 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         output: Some(&output),
         encode: EncodeSettings::default(),
         chain: &Chain::default(),
+        trim: Default::default(),
+        on_error: Default::default(),
+        fps: None,
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

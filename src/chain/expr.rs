@@ -600,7 +600,6 @@ pub fn call(name: &str, v: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::chain::parser::parse_expr;
 
     fn value(text: &str, t: f64) -> f64 {

@@ -1,6 +1,7 @@
 //! Command-line arguments, resolved once into a library [`Job`]; error printing and exit codes.
 
 mod filters;
+mod probe;
 
 use std::path::PathBuf;
 
@@ -8,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
+use tessera::media::{OnError, Trim};
 use tessera::{stats, Error};
 
 /// Filter chains over images and videos, on the CPU or the GPU.
@@ -21,12 +23,24 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Runs a filter chain over an image or a video.
-    Process(ProcessArgs),
+    Process(Box<ProcessArgs>),
     /// Lists every filter with its parameters, types, ranges and defaults.
     Filters,
     /// Checks a chain without processing anything and prints it resolved: every default filled
     /// in, every definition expanded. Exit code 2 and every error when it is not valid.
     Check(CheckArgs),
+    /// Describes a media file (video, audio, image; anything FFmpeg opens): its container,
+    /// duration and bit rate, then each stream. Exit code 1 when the file cannot be read.
+    Probe(ProbeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ProbeArgs {
+    /// The file to describe.
+    file: PathBuf,
+    /// Print the stable JSON document (docs/probe.md) instead of the summary.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,6 +80,44 @@ struct ProcessArgs {
     /// Encoder preset (default medium for libx264).
     #[arg(long)]
     preset: Option<String>,
+    /// Target bit rate in bits per second, with an optional k or M: 800k, 5M.
+    #[arg(long, value_parser = parse_bitrate)]
+    bitrate: Option<u64>,
+    /// Output pixel format by FFmpeg's name: yuv420p, yuv420p10le, yuv444p, … (default yuv420p,
+    /// or yuv420p10le for a source deeper than 8 bits where the encoder takes it).
+    #[arg(long = "pix-fmt")]
+    pix_fmt: Option<String>,
+    /// Frames between key frames.
+    #[arg(long)]
+    gop: Option<u32>,
+    /// An encoder option passed as it is, e.g. --encoder-opt tune=film; repeatable. An option the
+    /// encoder does not have is an error.
+    #[arg(long = "encoder-opt", value_name = "KEY=VALUE", value_parser = parse_option)]
+    encoder_opt: Vec<(String, String)>,
+    /// Start this far into a video: seconds (90, 1.5, 500ms) or [hh:]mm:ss[.frac]; the output
+    /// starts at its first frame at or after it, audio with it.
+    #[arg(long, value_parser = parse_time)]
+    start: Option<f64>,
+    /// Keep this much of a video (seconds or [hh:]mm:ss[.frac]), from --start.
+    #[arg(long, value_parser = parse_time)]
+    duration: Option<f64>,
+    /// The frame rate of an image-sequence input such as frames/%05d.png (default 25).
+    #[arg(long)]
+    fps: Option<f64>,
+    /// Keep at most this many frames of a video, from --start.
+    #[arg(long)]
+    frames: Option<u64>,
+    /// What to do with damaged video: `stop` with an error saying where (and no output), or
+    /// `skip` the damaged frames and go on.
+    #[arg(long = "on-error", value_enum, default_value = "stop")]
+    on_error: OnErrorArg,
+    /// Leave the input's audio out (it is copied by default).
+    #[arg(long = "no-audio", conflicts_with = "audio_codec")]
+    no_audio: bool,
+    /// Re-encode the audio with this FFmpeg encoder (aac, libopus, libmp3lame, flac, …) instead
+    /// of copying it, e.g. for a container that cannot hold the input's audio.
+    #[arg(long = "audio-codec")]
+    audio_codec: Option<String>,
     /// Decode and filter everything, write nothing (benchmarks, dry runs).
     #[arg(long, conflicts_with = "output")]
     discard: bool,
@@ -79,10 +131,76 @@ struct ProcessArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+enum OnErrorArg {
+    Stop,
+    Skip,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum BackendArg {
     Auto,
     Cpu,
     Gpu,
+}
+
+/// `800k`, `5M`, `2.5M` or a plain number of bits per second.
+fn parse_bitrate(text: &str) -> Result<u64, String> {
+    let (number, scale) = match text.strip_suffix(['k', 'K']) {
+        Some(n) => (n, 1e3),
+        None => match text.strip_suffix(['m', 'M']) {
+            Some(n) => (n, 1e6),
+            None => (text, 1.0),
+        },
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e12 => Ok((v * scale).round() as u64),
+        _ => Err(format!(
+            "'{text}' is not a bit rate (write it as 800k, 5M or 2500000)"
+        )),
+    }
+}
+
+/// A time: seconds with an optional unit (`90`, `1.5s`, `500ms`) or `[hh:]mm:ss[.frac]`.
+fn parse_time(text: &str) -> Result<f64, String> {
+    let bad = || format!("'{text}' is not a time (write 90, 1.5s, 500ms or 1:30)");
+    let seconds = if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        if parts.len() > 3 {
+            return Err(bad());
+        }
+        let mut total = 0.0;
+        for (i, part) in parts.iter().enumerate() {
+            let v: f64 = part.parse().map_err(|_| bad())?;
+            // Minutes and seconds below 60 after the first field.
+            if v < 0.0 || (i > 0 && v >= 60.0) {
+                return Err(bad());
+            }
+            total = total * 60.0 + v;
+        }
+        total
+    } else if let Some(ms) = text.strip_suffix("ms") {
+        ms.parse::<f64>().map_err(|_| bad())? / 1000.0
+    } else {
+        text.strip_suffix('s')
+            .unwrap_or(text)
+            .parse::<f64>()
+            .map_err(|_| bad())?
+    };
+    if seconds.is_finite() && seconds >= 0.0 {
+        Ok(seconds)
+    } else {
+        Err(bad())
+    }
+}
+
+/// `key=value`, the key not empty.
+fn parse_option(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("'{text}' is not key=value (e.g. tune=film)")),
+    }
 }
 
 /// Runs the command line and returns the process exit code.
@@ -99,7 +217,8 @@ pub fn main() -> i32 {
             print!("{}", filters::listing());
             0
         }
-        Command::Process(args) => process(args),
+        Command::Process(args) => process(*args),
+        Command::Probe(args) => probe::run(&args.file, args.json),
         Command::Check(args) => match load_chain(args.chain, args.file) {
             Ok(chain) => {
                 println!("{}", chain.to_text());
@@ -157,7 +276,23 @@ fn process(args: ProcessArgs) -> i32 {
             codec: args.codec,
             crf: args.crf,
             preset: args.preset,
+            bitrate: args.bitrate,
+            pix_fmt: args.pix_fmt,
+            gop: args.gop,
+            options: args.encoder_opt,
+            no_audio: args.no_audio,
+            audio_codec: args.audio_codec,
         },
+        trim: Trim {
+            start: args.start.unwrap_or(0.0),
+            duration: args.duration,
+            frames: args.frames,
+        },
+        on_error: match args.on_error {
+            OnErrorArg::Stop => OnError::Stop,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+        fps: args.fps,
         overwrite: args.overwrite,
     };
     let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");
@@ -172,6 +307,13 @@ fn process(args: ProcessArgs) -> i32 {
                 if report.frames == 1 { "" } else { "s" },
                 report.seconds
             );
+            if report.skipped > 0 {
+                eprintln!(
+                    "tessera: left out {} damaged frame{}",
+                    report.skipped,
+                    if report.skipped == 1 { "" } else { "s" }
+                );
+            }
             if args.stats {
                 eprint!("{}", stats::render(&report.stages, report.seconds));
             }

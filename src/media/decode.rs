@@ -6,13 +6,15 @@
 //! does) and never writes anything.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use ffmpeg::ffi::{self, AVPixelFormat, FF_THREAD_FRAME, FF_THREAD_SLICE};
 use ffmpeg::{codec, format, media, Packet, Rational};
 use ffmpeg_next as ffmpeg;
 
 use super::convert::{self, Colour};
-use super::{display, MediaError};
+use super::{display, MediaError, OnError, Trim};
 use crate::frame::Depth;
 
 /// Initialises FFmpeg once and quiets its console logging to errors: tessera reports what
@@ -104,6 +106,15 @@ pub struct Picture {
     pub picture: ffmpeg::frame::Video,
 }
 
+/// Trim bounds in the time bases of the streams.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    /// Seconds on the container's clock (0 at its start time) where the kept part starts.
+    start: f64,
+    end: Option<f64>,
+    frames: Option<u64>,
+}
+
 /// What the decoder hands out next.
 pub enum Decoded {
     Picture(Picture),
@@ -122,6 +133,18 @@ pub struct VideoDecoder {
     /// The demuxer is at its end and the decoder has been told.
     draining: bool,
     finished: bool,
+    bounds: Option<Bounds>,
+    /// The container's start time, in seconds.
+    container_start: f64,
+    on_error: OnError,
+    /// Damaged frames left out (with [`OnError::Skip`]), shared with whoever reports them.
+    skipped: Arc<AtomicU64>,
+    /// The end of the last video packet read, in seconds, to tell a file that ends early.
+    read_up_to: f64,
+    /// The time of the last picture handed out, in seconds.
+    last_time: Option<f64>,
+    /// Damage found since the last picture handed out, not yet in `skipped`.
+    pending: u64,
 }
 
 fn open_error(path: &Path, message: String) -> MediaError {
@@ -134,12 +157,29 @@ fn open_error(path: &Path, message: String) -> MediaError {
 impl VideoDecoder {
     /// Opens `path` and the decoder of its best video stream.
     pub fn open(path: &Path) -> Result<VideoDecoder, MediaError> {
+        VideoDecoder::open_at(path, None)
+    }
+
+    /// [`VideoDecoder::open`], where `path` may be an image sequence (`frames/%05d.png`) read at
+    /// `fps` frames a second (FFmpeg's 25 without it).
+    pub fn open_at(path: &Path, fps: Option<f64>) -> Result<VideoDecoder, MediaError> {
         init();
         let name = ffmpeg_path(path, |m| open_error(path, m))?;
-        if let Err(e) = std::fs::metadata(path) {
-            return Err(open_error(path, super::io_message(&e)));
+        let sequence = super::is_sequence(path);
+        if !sequence {
+            if let Err(e) = std::fs::metadata(path) {
+                return Err(open_error(path, super::io_message(&e)));
+            }
         }
-        let input = format::input(name).map_err(|e| match e {
+        let mut options = ffmpeg::Dictionary::new();
+        if let (true, Some(fps)) = (sequence, fps) {
+            // A rational FFmpeg reads exactly: 29.97 is 2997/100.
+            options.set(
+                "framerate",
+                &format!("{}/1000", (fps * 1000.0).round() as i64),
+            );
+        }
+        let input = format::input_with_dictionary(name, options).map_err(|e| match e {
             ffmpeg::Error::InvalidData => open_error(
                 path,
                 "not a video or image file tessera can read (FFmpeg finds no known format)".into(),
@@ -238,6 +278,11 @@ impl VideoDecoder {
             aspect_ratio: sar.into(),
         };
         let copy = vec![false; input.nb_streams() as usize];
+        // SAFETY: a plain field of the open input context.
+        let container_start = match unsafe { (*input.as_ptr()).start_time } {
+            ffi::AV_NOPTS_VALUE => 0.0,
+            t => t as f64 / ffi::AV_TIME_BASE as f64,
+        };
         Ok(VideoDecoder {
             path: display(path),
             input,
@@ -247,7 +292,155 @@ impl VideoDecoder {
             next_index: 0,
             draining: false,
             finished: false,
+            bounds: None,
+            container_start,
+            on_error: OnError::Stop,
+            skipped: Arc::new(AtomicU64::new(0)),
+            read_up_to: 0.0,
+            last_time: None,
+            pending: 0,
         })
+    }
+
+    /// What to do with damaged video; stopping is the default.
+    pub fn on_error(&mut self, policy: OnError) {
+        self.on_error = policy;
+    }
+
+    /// The count of damaged frames left out, which goes on growing while the decoder runs.
+    pub fn skipped(&self) -> Arc<AtomicU64> {
+        self.skipped.clone()
+    }
+
+    /// Damage found at the next frame, at `time` (seconds from the file's start): an error,
+    /// or with [`OnError::Skip`] one more frame left out.
+    fn damage(&mut self, time: Option<f64>, what: String) -> Result<(), MediaError> {
+        match self.on_error {
+            OnError::Skip => {
+                self.pending += 1;
+                Ok(())
+            }
+            OnError::Stop => Err(MediaError::Damaged {
+                path: self.path.clone(),
+                frame: self.next_index,
+                time: time.unwrap_or(self.read_up_to),
+                what,
+            }),
+        }
+    }
+
+    /// With [`OnError::Skip`], counts the frames lost in a gap before the picture at `pts`:
+    /// damage the demuxer skipped over takes whole runs of frames with it. Only for a stream of
+    /// constant frame rate (its average rate is its base rate), where a gap is a loss.
+    fn count_lost(&mut self, pts: Option<i64>) {
+        let mut lost = std::mem::take(&mut self.pending);
+        let Some(t) = pts.map(|p| self.seconds(p, self.info.time_base)) else {
+            self.skipped.fetch_add(lost, Ordering::Relaxed);
+            return;
+        };
+        let rate = self.info.frame_rate;
+        // SAFETY: reading plain fields of the open input's video stream.
+        let constant = unsafe {
+            let st = *(*self.input.as_ptr()).streams.add(self.info.index);
+            let (avg, base) = ((*st).avg_frame_rate, (*st).r_frame_rate);
+            avg.num > 0
+                && avg.den > 0
+                && avg.num as i64 * base.den as i64 == base.num as i64 * avg.den as i64
+        };
+        if let (OnError::Skip, Some(last), true) = (self.on_error, self.last_time, constant) {
+            let frames = (t - last) * f64::from(rate);
+            if frames > 1.5 {
+                lost = lost.max((frames.round() as u64).saturating_sub(1));
+            }
+        }
+        self.skipped.fetch_add(lost, Ordering::Relaxed);
+        self.last_time = Some(t);
+    }
+
+    /// A file whose container says it lasts longer than its video packets reach was cut short
+    /// (only where the duration comes from the file's header, not an estimate from its size).
+    fn check_complete(&mut self) -> Result<(), MediaError> {
+        // SAFETY: a plain field of the open input context.
+        let method = unsafe { (*self.input.as_ptr()).duration_estimation_method };
+        let from_header = method == ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_STREAM
+            || method == ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_PTS;
+        let rate = self.info.frame_rate;
+        let frame = if rate.numerator() > 0 && rate.denominator() > 0 {
+            1.0 / f64::from(rate)
+        } else {
+            0.1
+        };
+        let declared = self.info.duration;
+        let short = declared - self.read_up_to;
+        if from_header && self.bounds.is_none() && declared > 0.0 && short > 2.0 * frame + 0.05 {
+            if self.on_error == OnError::Skip {
+                // The frames the header promised and the file does not hold.
+                self.pending += ((short / frame).round() as u64).max(1);
+                return Ok(());
+            }
+            return self.damage(
+                None,
+                format!(
+                    "the file ends early: its video stops at {:.3} s of the {declared:.3} s its header gives (truncated?)",
+                    self.read_up_to
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Keeps only the part of the video `trim` names: seeks to the key frame before its start,
+    /// then drops the pictures before it and the copied packets outside it, and ends at its end.
+    /// Pictures are counted from the first one kept.
+    pub fn trim(&mut self, trim: Trim) -> Result<(), MediaError> {
+        let bad = |message: String| MediaError::Unsupported {
+            path: self.path.clone(),
+            message,
+        };
+        if !(trim.start.is_finite() && trim.start >= 0.0) {
+            return Err(bad(format!(
+                "the start {}s is not a time in the video",
+                trim.start
+            )));
+        }
+        if let Some(d) = trim.duration {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(bad(format!("the duration {d}s is not a positive time")));
+            }
+        }
+        if trim.frames == Some(0) {
+            return Err(bad("--frames 0 keeps nothing".into()));
+        }
+        if self.info.duration > 0.0 && trim.start >= self.info.duration {
+            return Err(bad(format!(
+                "the start {}s is past the end of the video ({:.3}s long)",
+                trim.start, self.info.duration
+            )));
+        }
+        if trim.start > 0.0 {
+            let at = ((self.container_start + trim.start) * ffi::AV_TIME_BASE as f64) as i64;
+            self.input
+                .seek(at, ..at)
+                .map_err(|e| bad(format!("cannot seek to {}s: {e}", trim.start)))?;
+            self.decoder.flush();
+        }
+        self.bounds = Some(Bounds {
+            start: trim.start,
+            end: trim.duration.map(|d| trim.start + d),
+            frames: trim.frames,
+        });
+        Ok(())
+    }
+
+    /// The input time, in seconds on the container's clock, that becomes 0 in the output: the
+    /// container's start, plus the trim's start.
+    pub fn origin(&self) -> f64 {
+        self.container_start + self.bounds.map_or(0.0, |b| b.start)
+    }
+
+    /// Seconds from the container's start of `pts` in `time_base`.
+    fn seconds(&self, pts: i64, time_base: Rational) -> f64 {
+        pts as f64 * f64::from(time_base) - self.container_start
     }
 
     pub fn info(&self) -> &StreamInfo {
@@ -278,9 +471,36 @@ impl VideoDecoder {
         loop {
             match self.decoder.receive_frame(&mut picture) {
                 Ok(()) => {
+                    let pts = picture.timestamp();
+                    // SAFETY: plain fields of the frame just decoded.
+                    let (errors, flags) = unsafe {
+                        let f = picture.as_ptr();
+                        ((*f).decode_error_flags, (*f).flags)
+                    };
+                    if errors != 0 || flags & ffi::AV_FRAME_FLAG_CORRUPT != 0 {
+                        let time = pts.map(|p| self.seconds(p, self.info.time_base));
+                        self.damage(
+                            time,
+                            "the decoder could only conceal damage in this frame".into(),
+                        )?;
+                        continue;
+                    }
+                    if let Some(b) = self.bounds {
+                        // A picture without a timestamp is kept: there is nothing to place it by.
+                        let t = pts.map(|p| self.seconds(p, self.info.time_base));
+                        // Half a microsecond of slack for timestamps rounded to their time base.
+                        if t.is_some_and(|t| t < b.start - 5e-7) {
+                            continue;
+                        }
+                        let past_end = t.zip(b.end).is_some_and(|(t, e)| t >= e - 5e-7);
+                        if past_end || b.frames.is_some_and(|n| self.next_index >= n) {
+                            self.finished = true;
+                            return Ok(None);
+                        }
+                    }
+                    self.count_lost(pts);
                     let index = self.next_index;
                     self.next_index += 1;
-                    let pts = picture.timestamp();
                     return Ok(Some(Decoded::Picture(Picture {
                         index,
                         pts,
@@ -289,6 +509,8 @@ impl VideoDecoder {
                 }
                 Err(ffmpeg::Error::Eof) => {
                     self.finished = true;
+                    self.skipped
+                        .fetch_add(std::mem::take(&mut self.pending), Ordering::Relaxed);
                     return Ok(None);
                 }
                 Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {}
@@ -304,22 +526,36 @@ impl VideoDecoder {
                 Ok(()) => {
                     let stream = packet.stream();
                     if stream == self.info.index {
+                        let time = packet.pts().map(|p| self.seconds(p, self.info.time_base));
+                        if let Some(t) = time {
+                            let length = packet.duration() as f64 * f64::from(self.info.time_base);
+                            self.read_up_to = self.read_up_to.max(t + length);
+                        }
+                        if packet.is_corrupt() {
+                            self.damage(time, "the container marks this packet as damaged".into())?;
+                            continue;
+                        }
                         match self.decoder.send_packet(&packet) {
                             Ok(()) => {}
-                            // A damaged packet: FFmpeg conceals it and goes on, and so do we.
-                            Err(ffmpeg::Error::InvalidData) => {}
+                            Err(ffmpeg::Error::InvalidData) => {
+                                self.damage(time, "the decoder cannot read this packet".into())?
+                            }
                             Err(e) => return Err(self.decode_error(e)),
                         }
-                    } else if self.copy.get(stream).copied().unwrap_or(false) {
+                    } else if self.copy.get(stream).copied().unwrap_or(false) && self.keeps(&packet)
+                    {
                         return Ok(Some(Decoded::Packet(packet)));
                     }
                 }
                 Err(ffmpeg::Error::Eof) => {
+                    self.check_complete()?;
                     self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
                     self.draining = true;
                 }
-                // The demuxer resyncs past a damaged packet.
-                Err(ffmpeg::Error::InvalidData) => {}
+                // The demuxer resyncs past damaged data.
+                Err(ffmpeg::Error::InvalidData) => {
+                    self.damage(None, "the container's data is damaged here".into())?
+                }
                 Err(e) => {
                     return Err(MediaError::Decode {
                         path: self.path.clone(),
@@ -328,6 +564,19 @@ impl VideoDecoder {
                 }
             }
         }
+    }
+
+    /// Whether a copied packet starts inside the trimmed part (always without a trim, or
+    /// without a timestamp).
+    fn keeps(&self, packet: &Packet) -> bool {
+        let (Some(b), Some(pts)) = (self.bounds, packet.pts()) else {
+            return true;
+        };
+        let Some(stream) = self.input.stream(packet.stream()) else {
+            return true;
+        };
+        let t = self.seconds(pts, stream.time_base());
+        t >= b.start - 5e-7 && b.end.is_none_or(|e| t < e - 5e-7)
     }
 
     fn decode_error(&self, e: ffmpeg::Error) -> MediaError {

@@ -21,6 +21,21 @@ pub struct EncodeSettings {
     /// Speed/size trade-off, passed as the encoder's `preset` option. Default `medium` for
     /// libx264.
     pub preset: Option<String>,
+    /// Target bit rate in bits per second (the encoder's `b`).
+    pub bitrate: Option<u64>,
+    /// Pixel format by FFmpeg's name (`yuv420p`, `yuv420p10le`, `yuv444p`, …). Default:
+    /// yuv420p, or yuv420p10le for a source deeper than 8 bits where the encoder takes it.
+    pub pix_fmt: Option<String>,
+    /// Frames between key frames (the encoder's `g`).
+    pub gop: Option<u32>,
+    /// Options passed to the encoder as they are (`--encoder-opt key=value`), after the ones
+    /// above, so that they win.
+    pub options: Vec<(String, String)>,
+    /// Leave the input's audio out (`--no-audio`); by default every audio stream is copied.
+    pub no_audio: bool,
+    /// Re-encode every audio stream with this FFmpeg encoder (`aac`, `libopus`, …) instead of
+    /// copying it.
+    pub audio_codec: Option<String>,
 }
 
 /// The encoder used when none is named.
@@ -43,7 +58,8 @@ mod writer {
     use ffmpeg_next as ffmpeg;
 
     use super::{EncodeSettings, DEFAULT_CODEC, DEFAULT_X264_CRF, DEFAULT_X264_PRESET};
-    use crate::frame::Frame;
+    use crate::frame::{Depth, Frame};
+    use crate::media::audio::{self, AudioTranscoder};
     use crate::media::convert::{self, FromFrames};
     use crate::media::decode::{codec_name, ffmpeg_path, init, StreamInfo, VideoDecoder};
     use crate::media::{display, MediaError};
@@ -69,6 +85,8 @@ mod writer {
         video_offset: i64,
         /// Input stream index → how its packets are copied.
         copies: Vec<Option<CopiedStream>>,
+        /// Input stream index → the re-encoding of its audio (`--audio-codec`).
+        transcoders: Vec<Option<AudioTranscoder>>,
         frames: u64,
     }
 
@@ -127,6 +145,29 @@ mod writer {
                     });
                 }
                 codec
+            }
+            None if container == "image2" => {
+                // An image sequence: the image format of the extension (PNG for .png, …).
+                let name = CString::new(path.to_string_lossy().as_bytes()).unwrap_or_default();
+                // SAFETY: oformat is valid and the name NUL-terminated.
+                let id = unsafe {
+                    ffi::av_guess_codec(
+                        oformat as *mut _,
+                        ptr::null(),
+                        name.as_ptr(),
+                        ptr::null(),
+                        ffi::AVMediaType::AVMEDIA_TYPE_VIDEO,
+                    )
+                };
+                ffmpeg::encoder::find(id.into())
+                    .filter(|c| c.is_video())
+                    .ok_or_else(|| MediaError::Unsupported {
+                        path: display(path),
+                        message: format!(
+                            "this FFmpeg has no encoder for {} images",
+                            codec_name(id)
+                        ),
+                    })?
             }
             None => {
                 // SAFETY: oformat is valid; video_codec is a plain field.
@@ -219,41 +260,121 @@ mod writer {
         }
     }
 
-    /// yuv420p when the encoder takes it (every common delivery codec), else its first format.
-    fn choose_format(codec: &ffmpeg::Codec) -> AVPixelFormat {
-        let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
+    /// The pixel format asked for, checked against the encoder's; without one, yuv420p10le for
+    /// a source deeper than 8 bits where the encoder takes it, else yuv420p where it takes that
+    /// (every common delivery codec), else its first format.
+    fn choose_format(
+        path: &Path,
+        codec: &ffmpeg::Codec,
+        requested: Option<&str>,
+        depth: Depth,
+    ) -> Result<AVPixelFormat, MediaError> {
         let formats: Vec<AVPixelFormat> = codec
             .video()
             .ok()
             .and_then(|v| v.formats())
             .map(|it| it.map(AVPixelFormat::from).collect())
             .unwrap_or_default();
-        if formats.is_empty() || formats.contains(&yuv420p) {
-            yuv420p
-        } else {
-            formats[0]
+        let takes = |f: AVPixelFormat| formats.is_empty() || formats.contains(&f);
+        if let Some(name) = requested {
+            let format = CString::new(name)
+                .ok()
+                // SAFETY: looks a NUL-terminated name up in FFmpeg's static table.
+                .map(|c| unsafe { ffi::av_get_pix_fmt(c.as_ptr()) })
+                .filter(|f| *f != AVPixelFormat::AV_PIX_FMT_NONE);
+            let Some(format) = format else {
+                return Err(MediaError::Unsupported {
+                    path: display(path),
+                    message: format!(
+                        "'{name}' is not a pixel format (FFmpeg's names: yuv420p, yuv420p10le, yuv444p, …)"
+                    ),
+                });
+            };
+            if !takes(format) {
+                let names: Vec<String> = formats.iter().map(|f| convert::format_name(*f)).collect();
+                return Err(MediaError::Unsupported {
+                    path: display(path),
+                    message: format!(
+                        "encoder '{}' does not take the pixel format {name}; it takes {}",
+                        codec.name(),
+                        names.join(", ")
+                    ),
+                });
+            }
+            return Ok(format);
         }
+        let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
+        // Deep: 10-bit 4:2:0 for video codecs, 16-bit RGB for image ones (PNG, TIFF).
+        let deep = [
+            AVPixelFormat::AV_PIX_FMT_YUV420P10LE,
+            AVPixelFormat::AV_PIX_FMT_RGB48BE,
+            AVPixelFormat::AV_PIX_FMT_RGB48LE,
+        ]
+        .into_iter()
+        .find(|f| formats.contains(f));
+        Ok(match (depth, deep) {
+            (Depth::Sixteen, Some(deep)) => deep,
+            // JPEG encoders list their full-range formats first and take limited range only
+            // unofficially.
+            _ if formats.first().copied().is_some_and(is_yuvj) => formats[0],
+            _ if takes(yuv420p) => yuv420p,
+            _ => formats[0],
+        })
     }
 
-    /// The options asked for, with the ones the user gave explicitly marked.
-    fn encoder_options(name: &str, settings: &EncodeSettings) -> Vec<(&'static str, String, bool)> {
-        let mut options = Vec::new();
+    /// The options asked for, with the ones the user gave explicitly marked; the user's own
+    /// `--encoder-opt`s come last, so that they win.
+    fn encoder_options(name: &str, settings: &EncodeSettings) -> Vec<(String, String, bool)> {
+        let mut options: Vec<(String, String, bool)> = Vec::new();
+        let mut add = |key: &str, value: String, explicit: bool| {
+            options.push((key.to_string(), value, explicit));
+        };
         let x264 = name == DEFAULT_CODEC;
         if name == "libx265" {
             // x265 prints its banner and statistics itself unless told otherwise.
-            options.push(("x265-params", "log-level=error".to_string(), false));
+            add("x265-params", "log-level=error".to_string(), false);
         }
         match (settings.crf, x264) {
-            (Some(crf), _) => options.push(("crf", crf.to_string(), true)),
-            (None, true) => options.push(("crf", DEFAULT_X264_CRF.to_string(), false)),
-            (None, false) => {}
+            (Some(crf), _) => add("crf", crf.to_string(), true),
+            (None, true) if settings.bitrate.is_none() => {
+                add("crf", DEFAULT_X264_CRF.to_string(), false)
+            }
+            _ => {}
         }
         match (&settings.preset, x264) {
-            (Some(preset), _) => options.push(("preset", preset.clone(), true)),
-            (None, true) => options.push(("preset", DEFAULT_X264_PRESET.to_string(), false)),
+            (Some(preset), _) => add("preset", preset.clone(), true),
+            (None, true) => add("preset", DEFAULT_X264_PRESET.to_string(), false),
             (None, false) => {}
         }
+        if let Some(rate) = settings.bitrate {
+            add("b", rate.to_string(), true);
+        }
+        if let Some(gop) = settings.gop {
+            add("g", gop.to_string(), true);
+        }
+        for (key, value) in &settings.options {
+            options.retain(|(k, _, _)| k != key);
+            options.push((key.clone(), value.clone(), true));
+        }
         options
+    }
+
+    /// FFmpeg's full-range `yuvj` formats, which JPEG encoders take.
+    fn is_yuvj(format: AVPixelFormat) -> bool {
+        matches!(
+            format,
+            AVPixelFormat::AV_PIX_FMT_YUVJ420P
+                | AVPixelFormat::AV_PIX_FMT_YUVJ422P
+                | AVPixelFormat::AV_PIX_FMT_YUVJ444P
+        )
+    }
+
+    /// The source's matrix and range, but full range where the format is a `yuvj` one.
+    fn output_colour(info: &StreamInfo, format: AVPixelFormat) -> convert::Colour {
+        convert::Colour {
+            full_range: info.colour.full_range || is_yuvj(format),
+            ..info.colour
+        }
     }
 
     fn is_rgb(format: AVPixelFormat) -> bool {
@@ -279,7 +400,7 @@ mod writer {
         info: &'a StreamInfo,
         flags: format::Flags,
         settings: &'a EncodeSettings,
-        options: &'a [(&'static str, String, bool)],
+        options: &'a [(String, String, bool)],
     }
 
     impl EncoderRequest<'_> {
@@ -303,8 +424,9 @@ mod writer {
             unsafe {
                 let ctx = video.as_mut_ptr();
                 if !is_rgb(self.pix_fmt) {
-                    (*ctx).colorspace = info.colour.space_tag();
-                    (*ctx).color_range = info.colour.range_tag();
+                    let colour = output_colour(info, self.pix_fmt);
+                    (*ctx).colorspace = colour.space_tag();
+                    (*ctx).color_range = colour.range_tag();
                 }
                 (*ctx).color_primaries = info.primaries;
                 (*ctx).color_trc = info.transfer;
@@ -314,7 +436,10 @@ mod writer {
                     (*ctx).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
                 }
                 // libvpx takes crf as a quality cap under a bit rate unless the rate is 0.
-                if self.settings.crf.is_some() && name.starts_with("libvpx") {
+                if self.settings.crf.is_some()
+                    && self.settings.bitrate.is_none()
+                    && name.starts_with("libvpx")
+                {
                     (*ctx).bit_rate = 0;
                 }
             }
@@ -418,7 +543,7 @@ mod writer {
 
             let codec = choose_encoder(path, settings, oformat, &container)?;
             let encoder_name = codec.name().to_string();
-            let pix_fmt = choose_format(&codec);
+            let pix_fmt = choose_format(path, &codec, settings.pix_fmt.as_deref(), info.depth)?;
             let (cw, ch) = convert::chroma_subsampling(pix_fmt);
             if !size.0.is_multiple_of(cw) || !size.1.is_multiple_of(ch) {
                 return Err(MediaError::FrameSize {
@@ -435,7 +560,10 @@ mod writer {
             // encoders that only take 1/frame-rate (MPEG-1/2, say) get that instead.
             let rate_known = info.frame_rate.numerator() > 0 && info.frame_rate.denominator() > 0;
             let options = encoder_options(&encoder_name, settings);
-            if let Some((key, value, _)) = options.iter().find(|(_, v, _)| v.contains('\0')) {
+            if let Some((key, value, _)) = options
+                .iter()
+                .find(|(k, v, _)| v.contains('\0') || k.contains('\0') || k.is_empty())
+            {
                 return Err(MediaError::EncoderOption {
                     path: shown,
                     encoder: encoder_name,
@@ -471,13 +599,33 @@ mod writer {
             })?;
             // Streams, in the input's order: the video where it was, the copies around it.
             let input = source.input();
-            // SAFETY: a plain field of the open input context.
-            let start = match unsafe { (*input.as_ptr()).start_time } {
-                ffi::AV_NOPTS_VALUE => 0,
-                t => t,
-            };
+            // Timestamps are shifted so that the output starts at 0 where the input's kept part
+            // starts (its start time, or the trim's start).
+            let start = (source.origin() * ffi::AV_TIME_BASE as f64).round() as i64;
             let av_time_base = Rational::new(1, ffi::AV_TIME_BASE);
             let mut copies: Vec<Option<CopiedStream>> = vec![None; input.nb_streams() as usize];
+            let mut transcoders: Vec<Option<AudioTranscoder>> =
+                (0..input.nb_streams()).map(|_| None).collect();
+            let audio_encoder = match &settings.audio_codec {
+                Some(name) if !settings.no_audio => {
+                    let codec =
+                        audio::find_encoder(name).map_err(|message| MediaError::Unsupported {
+                            path: shown.clone(),
+                            message,
+                        })?;
+                    if container_takes(oformat, codec.id().into()) == Some(false) {
+                        return Err(MediaError::Unsupported {
+                            path: shown,
+                            message: format!(
+                                "the {container} container cannot hold {} audio from encoder '{name}'",
+                                codec_name(codec.id().into())
+                            ),
+                        });
+                    }
+                    Some(codec)
+                }
+                _ => None,
+            };
             let mut copied = Vec::new();
             let mut video_stream = 0;
             for stream in input.streams() {
@@ -492,6 +640,21 @@ mod writer {
                         ost.set_avg_frame_rate(info.frame_rate);
                     }
                     ost.set_metadata(stream.metadata().to_owned());
+                    // The display matrix (a rotation, a mirror) tells players how to show the
+                    // picture: it still holds for the filtered one.
+                    // SAFETY: reads side data of the input stream and copies it into new side
+                    // data of the output stream, both owned by their open contexts.
+                    unsafe {
+                        let kind = ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX;
+                        let mut size = 0usize;
+                        let matrix = ffi::av_stream_get_side_data(stream.as_ptr(), kind, &mut size);
+                        if !matrix.is_null() && size > 0 {
+                            let copy = ffi::av_stream_new_side_data(ost.as_mut_ptr(), kind, size);
+                            if !copy.is_null() {
+                                ptr::copy_nonoverlapping(matrix, copy, size);
+                            }
+                        }
+                    }
                     video_stream = ost.index();
                     continue;
                 }
@@ -500,19 +663,52 @@ mod writer {
                 // SAFETY: reading a field of the stream's parameters.
                 let id = unsafe { (*parameters.as_ptr()).codec_id };
                 let takes = container_takes(oformat, id);
+                // A container without sound (GIF, image sequences) leaves the audio out, as
+                // FFmpeg does, and so with subtitles.
+                // SAFETY: a plain field of the output format.
+                if unsafe { (*oformat).audio_codec } == ffi::AVCodecID::AV_CODEC_ID_NONE
+                    && matches!(medium, media::Type::Audio | media::Type::Subtitle)
+                {
+                    continue;
+                }
+                if let (media::Type::Audio, Some(codec)) = (medium, audio_encoder) {
+                    if settings.no_audio {
+                        continue;
+                    }
+                    let offset = start.rescale(av_time_base, stream.time_base());
+                    let global = flags.contains(format::Flags::GLOBAL_HEADER);
+                    let mut transcoder = AudioTranscoder::new(&stream, codec, global, offset)
+                        .map_err(|m| encode_error(&shown, m))?;
+                    let mut ost = output.add_stream(codec).map_err(|e| {
+                        encode_error(&shown, format!("cannot add audio stream {index}: {e}"))
+                    })?;
+                    ost.set_parameters(transcoder.encoder());
+                    ost.set_time_base(transcoder.time_base());
+                    ost.set_metadata(stream.metadata().to_owned());
+                    // SAFETY: a plain field of the new stream.
+                    unsafe { (*ost.as_mut_ptr()).disposition = stream.disposition().bits() };
+                    transcoder.output_stream = ost.index();
+                    transcoders[index] = Some(transcoder);
+                    copied.push(index);
+                    continue;
+                }
                 match medium {
+                    media::Type::Audio if settings.no_audio => continue,
                     media::Type::Audio if takes == Some(false) => {
                         return Err(MediaError::Unsupported {
                             path: shown,
                             message: format!(
                                 "the {container} container cannot hold the input's {} audio, which tessera copies \
-                                 as it is (choose .mkv, .mov or .mp4)",
+                                 as it is (choose .mkv, .mov or .mp4, or leave the audio out with --no-audio)",
                                 codec_name(id)
                             ),
                         })
                     }
                     media::Type::Audio => {}
-                    media::Type::Subtitle if takes == Some(true) => {}
+                    media::Type::Subtitle | media::Type::Data if takes == Some(true) => {}
+                    // Attached files (fonts for subtitles, cover art) go where Matroska keeps
+                    // them.
+                    media::Type::Attachment if container == "matroska" => {}
                     _ => continue,
                 }
                 let mut ost = output
@@ -536,6 +732,24 @@ mod writer {
                 copied.push(index);
             }
             output.set_metadata(input.metadata().to_owned());
+            // Chapters, on the output's clock: shifted with the timestamps, cut to what is kept.
+            for chapter in input.chapters() {
+                let tb = chapter.time_base();
+                let shift = start.rescale(av_time_base, tb);
+                let (from, to) = ((chapter.start() - shift).max(0), chapter.end() - shift);
+                if to <= 0 {
+                    continue;
+                }
+                let title = chapter.metadata().get("title").unwrap_or("").to_string();
+                let mut added = output
+                    .add_chapter(chapter.id(), tb, from, to, &title)
+                    .map_err(|e| encode_error(&shown, format!("cannot copy a chapter: {e}")))?;
+                for (key, value) in chapter.metadata().iter() {
+                    if key != "title" {
+                        added.set_metadata(key, value);
+                    }
+                }
+            }
 
             // Now the file.
             if !flags.contains(format::Flags::NO_FILE) {
@@ -589,7 +803,7 @@ mod writer {
                 output,
                 encoder,
                 encoder_name,
-                converter: FromFrames::new(pix_fmt, info.colour),
+                converter: FromFrames::new(pix_fmt, output_colour(&info, pix_fmt)),
                 picture,
                 size,
                 video_stream,
@@ -599,6 +813,7 @@ mod writer {
                 source_time_base: info.time_base,
                 video_offset: start.rescale(av_time_base, info.time_base),
                 copies,
+                transcoders,
                 frames: 0,
             };
             Ok((writer, copied))
@@ -662,6 +877,15 @@ mod writer {
 
         /// Muxes a packet of a copied stream, as the decoder handed it out.
         pub fn write_packet(&mut self, mut packet: Packet) -> Result<(), MediaError> {
+            if let Some(mut transcoder) = self
+                .transcoders
+                .get_mut(packet.stream())
+                .and_then(Option::take)
+            {
+                let result = self.transcode(&mut transcoder, Some(&packet));
+                self.transcoders[packet.stream()] = Some(transcoder);
+                return result;
+            }
             let Some(Some(copy)) = self.copies.get(packet.stream()).copied() else {
                 return Ok(());
             };
@@ -677,6 +901,11 @@ mod writer {
         /// Flushes the encoder, writes the trailer and closes the file; returns the number of
         /// frames encoded.
         pub fn finish(mut self) -> Result<u64, MediaError> {
+            for i in 0..self.transcoders.len() {
+                if let Some(mut transcoder) = self.transcoders[i].take() {
+                    self.transcode(&mut transcoder, None)?;
+                }
+            }
             self.encoder.send_eof().map_err(|e| {
                 encode_error(
                     &self.path,
@@ -689,6 +918,36 @@ mod writer {
                 message: format!("cannot finish the file: {e}"),
             })?;
             Ok(self.frames)
+        }
+
+        /// Re-encodes one audio packet (or, with `None`, what the transcoder still holds) and
+        /// muxes what comes out.
+        fn transcode(
+            &mut self,
+            transcoder: &mut AudioTranscoder,
+            packet: Option<&Packet>,
+        ) -> Result<(), MediaError> {
+            let (stream, from) = (transcoder.output_stream, transcoder.time_base());
+            let to = self.stream_time_base(stream);
+            let mut failure = None;
+            let mut out = |mut p: Packet| {
+                p.set_stream(stream);
+                p.rescale_ts(from, to);
+                self.mux(&p).map_err(|e| {
+                    let message = e.to_string();
+                    failure = Some(e);
+                    message
+                })
+            };
+            let result = match packet {
+                Some(packet) => transcoder.push(packet, &mut out),
+                None => transcoder.finish(&mut out),
+            };
+            match (result, failure) {
+                (_, Some(e)) => Err(e),
+                (Err(message), None) => Err(encode_error(&self.path, message)),
+                (Ok(()), None) => Ok(()),
+            }
         }
 
         fn stream_time_base(&self, index: usize) -> Rational {

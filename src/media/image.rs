@@ -90,6 +90,14 @@ fn format_from_extension(path: &Path) -> Option<ImageFormat> {
 }
 
 /// Reads an image into a frame: RGBA16 for 16-bit (and floating-point) sources, RGBA8 otherwise.
+/// True when the WebP at `path` holds an animation (false when it cannot be read as one).
+fn is_animated_webp(path: &Path) -> bool {
+    File::open(path)
+        .ok()
+        .and_then(|f| image::codecs::webp::WebPDecoder::new(BufReader::new(f)).ok())
+        .is_some_and(|d| d.has_animation())
+}
+
 pub fn read(path: &Path) -> Result<Frame, MediaError> {
     let file = File::open(path).map_err(|e| MediaError::Open {
         path: display(path),
@@ -115,6 +123,14 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
                 message: format!("unsupported image format ({EXPECTED})"),
             })
         }
+    }
+    if reader.format() == Some(ImageFormat::WebP) && is_animated_webp(path) {
+        return Err(MediaError::Unsupported {
+            path: display(path),
+            message: "an animated WebP: tessera cannot read its frames yet (FFmpeg 5.1 has no \
+                      decoder for them), and taking the first alone would lose the rest"
+                .into(),
+        });
     }
     let decode_error = |e: image::ImageError| MediaError::Decode {
         path: display(path),

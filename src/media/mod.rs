@@ -3,8 +3,11 @@
 //! One file per direction: [`image`] reads and writes stills through the `image` crate; with the
 //! `video` feature, `decode` demuxes and decodes video, `convert` moves pictures between FFmpeg's
 //! pixel formats and RGBA frames, `encode` encodes and muxes (copying audio packet for packet),
-//! and `probe` describes a video file. This layer knows frames, never filters, plans or backends.
+//! and `probe` describes any media file FFmpeg opens. This layer knows frames, never filters,
+//! plans or backends.
 
+#[cfg(feature = "video")]
+mod audio;
 #[cfg(feature = "video")]
 pub mod convert;
 #[cfg(feature = "video")]
@@ -19,10 +22,52 @@ pub mod yuv;
 use std::path::Path;
 
 pub use encode::EncodeSettings;
+
+/// What to do with damaged video (a corrupt packet, a frame the decoder could only conceal, a
+/// file that ends early).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop with an error that says where (`--on-error stop`, the default).
+    #[default]
+    Stop,
+    /// Leave the damaged frames out, count them and go on (`--on-error skip`).
+    Skip,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_patterns() {
+        assert!(is_sequence(Path::new("frames/%05d.png")));
+        assert!(is_sequence(Path::new("f%d.jpg")));
+        assert!(!is_sequence(Path::new("f%.jpg")));
+        assert!(!is_sequence(Path::new("100%/clip.mp4")));
+        assert!(!is_sequence(Path::new("a%d%d.png")));
+        assert_eq!(
+            sequence_file(Path::new("out/%05d.png"), 42).unwrap(),
+            Path::new("out/00042.png")
+        );
+        assert_eq!(
+            sequence_file(Path::new("f%d.jpg"), 7).unwrap(),
+            Path::new("f7.jpg")
+        );
+    }
+}
+
+/// The part of a video to process: from `start` seconds (from the start of the file), for
+/// `duration` seconds or `frames` frames, whichever ends first.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Trim {
+    pub start: f64,
+    pub duration: Option<f64>,
+    pub frames: Option<u64>,
+}
 #[cfg(feature = "video")]
 pub use encode::VideoWriter;
 #[cfg(feature = "video")]
-pub use probe::{probe_video, VideoInfo};
+pub use probe::{probe, probe_video, MediaInfo, VideoInfo};
 
 /// What can go wrong reading or writing media. Every variant names the file; the message says
 /// what went wrong in words a user understands, with FFmpeg's or the codec's own reason last.
@@ -72,6 +117,19 @@ pub enum MediaError {
     /// The encoder or the muxer refused the stream.
     #[error("{path}: {message}")]
     Encode { path: String, message: String },
+    /// Damaged data in the video, where it was found.
+    #[error(
+        "{path}: damaged video at frame {frame} (t = {time:.3} s): {what} (--on-error skip leaves \
+         damaged frames out and goes on)"
+    )]
+    Damaged {
+        path: String,
+        /// The number of the frame, counted from 0 as the output counts them.
+        frame: u64,
+        /// Seconds from the start of the file.
+        time: f64,
+        what: String,
+    },
     /// The output cannot be written (permissions, disk full, a folder that does not exist).
     #[error("{path}: {message}")]
     Write { path: String, message: String },
@@ -89,9 +147,61 @@ impl MediaError {
             | MediaError::EncoderOption { path, .. }
             | MediaError::FrameSize { path, .. }
             | MediaError::Encode { path, .. }
+            | MediaError::Damaged { path, .. }
             | MediaError::Write { path, .. } => path,
         }
     }
+}
+
+impl MediaError {
+    /// The error with the file it names changed from `from` to `to`: a writer's errors name the
+    /// temporary file it writes, which the user never asked for.
+    pub fn renamed(mut self, from: &str, to: &str) -> MediaError {
+        let path = match &mut self {
+            MediaError::Open { path, .. }
+            | MediaError::Unsupported { path, .. }
+            | MediaError::Decode { path, .. }
+            | MediaError::NoVideoStream { path }
+            | MediaError::EncoderNotFound { path, .. }
+            | MediaError::EncoderOption { path, .. }
+            | MediaError::FrameSize { path, .. }
+            | MediaError::Encode { path, .. }
+            | MediaError::Damaged { path, .. }
+            | MediaError::Write { path, .. } => path,
+        };
+        if path == from {
+            *path = to.to_string();
+        }
+        self
+    }
+}
+
+/// Where the frame number goes in an image sequence's file name (`%d`, `%05d`): the byte range
+/// of the pattern and its width (0: as many digits as the number has).
+fn sequence_pattern(path: &Path) -> Option<(usize, usize, usize)> {
+    let name = path.file_name()?.to_str()?;
+    let start = name.find('%')?;
+    let rest = &name[start + 1..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if rest.as_bytes().get(digits) != Some(&b'd') || name[start + 2 + digits..].contains('%') {
+        return None;
+    }
+    let width = rest[..digits].parse().unwrap_or(0);
+    let offset = path.as_os_str().len() - name.len();
+    Some((offset + start, offset + start + 2 + digits, width))
+}
+
+/// True when `path` names an image sequence: a file name with `%d` or `%05d` where the frame
+/// number goes (`frames/%05d.png`).
+pub fn is_sequence(path: &Path) -> bool {
+    sequence_pattern(path).is_some()
+}
+
+/// The file of frame `number` of the sequence `pattern`.
+pub fn sequence_file(pattern: &Path, number: u64) -> Option<std::path::PathBuf> {
+    let (start, end, width) = sequence_pattern(pattern)?;
+    let text = pattern.to_str()?;
+    Some(format!("{}{number:0width$}{}", &text[..start], &text[end..]).into())
 }
 
 /// How error messages name a file.
