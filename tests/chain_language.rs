@@ -109,7 +109,7 @@ fn check_prints_the_resolved_chain() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out.trim(),
-        "gblur(sigma=2) | eq(brightness=0.05, contrast=1, saturation=1, gamma=1) | invert()"
+        "gblur(sigma=2) | eq(brightness=0.05, contrast=1, saturation=1, gamma=1) | invert(alpha=false)"
     );
     let (code, out, _) = tessera(&["check", "--chain", "let s = hflip; s | s"]);
     assert_eq!((code, out.trim()), (0, "hflip() | hflip()"));
@@ -119,7 +119,7 @@ fn check_prints_the_resolved_chain() {
 fn every_error_of_a_file_is_reported_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.chain");
-    std::fs::write(&file, "gblr(2)\ninvert(1) $\neq(gamma=99)\n").unwrap();
+    std::fs::write(&file, "gblr(2)\nhflip(1) $\neq(gamma=99)\n").unwrap();
     let src = dir.path().join("src.png");
     write_png(&src, 16, 16);
     let out = dir.path().join("out.png");
@@ -130,7 +130,7 @@ fn every_error_of_a_file_is_reported_with_its_place() {
         let (code, _, err) = tessera(&args);
         assert_eq!(code, 2, "{err}");
         let name = s(&file);
-        for place in ["1:1", "2:8", "2:11", "3:10"] {
+        for place in ["1:1", "2:7", "2:10", "3:10"] {
             assert!(
                 err.contains(&format!("--> {name}:{place}")),
                 "{place} in:\n{err}"

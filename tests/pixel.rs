@@ -248,3 +248,45 @@ fn a_frame_level_value_that_is_not_finite_is_an_error_of_the_stage() {
     };
     assert!(plan::compile_at(&chain, 8, 8, &later).is_ok());
 }
+
+/// `invert(alpha=true)` is `pixel` on all four channels: alpha inverted, colour as `invert()`.
+#[test]
+fn invert_with_alpha_inverts_alpha_on_both_backends() {
+    let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new())];
+    backends.extend(common::gpu().map(|g| Box::new(g) as Box<dyn Backend>));
+    for backend in &mut backends {
+        for frame in frames() {
+            let with = run(backend.as_mut(), "invert(alpha=true)", &frame);
+            let spelled = run(
+                backend.as_mut(),
+                "pixel(r=1-r, g=1-g, b=1-b, a=1-a)",
+                &frame,
+            );
+            assert_eq!(with.max_abs_diff(&spelled), Some(0));
+            let plain = run(backend.as_mut(), "invert(alpha=false)", &frame);
+            let max = frame.depth().max_value() as u32;
+            let pairs = match (&with.pixels, &plain.pixels, &frame.pixels) {
+                (Pixels::Rgba8(w), Pixels::Rgba8(p), Pixels::Rgba8(f)) => w
+                    .iter()
+                    .zip(p)
+                    .zip(f)
+                    .map(|((&w, &p), &f)| (w as u32, p as u32, f as u32))
+                    .collect::<Vec<_>>(),
+                (Pixels::Rgba16(w), Pixels::Rgba16(p), Pixels::Rgba16(f)) => w
+                    .iter()
+                    .zip(p)
+                    .zip(f)
+                    .map(|((&w, &p), &f)| (w as u32, p as u32, f as u32))
+                    .collect(),
+                _ => panic!("depths differ"),
+            };
+            for (i, (w, p, f)) in pairs.into_iter().enumerate() {
+                if i % 4 == 3 {
+                    assert_eq!((w, p), (max - f, f), "alpha of pixel {}", i / 4);
+                } else {
+                    assert_eq!(w, p, "colour of pixel {}", i / 4);
+                }
+            }
+        }
+    }
+}

@@ -483,6 +483,7 @@ fn resolve_stage<'a>(
                 Default::Float(f) => Some(ArgValue::Float(f)),
                 Default::Int(i) => Some(ArgValue::Int(i)),
                 Default::Str(s) => Some(ArgValue::Str(s.to_string())),
+                Default::Bool(b) => Some(ArgValue::Bool(b)),
                 Default::Auto(_) => None,
             },
         });
@@ -534,7 +535,7 @@ pub fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Matrix { max_side } => format!("matrix, odd sides up to {max_side}"),
         ParamKind::Bool => "true or false".into(),
         ParamKind::Colour => "colour, #rrggbb or #rrggbbaa".into(),
-        ParamKind::Expr => "expression of r, g, b, a, x, y, t, n, w, h".into(),
+        ParamKind::Expr => "expression of the pixel".into(),
     }
 }
 
@@ -884,7 +885,7 @@ mod tests {
         assert!(e.message.contains("needs `width`"), "{}", e.message);
         let e = err("boxblur(radius=1.5)");
         assert!(e.message.contains("integer"));
-        let e = err("invert(1)");
+        let e = err("grayscale(1)");
         assert!(e.message.contains("too many"));
         let e = err("scale(filter=\"lanczoz\")");
         assert!(e.help.unwrap().contains("lanczos3"));
@@ -1007,7 +1008,7 @@ mod tests {
         assert_eq!(
             chain.to_text(),
             "eq(brightness=0.2 * sin(6.283185307179586 * t), contrast=1 + n / 100, saturation=1, gamma=1) \
-             | gblur(sigma=2, enable=t >= 2 && t < 5) | invert(enable=n % 2 == 0)"
+             | gblur(sigma=2, enable=t >= 2 && t < 5) | invert(alpha=false, enable=n % 2 == 0)"
         );
         // A definition used with a range limits every stage it expands to; ranges may be open.
         let chain = Chain::parse(
@@ -1026,7 +1027,7 @@ mod tests {
         assert!(!chain.varies());
         assert_eq!(
             chain.to_text(),
-            "eq(brightness=0.1, contrast=1, saturation=1, gamma=1.5) | invert()"
+            "eq(brightness=0.1, contrast=1, saturation=1, gamma=1.5) | invert(alpha=false)"
         );
         assert_eq!(
             Chain::parse("gblur(90deg)").unwrap().to_text(),
@@ -1085,7 +1086,7 @@ mod tests {
 
     #[test]
     fn every_bad_stage_is_reported() {
-        let errors = errs("gblr(2) | invert(1) | eq(gamma=99)\nhflip\nscale(filter=zz)");
+        let errors = errs("gblr(2) | grayscale(1) | eq(gamma=99)\nhflip\nscale(filter=zz)");
         let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 4, "{messages:?}");
         assert!(messages[0].contains("unknown filter"));

@@ -13,6 +13,7 @@ pub fn listing() -> String {
                 Default::Float(f) => format!("default {f}"),
                 Default::Int(i) => format!("default {i}"),
                 Default::Str(s) => format!("default \"{s}\""),
+                Default::Bool(b) => format!("default {b}"),
                 Default::Auto(how) => format!("default: {how}"),
             };
             out += &format!(

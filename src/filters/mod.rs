@@ -44,6 +44,7 @@ pub enum Default {
     Float(f64),
     Int(i64),
     Str(&'static str),
+    Bool(bool),
     /// Computed from the other parameters; the text says how.
     Auto(&'static str),
 }
@@ -161,6 +162,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,
+        &color::TINT,
         &pixel::PIXEL,
         &geometry::SCALE,
         &geometry::CROP,

@@ -596,11 +596,13 @@ impl Executor {
         self.in_flight.len()
     }
 
-    /// Ring slots made so far, over every plan state (each one an upload and a read-back
-    /// buffer).
+    /// Ring slots made so far for the plan frames are in flight for (each one an upload and a
+    /// read-back buffer).
     #[cfg(test)]
     pub(crate) fn ring_slots(&self) -> usize {
-        self.plans.iter().map(|p| p.ring.len()).sum()
+        self.ring_plan
+            .and_then(|i| self.plans.get(i))
+            .map_or(0, |p| p.ring.len())
     }
 
     /// Runs every pass of `plan` (at least one) on `frame` and waits for the result, which
