@@ -62,7 +62,74 @@ pub struct Frame {
     pub pts: Option<i64>,
 }
 
+/// How a picture is turned for display: clockwise quarter turns, after an optional mirror
+/// (left to right). What a video's display matrix asks of players, and what `--auto-rotate`
+/// applies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Orientation {
+    pub mirror: bool,
+    /// 0 to 3.
+    pub quarter_turns: u8,
+}
+
+impl Orientation {
+    pub fn is_identity(self) -> bool {
+        !self.mirror && self.quarter_turns % 4 == 0
+    }
+
+    /// The size of a `(width, height)` picture once turned.
+    pub fn size(self, (w, h): (u32, u32)) -> (u32, u32) {
+        if self.quarter_turns % 2 == 1 {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
+}
+
 impl Frame {
+    /// The frame turned as `o` says: mirrored, then turned clockwise. Samples move as they are.
+    pub fn oriented(&self, o: Orientation) -> Frame {
+        fn turn<T: Copy + Default>(src: &[T], w: usize, h: usize, o: Orientation) -> Vec<T> {
+            let (ow, oh) = if o.quarter_turns % 2 == 1 {
+                (h, w)
+            } else {
+                (w, h)
+            };
+            let mut out = vec![T::default(); src.len()];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    // The source pixel of output (ox, oy), undoing the turn and then the mirror.
+                    let (mut x, y) = match o.quarter_turns % 4 {
+                        1 => (oy, h - 1 - ox),
+                        2 => (w - 1 - ox, h - 1 - oy),
+                        3 => (w - 1 - oy, ox),
+                        _ => (ox, oy),
+                    };
+                    if o.mirror {
+                        x = w - 1 - x;
+                    }
+                    let (s, d) = ((y * w + x) * 4, (oy * ow + ox) * 4);
+                    out[d..d + 4].copy_from_slice(&src[s..s + 4]);
+                }
+            }
+            out
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let pixels = match &self.pixels {
+            Pixels::Rgba8(p) => Pixels::Rgba8(turn(p, w, h, o)),
+            Pixels::Rgba16(p) => Pixels::Rgba16(turn(p, w, h, o)),
+        };
+        let (width, height) = o.size((self.width, self.height));
+        Frame {
+            width,
+            height,
+            pixels,
+            index: self.index,
+            pts: self.pts,
+        }
+    }
+
     /// A frame of the given size and depth with every sample zero.
     pub fn new(width: u32, height: u32, depth: Depth) -> Frame {
         let n = width as usize * height as usize * 4;
@@ -159,4 +226,44 @@ pub fn nearest_code(v: f32, max: f32) -> u32 {
     let v = (v + 0.5).max(0.0).min(max);
     // SAFETY: `v` is finite and within 0 ..= 65535.
     unsafe { v.to_int_unchecked::<i32>() as u32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each orientation moves pixels as its name says: labels 0..6 on a 3x2 frame.
+    #[test]
+    fn orientations_move_pixels() {
+        let frame = Frame {
+            width: 3,
+            height: 2,
+            pixels: Pixels::Rgba8((0..6u8).flat_map(|v| [v, v, v, 255]).collect()),
+            index: 0,
+            pts: None,
+        };
+        let labels = |f: &Frame| match &f.pixels {
+            Pixels::Rgba8(p) => p.chunks(4).map(|px| px[0]).collect::<Vec<u8>>(),
+            Pixels::Rgba16(_) => unreachable!(),
+        };
+        // 0 1 2
+        // 3 4 5
+        for (mirror, quarter_turns, size, want) in [
+            (false, 1, (2, 3), vec![3, 0, 4, 1, 5, 2]),
+            (false, 2, (3, 2), vec![5, 4, 3, 2, 1, 0]),
+            (false, 3, (2, 3), vec![2, 5, 1, 4, 0, 3]),
+            (true, 0, (3, 2), vec![2, 1, 0, 5, 4, 3]),
+            // A transpose and an anti-transpose.
+            (true, 3, (2, 3), vec![0, 3, 1, 4, 2, 5]),
+            (true, 1, (2, 3), vec![5, 2, 4, 1, 3, 0]),
+        ] {
+            let o = Orientation {
+                mirror,
+                quarter_turns,
+            };
+            let turned = frame.oriented(o);
+            assert_eq!((turned.width, turned.height), size, "{o:?}");
+            assert_eq!(labels(&turned), want, "{o:?}");
+        }
+    }
 }

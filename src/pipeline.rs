@@ -28,7 +28,7 @@ use ffmpeg_next::Packet;
 use crate::backend::Backend;
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::frame::{Depth, Frame, Pixels};
+use crate::frame::{Depth, Frame, Orientation, Pixels};
 use crate::media::convert::ToFrames;
 use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
@@ -137,7 +137,12 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let skipped = decoder.skipped();
     let info = *decoder.info();
     let clock = Clock::of(&info, decoder.origin());
-    let plan = plan::compile_at(job.chain, info.width, info.height, &clock.start())?;
+    let orientation = match job.encode.auto_rotate {
+        true => info.orientation,
+        false => Orientation::default(),
+    };
+    let (width, height) = orientation.size((info.width, info.height));
+    let plan = plan::compile_at(job.chain, width, height, &clock.start())?;
     let (writer, copied_streams) = match job.output {
         Some(path) => {
             let (writer, copied) = VideoWriter::open(path, &decoder, &job.encode, plan.output)?;
@@ -165,7 +170,14 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
             decode_stage(decoder, decoded_tx)
         });
         let convert = spawn(s, "convert", &failure, move || {
-            convert_stage(decoded_rx, converted_tx, recycle_rx, to_frames, &input_name)
+            convert_stage(
+                decoded_rx,
+                converted_tx,
+                recycle_rx,
+                to_frames,
+                orientation,
+                &input_name,
+            )
         });
         let plans = Plans {
             chain: job.chain,
@@ -358,17 +370,23 @@ fn convert_stage(
     tx: Sender<Message<Frame>>,
     recycled: Receiver<Pixels>,
     mut to_frames: ToFrames,
+    orientation: Orientation,
     input: &str,
 ) -> StageResult<()> {
     relay("convert", rx, tx, |p| {
-        to_frames
+        let frame = to_frames
             .convert(&p.picture, p.index, p.pts, recycled.try_recv().ok())
             .map_err(|message| {
                 Error::from(MediaError::Decode {
                     path: input.to_string(),
                     message: format!("cannot convert picture {}: {message}", p.index),
                 })
-            })
+            })?;
+        Ok(match orientation.is_identity() {
+            true => frame,
+            // `--auto-rotate`: turned here, so that every backend gets the picture upright.
+            false => frame.oriented(orientation),
+        })
     })
 }
 

@@ -876,3 +876,88 @@ fn an_animated_webp_is_refused_not_cut_short() {
     assert!(err.contains("an animated WebP"), "{err}");
     assert!(!out.exists());
 }
+
+/// `--auto-rotate` turns the pictures as the rotation tag says, as FFmpeg's own decoding shows
+/// them, and writes no tag; on both backends.
+#[test]
+fn auto_rotate_turns_the_pictures_upright() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=96x64:r=10:d=0.5",
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-pix_fmt",
+        "yuv444p",
+        s(&plain),
+    ]);
+    let backends: &[&str] = if common::gpu().is_some() {
+        &["cpu", "gpu"]
+    } else {
+        &["cpu"]
+    };
+    for rotate in ["90", "180", "270"] {
+        let rotated = dir.path().join(format!("rotated-{rotate}.mp4"));
+        ffmpeg(&[
+            "-i",
+            s(&plain),
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            &format!("rotate={rotate}"),
+            s(&rotated),
+        ]);
+        // FFmpeg applies the tag when it decodes (its -autorotate, on by default).
+        let upright = dir.path().join(format!("upright-{rotate}.mkv"));
+        ffmpeg(&["-i", s(&rotated), "-c:v", "ffv1", s(&upright)]);
+        let (w, h) = if rotate == "180" { (96, 64) } else { (64, 96) };
+        let want = grey_frames(&upright, w * h);
+        for backend in backends {
+            let out = dir.path().join(format!("out-{rotate}-{backend}.mkv"));
+            let (code, _, err) = tessera(&[
+                "process",
+                s(&rotated),
+                "-o",
+                s(&out),
+                "--auto-rotate",
+                "--codec",
+                "ffv1",
+                "--backend",
+                backend,
+            ]);
+            assert_eq!(code, 0, "{err}");
+            let size = ffprobe(
+                &out,
+                &["-show_entries", "stream=width,height", "-of", "csv=p=0"],
+            );
+            assert_eq!(size, format!("{w},{h}"), "{rotate} on {backend}");
+            let tag = ffprobe(
+                &out,
+                &[
+                    "-show_entries",
+                    "stream_side_data=rotation",
+                    "-of",
+                    "csv=p=0",
+                ],
+            );
+            assert!(tag.is_empty(), "{rotate}: a rotation tag is left: {tag}");
+            let got = grey_frames(&out, w * h);
+            assert_eq!(got.len(), want.len());
+            let off = got[0]
+                .iter()
+                .zip(&want[0])
+                .map(|(a, b)| a.abs_diff(*b) as f64)
+                .sum::<f64>()
+                / (w * h) as f64;
+            assert!(
+                off < 1.0,
+                "{rotate} on {backend}: {off} codes off FFmpeg's upright picture"
+            );
+        }
+    }
+}

@@ -111,6 +111,10 @@ struct ProcessArgs {
     /// `skip` the damaged frames and go on.
     #[arg(long = "on-error", value_enum, default_value = "stop")]
     on_error: OnErrorArg,
+    /// Turn the pictures upright as the video's rotation tag (display matrix) says, and write
+    /// no tag; by default the pictures are kept as they are and the tag is copied.
+    #[arg(long = "auto-rotate")]
+    auto_rotate: bool,
     /// Leave the input's audio out (it is copied by default).
     #[arg(long = "no-audio", conflicts_with = "audio_codec")]
     no_audio: bool,
@@ -282,6 +286,7 @@ fn process(args: ProcessArgs) -> i32 {
             options: args.encoder_opt,
             no_audio: args.no_audio,
             audio_codec: args.audio_codec,
+            auto_rotate: args.auto_rotate,
         },
         trim: Trim {
             start: args.start.unwrap_or(0.0),

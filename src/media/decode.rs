@@ -15,7 +15,7 @@ use ffmpeg_next as ffmpeg;
 
 use super::convert::{self, Colour};
 use super::{display, MediaError, OnError, Trim};
-use crate::frame::Depth;
+use crate::frame::{Depth, Orientation};
 
 /// Initialises FFmpeg once and quiets its console logging to errors: tessera reports what
 /// went wrong itself, and a batch run must not print an encoder's banner per file.
@@ -92,6 +92,8 @@ pub struct StreamInfo {
     pub start: Option<i64>,
     /// Seconds the stream lasts, from the stream or the container; 0 when unknown.
     pub duration: f64,
+    /// How the display matrix says to turn the picture for display (identity without one).
+    pub orientation: Orientation,
     /// FFmpeg's best guess (`av_guess_frame_rate`); 0/1 when unknown.
     pub frame_rate: Rational,
     pub aspect_ratio: Rational,
@@ -274,6 +276,7 @@ impl VideoDecoder {
             time_base,
             start,
             duration,
+            orientation: display_orientation(&stream),
             frame_rate,
             aspect_ratio: sar.into(),
         };
@@ -584,6 +587,48 @@ impl VideoDecoder {
             path: self.path.clone(),
             message: format!("cannot decode the video (picture {}): {e}", self.next_index),
         }
+    }
+}
+
+/// The turn a stream's display matrix asks for, as FFmpeg's command line applies it with
+/// `-autorotate`: a quarter turn within a degree of 90, 180 or 270 (with the mirror the matrix's
+/// signs give), else none.
+fn display_orientation(stream: &format::stream::Stream) -> Orientation {
+    let kind = ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX;
+    let mut size = 0usize;
+    // SAFETY: reads side data of an open stream; a display matrix is nine i32.
+    let m: [i32; 9] = unsafe {
+        let data = ffi::av_stream_get_side_data(stream.as_ptr(), kind, &mut size);
+        if data.is_null() || size < 36 {
+            return Orientation::default();
+        }
+        std::ptr::read_unaligned(data as *const [i32; 9])
+    };
+    // SAFETY: reads the nine values just copied.
+    let angle = unsafe { ffi::av_display_rotation_get(m.as_ptr()) };
+    if !angle.is_finite() {
+        return Orientation::default();
+    }
+    // Clockwise degrees in 0..360.
+    let cw = (-angle.round()).rem_euclid(360.0);
+    let near = |d: f64| (cw - d).abs() < 1.0;
+    let (mirror, quarter_turns) = if near(90.0) {
+        (m[3] > 0, if m[3] > 0 { 3 } else { 1 })
+    } else if near(180.0) {
+        match (m[0] < 0, m[4] < 0) {
+            (true, true) => (false, 2),
+            (true, false) => (true, 0),
+            (false, true) => (true, 2),
+            (false, false) => (false, 0),
+        }
+    } else if near(270.0) {
+        (m[3] < 0, if m[3] < 0 { 1 } else { 3 })
+    } else {
+        (false, 0)
+    };
+    Orientation {
+        mirror,
+        quarter_turns,
     }
 }
 

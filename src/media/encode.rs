@@ -36,6 +36,9 @@ pub struct EncodeSettings {
     /// Re-encode every audio stream with this FFmpeg encoder (`aac`, `libopus`, …) instead of
     /// copying it.
     pub audio_codec: Option<String>,
+    /// Turn the pictures as the input's display matrix says (`--auto-rotate`), and write none;
+    /// by default the pictures stay as they are and the matrix is copied.
+    pub auto_rotate: bool,
 }
 
 /// The encoder used when none is named.
@@ -644,14 +647,18 @@ mod writer {
                     // picture: it still holds for the filtered one.
                     // SAFETY: reads side data of the input stream and copies it into new side
                     // data of the output stream, both owned by their open contexts.
-                    unsafe {
-                        let kind = ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX;
-                        let mut size = 0usize;
-                        let matrix = ffi::av_stream_get_side_data(stream.as_ptr(), kind, &mut size);
-                        if !matrix.is_null() && size > 0 {
-                            let copy = ffi::av_stream_new_side_data(ost.as_mut_ptr(), kind, size);
-                            if !copy.is_null() {
-                                ptr::copy_nonoverlapping(matrix, copy, size);
+                    if !settings.auto_rotate {
+                        unsafe {
+                            let kind = ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX;
+                            let mut size = 0usize;
+                            let matrix =
+                                ffi::av_stream_get_side_data(stream.as_ptr(), kind, &mut size);
+                            if !matrix.is_null() && size > 0 {
+                                let copy =
+                                    ffi::av_stream_new_side_data(ost.as_mut_ptr(), kind, size);
+                                if !copy.is_null() {
+                                    ptr::copy_nonoverlapping(matrix, copy, size);
+                                }
                             }
                         }
                     }
