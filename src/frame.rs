@@ -74,7 +74,7 @@ pub struct Orientation {
 
 impl Orientation {
     pub fn is_identity(self) -> bool {
-        !self.mirror && self.quarter_turns % 4 == 0
+        !self.mirror && self.quarter_turns.is_multiple_of(4)
     }
 
     /// The size of a `(width, height)` picture once turned.
