@@ -121,7 +121,12 @@ fn deep_sources_stay_deep() {
         "ffv1",
         s(&input),
     ]);
-    for (codec, ext) in [("ffv1", "mkv"), ("libx265", "mp4")] {
+    for (codec, ext) in [
+        ("ffv1", "mkv"),
+        ("libx265", "mp4"),
+        ("libvpx-vp9", "webm"),
+        ("libsvtav1", "mkv"),
+    ] {
         let out = dir.path().join(format!("out-{codec}.{ext}"));
         let (code, _, err) = tessera(&[
             "process",
@@ -194,5 +199,82 @@ fn bad_encoder_settings_are_refused_before_any_output_exists() {
         assert!(!err.contains("partial"), "{args:?}: {err}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "{args:?} left files behind");
+    }
+}
+
+/// Every encoder the issue names, by name, into the containers they go in; the codec FFmpeg
+/// reads back is the one asked for, with every frame; a codec the container cannot hold is
+/// refused before any output exists.
+#[test]
+fn encoders_by_name_into_their_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path());
+    for (codec, ext, name, extra) in [
+        ("libx264", "mp4", "h264", &[][..]),
+        ("libx264", "mov", "h264", &[][..]),
+        ("libx265", "mkv", "hevc", &["--preset", "ultrafast"][..]),
+        (
+            "libvpx-vp9",
+            "webm",
+            "vp9",
+            &["--crf", "40", "--encoder-opt", "deadline=realtime"][..],
+        ),
+        ("libsvtav1", "mkv", "av1", &["--preset", "12"][..]),
+        (
+            "libaom-av1",
+            "mp4",
+            "av1",
+            &["--encoder-opt", "cpu-used=8"][..],
+        ),
+        ("ffv1", "mkv", "ffv1", &[][..]),
+    ] {
+        let out = dir.path().join(format!("{codec}.{ext}"));
+        let mut args = vec![
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--backend",
+            "cpu",
+            "--codec",
+            codec,
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = tessera(&args);
+        assert_eq!(code, 0, "{codec} in .{ext}: {err}");
+        assert_eq!(stream_entry(&out, "codec_name"), name, "{codec} in .{ext}");
+        let frames = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-count_frames",
+                "-show_entries",
+            ])
+            .args(["stream=nb_read_frames", "-of", "csv=p=0", s(&out)])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&frames.stdout).trim(),
+            "25",
+            "{codec} in .{ext}"
+        );
+    }
+    for (codec, ext) in [("ffv1", "mp4"), ("libx264", "webm")] {
+        let out = dir.path().join(format!("refused-{codec}.{ext}"));
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--backend",
+            "cpu",
+            "--codec",
+            codec,
+        ]);
+        assert_eq!(code, 1, "{codec} in .{ext}: {err}");
+        assert!(err.contains("cannot hold"), "{codec} in .{ext}: {err}");
+        assert!(!out.exists());
     }
 }
