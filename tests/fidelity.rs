@@ -856,25 +856,227 @@ fn subtitles_and_attachments_are_copied() {
     assert_eq!(kept, hello(text(&input)));
 }
 
-/// An animated WebP is refused with its reason rather than cut to its first frame.
-#[test]
-fn an_animated_webp_is_refused_not_cut_short() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("anim.webp");
+/// The frames of an animated WebP as the `image` crate decodes them: RGB samples, and each
+/// frame's time in seconds (the sum of the delays before it).
+fn webp_frames(path: &Path) -> (Vec<Vec<u8>>, Vec<f64>) {
+    use image::AnimationDecoder;
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let decoder = image::codecs::webp::WebPDecoder::new(file).unwrap();
+    assert!(decoder.has_animation());
+    let (mut pictures, mut times, mut t) = (Vec::new(), Vec::new(), 0.0);
+    for frame in decoder.into_frames() {
+        let frame = frame.unwrap();
+        times.push(t);
+        let (numer, denom) = frame.delay().numer_denom_ms();
+        t += f64::from(numer) / f64::from(denom) / 1000.0;
+        let rgb = image::DynamicImage::ImageRgba8(frame.into_buffer()).to_rgb8();
+        pictures.push(rgb.into_raw());
+    }
+    (pictures, times)
+}
+
+fn rgb_frames(path: &Path, size: usize) -> Vec<Vec<u8>> {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "rawvideo",
+        ])
+        .args(["-pix_fmt", "rgb24", "-fps_mode", "passthrough", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(out.status.success());
+    out.stdout.chunks(size * 3).map(<[u8]>::to_vec).collect()
+}
+
+/// An animated WebP of 64x48 test pattern whose second frame lasts 0.3 s, the others 0.1 s.
+fn animated_webp(dir: &Path) -> PathBuf {
+    let input = dir.join("anim.webp");
     ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
         "testsrc2=s=64x48:r=10:d=0.5",
+        "-vf",
+        "settb=1/1000,setpts=N*100+if(gte(N\\,2)\\,200\\,0)",
+        "-fps_mode",
+        "passthrough",
+        "-enc_time_base",
+        "1/1000",
         "-c:v",
         "libwebp_anim",
+        "-lossless",
+        "1",
         s(&input),
     ]);
-    let out = dir.path().join("out.webp");
-    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out), "--backend", "cpu"]);
+    input
+}
+
+/// An animated WebP reads as a video: every frame, at the time its delays give it, with its
+/// pixels, filtered per frame (`t` and `n`) on both backends; as video, sequence and GIF out.
+#[test]
+fn an_animated_webp_is_a_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = animated_webp(dir.path());
+    let (want, want_times) = webp_frames(&input);
+    assert_eq!(want.len(), 5);
+    assert_eq!(want_times, [0.0, 0.1, 0.4, 0.5, 0.6], "the delays vary");
+    let backends: &[&str] = if common::gpu().is_some() {
+        &["cpu", "gpu"]
+    } else {
+        &["cpu"]
+    };
+    let size = 64 * 48;
+    for backend in backends {
+        let out = dir.path().join(format!("out-{backend}.mkv"));
+        // RGB out, so that only the pipeline stands between the WebP's samples and these.
+        let args = ["--codec", "ffv1", "--pix-fmt", "bgra", "--backend", backend];
+        let (code, _, err) = tessera(&[&["process", s(&input), "-o", s(&out)], &args[..]].concat());
+        assert_eq!(code, 0, "{backend}: {err}");
+        let mut got_times = times(&out, "v:0");
+        got_times.sort_by(f64::total_cmp);
+        assert_eq!(got_times.len(), want.len(), "{backend}");
+        for (a, b) in got_times.iter().zip(&want_times) {
+            assert!(
+                (a - b).abs() < 1e-3,
+                "{backend}: {got_times:?} against {want_times:?}"
+            );
+        }
+        let got = rgb_frames(&out, size);
+        assert_eq!(got.len(), want.len(), "{backend}");
+        for (n, (g, w)) in got.iter().zip(&want).enumerate() {
+            let off = g
+                .iter()
+                .zip(w)
+                .map(|(a, b)| a.abs_diff(*b) as f64)
+                .sum::<f64>()
+                / g.len() as f64;
+            assert!(
+                off < 1.0,
+                "{backend}: frame {n} is {off} codes off the WebP's"
+            );
+        }
+
+        // Each frame sees its own time and number.
+        let timed = dir.path().join(format!("timed-{backend}.mkv"));
+        let chain = "pixel(r = t, g = n / 10, b = 0)";
+        let (code, _, err) = tessera(
+            &[
+                &["process", s(&input), "-o", s(&timed), "--chain", chain],
+                &args[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{backend}: {err}");
+        for (n, (frame, t)) in rgb_frames(&timed, size).iter().zip(&want_times).enumerate() {
+            let (r, g) = (frame[0] as f64, frame[1] as f64);
+            assert!(
+                (r - t * 255.0).abs() < 3.0,
+                "{backend}: frame {n}: r {r} at t {t}"
+            );
+            assert!(
+                (g - n as f64 * 25.5).abs() < 3.0,
+                "{backend}: frame {n}: g {g}"
+            );
+        }
+    }
+
+    // An image sequence and a GIF out, every frame.
+    std::fs::create_dir(dir.path().join("frames")).unwrap();
+    let pattern = dir.path().join("frames/%04d.png");
+    let gif = dir.path().join("out.gif");
+    let tmp = tempfile::tempdir().unwrap();
+    for out in [&pattern, &gif] {
+        let (code, err) = tessera_in(
+            tmp.path(),
+            &["process", s(&input), "-o", s(out), "--backend", "cpu"],
+        );
+        assert_eq!(code, 0, "{}: {err}", out.display());
+        assert!(
+            is_empty(tmp.path()),
+            "the temporary copy of the frames is left"
+        );
+    }
+    for n in 1..=5 {
+        assert!(dir.path().join(format!("frames/{n:04}.png")).is_file());
+    }
+    assert_eq!(times(&gif, "v:0").len(), 5);
+}
+
+/// Runs the binary with `tmp` as its temporary folder; its exit code and stderr.
+fn tessera_in(tmp: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env("TMPDIR", tmp)
+        .output()
+        .expect("run tessera");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "tessera panicked:\n{stderr}");
+    (out.status.code().unwrap(), stderr)
+}
+
+fn is_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
+/// An animated WebP is a video: an image out is a usage error, a still WebP stays an image,
+/// and a damaged animation fails naming the file and leaves no output.
+#[test]
+fn an_animated_webp_is_refused_where_a_video_would_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = animated_webp(dir.path());
+
+    let still = dir.path().join("still.png");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&still), "--backend", "cpu"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a video but"), "{err}");
+    assert!(!still.exists());
+
+    let one = dir.path().join("one.webp");
+    common::write_png8(&dir.path().join("one.png"), 16, 8, 3);
+    ffmpeg(&[
+        "-i",
+        s(&dir.path().join("one.png")),
+        "-c:v",
+        "libwebp",
+        "-lossless",
+        "1",
+        s(&one),
+    ]);
+    let out = dir.path().join("one-out.png");
+    let (code, _, err) = tessera(&["process", s(&one), "-o", s(&out), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_file());
+
+    let bytes = std::fs::read(&input).unwrap();
+    let damaged = dir.path().join("damaged.webp");
+    std::fs::write(&damaged, &bytes[..bytes.len() - 20]).unwrap();
+    let out = dir.path().join("damaged.mkv");
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err) = tessera_in(
+        tmp.path(),
+        &["process", s(&damaged), "-o", s(&out), "--backend", "cpu"],
+    );
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("an animated WebP"), "{err}");
+    assert!(
+        is_empty(tmp.path()),
+        "the temporary copy of the frames is left"
+    );
+    assert!(
+        err.contains(s(&damaged)) && err.contains("animated WebP"),
+        "{err}"
+    );
     assert!(!out.exists());
+    let partial = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains("partial"));
+    assert!(!partial, "a temporary output is left");
 }
 
 /// `--auto-rotate` turns the pictures as the rotation tag says, as FFmpeg's own decoding shows

@@ -147,6 +147,8 @@ pub struct VideoDecoder {
     last_time: Option<f64>,
     /// Damage found since the last picture handed out, not yet in `skipped`.
     pending: u64,
+    /// The temporary video an animated WebP was read into, removed with the decoder.
+    _webp_frames: Option<super::webp::Intermediate>,
 }
 
 fn open_error(path: &Path, message: String) -> MediaError {
@@ -163,8 +165,23 @@ impl VideoDecoder {
     }
 
     /// [`VideoDecoder::open`], where `path` may be an image sequence (`frames/%05d.png`) read at
-    /// `fps` frames a second (FFmpeg's 25 without it).
+    /// `fps` frames a second (FFmpeg's 25 without it). An animated WebP, which FFmpeg cannot
+    /// decode, is read through a temporary lossless copy that goes with the decoder; messages
+    /// name `path` all the same.
     pub fn open_at(path: &Path, fps: Option<f64>) -> Result<VideoDecoder, MediaError> {
+        if super::is_sequence(path) || !super::image::is_animated_webp(path) {
+            return VideoDecoder::open_file(path, fps);
+        }
+        let frames = super::webp::to_video(path)?;
+        let shown = display(path);
+        let mut decoder = VideoDecoder::open_file(frames.path(), None)
+            .map_err(|e| e.renamed(&display(frames.path()), &shown))?;
+        decoder.path = shown;
+        decoder._webp_frames = Some(frames);
+        Ok(decoder)
+    }
+
+    fn open_file(path: &Path, fps: Option<f64>) -> Result<VideoDecoder, MediaError> {
         init();
         let name = ffmpeg_path(path, |m| open_error(path, m))?;
         let sequence = super::is_sequence(path);
@@ -302,6 +319,7 @@ impl VideoDecoder {
             read_up_to: 0.0,
             last_time: None,
             pending: 0,
+            _webp_frames: None,
         })
     }
 

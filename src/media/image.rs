@@ -54,7 +54,8 @@ pub fn is_image_path(path: &Path) -> bool {
 }
 
 /// True when the file's first bytes are those of an image format tessera reads, false when it
-/// is not an image but FFmpeg recognises its container (so it is read as video). Fails when the
+/// is an animated WebP or is not an image but FFmpeg recognises its container (either way it is
+/// read as video). Fails when the
 /// file cannot be read, is named like an image but holds none, or is neither an image nor a
 /// video (without the `video` feature: is not an image).
 pub fn is_image_file(path: &Path) -> Result<bool, MediaError> {
@@ -65,8 +66,11 @@ pub fn is_image_file(path: &Path) -> Result<bool, MediaError> {
             path: display(path),
             message: io_message(&e),
         })?;
-    if image::guess_format(&head).is_ok_and(supported) {
-        return Ok(true);
+    match image::guess_format(&head) {
+        // An animated WebP is a video, whose frames `media::decode` reads.
+        Ok(ImageFormat::WebP) => return Ok(!is_animated_webp(path)),
+        Ok(format) if supported(format) => return Ok(true),
+        _ => {}
     }
     // FFmpeg would take a file named like an image for a one-picture video, whatever it holds.
     if is_image_path(path) {
@@ -89,15 +93,16 @@ fn format_from_extension(path: &Path) -> Option<ImageFormat> {
     ImageFormat::from_path(path).ok().filter(|&f| supported(f))
 }
 
-/// Reads an image into a frame: RGBA16 for 16-bit (and floating-point) sources, RGBA8 otherwise.
-/// True when the WebP at `path` holds an animation (false when it cannot be read as one).
-fn is_animated_webp(path: &Path) -> bool {
+/// True when `path` is a WebP holding an animation, which tessera reads as a video (false when
+/// it is not a WebP, is a still one, or its header cannot be read).
+pub fn is_animated_webp(path: &Path) -> bool {
     File::open(path)
         .ok()
         .and_then(|f| image::codecs::webp::WebPDecoder::new(BufReader::new(f)).ok())
         .is_some_and(|d| d.has_animation())
 }
 
+/// Reads an image into a frame: RGBA16 for 16-bit (and floating-point) sources, RGBA8 otherwise.
 pub fn read(path: &Path) -> Result<Frame, MediaError> {
     let file = File::open(path).map_err(|e| MediaError::Open {
         path: display(path),
@@ -127,8 +132,8 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     if reader.format() == Some(ImageFormat::WebP) && is_animated_webp(path) {
         return Err(MediaError::Unsupported {
             path: display(path),
-            message: "an animated WebP: tessera cannot read its frames yet (FFmpeg 5.1 has no \
-                      decoder for them), and taking the first alone would lose the rest"
+            message: "an animated WebP, which reads as a video, not a still image (taking its \
+                      first frame alone would lose the rest)"
                 .into(),
         });
     }

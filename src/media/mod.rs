@@ -17,6 +17,8 @@ pub mod image;
 #[cfg(feature = "video")]
 pub mod probe;
 #[cfg(feature = "video")]
+mod webp;
+#[cfg(feature = "video")]
 pub mod yuv;
 
 use std::path::Path;
