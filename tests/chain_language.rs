@@ -5,11 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::tessera;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{s, tessera};
 
 fn write_png(path: &Path, w: u32, h: u32) {
     common::write_png8(path, w, h, 5);

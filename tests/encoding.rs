@@ -7,20 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::tessera;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("run ffmpeg");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
+use common::{ffmpeg, s, tessera};
 
 /// One entry of ffprobe's description of the first video stream.
 fn stream_entry(path: &Path, entry: &str) -> String {

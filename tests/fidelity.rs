@@ -7,24 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::tessera;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{decoded_frames, ffmpeg, s, tessera};
 
 fn ffprobe(path: &Path, args: &[&str]) -> String {
     let out = Command::new("ffprobe")
@@ -38,22 +21,11 @@ fn ffprobe(path: &Path, args: &[&str]) -> String {
 
 /// Every frame of the first video stream as 8-bit grey planes.
 fn grey_frames(path: &Path, size: usize) -> Vec<Vec<u8>> {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-i",
-            s(path),
-            "-map",
-            "0:v:0",
-            "-f",
-            "rawvideo",
-        ])
-        .args(["-pix_fmt", "gray", "-fps_mode", "passthrough", "-"])
-        .output()
-        .expect("run ffmpeg");
-    assert!(out.status.success());
-    out.stdout.chunks(size).map(<[u8]>::to_vec).collect()
+    decoded_frames(path, "gray", size)
+}
+
+fn rgb_frames(path: &Path, size: usize) -> Vec<Vec<u8>> {
+    decoded_frames(path, "rgb24", size * 3)
 }
 
 /// The presentation times of a stream's packets, in seconds.
@@ -873,25 +845,6 @@ fn webp_frames(path: &Path) -> (Vec<Vec<u8>>, Vec<f64>) {
         pictures.push(rgb.into_raw());
     }
     (pictures, times)
-}
-
-fn rgb_frames(path: &Path, size: usize) -> Vec<Vec<u8>> {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-i",
-            s(path),
-            "-map",
-            "0:v:0",
-            "-f",
-            "rawvideo",
-        ])
-        .args(["-pix_fmt", "rgb24", "-fps_mode", "passthrough", "-"])
-        .output()
-        .expect("run ffmpeg");
-    assert!(out.status.success());
-    out.stdout.chunks(size * 3).map(<[u8]>::to_vec).collect()
 }
 
 /// An animated WebP of 64x48 test pattern whose second frame lasts 0.3 s, the others 0.1 s.

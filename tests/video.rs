@@ -4,10 +4,13 @@
 //! writes anything. Clips are made here with the `ffmpeg` CLI: small (160×120, 2 s at 25 fps).
 #![cfg(feature = "video")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use common::{ffmpeg, s};
 use tessera::backend::cpu::CpuBackend;
 use tessera::backend::BackendError;
 use tessera::media::{EncodeSettings, MediaError};
@@ -15,23 +18,6 @@ use tessera::pipeline::{run_video, VideoJob, VideoReport};
 use tessera::{Backend, Chain, Depth, Error, Frame, Plan};
 
 const FRAMES: u64 = 50;
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// 160×120 testsrc2 at 25 fps for 2 s with a 1 kHz sine, in the given codecs and container.
 fn make_clip(dir: &Path, name: &str, video: &[&str], audio: Option<&[&str]>) -> PathBuf {

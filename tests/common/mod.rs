@@ -99,3 +99,48 @@ pub fn write_png8(path: &std::path::Path, w: u32, h: u32, seed: u64) {
         .save(path)
         .unwrap();
 }
+
+/// A path as the `&str` the command lines take.
+pub fn s(p: &std::path::Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+/// Runs the `ffmpeg` CLI (quiet, overwriting), which the tests use to make and read media; its
+/// error output is in the failure.
+pub fn ffmpeg(args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every frame of the first video stream of `path`, decoded by FFmpeg into `pix_fmt` (`gray`,
+/// `rgb24`, …), `bytes` a frame, as they come (no frame rate conversion).
+pub fn decoded_frames(path: &std::path::Path, pix_fmt: &str, bytes: usize) -> Vec<Vec<u8>> {
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "rawvideo",
+        ])
+        .args(["-pix_fmt", pix_fmt, "-fps_mode", "passthrough", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg could not decode {}",
+        path.display()
+    );
+    out.stdout.chunks(bytes).map(<[u8]>::to_vec).collect()
+}
