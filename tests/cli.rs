@@ -171,3 +171,33 @@ fn filters_lists_every_filter_and_parameter() {
         "ranges and defaults shown"
     );
 }
+
+/// Shell completions and the manual page come from the argument definitions, so they name
+/// every subcommand and flag.
+#[test]
+fn completions_and_the_manual_page() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, out, err) = tessera(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {err}");
+        for word in ["process", "probe", "chain-file", "on-error"] {
+            assert!(out.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let (code, _, err) = tessera(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values"), "{err}");
+    let (code, out, err) = tessera(&["man"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH tessera 1"),
+        "{out}"
+    );
+    for word in [
+        "TESSERA PROCESS",
+        "TESSERA PROBE",
+        "\\-\\-auto\\-rotate",
+        "\\-\\-chain\\-file",
+    ] {
+        assert!(out.contains(word), "the manual lacks {word}");
+    }
+}

@@ -32,6 +32,15 @@ enum Command {
     /// Describes a media file (video, audio, image; anything FFmpeg opens): its container,
     /// duration and bit rate, then each stream. Exit code 1 when the file cannot be read.
     Probe(ProbeArgs),
+    /// Prints a completion script for a shell, e.g. `tessera completions bash >
+    /// /etc/bash_completion.d/tessera`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints the manual page (roff), made from the same argument definitions as --help:
+    /// `tessera man > tessera.1; man ./tessera.1`.
+    Man,
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,6 +156,24 @@ enum BackendArg {
     Gpu,
 }
 
+/// The manual page: the command's own page, then each subcommand's synopsis, description and
+/// options, all from the argument definitions.
+fn manual() -> std::io::Result<Vec<u8>> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    for sub in command.get_subcommands() {
+        let name = format!("tessera {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let page = clap_mangen::Man::new(sub.clone().name(name.clone()));
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+    }
+    Ok(out)
+}
+
 /// `800k`, `5M`, `2.5M` or a plain number of bits per second.
 fn parse_bitrate(text: &str) -> Result<u64, String> {
     let (number, scale) = match text.strip_suffix(['k', 'K']) {
@@ -223,6 +250,27 @@ pub fn main() -> i32 {
         }
         Command::Process(args) => process(*args),
         Command::Probe(args) => probe::run(&args.file, args.json),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "tessera",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man => match manual() {
+            Ok(out) => {
+                use std::io::Write;
+                let _ = std::io::stdout().write_all(&out);
+                0
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the manual page: {e}");
+                1
+            }
+        },
         Command::Check(args) => match load_chain(args.chain, args.file) {
             Ok(chain) => {
                 println!("{}", chain.to_text());
