@@ -1,5 +1,6 @@
 //! Command-line arguments, resolved once into a library [`Job`]; error printing and exit codes.
 
+mod batch;
 mod filters;
 mod probe;
 
@@ -64,11 +65,47 @@ struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 struct ProcessArgs {
-    /// The image or video to read (never modified).
-    input: PathBuf,
-    /// Where to write; the format follows the extension (png, jpg, webp, tiff, bmp; mp4, mkv, mov, webm, …).
-    #[arg(short, long, required_unless_present = "discard")]
+    /// The images and videos to read (never modified): files, folders (their media files;
+    /// all the way down with --recursive) and glob patterns such as 'shots/**/*.mov'.
+    #[arg(required = true, num_args = 1..)]
+    inputs: Vec<PathBuf>,
+    /// Where to write; the format follows the extension (png, jpg, webp, tiff, bmp; mp4, mkv,
+    /// mov, webm, …). With several inputs, a folder (mirroring the inputs' tree below it) or a
+    /// template with {dir}, {stem}, {ext}, {name}, {index} and {chain}:
+    /// -o 'out/{dir}/{stem}_graded.webp'.
+    #[arg(short, long, required_unless_present_any = ["discard", "dry_run"])]
     output: Option<PathBuf>,
+    /// Descend into the folders given as inputs.
+    #[arg(short, long)]
+    recursive: bool,
+    /// Only the files whose path below their folder (or name) matches this glob; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    include: Vec<glob::Pattern>,
+    /// Leave out the files whose path below their folder (or name) matches this glob;
+    /// repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    exclude: Vec<glob::Pattern>,
+    /// Leave the outputs that exist as they are (to finish an interrupted batch).
+    #[arg(long, conflicts_with = "overwrite")]
+    skip_existing: bool,
+    /// Stop at the first file that fails (by default the others go on).
+    #[arg(long)]
+    fail_fast: bool,
+    /// Print what would be written from what, having checked the chain and the outputs, and
+    /// process nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Process only shard K of N: a stable share of the inputs, the same on every machine, so
+    /// that N runs (a job array) together process every input once.
+    #[arg(long, value_name = "K/N", value_parser = batch::parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Write a JSON record of the run: every file's input, output, status, error, frames,
+    /// pixels, seconds and backend, and the resolved chain (see docs/batch.md).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Print that record on stdout.
+    #[arg(long)]
+    json: bool,
     /// The filter chain, e.g. "gblur(sigma=2) | unsharp(amount=1.2) | eq(saturation=1.1)".
     /// Without it (or --chain-file) frames pass through unchanged (a format conversion).
     #[arg(short, long, conflicts_with = "chain_file")]
@@ -172,6 +209,10 @@ fn manual() -> std::io::Result<Vec<u8>> {
         page.render_options_section(&mut out)?;
     }
     Ok(out)
+}
+
+fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
+    glob::Pattern::new(text).map_err(|e| format!("'{text}' is not a glob pattern: {e}"))
 }
 
 /// `800k`, `5M`, `2.5M` or a plain number of bits per second.
@@ -308,46 +349,31 @@ fn load_chain(text: Option<String>, file: Option<PathBuf>) -> Result<Chain, i32>
 }
 
 fn process(args: ProcessArgs) -> i32 {
-    let chain = match load_chain(args.chain, args.chain_file) {
+    let chain = match load_chain(args.chain.clone(), args.chain_file.clone()) {
         Ok(chain) => chain,
         Err(code) => return code,
     };
-    let job = Job {
-        input: args.input,
-        output: match args.output {
-            Some(path) if !args.discard => Output::File(path),
-            _ => Output::Discard,
-        },
-        chain,
-        backend: match args.backend {
-            BackendArg::Auto => BackendChoice::Auto,
-            BackendArg::Cpu => BackendChoice::Cpu,
-            BackendArg::Gpu => BackendChoice::Gpu,
-        },
-        encode: EncodeSettings {
-            codec: args.codec,
-            crf: args.crf,
-            preset: args.preset,
-            bitrate: args.bitrate,
-            pix_fmt: args.pix_fmt,
-            gop: args.gop,
-            options: args.encoder_opt,
-            no_audio: args.no_audio,
-            audio_codec: args.audio_codec,
-            auto_rotate: args.auto_rotate,
-        },
-        trim: Trim {
-            start: args.start.unwrap_or(0.0),
-            duration: args.duration,
-            frames: args.frames,
-        },
-        on_error: match args.on_error {
-            OnErrorArg::Stop => OnError::Stop,
-            OnErrorArg::Skip => OnError::Skip,
-        },
-        fps: args.fps,
-        overwrite: args.overwrite,
+    let batch = args.inputs.len() > 1
+        || args
+            .inputs
+            .iter()
+            .any(|i| i.is_dir() || batch::is_pattern(i))
+        || args
+            .output
+            .as_ref()
+            .is_some_and(|o| o.is_dir() || o.to_string_lossy().contains('{'))
+        || args.dry_run
+        || args.shard.is_some()
+        || args.report.is_some()
+        || args.json;
+    if batch {
+        return run_batch(&args, chain);
+    }
+    let output = match &args.output {
+        Some(path) if !args.discard => Output::File(path.clone()),
+        _ => Output::Discard,
     };
+    let job = make_job(&args, args.inputs[0].clone(), output, chain);
     let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");
     match job::run(&job, &mut announce) {
         Ok(report) => {
@@ -380,6 +406,278 @@ fn process(args: ProcessArgs) -> i32 {
                 1
             }
         }
+    }
+}
+
+/// One file's job with the command line's settings.
+fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) -> Job {
+    Job {
+        input,
+        output,
+        chain,
+        backend: match args.backend {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+        },
+        encode: EncodeSettings {
+            codec: args.codec.clone(),
+            crf: args.crf,
+            preset: args.preset.clone(),
+            bitrate: args.bitrate,
+            pix_fmt: args.pix_fmt.clone(),
+            gop: args.gop,
+            options: args.encoder_opt.clone(),
+            no_audio: args.no_audio,
+            audio_codec: args.audio_codec.clone(),
+            auto_rotate: args.auto_rotate,
+        },
+        trim: Trim {
+            start: args.start.unwrap_or(0.0),
+            duration: args.duration,
+            frames: args.frames,
+        },
+        on_error: match args.on_error {
+            OnErrorArg::Stop => OnError::Stop,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+        fps: args.fps,
+        overwrite: args.overwrite,
+    }
+}
+
+/// One file's line in the run report.
+#[derive(serde::Serialize)]
+struct FileRecord {
+    input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    /// `done`, `skipped` or `failed`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    frames: u64,
+    /// Pixels of the input's frames processed.
+    pixels: u64,
+    seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct RunRecord {
+    schema: u32,
+    chain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<String>,
+    processed: usize,
+    skipped: usize,
+    failed: usize,
+    seconds: f64,
+    files: Vec<FileRecord>,
+}
+
+fn usage(message: String) -> i32 {
+    eprintln!("error: {message}");
+    2
+}
+
+/// Many files: expanded, named and checked before any work, then processed one after another;
+/// a failing file is reported and the others go on (unless --fail-fast).
+fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
+    let started = std::time::Instant::now();
+    let find = batch::Find {
+        inputs: &args.inputs,
+        recursive: args.recursive,
+        include: &args.include,
+        exclude: &args.exclude,
+    };
+    let mut items = match batch::expand(&find) {
+        Ok(items) => items,
+        Err(message) => return usage(message),
+    };
+    if let Some(shard) = args.shard {
+        items.retain(|i| batch::in_shard(i, shard));
+    }
+    let resolved = chain.to_text();
+    let hash = batch::chain_hash(&resolved);
+    let target = match (&args.output, args.discard) {
+        (Some(o), false) => Some(batch::Target::of(o)),
+        _ => None,
+    };
+    if let Some(batch::Target::Folder(dir)) = &target {
+        if dir.exists() && !dir.is_dir() {
+            return usage(format!(
+                "{} is a file; with several inputs -o is a folder or a template such as 'out/{{stem}}.png'",
+                dir.display()
+            ));
+        }
+    }
+    // Outputs named and checked before any work.
+    let mut pairs = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let output = match &target {
+            Some(t) => match t.output(item, i + 1, &hash) {
+                Ok(o) => o,
+                Err(message) => return usage(message),
+            },
+            None => PathBuf::new(),
+        };
+        pairs.push((item.clone(), output));
+    }
+    if target.is_some() {
+        if let Err(message) = batch::check_outputs(&pairs) {
+            return usage(message);
+        }
+    }
+    let mut records = Vec::new();
+    let mut work = Vec::new();
+    for (item, output) in pairs {
+        let exists = target.is_some() && output.exists();
+        let media = tessera::media::image::is_image_file(&item.input).is_ok();
+        let skip = match (media, exists && args.skip_existing) {
+            (false, _) => Some("not an image or a video tessera reads"),
+            (true, true) => Some("the output exists (--skip-existing)"),
+            (true, false) => None,
+        };
+        match skip {
+            Some(reason) => records.push(FileRecord {
+                input: item.input.display().to_string(),
+                output: (media && target.is_some()).then(|| output.display().to_string()),
+                status: "skipped",
+                error: Some(reason.to_string()),
+                frames: 0,
+                pixels: 0,
+                seconds: 0.0,
+                backend: None,
+            }),
+            None if exists && !args.overwrite => {
+                return usage(format!(
+                    "{} exists (the output of {}); pass --overwrite to replace outputs or --skip-existing to leave them",
+                    output.display(),
+                    item.input.display()
+                ))
+            }
+            None => work.push((item, output)),
+        }
+    }
+    for r in &records {
+        eprintln!(
+            "tessera: skipped {}: {}",
+            r.input,
+            r.error.as_deref().unwrap_or("")
+        );
+    }
+    if args.dry_run {
+        for (item, output) in &work {
+            match &target {
+                Some(_) => println!("{} -> {}", item.input.display(), output.display()),
+                None => println!("{} -> (discarded)", item.input.display()),
+            }
+        }
+        eprintln!(
+            "tessera: would process {} file{}, skip {}",
+            work.len(),
+            if work.len() == 1 { "" } else { "s" },
+            records.len()
+        );
+        return 0;
+    }
+    let total = work.len();
+    let mut failed = 0;
+    for (n, (item, output)) in work.into_iter().enumerate() {
+        let out = match &target {
+            Some(_) => {
+                if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    if let Err(e) = std::fs::create_dir_all(parent) {
+                        eprintln!("error: cannot make the folder {}: {e}", parent.display());
+                        failed += 1;
+                        continue;
+                    }
+                }
+                Output::File(output.clone())
+            }
+            None => Output::Discard,
+        };
+        let job = make_job(args, item.input.clone(), out, chain.clone());
+        let file_started = std::time::Instant::now();
+        let mut backend = None;
+        let result = job::run(&job, &mut |b: &str| backend = Some(b.to_string()));
+        let seconds = file_started.elapsed().as_secs_f64();
+        let mut record = FileRecord {
+            input: item.input.display().to_string(),
+            output: target.as_ref().map(|_| output.display().to_string()),
+            status: "done",
+            error: None,
+            frames: 0,
+            pixels: 0,
+            seconds,
+            backend,
+        };
+        match result {
+            Ok(report) => {
+                record.frames = report.frames;
+                record.pixels =
+                    report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
+                eprintln!(
+                    "tessera: [{}/{total}] {} -> {}: {} frame{} in {seconds:.2} s",
+                    n + 1,
+                    item.input.display(),
+                    record.output.as_deref().unwrap_or("(discarded)"),
+                    report.frames,
+                    if report.frames == 1 { "" } else { "s" },
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                let text = describe(&e, &chain);
+                eprintln!(
+                    "tessera: [{}/{total}] {} failed:\n{text}",
+                    n + 1,
+                    item.input.display()
+                );
+                record.status = "failed";
+                record.error = Some(e.to_string());
+            }
+        }
+        records.push(record);
+        if failed > 0 && args.fail_fast {
+            eprintln!("tessera: stopping at the first failure (--fail-fast)");
+            break;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let count = |status: &str| records.iter().filter(|r| r.status == status).count();
+    let (processed, skipped) = (count("done"), count("skipped"));
+    let frames: u64 = records.iter().map(|r| r.frames).sum();
+    eprintln!(
+        "tessera: {processed} processed, {skipped} skipped, {failed} failed in {seconds:.2} s ({:.1} frames/s)",
+        frames as f64 / seconds.max(1e-9)
+    );
+    let record = RunRecord {
+        schema: 1,
+        chain: resolved,
+        shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
+        processed,
+        skipped,
+        failed,
+        seconds,
+        files: records,
+    };
+    let json = serde_json::to_string_pretty(&record).unwrap_or_default();
+    if let Some(path) = &args.report {
+        if let Err(e) = std::fs::write(path, &json) {
+            eprintln!("error: cannot write the report {}: {e}", path.display());
+            return 1;
+        }
+    }
+    if args.json {
+        println!("{json}");
+    }
+    if failed > 0 {
+        1
+    } else {
+        0
     }
 }
 

@@ -1,0 +1,294 @@
+//! Batch processing through the binary, on folders the tests make: folders mirrored, templates,
+//! globs, include and exclude, unreadable files skipped, collisions and existing outputs refused
+//! before any work, --skip-existing and --overwrite, --dry-run, shards covering every input
+//! once, the JSON report, exit codes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{s, tessera, write_png8};
+use serde_json::Value;
+
+/// in/a.png, in/e.png, in/sub/c.png, in/sub/deep/d.png, in/notes.txt (not media) and
+/// in/sub/broken.png (a PNG cut short).
+fn tree(dir: &Path) -> PathBuf {
+    let input = dir.join("in");
+    std::fs::create_dir_all(input.join("sub/deep")).unwrap();
+    write_png8(&input.join("a.png"), 16, 12, 1);
+    write_png8(&input.join("e.png"), 16, 12, 2);
+    write_png8(&input.join("sub/c.png"), 16, 12, 3);
+    write_png8(&input.join("sub/deep/d.png"), 16, 12, 4);
+    std::fs::write(input.join("notes.txt"), "not a picture").unwrap();
+    let png = std::fs::read(input.join("a.png")).unwrap();
+    std::fs::write(input.join("sub/broken.png"), &png[..png.len() / 2]).unwrap();
+    input
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out.sort();
+    out
+}
+
+fn report(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_folder_is_mirrored_and_reported_file_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tree(dir.path());
+    let out = dir.path().join("out");
+    let run = dir.path().join("run.json");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-r",
+        "-o",
+        s(&out),
+        "--chain",
+        "invert",
+        "--backend",
+        "cpu",
+        "--report",
+        s(&run),
+    ]);
+    // One file is broken: the others are done, the run says so with exit code 1.
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        files(&out),
+        ["a.png", "e.png", "sub/c.png", "sub/deep/d.png"]
+    );
+    let r = report(&run);
+    assert_eq!(r["schema"], 1);
+    assert_eq!(r["chain"], "invert(alpha=false)");
+    assert_eq!(
+        (
+            r["processed"].as_u64(),
+            r["skipped"].as_u64(),
+            r["failed"].as_u64()
+        ),
+        (Some(4), Some(1), Some(1))
+    );
+    let by_input = |name: &str| {
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["input"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not in the report"))
+            .clone()
+    };
+    let a = by_input("in/a.png");
+    assert_eq!(a["status"], "done");
+    assert_eq!(a["output"].as_str().unwrap(), s(&out.join("a.png")));
+    assert_eq!(
+        (a["frames"].as_u64(), a["pixels"].as_u64()),
+        (Some(1), Some(16 * 12))
+    );
+    assert!(a["seconds"].as_f64().unwrap() >= 0.0);
+    assert!(a["backend"].as_str().unwrap().starts_with("cpu"));
+    assert!(a.get("error").is_none());
+    let notes = by_input("notes.txt");
+    assert_eq!(notes["status"], "skipped");
+    assert!(notes["error"].as_str().unwrap().contains("not an image"));
+    let broken = by_input("broken.png");
+    assert_eq!(broken["status"], "failed");
+    assert!(broken["error"].as_str().unwrap().contains("broken.png"));
+    assert!(err.contains("4 processed, 1 skipped, 1 failed"), "{err}");
+
+    // Without --recursive, only the folder's own files.
+    let flat = dir.path().join("flat");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&flat), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(files(&flat), ["a.png", "e.png"]);
+}
+
+#[test]
+fn templates_globs_include_and_exclude() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tree(dir.path());
+    let template = format!(
+        "{}/{{dir}}/{{stem}}_inv.{{ext}}",
+        dir.path().join("t").display()
+    );
+    let pattern = format!("{}/**/*.png", input.display());
+    let (code, _, err) = tessera(&[
+        "process",
+        &pattern,
+        "-o",
+        &template,
+        "--chain",
+        "invert",
+        "--exclude",
+        "broken.png",
+        "--exclude",
+        "**/deep/*",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        files(&dir.path().join("t")),
+        ["a_inv.png", "e_inv.png", "sub/c_inv.png"]
+    );
+    // --include keeps only what matches; {index} and {chain} name outputs too; a changed
+    // extension converts.
+    let template = format!(
+        "{}/{{index}}-{{stem}}-{{chain}}.webp",
+        dir.path().join("u").display()
+    );
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-r",
+        "-o",
+        &template,
+        "--include",
+        "sub/*.png",
+        "--backend",
+        "cpu",
+        "--exclude",
+        "broken.png",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let made = files(&dir.path().join("u"));
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert!(
+        made[0].starts_with("1-c-") && made[0].ends_with(".webp"),
+        "{made:?}"
+    );
+}
+
+#[test]
+fn collisions_and_existing_outputs_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tree(dir.path());
+    std::fs::copy(input.join("a.png"), input.join("sub/a.png")).unwrap();
+    let out = dir.path().join("out");
+    let template = format!("{}/{{stem}}.png", out.display());
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-r",
+        "-o",
+        &template,
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("would both write"), "{err}");
+    assert!(!out.exists(), "work started");
+    // An output that is an input.
+    let same = format!("{}/{{name}}", input.display());
+    let (code, _, err) = tessera(&["process", s(&input), "-o", &same, "--backend", "cpu"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("never writes over its input"), "{err}");
+
+    // Existing outputs: refused, then skipped, then replaced.
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "process".to_string(),
+            s(&input).into(),
+            "-o".into(),
+            s(&out).into(),
+        ];
+        a.extend(["--backend", "cpu", "--exclude", "broken.png"].map(String::from));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| tessera(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("a.png"), b"old").unwrap();
+    let (code, _, err) = run(args(&[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass --overwrite"), "{err}");
+    assert_eq!(files(&out), ["a.png"]);
+    let (code, _, err) = run(args(&["--skip-existing"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(out.join("a.png")).unwrap(), b"old");
+    assert_eq!(files(&out), ["a.png", "e.png"]);
+    let (code, _, err) = run(args(&["--overwrite"]));
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(std::fs::read(out.join("a.png")).unwrap(), b"old");
+}
+
+#[test]
+fn dry_run_fail_fast_and_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tree(dir.path());
+    let out = dir.path().join("out");
+    let (code, stdout, err) = tessera(&["process", s(&input), "-r", "-o", s(&out), "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.exists(), "a dry run wrote");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(stdout.contains(&format!(
+        "{} -> {}",
+        input.join("sub/c.png").display(),
+        out.join("sub/c.png").display()
+    )));
+
+    // --fail-fast stops at the broken file (sorted: in/a, in/e, in/sub/broken, …).
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-r",
+        "-o",
+        s(&out),
+        "--fail-fast",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--fail-fast"), "{err}");
+    assert_eq!(files(&out), ["a.png", "e.png"]);
+
+    // Three shards take every input exactly once between them.
+    let mut taken = Vec::new();
+    for k in 1..=3 {
+        let run = dir.path().join(format!("shard{k}.json"));
+        let shard = format!("{k}/3");
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-r",
+            "--discard",
+            "--shard",
+            &shard,
+            "--report",
+            s(&run),
+            "--backend",
+            "cpu",
+            "--exclude",
+            "broken.png",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let r = report(&run);
+        assert_eq!(r["shard"], shard);
+        for f in r["files"].as_array().unwrap() {
+            taken.push(f["input"].as_str().unwrap().to_string());
+        }
+    }
+    taken.sort();
+    let mut all: Vec<String> = ["a.png", "e.png", "notes.txt", "sub/c.png", "sub/deep/d.png"]
+        .iter()
+        .map(|f| input.join(f).display().to_string())
+        .collect();
+    all.sort();
+    assert_eq!(taken, all);
+}
