@@ -58,8 +58,25 @@ pub struct Report {
     pub skipped: u64,
 }
 
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks every run in this process to stop as soon as it can: a video stops decoding, its
+/// pipeline unwinds with [`Error::Interrupted`] and its temporary output is removed. Safe to
+/// call from a signal handler's thread.
+pub fn request_stop() {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// True once [`request_stop`] was called.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
 pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error> {
+    if stop_requested() {
+        return Err(Error::Interrupted);
+    }
     let started = Instant::now();
     let input_sequence = media::is_sequence(&job.input);
     if input_sequence {
@@ -128,6 +145,9 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         let description = backend.describe();
         drop(backend);
         if let Output::File(out) = &job.output {
+            if stop_requested() {
+                return Err(Error::Interrupted);
+            }
             write_atomically(out, |tmp| {
                 media::image::write(&result, tmp, out).map_err(Error::from)
             })?;

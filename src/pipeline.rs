@@ -300,6 +300,9 @@ fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> Stag
     let mut clock = StageClock::new("decode");
     let mut copies = Vec::new();
     loop {
+        if crate::job::stop_requested() {
+            return Err(Error::Interrupted);
+        }
         let message = match decoder.receive()? {
             Some(Decoded::Packet(packet)) => {
                 copies.push(packet);

@@ -292,3 +292,105 @@ fn dry_run_fail_fast_and_shards() {
     all.sort();
     assert_eq!(taken, all);
 }
+
+/// Ctrl-C mid-batch: the file in progress leaves nothing, finished ones stay, the report is
+/// written, exit code 130; a rerun with --skip-existing finishes the rest.
+#[test]
+fn an_interrupted_batch_resumes_with_skip_existing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("clips");
+    std::fs::create_dir(&input).unwrap();
+    for i in 0..6 {
+        common::ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=s=320x240:r=25:d=4,hue=h={}", i * 50),
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            s(&input.join(format!("clip{i}.mp4"))),
+        ]);
+    }
+    let out = dir.path().join("out");
+    let run = dir.path().join("run.json");
+    let args = [
+        "process",
+        s(&input),
+        "-o",
+        s(&out),
+        "--chain",
+        "gblur(sigma=6)",
+        "--backend",
+        "cpu",
+        "--preset",
+        "ultrafast",
+        "--report",
+        s(&run),
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first clip is in place, interrupt.
+    let finished = |dir: &Path| files(dir).iter().filter(|f| !f.starts_with('.')).count();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while finished(&out) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&result.stderr);
+    if finished(&out) == 6 {
+        // The machine was fast enough to finish before the signal: nothing left to check.
+        return;
+    }
+    assert_eq!(result.status.code(), Some(130), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let left = files(&out);
+    assert!(
+        left.iter()
+            .all(|f| !f.starts_with('.') && f.ends_with(".mp4")),
+        "partial files: {left:?}"
+    );
+    let done = left.len();
+    assert!((1..6).contains(&done), "{left:?}");
+    let r = report(&run);
+    assert_eq!(r["processed"].as_u64(), Some(done as u64));
+    assert!(
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["status"] == "interrupted"),
+        "{r}"
+    );
+
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&out),
+        "--chain",
+        "gblur(sigma=6)",
+        "--backend",
+        "cpu",
+        "--preset",
+        "ultrafast",
+        "--skip-existing",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("{} processed, {done} skipped", 6 - done)),
+        "{err}"
+    );
+    assert_eq!(files(&out).len(), 6);
+}

@@ -348,7 +348,13 @@ fn load_chain(text: Option<String>, file: Option<PathBuf>) -> Result<Chain, i32>
     }
 }
 
+/// The exit code of a run stopped by Ctrl-C or SIGTERM, as shells report a SIGINT.
+const INTERRUPTED: i32 = 130;
+
 fn process(args: ProcessArgs) -> i32 {
+    // Ctrl-C (SIGINT) or SIGTERM: the file in progress stops and leaves no output, finished
+    // ones stay, and the summary and report are written.
+    let _ = ctrlc::set_handler(job::request_stop);
     let chain = match load_chain(args.chain.clone(), args.chain_file.clone()) {
         Ok(chain) => chain,
         Err(code) => return code,
@@ -397,6 +403,13 @@ fn process(args: ProcessArgs) -> i32 {
                 eprint!("{}", stats::render(&report.stages, report.seconds));
             }
             0
+        }
+        Err(Error::Interrupted) => {
+            eprintln!(
+                "tessera: interrupted; {} was not written",
+                job.input.display()
+            );
+            INTERRUPTED
         }
         Err(e) => {
             eprintln!("{}", describe(&e, &job.chain));
@@ -452,7 +465,7 @@ struct FileRecord {
     input: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
-    /// `done`, `skipped` or `failed`.
+    /// `done`, `skipped`, `failed` or `interrupted`.
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -628,6 +641,17 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
                     if report.frames == 1 { "" } else { "s" },
                 );
             }
+            Err(Error::Interrupted) => {
+                eprintln!(
+                    "tessera: [{}/{total}] {} interrupted; its output was not written",
+                    n + 1,
+                    item.input.display()
+                );
+                record.status = "interrupted";
+                record.error = Some("interrupted before it was done".into());
+                records.push(record);
+                break;
+            }
             Err(e) => {
                 failed += 1;
                 let text = describe(&e, &chain);
@@ -641,6 +665,9 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
             }
         }
         records.push(record);
+        if job::stop_requested() {
+            break;
+        }
         if failed > 0 && args.fail_fast {
             eprintln!("tessera: stopping at the first failure (--fail-fast)");
             break;
@@ -674,7 +701,10 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     if args.json {
         println!("{json}");
     }
-    if failed > 0 {
+    if job::stop_requested() {
+        eprintln!("tessera: interrupted; rerun with --skip-existing to finish the rest");
+        INTERRUPTED
+    } else if failed > 0 {
         1
     } else {
         0
