@@ -331,7 +331,7 @@ fn an_interrupted_batch_resumes_with_skip_existing() {
         "--report",
         s(&run),
     ];
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(args)
         .stderr(std::process::Stdio::piped())
         .spawn()
