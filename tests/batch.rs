@@ -394,3 +394,77 @@ fn an_interrupted_batch_resumes_with_skip_existing() {
     );
     assert_eq!(files(&out).len(), 6);
 }
+
+/// Files processed three at a time come out byte for byte as when processed one at a time.
+#[test]
+fn parallel_files_give_the_serial_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tree(dir.path());
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=1",
+        "-c:v",
+        "ffv1",
+        s(&input.join("sub/clip.mkv")),
+    ]);
+    let mut outputs = Vec::new();
+    for jobs in ["1", "3"] {
+        let out = dir.path().join(format!("out{jobs}"));
+        let run = dir.path().join(format!("run{jobs}.json"));
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-r",
+            "-o",
+            s(&out),
+            "-j",
+            jobs,
+            "--chain",
+            "gblur(sigma=2) | eq(contrast=1.2)",
+            "--backend",
+            "cpu",
+            "--exclude",
+            "broken.png",
+            "--report",
+            s(&run),
+        ]);
+        assert_eq!(code, 0, "-j {jobs}: {err}");
+        let names = files(&out);
+        assert_eq!(names.len(), 5, "{names:?}");
+        let inputs: Vec<String> = report(&run)["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["input"].as_str().unwrap().to_string())
+            .collect();
+        let bytes: Vec<Vec<u8>> = names
+            .iter()
+            .map(|n| std::fs::read(out.join(n)).unwrap())
+            .collect();
+        outputs.push((names, inputs, bytes));
+    }
+    assert_eq!(outputs[0].0, outputs[1].0);
+    assert_eq!(
+        outputs[0].1, outputs[1].1,
+        "the report lists files in the same order"
+    );
+    for (i, name) in outputs[0].0.iter().enumerate() {
+        if name.ends_with(".png") {
+            assert!(
+                outputs[0].2[i] == outputs[1].2[i],
+                "{name} differs between -j 1 and -j 3"
+            );
+        }
+    }
+    // The video: the same decoded frames (its container may carry different write times).
+    let frames = |o: &str| {
+        common::decoded_frames(
+            &dir.path().join(o).join("sub/clip.mkv"),
+            "rgb24",
+            64 * 48 * 3,
+        )
+    };
+    assert!(frames("out1") == frames("out3"));
+}

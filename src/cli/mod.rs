@@ -106,6 +106,9 @@ struct ProcessArgs {
     /// Print that record on stdout.
     #[arg(long)]
     json: bool,
+    /// Files processed at once (default: one with a GPU; on the CPU, one per four cores).
+    #[arg(short, long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
     /// The filter chain, e.g. "gblur(sigma=2) | unsharp(amount=1.2) | eq(saturation=1.1)".
     /// Without it (or --chain-file) frames pass through unchanged (a format conversion).
     #[arg(short, long, conflicts_with = "chain_file")]
@@ -495,6 +498,83 @@ fn usage(message: String) -> i32 {
     2
 }
 
+/// One file of a batch, `place` being its number and the batch's size, for the log.
+fn process_one(
+    args: &ProcessArgs,
+    chain: &Chain,
+    target: Option<&batch::Target>,
+    item: &batch::Item,
+    output: &std::path::Path,
+    (n, total): (usize, usize),
+) -> FileRecord {
+    let mut record = FileRecord {
+        input: item.input.display().to_string(),
+        output: target.map(|_| output.display().to_string()),
+        status: "done",
+        error: None,
+        frames: 0,
+        pixels: 0,
+        seconds: 0.0,
+        backend: None,
+    };
+    let out = match target {
+        Some(_) => {
+            if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if let Err(e) = std::fs::create_dir_all(parent) {
+                    let message = format!("cannot make the folder {}: {e}", parent.display());
+                    eprintln!(
+                        "tessera: [{n}/{total}] {} failed: {message}",
+                        item.input.display()
+                    );
+                    record.status = "failed";
+                    record.error = Some(message);
+                    return record;
+                }
+            }
+            Output::File(output.to_path_buf())
+        }
+        None => Output::Discard,
+    };
+    let job = make_job(args, item.input.clone(), out, chain.clone());
+    let started = std::time::Instant::now();
+    let mut backend = None;
+    let result = job::run(&job, &mut |b: &str| backend = Some(b.to_string()));
+    record.seconds = started.elapsed().as_secs_f64();
+    record.backend = backend;
+    match result {
+        Ok(report) => {
+            record.frames = report.frames;
+            record.pixels = report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
+            eprintln!(
+                "tessera: [{n}/{total}] {} -> {}: {} frame{} in {:.2} s",
+                item.input.display(),
+                record.output.as_deref().unwrap_or("(discarded)"),
+                report.frames,
+                if report.frames == 1 { "" } else { "s" },
+                record.seconds
+            );
+        }
+        Err(Error::Interrupted) => {
+            eprintln!(
+                "tessera: [{n}/{total}] {} interrupted; its output was not written",
+                item.input.display()
+            );
+            record.status = "interrupted";
+            record.error = Some("interrupted before it was done".into());
+        }
+        Err(e) => {
+            let text = describe(&e, chain);
+            eprintln!(
+                "tessera: [{n}/{total}] {} failed:\n{text}",
+                item.input.display()
+            );
+            record.status = "failed";
+            record.error = Some(e.to_string());
+        }
+    }
+    record
+}
+
 /// Many files: expanded, named and checked before any work, then processed one after another;
 /// a failing file is reported and the others go on (unless --fail-fast).
 fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
@@ -597,82 +677,61 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         return 0;
     }
     let total = work.len();
-    let mut failed = 0;
-    for (n, (item, output)) in work.into_iter().enumerate() {
-        let out = match &target {
-            Some(_) => {
-                if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    if let Err(e) = std::fs::create_dir_all(parent) {
-                        eprintln!("error: cannot make the folder {}: {e}", parent.display());
-                        failed += 1;
-                        continue;
+    let jobs = args.jobs.map_or_else(
+        || match args.backend {
+            // A GPU run keeps one file on the device at a time; on the CPU, a file's own pipeline
+            // keeps a few cores busy, so files share the machine a few at a time.
+            BackendArg::Cpu => {
+                (std::thread::available_parallelism().map_or(1, |n| n.get()) / 4).max(1)
+            }
+            BackendArg::Gpu | BackendArg::Auto => 1,
+        },
+        |j| j as usize,
+    );
+    let queue = std::sync::Mutex::new(work.into_iter().enumerate().collect::<Vec<_>>());
+    let done = std::sync::Mutex::new(Vec::new());
+    let stop_taking = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, total.max(1)) {
+            scope.spawn(|| loop {
+                if stop_taking.load(std::sync::atomic::Ordering::SeqCst) || job::stop_requested() {
+                    return;
+                }
+                // Files are taken in order.
+                let next = queue.lock().ok().and_then(|mut q| {
+                    if q.is_empty() {
+                        None
+                    } else {
+                        Some(q.remove(0))
+                    }
+                });
+                let Some((n, (item, output))) = next else {
+                    return;
+                };
+                let record = process_one(
+                    args,
+                    &chain,
+                    target.as_ref(),
+                    &item,
+                    &output,
+                    (n + 1, total),
+                );
+                let failed = record.status == "failed";
+                if let Ok(mut d) = done.lock() {
+                    d.push((n, record));
+                }
+                if failed && args.fail_fast {
+                    if !stop_taking.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        eprintln!("tessera: stopping at the first failure (--fail-fast)");
                     }
                 }
-                Output::File(output.clone())
-            }
-            None => Output::Discard,
-        };
-        let job = make_job(args, item.input.clone(), out, chain.clone());
-        let file_started = std::time::Instant::now();
-        let mut backend = None;
-        let result = job::run(&job, &mut |b: &str| backend = Some(b.to_string()));
-        let seconds = file_started.elapsed().as_secs_f64();
-        let mut record = FileRecord {
-            input: item.input.display().to_string(),
-            output: target.as_ref().map(|_| output.display().to_string()),
-            status: "done",
-            error: None,
-            frames: 0,
-            pixels: 0,
-            seconds,
-            backend,
-        };
-        match result {
-            Ok(report) => {
-                record.frames = report.frames;
-                record.pixels =
-                    report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
-                eprintln!(
-                    "tessera: [{}/{total}] {} -> {}: {} frame{} in {seconds:.2} s",
-                    n + 1,
-                    item.input.display(),
-                    record.output.as_deref().unwrap_or("(discarded)"),
-                    report.frames,
-                    if report.frames == 1 { "" } else { "s" },
-                );
-            }
-            Err(Error::Interrupted) => {
-                eprintln!(
-                    "tessera: [{}/{total}] {} interrupted; its output was not written",
-                    n + 1,
-                    item.input.display()
-                );
-                record.status = "interrupted";
-                record.error = Some("interrupted before it was done".into());
-                records.push(record);
-                break;
-            }
-            Err(e) => {
-                failed += 1;
-                let text = describe(&e, &chain);
-                eprintln!(
-                    "tessera: [{}/{total}] {} failed:\n{text}",
-                    n + 1,
-                    item.input.display()
-                );
-                record.status = "failed";
-                record.error = Some(e.to_string());
-            }
+            });
         }
-        records.push(record);
-        if job::stop_requested() {
-            break;
-        }
-        if failed > 0 && args.fail_fast {
-            eprintln!("tessera: stopping at the first failure (--fail-fast)");
-            break;
-        }
-    }
+    });
+    let mut finished = done.into_inner().unwrap_or_default();
+    finished.sort_by_key(|(n, _)| *n);
+    records.extend(finished.into_iter().map(|(_, r)| r));
+    let failed = records.iter().filter(|r| r.status == "failed").count();
     let seconds = started.elapsed().as_secs_f64();
     let count = |status: &str| records.iter().filter(|r| r.status == status).count();
     let (processed, skipped) = (count("done"), count("skipped"));
