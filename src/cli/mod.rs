@@ -720,10 +720,11 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
                 if let Ok(mut d) = done.lock() {
                     d.push((n, record));
                 }
-                if failed && args.fail_fast {
-                    if !stop_taking.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                        eprintln!("tessera: stopping at the first failure (--fail-fast)");
-                    }
+                if failed
+                    && args.fail_fast
+                    && !stop_taking.swap(true, std::sync::atomic::Ordering::SeqCst)
+                {
+                    eprintln!("tessera: stopping at the first failure (--fail-fast)");
                 }
             });
         }
