@@ -468,3 +468,50 @@ fn parallel_files_give_the_serial_results() {
     };
     assert!(frames("out1") == frames("out3"));
 }
+
+/// docs/scaling.md's shard example is what the binary prints.
+#[test]
+fn the_scaling_doc_shows_the_real_shard_arithmetic() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scaling.md"))
+            .unwrap();
+    let block = doc
+        .split("<!-- shard-example -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /shard-example -->").next())
+        .expect("the example block");
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for name in ["beach", "forest", "harbour", "market", "night", "snow"] {
+        write_png8(&photos.join(format!("{name}.png")), 8, 8, 1);
+    }
+    let mut commands = 0;
+    let mut expected: Vec<&str> = Vec::new();
+    let mut check = |command: Option<&str>, expected: &mut Vec<&str>| {
+        if let Some(command) = command {
+            let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+                .args(&args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            let got = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(got.lines().collect::<Vec<_>>(), *expected, "{command}");
+            commands += 1;
+        }
+        expected.clear();
+    };
+    let mut command = None;
+    for line in block.lines().filter(|l| !l.starts_with("```")) {
+        if let Some(c) = line.strip_prefix("$ ") {
+            check(command.take(), &mut expected);
+            command = Some(c);
+        } else if !line.trim().is_empty() {
+            expected.push(line);
+        }
+    }
+    check(command, &mut expected);
+    assert_eq!(commands, 3);
+}
