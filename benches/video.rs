@@ -68,6 +68,7 @@ fn video(c: &mut Criterion) {
                     trim: Default::default(),
                     on_error: Default::default(),
                     fps: None,
+                    progress: None,
                 };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);

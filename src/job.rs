@@ -39,6 +39,8 @@ pub struct Job {
     pub on_error: OnError,
     /// The frame rate of an image-sequence input (`frames/%05d.png`); FFmpeg's 25 without it.
     pub fps: Option<f64>,
+    /// Where a video's run counts its frames, for a progress display.
+    pub progress: Option<std::sync::Arc<Progress>>,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -56,6 +58,14 @@ pub struct Report {
     pub stages: Vec<StageStats>,
     /// Damaged frames of a video left out (`--on-error skip`).
     pub skipped: u64,
+}
+
+/// A running video's progress: frames written so far, and how many the stream holds (0 when
+/// its header does not say).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub frames: std::sync::atomic::AtomicU64,
+    pub total: std::sync::atomic::AtomicU64,
 }
 
 static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -124,6 +134,12 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         )));
     }
     let mut backend = backend::open(job.backend)?;
+    tracing::info!(
+        "{} on {}, chain: {}",
+        job.input.display(),
+        backend.describe(),
+        job.chain.to_text()
+    );
     on_backend(&backend.describe());
     if input_is_image {
         // An image runs its stages one after another: each one's time is all working.
@@ -183,6 +199,7 @@ fn run_video(
             trim: job.trim,
             on_error: job.on_error,
             fps: job.fps,
+            progress: job.progress.clone(),
         };
         run_video(&vj, backend)
     };
@@ -322,6 +339,7 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Runs `write` on a temporary folder beside the sequence `output` and, on success, moves each
 /// file it wrote into place; removes the folder either way, so a failed run leaves no frames.
+#[cfg(feature = "video")]
 fn write_sequence_atomically(
     output: &Path,
     write: impl FnOnce(&Path) -> Result<(), Error>,

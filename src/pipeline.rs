@@ -18,7 +18,8 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Instant;
 
@@ -29,6 +30,7 @@ use crate::backend::Backend;
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::frame::{Depth, Frame, Orientation, Pixels};
+pub use crate::job::Progress;
 use crate::media::convert::ToFrames;
 use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
@@ -59,6 +61,8 @@ pub struct VideoJob<'a> {
     pub on_error: OnError,
     /// The frame rate of an image-sequence input (FFmpeg's 25 without it).
     pub fps: Option<f64>,
+    /// Where the run counts the frames it has written, for a progress display.
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// What a finished video run did.
@@ -137,12 +141,40 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let skipped = decoder.skipped();
     let info = *decoder.info();
     let clock = Clock::of(&info, decoder.origin());
+    if let Some(p) = &job.progress {
+        let total = match (job.trim.frames, clock.fps) {
+            (Some(n), _) => n,
+            (None, fps) if fps > 0.0 => {
+                let length = job.trim.duration.unwrap_or(info.duration - job.trim.start);
+                (length.min(info.duration - job.trim.start).max(0.0) * fps).round() as u64
+            }
+            _ => 0,
+        };
+        p.total.store(total, Ordering::Relaxed);
+    }
+    let progress = job.progress.as_deref();
     let orientation = match job.encode.auto_rotate {
         true => info.orientation,
         false => Orientation::default(),
     };
     let (width, height) = orientation.size((info.width, info.height));
     let plan = plan::compile_at(job.chain, width, height, &clock.start())?;
+    tracing::debug!(
+        "{}: {}x{} at {:.3} fps, {:.3} s; plan of {} passes to {}x{}{}",
+        job.input.display(),
+        info.width,
+        info.height,
+        clock.fps,
+        info.duration,
+        plan.passes.len(),
+        plan.output.0,
+        plan.output.1,
+        if job.chain.varies() {
+            ", compiled again for every frame"
+        } else {
+            ""
+        }
+    );
     let (writer, copied_streams) = match job.output {
         Some(path) => {
             let (writer, copied) = VideoWriter::open(path, &decoder, &job.encode, plan.output)?;
@@ -189,8 +221,8 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
             filter_stage(converted_rx, filtered_tx, backend, plans)
         });
         let sink = spawn(s, "encode", &failure, move || match writer {
-            Some(writer) => encode_stage(filtered_rx, writer, recycle_tx),
-            None => discard_stage(filtered_rx, recycle_tx),
+            Some(writer) => encode_stage(filtered_rx, writer, recycle_tx, progress),
+            None => discard_stage(filtered_rx, recycle_tx, progress),
         });
         let mut panic = None;
         let mut stages = Vec::new();
@@ -544,6 +576,7 @@ fn sink_stage<S, T>(
     name: &'static str,
     rx: Receiver<Message<Frame>>,
     recycled: Sender<Pixels>,
+    progress: Option<&Progress>,
     mut state: S,
     mut frame: impl FnMut(&mut S, &Frame, Vec<Packet>) -> Result<(), Error>,
     end: impl FnOnce(S, Vec<Packet>, u64) -> Result<T, Error>,
@@ -554,6 +587,9 @@ fn sink_stage<S, T>(
             Message::Frame { frame: f, copies } => {
                 frame(&mut state, &f, copies)?;
                 clock.count_frame();
+                if let Some(p) = progress {
+                    p.frames.fetch_add(1, Ordering::Relaxed);
+                }
                 recycle(f, &recycled);
                 clock.worked();
             }
@@ -574,6 +610,7 @@ fn encode_stage(
     rx: Receiver<Message<Frame>>,
     writer: VideoWriter,
     recycled: Sender<Pixels>,
+    progress: Option<&Progress>,
 ) -> StageResult<u64> {
     let write_packets = |writer: &mut VideoWriter, copies: Vec<Packet>| {
         copies
@@ -588,15 +625,20 @@ fn encode_stage(
         write_packets(&mut writer, copies)?;
         Ok(writer.finish()?)
     };
-    sink_stage("encode", rx, recycled, writer, frame, end)
+    sink_stage("encode", rx, recycled, progress, writer, frame, end)
 }
 
 /// `--discard`: count the frames, keep nothing.
-fn discard_stage(rx: Receiver<Message<Frame>>, recycled: Sender<Pixels>) -> StageResult<u64> {
+fn discard_stage(
+    rx: Receiver<Message<Frame>>,
+    recycled: Sender<Pixels>,
+    progress: Option<&Progress>,
+) -> StageResult<u64> {
     sink_stage(
         "discard",
         rx,
         recycled,
+        progress,
         (),
         |_, _, _| Ok(()),
         |_, _, frames| Ok(frames),

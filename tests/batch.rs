@@ -515,3 +515,67 @@ fn the_scaling_doc_shows_the_real_shard_arithmetic() {
     check(command, &mut expected);
     assert_eq!(commands, 3);
 }
+
+/// On a terminal, bars for the batch and its files; elsewhere plain lines; `--quiet`, none;
+/// `-v` adds log lines.
+#[test]
+fn progress_lines_quiet_and_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tree(dir.path());
+    let out = dir.path().join("out");
+    let base = [
+        "process",
+        s(&input),
+        "-r",
+        "-o",
+        s(&out),
+        "--backend",
+        "cpu",
+        "--exclude",
+        "broken.png",
+        "--chain",
+        "invert",
+    ];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        a
+    }
+    // Not a terminal: a plain line a file and a summary.
+    let (code, _, err) = tessera(&with(&base, &[]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("] ") && l.contains(" -> "))
+            .count(),
+        4,
+        "{err}"
+    );
+    assert!(err.contains("4 processed"), "{err}");
+    // Quiet: nothing at all when all goes well.
+    let (code, stdout, err) = tessera(&with(&base, &["--overwrite", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((stdout.as_str(), err.as_str()), ("", ""));
+    // -v: what runs, where.
+    let (code, _, err) = tessera(&with(&base, &["--overwrite", "-v"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("INFO") && err.contains("chain: invert(alpha=false)"),
+        "{err}"
+    );
+    // A terminal (through `script`, which runs the command on a pseudo-terminal): a bar.
+    let mut command = vec![env!("CARGO_BIN_EXE_tessera").to_string()];
+    command.extend(
+        with(&base, &["--overwrite"])
+            .iter()
+            .map(|a| format!("'{a}'")),
+    );
+    let shown = std::process::Command::new("script")
+        .args(["-qec", &command.join(" "), "/dev/null"])
+        .output();
+    if let Ok(shown) = shown {
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(shown.status.success(), "{text}");
+        assert!(text.contains("4/4 files"), "{text}");
+    }
+}

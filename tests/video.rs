@@ -225,6 +225,7 @@ fn run(
         trim: Default::default(),
         on_error: Default::default(),
         fps: None,
+        progress: None,
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -433,6 +434,7 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         trim: Default::default(),
         on_error: Default::default(),
         fps: None,
+        progress: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -469,6 +471,7 @@ fn ten_bit_sources_become_16_bit_frames_and_encode() {
         trim: Default::default(),
         on_error: Default::default(),
         fps: None,
+        progress: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.depth, Depth::Sixteen);
@@ -768,6 +771,7 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         trim: Default::default(),
         on_error: Default::default(),
         fps: None,
+        progress: None,
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

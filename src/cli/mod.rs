@@ -2,6 +2,7 @@
 
 mod batch;
 mod filters;
+mod log;
 mod probe;
 
 use std::path::PathBuf;
@@ -17,6 +18,9 @@ use tessera::{stats, Error};
 #[derive(Parser, Debug)]
 #[command(name = "tessera", version, about, long_about = None)]
 struct Cli {
+    /// Log what tessera does (-v), and in detail (-vv); logs go to stderr.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,6 +110,9 @@ struct ProcessArgs {
     /// Print that record on stdout.
     #[arg(long)]
     json: bool,
+    /// No progress and no per-file lines; only errors.
+    #[arg(short, long)]
+    quiet: bool,
     /// Files processed at once (default: one with a GPU; on the CPU, one per four cores).
     #[arg(short, long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
@@ -287,6 +294,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    log::init(cli.verbose);
     match cli.command {
         Command::Filters => {
             print!("{}", filters::listing());
@@ -383,8 +391,14 @@ fn process(args: ProcessArgs) -> i32 {
         _ => Output::Discard,
     };
     let job = make_job(&args, args.inputs[0].clone(), output, chain);
-    let mut announce = |backend: &str| eprintln!("tessera: backend {backend}");
+    let quiet = args.quiet;
+    let mut announce = |backend: &str| {
+        if !quiet {
+            eprintln!("tessera: backend {backend}")
+        }
+    };
     match job::run(&job, &mut announce) {
+        Ok(_) if quiet => 0,
         Ok(report) => {
             let (iw, ih) = report.input_size;
             let (ow, oh) = report.output_size;
@@ -458,6 +472,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             OnErrorArg::Skip => OnError::Skip,
         },
         fps: args.fps,
+        progress: None,
         overwrite: args.overwrite,
     }
 }
@@ -506,6 +521,7 @@ fn process_one(
     item: &batch::Item,
     output: &std::path::Path,
     (n, total): (usize, usize),
+    bars: &log::Bars,
 ) -> FileRecord {
     let mut record = FileRecord {
         input: item.input.display().to_string(),
@@ -522,10 +538,10 @@ fn process_one(
             if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
                 if let Err(e) = std::fs::create_dir_all(parent) {
                     let message = format!("cannot make the folder {}: {e}", parent.display());
-                    eprintln!(
+                    bars.error(format!(
                         "tessera: [{n}/{total}] {} failed: {message}",
                         item.input.display()
-                    );
+                    ));
                     record.status = "failed";
                     record.error = Some(message);
                     return record;
@@ -535,39 +551,43 @@ fn process_one(
         }
         None => Output::Discard,
     };
-    let job = make_job(args, item.input.clone(), out, chain.clone());
+    let mut job = make_job(args, item.input.clone(), out, chain.clone());
+    let progress = std::sync::Arc::new(job::Progress::default());
+    job.progress = Some(progress.clone());
     let started = std::time::Instant::now();
     let mut backend = None;
-    let result = job::run(&job, &mut |b: &str| backend = Some(b.to_string()));
+    let result = bars.watch(&item.input.display().to_string(), &progress, || {
+        job::run(&job, &mut |b: &str| backend = Some(b.to_string()))
+    });
     record.seconds = started.elapsed().as_secs_f64();
     record.backend = backend;
     match result {
         Ok(report) => {
             record.frames = report.frames;
             record.pixels = report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
-            eprintln!(
+            bars.line(format!(
                 "tessera: [{n}/{total}] {} -> {}: {} frame{} in {:.2} s",
                 item.input.display(),
                 record.output.as_deref().unwrap_or("(discarded)"),
                 report.frames,
                 if report.frames == 1 { "" } else { "s" },
                 record.seconds
-            );
+            ));
         }
         Err(Error::Interrupted) => {
-            eprintln!(
+            bars.error(format!(
                 "tessera: [{n}/{total}] {} interrupted; its output was not written",
                 item.input.display()
-            );
+            ));
             record.status = "interrupted";
             record.error = Some("interrupted before it was done".into());
         }
         Err(e) => {
             let text = describe(&e, chain);
-            eprintln!(
+            bars.error(format!(
                 "tessera: [{n}/{total}] {} failed:\n{text}",
                 item.input.display()
-            );
+            ));
             record.status = "failed";
             record.error = Some(e.to_string());
         }
@@ -654,12 +674,14 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
             None => work.push((item, output)),
         }
     }
-    for r in &records {
-        eprintln!(
-            "tessera: skipped {}: {}",
-            r.input,
-            r.error.as_deref().unwrap_or("")
-        );
+    if !args.quiet {
+        for r in &records {
+            eprintln!(
+                "tessera: skipped {}: {}",
+                r.input,
+                r.error.as_deref().unwrap_or("")
+            );
+        }
     }
     if args.dry_run {
         for (item, output) in &work {
@@ -677,6 +699,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         return 0;
     }
     let total = work.len();
+    let bars = log::Bars::new(args.quiet, total);
     let jobs = args.jobs.map_or_else(
         || match args.backend {
             // A GPU run keeps one file on the device at a time; on the CPU, a file's own pipeline
@@ -715,7 +738,9 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
                     &item,
                     &output,
                     (n + 1, total),
+                    &bars,
                 );
+                bars.file_done(record.status == "failed");
                 let failed = record.status == "failed";
                 if let Ok(mut d) = done.lock() {
                     d.push((n, record));
@@ -737,10 +762,13 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     let count = |status: &str| records.iter().filter(|r| r.status == status).count();
     let (processed, skipped) = (count("done"), count("skipped"));
     let frames: u64 = records.iter().map(|r| r.frames).sum();
-    eprintln!(
-        "tessera: {processed} processed, {skipped} skipped, {failed} failed in {seconds:.2} s ({:.1} frames/s)",
-        frames as f64 / seconds.max(1e-9)
-    );
+    bars.finish();
+    if !args.quiet || failed > 0 {
+        eprintln!(
+            "tessera: {processed} processed, {skipped} skipped, {failed} failed in {seconds:.2} s ({:.1} frames/s)",
+            frames as f64 / seconds.max(1e-9)
+        );
+    }
     let record = RunRecord {
         schema: 1,
         chain: resolved,
