@@ -39,6 +39,9 @@ pub struct Job {
     pub on_error: OnError,
     /// The frame rate of an image-sequence input (`frames/%05d.png`); FFmpeg's 25 without it.
     pub fps: Option<f64>,
+    /// A GPU device to make the GPU backend on (a batch opens one for all its files); `None`
+    /// opens one for this job.
+    pub gpu: Option<crate::backend::gpu::GpuDevice>,
     /// Where a video's run counts its frames, for a progress display.
     pub progress: Option<std::sync::Arc<Progress>>,
     /// Replace an existing output.
@@ -133,7 +136,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             job.input.display()
         )));
     }
-    let mut backend = backend::open(job.backend)?;
+    let mut backend = backend::open_on(job.backend, job.gpu.as_ref())?;
     tracing::info!(
         "{} on {}, chain: {}",
         job.input.display(),

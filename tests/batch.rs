@@ -467,6 +467,37 @@ fn parallel_files_give_the_serial_results() {
         )
     };
     assert!(frames("out1") == frames("out3"));
+
+    // On the GPU, files at once share one device, with the same results as one at a time.
+    if common::gpu().is_some() {
+        for jobs in ["1", "3"] {
+            let out = dir.path().join(format!("gpu{jobs}"));
+            let (code, _, err) = tessera(&[
+                "process",
+                s(&input),
+                "-r",
+                "-o",
+                s(&out),
+                "-j",
+                jobs,
+                "--chain",
+                "gblur(sigma=2) | eq(contrast=1.2)",
+                "--backend",
+                "gpu",
+                "--exclude",
+                "broken.png",
+            ]);
+            assert_eq!(code, 0, "gpu -j {jobs}: {err}");
+        }
+        for name in files(&dir.path().join("gpu1"))
+            .iter()
+            .filter(|n| n.ends_with(".png"))
+        {
+            let a = std::fs::read(dir.path().join("gpu1").join(name)).unwrap();
+            let b = std::fs::read(dir.path().join("gpu3").join(name)).unwrap();
+            assert!(a == b, "{name} differs between -j 1 and -j 3 on the GPU");
+        }
+    }
 }
 
 /// docs/scaling.md's shard example is what the binary prints.

@@ -71,6 +71,17 @@ pub trait Backend: Send {
 
 /// Opens the backend the user chose.
 pub fn open(choice: BackendChoice) -> Result<Box<dyn Backend>, BackendError> {
+    open_on(choice, None)
+}
+
+/// [`open`], a GPU backend made on `device` where one is given (a batch shares one device).
+pub fn open_on(
+    choice: BackendChoice,
+    device: Option<&gpu::GpuDevice>,
+) -> Result<Box<dyn Backend>, BackendError> {
+    if let (BackendChoice::Gpu | BackendChoice::Auto, Some(device)) = (choice, device) {
+        return Ok(Box::new(gpu::GpuBackend::on(device)));
+    }
     match choice {
         BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::new())),
         BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::new(gpu::AdapterPolicy::Any)?)),

@@ -8,6 +8,7 @@ mod probe;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tessera::backend::gpu::{AdapterPolicy, GpuDevice};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
@@ -472,6 +473,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             OnErrorArg::Skip => OnError::Skip,
         },
         fps: args.fps,
+        gpu: None,
         progress: None,
         overwrite: args.overwrite,
     }
@@ -522,6 +524,7 @@ fn process_one(
     output: &std::path::Path,
     (n, total): (usize, usize),
     bars: &log::Bars,
+    gpu: Option<&GpuDevice>,
 ) -> FileRecord {
     let mut record = FileRecord {
         input: item.input.display().to_string(),
@@ -552,6 +555,7 @@ fn process_one(
         None => Output::Discard,
     };
     let mut job = make_job(args, item.input.clone(), out, chain.clone());
+    job.gpu = gpu.cloned();
     let progress = std::sync::Arc::new(job::Progress::default());
     job.progress = Some(progress.clone());
     let started = std::time::Instant::now();
@@ -700,6 +704,13 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     }
     let total = work.len();
     let bars = log::Bars::new(args.quiet, total);
+    // One GPU device serves every file; where none opens, each file's run says why (`gpu`) or
+    // takes the CPU (`auto`).
+    let gpu = match args.backend {
+        BackendArg::Gpu if total > 0 => GpuDevice::open(AdapterPolicy::Any).ok(),
+        BackendArg::Auto if total > 0 => GpuDevice::open(AdapterPolicy::HardwareOnly).ok(),
+        _ => None,
+    };
     let jobs = args.jobs.map_or_else(
         || match args.backend {
             // A GPU run keeps one file on the device at a time; on the CPU, a file's own pipeline
@@ -739,6 +750,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
                     &output,
                     (n + 1, total),
                     &bars,
+                    gpu.as_ref(),
                 );
                 bars.file_done(record.status == "failed");
                 let failed = record.status == "failed";

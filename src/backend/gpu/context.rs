@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::AdapterPolicy;
 use crate::backend::BackendError;
 
+#[derive(Clone)]
 pub(crate) struct Context {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,

@@ -29,6 +29,24 @@ pub enum AdapterPolicy {
     HardwareOnly,
 }
 
+/// An open GPU device and queue that several backends share: a batch opens it once for all
+/// its files (files at once included) instead of once a file.
+#[derive(Clone)]
+pub struct GpuDevice(context::Context);
+
+impl std::fmt::Debug for GpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("GpuDevice").field(&self.0.info.name).finish()
+    }
+}
+
+impl GpuDevice {
+    /// Opens the best adapter `policy` allows, as [`GpuBackend::new`] does.
+    pub fn open(policy: AdapterPolicy) -> Result<GpuDevice, BackendError> {
+        context::Context::open(policy).map(GpuDevice)
+    }
+}
+
 /// Runs plans on a GPU. Opened once per run: pipelines, buffers and per-plan state are kept
 /// between frames.
 pub struct GpuBackend {
@@ -42,6 +60,13 @@ impl GpuBackend {
         Ok(GpuBackend {
             executor: executor::Executor::new(ctx),
         })
+    }
+
+    /// A backend of its own (pipelines, buffers, frames in flight) on a shared device.
+    pub fn on(device: &GpuDevice) -> GpuBackend {
+        GpuBackend {
+            executor: executor::Executor::new(device.0.clone()),
+        }
     }
 
     /// The adapter this backend runs on.
