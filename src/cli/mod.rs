@@ -515,17 +515,29 @@ fn usage(message: String) -> i32 {
     2
 }
 
+/// What every file of a batch shares.
+struct Run<'a> {
+    args: &'a ProcessArgs,
+    chain: &'a Chain,
+    target: Option<&'a batch::Target>,
+    bars: &'a log::Bars,
+    gpu: Option<&'a GpuDevice>,
+}
+
 /// One file of a batch, `place` being its number and the batch's size, for the log.
 fn process_one(
-    args: &ProcessArgs,
-    chain: &Chain,
-    target: Option<&batch::Target>,
+    run: &Run,
     item: &batch::Item,
     output: &std::path::Path,
     (n, total): (usize, usize),
-    bars: &log::Bars,
-    gpu: Option<&GpuDevice>,
 ) -> FileRecord {
+    let Run {
+        args,
+        chain,
+        target,
+        bars,
+        gpu,
+    } = *run;
     let mut record = FileRecord {
         input: item.input.display().to_string(),
         output: target.map(|_| output.display().to_string()),
@@ -722,6 +734,13 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         },
         |j| j as usize,
     );
+    let run = Run {
+        args,
+        chain: &chain,
+        target: target.as_ref(),
+        bars: &bars,
+        gpu: gpu.as_ref(),
+    };
     let queue = std::sync::Mutex::new(work.into_iter().enumerate().collect::<Vec<_>>());
     let done = std::sync::Mutex::new(Vec::new());
     let stop_taking = std::sync::atomic::AtomicBool::new(false);
@@ -742,16 +761,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
                 let Some((n, (item, output))) = next else {
                     return;
                 };
-                let record = process_one(
-                    args,
-                    &chain,
-                    target.as_ref(),
-                    &item,
-                    &output,
-                    (n + 1, total),
-                    &bars,
-                    gpu.as_ref(),
-                );
+                let record = process_one(&run, &item, &output, (n + 1, total));
                 bars.file_done(record.status == "failed");
                 let failed = record.status == "failed";
                 if let Ok(mut d) = done.lock() {
