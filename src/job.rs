@@ -361,10 +361,7 @@ fn write_sequence_atomically(
     }
     let _guard = Cleanup(&tmp_dir);
     let tmp = tmp_dir.join(output.file_name().unwrap_or_default());
-    write(&tmp).map_err(|e| match e {
-        Error::Media(m) => Error::Media(m.renamed(&media::display(&tmp), &media::display(output))),
-        other => other,
-    })?;
+    write(&tmp).map_err(|e| naming_output(e, &tmp, output))?;
     let mut files: Vec<_> = std::fs::read_dir(&tmp_dir)
         .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
         .map_err(|e| MediaError::Write {
@@ -380,6 +377,14 @@ fn write_sequence_atomically(
         })?;
     }
     Ok(())
+}
+
+/// `error` naming `output` where it named the temporary file `tmp` written in its place.
+fn naming_output(error: Error, tmp: &Path, output: &Path) -> Error {
+    match error {
+        Error::Media(m) => Error::Media(m.renamed(&media::display(tmp), &media::display(output))),
+        other => other,
+    }
 }
 
 /// Runs `write` on a temporary file beside `output` (same extension, so formats are still
@@ -409,10 +414,7 @@ fn write_atomically(
         }
     }
     let mut guard = Cleanup(&tmp, false);
-    write(&tmp).map_err(|e| match e {
-        Error::Media(m) => Error::Media(m.renamed(&media::display(&tmp), &media::display(output))),
-        other => other,
-    })?;
+    write(&tmp).map_err(|e| naming_output(e, &tmp, output))?;
     std::fs::rename(&tmp, output).map_err(|e| MediaError::Write {
         path: output.display().to_string(),
         message: format!("could not move the finished file into place: {e}"),

@@ -215,6 +215,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
             chain: job.chain,
             first: &plan,
             clock,
+            varies: job.chain.varies(),
             current: None,
         };
         let filter = spawn(s, "filter", &failure, move || {
@@ -483,13 +484,15 @@ struct Plans<'a> {
     chain: &'a Chain,
     first: &'a Plan,
     clock: Clock,
+    /// [`Chain::varies`], asked once for the stream.
+    varies: bool,
     current: Option<Plan>,
 }
 
 impl Plans<'_> {
     /// The plan for `frame`.
     fn of(&mut self, frame: &Frame) -> Result<&Plan, Error> {
-        if !self.chain.varies() {
+        if !self.varies {
             return Ok(self.first);
         }
         let time = self.clock.time(frame);

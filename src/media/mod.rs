@@ -137,10 +137,11 @@ pub enum MediaError {
     Write { path: String, message: String },
 }
 
-impl MediaError {
-    /// The file the error is about, as it was given.
-    pub fn path(&self) -> &str {
-        match self {
+/// The file an error names: every variant has one. A macro, so that one list of the variants
+/// serves a shared and a mutable borrow.
+macro_rules! path_of {
+    ($error:expr) => {
+        match $error {
             MediaError::Open { path, .. }
             | MediaError::Unsupported { path, .. }
             | MediaError::Decode { path, .. }
@@ -152,25 +153,19 @@ impl MediaError {
             | MediaError::Damaged { path, .. }
             | MediaError::Write { path, .. } => path,
         }
-    }
+    };
 }
 
 impl MediaError {
+    /// The file the error is about, as it was given.
+    pub fn path(&self) -> &str {
+        path_of!(self)
+    }
+
     /// The error with the file it names changed from `from` to `to`: a writer's errors name the
     /// temporary file it writes, which the user never asked for.
     pub fn renamed(mut self, from: &str, to: &str) -> MediaError {
-        let path = match &mut self {
-            MediaError::Open { path, .. }
-            | MediaError::Unsupported { path, .. }
-            | MediaError::Decode { path, .. }
-            | MediaError::NoVideoStream { path }
-            | MediaError::EncoderNotFound { path, .. }
-            | MediaError::EncoderOption { path, .. }
-            | MediaError::FrameSize { path, .. }
-            | MediaError::Encode { path, .. }
-            | MediaError::Damaged { path, .. }
-            | MediaError::Write { path, .. } => path,
-        };
+        let path = path_of!(&mut self);
         if path == from {
             *path = to.to_string();
         }
