@@ -155,8 +155,8 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         };
         let frame = media::image::read(&job.input)?;
         let mut stages = vec![stage("read", 1)];
-        let input_size = (frame.width, frame.height);
-        let plan = plan::compile(&job.chain, frame.width, frame.height)?;
+        let input_size = (frame.width(), frame.height());
+        let plan = plan::compile(&job.chain, &frame.format)?;
         let result = backend.process(&plan, frame)?;
         stages.push(stage("filter", 1));
         // The backend may keep the input's samples for a next frame that will not come: give
@@ -176,7 +176,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             backend: description,
             frames: 1,
             input_size,
-            output_size: plan.output,
+            output_size: (plan.output.width, plan.output.height),
             seconds: started.elapsed().as_secs_f64(),
             stages,
             skipped: 0,

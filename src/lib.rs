@@ -1,8 +1,10 @@
 //! tessera: filter chains over images and videos, on the CPU (rayon) or the GPU (wgpu).
 //!
 //! The data path is decode → CPU stage (conversion) → filter stage ([`backend`]) → encode, see
-//! `pipeline`. A chain's text goes through [`chain::parse`] and [`chain::resolve`] against the
-//! [`filters`] registry, then [`plan::compile`] lowers it into passes that a backend runs.
+//! `pipeline`. Frames keep the source's planes ([`frame`]). A chain's text goes through
+//! [`chain::parse`] and [`chain::resolve`] against the [`filters`] registry, then
+//! [`plan::compile`] lowers it for the stream's format into [`op`]s and fuses them into passes
+//! that a backend runs.
 
 pub mod backend;
 pub mod chain;
@@ -11,6 +13,7 @@ pub mod filters;
 pub mod frame;
 pub mod job;
 pub mod media;
+pub mod op;
 pub mod pipeline;
 pub mod pixel;
 pub mod plan;
@@ -19,5 +22,5 @@ pub mod stats;
 pub use backend::{Backend, BackendChoice, BackendError};
 pub use chain::Chain;
 pub use error::Error;
-pub use frame::{Depth, Frame, Pixels};
+pub use frame::{Format, Frame, Layout, Samples};
 pub use plan::Plan;

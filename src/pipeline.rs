@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! decode ──► convert ──► filter ──► encode (or discard)
-//! demux,      swscale,    the backend   swscale, encode, mux;
-//! decode      → RGBA      runs the plan copied packets muxed as they come
+//! demux,      planar       the backend   copy (or convert) into the
+//! decode      pictures     runs the plan encoder's picture, encode, mux;
+//!             read in place,             copied packets muxed as they come
+//!             others to planar
 //! ```
 //!
 //! Each stage is a thread; bounded channels a few messages deep join them, so memory stays
@@ -29,21 +31,21 @@ use ffmpeg_next::Packet;
 use crate::backend::Backend;
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::frame::{Depth, Frame, Orientation, Pixels};
+use crate::frame::{Format, Frame, Orientation};
 pub use crate::job::Progress;
-use crate::media::convert::ToFrames;
+use crate::media::convert::Intake;
 use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
 use crate::media::{OnError, Trim};
-use crate::plan::{self, FrameTime, Plan, PlanError};
+use crate::plan::{Compiler, FrameTime, Plan, PlanError};
 use crate::stats::{StageClock, StageStats};
 
 pub use crate::media::EncodeSettings;
 
 /// How many frames a channel between two stages holds: enough to ride out jitter between
-/// stages; each frame in flight costs width × height × 4 (or 8) bytes. On a 1080p clip 4 was
-/// no faster than 2 (eq: 1.53 s against 1.43 s; gblur: 5.97 s against 5.93 s) and held
-/// 20 MiB more.
+/// stages; each frame in flight costs its planes (1.5 bytes a pixel at 8-bit 4:2:0). On a
+/// 1080p clip 4 was no faster than 2 (eq: 1.53 s against 1.43 s; gblur: 5.97 s against
+/// 5.93 s) and held more memory.
 const CHANNEL_DEPTH: usize = 2;
 
 /// One video to filter.
@@ -74,8 +76,8 @@ pub struct VideoReport {
     pub output_size: (u32, u32),
     /// Frames per second of the source (FFmpeg's best guess); 0 when unknown.
     pub frame_rate: f64,
-    /// Depth of the frames between stages: 16 bits for sources deeper than 8.
-    pub depth: Depth,
+    /// The format of the frames between decoding and filtering: the decoder's own planes.
+    pub format: Format,
     /// Wall-clock time of the whole run.
     pub seconds: f64,
     /// The backend, as it describes itself.
@@ -157,18 +159,17 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         true => info.orientation,
         false => Orientation::default(),
     };
-    let (width, height) = orientation.size((info.width, info.height));
-    let plan = plan::compile_at(job.chain, width, height, &clock.start())?;
+    let format = orientation.format(&info.frame);
+    let mut compiler = Compiler::new(job.chain);
+    let plan = compiler.plan_at(&format, &clock.start())?;
     tracing::debug!(
-        "{}: {}x{} at {:.3} fps, {:.3} s; plan of {} passes to {}x{}{}",
+        "{}: {} at {:.3} fps, {:.3} s; plan of {} passes to {}{}",
         job.input.display(),
-        info.width,
-        info.height,
+        format.describe(),
         clock.fps,
         info.duration,
         plan.passes.len(),
-        plan.output.0,
-        plan.output.1,
+        plan.output.describe(),
         if job.chain.varies() {
             ", compiled again for every frame"
         } else {
@@ -177,7 +178,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     );
     let (writer, copied_streams) = match job.output {
         Some(path) => {
-            let (writer, copied) = VideoWriter::open(path, &decoder, &job.encode, plan.output)?;
+            let (writer, copied) = VideoWriter::open(path, &decoder, &job.encode, &plan.output)?;
             decoder.copy_streams(&copied);
             (Some(writer), copied.len())
         }
@@ -185,16 +186,16 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     };
     let encoder = writer.as_ref().map(|w| w.encoder_name().to_string());
     let backend_description = backend.describe();
-    let to_frames = ToFrames::new(info.width, info.height, info.depth, info.colour);
+    let intake = Intake::new(info.frame);
     let input_name = display(job.input);
 
     let failure = Failure::new(input_name.clone());
     let (decoded_tx, decoded_rx) = bounded(CHANNEL_DEPTH);
     let (converted_tx, converted_rx) = bounded(CHANNEL_DEPTH);
     let (filtered_tx, filtered_rx) = bounded(CHANNEL_DEPTH);
-    // Samples of frames the last stage is done with go back to the convert stage, so that
-    // steady state allocates no frames. One is enough: the convert stage takes it back before
-    // the sink frees the next, and every frame parked here is memory in use.
+    // Frames the last stage is done with go back to the backend, so that steady state
+    // allocates no planes. One is enough: the filter stage takes it back before the sink frees
+    // the next, and every frame parked here is memory in use.
     let (recycle_tx, recycle_rx) = bounded(1);
 
     let (frames, stages, panic) = thread::scope(|s| {
@@ -202,24 +203,17 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
             decode_stage(decoder, decoded_tx)
         });
         let convert = spawn(s, "convert", &failure, move || {
-            convert_stage(
-                decoded_rx,
-                converted_tx,
-                recycle_rx,
-                to_frames,
-                orientation,
-                &input_name,
-            )
+            convert_stage(decoded_rx, converted_tx, intake, orientation, &input_name)
         });
         let plans = Plans {
-            chain: job.chain,
+            compiler,
             first: &plan,
             clock,
             varies: job.chain.varies(),
             current: None,
         };
         let filter = spawn(s, "filter", &failure, move || {
-            filter_stage(converted_rx, filtered_tx, backend, plans)
+            filter_stage(converted_rx, filtered_tx, recycle_rx, backend, plans)
         });
         let sink = spawn(s, "encode", &failure, move || match writer {
             Some(writer) => encode_stage(filtered_rx, writer, recycle_tx, progress),
@@ -263,9 +257,9 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     Ok(VideoReport {
         frames,
         input_size: (info.width, info.height),
-        output_size: plan.output,
+        output_size: (plan.output.width, plan.output.height),
         frame_rate,
-        depth: info.depth,
+        format,
         seconds: started.elapsed().as_secs_f64(),
         backend: backend_description,
         encoder,
@@ -399,28 +393,27 @@ fn relay<A, B>(
     Ok((None, clock.finish()))
 }
 
-/// Pictures → RGBA frames at the source's depth, with the source's matrix and range, into the
-/// samples of frames the last stage gave back where there are some.
+/// Pictures → frames: planar pictures read in place, others converted to the nearest planar
+/// format; turned upright here with `--auto-rotate`, so that every backend gets them so.
 fn convert_stage(
     rx: Receiver<Message<Picture>>,
     tx: Sender<Message<Frame>>,
-    recycled: Receiver<Pixels>,
-    mut to_frames: ToFrames,
+    mut intake: Intake,
     orientation: Orientation,
     input: &str,
 ) -> StageResult<()> {
     relay("convert", rx, tx, |p| {
-        let frame = to_frames
-            .convert(&p.picture, p.index, p.pts, recycled.try_recv().ok())
+        let index = p.index;
+        let frame = intake
+            .convert(p.picture, p.index, p.pts)
             .map_err(|message| {
                 Error::from(MediaError::Decode {
                     path: input.to_string(),
-                    message: format!("cannot convert picture {}: {message}", p.index),
+                    message: format!("cannot convert picture {index}: {message}"),
                 })
             })?;
         Ok(match orientation.is_identity() {
             true => frame,
-            // `--auto-rotate`: turned here, so that every backend gets the picture upright.
             false => frame.oriented(orientation),
         })
     })
@@ -481,7 +474,7 @@ impl Clock {
 /// The plan of each frame: the one plan of a chain that never changes, or, for a chain with
 /// per-frame values or time ranges, one compiled for the frame's time.
 struct Plans<'a> {
-    chain: &'a Chain,
+    compiler: Compiler<'a>,
     first: &'a Plan,
     clock: Clock,
     /// [`Chain::varies`], asked once for the stream.
@@ -496,17 +489,15 @@ impl Plans<'_> {
             return Ok(self.first);
         }
         let time = self.clock.time(frame);
-        let plan = plan::compile_at(self.chain, frame.width, frame.height, &time)?;
+        let plan = self.compiler.plan_at(&frame.format, &time)?;
         if plan.output != self.first.output {
             return Err(Error::Plan(PlanError {
                 filter: "chain",
-                span: (0, self.chain.source.len()),
+                span: (0, self.compiler.chain().source.len()),
                 message: format!(
-                    "the output size changes from {}x{} to {}x{} at frame {} (t = {:.3}s); a video keeps one size",
-                    self.first.output.0,
-                    self.first.output.1,
-                    plan.output.0,
-                    plan.output.1,
+                    "the output changes from {} to {} at frame {} (t = {:.3}s); a video keeps one size and format",
+                    self.first.output.describe(),
+                    plan.output.describe(),
                     time.n,
                     time.t
                 ),
@@ -522,12 +513,16 @@ impl Plans<'_> {
 fn filter_stage(
     rx: Receiver<Message<Frame>>,
     tx: Sender<Message<Frame>>,
+    recycled: Receiver<Frame>,
     mut backend: Box<dyn Backend>,
     mut plans: Plans,
 ) -> StageResult<()> {
     let mut clock = StageClock::with_queue("filter", CHANNEL_DEPTH);
     let mut waiting: VecDeque<Vec<Packet>> = VecDeque::new();
     while let Some(message) = receive(&rx, &mut clock) {
+        while let Ok(frame) = recycled.try_recv() {
+            backend.recycle(frame);
+        }
         let mut done = Vec::with_capacity(1);
         let end = match message {
             Message::Frame { frame, copies } => {
@@ -565,20 +560,20 @@ fn filter_stage(
     Ok((None, clock.finish()))
 }
 
-/// Hands a frame's samples back to the convert stage; dropped when it has enough.
-fn recycle(frame: Frame, tx: &Sender<Pixels>) {
-    match tx.try_send(frame.pixels) {
+/// Hands a frame back to the filter stage's backend; dropped when it has enough.
+fn recycle(frame: Frame, tx: &Sender<Frame>) {
+    match tx.try_send(frame) {
         Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
     }
 }
 
 /// The last stage: `frame` takes each frame with the packets that came before it, `end` the
-/// last packets and the frame count, both with the stage's `state`; the frames' samples go
-/// back to the convert stage.
+/// last packets and the frame count, both with the stage's `state`; the frames go back to the
+/// backend.
 fn sink_stage<S, T>(
     name: &'static str,
     rx: Receiver<Message<Frame>>,
-    recycled: Sender<Pixels>,
+    recycled: Sender<Frame>,
     progress: Option<&Progress>,
     mut state: S,
     mut frame: impl FnMut(&mut S, &Frame, Vec<Packet>) -> Result<(), Error>,
@@ -612,7 +607,7 @@ fn sink_stage<S, T>(
 fn encode_stage(
     rx: Receiver<Message<Frame>>,
     writer: VideoWriter,
-    recycled: Sender<Pixels>,
+    recycled: Sender<Frame>,
     progress: Option<&Progress>,
 ) -> StageResult<u64> {
     let write_packets = |writer: &mut VideoWriter, copies: Vec<Packet>| {
@@ -634,7 +629,7 @@ fn encode_stage(
 /// `--discard`: count the frames, keep nothing.
 fn discard_stage(
     rx: Receiver<Message<Frame>>,
-    recycled: Sender<Pixels>,
+    recycled: Sender<Frame>,
     progress: Option<&Progress>,
 ) -> StageResult<u64> {
     sink_stage(

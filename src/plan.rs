@@ -1,158 +1,24 @@
-//! Op lowering, fusion and the passes a backend runs.
+//! Fusion, sizes and formats of the passes a backend runs, for one stream's format.
 //!
-//! Filters lower into a handful of op kinds ([`Op`]); [`compile`] turns a resolved chain into a
-//! [`Plan`]: passes with their input and output sizes, consecutive pointwise ops fused into one
-//! pass, separable stencils split into their two directions, resampling weights computed once.
-//! Both backends execute exactly these passes with the same weights, which is what keeps their
-//! results within one code value of each other. This module knows ops, never backends.
+//! A resolved chain is lowered stage by stage for the [`Format`] entering each stage (filters
+//! answer with [`Op`]s that already hold per-plane kernels and tables), then [`Plan`] fuses
+//! consecutive pointwise ops into one pass and records every pass's input and output format.
+//! [`Compiler`] keeps what it lowered: a stage whose values do not change is lowered once per
+//! stream, and a stage with per-frame values is lowered again only when a value it depends on
+//! changes, so a `sigma` that follows `t` rebuilds its weights while the stages around it keep
+//! theirs (and their GPU state, which compares them by pointer). Both backends execute exactly
+//! these passes with the same data. This module knows ops and chains, never backends.
 
 use std::sync::Arc;
 
 use crate::chain::Chain;
-use crate::filters::{ArgValue, ParamKind};
-use crate::pixel::PixelProgram;
+use crate::filters::{ArgValue, Args, ParamKind};
+use crate::frame::Format;
+use crate::op::{
+    Convolution, Op, PerPlane, Planes, PointOp, Resample, ResampleTable, Separable,
+};
 
-/// BT.709 luma weights, used by `grayscale` and `eq`.
-pub const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
-
-/// A per-pixel colour operation. Every op maps 0..=1 colour to 0..=1 colour; only `Pixel` may
-/// change alpha.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PointOp {
-    /// FFmpeg's `eq` on BT.709 luma and colour difference: contrast and brightness around mid
-    /// grey, then gamma on luma; saturation scales the colour difference.
-    Eq {
-        brightness: f32,
-        contrast: f32,
-        saturation: f32,
-        gamma: f32,
-    },
-    /// BT.709 luma into all three colour channels.
-    Grayscale,
-    /// 1 − value on the colour channels.
-    Invert,
-    /// `pixel`'s channel expressions: a compiled program and the values of its uniforms for this
-    /// frame. Equal programs run the same code whatever their uniforms, so a plan recompiled for
-    /// the next frame keeps its GPU pipeline and only rewrites `uniforms`.
-    Pixel {
-        program: Arc<PixelProgram>,
-        uniforms: Vec<f32>,
-    },
-}
-
-impl PointOp {
-    /// How many vec4 parameter slots the op takes in the GPU kernels' `data`.
-    pub fn param_slots(&self) -> usize {
-        match self {
-            PointOp::Pixel { program, .. } => program.param_slots(),
-            _ => 1,
-        }
-    }
-
-    /// Appends the op's parameters as the GPU kernels receive them: [`PointOp::param_slots`]
-    /// vec4s.
-    pub fn write_params(&self, out: &mut Vec<[f32; 4]>) {
-        match self {
-            PointOp::Eq {
-                brightness,
-                contrast,
-                saturation,
-                gamma,
-            } => out.push([*brightness, *contrast, *saturation, *gamma]),
-            PointOp::Grayscale | PointOp::Invert => out.push([0.0; 4]),
-            PointOp::Pixel { program, uniforms } => {
-                for k in 0..program.param_slots() {
-                    out.push(std::array::from_fn(|j| {
-                        uniforms.get(4 * k + j).copied().unwrap_or(0.0)
-                    }));
-                }
-            }
-        }
-    }
-
-    /// The program of a `Pixel` op.
-    pub fn pixel_program(&self) -> Option<&PixelProgram> {
-        match self {
-            PointOp::Pixel { program, .. } => Some(program),
-            _ => None,
-        }
-    }
-
-    /// The op on one RGBA pixel at column `x`, row `y` of the frame entering the pass. This is
-    /// the definition that `shaders/pointwise.wgsl` and the generated pixel functions mirror.
-    #[inline]
-    pub fn apply(&self, p: [f32; 4], (x, y): (u32, u32)) -> [f32; 4] {
-        match self {
-            &PointOp::Eq {
-                brightness,
-                contrast,
-                saturation,
-                gamma,
-            } => {
-                let [r, g, b] = eq_rgb(
-                    [p[0], p[1], p[2]],
-                    [brightness, contrast, saturation],
-                    |v| eq_curve(v, gamma),
-                );
-                [r, g, b, p[3]]
-            }
-            PointOp::Grayscale => {
-                let y = luma([p[0], p[1], p[2]]);
-                [y, y, y, p[3]]
-            }
-            PointOp::Invert => [1.0 - p[0], 1.0 - p[1], 1.0 - p[2], p[3]],
-            PointOp::Pixel { program, uniforms } => program.eval(uniforms, p, x as f32, y as f32),
-        }
-    }
-}
-
-/// The parameters of a fused run of ops, as the GPU kernels read them, into `out`.
-pub fn point_params(ops: &[PointOp], out: &mut Vec<[f32; 4]>) {
-    out.clear();
-    for op in ops {
-        op.write_params(out);
-    }
-}
-
-/// BT.709 luma of a colour.
-#[inline(always)]
-pub fn luma([r, g, b]: [f32; 3]) -> f32 {
-    LUMA[0] * r + LUMA[1] * g + LUMA[2] * b
-}
-
-/// `eq`'s luma curve: 0 at or below 0, else v^(1/gamma), at most 1. With gamma 1 it is
-/// `v.clamp(0.0, 1.0)`, which the CPU kernels use to keep their loop free of calls.
-#[inline(always)]
-pub fn eq_curve(v: f32, gamma: f32) -> f32 {
-    if v <= 0.0 {
-        0.0
-    } else if gamma == 1.0 {
-        v.min(1.0)
-    } else {
-        v.powf(1.0 / gamma).min(1.0)
-    }
-}
-
-/// `eq` on one colour: contrast and brightness around mid grey on luma, then `curve`
-/// ([`eq_curve`]); saturation scales the colour difference; the result is clamped to 0..=1.
-#[inline(always)]
-pub fn eq_rgb(
-    rgb: [f32; 3],
-    [brightness, contrast, saturation]: [f32; 3],
-    curve: impl Fn(f32) -> f32,
-) -> [f32; 3] {
-    let y = luma(rgb);
-    let (cb, cr) = (rgb[2] - y, rgb[0] - y);
-    let v = curve(contrast * (y - 0.5) + 0.5 + brightness);
-    let r = v + saturation * cr;
-    let b = v + saturation * cb;
-    // A multiplication by the constant reciprocal: a division would cost the CPU kernels a
-    // fifth of their time (it is the one slow instruction in the loop).
-    let g = (v - LUMA[0] * r - LUMA[2] * b) * (1.0 / LUMA[1]);
-    [r.clamp(0.0, 1.0), g.clamp(0.0, 1.0), b.clamp(0.0, 1.0)]
-}
-
-/// Kernels for [`Op::Scale`].
+/// Kernels for resampling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResampleFilter {
     Nearest,
@@ -174,7 +40,7 @@ impl ResampleFilter {
         }
     }
 
-    /// Half-width of the kernel in source pixels at scale 1.
+    /// Half-width of the kernel in source samples at scale 1.
     fn support(self) -> f64 {
         match self {
             ResampleFilter::Nearest => 0.5,
@@ -214,23 +80,19 @@ impl ResampleFilter {
     }
 }
 
-/// Per-output-position weights of a one-dimensional resample: output `i` reads source samples
-/// `starts[i] .. starts[i] + taps` (clamped to the edge) times `weights[i * taps ..]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ResampleTable {
-    pub taps: u32,
-    pub starts: Vec<i32>,
-    pub weights: Vec<f32>,
-}
-
 impl ResampleTable {
-    /// Weights mapping `src` samples onto `dst` samples with pixel centres aligned, widening the
-    /// kernel by the reduction factor when shrinking so that downscales do not alias.
-    pub fn new(filter: ResampleFilter, src: u32, dst: u32) -> ResampleTable {
-        let ratio = src as f64 / dst as f64;
+    /// Weights mapping `src` samples onto `dst` samples where output sample `i` is centred on
+    /// source position `i · ratio + origin` (in source samples, sample `k` at `k`), widening the
+    /// kernel by the reduction factor when shrinking so that downscales do not alias. Luma with
+    /// pixel centres aligned has `ratio = src / dst` and `origin = (ratio − 1) / 2`; chroma
+    /// takes luma's ratio and an origin from its siting (see [`plane_resample`]).
+    pub fn new(filter: ResampleFilter, src: u32, dst: u32, ratio: f64, origin: f64) -> ResampleTable {
         if filter == ResampleFilter::Nearest {
             let starts = (0..dst)
-                .map(|i| (((i as f64 + 0.5) * ratio).floor() as i32).min(src as i32 - 1))
+                .map(|i| {
+                    let centre = i as f64 * ratio + origin;
+                    ((centre + 0.5).floor() as i32).clamp(0, src as i32 - 1)
+                })
                 .collect();
             return ResampleTable {
                 taps: 1,
@@ -244,7 +106,7 @@ impl ResampleTable {
         let mut starts = Vec::with_capacity(dst as usize);
         let mut weights = Vec::with_capacity(dst as usize * taps as usize);
         for i in 0..dst {
-            let centre = (i as f64 + 0.5) * ratio - 0.5;
+            let centre = i as f64 * ratio + origin;
             let start = (centre - support).ceil() as i32;
             let row: Vec<f64> = (0..taps)
                 .map(|k| filter.weight(((start + k as i32) as f64 - centre) / stretch))
@@ -261,6 +123,33 @@ impl ResampleTable {
     }
 }
 
+/// The resample of plane `p` of `input` to the same plane of `output` (a frame of another
+/// size, same layout): ratios from the luma sizes, so that chroma lands where its luma does;
+/// subsampled chroma placed by the frame's siting.
+pub fn plane_resample(
+    filter: ResampleFilter,
+    input: &Format,
+    output: &Format,
+    p: usize,
+) -> Resample {
+    let (sh, sv) = input.layout.shift(p);
+    let (iw, ih) = input.plane_size(p);
+    let (ow, oh) = output.plane_size(p);
+    let axis = |shift: u8, horizontal: bool, src: u32, dst: u32, luma_in: u32, luma_out: u32| {
+        let ratio = luma_in as f64 / luma_out as f64;
+        let f = (1u32 << shift) as f64;
+        // Chroma sample i sits at luma position f·i + c (c in luma samples from the left
+        // edge of luma sample 0): the output's chroma sample j at f·j + c maps to the input
+        // position (f·j + c)·ratio, which is chroma position j·ratio + c·(ratio − 1)/f.
+        let c = 0.5 + input.colour.siting.offset(horizontal, 1 << shift);
+        Arc::new(ResampleTable::new(filter, src, dst, ratio, c * (ratio - 1.0) / f))
+    };
+    Resample {
+        h: axis(sh, true, iw, ow, input.width, output.width),
+        v: axis(sv, false, ih, oh, input.height, output.height),
+    }
+}
+
 /// Normalised Gaussian weights of radius ceil(3σ).
 pub fn gaussian_weights(sigma: f64) -> Vec<f32> {
     let radius = (3.0 * sigma).ceil() as i64;
@@ -271,86 +160,43 @@ pub fn gaussian_weights(sigma: f64) -> Vec<f32> {
     raw.iter().map(|w| (w / sum) as f32).collect()
 }
 
-/// Equal weights over 2·radius + 1 samples.
-pub fn box_weights(radius: u32) -> Vec<f32> {
-    let n = 2 * radius as usize + 1;
-    vec![1.0 / n as f32; n]
-}
-
-/// What a filter lowers into. Sizes are in pixels of the op's input frame.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Op {
-    Point(PointOp),
-    /// Separable blur with a symmetric odd-length kernel, on all four channels.
-    Blur {
-        weights: Vec<f32>,
-    },
-    /// 2-D convolution (odd width and height, row-major weights already divided), plus bias,
-    /// on the colour channels; alpha is kept.
-    Convolve {
-        width: u32,
-        height: u32,
-        weights: Vec<f32>,
-        bias: f32,
-    },
-    /// `in + amount · (in − blur(in))` with a separable blur, on the colour channels.
-    Unsharp {
-        weights: Vec<f32>,
-        amount: f32,
-    },
-    Scale {
-        width: u32,
-        height: u32,
-        filter: ResampleFilter,
-    },
-    Crop {
-        x: u32,
-        y: u32,
-        width: u32,
-        height: u32,
-    },
-    Flip {
-        horizontal: bool,
-        vertical: bool,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Axis {
-    Horizontal,
-    Vertical,
+/// Normalised weights of a box `width` samples wide, centred on a sample: each tap weighs the
+/// part of its sample the box covers (a box of 2r + 1 samples has equal weights; one of 1.5
+/// samples, as a 3-pixel box is on half-resolution chroma, weighs 1/6, 2/3, 1/6).
+pub fn box_weights(width: f64) -> Vec<f32> {
+    let half = width / 2.0;
+    let radius = (half - 0.5).ceil().max(0.0) as i64;
+    let raw: Vec<f64> = (-radius..=radius)
+        .map(|k| {
+            let (lo, hi) = (k as f64 - 0.5, k as f64 + 0.5);
+            (hi.min(half) - lo.max(-half)).max(0.0)
+        })
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    raw.iter().map(|w| (w / sum) as f32).collect()
 }
 
 /// One pass over a frame: what a backend dispatches.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PassKind {
-    /// A fused run of pointwise ops: one read and one write of the frame.
+    /// A fused run of pointwise ops ([`crate::op::apply_point_ops`] defines a pixel's result):
+    /// one read and one write of each plane it changes. On subsampled Y′CbCr, a pass with an
+    /// RGB op works on blocks of the subsampling (2×2 at 4:2:0): each pixel with its block's
+    /// chroma, the block's new chroma the mean of its pixels'. The output format may add an
+    /// alpha plane the input lacks (a pixel op writing alpha); its input samples are opaque.
     Pointwise(Vec<PointOp>),
-    /// One direction of a separable convolution (odd-length weights, edges clamped).
-    Convolve1D {
-        axis: Axis,
-        weights: Arc<Vec<f32>>,
-        alpha: bool,
+    Blur(PerPlane<Separable>),
+    Convolve(PerPlane<Convolution>),
+    Unsharp {
+        planes: PerPlane<Separable>,
+        amount: f32,
     },
-    /// A direct 2-D convolution on the colour channels.
-    Convolve2D {
-        width: u32,
-        height: u32,
-        weights: Arc<Vec<f32>>,
-        bias: f32,
-    },
-    /// Unsharp mask: blur both directions, then combine with the pass input.
-    Unsharp { weights: Arc<Vec<f32>>, amount: f32 },
-    /// One direction of a resample.
-    Resample1D {
-        axis: Axis,
-        table: Arc<ResampleTable>,
-    },
-    /// Pure pixel moves: `out(x, y) = in(x0 + fx(x), y0 + fy(y))`, `fx` reversing the row when
-    /// `flip_h` (likewise `fy`). Crops and flips.
+    /// Both axes of a resample (the intermediate is neither rounded nor clamped).
+    Resample(PerPlane<Resample>),
+    /// Sample moves: crops and flips, with the rectangle's origin in luma pixels.
     Remap {
-        x0: u32,
-        y0: u32,
+        x: u32,
+        y: u32,
         flip_h: bool,
         flip_v: bool,
     },
@@ -359,19 +205,52 @@ pub enum PassKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pass {
     pub kind: PassKind,
-    pub input: (u32, u32),
-    pub output: (u32, u32),
+    pub input: Format,
+    pub output: Format,
 }
 
-/// A compiled chain for one input size.
+impl Pass {
+    /// The planes of the output the pass computes; the others are the input's, unchanged.
+    pub fn planes(&self) -> Planes {
+        match &self.kind {
+            PassKind::Pointwise(ops) => {
+                let mut planes = ops
+                    .iter()
+                    .fold(Planes::NONE, |s, op| Planes(s.0 | op.planes(&self.output).0));
+                if let Some(a) = self.output.layout.alpha_plane() {
+                    if !self.input.layout.alpha {
+                        planes = planes.with(a);
+                    }
+                }
+                planes
+            }
+            PassKind::Blur(planes) | PassKind::Unsharp { planes, .. } => Planes::of(planes),
+            PassKind::Convolve(planes) => Planes::of(planes),
+            PassKind::Resample(_) | PassKind::Remap { .. } => Planes::all(&self.output),
+        }
+    }
+
+    /// The origin of the remapped rectangle in plane `p`'s samples.
+    pub fn remap_origin(&self, p: usize) -> (u32, u32) {
+        match self.kind {
+            PassKind::Remap { x, y, .. } => {
+                let (h, v) = self.input.layout.shift(p);
+                (x >> h, y >> v)
+            }
+            _ => (0, 0),
+        }
+    }
+}
+
+/// A compiled chain for one input format.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub passes: Vec<Pass>,
-    pub input: (u32, u32),
-    pub output: (u32, u32),
+    pub input: Format,
+    pub output: Format,
 }
 
-/// A filter that cannot run on a frame of this size (a crop outside it, say).
+/// A filter that cannot run on a frame of this format (a crop outside it, say).
 #[derive(Debug, thiserror::Error)]
 #[error("{filter}: {message}")]
 pub struct PlanError {
@@ -383,146 +262,96 @@ pub struct PlanError {
 
 impl Plan {
     /// A plan that passes frames through unchanged.
-    pub fn identity(width: u32, height: u32) -> Plan {
+    pub fn identity(format: Format) -> Plan {
         Plan {
             passes: Vec::new(),
-            input: (width, height),
-            output: (width, height),
+            input: format,
+            output: format,
         }
     }
 
     /// Builds a plan from ops directly (used by tests and benches that skip the chain language).
-    pub fn from_ops(ops: Vec<Op>, width: u32, height: u32) -> Plan {
-        let mut builder = Builder {
-            passes: Vec::new(),
-            size: (width, height),
-        };
+    pub fn from_ops(ops: Vec<Op>, format: Format) -> Plan {
+        let mut builder = Builder::new(format);
         for op in ops {
             builder.push(op);
         }
-        Plan {
-            passes: builder.passes,
-            input: (width, height),
-            output: builder.size,
-        }
+        builder.finish(format)
     }
 }
 
 struct Builder {
     passes: Vec<Pass>,
-    size: (u32, u32),
+    format: Format,
 }
 
 impl Builder {
-    fn add(&mut self, kind: PassKind, output: (u32, u32)) {
+    fn new(format: Format) -> Builder {
+        Builder {
+            passes: Vec::new(),
+            format,
+        }
+    }
+
+    fn finish(self, input: Format) -> Plan {
+        Plan {
+            passes: self.passes,
+            input,
+            output: self.format,
+        }
+    }
+
+    fn add(&mut self, kind: PassKind, output: Format) {
         self.passes.push(Pass {
             kind,
-            input: self.size,
+            input: self.format,
             output,
         });
-        self.size = output;
+        self.format = output;
     }
 
     fn push(&mut self, op: Op) {
-        let size = self.size;
+        let format = self.format;
+        if op.planes(&format).is_empty() {
+            return;
+        }
+        let output = op.output(&format);
         match op {
             Op::Point(p) => {
                 if let Some(Pass {
                     kind: PassKind::Pointwise(run),
+                    output: out,
                     ..
                 }) = self.passes.last_mut()
                 {
                     run.push(p);
+                    *out = output;
+                    self.format = output;
                 } else {
-                    self.add(PassKind::Pointwise(vec![p]), size);
+                    self.add(PassKind::Pointwise(vec![p]), output);
                 }
             }
-            Op::Blur { weights } => {
-                if weights.len() > 1 {
-                    let weights = Arc::new(weights);
-                    for axis in [Axis::Horizontal, Axis::Vertical] {
-                        let kind = PassKind::Convolve1D {
-                            axis,
-                            weights: weights.clone(),
-                            alpha: true,
-                        };
-                        self.add(kind, size);
-                    }
-                }
+            Op::Blur(planes) => self.add(PassKind::Blur(planes), output),
+            Op::Convolve(planes) => self.add(PassKind::Convolve(planes), output),
+            Op::Unsharp { planes, amount } => {
+                self.add(PassKind::Unsharp { planes, amount }, output)
             }
-            Op::Convolve {
-                width,
-                height,
-                weights,
-                bias,
-            } => {
-                let kind = PassKind::Convolve2D {
-                    width,
-                    height,
-                    weights: Arc::new(weights),
-                    bias,
-                };
-                self.add(kind, size);
-            }
-            Op::Unsharp { weights, amount } => self.add(
-                PassKind::Unsharp {
-                    weights: Arc::new(weights),
-                    amount,
-                },
-                size,
-            ),
-            Op::Scale {
-                width,
-                height,
-                filter,
-            } => {
-                if width != size.0 || filter == ResampleFilter::Nearest {
-                    let table = Arc::new(ResampleTable::new(filter, size.0, width));
-                    self.add(
-                        PassKind::Resample1D {
-                            axis: Axis::Horizontal,
-                            table,
-                        },
-                        (width, size.1),
-                    );
-                }
-                if height != size.1 || filter == ResampleFilter::Nearest {
-                    let table = Arc::new(ResampleTable::new(filter, size.1, height));
-                    self.add(
-                        PassKind::Resample1D {
-                            axis: Axis::Vertical,
-                            table,
-                        },
-                        (width, height),
-                    );
-                }
-            }
-            Op::Crop {
+            Op::Resample { planes, .. } => self.add(PassKind::Resample(planes), output),
+            Op::Remap {
                 x,
                 y,
-                width,
-                height,
-            } => {
-                let kind = PassKind::Remap {
-                    x0: x,
-                    y0: y,
-                    flip_h: false,
-                    flip_v: false,
-                };
-                self.add(kind, (width, height));
-            }
-            Op::Flip {
-                horizontal,
-                vertical,
-            } => {
-                let kind = PassKind::Remap {
-                    x0: 0,
-                    y0: 0,
-                    flip_h: horizontal,
-                    flip_v: vertical,
-                };
-                self.add(kind, size);
-            }
+                flip_h,
+                flip_v,
+                ..
+            } => self.add(
+                PassKind::Remap {
+                    x,
+                    y,
+                    flip_h,
+                    flip_v,
+                },
+                output,
+            ),
         }
     }
 }
@@ -556,45 +385,67 @@ impl FrameTime {
     }
 }
 
-/// Lowers every stage of `chain` for a `width`×`height` input and fuses what can be fused, for
-/// a chain whose values do not change over time or for the first frame of one that does.
-pub fn compile(chain: &Chain, width: u32, height: u32) -> Result<Plan, PlanError> {
-    compile_at(chain, width, height, &FrameTime::default())
+/// Lowers every stage of `chain` for an input of `format` and fuses what can be fused, for a
+/// chain whose values do not change over time or for the first frame of one that does.
+pub fn compile(chain: &Chain, format: &Format) -> Result<Plan, PlanError> {
+    compile_at(chain, format, &FrameTime::default())
 }
 
 /// [`compile`] for the frame at `time`: per-frame values are evaluated (a value outside its
 /// parameter's range is clamped to it), and a stage whose time range or `enable` leaves out
 /// this frame is left out of the plan, so that it costs nothing.
-pub fn compile_at(
-    chain: &Chain,
-    width: u32,
-    height: u32,
-    time: &FrameTime,
-) -> Result<Plan, PlanError> {
-    let mut builder = Builder {
-        passes: Vec::new(),
-        size: (width, height),
-    };
-    for stage in &chain.stages {
-        let error = |message: String| PlanError {
-            filter: stage.spec.name,
-            span: stage.span,
-            message,
-        };
-        let size = builder.size;
-        let vars = |name: &str| time.variable(name, size);
-        if let Some(enable) = &stage.enable {
-            if enable.eval(&vars) == 0.0 {
-                continue;
-            }
+pub fn compile_at(chain: &Chain, format: &Format, time: &FrameTime) -> Result<Plan, PlanError> {
+    Compiler::new(chain).plan_at(format, time)
+}
+
+/// What one stage was last lowered for, and into.
+struct Lowered {
+    input: Format,
+    /// The evaluated values of the stage's per-frame parameters (empty for a stage without).
+    values: Vec<Option<ArgValue>>,
+    ops: Vec<Op>,
+}
+
+/// Compiles a chain's plan frame after frame, lowering each stage again only when its input
+/// format or one of its per-frame values changed.
+pub struct Compiler<'a> {
+    chain: &'a Chain,
+    lowered: Vec<Option<Lowered>>,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(chain: &'a Chain) -> Compiler<'a> {
+        Compiler {
+            chain,
+            lowered: (0..chain.stages.len()).map(|_| None).collect(),
         }
-        let evaluated;
-        let args = if stage.varying.is_empty() {
-            &stage.args
-        } else {
-            let mut args = stage.args.clone();
-            for (i, expr) in &stage.varying {
-                let param = &stage.spec.params[*i];
+    }
+
+    /// The chain it compiles.
+    pub fn chain(&self) -> &'a Chain {
+        self.chain
+    }
+
+    /// The plan for a frame of `format` at `time`.
+    pub fn plan_at(&mut self, format: &Format, time: &FrameTime) -> Result<Plan, PlanError> {
+        let mut builder = Builder::new(*format);
+        for (i, stage) in self.chain.stages.iter().enumerate() {
+            let error = |message: String| PlanError {
+                filter: stage.spec.name,
+                span: stage.span,
+                message,
+            };
+            let input = builder.format;
+            let size = (input.width, input.height);
+            let vars = |name: &str| time.variable(name, size);
+            if let Some(enable) = &stage.enable {
+                if enable.eval(&vars) == 0.0 {
+                    continue;
+                }
+            }
+            let mut values = Vec::with_capacity(stage.varying.len());
+            for (k, expr) in &stage.varying {
+                let param = &stage.spec.params[*k];
                 let v = expr.eval(&vars);
                 if !v.is_finite() {
                     return Err(error(format!(
@@ -602,7 +453,7 @@ pub fn compile_at(
                         param.name, time.n, time.t
                     )));
                 }
-                args.values[*i] = Some(match param.kind {
+                values.push(Some(match param.kind {
                     ParamKind::Float { min, max } => ArgValue::Float(v.clamp(min, max)),
                     ParamKind::Int { min, max } => {
                         ArgValue::Int((v.round() as i64).clamp(min, max))
@@ -614,43 +465,106 @@ pub fn compile_at(
                             param.name
                         )))
                     }
-                });
+                }));
             }
-            evaluated = args;
-            &evaluated
-        };
-        let ops = (stage.spec.lower)(args, size, time).map_err(error)?;
-        for op in ops {
-            builder.push(op);
+            // `pixel` reads the frame's variables itself (its uniforms): it is lowered for
+            // every frame of a varying chain, which costs the uniforms, not a compile (its
+            // program is shared).
+            let reads_frame = stage.spec.name == "pixel" || stage.spec.name == "tint";
+            let kept = match &self.lowered[i] {
+                Some(l) if !reads_frame && l.input == input && l.values == values => {
+                    Some(l.ops.clone())
+                }
+                _ => None,
+            };
+            let ops = match kept {
+                Some(ops) => ops,
+                None => {
+                    let args = evaluated(&stage.args, &stage.varying, &values);
+                    let ops = (stage.spec.lower)(&args, &input, time).map_err(error)?;
+                    self.lowered[i] = Some(Lowered {
+                        input,
+                        values,
+                        ops: ops.clone(),
+                    });
+                    ops
+                }
+            };
+            for op in ops {
+                builder.push(op);
+            }
         }
+        Ok(builder.finish(*format))
     }
-    Ok(Plan {
-        passes: builder.passes,
-        input: (width, height),
-        output: builder.size,
-    })
+}
+
+/// `args` with the per-frame values put in.
+fn evaluated(
+    args: &Args,
+    varying: &[(usize, crate::chain::expr::Expr)],
+    values: &[Option<ArgValue>],
+) -> Args {
+    let mut args = args.clone();
+    for ((k, _), v) in varying.iter().zip(values) {
+        args.values[*k] = v.clone();
+    }
+    args
+}
+
+/// The separable kernel of plane `p` for a blur defined on luma by `luma_taps(scale)`, where
+/// `scale` is how many luma samples one sample of the plane spans along the axis (2 on 4:2:0
+/// chroma): chroma gets the same blur in the picture, `σ/2` where luma has `σ`.
+pub fn plane_separable(
+    format: &Format,
+    p: usize,
+    taps: &dyn Fn(f64) -> Vec<f32>,
+    cache: &mut Vec<(f64, Arc<Vec<f32>>)>,
+) -> Separable {
+    let (h, v) = format.layout.shift(p);
+    let mut get = |scale: f64| -> Arc<Vec<f32>> {
+        if let Some((_, w)) = cache.iter().find(|(s, _)| *s == scale) {
+            return w.clone();
+        }
+        let w = Arc::new(taps(scale));
+        cache.push((scale, w.clone()));
+        w
+    };
+    Separable {
+        h: get((1u32 << h) as f64),
+        v: get((1u32 << v) as f64),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::{Colour, Layout, Matrix};
+    use crate::op::{Curve, Curves};
+
+    fn yuv420(w: u32, h: u32) -> Format {
+        Format::new(w, h, Layout::YUV420, 8, Colour::video(Matrix::Bt709, false))
+    }
 
     #[test]
     fn pointwise_ops_fuse_into_one_pass() {
-        let ops = vec![
-            Op::Point(PointOp::Invert),
-            Op::Point(PointOp::Grayscale),
-            Op::Blur {
-                weights: box_weights(1),
-            },
-            Op::Point(PointOp::Invert),
-        ];
-        let plan = Plan::from_ops(ops, 8, 8);
-        assert_eq!(plan.passes.len(), 4);
-        assert_eq!(
-            plan.passes[0].kind,
-            PassKind::Pointwise(vec![PointOp::Invert, PointOp::Grayscale])
-        );
+        let invert = Op::Point(PointOp::Curves(Curves([
+            Some(Curve::Affine {
+                scale: -1.0,
+                offset: 251.0,
+            }),
+            None,
+            None,
+        ])));
+        let f = yuv420(8, 8);
+        let mut cache = Vec::new();
+        let blur = Op::Blur(std::array::from_fn(|p| {
+            (p < 3).then(|| plane_separable(&f, p, &|s| box_weights(3.0 / s), &mut cache))
+        }));
+        let plan = Plan::from_ops(vec![invert.clone(), invert.clone(), blur, invert], f);
+        assert_eq!(plan.passes.len(), 3);
+        assert!(matches!(&plan.passes[0].kind, PassKind::Pointwise(run) if run.len() == 2));
+        // One weight vector per scale: luma's and chroma's.
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]
@@ -661,7 +575,8 @@ mod tests {
             ResampleFilter::Lanczos3,
         ] {
             for (src, dst) in [(10, 10), (10, 23), (37, 5)] {
-                let t = ResampleTable::new(filter, src, dst);
+                let ratio = src as f64 / dst as f64;
+                let t = ResampleTable::new(filter, src, dst, ratio, (ratio - 1.0) / 2.0);
                 for i in 0..dst as usize {
                     let s: f32 = t.weights[i * t.taps as usize..][..t.taps as usize]
                         .iter()
@@ -672,7 +587,7 @@ mod tests {
                     );
                 }
             }
-            let t = ResampleTable::new(filter, 9, 9);
+            let t = ResampleTable::new(filter, 9, 9, 1.0, 0.0);
             for i in 0..9usize {
                 let row = &t.weights[i * t.taps as usize..][..t.taps as usize];
                 let at = (i as i32 - t.starts[i]) as usize;
@@ -684,9 +599,36 @@ mod tests {
         }
     }
 
+    /// Halving 4:2:0 left-sited chroma: output chroma sample j sits at luma 4j + 0.5 of the
+    /// input, which is input chroma position 2j + 0.25 (between samples 2j and 2j + 1, nearer
+    /// the first); centred chroma lands at 2j + 0.5.
     #[test]
-    fn gaussian_radius_is_three_sigma() {
+    fn chroma_is_placed_by_its_siting() {
+        let input = yuv420(16, 16);
+        let output = yuv420(8, 8);
+        let r = plane_resample(ResampleFilter::Bilinear, &input, &output, 1);
+        let centre = |t: &ResampleTable, j: usize| -> f64 {
+            let w = &t.weights[j * t.taps as usize..][..t.taps as usize];
+            w.iter()
+                .enumerate()
+                .map(|(k, &w)| w as f64 * (t.starts[j] + k as i32) as f64)
+                .sum()
+        };
+        assert!((centre(&r.h, 1) - 2.25).abs() < 1e-5, "{}", centre(&r.h, 1));
+        assert!((centre(&r.v, 1) - 2.5).abs() < 1e-5, "{}", centre(&r.v, 1));
+        let luma = plane_resample(ResampleFilter::Bilinear, &input, &output, 0);
+        assert!((centre(&luma.h, 1) - 2.5).abs() < 1e-5);
+    }
+
+    #[test]
+    fn gaussian_radius_is_three_sigma_and_boxes_cover_what_they_span() {
         assert_eq!(gaussian_weights(1.0).len(), 7);
         assert_eq!(gaussian_weights(2.5).len(), 17);
+        let b = box_weights(3.0);
+        assert!(b.iter().all(|&w| (w - 1.0 / 3.0).abs() < 1e-6));
+        let half = box_weights(1.5);
+        assert_eq!(half.len(), 3);
+        assert!((half[0] - 1.0 / 6.0).abs() < 1e-6 && (half[1] - 2.0 / 3.0).abs() < 1e-6);
+        assert_eq!(box_weights(1.0), vec![1.0]);
     }
 }

@@ -1,10 +1,13 @@
 //! The filter stage: backends that run a compiled [`Plan`] on a [`Frame`].
 //!
-//! Backends know passes ([`crate::plan::PassKind`]), never filters. Both follow the same
-//! arithmetic contract, which the parity tests hold them to:
-//! - a frame's code values become 0..=1 floats (`code / max`), all arithmetic is f32;
-//! - every pass clamps its output to 0..=1; edges are clamped (replicate);
-//! - the result is rounded to the nearest code value of the input's depth once, at the end.
+//! Backends know passes ([`crate::plan::PassKind`]) and ops ([`crate::op`]), never filters.
+//! Both follow the same contract, which the parity tests hold them to:
+//! - frames keep their planes: each pass reads and writes planes at their own size and depth,
+//!   and planes a pass does not change are handed on as they are;
+//! - between passes a plane keeps more precision than the frame's codes (it is rounded to them
+//!   once, by the last pass that changes it); every pass clamps its output to the plane's
+//!   codes; edges are clamped (replicate);
+//! - the results of the two backends differ by at most one code value per plane.
 
 pub mod cpu;
 pub mod gpu;
@@ -37,13 +40,8 @@ pub enum BackendError {
     },
     #[error("GPU error: {0}")]
     Gpu(String),
-    #[error("frame is {got_w}x{got_h} but the plan was compiled for {want_w}x{want_h}")]
-    SizeMismatch {
-        got_w: u32,
-        got_h: u32,
-        want_w: u32,
-        want_h: u32,
-    },
+    #[error("frame is {got} but the plan was compiled for {want}")]
+    FormatMismatch { got: String, want: String },
 }
 
 /// Runs plans on frames. One backend serves a whole run; it may keep pipelines and buffers
@@ -52,7 +50,8 @@ pub trait Backend: Send {
     /// A short human description, e.g. `cpu (2 threads)` or `gpu (NVIDIA H100, Vulkan)`.
     fn describe(&self) -> String;
 
-    /// Runs every pass of `plan` on `frame`; the result keeps the frame's depth, index and pts.
+    /// Runs every pass of `plan` on `frame`; the result has the plan's output format and the
+    /// frame's index and pts.
     fn process(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError>;
 
     /// Starts `frame` through `plan` and returns the oldest frame that is done, if one is: a
@@ -66,6 +65,12 @@ pub trait Backend: Send {
     /// The oldest frame still in flight, finished; `None` when there is none.
     fn finish(&mut self) -> Result<Option<Frame>, BackendError> {
         Ok(None)
+    }
+
+    /// Takes back a frame the backend returned and the caller is done with, so that its planes
+    /// serve a later frame instead of new allocations.
+    fn recycle(&mut self, frame: Frame) {
+        drop(frame);
     }
 }
 
@@ -92,13 +97,12 @@ pub fn open_on(
     }
 }
 
-fn check_size(plan: &Plan, frame: &Frame) -> Result<(), BackendError> {
-    if (frame.width, frame.height) != plan.input {
-        return Err(BackendError::SizeMismatch {
-            got_w: frame.width,
-            got_h: frame.height,
-            want_w: plan.input.0,
-            want_h: plan.input.1,
+fn check_format(plan: &Plan, frame: &Frame) -> Result<(), BackendError> {
+    let (a, b) = (&frame.format, &plan.input);
+    if (a.width, a.height, a.layout, a.bits) != (b.width, b.height, b.layout, b.bits) {
+        return Err(BackendError::FormatMismatch {
+            got: a.describe(),
+            want: b.describe(),
         });
     }
     Ok(())

@@ -536,6 +536,7 @@ pub fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Bool => "true or false".into(),
         ParamKind::Colour => "colour, #rrggbb or #rrggbbaa".into(),
         ParamKind::Expr => "expression of the pixel".into(),
+        ParamKind::Planes => "planes: letters of y, u, v (or r, g, b) and a, or all".into(),
     }
 }
 
@@ -716,8 +717,42 @@ fn check(
             })
         }
         ParamKind::Matrix { max_side } => matrix(value, max_side, param, spec),
+        ParamKind::Planes => {
+            let (Value::Str(s, _) | Value::Word(s, _)) = value else {
+                return Err(mismatch("planes, such as \"y\" or \"uv\""));
+            };
+            planes(s).map_err(|why| {
+                ChainError::new(
+                    format!("`{}` of `{}` cannot be {s:?}: {why}", param.name, spec.name),
+                    span,
+                )
+                .with_help(kind_text(&param.kind))
+            })
+        }
     };
     checked.map(Checked::Value)
+}
+
+/// A `planes` value: `all`, or letters of one family (y, u, v or r, g, b) and a, each once.
+fn planes(text: &str) -> Result<ArgValue, String> {
+    if text == "all" {
+        return Ok(ArgValue::Str(text.into()));
+    }
+    if text.is_empty() {
+        return Err("no planes".into());
+    }
+    for (i, c) in text.char_indices() {
+        if !"yuvrgba".contains(c) {
+            return Err(format!("`{c}` is not a plane"));
+        }
+        if text[..i].contains(c) {
+            return Err(format!("`{c}` is named twice"));
+        }
+    }
+    if text.chars().any(|c| "yuv".contains(c)) && text.chars().any(|c| "rgb".contains(c)) {
+        return Err("it mixes Y′CbCr planes (y, u, v) with RGB ones (r, g, b)".into());
+    }
+    Ok(ArgValue::Str(text.into()))
 }
 
 /// A channel expression of `pixel`: arithmetic on the pixel's and the frame's variables, in a

@@ -1,7 +1,12 @@
-//! Resampling filters: scale, crop, hflip, vflip.
+//! Geometry: scale, crop, hflip, vflip. Chroma moves with luma: scale resamples every plane
+//! from its own size with the frame's chroma siting; crop keeps subsampled chroma with its
+//! pixels (its offsets must be multiples of the subsampling); flips mirror each plane at its
+//! own resolution, as FFmpeg's do.
 
 use super::{Args, Default, FilterSpec, ParamKind, ParamSpec};
-use crate::plan::{FrameTime, Op, ResampleFilter};
+use crate::frame::Format;
+use crate::op::Op;
+use crate::plan::{plane_resample, FrameTime, ResampleFilter};
 
 pub static SCALE: FilterSpec = FilterSpec {
     name: "scale",
@@ -42,7 +47,8 @@ pub static SCALE: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_scale(args: &Args, (w, h): (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
+fn lower_scale(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op>, String> {
+    let (w, h) = (format.width, format.height);
     let (want_w, want_h) = (args.int("width"), args.int("height"));
     if want_w == 0 || want_h == 0 {
         return Err("width and height must be positive, -1 or -2".into());
@@ -62,16 +68,25 @@ fn lower_scale(args: &Args, (w, h): (u32, u32), _time: &FrameTime) -> Result<Vec
         _ => (w as i64, h as i64),
     };
     let filter = ResampleFilter::from_name(args.string("filter")).expect("checked by the resolver");
-    Ok(vec![Op::Scale {
-        width: out_w as u32,
-        height: out_h as u32,
-        filter,
+    let (width, height) = (out_w as u32, out_h as u32);
+    if (width, height) == (w, h) {
+        // Every kernel is the identity at scale 1, and so is nearest.
+        return Ok(Vec::new());
+    }
+    let output = format.with_size(width, height);
+    Ok(vec![Op::Resample {
+        width,
+        height,
+        planes: std::array::from_fn(|p| {
+            (p < format.planes()).then(|| plane_resample(filter, format, &output, p))
+        }),
     }])
 }
 
 pub static CROP: FilterSpec = FilterSpec {
     name: "crop",
-    description: "Keeps the width×height rectangle whose top-left corner is (x, y)",
+    description: "Keeps the width×height rectangle whose top-left corner is (x, y); on subsampled \
+                  chroma (4:2:0), x and y must be even",
     params: &[
         ParamSpec {
             name: "x",
@@ -106,7 +121,8 @@ pub static CROP: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_crop(args: &Args, (w, h): (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
+fn lower_crop(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op>, String> {
+    let (w, h) = (format.width, format.height);
     let (x, y) = (args.int("x") as u64, args.int("y") as u64);
     let (cw, ch) = (args.int("width") as u64, args.int("height") as u64);
     if x + cw > w as u64 || y + ch > h as u64 {
@@ -115,36 +131,56 @@ fn lower_crop(args: &Args, (w, h): (u32, u32), _time: &FrameTime) -> Result<Vec<
              (expected x + width <= {w} and y + height <= {h})"
         ));
     }
-    Ok(vec![Op::Crop {
+    // A chroma sample covers 2^shift pixels: a rectangle starting inside one would have to
+    // shift chroma against luma, which a crop never does silently.
+    let (sh, sv) = format.layout.chroma_shift;
+    for (name, v, shift) in [("x", x, sh), ("y", y, sv)] {
+        let step = 1u64 << shift;
+        if v % step != 0 {
+            let (down, up) = (v - v % step, v - v % step + step);
+            return Err(format!(
+                "{name} = {v} splits the chroma of this {} frame, which covers {}x{} pixels a \
+                 sample: {name} must be a multiple of {step} (try {name}={down} or {name}={up})",
+                format.layout.name(),
+                1 << sh,
+                1 << sv
+            ));
+        }
+    }
+    Ok(vec![Op::Remap {
         x: x as u32,
         y: y as u32,
         width: cw as u32,
         height: ch as u32,
+        flip_h: false,
+        flip_v: false,
     }])
 }
 
 pub static HFLIP: FilterSpec = FilterSpec {
     name: "hflip",
-    description: "Mirrors the frame left to right",
+    description: "Mirrors the frame left to right (each plane at its own resolution, as FFmpeg \
+                  does: left-sited or odd-width 4:2:0 chroma lands half a chroma sample over)",
     params: &[],
-    lower: |_, _, _| {
-        Ok(vec![Op::Flip {
-            horizontal: true,
-            vertical: false,
-        }])
-    },
+    lower: |_, format, _| Ok(vec![flip(format, true, false)]),
     examples: &["hflip | vflip", "hflip"],
 };
 
 pub static VFLIP: FilterSpec = FilterSpec {
     name: "vflip",
-    description: "Mirrors the frame top to bottom",
+    description: "Mirrors the frame top to bottom (each plane at its own resolution)",
     params: &[],
-    lower: |_, _, _| {
-        Ok(vec![Op::Flip {
-            horizontal: false,
-            vertical: true,
-        }])
-    },
+    lower: |_, format, _| Ok(vec![flip(format, false, true)]),
     examples: &["vflip"],
 };
+
+fn flip(format: &Format, flip_h: bool, flip_v: bool) -> Op {
+    Op::Remap {
+        x: 0,
+        y: 0,
+        width: format.width,
+        height: format.height,
+        flip_h,
+        flip_v,
+    }
+}

@@ -1,15 +1,18 @@
 //! The filter registry: every filter declared once, as a [`FilterSpec`].
 //!
 //! A spec names the filter, its parameters (type, range, default, one-line doc) and how it lowers
-//! into ops. The registry drives the chain resolver, `tessera filters`, validation and the parity
-//! tests. Filters know ops ([`crate::plan::Op`]), never backends.
+//! into ops for the stream's [`Format`]. The registry drives the chain resolver, `tessera
+//! filters`, validation and the parity tests. Filters know ops ([`crate::op::Op`]), never
+//! backends.
 
 mod color;
 mod geometry;
 mod pixel;
 mod stencil;
 
-use crate::plan::{FrameTime, Op};
+use crate::frame::Format;
+use crate::op::Op;
+use crate::plan::FrameTime;
 
 /// The type and valid range of a parameter.
 #[derive(Clone, Copy, Debug)]
@@ -35,6 +38,9 @@ pub enum ParamKind {
     Colour,
     /// An expression of the pixel's variables, compiled for the backends (`pixel`'s channels).
     Expr,
+    /// Which planes a filter works on, as FFmpeg's `planes`: letters of `y`, `u`, `v` (Y′CbCr
+    /// and grey frames) or `r`, `g`, `b` (RGB), and `a`, or `all`.
+    Planes,
 }
 
 /// What a parameter takes when the chain leaves it out.
@@ -131,9 +137,9 @@ impl Args {
 }
 
 /// Lowers checked arguments (every per-frame value already evaluated) into ops for an input of
-/// `(width, height)` at `time` in the stream; an `Err` says why the filter cannot run on a frame
-/// of that size.
-pub type Lower = fn(&Args, (u32, u32), &FrameTime) -> Result<Vec<Op>, String>;
+/// `format` at `time` in the stream; an `Err` says why the filter cannot run on a frame of that
+/// format (a crop outside it, an odd offset on subsampled chroma).
+pub type Lower = fn(&Args, &Format, &FrameTime) -> Result<Vec<Op>, String>;
 
 pub struct FilterSpec {
     pub name: &'static str,
@@ -174,4 +180,60 @@ pub fn registry() -> &'static [&'static FilterSpec] {
 
 pub fn find(name: &str) -> Option<&'static FilterSpec> {
     registry().iter().copied().find(|f| f.name == name)
+}
+
+/// The planes of `format` that a `planes` parameter names (`None`: the default, `default`).
+/// Letters are `y`, `u`, `v` on Y′CbCr and grey frames, `r`, `g`, `b` on RGB frames, and `a`
+/// for alpha; `all` is every plane.
+pub fn chosen_planes(
+    value: Option<&ArgValue>,
+    format: &Format,
+    default: crate::op::Planes,
+) -> Result<crate::op::Planes, String> {
+    use crate::frame::Family;
+    use crate::op::Planes;
+    let text = match value {
+        None => return Ok(default),
+        Some(ArgValue::Str(s)) => s.as_str(),
+        Some(other) => return Err(format!("planes: {other:?} is not a list of planes")),
+    };
+    if text == "all" {
+        return Ok(Planes::all(format));
+    }
+    let layout = format.layout;
+    let letters = match layout.family {
+        Family::Yuv => "yuv",
+        Family::Rgb => "rgb",
+        Family::Gray => "y",
+    };
+    let mut planes = Planes::NONE;
+    for c in text.chars() {
+        let p = if c == 'a' {
+            layout.alpha_plane()
+        } else {
+            letters.find(c)
+        };
+        match p {
+            Some(p) => planes = planes.with(p),
+            None if c == 'a' => {}
+            None => {
+                return Err(format!(
+                    "planes=\"{text}\" names `{c}`, which a {} frame does not have (its planes: {}a)",
+                    layout.name(),
+                    letters
+                ))
+            }
+        }
+    }
+    Ok(planes)
+}
+
+/// The `planes` parameter of the stencil filters.
+pub(crate) const fn planes_param(default: Default) -> ParamSpec {
+    ParamSpec {
+        name: "planes",
+        kind: ParamKind::Planes,
+        default,
+        doc: "planes to filter: letters of y, u, v (or r, g, b) and a, or all",
+    }
 }

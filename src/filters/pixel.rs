@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use super::{ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
+use crate::frame::Format;
+use crate::op::{Op, PointOp};
 use crate::pixel::PixelProgram;
-use crate::plan::{FrameTime, Op, PointOp};
+use crate::plan::FrameTime;
 
 const fn channel(name: &'static str, doc: &'static str) -> ParamSpec {
     ParamSpec {
@@ -44,7 +46,7 @@ pub static PIXEL: FilterSpec = FilterSpec {
     ],
 };
 
-fn lower_pixel(args: &Args, size: (u32, u32), time: &FrameTime) -> Result<Vec<Op>, String> {
+fn lower_pixel(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>, String> {
     let channels = ["r", "g", "b", "a"].map(|c| match args.optional(c) {
         Some(ArgValue::Expr(e)) => Some(e),
         _ => None,
@@ -54,7 +56,7 @@ fn lower_pixel(args: &Args, size: (u32, u32), time: &FrameTime) -> Result<Vec<Op
         return Ok(Vec::new());
     }
     let uniforms = program
-        .uniform_values(&|name| time.variable(name, size))
+        .uniform_values(&|name| time.variable(name, (format.width, format.height)))
         .map_err(|e| format!("{e} at frame {} (t = {}s)", time.n, time.t))?;
     Ok(vec![Op::Point(PointOp::Pixel {
         program: Arc::new(program),

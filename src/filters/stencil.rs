@@ -1,53 +1,97 @@
 //! Stencil filters: gblur, boxblur, convolve, unsharp.
+//!
+//! Each runs per plane. Blurs and unsharp mean the same picture on every layout: their radius is
+//! in luma pixels, so subsampled chroma gets the kernel scaled by its subsampling (σ/2 on 4:2:0
+//! chroma, horizontally only on 4:2:2). A user's `convolve` kernel runs as written on every
+//! plane it names, at that plane's resolution, on centred samples (see
+//! [`crate::op::Convolution`]). `planes` limits any of them to some planes, as in FFmpeg.
 
-use super::{ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
-use crate::plan::{box_weights, gaussian_weights, FrameTime, Op};
+use super::{chosen_planes, planes_param, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
+use crate::frame::{Format, Role};
+use crate::op::{Convolution, Op, PerPlane, Planes, Separable};
+use crate::plan::{box_weights, gaussian_weights, plane_separable, FrameTime};
+
+/// The colour planes of `format`: what convolve and unsharp filter unless told otherwise.
+fn colour_planes(format: &Format) -> Planes {
+    (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
+}
+
+/// The separable kernels of the `planes` of `format` for a blur whose taps, for a plane sample
+/// spanning `s` luma samples, are `taps(s)`; planes it would leave as they are get none.
+fn blur_planes(format: &Format, planes: Planes, taps: &dyn Fn(f64) -> Vec<f32>) -> PerPlane<Separable> {
+    let mut cache = Vec::new();
+    std::array::from_fn(|p| {
+        if p >= format.planes() || !planes.contains(p) {
+            return None;
+        }
+        let k = plane_separable(format, p, taps, &mut cache);
+        (k.h.len() > 1 || k.v.len() > 1).then_some(k)
+    })
+}
 
 pub static GBLUR: FilterSpec = FilterSpec {
     name: "gblur",
-    description: "Gaussian blur (kernel radius ceil(3·sigma)), on all four channels",
-    params: &[ParamSpec {
-        name: "sigma",
-        kind: ParamKind::Float {
-            min: 0.1,
-            max: 64.0,
+    description: "Gaussian blur (kernel radius ceil(3·sigma)), on every plane, alpha included",
+    params: &[
+        ParamSpec {
+            name: "sigma",
+            kind: ParamKind::Float {
+                min: 0.1,
+                max: 64.0,
+            },
+            default: Default::Float(1.0),
+            doc: "standard deviation in pixels",
         },
-        default: Default::Float(1.0),
-        doc: "standard deviation in pixels",
-    }],
-    lower: |args, _, _| {
-        Ok(vec![Op::Blur {
-            weights: gaussian_weights(args.float("sigma")),
-        }])
+        planes_param(Default::Auto("every plane, alpha included")),
+    ],
+    lower: |args, format, _| {
+        let sigma = args.float("sigma");
+        let planes = chosen_planes(args.optional("planes"), format, Planes::all(format))?;
+        Ok(vec![Op::Blur(blur_planes(format, planes, &|s| {
+            gaussian_weights(sigma / s)
+        }))])
     },
-    examples: &["gblur(sigma=2.5)", "gblur", "gblur(sigma=0.5)", "gblur(6)"],
+    examples: &[
+        "gblur(sigma=2.5)",
+        "gblur",
+        "gblur(sigma=0.5)",
+        "gblur(6)",
+        "gblur(3, planes=\"y\")",
+    ],
 };
 
 pub static BOXBLUR: FilterSpec = FilterSpec {
     name: "boxblur",
-    description: "Mean over a (2·radius+1)² square, on all four channels",
-    params: &[ParamSpec {
-        name: "radius",
-        kind: ParamKind::Int { min: 0, max: 200 },
-        default: Default::Int(1),
-        doc: "half-width of the box in pixels; 0 leaves the frame as it is",
-    }],
-    lower: |args, _, _| {
-        Ok(vec![Op::Blur {
-            weights: box_weights(args.int("radius") as u32),
-        }])
+    description: "Mean over a (2·radius+1)² square of pixels, on every plane, alpha included",
+    params: &[
+        ParamSpec {
+            name: "radius",
+            kind: ParamKind::Int { min: 0, max: 200 },
+            default: Default::Int(1),
+            doc: "half-width of the box in pixels; 0 leaves the frame as it is",
+        },
+        planes_param(Default::Auto("every plane, alpha included")),
+    ],
+    lower: |args, format, _| {
+        let width = 2.0 * args.int("radius") as f64 + 1.0;
+        let planes = chosen_planes(args.optional("planes"), format, Planes::all(format))?;
+        Ok(vec![Op::Blur(blur_planes(format, planes, &|s| {
+            box_weights(width / s)
+        }))])
     },
     examples: &[
         "boxblur(radius=3)",
         "boxblur",
         "boxblur(0)",
         "boxblur(radius=12)",
+        "boxblur(2, planes=\"uv\")",
     ],
 };
 
 pub static CONVOLVE: FilterSpec = FilterSpec {
     name: "convolve",
-    description: "Convolution with any odd-sized kernel up to 15×15, on the colour channels",
+    description: "Convolution with any odd-sized kernel up to 15×15, on the colour planes (each at \
+                  its own resolution; chroma centred, so a kernel summing to 0 leaves it neutral)",
     params: &[
         ParamSpec {
             name: "kernel",
@@ -73,6 +117,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
             default: Default::Float(0.0),
             doc: "added after dividing, in 0..1 units (0.5 is mid grey)",
         },
+        planes_param(Default::Auto("the colour planes")),
     ],
     lower: lower_convolve,
     examples: &[
@@ -82,10 +127,11 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
         "convolve(kernel=[[1,2,1],[0,0,0],[-1,-2,-1]], divisor=1, bias=0.5)",
         "convolve(kernel=[[1,1,1,1,1]])",
         "convolve(kernel=[1,2,1,2,4,2,1,2,1])",
+        "convolve([[0,1,0],[1,-4,1],[0,1,0]], planes=\"y\")",
     ],
 };
 
-fn lower_convolve(args: &Args, _size: (u32, u32), _time: &FrameTime) -> Result<Vec<Op>, String> {
+fn lower_convolve(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op>, String> {
     let Some(ArgValue::Matrix {
         width,
         height,
@@ -103,17 +149,32 @@ fn lower_convolve(args: &Args, _size: (u32, u32), _time: &FrameTime) -> Result<V
     if divisor == 0.0 {
         return Err("divisor must not be 0".into());
     }
-    Ok(vec![Op::Convolve {
-        width: *width as u32,
-        height: *height as u32,
-        weights: values.iter().map(|w| (w / divisor) as f32).collect(),
-        bias: args.float("bias") as f32,
-    }])
+    let weights = std::sync::Arc::new(values.iter().map(|w| (w / divisor) as f32).collect());
+    let bias = args.float("bias");
+    let planes = chosen_planes(args.optional("planes"), format, colour_planes(format))?;
+    Ok(vec![Op::Convolve(std::array::from_fn(|p| {
+        if p >= format.planes() || !planes.contains(p) {
+            return None;
+        }
+        let role = format.role(p);
+        // Bias is grey: luma (or R′, G′, B′) moves by it, chroma and alpha do not.
+        let bias = match role {
+            Role::Cb | Role::Cr | Role::Alpha => 0.0,
+            _ => bias * format.scale(p),
+        };
+        Some(Convolution {
+            width: *width as u32,
+            height: *height as u32,
+            weights: std::sync::Arc::clone(&weights),
+            zero: format.zero(p) as f32,
+            bias: bias as f32,
+        })
+    }))])
 }
 
 pub static UNSHARP: FilterSpec = FilterSpec {
     name: "unsharp",
-    description: "Unsharp mask: in + amount·(in − gblur(in, sigma)), on the colour channels",
+    description: "Unsharp mask: in + amount·(in − gblur(in, sigma)), on the colour planes",
     params: &[
         ParamSpec {
             name: "sigma",
@@ -133,10 +194,13 @@ pub static UNSHARP: FilterSpec = FilterSpec {
             default: Default::Float(1.0),
             doc: "strength; negative values blur",
         },
+        planes_param(Default::Auto("the colour planes")),
     ],
-    lower: |args, _, _| {
+    lower: |args, format, _| {
+        let sigma = args.float("sigma");
+        let planes = chosen_planes(args.optional("planes"), format, colour_planes(format))?;
         Ok(vec![Op::Unsharp {
-            weights: gaussian_weights(args.float("sigma")),
+            planes: blur_planes(format, planes, &|s| gaussian_weights(sigma / s)),
             amount: args.float("amount") as f32,
         }])
     },
@@ -145,5 +209,6 @@ pub static UNSHARP: FilterSpec = FilterSpec {
         "unsharp",
         "unsharp(0.6, -1)",
         "unsharp(amount=5)",
+        "unsharp(1.5, 0.8, planes=\"y\")",
     ],
 };

@@ -1,114 +1,28 @@
-//! Pixel conversion between FFmpeg pictures and RGBA frames, through swscale.
+//! Where FFmpeg's pixel formats meet tessera's frames.
 //!
-//! Decoded pictures become RGBA8 frames, or RGBA16 ones when the source is deeper than 8 bits;
-//! frames become the encoder's pixel format. Both directions use the source's colour matrix and
-//! range ([`Colour`]), so a run without filters keeps colours where they were. This module owns
-//! the swscale contexts and nothing else: no files, no codecs.
+//! A decoded picture in a planar format tessera keeps (Y′CbCr at any subsampling, RGB, grey,
+//! with or without alpha, 8 to 16 bits, native-endian) becomes a frame that reads the picture's
+//! planes in place: no copy, no conversion ([`Intake`]). Other layouts (NV12, P010, packed RGB,
+//! paletted) are converted once, by swscale, to the nearest planar one. On the way out
+//! ([`Outlet`]) a frame whose format the encoder takes is copied plane for plane into the
+//! encoder's picture; only a frame the encoder cannot take (RGB into H.264, 10 bits into an
+//! 8-bit encoder) is converted, with the frame's matrix and range. This module owns the
+//! swscale contexts and the mapping between FFmpeg's formats and [`Format`]: no files, no
+//! codecs.
 
+use std::ffi::c_int;
 use std::ptr::{self, NonNull};
+use std::sync::Arc;
 
 use ffmpeg::ffi::{
-    self, AVColorRange, AVColorSpace, AVPixelFormat, SwsContext, SWS_BICUBIC, SWS_CS_BT2020,
-    SWS_CS_ITU601, SWS_CS_ITU709,
+    self, AVChromaLocation, AVColorRange, AVColorSpace, AVPixelFormat, SwsContext, SWS_BICUBIC,
+    SWS_CS_BT2020, SWS_CS_ITU601, SWS_CS_ITU709,
 };
 use ffmpeg_next as ffmpeg;
-use std::ffi::c_int;
 
-use super::yuv;
-use crate::frame::{Depth, Frame, Pixels};
-
-/// RGBA with 8 bits per channel, as frames hold it.
-pub const RGBA8: AVPixelFormat = AVPixelFormat::AV_PIX_FMT_RGBA;
-/// RGBA with 16 native-endian bits per channel, as frames hold it.
-#[cfg(target_endian = "little")]
-pub const RGBA16: AVPixelFormat = AVPixelFormat::AV_PIX_FMT_RGBA64LE;
-#[cfg(target_endian = "big")]
-pub const RGBA16: AVPixelFormat = AVPixelFormat::AV_PIX_FMT_RGBA64BE;
-
-/// The YUV↔RGB matrix of a video.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Matrix {
-    /// BT.601 (SD video; also FFmpeg's BT.470BG and SMPTE 170M tags).
-    Bt601,
-    /// BT.709 (HD video).
-    Bt709,
-    /// BT.2020 non-constant luminance (UHD, HDR).
-    Bt2020,
-}
-
-/// How a video's YUV samples map to RGB: matrix and range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Colour {
-    pub matrix: Matrix,
-    /// Full range (0..=255 luma, "JPEG" range) rather than limited (16..=235, "MPEG" range).
-    pub full_range: bool,
-}
-
-impl Colour {
-    /// The colour of a stream from its tags. An untagged matrix is BT.601 below 720 lines and
-    /// BT.709 from 720 up, as players assume; an untagged range is limited, except for the
-    /// deprecated full-range `yuvj` formats.
-    pub fn of_stream(
-        space: AVColorSpace,
-        range: AVColorRange,
-        format: AVPixelFormat,
-        height: u32,
-    ) -> Colour {
-        use AVColorSpace::*;
-        let matrix = match space {
-            AVCOL_SPC_BT709 => Matrix::Bt709,
-            AVCOL_SPC_BT470BG | AVCOL_SPC_SMPTE170M | AVCOL_SPC_FCC => Matrix::Bt601,
-            AVCOL_SPC_BT2020_NCL | AVCOL_SPC_BT2020_CL => Matrix::Bt2020,
-            _ if height < 720 => Matrix::Bt601,
-            _ => Matrix::Bt709,
-        };
-        let yuvj = matches!(
-            format,
-            AVPixelFormat::AV_PIX_FMT_YUVJ420P
-                | AVPixelFormat::AV_PIX_FMT_YUVJ422P
-                | AVPixelFormat::AV_PIX_FMT_YUVJ444P
-                | AVPixelFormat::AV_PIX_FMT_YUVJ440P
-                | AVPixelFormat::AV_PIX_FMT_YUVJ411P
-        );
-        let full_range = range == AVColorRange::AVCOL_RANGE_JPEG || yuvj;
-        Colour { matrix, full_range }
-    }
-
-    /// The tag an encoder should write for this matrix.
-    pub fn space_tag(self) -> AVColorSpace {
-        match self.matrix {
-            Matrix::Bt601 => AVColorSpace::AVCOL_SPC_SMPTE170M,
-            Matrix::Bt709 => AVColorSpace::AVCOL_SPC_BT709,
-            Matrix::Bt2020 => AVColorSpace::AVCOL_SPC_BT2020_NCL,
-        }
-    }
-
-    pub fn range_tag(self) -> AVColorRange {
-        if self.full_range {
-            AVColorRange::AVCOL_RANGE_JPEG
-        } else {
-            AVColorRange::AVCOL_RANGE_MPEG
-        }
-    }
-
-    fn coefficients(self) -> *const c_int {
-        let cs = match self.matrix {
-            Matrix::Bt601 => SWS_CS_ITU601,
-            Matrix::Bt709 => SWS_CS_ITU709,
-            Matrix::Bt2020 => SWS_CS_BT2020,
-        };
-        // SAFETY: returns a pointer into a static table for any colourspace number.
-        unsafe { ffi::sws_getCoefficients(cs) }
-    }
-}
-
-/// Size and pixel format of one side of a conversion.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shape {
-    pub format: AVPixelFormat,
-    pub width: u32,
-    pub height: u32,
-}
+use crate::frame::{
+    Colour, Family, Format, Frame, Layout, Matrix, Picture, PlaneRef, Siting,
+};
 
 /// The name FFmpeg gives a pixel format, e.g. `yuv420p10le`.
 pub fn format_name(format: AVPixelFormat) -> String {
@@ -123,6 +37,14 @@ pub fn format_name(format: AVPixelFormat) -> String {
                 .into_owned()
         }
     }
+}
+
+/// The format FFmpeg calls `name`, if any.
+pub fn format_named(name: &str) -> Option<AVPixelFormat> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: looks a NUL-terminated name up in FFmpeg's static table.
+    let format = unsafe { ffi::av_get_pix_fmt(name.as_ptr()) };
+    (format != AVPixelFormat::AV_PIX_FMT_NONE).then_some(format)
 }
 
 /// Bits of the deepest component of a pixel format (8 for yuv420p, 10 for yuv420p10le).
@@ -154,20 +76,258 @@ pub fn chroma_subsampling(format: AVPixelFormat) -> (u32, u32) {
     }
 }
 
-/// The depth frames of a source in `format` keep between stages.
-pub fn frame_depth(format: AVPixelFormat) -> Depth {
-    if format_depth(format) > 8 {
-        Depth::Sixteen
-    } else {
-        Depth::Eight
+/// FFmpeg's full-range `yuvj` formats.
+pub fn is_yuvj(format: AVPixelFormat) -> bool {
+    matches!(
+        format,
+        AVPixelFormat::AV_PIX_FMT_YUVJ420P
+            | AVPixelFormat::AV_PIX_FMT_YUVJ422P
+            | AVPixelFormat::AV_PIX_FMT_YUVJ444P
+            | AVPixelFormat::AV_PIX_FMT_YUVJ440P
+            | AVPixelFormat::AV_PIX_FMT_YUVJ411P
+    )
+}
+
+/// True for RGB pixel formats (packed or planar).
+pub fn is_rgb(format: AVPixelFormat) -> bool {
+    // SAFETY: returns NULL or a static descriptor.
+    unsafe {
+        let desc = ffi::av_pix_fmt_desc_get(format);
+        !desc.is_null() && (*desc).flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0
     }
 }
 
-fn rgba_format(depth: Depth) -> AVPixelFormat {
-    match depth {
-        Depth::Eight => RGBA8,
-        Depth::Sixteen => RGBA16,
+/// The colour description of a stream from its tags. An untagged matrix is BT.601 below 720
+/// lines and BT.709 from 720 up, as players assume; an untagged range is limited, except for
+/// the full-range `yuvj` formats; untagged chroma of 4:2:0 video is left-sited (H.264's
+/// default), of JPEG-range video centred. RGB streams are full range, with BT.709 for the
+/// filters defined on Y′CbCr.
+pub fn stream_colour(
+    space: AVColorSpace,
+    range: AVColorRange,
+    primaries: ffi::AVColorPrimaries,
+    transfer: ffi::AVColorTransferCharacteristic,
+    location: AVChromaLocation,
+    format: AVPixelFormat,
+    height: u32,
+) -> Colour {
+    use AVColorSpace::*;
+    let matrix = match space {
+        AVCOL_SPC_BT709 => Matrix::Bt709,
+        AVCOL_SPC_BT470BG | AVCOL_SPC_SMPTE170M | AVCOL_SPC_FCC => Matrix::Bt601,
+        AVCOL_SPC_BT2020_NCL | AVCOL_SPC_BT2020_CL => Matrix::Bt2020,
+        _ if height < 720 && !is_rgb(format) => Matrix::Bt601,
+        _ => Matrix::Bt709,
+    };
+    let jpeg = is_yuvj(format) || range == AVColorRange::AVCOL_RANGE_JPEG;
+    let siting = match location {
+        AVChromaLocation::AVCHROMA_LOC_LEFT => Siting::Left,
+        AVChromaLocation::AVCHROMA_LOC_CENTER => Siting::Center,
+        AVChromaLocation::AVCHROMA_LOC_TOPLEFT => Siting::TopLeft,
+        AVChromaLocation::AVCHROMA_LOC_TOP => Siting::Top,
+        AVChromaLocation::AVCHROMA_LOC_BOTTOMLEFT => Siting::BottomLeft,
+        AVChromaLocation::AVCHROMA_LOC_BOTTOM => Siting::Bottom,
+        _ if jpeg => Siting::Center,
+        _ => Siting::Left,
+    };
+    Colour {
+        matrix,
+        full_range: jpeg || is_rgb(format),
+        primaries: primaries as u32 as u8,
+        transfer: transfer as u32 as u8,
+        siting,
     }
+}
+
+/// The tags an encoder writes for `colour`.
+pub fn space_tag(colour: &Colour) -> AVColorSpace {
+    match colour.matrix {
+        Matrix::Bt601 => AVColorSpace::AVCOL_SPC_SMPTE170M,
+        Matrix::Bt709 => AVColorSpace::AVCOL_SPC_BT709,
+        Matrix::Bt2020 => AVColorSpace::AVCOL_SPC_BT2020_NCL,
+    }
+}
+
+pub fn range_tag(colour: &Colour) -> AVColorRange {
+    if colour.full_range {
+        AVColorRange::AVCOL_RANGE_JPEG
+    } else {
+        AVColorRange::AVCOL_RANGE_MPEG
+    }
+}
+
+pub fn location_tag(colour: &Colour) -> AVChromaLocation {
+    match colour.siting {
+        Siting::Left => AVChromaLocation::AVCHROMA_LOC_LEFT,
+        Siting::Center => AVChromaLocation::AVCHROMA_LOC_CENTER,
+        Siting::TopLeft => AVChromaLocation::AVCHROMA_LOC_TOPLEFT,
+        Siting::Top => AVChromaLocation::AVCHROMA_LOC_TOP,
+        Siting::BottomLeft => AVChromaLocation::AVCHROMA_LOC_BOTTOMLEFT,
+        Siting::Bottom => AVChromaLocation::AVCHROMA_LOC_BOTTOM,
+    }
+}
+
+/// A planar pixel format tessera keeps as it is: its layout, depth and where each of the
+/// frame's planes is among FFmpeg's (RGB frames are R, G, B; FFmpeg's `gbrp` is G, B, R).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planar {
+    pub layout: Layout,
+    pub bits: u8,
+    pub order: [usize; 4],
+}
+
+/// The planar layout of `format`, if tessera keeps pictures of it as they are: every component
+/// in its own plane, one sample per 8 or 16 bits, native byte order.
+pub fn planar(format: AVPixelFormat) -> Option<Planar> {
+    // SAFETY: returns NULL or a static descriptor.
+    let desc = unsafe { ffi::av_pix_fmt_desc_get(format).as_ref()? };
+    let flags = desc.flags;
+    let big_endian = flags & ffi::AV_PIX_FMT_FLAG_BE as u64 != 0;
+    // Grey has one plane without being flagged planar.
+    let planar = flags & ffi::AV_PIX_FMT_FLAG_PLANAR as u64 != 0 || desc.nb_components == 1;
+    if !planar
+        || flags
+            & (ffi::AV_PIX_FMT_FLAG_PAL | ffi::AV_PIX_FMT_FLAG_BITSTREAM | ffi::AV_PIX_FMT_FLAG_HWACCEL
+                | ffi::AV_PIX_FMT_FLAG_BAYER | ffi::AV_PIX_FMT_FLAG_FLOAT) as u64
+            != 0
+        || big_endian != cfg!(target_endian = "big")
+    {
+        return None;
+    }
+    let n = desc.nb_components as usize;
+    let comps = &desc.comp[..n];
+    let bits = comps[0].depth as u8;
+    // One component per plane, each sample alone in its 8 or 16 bits.
+    let step = if bits > 8 { 2 } else { 1 };
+    if !(8..=16).contains(&bits)
+        || comps
+            .iter()
+            .any(|c| c.depth as u8 != bits || c.step != step || c.offset != 0 || c.shift != 0)
+    {
+        return None;
+    }
+    let mut planes: Vec<usize> = comps.iter().map(|c| c.plane as usize).collect();
+    planes.sort_unstable();
+    planes.dedup();
+    if planes.len() != n {
+        return None;
+    }
+    let rgb = flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0;
+    let alpha = flags & ffi::AV_PIX_FMT_FLAG_ALPHA as u64 != 0;
+    let colours = n - alpha as usize;
+    let plane = |c: usize| comps[c].plane as usize;
+    let (layout, order) = match (rgb, colours) {
+        (true, 3) => (
+            Layout::RGB.with_alpha(alpha),
+            [plane(0), plane(1), plane(2), if alpha { plane(3) } else { 0 }],
+        ),
+        (false, 3) => (
+            Layout::yuv(desc.log2_chroma_w, desc.log2_chroma_h).with_alpha(alpha),
+            [plane(0), plane(1), plane(2), if alpha { plane(3) } else { 0 }],
+        ),
+        (false, 1) => (
+            Layout::GRAY.with_alpha(alpha),
+            [plane(0), if alpha { plane(1) } else { 0 }, 0, 0],
+        ),
+        _ => return None,
+    };
+    Some(Planar {
+        layout,
+        bits,
+        order,
+    })
+}
+
+/// The planar format tessera converts pictures of `format` to: `format` itself when it is one
+/// tessera keeps, else the nearest at the same depth (NV12 → yuv420p, P010 → yuv420p10,
+/// packed RGB → gbrp, RGBA and paletted → gbrap, grey with alpha → gbrap).
+pub fn nearest_planar(format: AVPixelFormat) -> AVPixelFormat {
+    if planar(format).is_some() {
+        return format;
+    }
+    // SAFETY: returns NULL or a static descriptor.
+    let Some(desc) = (unsafe { ffi::av_pix_fmt_desc_get(format).as_ref() }) else {
+        return AVPixelFormat::AV_PIX_FMT_YUV420P;
+    };
+    let depth = format_depth(format);
+    let bits = match depth {
+        0..=8 => 8,
+        9..=10 => 10,
+        11..=12 => 12,
+        _ => 16,
+    };
+    let alpha = desc.flags & ffi::AV_PIX_FMT_FLAG_ALPHA as u64 != 0;
+    let paletted = desc.flags & ffi::AV_PIX_FMT_FLAG_PAL as u64 != 0;
+    let rgb = desc.flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0;
+    let colours = desc.nb_components as usize - alpha as usize;
+    let layout = if paletted {
+        Layout::RGBA
+    } else if rgb || (colours == 1 && alpha) {
+        Layout::RGB.with_alpha(alpha)
+    } else if colours == 1 {
+        Layout::GRAY
+    } else {
+        Layout::yuv(desc.log2_chroma_w, desc.log2_chroma_h).with_alpha(alpha)
+    };
+    let shape = Format::new(1, 1, layout, bits, Colour::RGB);
+    pix_fmt_of(&shape)
+        .or_else(|| pix_fmt_of(&Format::new(1, 1, layout, 16, Colour::RGB)))
+        .unwrap_or(AVPixelFormat::AV_PIX_FMT_GBRAP16LE)
+}
+
+/// The FFmpeg pixel format whose planes are exactly a frame of `format`'s, if FFmpeg has one.
+pub fn pix_fmt_of(format: &Format) -> Option<AVPixelFormat> {
+    let layout = format.layout;
+    let depth = match format.bits {
+        8 => String::new(),
+        bits => format!("{bits}{}", if cfg!(target_endian = "big") { "be" } else { "le" }),
+    };
+    let name = match layout.family {
+        Family::Yuv => {
+            let base = layout.with_alpha(layout.alpha).name();
+            format!("{base}{depth}")
+        }
+        Family::Rgb => format!("{}{depth}", if layout.alpha { "gbrap" } else { "gbrp" }),
+        Family::Gray if layout.alpha => return None,
+        Family::Gray => format!("gray{depth}"),
+    };
+    let found = format_named(&name)?;
+    planar(found).filter(|p| p.layout == layout && p.bits == format.bits)?;
+    Some(found)
+}
+
+/// The frame format of pictures in `format` (planar or not: converted pictures take the
+/// nearest planar format's) at `width`×`height` with `colour`.
+pub fn frame_format(format: AVPixelFormat, width: u32, height: u32, colour: Colour) -> Format {
+    let target = nearest_planar(format);
+    let p = planar(target).expect("nearest_planar gives a planar format");
+    let colour = if p.layout.family == Family::Rgb {
+        Colour {
+            full_range: true,
+            ..colour
+        }
+    } else {
+        colour
+    };
+    Format::new(width, height, p.layout, p.bits, colour)
+}
+
+/// Size and pixel format of one side of a conversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub format: AVPixelFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn coefficients(matrix: Matrix) -> *const c_int {
+    let cs = match matrix {
+        Matrix::Bt601 => SWS_CS_ITU601,
+        Matrix::Bt709 => SWS_CS_ITU709,
+        Matrix::Bt2020 => SWS_CS_BT2020,
+    };
+    // SAFETY: returns a pointer into a static table for any colourspace number.
+    unsafe { ffi::sws_getCoefficients(cs) }
 }
 
 /// One swscale context: a fixed source shape to a fixed destination shape.
@@ -182,7 +342,9 @@ struct Scaler {
 unsafe impl Send for Scaler {}
 
 impl Scaler {
-    fn new(src: Shape, dst: Shape, colour: Colour) -> Result<Scaler, String> {
+    /// A converter from `src`, whose Y′CbCr (if it is Y′CbCr) has `src_colour`'s matrix and
+    /// range, to `dst` in `dst_colour`'s; RGB is full range.
+    fn new(src: Shape, dst: Shape, src_colour: &Colour, dst_colour: &Colour) -> Result<Scaler, String> {
         super::decode::init();
         let too_big =
             |s: Shape| s.width == 0 || s.height == 0 || s.width > 32768 || s.height > 32768;
@@ -192,11 +354,8 @@ impl Scaler {
                 src.width, src.height, dst.width, dst.height
             ));
         }
-        let to_rgb = dst.format == RGBA8 || dst.format == RGBA16;
         // FFmpeg's own default for format conversion. Chroma is repeated going to RGB and
-        // averaged coming back, which undo each other: a run without filters keeps the
-        // source's chroma almost exactly (full chroma interpolation, SWS_FULL_CHR_H_INT, blurs
-        // it twice and costs 5 dB of chroma PSNR on a round trip, and speed).
+        // averaged coming back, which undo each other.
         let flags = SWS_BICUBIC;
         // SAFETY: plain constructor; returns NULL for unsupported formats or sizes.
         let raw = unsafe {
@@ -221,27 +380,22 @@ impl Scaler {
             )
         })?;
         let scaler = Scaler { ptr, src, dst };
-        let table = colour.coefficients();
-        let range = c_int::from(colour.full_range);
-        // RGB is always full range; the YUV side takes the video's matrix and range. swscale
-        // ignores the table of an RGB side.
-        let (src_range, dst_range) = if to_rgb { (range, 1) } else { (1, range) };
+        let range = |f: AVPixelFormat, c: &Colour| c_int::from(c.full_range || is_rgb(f) || is_yuvj(f));
         // SAFETY: the context is valid; the tables are static. Brightness 0, contrast and
-        // saturation 1.0 in 16.16 fixed point.
-        let ok = unsafe {
+        // saturation 1.0 in 16.16 fixed point. -1 means "this conversion has no colourspace
+        // details" (RGB to RGB), not a failure.
+        let _ = unsafe {
             ffi::sws_setColorspaceDetails(
                 scaler.ptr.as_ptr(),
-                table,
-                src_range,
-                table,
-                dst_range,
+                coefficients(src_colour.matrix),
+                range(src.format, src_colour),
+                coefficients(dst_colour.matrix),
+                range(dst.format, dst_colour),
                 0,
                 1 << 16,
                 1 << 16,
             )
         };
-        // -1 means "this conversion has no colourspace details" (RGB to RGB), not a failure.
-        let _ = ok;
         Ok(scaler)
     }
 
@@ -297,185 +451,247 @@ fn picture_planes(picture: &ffmpeg::frame::Video) -> ([*const u8; 4], [c_int; 4]
     // SAFETY: reading the plane pointers and strides of a valid AVFrame.
     unsafe {
         let raw = &*picture.as_ptr();
-        let data = [
-            raw.data[0] as *const u8,
-            raw.data[1] as *const u8,
-            raw.data[2] as *const u8,
-            raw.data[3] as *const u8,
-        ];
-        let stride = [
-            raw.linesize[0],
-            raw.linesize[1],
-            raw.linesize[2],
-            raw.linesize[3],
-        ];
-        (data, stride)
+        (
+            raw.data[..4]
+                .iter()
+                .map(|&p| p as *const u8)
+                .collect::<Vec<_>>()
+                .try_into()
+                .expect("four planes"),
+            raw.linesize[..4].try_into().expect("four strides"),
+        )
     }
 }
 
-/// Decoded pictures → RGBA frames of one fixed size, the size the plan was compiled for. A
-/// stream that changes size or format midway is scaled back to it.
-pub struct ToFrames {
-    width: u32,
-    height: u32,
-    depth: Depth,
-    colour: Colour,
+/// A decoded picture whose planes a frame reads in place.
+struct Decoded {
+    picture: ffmpeg::frame::Video,
+    /// FFmpeg's plane of each of the frame's planes.
+    order: [usize; 4],
+}
+
+// SAFETY: the picture is FFmpeg's refcounted frame, which its decoder never writes once it has
+// handed it out and which lives as long as this value; every plane of the frame's format exists
+// with a positive stride (checked in `Intake::convert` before one is made).
+unsafe impl Picture for Decoded {
+    fn plane(&self, p: usize) -> (*const u8, usize) {
+        let (data, strides) = picture_planes(&self.picture);
+        let q = self.order[p];
+        (data[q], strides[q] as usize)
+    }
+}
+
+/// Decoded pictures → frames of one fixed format, the one the plan was compiled for: read in
+/// place where the picture is already in it, converted otherwise (another layout, or a stream
+/// that changes size or format midway, which is scaled back to the first).
+pub struct Intake {
+    format: Format,
+    /// The frame's planes as an FFmpeg format, for conversions.
+    pix_fmt: AVPixelFormat,
     scaler: Option<Scaler>,
 }
 
-impl ToFrames {
-    pub fn new(width: u32, height: u32, depth: Depth, colour: Colour) -> ToFrames {
-        ToFrames {
-            width,
-            height,
-            depth,
-            colour,
+impl Intake {
+    pub fn new(format: Format) -> Intake {
+        let pix_fmt = pix_fmt_of(&format).expect("stream formats come from `frame_format`");
+        Intake {
+            format,
+            pix_fmt,
             scaler: None,
         }
     }
 
-    /// Converts one picture; `index` and `pts` go onto the frame.
+    /// The frame of one picture; `index` and `pts` go onto it.
     pub fn convert(
         &mut self,
-        picture: &ffmpeg::frame::Video,
+        picture: ffmpeg::frame::Video,
         index: u64,
         pts: Option<i64>,
-        reuse: Option<Pixels>,
     ) -> Result<Frame, String> {
-        let src = picture_shape(picture);
-        let dst = Shape {
-            format: rgba_format(self.depth),
-            width: self.width,
-            height: self.height,
-        };
-        let (planes, strides) = picture_planes(picture);
+        let src = picture_shape(&picture);
+        let (planes, strides) = picture_planes(&picture);
         if src.format == AVPixelFormat::AV_PIX_FMT_NONE || planes[0].is_null() {
             return Err("the decoder returned an empty picture".to_string());
         }
+        let dst = Shape {
+            format: self.pix_fmt,
+            width: self.format.width,
+            height: self.format.height,
+        };
+        if src == dst {
+            let layout = planar(src.format).expect("the frame's own format is planar");
+            let n = self.format.planes();
+            let usable = (0..n).all(|p| {
+                let q = layout.order[p];
+                !planes[q].is_null() && strides[q] > 0
+            });
+            if usable {
+                let mut frame = Frame::shared(
+                    self.format,
+                    Arc::new(Decoded {
+                        picture,
+                        order: layout.order,
+                    }),
+                );
+                frame.index = index;
+                frame.pts = pts;
+                return Ok(frame);
+            }
+        }
         let scaler = match &mut self.scaler {
             Some(s) if s.src == src && s.dst == dst => s,
-            slot => slot.insert(Scaler::new(src, dst, self.colour)?),
+            slot => slot.insert(Scaler::new(src, dst, &self.format.colour, &self.format.colour)?),
         };
-        // Samples of an earlier frame of the same size and depth are written over whole.
-        let len = self.width as usize * self.height as usize * 4;
-        let mut frame = match reuse {
-            Some(pixels) if pixels.len() == len && pixels.depth() == self.depth => Frame {
-                width: self.width,
-                height: self.height,
-                pixels,
-                index,
-                pts,
-            },
-            _ => Frame::new(self.width, self.height, self.depth),
-        };
-        let (out, row_bytes) = match &mut frame.pixels {
-            Pixels::Rgba8(p) => (p.as_mut_ptr(), self.width as usize * 4),
-            Pixels::Rgba16(p) => (p.as_mut_ptr().cast::<u8>(), self.width as usize * 8),
-        };
-        let dst_planes = [out, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()];
-        let dst_strides = [row_bytes as c_int, 0, 0, 0];
+        // Into a picture of FFmpeg's own (whose rows are padded as swscale's vector code
+        // writes them), which the frame then reads in place.
+        let converted = ffmpeg::frame::Video::new(self.pix_fmt.into(), dst.width, dst.height);
+        let (out_planes, out_strides) = picture_planes(&converted);
+        if out_planes[0].is_null() {
+            return Err(format!(
+                "out of memory for a {}x{} picture",
+                dst.width, dst.height
+            ));
+        }
+        let out_planes = out_planes.map(|p| p.cast_mut());
         // SAFETY: the picture matches the scaler's source shape (checked above) and its planes
-        // are FFmpeg's; the frame's buffer holds exactly height rows of row_bytes.
-        unsafe { scaler.run(&planes, &strides, &dst_planes, &dst_strides) };
+        // are FFmpeg's; `converted` was just allocated by FFmpeg in the destination shape.
+        unsafe { scaler.run(&planes, &strides, &out_planes, &out_strides) };
+        let order = planar(self.pix_fmt).expect("the frame's own format is planar").order;
+        let mut frame = Frame::shared(
+            self.format,
+            Arc::new(Decoded {
+                picture: converted,
+                order,
+            }),
+        );
         frame.index = index;
         frame.pts = pts;
         Ok(frame)
     }
 }
 
-/// RGBA frames → pictures in an encoder's pixel format, with the source's colour.
-pub struct FromFrames {
+/// Frames → pictures in an encoder's pixel format: the planes copied where the encoder takes
+/// the frame's format, converted otherwise, from the frame's colour to the output's.
+pub struct Outlet {
     format: AVPixelFormat,
+    /// The matrix and range of the output's Y′CbCr.
     colour: Colour,
     scaler: Option<Scaler>,
 }
 
-impl FromFrames {
-    pub fn new(format: AVPixelFormat, colour: Colour) -> FromFrames {
-        FromFrames {
+impl Outlet {
+    pub fn new(format: AVPixelFormat, colour: Colour) -> Outlet {
+        Outlet {
             format,
             colour,
             scaler: None,
         }
     }
 
-    /// Writes `frame` into `picture`, which must be allocated in this converter's format at the
+    /// Writes `frame` into `picture`, which must be allocated in this outlet's format at the
     /// frame's size and be writable.
     pub fn convert(
         &mut self,
         frame: &Frame,
         picture: &mut ffmpeg::frame::Video,
     ) -> Result<(), String> {
-        let expected = frame.pixel_count() * 4;
-        let (data, row_bytes, len) = match &frame.pixels {
-            Pixels::Rgba8(p) => (p.as_ptr(), frame.width as usize * 4, p.len()),
-            Pixels::Rgba16(p) => (p.as_ptr().cast::<u8>(), frame.width as usize * 8, p.len()),
-        };
-        if len != expected {
-            return Err(format!(
-                "a {}x{} frame holds {len} samples (expected {expected})",
-                frame.width, frame.height
-            ));
-        }
-        let src = Shape {
-            format: rgba_format(frame.depth()),
-            width: frame.width,
-            height: frame.height,
-        };
+        let f = &frame.format;
         let dst = picture_shape(picture);
         let (dst_planes, dst_strides) = picture_planes(picture);
         if dst
             != (Shape {
                 format: self.format,
-                width: frame.width,
-                height: frame.height,
+                width: f.width,
+                height: f.height,
             })
             || dst_planes[0].is_null()
         {
             return Err(format!(
-                "internal: a {}x{} frame does not fit a {}x{} {} picture",
-                frame.width,
-                frame.height,
+                "internal: a {} frame does not fit a {}x{} {} picture",
+                f.describe(),
                 dst.width,
                 dst.height,
                 format_name(dst.format)
             ));
         }
-        if let (Pixels::Rgba8(rgba), AVPixelFormat::AV_PIX_FMT_YUV420P) =
-            (&frame.pixels, self.format)
-        {
-            let (w, h) = (frame.width as usize, frame.height as usize);
-            let strides = dst_strides.map(|s| usize::try_from(s).unwrap_or(0));
-            if strides[..3].iter().all(|&s| s > 0) && dst_planes[..3].iter().all(|p| !p.is_null()) {
-                let chroma_rows = h.div_ceil(2);
-                // SAFETY: the picture is allocated in YUV 4:2:0 at the frame's size (checked
-                // above) and writable: each plane holds its rows at its positive stride, and
-                // the planes do not overlap.
-                let planes = unsafe {
-                    let plane = |i: usize, rows: usize| {
-                        std::slice::from_raw_parts_mut(dst_planes[i] as *mut u8, strides[i] * rows)
-                    };
-                    yuv::Planes420 {
-                        y: (plane(0, h), strides[0]),
-                        u: (plane(1, chroma_rows), strides[1]),
-                        v: (plane(2, chroma_rows), strides[2]),
+        let own = pix_fmt_of(f).ok_or_else(|| {
+            format!(
+                "a {} frame has no FFmpeg pixel format to encode from",
+                f.describe()
+            )
+        })?;
+        let order = planar(own).expect("pix_fmt_of gives planar formats").order;
+        if own == self.format {
+            for p in 0..f.planes() {
+                let q = order[p];
+                let stride = dst_strides[q] as usize;
+                match frame.plane(p) {
+                    PlaneRef::U8(src) => {
+                        for y in 0..src.height {
+                            // SAFETY: plane q of a writable picture of the frame's size and
+                            // format holds `height` rows of at least `width` samples at `stride`.
+                            let row = unsafe {
+                                std::slice::from_raw_parts_mut(
+                                    dst_planes[q].cast_mut().add(y * stride),
+                                    src.width,
+                                )
+                            };
+                            row.copy_from_slice(src.row(y));
+                        }
                     }
-                };
-                let k = yuv::Coefficients::new(self.colour);
-                yuv::rgba8_to_yuv420(rgba, w, h, &k, planes);
-                return Ok(());
+                    PlaneRef::U16(src) => {
+                        for y in 0..src.height {
+                            // SAFETY: as above, two bytes a sample, rows 2-byte aligned.
+                            let row = unsafe {
+                                std::slice::from_raw_parts_mut(
+                                    dst_planes[q].cast_mut().add(y * stride).cast::<u16>(),
+                                    src.width,
+                                )
+                            };
+                            row.copy_from_slice(src.row(y));
+                        }
+                    }
+                }
             }
+            return Ok(());
         }
+        let src = Shape {
+            format: own,
+            width: f.width,
+            height: f.height,
+        };
         let scaler = match &mut self.scaler {
             Some(s) if s.src == src && s.dst == dst => s,
-            slot => slot.insert(Scaler::new(src, dst, self.colour)?),
+            slot => slot.insert(Scaler::new(src, dst, &f.colour, &self.colour)?),
         };
-        let src_planes = [data, ptr::null(), ptr::null(), ptr::null()];
-        let src_strides = [row_bytes as c_int, 0, 0, 0];
+        // swscale's vector code reads past the end of rows: planes the frame owns (unpadded)
+        // go through a picture of FFmpeg's own first; decoded ones are FFmpeg's already.
+        let staged;
+        let (mut src_planes, mut src_strides) = ([ptr::null(); 4], [0 as c_int; 4]);
+        if (0..f.planes()).any(|p| frame.plane_is_owned(p)) {
+            let mut copy = ffmpeg::frame::Video::new(own.into(), f.width, f.height);
+            Outlet::new(own, self.colour).convert(frame, &mut copy)?;
+            (src_planes, src_strides) = picture_planes(&copy);
+            staged = copy;
+        } else {
+            for p in 0..f.planes() {
+                let q = order[p];
+                let (ptr, stride) = match frame.plane(p) {
+                    PlaneRef::U8(s) => (s.data.as_ptr(), s.stride),
+                    PlaneRef::U16(s) => (s.data.as_ptr().cast::<u8>(), s.stride * 2),
+                };
+                src_planes[q] = ptr;
+                src_strides[q] = stride as c_int;
+            }
+            staged = ffmpeg::frame::Video::empty();
+        }
         let dst_planes = dst_planes.map(|p| p as *mut u8);
-        // SAFETY: the frame's buffer holds height rows of row_bytes (length checked); the
-        // picture matches the scaler's destination shape (checked) and owns its planes.
+        // SAFETY: each source plane holds its rows at its stride, in FFmpeg's plane order for
+        // the frame's format, in a picture of FFmpeg's (`staged`, or the decoded one the frame
+        // reads), alive until this returns; the destination matches the scaler's shape
+        // (checked) and owns its planes.
         unsafe { scaler.run(&src_planes, &src_strides, &dst_planes, &dst_strides) };
+        drop(staged);
         Ok(())
     }
 }
@@ -484,17 +700,10 @@ impl FromFrames {
 mod tests {
     use super::*;
 
-    fn yuv_picture(
-        format: AVPixelFormat,
-        w: u32,
-        h: u32,
-        y: u16,
-        u: u16,
-        v: u16,
-    ) -> ffmpeg::frame::Video {
+    fn yuv_picture(format: AVPixelFormat, w: u32, h: u32, yuv: [u16; 3]) -> ffmpeg::frame::Video {
         let mut picture = ffmpeg::frame::Video::new(format.into(), w, h);
         let wide = format_depth(format) > 8;
-        for (plane, value) in [(0, y), (1, u), (2, v)] {
+        for (plane, value) in yuv.into_iter().enumerate() {
             let data = picture.data_mut(plane);
             if wide {
                 for pair in data.chunks_exact_mut(2) {
@@ -508,178 +717,123 @@ mod tests {
     }
 
     #[test]
+    fn planar_formats_map_to_layouts_and_back() {
+        use AVPixelFormat::*;
+        for (fmt, layout, bits) in [
+            (AV_PIX_FMT_YUV420P, Layout::YUV420, 8),
+            (AV_PIX_FMT_YUV422P10LE, Layout::YUV422, 10),
+            (AV_PIX_FMT_YUVA444P16LE, Layout::YUV444.with_alpha(true), 16),
+            (AV_PIX_FMT_GBRP, Layout::RGB, 8),
+            (AV_PIX_FMT_GBRAP12LE, Layout::RGBA, 12),
+            (AV_PIX_FMT_GRAY10LE, Layout::GRAY, 10),
+            (AV_PIX_FMT_YUVJ420P, Layout::YUV420, 8),
+        ] {
+            let p = planar(fmt).unwrap_or_else(|| panic!("{}", format_name(fmt)));
+            assert_eq!((p.layout, p.bits), (layout, bits), "{}", format_name(fmt));
+            let back = pix_fmt_of(&Format::new(4, 4, layout, bits, Colour::RGB)).unwrap();
+            if fmt != AV_PIX_FMT_YUVJ420P {
+                assert_eq!(back, fmt);
+            }
+        }
+        // gbrp keeps green first: the frame's red is FFmpeg's plane 2.
+        assert_eq!(planar(AV_PIX_FMT_GBRP).unwrap().order[..3], [2, 0, 1]);
+        for packed in [AV_PIX_FMT_NV12, AV_PIX_FMT_RGB24, AV_PIX_FMT_P010LE, AV_PIX_FMT_PAL8] {
+            assert!(planar(packed).is_none(), "{}", format_name(packed));
+        }
+        assert_eq!(nearest_planar(AV_PIX_FMT_NV12), AV_PIX_FMT_YUV420P);
+        assert_eq!(nearest_planar(AV_PIX_FMT_P010LE), AV_PIX_FMT_YUV420P10LE);
+        assert_eq!(nearest_planar(AV_PIX_FMT_RGB24), AV_PIX_FMT_GBRP);
+        assert_eq!(nearest_planar(AV_PIX_FMT_RGBA), AV_PIX_FMT_GBRAP);
+        assert_eq!(nearest_planar(AV_PIX_FMT_PAL8), AV_PIX_FMT_GBRAP);
+        assert_eq!(nearest_planar(AV_PIX_FMT_RGB48LE), AV_PIX_FMT_GBRP16LE);
+    }
+
+    #[test]
     fn matrix_follows_tags_then_height() {
         use AVColorSpace::*;
         let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
+        let colour = |space, range, format, h| {
+            stream_colour(
+                space,
+                range,
+                ffi::AVColorPrimaries::AVCOL_PRI_UNSPECIFIED,
+                ffi::AVColorTransferCharacteristic::AVCOL_TRC_UNSPECIFIED,
+                AVChromaLocation::AVCHROMA_LOC_UNSPECIFIED,
+                format,
+                h,
+            )
+        };
         let mpeg = AVColorRange::AVCOL_RANGE_MPEG;
         let unspecified = AVColorRange::AVCOL_RANGE_UNSPECIFIED;
-        assert_eq!(
-            Colour::of_stream(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 480).matrix,
-            Matrix::Bt601
-        );
-        assert_eq!(
-            Colour::of_stream(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 720).matrix,
-            Matrix::Bt709
-        );
-        assert_eq!(
-            Colour::of_stream(AVCOL_SPC_BT709, mpeg, yuv, 120).matrix,
-            Matrix::Bt709
-        );
-        assert_eq!(
-            Colour::of_stream(AVCOL_SPC_BT470BG, mpeg, yuv, 1080).matrix,
-            Matrix::Bt601
-        );
-        assert!(!Colour::of_stream(AVCOL_SPC_BT709, unspecified, yuv, 120).full_range);
-        assert!(
-            Colour::of_stream(AVCOL_SPC_BT709, AVColorRange::AVCOL_RANGE_JPEG, yuv, 120).full_range
-        );
-        assert!(
-            Colour::of_stream(
-                AVCOL_SPC_BT709,
-                unspecified,
-                AVPixelFormat::AV_PIX_FMT_YUVJ420P,
-                120
-            )
-            .full_range
-        );
+        assert_eq!(colour(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 480).matrix, Matrix::Bt601);
+        assert_eq!(colour(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 720).matrix, Matrix::Bt709);
+        assert_eq!(colour(AVCOL_SPC_BT709, mpeg, yuv, 120).matrix, Matrix::Bt709);
+        assert_eq!(colour(AVCOL_SPC_BT470BG, mpeg, yuv, 1080).matrix, Matrix::Bt601);
+        assert!(!colour(AVCOL_SPC_BT709, unspecified, yuv, 120).full_range);
+        assert!(colour(AVCOL_SPC_BT709, AVColorRange::AVCOL_RANGE_JPEG, yuv, 120).full_range);
+        let j = colour(AVCOL_SPC_BT709, unspecified, AVPixelFormat::AV_PIX_FMT_YUVJ420P, 120);
+        assert!(j.full_range);
+        assert_eq!(j.siting, Siting::Center);
+        assert_eq!(colour(AVCOL_SPC_BT709, mpeg, yuv, 120).siting, Siting::Left);
     }
 
+    /// A planar picture becomes a frame that reads it in place, samples as they were.
     #[test]
-    fn limited_range_grey_and_colours_convert_with_their_matrix() {
-        let limited601 = Colour {
-            matrix: Matrix::Bt601,
-            full_range: false,
-        };
-        let limited709 = Colour {
-            matrix: Matrix::Bt709,
-            full_range: false,
-        };
-        let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
-        // Limited-range black, white and mid grey.
-        for (y, rgb) in [(16u16, 0u8), (235, 255), (126, 128)] {
-            let picture = yuv_picture(yuv, 16, 8, y, 128, 128);
-            let frame = ToFrames::new(16, 8, Depth::Eight, limited601)
-                .convert(&picture, 3, Some(99), None)
-                .unwrap();
-            assert_eq!((frame.index, frame.pts), (3, Some(99)));
-            let Pixels::Rgba8(p) = &frame.pixels else {
-                unreachable!()
-            };
-            for px in p.chunks_exact(4) {
-                assert!(
-                    px[..3].iter().all(|&c| c.abs_diff(rgb) <= 1) && px[3] == 255,
-                    "y={y}: {px:?}"
-                );
-            }
+    fn planar_pictures_are_read_in_place() {
+        let fmt = AVPixelFormat::AV_PIX_FMT_YUV420P10LE;
+        let colour = Colour::video(Matrix::Bt709, false);
+        let format = frame_format(fmt, 8, 4, colour);
+        let picture = yuv_picture(fmt, 8, 4, [940, 512, 100]);
+        let frame = Intake::new(format).convert(picture, 3, Some(99)).unwrap();
+        assert!(!frame.is_owned());
+        assert_eq!((frame.index, frame.pts), (3, Some(99)));
+        assert_eq!(frame.format.bits, 10);
+        let luma = frame.plane16(0);
+        assert!((0..4).all(|y| luma.row(y).iter().all(|&v| v == 940)));
+        assert!(frame.plane16(2).row(1).iter().all(|&v| v == 100));
+    }
+
+    /// NV12 is converted to yuv420p once; the samples stay where they were.
+    #[test]
+    fn other_layouts_are_converted_to_the_nearest_planar_one() {
+        let nv12 = AVPixelFormat::AV_PIX_FMT_NV12;
+        let mut picture = ffmpeg::frame::Video::new(nv12.into(), 16, 8);
+        picture.data_mut(0).fill(81);
+        for pair in picture.data_mut(1).chunks_exact_mut(2) {
+            pair.copy_from_slice(&[90, 240]);
         }
-        // BT.601 pure red is Y 81, Cb 90, Cr 240; the same samples read as BT.709 are orange.
-        let picture = yuv_picture(yuv, 16, 8, 81, 90, 240);
-        let red = ToFrames::new(16, 8, Depth::Eight, limited601)
-            .convert(&picture, 0, None, None)
-            .unwrap();
-        let Pixels::Rgba8(p) = &red.pixels else {
-            unreachable!()
-        };
-        assert!(
-            p[0] >= 250 && p[1] <= 3 && p[2] <= 3,
-            "601 red: {:?}",
-            &p[..4]
-        );
-        let other = ToFrames::new(16, 8, Depth::Eight, limited709)
-            .convert(&picture, 0, None, None)
-            .unwrap();
-        let Pixels::Rgba8(q) = &other.pixels else {
-            unreachable!()
-        };
-        assert!(
-            q[1] >= 20,
-            "709 reading of 601 red should have green: {:?}",
-            &q[..4]
-        );
-    }
-
-    #[test]
-    fn ten_bit_sources_become_16_bit_frames_and_round_trip() {
-        let yuv10 = AVPixelFormat::AV_PIX_FMT_YUV420P10LE;
-        assert_eq!(frame_depth(yuv10), Depth::Sixteen);
-        assert_eq!(frame_depth(AVPixelFormat::AV_PIX_FMT_YUV420P), Depth::Eight);
-        let colour = Colour {
-            matrix: Matrix::Bt709,
-            full_range: false,
-        };
-        // 10-bit limited white is 940; grey 512.
-        let picture = yuv_picture(yuv10, 8, 4, 940, 512, 512);
-        let frame = ToFrames::new(8, 4, Depth::Sixteen, colour)
-            .convert(&picture, 0, None, None)
-            .unwrap();
-        let Pixels::Rgba16(p) = &frame.pixels else {
-            panic!("expected RGBA16")
-        };
-        assert!(
-            p.chunks_exact(4).all(|px| px[0] >= 65000 && px[3] == 65535),
-            "{:?}",
-            &p[..4]
-        );
-
-        // And back: RGBA16 → yuv420p10le gives the same samples.
-        let mut out = ffmpeg::frame::Video::new(yuv10.into(), 8, 4);
-        FromFrames::new(yuv10, colour)
-            .convert(&frame, &mut out)
-            .unwrap();
-        let stride = out.stride(0);
-        let data = out.data(0);
-        let luma: Vec<u16> = (0..4)
-            .flat_map(|y| (0..8).map(move |x| y * stride + x * 2))
-            .map(|i| u16::from_ne_bytes([data[i], data[i + 1]]))
-            .collect();
-        assert!(luma.iter().all(|&v| v.abs_diff(940) <= 1), "{luma:?}");
-    }
-
-    #[test]
-    fn rgba_to_yuv_to_rgba_is_close() {
-        let colour = Colour {
-            matrix: Matrix::Bt709,
-            full_range: false,
-        };
-        let (w, h) = (32u32, 16u32);
-        let mut data = Vec::new();
-        for y in 0..h {
-            for x in 0..w {
-                // Constant over each 2×2 block, so that 4:2:0 chroma loses nothing.
-                let (bx, by) = (x / 2, y / 2);
-                data.extend_from_slice(&[(bx * 12 + 20) as u8, (by * 16 + 30) as u8, 120, 255]);
-            }
+        let colour = Colour::video(Matrix::Bt601, false);
+        let format = frame_format(nv12, 16, 8, colour);
+        assert_eq!(format.layout, Layout::YUV420);
+        let frame = Intake::new(format).convert(picture, 0, None).unwrap();
+        for (p, want) in [(0, 81), (1, 90), (2, 240)] {
+            let plane = frame.plane8(p);
+            assert!((0..plane.height).all(|y| plane.row(y).iter().all(|&v| v == want)), "{p}");
         }
-        let frame = Frame::from_rgba8(w, h, data);
-        let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
-        let mut picture = ffmpeg::frame::Video::new(yuv.into(), w, h);
-        FromFrames::new(yuv, colour)
-            .convert(&frame, &mut picture)
-            .unwrap();
-        let back = ToFrames::new(w, h, Depth::Eight, colour)
-            .convert(&picture, 0, None, None)
-            .unwrap();
-        let diff = back.max_abs_diff(&frame).unwrap();
-        // Limited range has 219 luma and 224 chroma levels: a code value or two of rounding
-        // each way, a little more where the vertical chroma filter meets a block edge.
-        assert!(diff <= 4, "round trip off by {diff}");
     }
 
+    /// A frame the encoder takes as it is goes in sample for sample; RGB to Y′CbCr lands on
+    /// the standard codes.
     #[test]
-    fn mismatched_pictures_are_errors() {
-        let colour = Colour {
-            matrix: Matrix::Bt709,
-            full_range: false,
-        };
-        let frame = Frame::new(8, 8, Depth::Eight);
+    fn frames_go_out_copied_or_converted() {
         let yuv = AVPixelFormat::AV_PIX_FMT_YUV420P;
-        let mut small = ffmpeg::frame::Video::new(yuv.into(), 4, 4);
-        assert!(FromFrames::new(yuv, colour)
-            .convert(&frame, &mut small)
-            .is_err());
-        let empty = ffmpeg::frame::Video::empty();
-        assert!(ToFrames::new(8, 8, Depth::Eight, colour)
-            .convert(&empty, 0, None, None)
-            .is_err());
+        let colour = Colour::video(Matrix::Bt709, false);
+        let format = frame_format(yuv, 6, 4, colour);
+        let mut frame = Frame::new(format);
+        for (i, v) in frame.plane8_mut(0).data.iter_mut().enumerate() {
+            *v = i as u8;
+        }
+        let mut picture = ffmpeg::frame::Video::new(yuv.into(), 6, 4);
+        Outlet::new(yuv, colour).convert(&frame, &mut picture).unwrap();
+        let stride = picture.stride(0);
+        assert_eq!(&picture.data(0)[stride..stride + 6], &[6, 7, 8, 9, 10, 11]);
+
+        // Pure red RGB into limited-range BT.709 is Y 63, Cb 102, Cr 240 (ITU-R BT.709-6,
+        // Table 4, rounded to 8 bits).
+        let red = Frame::from_rgb8(4, 4, [255u8, 0, 0].repeat(16));
+        let mut picture = ffmpeg::frame::Video::new(yuv.into(), 4, 4);
+        Outlet::new(yuv, colour).convert(&red, &mut picture).unwrap();
+        let (y, u, v) = (picture.data(0)[0], picture.data(1)[0], picture.data(2)[0]);
+        assert!(y.abs_diff(63) <= 1 && u.abs_diff(102) <= 1 && v.abs_diff(240) <= 1, "{y} {u} {v}");
     }
 }

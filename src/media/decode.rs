@@ -13,9 +13,9 @@ use ffmpeg::ffi::{self, AVPixelFormat, FF_THREAD_FRAME, FF_THREAD_SLICE};
 use ffmpeg::{codec, format, media, Packet, Rational};
 use ffmpeg_next as ffmpeg;
 
-use super::convert::{self, Colour};
+use super::convert;
 use super::{display, MediaError, OnError, Trim};
-use crate::frame::{Depth, Orientation};
+use crate::frame::{Format, Orientation};
 
 /// Initialises FFmpeg once and quiets its console logging to errors: tessera reports what
 /// went wrong itself, and a batch run must not print an encoder's banner per file.
@@ -80,10 +80,11 @@ pub struct StreamInfo {
     pub index: usize,
     pub width: u32,
     pub height: u32,
+    /// The decoder's pixel format.
     pub format: AVPixelFormat,
-    /// The depth frames of this stream keep: RGBA16 for sources deeper than 8 bits.
-    pub depth: Depth,
-    pub colour: Colour,
+    /// The frames the stream becomes: the decoder's planes where they are planar, the nearest
+    /// planar layout otherwise, with the stream's colour description.
+    pub frame: Format,
     /// The stream's tags, passed on to the encoder unchanged.
     pub primaries: ffi::AVColorPrimaries,
     pub transfer: ffi::AVColorTransferCharacteristic,
@@ -225,7 +226,7 @@ impl VideoDecoder {
         };
         let parameters = stream.parameters();
         // SAFETY: the parameters belong to a stream of the open input.
-        let (id, width, height, format, space, range, primaries, transfer, sar) = unsafe {
+        let (id, width, height, format, space, range, primaries, transfer, location, sar) = unsafe {
             let p = &*parameters.as_ptr();
             let format = if p.format < 0 || p.format >= AVPixelFormat::AV_PIX_FMT_NB as i32 {
                 AVPixelFormat::AV_PIX_FMT_NONE
@@ -241,6 +242,7 @@ impl VideoDecoder {
                 p.color_range,
                 p.color_primaries,
                 p.color_trc,
+                p.chroma_location,
                 p.sample_aspect_ratio,
             )
         };
@@ -286,8 +288,12 @@ impl VideoDecoder {
             width,
             height,
             format,
-            depth: convert::frame_depth(format),
-            colour: Colour::of_stream(space, range, format, height),
+            frame: convert::frame_format(
+                format,
+                width,
+                height,
+                convert::stream_colour(space, range, primaries, transfer, location, format, height),
+            ),
             primaries,
             transfer,
             time_base,

@@ -61,9 +61,9 @@ mod writer {
     use ffmpeg_next as ffmpeg;
 
     use super::{EncodeSettings, DEFAULT_CODEC, DEFAULT_X264_CRF, DEFAULT_X264_PRESET};
-    use crate::frame::{Depth, Frame};
+    use crate::frame::{Colour, Family, Format, Frame, Matrix};
     use crate::media::audio::{self, AudioTranscoder};
-    use crate::media::convert::{self, FromFrames};
+    use crate::media::convert::{self, is_rgb, is_yuvj, Outlet};
     use crate::media::decode::{codec_name, ffmpeg_path, init, StreamInfo, VideoDecoder};
     use crate::media::{display, MediaError};
 
@@ -73,7 +73,7 @@ mod writer {
         output: format::context::Output,
         encoder: ffmpeg::encoder::video::Encoder,
         encoder_name: String,
-        converter: FromFrames,
+        converter: Outlet,
         picture: ffmpeg::frame::Video,
         size: (u32, u32),
         video_stream: usize,
@@ -263,14 +263,16 @@ mod writer {
         }
     }
 
-    /// The pixel format asked for, checked against the encoder's; without one, yuv420p10le for
-    /// a source deeper than 8 bits where the encoder takes it, else yuv420p where it takes that
-    /// (every common delivery codec), else its first format.
+    /// The pixel format asked for, checked against the encoder's; without one, the frames' own
+    /// format where the encoder takes it (so that frames reach it with no conversion, as
+    /// FFmpeg does), else yuv420p10le for frames deeper than 8 bits where the encoder takes
+    /// it, else yuv420p where it takes that (every common delivery codec), else its first
+    /// format.
     fn choose_format(
         path: &Path,
         codec: &ffmpeg::Codec,
         requested: Option<&str>,
-        depth: Depth,
+        frames: &Format,
     ) -> Result<AVPixelFormat, MediaError> {
         let formats: Vec<AVPixelFormat> = codec
             .video()
@@ -307,6 +309,12 @@ mod writer {
             return Ok(format);
         }
         let yuv420p = AVPixelFormat::AV_PIX_FMT_YUV420P;
+        let jpeg_first = formats.first().copied().is_some_and(is_yuvj);
+        if let Some(own) = convert::pix_fmt_of(frames) {
+            if !jpeg_first && formats.contains(&own) {
+                return Ok(own);
+            }
+        }
         // Deep: 10-bit 4:2:0 for video codecs, 16-bit RGB for image ones (PNG, TIFF).
         let deep = [
             AVPixelFormat::AV_PIX_FMT_YUV420P10LE,
@@ -315,11 +323,11 @@ mod writer {
         ]
         .into_iter()
         .find(|f| formats.contains(f));
-        Ok(match (depth, deep) {
-            (Depth::Sixteen, Some(deep)) => deep,
+        Ok(match (frames.bits > 8, deep) {
+            (true, Some(deep)) => deep,
             // JPEG encoders list their full-range formats first and take limited range only
             // unofficially.
-            _ if formats.first().copied().is_some_and(is_yuvj) => formats[0],
+            _ if jpeg_first => formats[0],
             _ if takes(yuv420p) => yuv420p,
             _ => formats[0],
         })
@@ -362,29 +370,22 @@ mod writer {
         options
     }
 
-    /// FFmpeg's full-range `yuvj` formats, which JPEG encoders take.
-    fn is_yuvj(format: AVPixelFormat) -> bool {
-        matches!(
-            format,
-            AVPixelFormat::AV_PIX_FMT_YUVJ420P
-                | AVPixelFormat::AV_PIX_FMT_YUVJ422P
-                | AVPixelFormat::AV_PIX_FMT_YUVJ444P
-        )
-    }
-
-    /// The source's matrix and range, but full range where the format is a `yuvj` one.
-    fn output_colour(info: &StreamInfo, format: AVPixelFormat) -> convert::Colour {
-        convert::Colour {
-            full_range: info.colour.full_range || is_yuvj(format),
-            ..info.colour
+    /// The colour of the encoded stream's Y′CbCr: the frames' own, full range where the
+    /// format is a `yuvj` one; RGB frames (images) become limited-range BT.709 video.
+    fn output_colour(frames: &Format, format: AVPixelFormat) -> Colour {
+        if frames.layout.family == Family::Rgb && !is_rgb(format) {
+            return Colour {
+                full_range: is_yuvj(format),
+                ..Colour {
+                    primaries: frames.colour.primaries,
+                    transfer: frames.colour.transfer,
+                    ..Colour::video(Matrix::Bt709, false)
+                }
+            };
         }
-    }
-
-    fn is_rgb(format: AVPixelFormat) -> bool {
-        // SAFETY: returns NULL or a static descriptor.
-        unsafe {
-            let desc = ffi::av_pix_fmt_desc_get(format);
-            !desc.is_null() && (*desc).flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0
+        Colour {
+            full_range: frames.colour.full_range || is_yuvj(format),
+            ..frames.colour
         }
     }
 
@@ -400,6 +401,7 @@ mod writer {
         codec: ffmpeg::Codec,
         pix_fmt: AVPixelFormat,
         size: (u32, u32),
+        frames: &'a Format,
         info: &'a StreamInfo,
         flags: format::Flags,
         settings: &'a EncodeSettings,
@@ -427,9 +429,13 @@ mod writer {
             unsafe {
                 let ctx = video.as_mut_ptr();
                 if !is_rgb(self.pix_fmt) {
-                    let colour = output_colour(info, self.pix_fmt);
-                    (*ctx).colorspace = colour.space_tag();
-                    (*ctx).color_range = colour.range_tag();
+                    let colour = output_colour(self.frames, self.pix_fmt);
+                    (*ctx).colorspace = convert::space_tag(&colour);
+                    (*ctx).color_range = convert::range_tag(&colour);
+                    let (cw, ch) = convert::chroma_subsampling(self.pix_fmt);
+                    if (cw, ch) != (1, 1) {
+                        (*ctx).chroma_sample_location = convert::location_tag(&colour);
+                    }
                 }
                 (*ctx).color_primaries = info.primaries;
                 (*ctx).color_trc = info.transfer;
@@ -485,7 +491,7 @@ mod writer {
     }
 
     impl VideoWriter {
-        /// Sets up the output at `path` for frames of `size`: picks and opens the encoder,
+        /// Sets up the output at `path` for frames of `frames`: picks and opens the encoder,
         /// adds the video stream and a copy of every audio stream of `source` (subtitles too
         /// where the container takes them), creates the file and writes the header. Returns the
         /// writer and the input streams whose packets it expects (see
@@ -494,8 +500,9 @@ mod writer {
             path: &Path,
             source: &VideoDecoder,
             settings: &EncodeSettings,
-            size: (u32, u32),
+            frames: &Format,
         ) -> Result<(VideoWriter, Vec<usize>), MediaError> {
+            let size = (frames.width, frames.height);
             init();
             let name = ffmpeg_path(path, |message| MediaError::Write {
                 path: display(path),
@@ -546,7 +553,7 @@ mod writer {
 
             let codec = choose_encoder(path, settings, oformat, &container)?;
             let encoder_name = codec.name().to_string();
-            let pix_fmt = choose_format(path, &codec, settings.pix_fmt.as_deref(), info.depth)?;
+            let pix_fmt = choose_format(path, &codec, settings.pix_fmt.as_deref(), frames)?;
             let (cw, ch) = convert::chroma_subsampling(pix_fmt);
             if !size.0.is_multiple_of(cw) || !size.1.is_multiple_of(ch) {
                 return Err(MediaError::FrameSize {
@@ -578,6 +585,7 @@ mod writer {
                 codec,
                 pix_fmt,
                 size,
+                frames,
                 info: &info,
                 flags,
                 settings,
@@ -810,7 +818,7 @@ mod writer {
                 output,
                 encoder,
                 encoder_name,
-                converter: FromFrames::new(pix_fmt, output_colour(&info, pix_fmt)),
+                converter: Outlet::new(pix_fmt, output_colour(frames, pix_fmt)),
                 picture,
                 size,
                 video_stream,
@@ -834,12 +842,16 @@ mod writer {
         /// Encodes one frame; its pts (in the input stream's time base) is kept, less the
         /// input's start time, and nudged forward where it would not increase.
         pub fn write_frame(&mut self, frame: &Frame) -> Result<(), MediaError> {
-            if (frame.width, frame.height) != self.size {
+            if (frame.width(), frame.height()) != self.size {
                 return Err(encode_error(
                     &self.path,
                     format!(
                         "frame {} is {}x{} but the encoder was opened for {}x{}",
-                        frame.index, frame.width, frame.height, self.size.0, self.size.1
+                        frame.index,
+                        frame.width(),
+                        frame.height(),
+                        self.size.0,
+                        self.size.1
                     ),
                 ));
             }

@@ -1,11 +1,12 @@
 //! Still images through the `image` crate: PNG, JPEG, WebP, TIFF and BMP.
 //!
 //! Reading recognises the format from the file's content, never its name, turns photos upright
-//! by their Exif orientation, and keeps the source's depth: 16-bit PNG and TIFF (grey, RGB or
-//! RGBA) become RGBA16 frames, everything else RGBA8. Writing picks the format from a file name's extension; PNG and TIFF keep 16 bits, JPEG,
-//! WebP (lossless) and BMP are 8-bit. An image whose alpha is opaque everywhere is written
-//! without an alpha channel. This module never renames or deletes files: the caller writes to a
-//! temporary path and moves it into place.
+//! by their Exif orientation, and keeps the source's depth: images become RGB planes (with an
+//! alpha plane where the file has alpha), 16-bit for 16-bit PNG and TIFF (grey, RGB or RGBA),
+//! 8-bit otherwise. Writing picks the format from a file name's extension; PNG and TIFF keep 16
+//! bits, JPEG, WebP (lossless) and BMP are 8-bit. An image whose alpha is opaque everywhere is
+//! written without an alpha channel. This module never renames or deletes files: the caller
+//! writes to a temporary path and moves it into place.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -23,7 +24,7 @@ use image::{
 };
 
 use super::{display, io_message, MediaError};
-use crate::frame::{Frame, Pixels};
+use crate::frame::{Family, Frame, Samples};
 
 /// JPEG quality: visually transparent for photos, about a third of the size of quality 100.
 const JPEG_QUALITY: u8 = 92;
@@ -102,7 +103,8 @@ pub fn is_animated_webp(path: &Path) -> bool {
         .is_some_and(|d| d.has_animation())
 }
 
-/// Reads an image into a frame: RGBA16 for 16-bit (and floating-point) sources, RGBA8 otherwise.
+/// Reads an image into a frame: RGB planes (and alpha where the file has it), 16-bit for 16-bit
+/// (and floating-point) sources, 8-bit otherwise.
 pub fn read(path: &Path) -> Result<Frame, MediaError> {
     let file = File::open(path).map_err(|e| MediaError::Open {
         path: display(path),
@@ -153,6 +155,7 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
     let (width, height) = (image.width(), image.height());
+    let alpha = image.color().has_alpha();
     let deep = matches!(
         image,
         DynamicImage::ImageLuma16(_)
@@ -162,23 +165,20 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
             | DynamicImage::ImageRgb32F(_)
             | DynamicImage::ImageRgba32F(_)
     );
-    // RGB, the common case, is widened to RGBA in its own buffer: a second, RGBA copy would
-    // hold the picture twice at the peak.
-    let pixels = match image {
-        DynamicImage::ImageRgb8(rgb) => Pixels::Rgba8(rgb_to_rgba_in_place(rgb.into_raw(), 255)),
-        DynamicImage::ImageRgb16(rgb) => {
-            Pixels::Rgba16(rgb_to_rgba_in_place(rgb.into_raw(), u16::MAX))
-        }
-        image if deep => Pixels::Rgba16(image.into_rgba16().into_raw()),
-        image => Pixels::Rgba8(image.into_rgba8().into_raw()),
+    // Each channel becomes its plane; grey is spread to three equal planes, so that every
+    // filter sees an RGB photo.
+    let (channels, samples) = match (image, deep, alpha) {
+        (DynamicImage::ImageRgb8(rgb), _, _) => (3, Samples::U8(rgb.into_raw())),
+        (DynamicImage::ImageRgba8(rgba), _, _) => (4, Samples::U8(rgba.into_raw())),
+        (DynamicImage::ImageRgb16(rgb), _, _) => (3, Samples::U16(rgb.into_raw())),
+        (DynamicImage::ImageRgba16(rgba), _, _) => (4, Samples::U16(rgba.into_raw())),
+        (image, true, true) => (4, Samples::U16(image.into_rgba16().into_raw())),
+        (image, true, false) => (3, Samples::U16(image.into_rgb16().into_raw())),
+        (image, false, true) => (4, Samples::U8(image.into_rgba8().into_raw())),
+        (image, false, false) => (3, Samples::U8(image.into_rgb8().into_raw())),
     };
-    Ok(Frame {
-        width,
-        height,
-        pixels,
-        index: 0,
-        pts: None,
-    })
+    let bits = if samples.is_wide() { 16 } else { 8 };
+    Ok(Frame::from_interleaved(width, height, channels, bits, samples))
 }
 
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
@@ -188,39 +188,42 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
         path: display(format_of),
         message: format!("unsupported image format ({EXPECTED}, from the file's extension)"),
     })?;
-    let expected_len = frame.pixel_count() * 4;
-    let len = match &frame.pixels {
-        Pixels::Rgba8(p) => p.len(),
-        Pixels::Rgba16(p) => p.len(),
-    };
-    if frame.width == 0 || frame.height == 0 || len != expected_len {
+    let f = &frame.format;
+    if f.width == 0 || f.height == 0 || f.layout.family != Family::Rgb || !matches!(f.bits, 8 | 16)
+    {
         return Err(MediaError::Encode {
             path: display(format_of),
             message: format!(
-                "cannot write a {}x{} frame holding {len} samples (expected {expected_len})",
-                frame.width, frame.height
+                "cannot write a {} frame as an image (images are 8- or 16-bit RGB)",
+                f.describe()
             ),
         });
     }
 
     let keep_16 = matches!(format, ImageFormat::Png | ImageFormat::Tiff);
-    let opaque = is_opaque(&frame.pixels);
+    let opaque = match f.layout.alpha_plane() {
+        Some(a) => is_opaque(frame, a),
+        None => true,
+    };
     let rgb = opaque || format == ImageFormat::Jpeg;
-    // Samples as the encoders take them (16-bit ones native-endian), borrowed where they can be.
-    let (bytes, color): (Cow<[u8]>, _) = match (&frame.pixels, keep_16, rgb) {
-        (Pixels::Rgba16(p), true, true) => (
-            Cow::Owned(bytemuck::cast_slice(&drop_alpha(p)).to_vec()),
-            ExtendedColorType::Rgb16,
+    // Without alpha where it is opaque everywhere (or the format has none).
+    let planes = if rgb && f.layout.alpha { 3 } else { f.planes() };
+    let interleaved = interleave(frame, planes);
+    // Samples as the encoders take them (16-bit ones native-endian).
+    let (bytes, color): (Cow<[u8]>, _) = match (interleaved, keep_16) {
+        (Samples::U16(p), true) => (
+            Cow::Owned(bytemuck::cast_slice(&p).to_vec()),
+            if planes == 3 {
+                ExtendedColorType::Rgb16
+            } else {
+                ExtendedColorType::Rgba16
+            },
         ),
-        (Pixels::Rgba16(p), true, false) => (
-            Cow::Borrowed(bytemuck::cast_slice(p)),
-            ExtendedColorType::Rgba16,
+        (Samples::U16(p), false) => (
+            Cow::Owned(p.iter().map(|&v| to_8_bit(v)).collect()),
+            eight_bit(planes),
         ),
-        (Pixels::Rgba16(p), false, _) => {
-            let eight: Vec<u8> = p.iter().map(|&v| to_8_bit(v)).collect();
-            rgb_or_rgba_8(Cow::Owned(eight), rgb)
-        }
-        (Pixels::Rgba8(p), _, _) => rgb_or_rgba_8(Cow::Borrowed(p), rgb),
+        (Samples::U8(p), _) => (Cow::Owned(p), eight_bit(planes)),
     };
 
     let file = File::create(path).map_err(|e| MediaError::Write {
@@ -228,7 +231,7 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
         message: format!("cannot create the file: {}", io_message(&e)),
     })?;
     let mut out = BufWriter::new(file);
-    let (w, h) = (frame.width, frame.height);
+    let (w, h) = (frame.width(), frame.height());
     let encoded = match format {
         ImageFormat::Png => PngEncoder::new(&mut out).write_image(&bytes, w, h, color),
         ImageFormat::Tiff => TiffEncoder::new(&mut out).write_image(&bytes, w, h, color),
@@ -254,17 +257,37 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
     })
 }
 
-/// RGB samples → RGBA with alpha `opaque`, in the same allocation: it grows by a third and
-/// the pixels move out to their places from the last one back, so none is overwritten before
-/// it has moved.
-fn rgb_to_rgba_in_place<T: Copy>(mut samples: Vec<T>, opaque: T) -> Vec<T> {
-    let pixels = samples.len() / 3;
-    samples.resize(pixels * 4, opaque);
-    for i in (0..pixels).rev() {
-        let [r, g, b] = [samples[3 * i], samples[3 * i + 1], samples[3 * i + 2]];
-        samples[4 * i..4 * i + 4].copy_from_slice(&[r, g, b, opaque]);
+fn eight_bit(channels: usize) -> ExtendedColorType {
+    if channels == 3 {
+        ExtendedColorType::Rgb8
+    } else {
+        ExtendedColorType::Rgba8
     }
-    samples
+}
+
+/// The first `planes` planes of `frame` interleaved (r, g, b[, a] for each pixel).
+fn interleave(frame: &Frame, planes: usize) -> Samples {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    fn join<'a, T: Copy + 'a>(
+        rows: &dyn Fn(usize, usize) -> &'a [T],
+        planes: usize,
+        w: usize,
+        h: usize,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(w * h * planes);
+        for y in 0..h {
+            let rows: Vec<&[T]> = (0..planes).map(|p| rows(p, y)).collect();
+            for x in 0..w {
+                out.extend(rows.iter().map(|r| r[x]));
+            }
+        }
+        out
+    }
+    if frame.format.is_wide() {
+        Samples::U16(join(&|p, y| frame.plane16(p).row(y), planes, w, h))
+    } else {
+        Samples::U8(join(&|p, y| frame.plane8(p).row(y), planes, w, h))
+    }
 }
 
 /// 16-bit code value to the nearest 8-bit one.
@@ -273,24 +296,14 @@ fn to_8_bit(v: u16) -> u8 {
     ((v as u32 * 255 + 32767) / 65535) as u8
 }
 
-fn is_opaque(pixels: &Pixels) -> bool {
-    match pixels {
-        Pixels::Rgba8(p) => p.chunks_exact(4).all(|px| px[3] == u8::MAX),
-        Pixels::Rgba16(p) => p.chunks_exact(4).all(|px| px[3] == u16::MAX),
-    }
-}
-
-fn drop_alpha<T: Copy>(rgba: &[T]) -> Vec<T> {
-    rgba.chunks_exact(4)
-        .flat_map(|px| [px[0], px[1], px[2]])
-        .collect()
-}
-
-fn rgb_or_rgba_8(rgba: Cow<[u8]>, rgb: bool) -> (Cow<[u8]>, ExtendedColorType) {
-    if rgb {
-        (Cow::Owned(drop_alpha(&rgba)), ExtendedColorType::Rgb8)
-    } else {
-        (rgba, ExtendedColorType::Rgba8)
+/// True when the alpha plane `a` of `frame` is opaque everywhere.
+fn is_opaque(frame: &Frame, a: usize) -> bool {
+    let max = frame.format.max_code();
+    match frame.plane(a) {
+        crate::frame::PlaneRef::U8(p) => (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max)),
+        crate::frame::PlaneRef::U16(p) => {
+            (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max))
+        }
     }
 }
 
@@ -298,50 +311,42 @@ fn rgb_or_rgba_8(rgba: Cow<[u8]>, rgb: bool) -> (Cow<[u8]>, ExtendedColorType) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rgb_widens_to_rgba_in_place() {
-        let rgb: Vec<u8> = (0..30).collect();
-        let expected: Vec<u8> = rgb
-            .chunks(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect();
-        assert_eq!(rgb_to_rgba_in_place(rgb, 255), expected);
-        assert_eq!(
-            rgb_to_rgba_in_place(Vec::<u16>::new(), 7),
-            Vec::<u16>::new()
-        );
-    }
-    use crate::frame::Depth;
-
     fn gradient8(w: u32, h: u32, alpha: bool) -> Frame {
         let mut data = Vec::new();
         for y in 0..h {
             for x in 0..w {
-                let a = if alpha { (x * 7 + y) as u8 } else { 255 };
-                data.extend_from_slice(&[(x * 13) as u8, (y * 17) as u8, ((x + y) * 5) as u8, a]);
+                data.extend_from_slice(&[(x * 13) as u8, (y * 17) as u8, ((x + y) * 5) as u8]);
+                if alpha {
+                    data.push((x * 7 + y) as u8);
+                }
             }
         }
-        Frame::from_rgba8(w, h, data)
+        if alpha {
+            Frame::from_rgba8(w, h, data)
+        } else {
+            Frame::from_rgb8(w, h, data)
+        }
     }
 
     fn gradient16(w: u32, h: u32, alpha: bool) -> Frame {
         let mut data = Vec::new();
         for y in 0..h {
             for x in 0..w {
-                let a = if alpha {
-                    (x * 1021 + y * 3) as u16
-                } else {
-                    u16::MAX
-                };
                 data.extend_from_slice(&[
                     (x * 4099 + 1) as u16,
                     (y * 2053 + 3) as u16,
                     ((x * y) * 257 + 7) as u16,
-                    a,
                 ]);
+                if alpha {
+                    data.push((x * 1021 + y * 3) as u16);
+                }
             }
         }
-        Frame::from_rgba16(w, h, data)
+        if alpha {
+            Frame::from_rgba16(w, h, data)
+        } else {
+            Frame::from_rgb16(w, h, data)
+        }
     }
 
     fn round_trip(frame: &Frame, name: &str) -> Frame {
@@ -368,14 +373,14 @@ mod tests {
             for alpha in [false, true] {
                 let frame = gradient16(11, 9, alpha);
                 let back = round_trip(&frame, name);
-                assert_eq!(back.depth(), Depth::Sixteen, "{name}");
+                assert_eq!(back.format.bits, 16, "{name}");
                 assert_eq!(back, frame, "{name} alpha={alpha}");
             }
         }
     }
 
     #[test]
-    fn gray16_and_rgb16_sources_become_rgba16() {
+    fn gray16_and_rgb16_sources_become_16_bit_rgb() {
         let dir = tempfile::tempdir().unwrap();
         let gray = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(5, 4, |x, y| {
             image::Luma([(x * 1000 + y) as u16])
@@ -383,11 +388,10 @@ mod tests {
         let gray_path = dir.path().join("g.png");
         gray.save(&gray_path).unwrap();
         let frame = read(&gray_path).unwrap();
-        assert_eq!(frame.depth(), Depth::Sixteen);
-        let Pixels::Rgba16(p) = &frame.pixels else {
-            unreachable!()
-        };
-        assert_eq!(&p[4 * 6..4 * 7], &[1001, 1001, 1001, u16::MAX]); // (1, 1)
+        assert_eq!((frame.format.bits, frame.format.planes()), (16, 3));
+        for p in 0..3 {
+            assert_eq!(frame.plane16(p).row(1)[1], 1001);
+        }
 
         let rgb = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(5, 4, |x, y| {
             image::Rgb([x as u16 * 300, y as u16, 9])
@@ -395,11 +399,9 @@ mod tests {
         let rgb_path = dir.path().join("c.tiff");
         rgb.save(&rgb_path).unwrap();
         let frame = read(&rgb_path).unwrap();
-        assert_eq!(frame.depth(), Depth::Sixteen);
-        let Pixels::Rgba16(p) = &frame.pixels else {
-            unreachable!()
-        };
-        assert_eq!(&p[4 * 7..4 * 8], &[600, 1, 9, u16::MAX]); // (2, 1)
+        assert_eq!(frame.format.bits, 16);
+        let (r, g, b) = (frame.plane16(0), frame.plane16(1), frame.plane16(2));
+        assert_eq!([r.row(1)[2], g.row(1)[2], b.row(1)[2]], [600, 1, 9]);
     }
 
     #[test]
@@ -411,8 +413,8 @@ mod tests {
             0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, // tag, SHORT, count 1, value 6
             0, 0, 0, 0, // no next IFD
         ];
-        let frame = gradient8(6, 4, false);
-        let Pixels::Rgba8(data) = &frame.pixels else {
+        let frame = gradient8(6, 4, true);
+        let Samples::U8(data) = frame.interleaved() else {
             unreachable!()
         };
         let dir = tempfile::tempdir().unwrap();
@@ -420,12 +422,12 @@ mod tests {
         let mut encoder = PngEncoder::new(File::create(&path).unwrap());
         encoder.set_exif_metadata(exif.to_vec()).unwrap();
         encoder
-            .write_image(data, 6, 4, ExtendedColorType::Rgba8)
+            .write_image(&data, 6, 4, ExtendedColorType::Rgba8)
             .unwrap();
         let back = read(&path).unwrap();
-        assert_eq!((back.width, back.height), (4, 6));
+        assert_eq!((back.width(), back.height()), (4, 6));
         // Rotated clockwise: the stored bottom-left pixel is now the top-left one.
-        let Pixels::Rgba8(turned) = &back.pixels else {
+        let Samples::U8(turned) = back.interleaved() else {
             unreachable!()
         };
         assert_eq!(&turned[..4], &data[(3 * 6) * 4..(3 * 6) * 4 + 4]);
@@ -444,9 +446,9 @@ mod tests {
     #[test]
     fn sixteen_bit_frames_are_rounded_into_8_bit_formats() {
         let frame = gradient16(6, 5, false);
-        let expected = match &frame.pixels {
-            Pixels::Rgba16(p) => Frame::from_rgba8(6, 5, p.iter().map(|&v| to_8_bit(v)).collect()),
-            Pixels::Rgba8(_) => unreachable!(),
+        let expected = match frame.interleaved() {
+            Samples::U16(p) => Frame::from_rgb8(6, 5, p.iter().map(|&v| to_8_bit(v)).collect()),
+            Samples::U8(_) => unreachable!(),
         };
         for name in ["a.bmp", "a.webp"] {
             assert_eq!(round_trip(&frame, name), expected, "{name}");
@@ -468,20 +470,18 @@ mod tests {
         let frame = Frame::from_rgba8(48, 32, data);
         let back = round_trip(&frame, "a.JPEG");
         assert_eq!(
-            (back.width, back.height, back.depth()),
-            (48, 32, Depth::Eight)
+            (back.width(), back.height(), back.format.bits),
+            (48, 32, 8)
         );
-        let Pixels::Rgba8(p) = &back.pixels else {
+        assert!(!back.format.layout.alpha, "JPEG has no alpha");
+        let Samples::U8(p) = frame.interleaved() else {
             unreachable!()
         };
-        assert!(
-            p.chunks_exact(4).all(|px| px[3] == 255),
-            "JPEG has no alpha"
+        let opaque = Frame::from_rgb8(
+            48,
+            32,
+            p.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect(),
         );
-        let mut opaque = frame.clone();
-        if let Pixels::Rgba8(p) = &mut opaque.pixels {
-            p.chunks_exact_mut(4).for_each(|px| px[3] = 255);
-        }
         let diff = back.max_abs_diff(&opaque).unwrap();
         assert!(
             diff <= 12,
@@ -553,13 +553,13 @@ mod tests {
         let gif = dir.path().join("a.gif");
         let err = write(&frame, &gif, &gif).unwrap_err();
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
-        let bad = Frame {
-            width: 5,
-            height: 5,
-            pixels: Pixels::Rgba8(vec![0; 7]),
-            index: 0,
-            pts: None,
-        };
+        let bad = Frame::new(crate::frame::Format::new(
+            5,
+            5,
+            crate::frame::Layout::YUV420,
+            8,
+            crate::frame::Colour::RGB,
+        ));
         let png = dir.path().join("a.png");
         assert!(matches!(
             write(&bad, &png, &png).unwrap_err(),

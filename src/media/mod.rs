@@ -1,8 +1,9 @@
 //! Image and video reading and writing: files in, [`Frame`](crate::frame::Frame)s out, and back.
 //!
 //! One file per direction: [`image`] reads and writes stills through the `image` crate; with the
-//! `video` feature, `decode` demuxes and decodes video, `convert` moves pictures between FFmpeg's
-//! pixel formats and RGBA frames, `encode` encodes and muxes (copying audio packet for packet),
+//! `video` feature, `decode` demuxes and decodes video, `convert` maps FFmpeg's pixel formats to
+//! planar frames (reading decoded pictures in place) and back, `encode` encodes and muxes
+//! (copying audio packet for packet),
 //! and `probe` describes any media file FFmpeg opens. This layer knows frames, never filters,
 //! plans or backends.
 
@@ -18,8 +19,6 @@ pub mod image;
 pub mod probe;
 #[cfg(feature = "video")]
 mod webp;
-#[cfg(feature = "video")]
-pub mod yuv;
 
 use std::path::Path;
 

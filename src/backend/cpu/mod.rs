@@ -1,16 +1,22 @@
-//! The CPU backend: runs a plan strip by strip, each strip of output rows through every pass
-//! while its rows are in cache, strips in parallel with rayon.
+//! The CPU backend: runs a plan's passes plane by plane, strips of rows in parallel with rayon.
 //!
-//! For a strip of output rows the executor works backwards through the plan to find which rows
-//! each pass must produce (a vertical stencil needs its radius more rows above and below, a
-//! vertical resample the rows its weight table reads, a crop or flip the rows it moves), loads
-//! only those rows of the frame as f32, runs the passes over row windows, and rounds the strip
-//! back into the output frame. Rows in a halo are computed by both neighbouring strips: the same
-//! arithmetic, so the result is identical to a whole-frame run, and no frame-sized f32 buffer is
-//! ever allocated. Strip buffers and the output frame's samples are pooled between frames.
+//! Each pass computes only the planes it changes ([`Pass::planes`]); the others are handed on
+//! as they are, without a copy, and a plane nothing changes reaches the output as the input
+//! frame held it (a decoder's picture, read in place). A pass reads its input planes a strip of
+//! rows at a time, with the rows above and below its kernels reach (a [`arith::Window`]),
+//! and streams each output row through its steps (a blur's vertical then horizontal taps, a
+//! resample's two tables) in cache, so no intermediate plane is ever made inside a pass.
+//! Between passes a plane is kept at more than the frame's precision (see [`arith`]); the last
+//! pass that changes a plane writes the frame's codes, rounded once.
+//!
+//! Frames of 8 to 12 bits run in fixed point, 16-bit frames in f32 ([`arith::Fixed`],
+//! [`arith::Float`]), each kernel written once over the arithmetic. Every kernel is compiled
+//! twice, for the x86-64 baseline and for AVX2, and the faster one is picked at run time
+//! ([`simd`]); both give the same samples bit for bit.
 
-mod kernels;
+mod arith;
 mod pixel;
+mod point;
 mod simd;
 
 use std::sync::Mutex;
@@ -18,34 +24,23 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::{Backend, BackendError};
-use crate::frame::{nearest_code, Frame, Pixels};
-use crate::plan::{Axis, Pass, PassKind, Plan, PointOp};
-use kernels::Image;
+use crate::frame::{Format, Frame, Plane, PlaneBuf, PlaneRef, Samples};
+use crate::op::ResampleTable;
+use crate::plan::{Pass, PassKind, Plan};
+use arith::{pad_row, Arith, Fixed, Float};
 pub use simd::Isa;
 
-/// About how many bytes of f32 samples one strip of one pass holds: small enough that a strip's
-/// buffers stay in a core's cache.
-const STRIP_BYTES: usize = 1 << 20;
+/// About how many samples one strip of one plane holds: a strip's rows and its scratch stay in
+/// a core's cache, and a 1080p plane makes some thirty strips for the workers to share.
+const STRIP_SAMPLES: usize = 1 << 16;
 
 pub struct CpuBackend {
-    /// Buffers of strips, taken by a worker for one strip and given back.
-    buffers: Mutex<Vec<StripBuffers>>,
-    /// Samples of the previous input frame, reused for the next output frame.
-    spare: Option<Pixels>,
-    /// Rows per strip when set; otherwise sized from [`STRIP_BYTES`].
-    strip_rows: Option<usize>,
     /// The build of the kernels that runs.
     isa: Isa,
-}
-
-#[derive(Default)]
-struct StripBuffers {
-    current: Vec<f32>,
-    next: Vec<f32>,
-    scratch: Vec<f32>,
-    row: Vec<f32>,
-    pad: Vec<f32>,
-    point: kernels::PointScratch,
+    /// Rows per strip when set; otherwise sized from [`STRIP_SAMPLES`].
+    strip_rows: Option<usize>,
+    /// Plane buffers kept between frames, so that a steady stream allocates nothing.
+    pool: Mutex<Pool>,
 }
 
 impl Default for CpuBackend {
@@ -57,10 +52,9 @@ impl Default for CpuBackend {
 impl CpuBackend {
     pub fn new() -> CpuBackend {
         CpuBackend {
-            buffers: Mutex::new(Vec::new()),
-            spare: None,
-            strip_rows: None,
             isa: Isa::detect(),
+            strip_rows: None,
+            pool: Mutex::new(Pool::default()),
         }
     }
 
@@ -77,13 +71,25 @@ impl CpuBackend {
         }
     }
 
-    /// A backend that cuts frames into strips of `rows` output rows (at least 1), for tuning and
-    /// for tests that need many strip boundaries in a small frame.
+    /// A backend that cuts planes into strips of `rows` rows (at least 1), for tuning and for
+    /// tests that need many strip boundaries in a small frame.
     pub fn with_strip_rows(rows: usize) -> CpuBackend {
         CpuBackend {
             strip_rows: Some(rows.max(1)),
             ..CpuBackend::new()
         }
+    }
+
+    fn strip_rows(&self, width: usize, height: usize) -> usize {
+        self.strip_rows.unwrap_or_else(|| {
+            (STRIP_SAMPLES / width.max(1))
+                .clamp(8, 512)
+                .min(height.div_ceil(2 * rayon::current_num_threads()).max(1))
+        })
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -97,507 +103,566 @@ impl Backend for CpuBackend {
     }
 
     fn process(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
-        super::check_size(plan, &frame)?;
+        super::check_format(plan, &frame)?;
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        if let [Pass {
-            kind: PassKind::Pointwise(ops),
-            ..
-        }] = plan.passes.as_slice()
-        {
-            return Ok(pointwise_in_place(self.isa, ops, frame));
-        }
-        let (ow, oh) = (plan.output.0 as usize, plan.output.1 as usize);
-        let mut out = output_samples(self.spare.take(), &frame.pixels, ow * oh * 4);
-        let strip_rows = self.strip_rows.unwrap_or_else(|| {
-            (STRIP_BYTES / (ow * 16))
-                .clamp(4, 256)
-                .min(oh.div_ceil(rayon::current_num_threads()))
-        });
-        let row_len = ow * 4;
-        let pool = &self.buffers;
-        let isa = self.isa;
-        let run = |(i, dst): (usize, StripOut)| {
-            let mut bufs = pool
-                .lock()
-                .map(|mut p| p.pop())
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let first = i * strip_rows;
-            let last = first + dst.len() / row_len;
-            simd::strip(isa, plan, &frame, (first, last), &mut bufs, dst);
-            if let Ok(mut p) = pool.lock() {
-                p.push(bufs);
-            }
-        };
-        match &mut out {
-            Pixels::Rgba8(p) => p
-                .par_chunks_mut(strip_rows * row_len)
-                .map(StripOut::Eight)
-                .enumerate()
-                .for_each(run),
-            Pixels::Rgba16(p) => p
-                .par_chunks_mut(strip_rows * row_len)
-                .map(StripOut::Sixteen)
-                .enumerate()
-                .for_each(run),
-        }
-        let Frame {
-            pixels, index, pts, ..
-        } = frame;
-        self.spare = Some(pixels);
-        Ok(Frame {
-            width: ow as u32,
-            height: oh as u32,
-            pixels: out,
-            index,
-            pts,
+        let fixed = Fixed::for_bits(plan.input.bits).filter(|f| fits(f, plan));
+        Ok(match fixed {
+            Some(f) => execute(self, plan, frame, f),
+            None => execute(self, plan, frame, Float),
         })
     }
-}
 
-/// Samples for an output of `len` values at the depth of `like`, reusing `spare` when it fits.
-fn output_samples(spare: Option<Pixels>, like: &Pixels, len: usize) -> Pixels {
-    match (spare, like) {
-        (Some(Pixels::Rgba8(mut v)), Pixels::Rgba8(_)) => {
-            v.resize(len, 0);
-            Pixels::Rgba8(v)
+    fn recycle(&mut self, frame: Frame) {
+        let mut pool = self.pool();
+        for samples in frame.into_samples() {
+            pool.give(Stage::Codes(samples));
         }
-        (Some(Pixels::Rgba16(mut v)), Pixels::Rgba16(_)) => {
-            v.resize(len, 0);
-            Pixels::Rgba16(v)
-        }
-        (_, Pixels::Rgba8(_)) => Pixels::Rgba8(vec![0; len]),
-        (_, Pixels::Rgba16(_)) => Pixels::Rgba16(vec![0; len]),
     }
 }
 
-enum StripOut<'a> {
-    Eight(&'a mut [u8]),
-    Sixteen(&'a mut [u16]),
+/// True when every kernel of `plan` fits fixed point (user kernels with huge weights do not).
+fn fits(arith: &Fixed, plan: &Plan) -> bool {
+    plan.passes.iter().all(|pass| match &pass.kind {
+        PassKind::Convolve(planes) => planes.iter().flatten().all(|c| {
+            arith
+                .weights(&c.weights, (c.width * c.height) as usize)
+                .is_some()
+        }),
+        _ => true,
+    })
 }
 
-impl StripOut<'_> {
-    fn len(&self) -> usize {
+/// A plane between passes.
+enum Stage {
+    /// Plane `p` of the input frame, as it came.
+    Input(usize),
+    /// Codes a pass wrote: the plane's last change.
+    Codes(Samples),
+    /// Work samples of the fixed-point arithmetic.
+    Fixed(Vec<i16>),
+    /// Work samples of the floating-point arithmetic.
+    Float(Vec<f32>),
+    /// Handed on already.
+    Gone,
+}
+
+/// A plane to read: one of the input frame's, or one a pass wrote, with its sample type.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    U8(Plane<'a, u8>),
+    U16(Plane<'a, u16>),
+    Fixed(Plane<'a, i16>),
+    Float(Plane<'a, f32>),
+}
+
+impl Source<'_> {
+    pub fn size(&self) -> (usize, usize) {
         match self {
-            StripOut::Eight(s) => s.len(),
-            StripOut::Sixteen(s) => s.len(),
+            Source::U8(p) => (p.width, p.height),
+            Source::U16(p) => (p.width, p.height),
+            Source::Fixed(p) => (p.width, p.height),
+            Source::Float(p) => (p.width, p.height),
         }
     }
 }
 
-/// The input rows `lo .. hi` that `pass` reads to produce its output rows `a .. b`.
-fn input_rows(pass: &Pass, a: usize, b: usize) -> (usize, usize) {
-    let in_h = pass.input.1 as usize;
-    let around = |r: usize| (a.saturating_sub(r), (b + r).min(in_h));
-    match &pass.kind {
-        PassKind::Pointwise(_)
-        | PassKind::Convolve1D {
-            axis: Axis::Horizontal,
-            ..
-        }
-        | PassKind::Resample1D {
-            axis: Axis::Horizontal,
-            ..
-        } => (a, b),
-        PassKind::Convolve1D {
-            axis: Axis::Vertical,
-            weights,
-            ..
-        } => around(weights.len() / 2),
-        PassKind::Unsharp { weights, .. } => around(weights.len() / 2),
-        PassKind::Convolve2D { height, .. } => around(*height as usize / 2),
-        PassKind::Resample1D {
-            axis: Axis::Vertical,
-            table,
-        } => {
-            let taps = table.taps as i64;
-            let starts = &table.starts[a..b];
-            let lo = starts
-                .iter()
-                .map(|&s| s as i64)
-                .min()
-                .unwrap_or(0)
-                .clamp(0, in_h as i64 - 1);
-            let hi = starts
-                .iter()
-                .map(|&s| s as i64 + taps)
-                .max()
-                .unwrap_or(1)
-                .clamp(lo + 1, in_h as i64);
-            (lo as usize, hi as usize)
-        }
-        PassKind::Remap { y0, flip_v, .. } => {
-            let (y0, out_h) = (*y0 as usize, pass.output.1 as usize);
-            if *flip_v {
-                (y0 + out_h - b, y0 + out_h - a)
-            } else {
-                (y0 + a, y0 + b)
-            }
-        }
-    }
-}
-
-/// Runs every pass for the output rows `first .. last` and rounds the result into `dst`; `isa`
-/// is the build this runs in.
-#[inline(always)]
-fn strip(
-    isa: Isa,
-    plan: &Plan,
-    frame: &Frame,
-    (first, last): (usize, usize),
-    bufs: &mut StripBuffers,
-    dst: StripOut,
-) {
-    run_strip(isa, plan, frame, first, last, bufs);
-    store(&bufs.current, dst);
-}
-
-/// Runs every pass for the output rows `first .. last`; the result is left in `bufs.current`.
-#[inline(always)]
-fn run_strip(
-    isa: Isa,
-    plan: &Plan,
-    frame: &Frame,
-    first: usize,
-    last: usize,
-    bufs: &mut StripBuffers,
-) {
-    let n = plan.passes.len();
-    // ranges[i]: the output rows of pass i this strip needs.
-    let mut ranges = vec![(0, 0); n];
-    ranges[n - 1] = (first, last);
-    for i in (1..n).rev() {
-        ranges[i - 1] = input_rows(&plan.passes[i], ranges[i].0, ranges[i].1);
-    }
-    let (lo, hi) = input_rows(&plan.passes[0], ranges[0].0, ranges[0].1);
-    load(frame, lo, hi, &mut bufs.current);
-    let mut window = lo;
-    for (pass, &(a, b)) in plan.passes.iter().zip(&ranges) {
-        let (iw, ih) = (pass.input.0 as usize, pass.input.1 as usize);
-        let ow = pass.output.0 as usize;
-        bufs.next.resize((b - a) * ow * 4, 0.0);
-        let src = Image {
-            data: &bufs.current,
-            width: iw,
-            height: ih,
-            first: window,
-        };
-        let scratch = Scratch {
-            scratch: &mut bufs.scratch,
-            row: &mut bufs.row,
-            pad: &mut bufs.pad,
-            point: &mut bufs.point,
-        };
-        run_pass(isa, pass, &src, a, &mut bufs.next, ow, scratch);
-        std::mem::swap(&mut bufs.current, &mut bufs.next);
-        window = a;
-    }
-}
-
-/// The scratch buffers of a strip that a pass may use.
-struct Scratch<'a> {
-    scratch: &'a mut Vec<f32>,
-    row: &'a mut Vec<f32>,
-    pad: &'a mut Vec<f32>,
-    point: &'a mut kernels::PointScratch,
-}
-
-/// Writes the output rows `a ..` of `pass` into `dst`, `out_w` pixels a row.
-#[inline(always)]
-fn run_pass(
-    isa: Isa,
-    pass: &Pass,
-    src: &Image,
-    a: usize,
-    dst: &mut [f32],
-    out_w: usize,
-    Scratch {
-        scratch,
-        row,
-        pad,
-        point,
-    }: Scratch,
-) {
-    let rows = dst
-        .chunks_exact_mut(out_w * 4)
-        .enumerate()
-        .map(|(i, out)| (a + i, out));
-    match &pass.kind {
-        PassKind::Pointwise(ops) => {
-            let needs = kernels::PointNeeds::of(ops);
-            rows.for_each(|(y, out)| {
-                out.copy_from_slice(src.row(y as isize));
-                kernels::pointwise(isa, ops, needs, out, y, point);
-            })
-        }
-        PassKind::Convolve1D {
-            axis: Axis::Horizontal,
-            weights,
-            alpha,
-        } => rows.for_each(|(y, out)| kernels::convolve_h(src, y, weights, *alpha, out, pad)),
-        PassKind::Convolve1D {
-            axis: Axis::Vertical,
-            weights,
-            alpha,
-        } => rows.for_each(|(y, out)| kernels::convolve_v(src, y, weights, *alpha, out)),
-        PassKind::Convolve2D {
+/// The stage `stage` of plane `p` of a frame of `format`, to read.
+fn source<'a>(stage: &'a Stage, input: &'a Frame, format: &Format, p: usize) -> Source<'a> {
+    let (w, h) = format.plane_size(p);
+    let (w, h) = (w as usize, h as usize);
+    fn plane<T>(data: &[T], width: usize, height: usize) -> Plane<'_, T> {
+        Plane {
+            data,
             width,
             height,
-            weights,
-            bias,
-        } => rows.for_each(|(y, out)| {
-            kernels::convolve_2d(
-                src,
-                y,
-                *width as usize,
-                *height as usize,
-                weights,
-                *bias,
-                out,
-                pad,
-            )
-        }),
-        PassKind::Unsharp { weights, amount } => {
-            // Blur every row of the input window horizontally into `scratch`, then each output
-            // row vertically from it, and combine with the pass input.
-            let held = src.data.len() / (src.width * 4);
-            scratch.resize(src.data.len(), 0.0);
-            for (i, out) in scratch
-                .chunks_exact_mut(src.width * 4)
-                .enumerate()
-                .take(held)
-            {
-                kernels::convolve_h(src, src.first + i, weights, false, out, pad);
+            stride: width,
+        }
+    }
+    match stage {
+        Stage::Input(q) => match input.plane(*q) {
+            PlaneRef::U8(p) => Source::U8(p),
+            PlaneRef::U16(p) => Source::U16(p),
+        },
+        Stage::Codes(Samples::U8(v)) => Source::U8(plane(v, w, h)),
+        Stage::Codes(Samples::U16(v)) => Source::U16(plane(v, w, h)),
+        Stage::Fixed(v) => Source::Fixed(plane(v, w, h)),
+        Stage::Float(v) => Source::Float(plane(v, w, h)),
+        Stage::Gone => unreachable!("a plane is read before it is handed on"),
+    }
+}
+
+/// One row to write, in the type of the plane it belongs to.
+pub enum OutRow<'a> {
+    U8(&'a mut [u8]),
+    U16(&'a mut [u16]),
+    Fixed(&'a mut [i16]),
+    Float(&'a mut [f32]),
+}
+
+/// Rows of a strip to write.
+enum OutRows<'a> {
+    U8(&'a mut [u8]),
+    U16(&'a mut [u16]),
+    Fixed(&'a mut [i16]),
+    Float(&'a mut [f32]),
+}
+
+impl OutRows<'_> {
+    /// Row `i` of the strip, `width` samples a row.
+    #[inline(always)]
+    fn row(&mut self, i: usize, width: usize) -> OutRow<'_> {
+        let r = i * width..(i + 1) * width;
+        match self {
+            OutRows::U8(s) => OutRow::U8(&mut s[r]),
+            OutRows::U16(s) => OutRow::U16(&mut s[r]),
+            OutRows::Fixed(s) => OutRow::Fixed(&mut s[r]),
+            OutRows::Float(s) => OutRow::Float(&mut s[r]),
+        }
+    }
+}
+
+/// What a plane's new samples are written as: the frame's codes where it is the plane's last
+/// change, the arithmetic's work samples otherwise.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Codes { wide: bool },
+    Fixed,
+    Float,
+}
+
+/// Plane buffers kept between frames, a few of each type.
+#[derive(Default)]
+struct Pool {
+    u8: Vec<Vec<u8>>,
+    u16: Vec<Vec<u16>>,
+    i16: Vec<Vec<i16>>,
+    f32: Vec<Vec<f32>>,
+}
+
+/// Buffers of each type the pool keeps: a frame's planes and a few work planes.
+const POOL_DEPTH: usize = 8;
+
+impl Pool {
+    fn give(&mut self, stage: Stage) {
+        fn keep<T>(list: &mut Vec<Vec<T>>, v: Vec<T>) {
+            if list.len() < POOL_DEPTH && v.capacity() > 0 {
+                list.push(v);
             }
-            let blurred_h = Image {
-                data: scratch,
-                width: src.width,
-                height: src.height,
-                first: src.first,
-            };
-            row.resize(out_w * 4, 0.0);
-            rows.for_each(|(y, out)| {
-                kernels::convolve_v(&blurred_h, y, weights, false, row);
-                kernels::unsharp_combine(src.row(y as isize), row, *amount, out);
+        }
+        match stage {
+            Stage::Codes(Samples::U8(v)) => keep(&mut self.u8, v),
+            Stage::Codes(Samples::U16(v)) => keep(&mut self.u16, v),
+            Stage::Fixed(v) => keep(&mut self.i16, v),
+            Stage::Float(v) => keep(&mut self.f32, v),
+            Stage::Input(_) | Stage::Gone => {}
+        }
+    }
+
+    /// A stage of `len` samples of `kind` (contents unspecified: every sample is written).
+    fn take(&mut self, kind: Kind, len: usize) -> Stage {
+        fn get<T: Copy + Default>(list: &mut Vec<Vec<T>>, len: usize) -> Vec<T> {
+            // The buffer closest in size, so planes of different sizes keep their own.
+            let best = (0..list.len()).min_by_key(|&i| list[i].capacity().abs_diff(len));
+            let mut v = best.map(|i| list.swap_remove(i)).unwrap_or_default();
+            v.resize(len, T::default());
+            v
+        }
+        match kind {
+            Kind::Codes { wide: false } => Stage::Codes(Samples::U8(get(&mut self.u8, len))),
+            Kind::Codes { wide: true } => Stage::Codes(Samples::U16(get(&mut self.u16, len))),
+            Kind::Fixed => Stage::Fixed(get(&mut self.i16, len)),
+            Kind::Float => Stage::Float(get(&mut self.f32, len)),
+        }
+    }
+}
+
+/// Runs every pass of `plan` on `input` in the arithmetic `arith`.
+fn execute<A: Arith + Work>(backend: &CpuBackend, plan: &Plan, mut input: Frame, arith: A) -> Frame {
+    // The last pass that changes each plane writes its codes.
+    let mut last = [usize::MAX; crate::op::MAX_PLANES];
+    for (i, pass) in plan.passes.iter().enumerate() {
+        for p in pass.planes().iter() {
+            last[p] = i;
+        }
+    }
+    let mut stages: Vec<Stage> = (0..plan.input.planes()).map(Stage::Input).collect();
+    for (i, pass) in plan.passes.iter().enumerate() {
+        let changed = pass.planes();
+        let kind = |p: usize| {
+            if last[p] == i {
+                Kind::Codes {
+                    wide: pass.output.is_wide(),
+                }
+            } else {
+                A::KIND
+            }
+        };
+        let mut outputs: Vec<Option<Stage>> = match &pass.kind {
+            PassKind::Pointwise(ops) => {
+                point::run(backend, arith, pass, ops, &mut stages, &mut input, &kind)
+            }
+            _ => (0..pass.output.planes())
+                .map(|p| {
+                    changed.contains(p).then(|| {
+                        let src = source(&stages[p], &input, &pass.input, p);
+                        run_plane(backend, arith, pass, p, src, kind(p))
+                    })
+                })
+                .collect(),
+        };
+        let mut next = Vec::with_capacity(pass.output.planes());
+        for (p, out) in outputs.iter_mut().enumerate() {
+            next.push(match out.take() {
+                Some(stage) => stage,
+                None => std::mem::replace(&mut stages[p], Stage::Gone),
             });
         }
-        PassKind::Resample1D { axis, table } => {
-            let taps = table.taps as usize;
-            match axis {
-                Axis::Horizontal => rows.for_each(|(y, out)| {
-                    kernels::resample_h(src, y, taps, &table.starts, &table.weights, out, pad)
-                }),
-                Axis::Vertical => rows.for_each(|(y, out)| {
-                    kernels::resample_v(src, y, taps, &table.starts, &table.weights, out)
-                }),
-            }
+        let mut pool = backend.pool();
+        for old in stages.drain(..) {
+            pool.give(old);
         }
-        PassKind::Remap {
-            x0,
-            y0,
-            flip_h,
-            flip_v,
-        } => {
-            let out_h = pass.output.1 as usize;
-            rows.for_each(|(y, out)| {
-                let sy = *y0 as usize + if *flip_v { out_h - 1 - y } else { y };
-                kernels::remap_row(src.row(sy as isize), *x0 as usize, *flip_h, out);
-            })
-        }
+        stages = next;
     }
+    let index = input.index;
+    let pts = input.pts;
+    let planes = stages
+        .into_iter()
+        .map(|stage| match stage {
+            Stage::Input(q) => input.take_plane(q),
+            Stage::Codes(samples) => PlaneBuf::owned(samples),
+            _ => unreachable!("the last pass to change a plane writes its codes"),
+        })
+        .collect();
+    backend.pool().give_frame(input);
+    let mut out = Frame::from_bufs(plan.output, planes);
+    out.index = index;
+    out.pts = pts;
+    out
 }
 
-/// Rows `lo .. hi` of the frame as 0..=1 floats.
-#[inline(always)]
-fn load(frame: &Frame, lo: usize, hi: usize, out: &mut Vec<f32>) {
-    let row = frame.width as usize * 4;
-    out.resize((hi - lo) * row, 0.0);
-    match &frame.pixels {
-        Pixels::Rgba8(p) => {
-            for (o, &i) in out.iter_mut().zip(&p[lo * row..hi * row]) {
-                *o = i as f32 * (1.0 / 255.0);
-            }
-        }
-        Pixels::Rgba16(p) => {
-            for (o, &i) in out.iter_mut().zip(&p[lo * row..hi * row]) {
-                *o = i as f32 * (1.0 / 65535.0);
+impl Pool {
+    /// Keeps the samples the input frame still owns (planes not handed on).
+    fn give_frame(&mut self, frame: Frame) {
+        for samples in frame.into_samples() {
+            if !samples.is_empty() {
+                self.give(Stage::Codes(samples));
             }
         }
     }
 }
 
-/// 0..=1 floats → code values, rounded to the nearest.
-#[inline(always)]
-fn store(data: &[f32], dst: StripOut) {
-    match dst {
-        StripOut::Eight(d) => {
-            // One 32-bit store a pixel, where byte stores would cost one instruction a channel.
-            for (o, i) in d.chunks_exact_mut(4).zip(data.chunks_exact(4)) {
-                let rgba = code(i[0], 255.0)
-                    | code(i[1], 255.0) << 8
-                    | code(i[2], 255.0) << 16
-                    | code(i[3], 255.0) << 24;
-                o.copy_from_slice(&rgba.to_le_bytes());
-            }
-        }
-        StripOut::Sixteen(d) => {
-            for (o, &i) in d.iter_mut().zip(data) {
-                *o = code(i, 65535.0) as u16;
-            }
-        }
-    }
+/// The work-sample kind of an arithmetic, and how a stage of it is split into strips.
+pub(crate) trait Work: Arith {
+    const KIND: Kind;
 }
 
-/// `v` (0..=1, clamped; NaN counts as 0) as the nearest code value of `0 ..= max`.
-#[inline(always)]
-fn code(v: f32, max: f32) -> u32 {
-    nearest_code(v * max, max)
+impl Work for Fixed {
+    const KIND: Kind = Kind::Fixed;
 }
 
-/// A plan that is one fused pointwise pass runs on the frame's own samples, block by block:
-/// each block's colour channels (and alpha, where a pixel op reads or writes it) are loaded into
-/// small planes that stay in the L1 cache, transformed, and rounded back.
-fn pointwise_in_place(isa: Isa, ops: &[PointOp], mut frame: Frame) -> Frame {
-    const BLOCK: usize = kernels::PLANE_LEN;
-    // Work is handed to rayon in pieces of 64 blocks (64 Ki pixels).
-    const PIECE: usize = BLOCK * 64;
-    let needs = kernels::PointNeeds::of(ops);
-    let width = frame.width as usize;
-    fn run<S: Sample + Send>(
-        isa: Isa,
-        ops: &[PointOp],
-        needs: kernels::PointNeeds,
-        samples: &mut [S],
-        max: f32,
-        width: usize,
-    ) {
-        samples
-            .par_chunks_mut(PIECE * 4)
-            .enumerate()
-            .for_each(|(i, piece)| {
-                let mut scratch = kernels::PointScratch::default();
-                for (j, block) in piece.chunks_mut(BLOCK * 4).enumerate() {
-                    let first = i * PIECE + j * BLOCK;
-                    simd::pointwise_block(
-                        isa,
-                        ops,
-                        needs,
-                        block,
-                        max,
-                        &mut scratch,
-                        (first, width),
-                    );
+impl Work for Float {
+    const KIND: Kind = Kind::Float;
+}
+
+/// A pass's kernel for one plane, prepared for an arithmetic.
+enum Job<A: Arith> {
+    Blur {
+        h: Option<(A::Taps, usize)>,
+        v: Option<(A::Taps, usize)>,
+    },
+    Unsharp {
+        h: Option<(A::Taps, usize)>,
+        v: Option<(A::Taps, usize)>,
+        amount: f32,
+    },
+    Convolve {
+        size: (usize, usize),
+        weights: A::Weights,
+        zero: f32,
+        bias: f32,
+    },
+    /// Each axis's table and weights; the horizontal one with the margin its taps reach past
+    /// the row's ends.
+    Resample {
+        h: (ResampleTable, A::Weights, usize),
+        v: (ResampleTable, A::Weights),
+    },
+    Remap {
+        x0: usize,
+        y0: usize,
+        out_h: usize,
+        flip_h: bool,
+        flip_v: bool,
+    },
+}
+
+impl<A: Arith> Job<A> {
+    fn of(arith: &A, pass: &Pass, p: usize) -> Job<A> {
+        let taps = |w: &[f32]| (w.len() > 1).then(|| (arith.taps(w), w.len() / 2));
+        match &pass.kind {
+            PassKind::Blur(planes) => {
+                let k = planes[p].as_ref().expect("a changed plane has a kernel");
+                Job::Blur {
+                    h: taps(&k.h),
+                    v: taps(&k.v),
                 }
-            })
+            }
+            PassKind::Unsharp { planes, amount } => {
+                let k = planes[p].as_ref().expect("a changed plane has a kernel");
+                Job::Unsharp {
+                    h: taps(&k.h),
+                    v: taps(&k.v),
+                    amount: *amount,
+                }
+            }
+            PassKind::Convolve(planes) => {
+                let c = planes[p].as_ref().expect("a changed plane has a kernel");
+                let n = (c.width * c.height) as usize;
+                Job::Convolve {
+                    size: (c.width as usize, c.height as usize),
+                    weights: arith.weights(&c.weights, n).expect("checked by `fits`"),
+                    zero: c.zero,
+                    bias: c.bias,
+                }
+            }
+            PassKind::Resample(planes) => {
+                let r = planes[p].as_ref().expect("every plane is resampled");
+                let table = |t: &ResampleTable| {
+                    let w = arith
+                        .weights(&t.weights, t.taps as usize)
+                        .expect("resample weights fit every arithmetic");
+                    (t.clone(), w)
+                };
+                let (in_w, _) = pass.input.plane_size(p);
+                let taps = r.h.taps as i64;
+                let reach = |s: &i32| (-(*s as i64)).max(*s as i64 + taps - in_w as i64).max(0);
+                let margin = r.h.starts.iter().map(reach).max().unwrap_or(0) as usize;
+                let (th, wh) = table(&r.h);
+                Job::Resample {
+                    h: (th, wh, margin),
+                    v: table(&r.v),
+                }
+            }
+            PassKind::Remap { flip_h, flip_v, .. } => {
+                let (x0, y0) = pass.remap_origin(p);
+                Job::Remap {
+                    x0: x0 as usize,
+                    y0: y0 as usize,
+                    out_h: pass.output.plane_size(p).1 as usize,
+                    flip_h: *flip_h,
+                    flip_v: *flip_v,
+                }
+            }
+            PassKind::Pointwise(_) => unreachable!("pointwise passes run in `point`"),
+        }
     }
-    match &mut frame.pixels {
-        Pixels::Rgba8(p) => run(isa, ops, needs, p, 255.0, width),
-        Pixels::Rgba16(p) => run(isa, ops, needs, p, 65535.0, width),
+
+    /// The input rows `lo .. hi` that output rows `a .. b` read, for an input `height` rows tall.
+    fn input_rows(&self, a: usize, b: usize, height: usize) -> (usize, usize) {
+        let around = |r: usize| (a.saturating_sub(r), (b + r).min(height));
+        match self {
+            Job::Blur { v, .. } | Job::Unsharp { v, .. } => around(v.as_ref().map_or(0, |v| v.1)),
+            Job::Convolve { size, .. } => around(size.1 / 2),
+            Job::Resample { v, .. } => {
+                let t = &v.0;
+                let starts = &t.starts[a..b];
+                let lo = starts.iter().copied().min().unwrap_or(0) as i64;
+                let hi = starts.iter().copied().max().unwrap_or(0) as i64 + t.taps as i64;
+                let lo = lo.clamp(0, height as i64 - 1);
+                (lo as usize, hi.clamp(lo + 1, height as i64) as usize)
+            }
+            Job::Remap {
+                y0, out_h, flip_v, ..
+            } => {
+                if *flip_v {
+                    (y0 + out_h - b, y0 + out_h - a)
+                } else {
+                    (y0 + a, y0 + b)
+                }
+            }
+        }
     }
-    frame
 }
 
-/// Samples a block of pointwise work can run on.
-trait Sample: Copy {
-    fn to_f32(self) -> f32;
-    /// Writes the code values `rgb` into the pixel `px`, keeping its alpha.
-    fn put_rgb(px: &mut [Self], rgb: [u32; 3]);
-    /// Writes the code values `rgba` into the pixel `px`.
-    fn put_rgba(px: &mut [Self], rgba: [u32; 4]);
+/// Computes plane `p` of `pass` from `src` into a new stage of `kind`.
+fn run_plane<A: Arith + Work>(
+    backend: &CpuBackend,
+    arith: A,
+    pass: &Pass,
+    p: usize,
+    src: Source<'_>,
+    kind: Kind,
+) -> Stage {
+    let (ow, oh) = pass.output.plane_size(p);
+    let (ow, oh) = (ow as usize, oh as usize);
+    let mut stage = backend.pool().take(kind, ow * oh);
+    let job = Job::of(&arith, pass, p);
+    let max = pass.output.max_code();
+    let rows = backend.strip_rows(ow, oh);
+    let isa = backend.isa;
+    let task = |(i, out): (usize, OutRows)| {
+        let first = i * rows;
+        let last = (first + rows).min(oh);
+        simd::strip(isa, &arith, &job, &src, (first, last), ow, out, max);
+    };
+    match &mut stage {
+        Stage::Codes(Samples::U8(v)) => v
+            .par_chunks_mut(rows * ow)
+            .map(OutRows::U8)
+            .enumerate()
+            .for_each(task),
+        Stage::Codes(Samples::U16(v)) => v
+            .par_chunks_mut(rows * ow)
+            .map(OutRows::U16)
+            .enumerate()
+            .for_each(task),
+        Stage::Fixed(v) => v
+            .par_chunks_mut(rows * ow)
+            .map(OutRows::Fixed)
+            .enumerate()
+            .for_each(task),
+        Stage::Float(v) => v
+            .par_chunks_mut(rows * ow)
+            .map(OutRows::Float)
+            .enumerate()
+            .for_each(task),
+        Stage::Input(_) | Stage::Gone => unreachable!("the pool makes buffers"),
+    }
+    stage
 }
 
-impl Sample for u8 {
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        self as f32
-    }
-    #[inline(always)]
-    fn put_rgb(px: &mut [u8], [r, g, b]: [u32; 3]) {
-        // One 32-bit store a pixel, where byte stores would cost one instruction a channel.
-        let rgba = r | g << 8 | b << 16 | (px[3] as u32) << 24;
-        px.copy_from_slice(&rgba.to_le_bytes());
-    }
-    #[inline(always)]
-    fn put_rgba(px: &mut [u8], [r, g, b, a]: [u32; 4]) {
-        px.copy_from_slice(&(r | g << 8 | b << 16 | a << 24).to_le_bytes());
-    }
-}
-
-impl Sample for u16 {
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        self as f32
-    }
-    #[inline(always)]
-    fn put_rgb(px: &mut [u16], [r, g, b]: [u32; 3]) {
-        px[..3].copy_from_slice(&[r as u16, g as u16, b as u16]);
-    }
-    #[inline(always)]
-    fn put_rgba(px: &mut [u16], [r, g, b, a]: [u32; 4]) {
-        px.copy_from_slice(&[r as u16, g as u16, b as u16, a as u16]);
-    }
-}
-
-/// Up to [`kernels::PLANE_LEN`] pixels through a fused pointwise pass; `at` is the block's
-/// first pixel and the frame's width, from which pixel ops get each pixel's position.
+/// Output rows `first .. last` of `job` on `src`, `width` samples a row, into `out`; `max` is
+/// the largest code. Compiled once per build of the kernels (see [`simd::strip`]).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pointwise_block<S: Sample>(
-    isa: Isa,
-    ops: &[PointOp],
-    needs: kernels::PointNeeds,
-    block: &mut [S],
-    max: f32,
-    scratch: &mut kernels::PointScratch,
-    (first, width): (usize, usize),
+fn strip<A: Arith>(
+    arith: &A,
+    job: &Job<A>,
+    src: &Source<'_>,
+    (first, last): (usize, usize),
+    width: usize,
+    mut out: OutRows<'_>,
+    max: u32,
 ) {
-    let n = block.len() / 4;
-    let ([r, g, b, a, xs, ys], regs) = scratch.planes(n);
-    let scale = 1.0 / max;
-    for (((px, r), g), b) in block
-        .chunks_exact(4)
-        .zip(r.iter_mut())
-        .zip(g.iter_mut())
-        .zip(b.iter_mut())
-    {
-        (*r, *g, *b) = (
-            px[0].to_f32() * scale,
-            px[1].to_f32() * scale,
-            px[2].to_f32() * scale,
-        );
-    }
-    if needs.alpha {
-        for (px, a) in block.chunks_exact(4).zip(a.iter_mut()) {
-            *a = px[3].to_f32() * scale;
+    let (in_w, in_h) = src.size();
+    let (lo, hi) = job.input_rows(first, last, in_h);
+    let mut buf = Vec::new();
+    let rows = arith.window(src, lo, hi, &mut buf);
+    let mut pad: Vec<A::T> = Vec::new();
+    let mut acc: Vec<i32> = Vec::new();
+    let mut a = vec![A::T::default(); in_w.max(width)];
+    let mut b = vec![A::T::default(); in_w.max(width)];
+    let mut c = vec![A::T::default(); in_w.max(width)];
+    // A blur of row y: vertical taps into `a`, horizontal into `b`; the result is in one of
+    // them or the input row itself.
+    let blur = |y: usize,
+                h: &Option<(A::Taps, usize)>,
+                v: &Option<(A::Taps, usize)>,
+                a: &mut [A::T],
+                b: &mut [A::T],
+                pad: &mut Vec<A::T>|
+     -> bool {
+        let vertical = match v {
+            Some((taps, _)) => {
+                arith.blur_v(&rows, y, taps, &mut a[..in_w]);
+                true
+            }
+            None => false,
+        };
+        match h {
+            Some((taps, r)) => {
+                let row: &[A::T] = if vertical {
+                    &a[..in_w]
+                } else {
+                    rows.row(y as isize)
+                };
+                pad_row(row, *r, pad);
+                arith.blur_h(pad, taps, &mut b[..in_w]);
+                true
+            }
+            None => {
+                if !vertical {
+                    a[..in_w].copy_from_slice(rows.row(y as isize));
+                }
+                false
+            }
         }
-    }
-    if needs.coordinates {
-        kernels::coordinates(first, width, xs, ys);
-    }
-    kernels::pointwise_planes(isa, ops, [&mut *r, &mut *g, &mut *b, &mut *a, xs, ys], regs);
-    if needs.alpha_written {
-        for ((((px, r), g), b), a) in block
-            .chunks_exact_mut(4)
-            .zip(r.iter())
-            .zip(g.iter())
-            .zip(b.iter())
-            .zip(a.iter())
-        {
-            S::put_rgba(
-                px,
-                [code(*r, max), code(*g, max), code(*b, max), code(*a, max)],
-            );
-        }
-    } else {
-        for (((px, r), g), b) in block
-            .chunks_exact_mut(4)
-            .zip(r.iter())
-            .zip(g.iter())
-            .zip(b.iter())
-        {
-            S::put_rgb(px, [code(*r, max), code(*g, max), code(*b, max)]);
-        }
+    };
+    for (i, y) in (first..last).enumerate() {
+        let result: &[A::T] = match job {
+            Job::Blur { h, v } => {
+                if blur(y, h, v, &mut a, &mut b, &mut pad) {
+                    &b[..width]
+                } else {
+                    &a[..width]
+                }
+            }
+            Job::Unsharp { h, v, amount } => {
+                let blurred: &[A::T] = if blur(y, h, v, &mut a, &mut b, &mut pad) {
+                    &b[..width]
+                } else {
+                    &a[..width]
+                };
+                arith.unsharp(rows.row(y as isize), blurred, *amount, &mut c[..width]);
+                &c[..width]
+            }
+            Job::Convolve {
+                size,
+                weights,
+                zero,
+                bias,
+            } => {
+                arith.convolve(
+                    &rows,
+                    y,
+                    *size,
+                    weights,
+                    *zero,
+                    *bias,
+                    &mut a[..width],
+                    &mut pad,
+                    &mut acc,
+                );
+                &a[..width]
+            }
+            Job::Resample { h, v } => {
+                let (tv, wv) = v;
+                arith.resample_v(
+                    &rows,
+                    y,
+                    tv.starts[y],
+                    wv,
+                    tv.taps as usize,
+                    &mut a[..in_w],
+                    &mut acc,
+                );
+                let (th, wh, margin) = h;
+                pad_row(&a[..in_w], *margin, &mut pad);
+                let taps = th.taps as usize;
+                arith.resample_h(&pad, *margin, &th.starts, wh, taps, &mut b[..width]);
+                &b[..width]
+            }
+            Job::Remap {
+                x0,
+                y0,
+                out_h,
+                flip_h,
+                flip_v,
+            } => {
+                let sy = y0 + if *flip_v { out_h - 1 - y } else { y };
+                let row = rows.row(sy as isize);
+                if *flip_h {
+                    for (x, o) in a[..width].iter_mut().enumerate() {
+                        *o = row[x0 + width - 1 - x];
+                    }
+                } else {
+                    a[..width].copy_from_slice(&row[*x0..x0 + width]);
+                }
+                &a[..width]
+            }
+        };
+        arith.store(result, out.row(i, width), max);
     }
 }

@@ -3,17 +3,17 @@
 //! tessera's release build targets the x86-64 baseline (SSE2), so that one binary runs on any
 //! x86-64 machine. The kernels are written as plain loops over slices and marked
 //! `#[inline(always)]`; the entry points below inline them into a function compiled with AVX2
-//! enabled, where the same loops vectorise eight floats wide instead of four. Only AVX2 is
-//! enabled, not FMA: without fused multiply-adds every operation rounds as in the portable
-//! build, so both give bit-identical pictures (a test below checks it), and a result never
-//! depends on the machine it was computed on.
+//! enabled, where the same loops vectorise twice as wide. Only AVX2 is enabled, not FMA:
+//! without fused multiply-adds every float operation rounds as in the portable build, and the
+//! fixed-point kernels are exact integer arithmetic, so both builds give bit-identical pictures
+//! (a test below checks it), and a result never depends on the machine it was computed on.
 
-use super::kernels::{PointNeeds, PointScratch};
+use super::arith::Arith;
 use super::pixel::Registers;
-use super::{PointOp, Sample, StripBuffers, StripOut};
-use crate::frame::Frame;
+use super::point::Block;
+use super::{Job, OutRows, Source};
+use crate::op::PointOp;
 use crate::pixel::{PixelProgram, INPUTS};
-use crate::plan::Plan;
 
 /// Which build of the loops runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,69 +36,61 @@ impl Isa {
 }
 
 /// [`super::strip`] in the build `isa` names.
+#[allow(clippy::too_many_arguments)]
 #[inline]
-pub fn strip(
+pub(super) fn strip<A: Arith>(
     isa: Isa,
-    plan: &Plan,
-    frame: &Frame,
+    arith: &A,
+    job: &Job<A>,
+    src: &Source<'_>,
     rows: (usize, usize),
-    bufs: &mut StripBuffers,
-    dst: StripOut,
+    width: usize,
+    out: OutRows<'_>,
+    max: u32,
 ) {
     #[cfg(target_arch = "x86_64")]
     if isa == Isa::Avx2 {
         // SAFETY: `Isa::Avx2` is only chosen where the processor has AVX2.
-        return unsafe { strip_avx2(plan, frame, rows, bufs, dst) };
+        return unsafe { strip_avx2(arith, job, src, rows, width, out, max) };
     }
-    super::strip(isa, plan, frame, rows, bufs, dst)
+    let _ = isa;
+    super::strip(arith, job, src, rows, width, out, max)
 }
 
+#[allow(clippy::too_many_arguments)]
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn strip_avx2(
-    plan: &Plan,
-    frame: &Frame,
+unsafe fn strip_avx2<A: Arith>(
+    arith: &A,
+    job: &Job<A>,
+    src: &Source<'_>,
     rows: (usize, usize),
-    bufs: &mut StripBuffers,
-    dst: StripOut,
+    width: usize,
+    out: OutRows<'_>,
+    max: u32,
 ) {
-    super::strip(Isa::Avx2, plan, frame, rows, bufs, dst)
+    super::strip(arith, job, src, rows, width, out, max)
 }
 
-/// [`super::pointwise_block`] in the build `isa` names.
+/// [`super::point::block`] in the build `isa` names.
 #[inline]
-pub fn pointwise_block<S: Sample>(
-    isa: Isa,
-    ops: &[PointOp],
-    needs: PointNeeds,
-    block: &mut [S],
-    max: f32,
-    scratch: &mut PointScratch,
-    at: (usize, usize),
-) {
+pub(super) fn point_block(isa: Isa, ops: &[PointOp], block: &mut Block<'_>) {
     #[cfg(target_arch = "x86_64")]
     if isa == Isa::Avx2 {
         // SAFETY: `Isa::Avx2` is only chosen where the processor has AVX2.
-        return unsafe { pointwise_block_avx2(ops, needs, block, max, scratch, at) };
+        return unsafe { point_block_avx2(ops, block) };
     }
-    super::pointwise_block(Isa::Portable, ops, needs, block, max, scratch, at)
+    super::point::block(Isa::Portable, ops, block)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn pointwise_block_avx2<S: Sample>(
-    ops: &[PointOp],
-    needs: PointNeeds,
-    block: &mut [S],
-    max: f32,
-    scratch: &mut PointScratch,
-    at: (usize, usize),
-) {
-    super::pointwise_block(Isa::Avx2, ops, needs, block, max, scratch, at)
+unsafe fn point_block_avx2(ops: &[PointOp], block: &mut Block<'_>) {
+    super::point::block(Isa::Avx2, ops, block)
 }
 
-/// [`super::pixel::run`] in the build `isa` names: compiled once per build, called from both
-/// kernels that run pointwise passes.
+/// [`super::pixel::run`] in the build `isa` names: compiled once per build, called from the
+/// pointwise kernel.
 #[inline]
 pub fn run_pixel(
     isa: Isa,
@@ -144,22 +136,30 @@ mod tests {
     use super::*;
     use crate::backend::Backend;
     use crate::chain::Chain;
-    use crate::frame::Pixels;
+    use crate::frame::{Colour, Format, Frame, Layout, Matrix};
     use crate::plan;
 
-    fn picture(w: u32, h: u32, deep: bool) -> Frame {
-        let n = (w * h * 4) as usize;
-        let value = |i: usize| (i * 7919 + (i / 4) * (i / 13)) as u32;
-        if deep {
-            let data = (0..n).map(|i| (value(i) % 65536) as u16).collect();
-            Frame::from_rgba16(w, h, data)
-        } else {
-            let data = (0..n).map(|i| (value(i) % 256) as u8).collect();
-            Frame::from_rgba8(w, h, data)
+    /// A frame of `format` whose samples are a fixed pseudo-random pattern.
+    fn picture(format: Format) -> Frame {
+        let mut frame = Frame::new(format);
+        let max = format.max_code();
+        let value = |i: usize| (i * 7919 + (i / 4) * (i / 13)) as u32 % (max + 1);
+        for p in 0..format.planes() {
+            if format.is_wide() {
+                for (i, v) in frame.plane16_mut(p).data.iter_mut().enumerate() {
+                    *v = value(i + p * 31) as u16;
+                }
+            } else {
+                for (i, v) in frame.plane8_mut(p).data.iter_mut().enumerate() {
+                    *v = value(i + p * 31) as u8;
+                }
+            }
         }
+        frame
     }
 
-    /// The AVX2 build must give the portable build's pictures bit for bit.
+    /// The AVX2 build must give the portable build's pictures bit for bit, in both
+    /// arithmetics and on every layout.
     #[test]
     fn avx2_build_matches_the_portable_build() {
         if Isa::detect() != Isa::Avx2 {
@@ -174,27 +174,34 @@ mod tests {
             "eq(brightness=0.1, contrast=1.3, saturation=0.7, gamma=1.4)",
             "eq(contrast=1.2) | grayscale | invert",
             "scale(61, 37, lanczos3) | hflip",
-            "crop(3, 5, 50, 40) | vflip | scale(99, 71, bicubic)",
+            "crop(2, 4, 50, 40) | vflip | scale(99, 71, bicubic)",
             "pixel(r=\"1-r\", g=\"0.2126*r + 0.7152*g + 0.0722*b\", b=\"b^2\")",
             "invert | pixel(r=\"sqrt(r) * (x % 5) / 5\", g=\"if(g > 0.5, exp(g - 1), sin(y / 7))\", \
              a=\"1 - a * r\") | eq(contrast=1.2)",
             "pixel(r=\"b\", b=\"r\", a=\"smooth(r, 0, 0.2, 0.5, 1, 1, 0.5)\") | gblur(1)",
         ];
-        for deep in [false, true] {
-            let frame = picture(83, 59, deep);
+        let video = Colour::video(Matrix::Bt709, false);
+        let formats = [
+            Format::rgb(83, 59, 8, true),
+            Format::rgb(83, 59, 16, true),
+            Format::new(83, 59, Layout::YUV420, 8, video),
+            Format::new(83, 59, Layout::YUV422, 10, video),
+        ];
+        for format in formats {
+            let frame = picture(format);
             for text in chains {
                 let chain = Chain::parse(text).unwrap();
-                let plan = plan::compile(&chain, frame.width, frame.height).unwrap();
+                let plan = plan::compile(&chain, &frame.format).unwrap();
                 let mut portable = CpuBackend::with_isa(Isa::Portable);
                 let mut avx2 = CpuBackend::with_isa(Isa::Avx2);
                 let a = portable.process(&plan, frame.clone()).unwrap();
                 let b = avx2.process(&plan, frame.clone()).unwrap();
-                let same = match (&a.pixels, &b.pixels) {
-                    (Pixels::Rgba8(a), Pixels::Rgba8(b)) => a == b,
-                    (Pixels::Rgba16(a), Pixels::Rgba16(b)) => a == b,
-                    _ => false,
-                };
-                assert!(same, "`{text}` (16-bit: {deep}) differs between the builds");
+                assert_eq!(
+                    a.max_abs_diff(&b),
+                    Some(0),
+                    "`{text}` on {} differs between the builds",
+                    format.describe()
+                );
             }
         }
     }

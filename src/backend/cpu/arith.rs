@@ -1,0 +1,640 @@
+//! The two arithmetics the CPU kernels run in, behind one trait so that the executor is written
+//! once: [`Fixed`] for frames of 8 to 12 bits, [`Float`] for 16-bit frames.
+//!
+//! Fixed point keeps samples between a pass's steps and between passes as `i16` with
+//! `14 − bits` fraction bits (8-bit: value · 64, at most 16320), so a sum of two samples still
+//! fits and no chain rounds to the frame's depth between its filters. Normalised symmetric
+//! blurs multiply pairs of samples by Q15 weights with a rounding high multiply (16 lanes a
+//! 256-bit instruction); every other kernel sums `i16` samples times `i16` weights in `i32` and
+//! rounds once. Every step is an exact integer operation, so a SIMD version gives the portable
+//! one's samples bit for bit. Float keeps code values as `f32`.
+//!
+//! A [`Window`] is the rows of a plane a strip of work reads, in the arithmetic's sample type:
+//! borrowed where the plane already is that type, converted once otherwise.
+
+use super::{OutRow, Source};
+
+/// Rows `first .. first + rows` of a plane `height` rows tall, in the arithmetic's sample type.
+pub struct Window<'a, T> {
+    pub data: &'a [T],
+    pub width: usize,
+    pub stride: usize,
+    pub first: usize,
+    pub height: usize,
+}
+
+impl<'a, T> Window<'a, T> {
+    /// Row `y` of the plane, clamped to its edges; the window must hold the clamped row.
+    #[inline(always)]
+    pub fn row(&self, y: isize) -> &'a [T] {
+        let y = y.clamp(0, self.height as isize - 1) as usize - self.first;
+        &self.data[y * self.stride..y * self.stride + self.width]
+    }
+}
+
+/// What a kernel needs of an arithmetic: its sample type, conversions from and to the frame's
+/// codes, and the row kernels.
+pub trait Arith: Sync + Send + Copy {
+    type T: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static;
+    /// A blur's taps prepared for this arithmetic.
+    type Taps: Sync + Send;
+    /// General weights (2-D kernels, resample tables) prepared for this arithmetic.
+    type Weights: Sync + Send;
+
+    /// Rows `lo .. hi` of `src` as samples of this arithmetic, borrowed or converted into `buf`.
+    fn window<'a>(
+        &self,
+        src: &Source<'a>,
+        lo: usize,
+        hi: usize,
+        buf: &'a mut Vec<Self::T>,
+    ) -> Window<'a, Self::T>;
+
+    /// Writes a row of samples into `out`: rounded and clamped to `0 ..= max` for codes,
+    /// clamped to the same range for work samples.
+    fn store(&self, row: &[Self::T], out: OutRow<'_>, max: u32);
+
+    /// The sample nearest a code value.
+    fn from_code(&self, code: f32) -> Self::T;
+
+    /// Fraction bits of fixed-point work samples (0 for floating point, which keeps none).
+    fn frac(&self) -> u32;
+
+    /// Symmetric normalised taps (odd length) prepared for [`Arith::blur_v`] and
+    /// [`Arith::blur_h`].
+    fn taps(&self, weights: &[f32]) -> Self::Taps;
+    /// `out[x] = Σ w[k] · row(y + k − r)[x]`.
+    fn blur_v(&self, rows: &Window<'_, Self::T>, y: usize, taps: &Self::Taps, out: &mut [Self::T]);
+    /// `out[x] = Σ w[k] · padded[x + k]`, `padded` holding `r` replicated samples each side.
+    fn blur_h(&self, padded: &[Self::T], taps: &Self::Taps, out: &mut [Self::T]);
+
+    /// Weights of one kernel, or of a table of rows of `row_len` weights, prepared for the
+    /// sums below; `None` when they do not fit this arithmetic (a kernel whose weights are too
+    /// large for fixed point).
+    fn weights(&self, weights: &[f32], row_len: usize) -> Option<Self::Weights>;
+    /// A 2-D convolution of row `y`: `out[x] = Σ w[j][i] · (padded_j[x + i] − zero) + zero
+    /// + bias`, unclamped; `pad` is scratch for one padded row.
+    #[allow(clippy::too_many_arguments)]
+    fn convolve(
+        &self,
+        rows: &Window<'_, Self::T>,
+        y: usize,
+        size: (usize, usize),
+        weights: &Self::Weights,
+        zero: f32,
+        bias: f32,
+        out: &mut [Self::T],
+        pad: &mut Vec<Self::T>,
+        acc: &mut Vec<i32>,
+    );
+    /// `out = input + amount · (input − blurred)`, unclamped.
+    fn unsharp(&self, input: &[Self::T], blurred: &[Self::T], amount: f32, out: &mut [Self::T]);
+    /// Vertical resample into row `y` through a table of `taps` per output row, unclamped.
+    fn resample_v(
+        &self,
+        rows: &Window<'_, Self::T>,
+        y: usize,
+        start: i32,
+        weights: &Self::Weights,
+        taps: usize,
+        out: &mut [Self::T],
+        acc: &mut Vec<i32>,
+    );
+    /// Horizontal resample of a row padded by `margin` samples each side, unclamped.
+    fn resample_h(
+        &self,
+        padded: &[Self::T],
+        margin: usize,
+        starts: &[i32],
+        weights: &Self::Weights,
+        taps: usize,
+        out: &mut [Self::T],
+    );
+}
+
+/// Copies `row` into `padded` with `pad` replicated samples on each side.
+#[inline(always)]
+pub fn pad_row<T: Copy>(row: &[T], pad: usize, padded: &mut Vec<T>) {
+    padded.clear();
+    let (first, last) = (row[0], row[row.len() - 1]);
+    padded.extend(std::iter::repeat_n(first, pad));
+    padded.extend_from_slice(row);
+    padded.extend(std::iter::repeat_n(last, pad));
+}
+
+/// Fixed point: `i16` samples with `frac` fraction bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixed {
+    pub frac: u32,
+}
+
+/// Q15 taps of a symmetric blur: `[centre, w1, w2, …]`, summing (centre + 2·rest) to 2^15.
+pub struct FixedTaps {
+    pub q: Vec<i16>,
+}
+
+/// `i16` weights scaled by 2^`shift`.
+pub struct FixedWeights {
+    pub q: Vec<i16>,
+    pub shift: u32,
+}
+
+/// `(a · b + 2^14) >> 15`: a rounding high multiply, as x86's `pmulhrsw` computes it.
+#[inline(always)]
+pub fn mulhrs(a: i16, b: i16) -> i16 {
+    ((a as i32 * b as i32 + 0x4000) >> 15) as i16
+}
+
+impl Fixed {
+    /// The arithmetic for `bits`-bit frames, or `None` above 12 bits.
+    pub fn for_bits(bits: u8) -> Option<Fixed> {
+        (bits <= 12).then(|| Fixed {
+            frac: 14 - bits as u32,
+        })
+    }
+
+    /// Weights quantised to `shift` fraction bits, each row of `row_len` carrying its rounding
+    /// error into the next weight so that every row sums as its float weights do.
+    pub fn quantise(weights: &[f32], row_len: usize, shift: u32) -> Vec<i16> {
+        let scale = (1u32 << shift) as f64;
+        let mut q = Vec::with_capacity(weights.len());
+        for row in weights.chunks(row_len.max(1)) {
+            let mut carried = 0.0f64;
+            for &w in row {
+                let exact = w as f64 * scale + carried;
+                let v = exact.round();
+                carried = exact - v;
+                q.push(v.clamp(i16::MIN as f64, i16::MAX as f64) as i16);
+            }
+        }
+        q
+    }
+}
+
+impl Arith for Fixed {
+    type T = i16;
+    type Taps = FixedTaps;
+    type Weights = FixedWeights;
+
+    #[inline(always)]
+    fn window<'a>(
+        &self,
+        src: &Source<'a>,
+        lo: usize,
+        hi: usize,
+        buf: &'a mut Vec<i16>,
+    ) -> Window<'a, i16> {
+        let (width, height) = src.size();
+        if let Source::Fixed(p) = src {
+            return Window {
+                data: &p.data[lo * p.stride..],
+                width,
+                stride: p.stride,
+                first: lo,
+                height,
+            };
+        }
+        buf.resize((hi - lo) * width, 0);
+        let frac = self.frac;
+        // Codes above the depth's largest (damaged data) are taken as the largest.
+        let max = ((1u32 << (14 - frac)) - 1) as u16;
+        for (y, out) in (lo..hi).zip(buf.chunks_exact_mut(width.max(1))) {
+            match src {
+                Source::U8(p) => {
+                    for (o, &v) in out.iter_mut().zip(p.row(y)) {
+                        *o = (v as i16) << frac;
+                    }
+                }
+                Source::U16(p) => {
+                    for (o, &v) in out.iter_mut().zip(p.row(y)) {
+                        *o = (v.min(max) as i16) << frac;
+                    }
+                }
+                Source::Float(_) | Source::Fixed(_) => {
+                    unreachable!("a plan runs in one arithmetic; its own planes are borrowed")
+                }
+            }
+        }
+        Window {
+            data: buf,
+            width,
+            stride: width,
+            first: lo,
+            height,
+        }
+    }
+
+    #[inline(always)]
+    fn store(&self, row: &[i16], out: OutRow<'_>, max: u32) {
+        let frac = self.frac;
+        let half = 1i32 << (frac - 1);
+        let top = max as i32;
+        match out {
+            OutRow::U8(o) => {
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = ((v as i32 + half) >> frac).clamp(0, top) as u8;
+                }
+            }
+            OutRow::U16(o) => {
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = ((v as i32 + half) >> frac).clamp(0, top) as u16;
+                }
+            }
+            OutRow::Fixed(o) => {
+                let top = (max << frac) as i16;
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = v.clamp(0, top);
+                }
+            }
+            OutRow::Float(_) => unreachable!("fixed-point plans keep fixed-point planes"),
+        }
+    }
+
+    #[inline(always)]
+    fn from_code(&self, code: f32) -> i16 {
+        (code * (1u32 << self.frac) as f32)
+            .round()
+            .clamp(i16::MIN as f32, i16::MAX as f32) as i16
+    }
+
+    fn frac(&self) -> u32 {
+        self.frac
+    }
+
+    fn taps(&self, weights: &[f32]) -> FixedTaps {
+        let r = weights.len() / 2;
+        // The centre and one side; the centre takes what rounding left so that the kernel
+        // sums to exactly 2^15 and a flat plane stays flat.
+        let side = Fixed::quantise(&weights[r + 1..], r.max(1), 15);
+        let sum: i32 = side.iter().map(|&w| 2 * w as i32).sum();
+        let mut q = Vec::with_capacity(r + 1);
+        q.push((32768 - sum).clamp(0, i16::MAX as i32) as i16);
+        q.extend(side);
+        FixedTaps { q }
+    }
+
+    #[inline(always)]
+    fn blur_v(&self, rows: &Window<'_, i16>, y: usize, taps: &FixedTaps, out: &mut [i16]) {
+        let y = y as isize;
+        let centre = rows.row(y);
+        let w0 = taps.q[0];
+        for (o, &c) in out.iter_mut().zip(centre) {
+            *o = mulhrs(c, w0);
+        }
+        for (k, &w) in taps.q.iter().enumerate().skip(1) {
+            let (a, b) = (rows.row(y - k as isize), rows.row(y + k as isize));
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = o.wrapping_add(mulhrs(a.wrapping_add(b), w));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn blur_h(&self, padded: &[i16], taps: &FixedTaps, out: &mut [i16]) {
+        let r = taps.q.len() - 1;
+        let n = out.len();
+        let w0 = taps.q[0];
+        for (o, &c) in out.iter_mut().zip(&padded[r..r + n]) {
+            *o = mulhrs(c, w0);
+        }
+        for (k, &w) in taps.q.iter().enumerate().skip(1) {
+            let (a, b) = (&padded[r - k..r - k + n], &padded[r + k..r + k + n]);
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = o.wrapping_add(mulhrs(a.wrapping_add(b), w));
+            }
+        }
+    }
+
+    fn weights(&self, weights: &[f32], row_len: usize) -> Option<FixedWeights> {
+        // The largest shift that keeps every weight in i16 and every sum of a row of products
+        // (samples below 2^15 in magnitude) in i32; fewer than 8 fraction bits would lose
+        // precision, and such kernels run in floating point.
+        let max = weights.iter().fold(0.0f32, |m, w| m.max(w.abs())) as f64;
+        let l1: f64 = weights
+            .chunks(row_len.max(1))
+            .map(|row| row.iter().map(|w| w.abs() as f64).sum::<f64>())
+            .fold(0.0, f64::max);
+        let by_weight = (i16::MAX as f64 / max.max(1e-30)).log2().floor();
+        let by_sum = ((i32::MAX as f64 / 32768.0) / l1.max(1e-30)).log2().floor();
+        let shift = by_weight.min(by_sum).min(14.0);
+        if shift < 8.0 {
+            return None;
+        }
+        Some(FixedWeights {
+            q: Fixed::quantise(weights, row_len, shift as u32),
+            shift: shift as u32,
+        })
+    }
+
+    #[inline(always)]
+    fn convolve(
+        &self,
+        rows: &Window<'_, i16>,
+        y: usize,
+        (kw, kh): (usize, usize),
+        weights: &FixedWeights,
+        zero: f32,
+        bias: f32,
+        out: &mut [i16],
+        pad: &mut Vec<i16>,
+        acc: &mut Vec<i32>,
+    ) {
+        let n = out.len();
+        let (rx, ry) = (kw / 2, (kh / 2) as isize);
+        let zero_w = self.from_code(zero);
+        acc.clear();
+        acc.resize(n, 0);
+        for j in 0..kh {
+            let row = rows.row(y as isize + j as isize - ry);
+            pad_row(row, rx, pad);
+            for v in pad.iter_mut() {
+                *v -= zero_w;
+            }
+            for i in 0..kw {
+                let w = weights.q[j * kw + i] as i32;
+                if w == 0 {
+                    continue;
+                }
+                for (a, &s) in acc.iter_mut().zip(&pad[i..i + n]) {
+                    *a += s as i32 * w;
+                }
+            }
+        }
+        let shift = weights.shift;
+        let half = 1i32 << (shift - 1);
+        let add = zero_w as i32 + self.from_code(bias) as i32;
+        for (o, &a) in out.iter_mut().zip(acc.iter()) {
+            *o = (((a + half) >> shift) + add).clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+    }
+
+    #[inline(always)]
+    fn unsharp(&self, input: &[i16], blurred: &[i16], amount: f32, out: &mut [i16]) {
+        // amount in Q12: -2 ..= 5 fits i16.
+        let a = (amount * 4096.0).round() as i32;
+        for ((o, &i), &b) in out.iter_mut().zip(input).zip(blurred) {
+            let d = i as i32 - b as i32;
+            let v = i as i32 + ((d * a + 2048) >> 12);
+            *o = v.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+    }
+
+    #[inline(always)]
+    fn resample_v(
+        &self,
+        rows: &Window<'_, i16>,
+        y: usize,
+        start: i32,
+        weights: &FixedWeights,
+        taps: usize,
+        out: &mut [i16],
+        acc: &mut Vec<i32>,
+    ) {
+        acc.clear();
+        acc.resize(out.len(), 0);
+        for k in 0..taps {
+            let w = weights.q[y * taps + k] as i32;
+            let row = rows.row(start as isize + k as isize);
+            for (a, &s) in acc.iter_mut().zip(row) {
+                *a += s as i32 * w;
+            }
+        }
+        let shift = weights.shift;
+        let half = 1i32 << (shift - 1);
+        for (o, &a) in out.iter_mut().zip(acc.iter()) {
+            *o = ((a + half) >> shift).clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+    }
+
+    #[inline(always)]
+    fn resample_h(
+        &self,
+        padded: &[i16],
+        margin: usize,
+        starts: &[i32],
+        weights: &FixedWeights,
+        taps: usize,
+        out: &mut [i16],
+    ) {
+        let shift = weights.shift;
+        let half = 1i32 << (shift - 1);
+        for ((o, &start), w) in out
+            .iter_mut()
+            .zip(starts)
+            .zip(weights.q.chunks_exact(taps))
+        {
+            let first = (start as isize + margin as isize) as usize;
+            let mut a = 0i32;
+            for (&w, &s) in w.iter().zip(&padded[first..first + taps]) {
+                a += s as i32 * w as i32;
+            }
+            *o = ((a + half) >> shift).clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+    }
+}
+
+/// Floating point: `f32` code values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Float;
+
+impl Arith for Float {
+    type T = f32;
+    type Taps = Vec<f32>;
+    type Weights = Vec<f32>;
+
+    #[inline(always)]
+    fn window<'a>(
+        &self,
+        src: &Source<'a>,
+        lo: usize,
+        hi: usize,
+        buf: &'a mut Vec<f32>,
+    ) -> Window<'a, f32> {
+        let (width, height) = src.size();
+        if let Source::Float(p) = src {
+            return Window {
+                data: &p.data[lo * p.stride..],
+                width,
+                stride: p.stride,
+                first: lo,
+                height,
+            };
+        }
+        buf.resize((hi - lo) * width, 0.0);
+        for (y, out) in (lo..hi).zip(buf.chunks_exact_mut(width.max(1))) {
+            match src {
+                Source::U8(p) => {
+                    for (o, &v) in out.iter_mut().zip(p.row(y)) {
+                        *o = v as f32;
+                    }
+                }
+                Source::U16(p) => {
+                    for (o, &v) in out.iter_mut().zip(p.row(y)) {
+                        *o = v as f32;
+                    }
+                }
+                Source::Fixed(_) | Source::Float(_) => {
+                    unreachable!("a plan runs in one arithmetic; its own planes are borrowed")
+                }
+            }
+        }
+        Window {
+            data: buf,
+            width,
+            stride: width,
+            first: lo,
+            height,
+        }
+    }
+
+    #[inline(always)]
+    fn store(&self, row: &[f32], out: OutRow<'_>, max: u32) {
+        let top = max as f32;
+        match out {
+            OutRow::U8(o) => {
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = crate::frame::nearest_code(v, top) as u8;
+                }
+            }
+            OutRow::U16(o) => {
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = crate::frame::nearest_code(v, top) as u16;
+                }
+            }
+            OutRow::Float(o) => {
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = crate::op::clamp(v, top);
+                }
+            }
+            OutRow::Fixed(_) => unreachable!("float plans keep float planes"),
+        }
+    }
+
+    #[inline(always)]
+    fn from_code(&self, code: f32) -> f32 {
+        code
+    }
+
+    fn frac(&self) -> u32 {
+        0
+    }
+
+    fn taps(&self, weights: &[f32]) -> Vec<f32> {
+        weights[weights.len() / 2..].to_vec()
+    }
+
+    #[inline(always)]
+    fn blur_v(&self, rows: &Window<'_, f32>, y: usize, taps: &Vec<f32>, out: &mut [f32]) {
+        let y = y as isize;
+        let w0 = taps[0];
+        for (o, &c) in out.iter_mut().zip(rows.row(y)) {
+            *o = c * w0;
+        }
+        for (k, &w) in taps.iter().enumerate().skip(1) {
+            let (a, b) = (rows.row(y - k as isize), rows.row(y + k as isize));
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o += (a + b) * w;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn blur_h(&self, padded: &[f32], taps: &Vec<f32>, out: &mut [f32]) {
+        let r = taps.len() - 1;
+        let n = out.len();
+        let w0 = taps[0];
+        for (o, &c) in out.iter_mut().zip(&padded[r..r + n]) {
+            *o = c * w0;
+        }
+        for (k, &w) in taps.iter().enumerate().skip(1) {
+            let (a, b) = (&padded[r - k..r - k + n], &padded[r + k..r + k + n]);
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o += (a + b) * w;
+            }
+        }
+    }
+
+    fn weights(&self, weights: &[f32], _row_len: usize) -> Option<Vec<f32>> {
+        Some(weights.to_vec())
+    }
+
+    #[inline(always)]
+    fn convolve(
+        &self,
+        rows: &Window<'_, f32>,
+        y: usize,
+        (kw, kh): (usize, usize),
+        weights: &Vec<f32>,
+        zero: f32,
+        bias: f32,
+        out: &mut [f32],
+        pad: &mut Vec<f32>,
+        _acc: &mut Vec<i32>,
+    ) {
+        let n = out.len();
+        let (rx, ry) = (kw / 2, (kh / 2) as isize);
+        out.fill(0.0);
+        for j in 0..kh {
+            pad_row(rows.row(y as isize + j as isize - ry), rx, pad);
+            for i in 0..kw {
+                let w = weights[j * kw + i];
+                if w == 0.0 {
+                    continue;
+                }
+                for (o, &s) in out.iter_mut().zip(&pad[i..i + n]) {
+                    *o += w * (s - zero);
+                }
+            }
+        }
+        for o in out.iter_mut() {
+            *o += zero + bias;
+        }
+    }
+
+    #[inline(always)]
+    fn unsharp(&self, input: &[f32], blurred: &[f32], amount: f32, out: &mut [f32]) {
+        for ((o, &i), &b) in out.iter_mut().zip(input).zip(blurred) {
+            *o = i + amount * (i - b);
+        }
+    }
+
+    #[inline(always)]
+    fn resample_v(
+        &self,
+        rows: &Window<'_, f32>,
+        y: usize,
+        start: i32,
+        weights: &Vec<f32>,
+        taps: usize,
+        out: &mut [f32],
+        _acc: &mut Vec<i32>,
+    ) {
+        out.fill(0.0);
+        for k in 0..taps {
+            let w = weights[y * taps + k];
+            for (o, &s) in out.iter_mut().zip(rows.row(start as isize + k as isize)) {
+                *o += w * s;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn resample_h(
+        &self,
+        padded: &[f32],
+        margin: usize,
+        starts: &[i32],
+        weights: &Vec<f32>,
+        taps: usize,
+        out: &mut [f32],
+    ) {
+        for ((o, &start), w) in out.iter_mut().zip(starts).zip(weights.chunks_exact(taps)) {
+            let first = (start as isize + margin as isize) as usize;
+            let mut a = 0.0f32;
+            for (&w, &s) in w.iter().zip(&padded[first..first + taps]) {
+                a += w * s;
+            }
+            *o = a;
+        }
+    }
+}

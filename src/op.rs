@@ -1,0 +1,502 @@
+//! The op vocabulary: what filters lower into, what the plan fuses and tiles, what both
+//! backends implement.
+//!
+//! A filter lowers, for one stream's [`Format`], into ops that already say everything about
+//! that format: which planes they touch ([`Planes`]; untouched planes pass through without a
+//! copy), their colour domain ([`Domain`]: per-plane maps in the frame's own Y′CbCr, or RGB),
+//! their reach per plane and axis (the halo tiling needs), and the per-plane data computed once
+//! (kernels scaled for subsampled chroma, resample tables placed by the chroma siting). The plan
+//! reads these; the backends do not recompute them. This module is a leaf: filters, the plan
+//! and the backends import it, and it imports none of them.
+//!
+//! The arithmetic each op means is defined here once, in f32 ([`Curve::apply`],
+//! [`ColourMath`], [`crate::pixel::PixelProgram::eval`]); the CPU kernels and the WGSL follow it.
+
+use std::sync::Arc;
+
+use crate::frame::{Family, Format, Matrix, Role};
+use crate::pixel::PixelProgram;
+
+/// Planes a frame can have.
+pub const MAX_PLANES: usize = 4;
+
+/// A set of planes: bit `p` for plane `p`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Planes(pub u8);
+
+impl Planes {
+    pub const NONE: Planes = Planes(0);
+
+    /// Every plane of `format`.
+    pub fn all(format: &Format) -> Planes {
+        Planes((1u8 << format.planes()) - 1)
+    }
+
+    pub fn contains(self, p: usize) -> bool {
+        self.0 & (1 << p) != 0
+    }
+
+    pub fn with(self, p: usize) -> Planes {
+        Planes(self.0 | 1 << p)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        (0..MAX_PLANES).filter(move |&p| self.contains(p))
+    }
+
+    /// The planes of `per_plane` that hold something.
+    pub fn of<T>(per_plane: &PerPlane<T>) -> Planes {
+        per_plane
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some())
+            .fold(Planes::NONE, |s, (p, _)| s.with(p))
+    }
+}
+
+/// Something for each plane; `None` where a plane is left as it is.
+pub type PerPlane<T> = [Option<T>; MAX_PLANES];
+
+/// The colour space a pointwise op is defined in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Domain {
+    /// One map per plane of the frame's Y′CbCr (or grey): affine or a curve, a plane at a time,
+    /// so it runs on Y′CbCr frames as lookup tables and on RGB frames through the matrix.
+    PerPlane,
+    /// A function of the whole pixel in R′G′B′(A): Y′CbCr frames convert inside the pass.
+    Rgb,
+}
+
+/// A map of one plane's code values, in 8-bit units (a deeper plane's code divided by
+/// 2^(bits − 8), as FFmpeg's 8-bit filters are generalised); its result is clamped to the
+/// plane's codes. Both forms are FFmpeg's `eq`: see `filters/color.rs`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Curve {
+    /// `x · scale + offset`.
+    Affine { scale: f32, offset: f32 },
+    /// FFmpeg eq's table for gamma: with v = contrast · (x/255 − ½) + ½ + brightness, 0 where
+    /// v ≤ 0, else 256 · (v · (1 − weight) + v^(1/gamma) · weight) − ½. (FFmpeg truncates
+    /// 256 · (…); the ½ is that truncation's mean, so the value rounds to FFmpeg's code.)
+    EqGamma {
+        contrast: f32,
+        brightness: f32,
+        gamma: f32,
+        weight: f32,
+    },
+}
+
+impl Curve {
+    /// The map at `x` (8-bit units), clamped to `0 ..= top`.
+    #[inline(always)]
+    pub fn apply(self, x: f32, top: f32) -> f32 {
+        let v = match self {
+            Curve::Affine { scale, offset } => x * scale + offset,
+            Curve::EqGamma {
+                contrast,
+                brightness,
+                gamma,
+                weight,
+            } => {
+                let v = contrast * (x * (1.0 / 255.0) - 0.5) + 0.5 + brightness;
+                if v <= 0.0 {
+                    0.0
+                } else {
+                    256.0 * (v * (1.0 - weight) + v.powf(1.0 / gamma) * weight) - 0.5
+                }
+            }
+        };
+        clamp(v, top)
+    }
+
+    /// The identity map.
+    pub const IDENTITY: Curve = Curve::Affine {
+        scale: 1.0,
+        offset: 0.0,
+    };
+}
+
+/// `v` clamped to `0 ..= top`, NaN to 0.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` keeps NaN
+pub fn clamp(v: f32, top: f32) -> f32 {
+    v.max(0.0).min(top)
+}
+
+/// One curve per colour plane of the frame's Y′CbCr: luma (or grey), Cb, Cr; `None` leaves a
+/// plane as it is. Alpha is never touched.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Curves(pub [Option<Curve>; 3]);
+
+/// A per-pixel op.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointOp {
+    /// Curves of the frame's Y′CbCr planes (eq, invert, grayscale).
+    Curves(Curves),
+    /// `pixel`'s channel expressions over R′G′B′A (0..=1): a compiled program and the values of
+    /// its uniforms for this frame. Equal programs run the same code whatever their uniforms,
+    /// so a plan recompiled for the next frame keeps its GPU pipeline and only rewrites
+    /// `uniforms`.
+    Pixel {
+        program: Arc<PixelProgram>,
+        uniforms: Vec<f32>,
+    },
+}
+
+impl PointOp {
+    pub fn domain(&self) -> Domain {
+        match self {
+            PointOp::Curves(_) => Domain::PerPlane,
+            PointOp::Pixel { .. } => Domain::Rgb,
+        }
+    }
+
+    /// The program of a `Pixel` op.
+    pub fn pixel_program(&self) -> Option<&PixelProgram> {
+        match self {
+            PointOp::Pixel { program, .. } => Some(program),
+            PointOp::Curves(_) => None,
+        }
+    }
+
+    /// The planes of `format` the op changes.
+    pub fn planes(&self, format: &Format) -> Planes {
+        match self {
+            PointOp::Curves(Curves(c)) => match format.layout.family {
+                Family::Rgb => (0..3).fold(Planes::NONE, |s, p| s.with(p)),
+                _ => (0..format.layout.colour_planes())
+                    .filter(|&p| c[p].is_some())
+                    .fold(Planes::NONE, |s, p| s.with(p)),
+            },
+            PointOp::Pixel { program, .. } => {
+                let mut planes = (0..format.layout.colour_planes())
+                    .fold(Planes::NONE, |s, p| s.with(p));
+                if let Some(a) = format.layout.alpha_plane() {
+                    if program.writes_alpha() {
+                        planes = planes.with(a);
+                    }
+                }
+                planes
+            }
+        }
+    }
+}
+
+/// A fused run of pointwise ops evaluated on one pixel, as both backends define it. `pixel`
+/// holds the frame's code values of each plane (alpha last where there is one); `xy` is the
+/// pixel's position. The result is in code values, unrounded.
+///
+/// On a Y′CbCr or grey frame whose ops are all per-plane, each plane's value goes through its
+/// curves alone (which is what lets the CPU use lookup tables). Otherwise the pixel is taken to
+/// R′G′B′ through the frame's matrix and range ([`ColourMath`]), per-plane ops run on the
+/// Y′CbCr of that R′G′B′, pixel ops on the R′G′B′, and the result goes back.
+pub fn apply_point_ops(
+    ops: &[PointOp],
+    math: &ColourMath,
+    pixel: [f32; MAX_PLANES],
+    xy: (f32, f32),
+) -> [f32; MAX_PLANES] {
+    let mut out = pixel;
+    if math.per_plane && ops.iter().all(|op| op.domain() == Domain::PerPlane) {
+        for (p, v) in out.iter_mut().enumerate().take(math.colour_planes) {
+            for op in ops {
+                if let PointOp::Curves(Curves(c)) = op {
+                    if let Some(curve) = c[p] {
+                        *v = curve.apply(*v * math.to_8bit, math.top_8bit) * math.from_8bit;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    let mut rgba = math.to_rgba(pixel);
+    for op in ops {
+        match op {
+            PointOp::Curves(Curves(c)) => {
+                let ycc = math.rgb_to_ycc8(rgba);
+                let ycc: [f32; 3] = std::array::from_fn(|i| match c[i] {
+                    Some(curve) => curve.apply(ycc[i], 255.0),
+                    None => ycc[i],
+                });
+                let [r, g, b] = math.ycc8_to_rgb(ycc);
+                rgba = [r, g, b, rgba[3]];
+            }
+            PointOp::Pixel { program, uniforms } => {
+                rgba = program.eval(uniforms, rgba, xy.0, xy.1);
+            }
+        }
+    }
+    math.from_rgba(rgba, &mut out);
+    out
+}
+
+/// What a pointwise pass needs to know of the frame's colour: the Y′CbCr ↔ R′G′B′ matrix, each
+/// plane's zero and scale, and how codes relate to 8-bit units. Built from the format once per
+/// pass; the GPU receives the same numbers as uniforms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColourMath {
+    pub family: Family,
+    pub colour_planes: usize,
+    /// The frame's alpha plane, if it has one.
+    pub alpha: Option<usize>,
+    /// Y′CbCr or grey: curves run on the planes themselves.
+    pub per_plane: bool,
+    /// Kr, Kg, Kb of the matrix.
+    pub k: [f32; 3],
+    /// Zero and scale of the colour planes and alpha ([`Format::zero`], [`Format::scale`]).
+    pub zero: [f32; MAX_PLANES],
+    pub scale: [f32; MAX_PLANES],
+    /// The largest code.
+    pub max: f32,
+    /// Codes → 8-bit units and back, and the largest code in 8-bit units.
+    pub to_8bit: f32,
+    pub from_8bit: f32,
+    pub top_8bit: f32,
+}
+
+impl ColourMath {
+    pub fn of(format: &Format) -> ColourMath {
+        let (kr, kb) = format.colour.matrix.kr_kb();
+        let planes = format.planes();
+        let zero = std::array::from_fn(|p| {
+            if p < planes {
+                format.zero(p) as f32
+            } else {
+                0.0
+            }
+        });
+        let scale = std::array::from_fn(|p| {
+            if p < planes {
+                format.scale(p) as f32
+            } else {
+                1.0
+            }
+        });
+        let unit = format.unit() as f32;
+        ColourMath {
+            family: format.layout.family,
+            colour_planes: format.layout.colour_planes(),
+            alpha: format.layout.alpha_plane(),
+            per_plane: format.layout.family != Family::Rgb,
+            k: [kr as f32, (1.0 - kr - kb) as f32, kb as f32],
+            zero,
+            scale,
+            max: format.max_code() as f32,
+            to_8bit: 1.0 / unit,
+            from_8bit: unit,
+            top_8bit: format.max_code() as f32 / unit,
+        }
+    }
+
+    /// A pixel's codes as normalised R′G′B′A, unclamped (Y′CbCr outside the RGB cube gives
+    /// values outside 0..=1).
+    #[inline(always)]
+    pub fn to_rgba(&self, px: [f32; MAX_PLANES]) -> [f32; 4] {
+        let norm = |p: usize| (px[p] - self.zero[p]) / self.scale[p];
+        let a = self.alpha.map_or(1.0, |a| px[a] / self.max);
+        match self.family {
+            Family::Rgb => [norm(0), norm(1), norm(2), a],
+            Family::Gray => {
+                let y = norm(0);
+                [y, y, y, a]
+            }
+            Family::Yuv => {
+                let [kr, kg, kb] = self.k;
+                let (y, cb, cr) = (norm(0), norm(1), norm(2));
+                let r = y + 2.0 * (1.0 - kr) * cr;
+                let b = y + 2.0 * (1.0 - kb) * cb;
+                let g = (y - kr * r - kb * b) / kg;
+                [r, g, b, a]
+            }
+        }
+    }
+
+    /// Normalised R′G′B′A back to codes in `out` (colour planes and alpha; unrounded).
+    #[inline(always)]
+    pub fn from_rgba(&self, [r, g, b, a]: [f32; 4], out: &mut [f32; MAX_PLANES]) {
+        let code = |p: usize, v: f32| v * self.scale[p] + self.zero[p];
+        match self.family {
+            Family::Rgb => {
+                out[0] = code(0, r);
+                out[1] = code(1, g);
+                out[2] = code(2, b);
+            }
+            Family::Gray => out[0] = code(0, self.luma([r, g, b])),
+            Family::Yuv => {
+                let [kr, _, kb] = self.k;
+                let y = self.luma([r, g, b]);
+                out[0] = code(0, y);
+                out[1] = code(1, (b - y) / (2.0 * (1.0 - kb)));
+                out[2] = code(2, (r - y) / (2.0 * (1.0 - kr)));
+            }
+        }
+        if let Some(p) = self.alpha {
+            out[p] = a * self.max;
+        }
+    }
+
+    #[inline(always)]
+    pub fn luma(&self, [r, g, b]: [f32; 3]) -> f32 {
+        self.k[0] * r + self.k[1] * g + self.k[2] * b
+    }
+
+    /// Normalised R′G′B′ as full-range Y′CbCr in 8-bit units (luma 0..=255, chroma around 128),
+    /// where per-plane curves are defined for RGB frames.
+    #[inline(always)]
+    pub fn rgb_to_ycc8(&self, [r, g, b, _]: [f32; 4]) -> [f32; 3] {
+        let [kr, _, kb] = self.k;
+        let y = self.luma([r, g, b]);
+        [
+            255.0 * y,
+            128.0 + 255.0 * (b - y) / (2.0 * (1.0 - kb)),
+            128.0 + 255.0 * (r - y) / (2.0 * (1.0 - kr)),
+        ]
+    }
+
+    /// [`ColourMath::rgb_to_ycc8`] undone, R′G′B′ clamped to 0..=1.
+    #[inline(always)]
+    pub fn ycc8_to_rgb(&self, [y, cb, cr]: [f32; 3]) -> [f32; 3] {
+        let [kr, kg, kb] = self.k;
+        let y = y * (1.0 / 255.0);
+        let (cb, cr) = ((cb - 128.0) * (1.0 / 255.0), (cr - 128.0) * (1.0 / 255.0));
+        let r = y + 2.0 * (1.0 - kr) * cr;
+        let b = y + 2.0 * (1.0 - kb) * cb;
+        let g = (y - kr * r - kb * b) / kg;
+        [clamp(r, 1.0), clamp(g, 1.0), clamp(b, 1.0)]
+    }
+}
+
+/// Kr, Kg, Kb of `matrix`, as f32.
+pub fn luma_weights(matrix: Matrix) -> [f32; 3] {
+    let (kr, kb) = matrix.kr_kb();
+    [kr as f32, (1.0 - kr - kb) as f32, kb as f32]
+}
+
+/// A separable kernel of one plane: horizontal and vertical taps (odd lengths, centre in the
+/// middle, summing to 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Separable {
+    pub h: Arc<Vec<f32>>,
+    pub v: Arc<Vec<f32>>,
+}
+
+impl Separable {
+    /// Taps beyond the centre, horizontally and vertically.
+    pub fn reach(&self) -> (u32, u32) {
+        ((self.h.len() / 2) as u32, (self.v.len() / 2) as u32)
+    }
+}
+
+/// A 2-D convolution of one plane: `zero` (a code value) is taken off every sample before and
+/// added back after, so that a kernel summing to 0 leaves chroma neutral and luma black;
+/// `bias` (code values) is added after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Convolution {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major, already divided by the divisor.
+    pub weights: Arc<Vec<f32>>,
+    pub zero: f32,
+    pub bias: f32,
+}
+
+/// Per-output-position weights of a one-dimensional resample: output `i` reads source samples
+/// `starts[i] .. starts[i] + taps` (clamped to the edge) times `weights[i * taps ..]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResampleTable {
+    pub taps: u32,
+    pub starts: Vec<i32>,
+    pub weights: Vec<f32>,
+}
+
+/// A resample of one plane: its horizontal and vertical tables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resample {
+    pub h: Arc<ResampleTable>,
+    pub v: Arc<ResampleTable>,
+}
+
+/// What a filter lowers into, for one format. Sizes are in luma pixels of the op's input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Point(PointOp),
+    /// A normalised separable convolution of each plane that has a kernel (gblur, boxblur):
+    /// edges clamped, the result clamped to the plane's codes.
+    Blur(PerPlane<Separable>),
+    /// A 2-D convolution of each plane that has one.
+    Convolve(PerPlane<Convolution>),
+    /// `in + amount · (in − blur(in))` on each plane that has a blur.
+    Unsharp {
+        planes: PerPlane<Separable>,
+        amount: f32,
+    },
+    /// Every plane resampled to the plane sizes of a `width`×`height` frame.
+    Resample {
+        width: u32,
+        height: u32,
+        planes: PerPlane<Resample>,
+    },
+    /// Pure sample moves: the `width`×`height` rectangle at (`x`, `y`), mirrored as asked.
+    /// Subsampled chroma moves with luma: `x` and `y` are multiples of the subsampling.
+    Remap {
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+        flip_h: bool,
+        flip_v: bool,
+    },
+}
+
+impl Op {
+    /// The planes of `format` the op changes; the others pass through.
+    pub fn planes(&self, format: &Format) -> Planes {
+        match self {
+            Op::Point(p) => p.planes(format),
+            Op::Blur(planes) | Op::Unsharp { planes, .. } => Planes::of(planes),
+            Op::Convolve(planes) => Planes::of(planes),
+            Op::Resample { .. } | Op::Remap { .. } => Planes::all(format),
+        }
+    }
+
+    /// How far, in samples of plane `p`, an output sample reads from its position,
+    /// horizontally and vertically.
+    pub fn reach(&self, p: usize) -> (u32, u32) {
+        match self {
+            Op::Point(_) | Op::Remap { .. } => (0, 0),
+            Op::Blur(planes) | Op::Unsharp { planes, .. } => {
+                planes[p].as_ref().map_or((0, 0), Separable::reach)
+            }
+            Op::Convolve(planes) => planes[p]
+                .as_ref()
+                .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
+            Op::Resample { planes, .. } => planes[p].as_ref().map_or((0, 0), |r| {
+                (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))
+            }),
+        }
+    }
+
+    /// The format of the op's output for an input of `format`.
+    pub fn output(&self, format: &Format) -> Format {
+        match self {
+            Op::Resample { width, height, .. } => format.with_size(*width, *height),
+            Op::Remap { width, height, .. } => format.with_size(*width, *height),
+            Op::Point(PointOp::Pixel { program, .. })
+                if program.writes_alpha() && !format.layout.alpha =>
+            {
+                // Alpha written to a frame without any: the frame gains an alpha plane.
+                format.with_alpha(true)
+            }
+            _ => *format,
+        }
+    }
+}
+
+/// Which planes of `format` are chroma, luma, colour or alpha: for filters that treat them
+/// apart.
+pub fn roles(format: &Format) -> impl Iterator<Item = (usize, Role)> + '_ {
+    (0..format.planes()).map(|p| (p, format.role(p)))
+}
