@@ -276,7 +276,13 @@ impl Format {
 
     /// Full-range RGB at `bits`, with alpha where asked: what images become.
     pub fn rgb(width: u32, height: u32, bits: u8, alpha: bool) -> Format {
-        Format::new(width, height, Layout::RGB.with_alpha(alpha), bits, Colour::RGB)
+        Format::new(
+            width,
+            height,
+            Layout::RGB.with_alpha(alpha),
+            bits,
+            Colour::RGB,
+        )
     }
 
     pub fn planes(&self) -> usize {
@@ -291,10 +297,7 @@ impl Format {
     /// by the subsampling, rounded up (a 1919×1079 4:2:0 frame has 960×540 chroma).
     pub fn plane_size(&self, p: usize) -> (u32, u32) {
         let (h, v) = self.layout.shift(p);
-        (
-            self.width.div_ceil(1 << h),
-            self.height.div_ceil(1 << v),
-        )
+        (self.width.div_ceil(1 << h), self.height.div_ceil(1 << v))
     }
 
     /// Samples of plane `p`.
@@ -633,7 +636,12 @@ impl Frame {
     /// A frame of `format` made of `planes`, one per plane of the format, each holding its
     /// plane's samples (rows unpadded).
     pub fn from_planes(format: Format, planes: Vec<Samples>) -> Frame {
-        assert_eq!(planes.len(), format.planes(), "planes of a {}", format.describe());
+        assert_eq!(
+            planes.len(),
+            format.planes(),
+            "planes of a {}",
+            format.describe()
+        );
         for (p, samples) in planes.iter().enumerate() {
             assert_eq!(
                 (samples.len(), samples.is_wide()),
@@ -652,7 +660,12 @@ impl Frame {
 
     /// A frame of `format` holding `samples`: every plane, one after another.
     pub fn from_samples(format: Format, samples: Samples) -> Frame {
-        assert_eq!(samples.len(), format.samples_len(), "samples of a {}", format.describe());
+        assert_eq!(
+            samples.len(),
+            format.samples_len(),
+            "samples of a {}",
+            format.describe()
+        );
         let planes = (0..format.planes())
             .map(|p| {
                 let range = format.plane_offset(p)..format.plane_offset(p) + format.plane_len(p);
@@ -960,7 +973,12 @@ impl Frame {
     /// A frame of `format` made of `planes` (from [`Frame::take_plane`] or
     /// [`PlaneBuf::owned`]).
     pub fn from_bufs(format: Format, planes: Vec<PlaneBuf>) -> Frame {
-        assert_eq!(planes.len(), format.planes(), "planes of a {}", format.describe());
+        assert_eq!(
+            planes.len(),
+            format.planes(),
+            "planes of a {}",
+            format.describe()
+        );
         for (p, buf) in planes.iter().enumerate() {
             if let PlaneData::Owned(s) = &buf.0 {
                 assert_eq!(
@@ -1129,7 +1147,13 @@ mod tests {
 
     #[test]
     fn plane_sizes_round_chroma_up() {
-        let f = Format::new(1919, 1079, Layout::YUV420, 8, Colour::video(Matrix::Bt709, false));
+        let f = Format::new(
+            1919,
+            1079,
+            Layout::YUV420,
+            8,
+            Colour::video(Matrix::Bt709, false),
+        );
         assert_eq!(f.plane_size(0), (1919, 1079));
         assert_eq!(f.plane_size(1), (960, 540));
         assert_eq!(f.plane_size(2), (960, 540));

@@ -172,8 +172,8 @@ impl PointOp {
                     .fold(Planes::NONE, |s, p| s.with(p)),
             },
             PointOp::Pixel { program, .. } => {
-                let mut planes = (0..format.layout.colour_planes())
-                    .fold(Planes::NONE, |s, p| s.with(p));
+                let mut planes =
+                    (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p));
                 if let Some(a) = format.layout.alpha_plane() {
                     if program.writes_alpha() {
                         planes = planes.with(a);
@@ -473,9 +473,9 @@ impl Op {
             Op::Convolve(planes) => planes[p]
                 .as_ref()
                 .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
-            Op::Resample { planes, .. } => planes[p].as_ref().map_or((0, 0), |r| {
-                (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))
-            }),
+            Op::Resample { planes, .. } => planes[p]
+                .as_ref()
+                .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),
         }
     }
 

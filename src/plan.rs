@@ -14,9 +14,7 @@ use std::sync::Arc;
 use crate::chain::Chain;
 use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
-use crate::op::{
-    Convolution, Op, PerPlane, Planes, PointOp, Resample, ResampleTable, Separable,
-};
+use crate::op::{Convolution, Op, PerPlane, Planes, PointOp, Resample, ResampleTable, Separable};
 
 /// Kernels for resampling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,7 +84,13 @@ impl ResampleTable {
     /// kernel by the reduction factor when shrinking so that downscales do not alias. Luma with
     /// pixel centres aligned has `ratio = src / dst` and `origin = (ratio − 1) / 2`; chroma
     /// takes luma's ratio and an origin from its siting (see [`plane_resample`]).
-    pub fn new(filter: ResampleFilter, src: u32, dst: u32, ratio: f64, origin: f64) -> ResampleTable {
+    pub fn new(
+        filter: ResampleFilter,
+        src: u32,
+        dst: u32,
+        ratio: f64,
+        origin: f64,
+    ) -> ResampleTable {
         if filter == ResampleFilter::Nearest {
             let starts = (0..dst)
                 .map(|i| {
@@ -142,7 +146,13 @@ pub fn plane_resample(
         // edge of luma sample 0): the output's chroma sample j at f·j + c maps to the input
         // position (f·j + c)·ratio, which is chroma position j·ratio + c·(ratio − 1)/f.
         let c = 0.5 + input.colour.siting.offset(horizontal, 1 << shift);
-        Arc::new(ResampleTable::new(filter, src, dst, ratio, c * (ratio - 1.0) / f))
+        Arc::new(ResampleTable::new(
+            filter,
+            src,
+            dst,
+            ratio,
+            c * (ratio - 1.0) / f,
+        ))
     };
     Resample {
         h: axis(sh, true, iw, ow, input.width, output.width),
@@ -214,9 +224,9 @@ impl Pass {
     pub fn planes(&self) -> Planes {
         match &self.kind {
             PassKind::Pointwise(ops) => {
-                let mut planes = ops
-                    .iter()
-                    .fold(Planes::NONE, |s, op| Planes(s.0 | op.planes(&self.output).0));
+                let mut planes = ops.iter().fold(Planes::NONE, |s, op| {
+                    Planes(s.0 | op.planes(&self.output).0)
+                });
                 if let Some(a) = self.output.layout.alpha_plane() {
                     if !self.input.layout.alpha {
                         planes = planes.with(a);

@@ -31,10 +31,10 @@ fn setup() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.png");
     let frame = common::test_image8(48, 32, 7);
-    let tessera::Pixels::Rgba8(data) = &frame.pixels else {
+    let tessera::Samples::U8(data) = frame.interleaved() else {
         unreachable!()
     };
-    image::RgbaImage::from_raw(48, 32, data.clone())
+    image::RgbaImage::from_raw(48, 32, data)
         .unwrap()
         .save(&input)
         .unwrap();

@@ -15,7 +15,7 @@ fn write_png8(path: &Path, w: u32, h: u32) {
 
 fn write_png16(path: &Path, w: u32, h: u32) {
     let frame = common::test_image16(w, h, 22);
-    let tessera::Pixels::Rgba16(data) = frame.pixels else {
+    let tessera::Samples::U16(data) = frame.interleaved() else {
         unreachable!()
     };
     image::ImageBuffer::<image::Rgba<u16>, _>::from_raw(w, h, data)

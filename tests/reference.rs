@@ -1,165 +1,236 @@
-//! The CPU backend against plain references written here, in f64, without the backend's
-//! separable passes, row kernels or weight tables: direct 2-D convolution for the stencils, the
-//! formulas for the colour filters, exact values for resampling simple patterns.
+//! The CPU backend against plain references written here, in f64, plane by plane, without the
+//! backend's separable passes, fixed point or weight tables: direct 2-D convolution for the
+//! stencils (chroma with the kernel scaled by its subsampling), FFmpeg's formulas for the colour
+//! filters on Y′CbCr, exact values for resampling simple patterns and for sample moves. Every
+//! layout: RGB(A) at 8 and 16 bits, Y′CbCr 4:2:0, 4:2:2 and 4:4:4 at 8 and 10 bits, odd sizes.
 
 mod common;
 
+use common::{test_frame, yuv};
 use tessera::backend::cpu::CpuBackend;
-use tessera::{plan, Backend, Chain, Frame, Pixels};
+use tessera::frame::{Format, Layout, Matrix, PlaneRef, Role};
+use tessera::{plan, Backend, Chain, Frame};
 
 fn cpu(text: &str, frame: &Frame) -> Frame {
-    let chain = Chain::parse(text).unwrap();
-    let plan = plan::compile(&chain, frame.width, frame.height).unwrap();
+    let chain = Chain::parse(text).unwrap_or_else(|e| panic!("{}", e.render(text)));
+    let plan = plan::compile(&chain, &frame.format).unwrap_or_else(|e| panic!("{text}: {e}"));
     CpuBackend::new().process(&plan, frame.clone()).unwrap()
 }
 
-fn px(frame: &Frame, x: i64, y: i64) -> [f64; 4] {
-    let x = x.clamp(0, frame.width as i64 - 1) as u32;
-    let y = y.clamp(0, frame.height as i64 - 1) as u32;
-    std::array::from_fn(|c| frame.sample(x, y, c) as f64)
+/// One plane's code values as f64, with its size.
+#[derive(Clone)]
+struct Values {
+    w: usize,
+    h: usize,
+    v: Vec<f64>,
 }
 
-/// A reference image as 0..=1 values, turned into 8-bit code values the way any tool would.
-fn quantise(width: u32, height: u32, f: impl Fn(i64, i64) -> [f64; 4]) -> Frame {
-    let mut data = Vec::new();
-    for y in 0..height as i64 {
-        for x in 0..width as i64 {
-            data.extend(f(x, y).map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8));
-        }
+impl Values {
+    fn of(frame: &Frame, p: usize) -> Values {
+        let plane = frame.plane(p);
+        let (w, h) = plane.size();
+        let v = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| plane.get(x, y) as f64)
+            .collect();
+        Values { w, h, v }
     }
-    Frame::from_rgba8(width, height, data)
+
+    /// The value at (x, y), the position clamped to the plane.
+    fn at(&self, x: i64, y: i64) -> f64 {
+        let x = x.clamp(0, self.w as i64 - 1) as usize;
+        let y = y.clamp(0, self.h as i64 - 1) as usize;
+        self.v[y * self.w + x]
+    }
+
+    fn map(&self, f: impl Fn(i64, i64) -> f64) -> Values {
+        let v = (0..self.h as i64)
+            .flat_map(|y| (0..self.w as i64).map(move |x| (x, y)))
+            .map(|(x, y)| f(x, y))
+            .collect();
+        Values { v, ..*self }
+    }
 }
 
-/// Direct 2-D convolution with clamped edges; `alpha` says whether alpha is convolved too.
-fn convolve_ref<'a>(
-    frame: &'a Frame,
-    kernel: &[Vec<f64>],
-    bias: f64,
-    alpha: bool,
-) -> impl Fn(i64, i64) -> [f64; 4] + 'a {
-    let kernel = kernel.to_vec();
-    move |x, y| {
-        let (kh, kw) = (kernel.len() as i64, kernel[0].len() as i64);
-        let mut acc = [0.0; 4];
+/// Direct 2-D convolution with clamped edges, on samples less `zero`, plus `zero + bias`.
+fn convolve_ref(plane: &Values, kernel: &[Vec<f64>], zero: f64, bias: f64) -> Values {
+    let (kh, kw) = (kernel.len() as i64, kernel[0].len() as i64);
+    plane.map(|x, y| {
+        let mut acc = 0.0;
         for j in 0..kh {
             for i in 0..kw {
-                let p = px(frame, x + i - kw / 2, y + j - kh / 2);
-                for c in 0..4 {
-                    acc[c] += kernel[j as usize][i as usize] * p[c];
-                }
+                acc += kernel[j as usize][i as usize]
+                    * (plane.at(x + i - kw / 2, y + j - kh / 2) - zero);
             }
         }
-        for a in &mut acc[..3] {
-            *a += bias;
-        }
-        if !alpha {
-            acc[3] = px(frame, x, y)[3];
-        }
-        acc
-    }
+        acc + zero + bias
+    })
 }
 
-fn gaussian_2d(sigma: f64) -> Vec<Vec<f64>> {
+/// The outer product of a horizontal and a vertical kernel.
+fn outer(h: &[f64], v: &[f64]) -> Vec<Vec<f64>> {
+    v.iter()
+        .map(|a| h.iter().map(|b| a * b).collect())
+        .collect()
+}
+
+fn gaussian(sigma: f64) -> Vec<f64> {
     let r = (3.0 * sigma).ceil() as i64;
     let g: Vec<f64> = (-r..=r)
         .map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp())
         .collect();
     let sum: f64 = g.iter().sum();
-    g.iter()
-        .map(|a| g.iter().map(|b| a * b / (sum * sum)).collect())
-        .collect()
+    g.iter().map(|v| v / sum).collect()
+}
+
+/// A box `width` samples wide, each tap weighing the part of its sample the box covers.
+fn box_taps(width: f64) -> Vec<f64> {
+    let half = width / 2.0;
+    let r = (half - 0.5).ceil().max(0.0) as i64;
+    let raw: Vec<f64> = (-r..=r)
+        .map(|k| ((k as f64 + 0.5).min(half) - (k as f64 - 0.5).max(-half)).max(0.0))
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    raw.iter().map(|v| v / sum).collect()
+}
+
+/// The frame `frame` would become with each plane replaced by `planes` (rounded and clamped to
+/// the plane's codes).
+fn quantise(format: Format, planes: &[Values]) -> Frame {
+    let mut out = Frame::new(format);
+    let max = format.max_code() as f64;
+    for (p, values) in planes.iter().enumerate() {
+        let code = |v: f64| v.round().clamp(0.0, max);
+        if format.is_wide() {
+            for (o, &v) in out.plane16_mut(p).data.iter_mut().zip(&values.v) {
+                *o = code(v) as u16;
+            }
+        } else {
+            for (o, &v) in out.plane8_mut(p).data.iter_mut().zip(&values.v) {
+                *o = code(v) as u8;
+            }
+        }
+    }
+    out
 }
 
 fn assert_close(got: &Frame, want: &Frame, what: &str) {
-    let d = got
-        .max_abs_diff(want)
-        .unwrap_or_else(|| panic!("{what}: shapes differ"));
+    let diffs = got.plane_diffs(want).unwrap_or_else(|| {
+        panic!(
+            "{what}: formats differ ({:?} vs {:?})",
+            got.format, want.format
+        )
+    });
     assert!(
-        d <= 1,
-        "{what}: differs from the reference by {d} code values"
+        diffs.iter().all(|&d| d <= 1),
+        "{what} on {}: differs from the reference by {diffs:?} code values per plane",
+        got.format.describe()
     );
 }
 
+/// The layouts every stencil is checked on.
+fn formats(w: u32, h: u32) -> Vec<Format> {
+    vec![
+        Format::rgb(w, h, 8, true),
+        Format::rgb(w, h, 16, false),
+        yuv(w, h, Layout::YUV420, 8),
+        yuv(w, h, Layout::YUV422, 10),
+        yuv(w, h, Layout::YUV444, 8),
+        yuv(w, h, Layout::YUV420.with_alpha(true), 8),
+    ]
+}
+
+/// How many luma samples one sample of plane `p` spans, horizontally and vertically.
+fn span(format: &Format, p: usize) -> (f64, f64) {
+    let (h, v) = format.layout.shift(p);
+    ((1u32 << h) as f64, (1u32 << v) as f64)
+}
+
 #[test]
-fn gblur_is_a_gaussian_convolution() {
-    let img = common::test_image8(40, 31, 11);
-    for sigma in [0.5, 1.0, 2.5] {
-        let want = quantise(40, 31, convolve_ref(&img, &gaussian_2d(sigma), 0.0, true));
-        assert_close(
-            &cpu(&format!("gblur(sigma={sigma})"), &img),
-            &want,
-            &format!("gblur {sigma}"),
-        );
+fn gblur_is_a_gaussian_of_every_plane_with_chroma_sigma_scaled() {
+    for format in formats(41, 31) {
+        let img = test_frame(format, 11);
+        for sigma in [0.5, 1.0, 2.5] {
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let (sx, sy) = span(&format, p);
+                    let k = outer(&gaussian(sigma / sx), &gaussian(sigma / sy));
+                    convolve_ref(&Values::of(&img, p), &k, 0.0, 0.0)
+                })
+                .collect();
+            let want = quantise(format, &planes);
+            assert_close(
+                &cpu(&format!("gblur(sigma={sigma})"), &img),
+                &want,
+                &format!("gblur {sigma}"),
+            );
+        }
     }
 }
 
 #[test]
-fn boxblur_is_a_mean() {
-    let img = common::test_image8(33, 29, 12);
-    for r in [1usize, 3] {
-        let n = 2 * r + 1;
-        let k = vec![vec![1.0 / (n * n) as f64; n]; n];
-        let want = quantise(33, 29, convolve_ref(&img, &k, 0.0, true));
-        assert_close(
-            &cpu(&format!("boxblur(radius={r})"), &img),
-            &want,
-            &format!("boxblur {r}"),
-        );
+fn boxblur_is_a_mean_over_the_same_square_of_the_picture() {
+    for format in formats(33, 29) {
+        let img = test_frame(format, 12);
+        for r in [1usize, 3] {
+            let width = (2 * r + 1) as f64;
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let (sx, sy) = span(&format, p);
+                    let k = outer(&box_taps(width / sx), &box_taps(width / sy));
+                    convolve_ref(&Values::of(&img, p), &k, 0.0, 0.0)
+                })
+                .collect();
+            let want = quantise(format, &planes);
+            assert_close(
+                &cpu(&format!("boxblur(radius={r})"), &img),
+                &want,
+                &format!("boxblur {r}"),
+            );
+        }
+        assert_eq!(cpu("boxblur(0)", &img), img);
     }
-    assert_eq!(cpu("boxblur(0)", &img), img);
+}
+
+/// `planes="…"` limits a blur to the planes it names.
+#[test]
+fn planes_limits_a_stencil_to_the_planes_it_names() {
+    let format = yuv(24, 18, Layout::YUV420, 8);
+    let img = test_frame(format, 21);
+    let luma_only = cpu("gblur(2, planes=\"y\")", &img);
+    let all = cpu("gblur(2)", &img);
+    assert_eq!(luma_only.plane_diffs(&all).unwrap()[0], 0);
+    assert_eq!(luma_only.plane_diffs(&img).unwrap()[1..], [0, 0]);
+    let chroma = cpu("boxblur(2, planes=\"uv\")", &img);
+    assert_eq!(chroma.plane_diffs(&img).unwrap()[0], 0);
+    let chain = Chain::parse("gblur(planes=\"r\")").unwrap();
+    let err = plan::compile(&chain, &format).unwrap_err();
+    assert!(err.to_string().contains("planes=\"r\" names `r`"), "{err}");
 }
 
 #[test]
-fn convolve_divides_by_the_sum_and_adds_bias() {
-    let img = common::test_image8(30, 30, 13);
+fn convolve_divides_by_the_sum_adds_bias_and_keeps_chroma_centred() {
     let sharpen = vec![
         vec![0.0, -1.0, 0.0],
         vec![-1.0, 5.0, -1.0],
         vec![0.0, -1.0, 0.0],
     ];
-    let want = quantise(30, 30, convolve_ref(&img, &sharpen, 0.0, false));
-    assert_close(
-        &cpu("convolve([[0,-1,0],[-1,5,-1],[0,-1,0]])", &img),
-        &want,
-        "sharpen",
-    );
-
-    let blur: Vec<Vec<f64>> = [1.0, 2.0, 1.0]
-        .iter()
-        .map(|a| [1.0, 2.0, 1.0].iter().map(|b| a * b / 16.0).collect())
-        .collect();
-    let want = quantise(30, 30, convolve_ref(&img, &blur, 0.0, false));
-    assert_close(
-        &cpu("convolve([1,2,1,2,4,2,1,2,1])", &img),
-        &want,
-        "flat kernel, divisor = sum",
-    );
-
-    // Sum 0: the divisor defaults to 1.
-    let edge = vec![
+    let blur: Vec<Vec<f64>> = outer(&[0.25, 0.5, 0.25], &[0.25, 0.5, 0.25]);
+    let sobel = vec![
         vec![-1.0, 0.0, 1.0],
         vec![-2.0, 0.0, 2.0],
         vec![-1.0, 0.0, 1.0],
     ];
-    let want = quantise(30, 30, convolve_ref(&img, &edge, 0.5, false));
-    assert_close(
-        &cpu("convolve([[-1,0,1],[-2,0,2],[-1,0,1]], bias=0.5)", &img),
-        &want,
-        "sobel with bias",
-    );
-
-    let wide = vec![vec![1.0 / 5.0; 5]];
-    let want = quantise(30, 30, convolve_ref(&img, &wide, 0.0, false));
-    assert_close(
-        &cpu("convolve(kernel=[[1,1,1,1,1]])", &img),
-        &want,
-        "5x1 kernel",
-    );
-
+    let wide = vec![vec![0.2; 5]];
     let big: Vec<Vec<f64>> = (0..15)
         .map(|j| (0..15).map(|i| ((i * j) % 7) as f64 - 2.0).collect())
         .collect();
-    let text: Vec<String> = big
+    let big_sum: f64 = big.iter().flatten().sum();
+    let big_scaled: Vec<Vec<f64>> = big
+        .iter()
+        .map(|r| r.iter().map(|v| v / big_sum).collect())
+        .collect();
+    let big_text: Vec<String> = big
         .iter()
         .map(|r| {
             format!(
@@ -171,104 +242,258 @@ fn convolve_divides_by_the_sum_and_adds_bias() {
             )
         })
         .collect();
-    let sum: f64 = big.iter().flatten().sum();
-    let scaled: Vec<Vec<f64>> = big
-        .iter()
-        .map(|r| r.iter().map(|v| v / sum).collect())
-        .collect();
-    let want = quantise(30, 30, convolve_ref(&img, &scaled, 0.0, false));
-    assert_close(
-        &cpu(&format!("convolve([{}])", text.join(",")), &img),
-        &want,
-        "15x15 kernel",
-    );
+    let big_text = format!("convolve([{}])", big_text.join(","));
+    let cases: Vec<(&str, &Vec<Vec<f64>>, f64)> = vec![
+        ("convolve([[0,-1,0],[-1,5,-1],[0,-1,0]])", &sharpen, 0.0),
+        ("convolve([1,2,1,2,4,2,1,2,1])", &blur, 0.0),
+        // Sum 0: the divisor defaults to 1.
+        (
+            "convolve([[-1,0,1],[-2,0,2],[-1,0,1]], bias=0.5)",
+            &sobel,
+            0.5,
+        ),
+        ("convolve(kernel=[[1,1,1,1,1]])", &wide, 0.0),
+        (&big_text, &big_scaled, 0.0),
+    ];
+    for format in formats(30, 26) {
+        let img = test_frame(format, 13);
+        for (text, kernel, bias) in &cases {
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    match format.role(p) {
+                        // Alpha is kept; chroma centred on neutral, no bias; luma and RGB
+                        // centred on black, bias in the plane's nominal range.
+                        Role::Alpha => plane,
+                        Role::Cb | Role::Cr => convolve_ref(&plane, kernel, format.zero(p), 0.0),
+                        _ => convolve_ref(&plane, kernel, format.zero(p), bias * format.scale(p)),
+                    }
+                })
+                .collect();
+            assert_close(&cpu(text, &img), &quantise(format, &planes), text);
+        }
+    }
+    // A zero-sum kernel on a flat grey picture leaves its chroma neutral and its luma black.
+    let flat = Frame::new(yuv(8, 8, Layout::YUV420, 8));
+    let flat = cpu("eq(brightness=0.2) | grayscale", &flat);
+    let edges = cpu("convolve([[-1,0,1],[-2,0,2],[-1,0,1]])", &flat);
+    let chroma = edges.plane8(1);
+    assert!(chroma.data.iter().all(|&v| v == 128), "{:?}", chroma.data);
+    assert!(edges.plane8(0).data.iter().all(|&v| v == 16));
 }
 
 #[test]
-fn unsharp_adds_the_difference_from_a_gaussian() {
-    let img = common::test_image8(36, 28, 14);
-    for (sigma, amount) in [(1.0, 1.0), (2.0, 0.5), (0.8, -1.0)] {
-        let blurred = convolve_ref(&img, &gaussian_2d(sigma), 0.0, false);
-        let want = quantise(36, 28, |x, y| {
-            let (p, b) = (px(&img, x, y), blurred(x, y));
-            [
-                p[0] + amount * (p[0] - b[0]),
-                p[1] + amount * (p[1] - b[1]),
-                p[2] + amount * (p[2] - b[2]),
-                p[3],
-            ]
-        });
-        let got = cpu(&format!("unsharp(sigma={sigma}, amount={amount})"), &img);
-        assert_close(&got, &want, &format!("unsharp {sigma} {amount}"));
+fn unsharp_adds_the_difference_from_a_gaussian_on_the_colour_planes() {
+    for format in formats(36, 28) {
+        let img = test_frame(format, 14);
+        for (sigma, amount) in [(1.0, 1.0), (2.0, 0.5), (0.8, -1.0)] {
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    if format.role(p) == Role::Alpha {
+                        return plane;
+                    }
+                    let (sx, sy) = span(&format, p);
+                    let blurred = convolve_ref(
+                        &plane,
+                        &outer(&gaussian(sigma / sx), &gaussian(sigma / sy)),
+                        0.0,
+                        0.0,
+                    );
+                    plane.map(|x, y| {
+                        let (s, b) = (plane.at(x, y), blurred.at(x, y));
+                        s + amount * (s - b)
+                    })
+                })
+                .collect();
+            let text = format!("unsharp(sigma={sigma}, amount={amount})");
+            assert_close(&cpu(&text, &img), &quantise(format, &planes), &text);
+        }
     }
 }
 
-const LUMA: [f64; 3] = [0.2126, 0.7152, 0.0722];
+/// FFmpeg's eq on one 8-bit plane (libavfilter/vf_eq.c): integer contrast and brightness
+/// while gamma is 1 and |contrast| < 7.9, a table otherwise; parameters go through float.
+fn ffmpeg_eq(v: f64, contrast: f64, brightness: f64, gamma: f64) -> f64 {
+    let (c, b, g) = (
+        contrast as f32 as f64,
+        brightness as f32 as f64,
+        gamma as f32 as f64,
+    );
+    if c == 1.0 && b == 0.0 && g == 1.0 {
+        return v;
+    }
+    if g == 1.0 && c.abs() < 7.9 {
+        let ci = (c * 4096.0) as i64;
+        let bi = ((100.0 * b + 100.0) as i64 * 511) / 200 - 128 - ci / 32;
+        return (((v as i64 * ci) >> 12) + bi).clamp(0, 255) as f64;
+    }
+    let x = c * (v / 255.0 - 0.5) + 0.5 + b;
+    if x <= 0.0 {
+        0.0
+    } else {
+        let x = x.powf(1.0 / g);
+        if x >= 1.0 {
+            255.0
+        } else {
+            (256.0 * x).floor()
+        }
+    }
+}
 
 #[test]
-fn colour_filters_follow_their_formulas() {
-    let img = common::test_image8(32, 24, 15);
-    let luma = |p: [f64; 4]| LUMA[0] * p[0] + LUMA[1] * p[1] + LUMA[2] * p[2];
-    let want = quantise(32, 24, |x, y| {
-        let p = px(&img, x, y);
-        [1.0 - p[0], 1.0 - p[1], 1.0 - p[2], p[3]]
-    });
-    assert_close(&cpu("invert", &img), &want, "invert");
-    let want = quantise(32, 24, |x, y| {
-        let p = px(&img, x, y);
-        let l = luma(p);
-        [l, l, l, p[3]]
-    });
-    assert_close(&cpu("grayscale", &img), &want, "grayscale");
-
+fn eq_invert_and_grayscale_are_ffmpegs_on_ycbcr() {
+    let format = yuv(32, 24, Layout::YUV420, 8);
+    let img = test_frame(format, 15);
     for (b, c, s, g) in [
         (0.1, 1.0, 1.0, 1.0),
         (-0.05, 1.4, 0.3, 1.0),
         (0.0, 0.8, 2.0, 2.2),
         (0.02, 1.0, 1.0, 0.4),
+        (-0.2, -0.7, 2.5, 1.0),
+        (0.0, 9.0, 1.0, 1.0),
     ] {
-        let want = quantise(32, 24, |x, y| {
-            let p = px(&img, x, y);
-            let l = luma(p);
-            // FFmpeg's eq on luma: contrast and brightness around mid grey, then gamma.
-            let mut v = c * (l - 0.5) + 0.5 + b;
-            v = if v <= 0.0 {
-                0.0
-            } else {
-                v.powf(1.0 / g).min(1.0)
-            };
-            let (cb, cr) = (p[2] - l, p[0] - l);
-            let (r, bl) = (v + s * cr, v + s * cb);
-            let gr = (v - LUMA[0] * r - LUMA[2] * bl) / LUMA[1];
-            [r, gr, bl, p[3]]
-        });
         let text = format!("eq(brightness={b}, contrast={c}, saturation={s}, gamma={g})");
+        let got = cpu(&text, &img);
+        let planes: Vec<Values> = (0..3)
+            .map(|p| {
+                let plane = Values::of(&img, p);
+                let (cc, bb, gg) = if p == 0 { (c, b, g) } else { (s, 0.0, 1.0) };
+                plane.map(|x, y| ffmpeg_eq(plane.at(x, y), cc, bb, gg))
+            })
+            .collect();
+        // Exactly FFmpeg's codes.
+        assert_eq!(got, quantise(format, &planes), "{text}");
+    }
+    // invert: 1 − Y′ and −C within the range (16 + 235 − Y, 256 − C), as FFmpeg's negate.
+    let planes: Vec<Values> = (0..3)
+        .map(|p| {
+            let plane = Values::of(&img, p);
+            let top = if p == 0 { 251.0 } else { 256.0 };
+            plane.map(|x, y| top - plane.at(x, y))
+        })
+        .collect();
+    assert_eq!(cpu("invert", &img), quantise(format, &planes), "invert");
+    // grayscale: neutral chroma, luma untouched.
+    let gray = cpu("grayscale", &img);
+    assert_eq!(gray.plane_diffs(&img).unwrap()[0], 0);
+    assert!(gray
+        .plane8(1)
+        .data
+        .iter()
+        .chain(gray.plane8(2).data)
+        .all(|&v| v == 128));
+    // 10-bit: the same curves on 8-bit units (a code over 4), full range's white is 1023.
+    let deep = yuv(16, 12, Layout::YUV422, 10);
+    let img10 = test_frame(deep, 16);
+    let inverted = cpu("invert", &img10);
+    let (y0, y1) = (
+        img10.plane16(0).row(3)[5] as i32,
+        inverted.plane16(0).row(3)[5] as i32,
+    );
+    assert_eq!(
+        y0 + y1,
+        4 * 251,
+        "10-bit limited luma mirrors around (64 + 940) / 2"
+    );
+}
+
+#[test]
+fn colour_filters_on_rgb_work_through_the_matrix() {
+    const LUMA: [f64; 3] = [0.2126, 0.7152, 0.0722];
+    let img = common::test_image8(32, 24, 15);
+    let px = |x: i64, y: i64| -> [f64; 4] {
+        std::array::from_fn(|c| img.plane8(c).row(y as usize)[x as usize] as f64 / 255.0)
+    };
+    let rgb = |f: &dyn Fn([f64; 4]) -> [f64; 3]| -> Frame {
+        let planes: Vec<Values> = (0..4)
+            .map(|c| {
+                Values::of(&img, c).map(|x, y| {
+                    let p = px(x, y);
+                    if c == 3 {
+                        p[3] * 255.0
+                    } else {
+                        f(p)[c].clamp(0.0, 1.0) * 255.0
+                    }
+                })
+            })
+            .collect();
+        quantise(img.format, &planes)
+    };
+    assert_close(
+        &cpu("invert", &img),
+        &rgb(&|p| [1.0 - p[0], 1.0 - p[1], 1.0 - p[2]]),
+        "invert",
+    );
+    let luma = |p: [f64; 4]| LUMA[0] * p[0] + LUMA[1] * p[1] + LUMA[2] * p[2];
+    assert_close(
+        &cpu("grayscale", &img),
+        &rgb(&|p| [luma(p); 3]),
+        "grayscale",
+    );
+    // eq: FFmpeg's curves on the full-range BT.709 Y′CbCr of each pixel, in real numbers.
+    for (b, c, s) in [(0.1, 1.0, 1.0), (-0.05, 1.4, 0.3), (0.0, 0.8, 2.0)] {
+        let (b, c, s) = (b as f32 as f64, c as f32 as f64, s as f32 as f64);
+        let want = rgb(&|p| {
+            let y = luma(p);
+            let (cb, cr) = (
+                (p[2] - y) / (2.0 * (1.0 - LUMA[2])),
+                (p[0] - y) / (2.0 * (1.0 - LUMA[0])),
+            );
+            let affine = |v: f64, c: f64, b: f64| -> f64 {
+                let ci = (c * 4096.0) as i64 as f64;
+                let bi =
+                    ((((100.0 * b + 100.0) as i64) * 511) / 200 - 128 - (ci as i64) / 32) as f64;
+                (v * ci / 4096.0 + bi - 0.5).clamp(0.0, 255.0)
+            };
+            let y8 = if c == 1.0 && b == 0.0 {
+                255.0 * y
+            } else {
+                affine(255.0 * y, c, b)
+            };
+            let (cb8, cr8) = if s == 1.0 {
+                (128.0 + 255.0 * cb, 128.0 + 255.0 * cr)
+            } else {
+                (
+                    affine(128.0 + 255.0 * cb, s, 0.0),
+                    affine(128.0 + 255.0 * cr, s, 0.0),
+                )
+            };
+            let (y, cb, cr) = (y8 / 255.0, (cb8 - 128.0) / 255.0, (cr8 - 128.0) / 255.0);
+            let r = y + 2.0 * (1.0 - LUMA[0]) * cr;
+            let bl = y + 2.0 * (1.0 - LUMA[2]) * cb;
+            [
+                r.clamp(0.0, 1.0),
+                ((y - LUMA[0] * r - LUMA[2] * bl) / LUMA[1]).clamp(0.0, 1.0),
+                bl.clamp(0.0, 1.0),
+            ]
+        });
+        let text = format!("eq(brightness={b}, contrast={c}, saturation={s})");
         assert_close(&cpu(&text, &img), &want, &text);
     }
 }
 
 fn row8(values: &[u8]) -> Frame {
-    let data = values.iter().flat_map(|&v| [v, v, v, 255]).collect();
-    Frame::from_rgba8(values.len() as u32, 1, data)
+    let data = values.iter().flat_map(|&v| [v, v, v]).collect();
+    Frame::from_rgb8(values.len() as u32, 1, data)
 }
 
 fn red(frame: &Frame) -> Vec<u8> {
-    let Pixels::Rgba8(p) = &frame.pixels else {
-        panic!("8-bit expected")
-    };
-    p.chunks(4).map(|c| c[0]).collect()
+    frame.plane8(0).row(0).to_vec()
 }
 
 #[test]
 fn scale_gives_exact_values_on_simple_patterns() {
     // Same size is the identity for every kernel.
-    let img = common::test_image8(29, 17, 16);
-    for f in ["nearest", "bilinear", "bicubic", "lanczos3"] {
-        assert_eq!(
-            cpu(&format!("scale(29, 17, {f})"), &img),
-            img,
-            "{f} at the same size"
-        );
+    for format in formats(29, 17) {
+        let img = test_frame(format, 16);
+        for f in ["nearest", "bilinear", "bicubic", "lanczos3"] {
+            assert_eq!(
+                cpu(&format!("scale(29, 17, {f})"), &img),
+                img,
+                "{f} at the same size"
+            );
+        }
     }
     // Nearest doubles every pixel going up and picks every second one going down.
     assert_eq!(
@@ -289,42 +514,73 @@ fn scale_gives_exact_values_on_simple_patterns() {
         red(&cpu("scale(2, 1, bilinear)", &row8(&[0, 255, 0, 255]))),
         [96, 159]
     );
-    // Lanczos and bicubic keep a flat image flat, at any size.
-    let flat = row8(&[77; 9]);
-    for f in ["bicubic", "lanczos3"] {
-        assert!(
-            red(&cpu(&format!("scale(20, 3, {f})"), &flat))
-                .iter()
-                .all(|&v| v == 77),
-            "{f} up"
-        );
-        assert!(
-            red(&cpu(&format!("scale(4, 1, {f})"), &flat))
-                .iter()
-                .all(|&v| v == 77),
-            "{f} down"
-        );
+    // Lanczos and bicubic keep a flat image flat, at any size and on every layout.
+    for format in formats(9, 5) {
+        let mut flat = Frame::new(format);
+        for p in 0..format.planes() {
+            let v = (format.zero(p) + 0.3 * format.scale(p)).round();
+            if format.is_wide() {
+                flat.plane16_mut(p).data.fill(v as u16);
+            } else {
+                flat.plane8_mut(p).data.fill(v as u8);
+            }
+        }
+        for f in ["bicubic", "lanczos3"] {
+            for (w, h) in [(20, 13), (4, 2)] {
+                let out = cpu(&format!("scale({w}, {h}, {f})"), &flat);
+                for p in 0..format.planes() {
+                    let want = flat.plane(p).get(0, 0);
+                    let plane = out.plane(p);
+                    let (pw, ph) = plane.size();
+                    assert!(
+                        (0..ph).all(|y| (0..pw).all(|x| plane.get(x, y) == want)),
+                        "{f} to {w}x{h} on {}: plane {p}",
+                        format.describe()
+                    );
+                }
+            }
+        }
     }
     // -1 keeps the aspect ratio; -2 rounds it to an even number.
     let out = cpu("scale(width=30)", &common::test_image8(60, 41, 17));
-    assert_eq!((out.width, out.height), (30, 21));
+    assert_eq!((out.width(), out.height()), (30, 21));
     let out = cpu(
         "scale(width=30, height=-2)",
         &common::test_image8(60, 41, 17),
     );
-    assert_eq!((out.width, out.height), (30, 20));
+    assert_eq!((out.width(), out.height()), (30, 20));
+    // Chroma goes with luma: halving a 4:2:0 frame whose chroma steps where its luma does
+    // keeps the step between the same pixels (left-sited chroma sits on even luma columns).
+    let format = yuv(16, 4, Layout::YUV420, 8);
+    let mut step = Frame::new(format);
+    for p in 0..3 {
+        let plane = step.plane8_mut(p);
+        let w = plane.width;
+        for (i, v) in plane.data.iter_mut().enumerate() {
+            *v = if i % w < w / 2 { 60 } else { 200 };
+        }
+    }
+    let half = cpu("scale(8, 2, bilinear)", &step);
+    let (l, c) = (
+        half.plane8(0).row(0).to_vec(),
+        half.plane8(1).row(0).to_vec(),
+    );
+    assert!(l[3] < 130 && l[4] > 130, "luma {l:?}");
+    assert!(c[1] < 130 && c[2] > 130, "chroma {c:?}");
 }
 
 #[test]
-fn crop_and_flips_move_pixels_exactly() {
-    let img = common::test_image8(20, 12, 18);
-    let check = |text: &str, w: u32, h: u32, map: &dyn Fn(u32, u32) -> (u32, u32)| {
-        let out = cpu(text, &img);
-        assert_eq!((out.width, out.height), (w, h), "{text}");
+fn crop_and_flips_move_samples_exactly() {
+    let check = |img: &Frame, text: &str, w: u32, h: u32, map: &dyn Fn(u32, u32) -> (u32, u32)| {
+        let out = cpu(text, img);
+        assert_eq!((out.width(), out.height()), (w, h), "{text}");
         for y in 0..h {
             for x in 0..w {
                 let (sx, sy) = map(x, y);
-                for c in 0..4 {
+                for c in 0..img.format.planes() {
+                    if img.format.layout.shift(c) != (0, 0) {
+                        continue;
+                    }
                     assert_eq!(
                         out.sample(x, y, c),
                         img.sample(sx, sy, c),
@@ -333,49 +589,264 @@ fn crop_and_flips_move_pixels_exactly() {
                 }
             }
         }
+        out
     };
-    check("crop(x=3, y=2, width=7, height=5)", 7, 5, &|x, y| {
+    let img = common::test_image8(20, 12, 18);
+    check(&img, "crop(x=3, y=2, width=7, height=5)", 7, 5, &|x, y| {
         (x + 3, y + 2)
     });
-    check("hflip", 20, 12, &|x, y| (19 - x, y));
-    check("vflip", 20, 12, &|x, y| (x, 11 - y));
-    check("crop(2, 1, 10, 6) | hflip | vflip", 10, 6, &|x, y| {
+    check(&img, "hflip", 20, 12, &|x, y| (19 - x, y));
+    check(&img, "vflip", 20, 12, &|x, y| (x, 11 - y));
+    check(&img, "crop(2, 1, 10, 6) | hflip | vflip", 10, 6, &|x, y| {
         (2 + 9 - x, 1 + 5 - y)
     });
+    // 4:2:0: chroma moves with luma, from even offsets.
+    let format = yuv(20, 12, Layout::YUV420, 8);
+    let img = test_frame(format, 19);
+    let out = check(&img, "crop(x=4, y=2, width=9, height=7)", 9, 7, &|x, y| {
+        (x + 4, y + 2)
+    });
+    let (src, dst) = (img.plane8(1), out.plane8(1));
+    assert_eq!((dst.width, dst.height), (5, 4));
+    for y in 0..4 {
+        assert_eq!(dst.row(y), &src.row(y + 1)[2..7]);
+    }
+    let flipped = check(&img, "hflip", 20, 12, &|x, y| (19 - x, y));
+    assert_eq!(flipped.plane8(2).row(0)[0], img.plane8(2).row(0)[9]);
+    // An odd offset would split the chroma: refused, with the nearest offsets that work.
+    let chain = Chain::parse("crop(x=3, y=2, width=8, height=8)").unwrap();
+    let err = plan::compile(&chain, &format).unwrap_err();
+    assert!(err.to_string().contains("x = 3 splits the chroma"), "{err}");
+    assert!(err.to_string().contains("x=2 or x=4"), "{err}");
+    assert!(plan::compile(&chain, &yuv(20, 12, Layout::YUV444, 8)).is_ok());
 }
 
 #[test]
-fn sixteen_bit_frames_keep_their_depth_and_detail() {
+fn frames_keep_their_layout_and_depth() {
     let img = common::test_image16(16, 8, 19);
-    let out = cpu("eq(brightness=0)", &img);
-    assert_eq!(out.depth(), tessera::Depth::Sixteen);
-    assert!(
-        out.max_abs_diff(&img).unwrap() <= 1,
-        "an identity eq keeps 16-bit values"
+    let out = cpu("eq(brightness=0.1) | gblur(1)", &img);
+    assert_eq!(
+        (out.format.bits, out.format.layout),
+        (16, img.format.layout)
     );
+    let same = cpu("eq(brightness=0)", &img);
+    assert_eq!(same, img, "an identity eq keeps 16-bit values");
+    let ten = test_frame(yuv(18, 10, Layout::YUV422, 10), 20);
+    let out = cpu("gblur(2) | eq(contrast=1.1) | scale(9, 5)", &ten);
+    assert_eq!((out.format.bits, out.format.layout), (10, Layout::YUV422));
+    let max = (0..3)
+        .flat_map(|p| {
+            let plane = out.plane16(p);
+            (0..plane.height).flat_map(move |y| plane.row(y).to_vec())
+        })
+        .max()
+        .unwrap();
+    assert!(max <= 1023, "10-bit samples stay 10-bit: {max}");
+}
+
+/// A run of passes keeps more than the frame's precision between them: ten small steps that
+/// would each round away at 8 bits add up.
+#[test]
+fn chains_do_not_round_between_their_filters() {
+    let format = yuv(16, 16, Layout::YUV420, 8);
+    let img = test_frame(format, 22);
+    let step = "gblur(0.4, planes=\"y\") | eq(contrast=1.01)";
+    let chain = vec![step; 10].join(" | ");
+    let got = cpu(&chain, &img);
+    // The same chain in f64, rounded once.
+    let taps = gaussian(0.4);
+    let mut luma = Values::of(&img, 0);
+    for _ in 0..10 {
+        luma = convolve_ref(&luma, &outer(&taps, &taps), 0.0, 0.0);
+        let c = (1.01f32 as f64 * 4096.0) as i64;
+        let b = ((100 * 511) / 200 - 128 - c / 32) as f64;
+        luma = luma.map(|x, y| (luma.at(x, y) * c as f64 / 4096.0 + b - 0.5).clamp(0.0, 255.0));
+    }
+    let want = quantise(format, &[luma, Values::of(&img, 1), Values::of(&img, 2)]);
+    assert_close(&got, &want, "ten filters");
+}
+
+/// PSNR of plane `p` of `got` against `want`, in dB.
+fn psnr(got: &Frame, want: &[Values], p: usize) -> f64 {
+    let g = Values::of(got, p);
+    let mse: f64 =
+        g.v.iter()
+            .zip(&want[p].v)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / g.v.len() as f64;
+    let max = got.format.max_code() as f64;
+    10.0 * (max * max / mse.max(1e-12)).log10()
+}
+
+/// Fixed point is exact enough: gblur σ=3 is ≥ 50 dB per plane against the float Gaussian (luma
+/// σ, chroma σ/2), on a picture with smooth areas and detail.
+#[test]
+fn gblur_in_fixed_point_is_within_50_db_of_the_float_gaussian() {
+    for format in [
+        yuv(160, 90, Layout::YUV420, 8),
+        yuv(160, 90, Layout::YUV422, 10),
+    ] {
+        let img = test_frame(format, 23);
+        let want: Vec<Values> = (0..3)
+            .map(|p| {
+                let (sx, sy) = span(&format, p);
+                convolve_ref(
+                    &Values::of(&img, p),
+                    &outer(&gaussian(3.0 / sx), &gaussian(3.0 / sy)),
+                    0.0,
+                    0.0,
+                )
+            })
+            .collect();
+        let got = cpu("gblur(3)", &img);
+        for p in 0..3 {
+            let db = psnr(&got, &want, p);
+            assert!(db >= 50.0, "{} plane {p}: {db:.1} dB", format.describe());
+        }
+    }
 }
 
 #[test]
 fn strips_give_the_same_result_as_one_pass_over_the_frame() {
-    // Thin strips put strip boundaries inside every stencil's and resample's halo.
-    let img = common::test_image8(37, 53, 20);
+    // Thin strips put strip boundaries inside every stencil's and resample's reach.
     let chains = [
         "gblur(sigma=2.5) | unsharp(1, 2) | eq(contrast=1.3)",
-        "convolve([[1,2,1],[2,4,2],[1,2,1],[0,1,0],[1,0,1]]) | vflip | crop(3, 7, 30, 40) | boxblur(3)",
+        "convolve([[1,2,1],[2,4,2],[1,2,1],[0,1,0],[1,0,1]]) | vflip | crop(2, 6, 30, 40) | boxblur(3)",
         "scale(20, 91, lanczos3) | gblur(1) | scale(31, 17, bicubic) | vflip",
         "crop(0, 10, 37, 33) | vflip | scale(height=5, filter=bilinear)",
+        "tint(#ff8040, 0.5) | gblur(1) | pixel(r=\"x / w\", a=\"y / h\")",
     ];
-    for text in chains {
-        let chain = Chain::parse(text).unwrap();
-        let plan = plan::compile(&chain, img.width, img.height).unwrap();
-        let whole = CpuBackend::with_strip_rows(10_000)
-            .process(&plan, img.clone())
-            .unwrap();
-        for rows in [1, 2, 3, 7] {
-            let strips = CpuBackend::with_strip_rows(rows)
+    for format in [
+        Format::rgb(37, 53, 8, true),
+        yuv(37, 53, Layout::YUV420, 8),
+        yuv(37, 53, Layout::YUV422, 10),
+        Format::rgb(37, 53, 16, false),
+    ] {
+        let img = test_frame(format, 20);
+        for text in chains {
+            let chain = Chain::parse(text).unwrap();
+            let plan = plan::compile(&chain, &img.format).unwrap();
+            let whole = CpuBackend::with_strip_rows(10_000)
                 .process(&plan, img.clone())
                 .unwrap();
-            assert_eq!(strips, whole, "{text} in strips of {rows} rows");
+            for rows in [1, 2, 3, 7] {
+                let strips = CpuBackend::with_strip_rows(rows)
+                    .process(&plan, img.clone())
+                    .unwrap();
+                assert_eq!(
+                    strips,
+                    whole,
+                    "{text} on {} in strips of {rows} rows",
+                    format.describe()
+                );
+            }
         }
     }
+}
+
+/// A frame read in place (a decoder's picture, whose rows are wider than the picture) gives
+/// what the same frame held as its own samples gives.
+#[test]
+fn frames_read_in_place_give_the_same_result() {
+    struct Padded {
+        planes: Vec<Vec<u8>>,
+        strides: Vec<usize>,
+    }
+    // SAFETY: each plane holds its rows at its stride and lives as long as the value.
+    unsafe impl tessera::frame::Picture for Padded {
+        fn plane(&self, p: usize) -> (*const u8, usize) {
+            (self.planes[p].as_ptr(), self.strides[p])
+        }
+    }
+    let format = yuv(30, 21, Layout::YUV420, 8);
+    let img = test_frame(format, 24);
+    let mut planes = Vec::new();
+    let mut strides = Vec::new();
+    for p in 0..3 {
+        let PlaneRef::U8(plane) = img.plane(p) else {
+            unreachable!()
+        };
+        let stride = plane.width + 13;
+        let mut data = vec![0xAAu8; stride * plane.height];
+        for y in 0..plane.height {
+            data[y * stride..y * stride + plane.width].copy_from_slice(plane.row(y));
+        }
+        planes.push(data);
+        strides.push(stride);
+    }
+    let shared = Frame::shared(format, std::sync::Arc::new(Padded { planes, strides }));
+    for text in [
+        "gblur(2)",
+        "eq(contrast=1.2) | invert",
+        "crop(2, 2, 20, 15)",
+        "tint(#4080ff)",
+        "scale(17, 9)",
+        "gblur(1, planes=\"y\")",
+    ] {
+        assert_eq!(cpu(text, &shared), cpu(text, &img), "{text}");
+    }
+}
+
+#[test]
+fn pixel_programs_on_ycbcr_work_per_chroma_block() {
+    let format = yuv(20, 14, Layout::YUV420, 8);
+    let img = test_frame(format, 25);
+    // An identity program goes to RGB and back, which loses nothing but rounding.
+    let same = cpu("pixel(r=\"r\")", &img);
+    let diffs = same.plane_diffs(&img).unwrap();
+    assert!(diffs.iter().all(|&d| d <= 1), "{diffs:?}");
+    // Red kept, green and blue zero: each pixel's luma from its own red, the block's chroma
+    // the mean of its four pixels'.
+    let out = cpu("pixel(g=\"0\", b=\"0\")", &img);
+    assert_eq!(out.format, img.format);
+    let (kr, kb) = Matrix::Bt709.kr_kb();
+    for cy in 0..7usize {
+        for cx in 0..10usize {
+            let cr = (img.plane8(2).row(cy)[cx] as f64 - 128.0) / 224.0;
+            let (mut mean_cb, mut mean_cr) = (0.0, 0.0);
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let (x, y) = (2 * cx + dx, 2 * cy + dy);
+                let luma = (img.plane8(0).row(y)[x] as f64 - 16.0) / 219.0;
+                let r = luma + 2.0 * (1.0 - kr) * cr;
+                let new_luma = kr * r;
+                mean_cb += (128.0 + 224.0 * (0.0 - new_luma) / (2.0 * (1.0 - kb))) / 4.0;
+                mean_cr += (128.0 + 224.0 * (r - new_luma) / (2.0 * (1.0 - kr))) / 4.0;
+                let want = (16.0 + 219.0 * new_luma).round().clamp(0.0, 255.0);
+                let got = out.plane8(0).row(y)[x] as f64;
+                assert!(
+                    (got - want).abs() <= 1.0,
+                    "Y at ({x}, {y}): {got} vs {want}"
+                );
+            }
+            let got = (
+                out.plane8(1).row(cy)[cx] as f64,
+                out.plane8(2).row(cy)[cx] as f64,
+            );
+            let want = (
+                mean_cb.round().clamp(0.0, 255.0),
+                mean_cr.round().clamp(0.0, 255.0),
+            );
+            assert!(
+                (got.0 - want.0).abs() <= 1.0 && (got.1 - want.1).abs() <= 1.0,
+                "chroma at ({cx}, {cy}): {got:?} vs {want:?}"
+            );
+        }
+    }
+}
+
+/// A pixel op writing alpha on a frame without it gives the frame an alpha plane.
+#[test]
+fn alpha_written_to_a_frame_without_it_adds_a_plane() {
+    let img = Frame::from_rgb8(4, 3, vec![200; 36]);
+    let out = cpu("pixel(a=\"0.5\")", &img);
+    assert_eq!(out.format.layout, Layout::RGBA);
+    assert!(out.plane8(3).data.iter().all(|&v| v == 128));
+    let video = test_frame(yuv(8, 6, Layout::YUV420, 8), 26);
+    let out = cpu("invert(alpha=true)", &video);
+    assert_eq!(out.format.layout, Layout::YUV420.with_alpha(true));
+    assert!(
+        out.plane8(3).data.iter().all(|&v| v == 0),
+        "opaque inverted is transparent"
+    );
 }

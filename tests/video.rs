@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use common::{ffmpeg, s};
 use tessera::backend::cpu::CpuBackend;
 use tessera::backend::BackendError;
+use tessera::frame::Layout;
 use tessera::media::{EncodeSettings, MediaError};
 use tessera::pipeline::{run_video, VideoJob, VideoReport};
-use tessera::{Backend, Chain, Depth, Error, Frame, Plan};
+use tessera::{Backend, Chain, Error, Frame, Plan};
 
 const FRAMES: u64 = 50;
 
@@ -278,7 +279,10 @@ fn mp4_keeps_frames_rate_duration_and_audio_packets() {
         ((160, 120), (160, 120))
     );
     assert_eq!(report.frame_rate, 25.0);
-    assert_eq!(report.depth, Depth::Eight);
+    assert_eq!(
+        (report.format.layout, report.format.bits),
+        (Layout::YUV420, 8)
+    );
     assert_eq!(report.encoder.as_deref(), Some("libx264"));
     assert_eq!(report.copied_streams, 1);
     assert_kept(&input, &output, (160, 120));
@@ -391,8 +395,9 @@ fn discard_decodes_and_filters_everything_and_writes_nothing() {
     assert_eq!(files_in(dir.path()), before);
 }
 
-/// Index, pts, depth and size of a frame the filter stage saw.
-type Seen = (u64, Option<i64>, Depth, u32, u32);
+/// Index, pts, layout, depth and size of a frame the filter stage saw, and whether it reads the
+/// decoder's picture in place.
+type Seen = (u64, Option<i64>, Layout, u8, u32, u32, bool);
 
 /// Remembers what the filter stage saw.
 #[derive(Clone, Default)]
@@ -413,9 +418,11 @@ impl Backend for Recorder {
         self.seen.lock().unwrap().push((
             frame.index,
             frame.pts,
-            frame.depth(),
-            frame.width,
-            frame.height,
+            frame.format.layout,
+            frame.format.bits,
+            frame.width(),
+            frame.height(),
+            frame.is_owned(),
         ));
         Ok(frame)
     }
@@ -448,13 +455,14 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
             &seen[..]
         );
     }
+    // The decoder's own yuv420p planes, read in place: no conversion, no copy.
     assert!(seen
         .iter()
-        .all(|f| f.2 == Depth::Eight && (f.3, f.4) == (160, 120)));
+        .all(|f| (f.2, f.3, f.4, f.5, f.6) == (Layout::YUV420, 8, 160, 120, false)));
 }
 
 #[test]
-fn ten_bit_sources_become_16_bit_frames_and_encode() {
+fn ten_bit_sources_stay_ten_bit_and_encode() {
     let dir = tempfile::tempdir().unwrap();
     let input = make_clip(
         dir.path(),
@@ -474,14 +482,14 @@ fn ten_bit_sources_become_16_bit_frames_and_encode() {
         progress: None,
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
-    assert_eq!(report.depth, Depth::Sixteen);
+    assert_eq!(report.format.bits, 10);
     assert_eq!(report.frames, FRAMES);
     assert!(recorder
         .seen
         .lock()
         .unwrap()
         .iter()
-        .all(|f| f.2 == Depth::Sixteen));
+        .all(|f| (f.2, f.3, f.6) == (Layout::YUV420, 10, false)));
 
     // And through a real chain to an 8-bit encoder, and to a 10-bit-capable one.
     let output = dir.path().join("deep-out.mp4");

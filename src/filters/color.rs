@@ -73,7 +73,9 @@ fn lower_eq(args: &Args, _format: &Format, _time: &FrameTime) -> Result<Vec<Op>,
     // plane from saturation alone, as a contrast around its middle.
     let luma = eq_curve(contrast, brightness, gamma);
     let chroma = eq_curve(saturation, 0.0, 1.0);
-    Ok(vec![Op::Point(PointOp::Curves(Curves([luma, chroma, chroma])))])
+    Ok(vec![Op::Point(PointOp::Curves(Curves([
+        luma, chroma, chroma,
+    ])))])
 }
 
 /// FFmpeg eq's map of one plane, or `None` where it leaves the plane alone. FFmpeg computes
@@ -119,7 +121,9 @@ pub static GRAYSCALE: FilterSpec = FilterSpec {
             scale: 0.0,
             offset: 128.0,
         });
-        Ok(vec![Op::Point(PointOp::Curves(Curves([None, neutral, neutral])))])
+        Ok(vec![Op::Point(PointOp::Curves(Curves([
+            None, neutral, neutral,
+        ])))])
     },
     examples: &["grayscale"],
 };
@@ -240,4 +244,3 @@ fn lower_tint(args: &Args, _format: &Format, _time: &FrameTime) -> Result<Vec<Op
         uniforms,
     })])
 }
-

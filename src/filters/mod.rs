@@ -218,10 +218,10 @@ pub fn chosen_planes(
             None if c == 'a' => {}
             None => {
                 return Err(format!(
-                    "planes=\"{text}\" names `{c}`, which a {} frame does not have (its planes: {}a)",
-                    layout.name(),
-                    letters
-                ))
+                "planes=\"{text}\" names `{c}`, which a {} frame does not have (its planes: {}a)",
+                layout.name(),
+                letters
+            ))
             }
         }
     }

@@ -6,7 +6,9 @@
 //! plane it names, at that plane's resolution, on centred samples (see
 //! [`crate::op::Convolution`]). `planes` limits any of them to some planes, as in FFmpeg.
 
-use super::{chosen_planes, planes_param, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
+use super::{
+    chosen_planes, planes_param, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec,
+};
 use crate::frame::{Format, Role};
 use crate::op::{Convolution, Op, PerPlane, Planes, Separable};
 use crate::plan::{box_weights, gaussian_weights, plane_separable, FrameTime};
@@ -18,7 +20,11 @@ fn colour_planes(format: &Format) -> Planes {
 
 /// The separable kernels of the `planes` of `format` for a blur whose taps, for a plane sample
 /// spanning `s` luma samples, are `taps(s)`; planes it would leave as they are get none.
-fn blur_planes(format: &Format, planes: Planes, taps: &dyn Fn(f64) -> Vec<f32>) -> PerPlane<Separable> {
+fn blur_planes(
+    format: &Format,
+    planes: Planes,
+    taps: &dyn Fn(f64) -> Vec<f32>,
+) -> PerPlane<Separable> {
     let mut cache = Vec::new();
     std::array::from_fn(|p| {
         if p >= format.planes() || !planes.contains(p) {
@@ -90,7 +96,8 @@ pub static BOXBLUR: FilterSpec = FilterSpec {
 
 pub static CONVOLVE: FilterSpec = FilterSpec {
     name: "convolve",
-    description: "Convolution with any odd-sized kernel up to 15×15, on the colour planes (each at \
+    description:
+        "Convolution with any odd-sized kernel up to 15×15, on the colour planes (each at \
                   its own resolution; chroma centred, so a kernel summing to 0 leaves it neutral)",
     params: &[
         ParamSpec {

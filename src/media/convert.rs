@@ -20,9 +20,7 @@ use ffmpeg::ffi::{
 };
 use ffmpeg_next as ffmpeg;
 
-use crate::frame::{
-    Colour, Family, Format, Frame, Layout, Matrix, Picture, PlaneRef, Siting,
-};
+use crate::frame::{Colour, Family, Format, Frame, Layout, Matrix, Picture, PlaneRef, Siting};
 
 /// The name FFmpeg gives a pixel format, e.g. `yuv420p10le`.
 pub fn format_name(format: AVPixelFormat) -> String {
@@ -187,8 +185,11 @@ pub fn planar(format: AVPixelFormat) -> Option<Planar> {
     let planar = flags & ffi::AV_PIX_FMT_FLAG_PLANAR as u64 != 0 || desc.nb_components == 1;
     if !planar
         || flags
-            & (ffi::AV_PIX_FMT_FLAG_PAL | ffi::AV_PIX_FMT_FLAG_BITSTREAM | ffi::AV_PIX_FMT_FLAG_HWACCEL
-                | ffi::AV_PIX_FMT_FLAG_BAYER | ffi::AV_PIX_FMT_FLAG_FLOAT) as u64
+            & (ffi::AV_PIX_FMT_FLAG_PAL
+                | ffi::AV_PIX_FMT_FLAG_BITSTREAM
+                | ffi::AV_PIX_FMT_FLAG_HWACCEL
+                | ffi::AV_PIX_FMT_FLAG_BAYER
+                | ffi::AV_PIX_FMT_FLAG_FLOAT) as u64
             != 0
         || big_endian != cfg!(target_endian = "big")
     {
@@ -219,11 +220,21 @@ pub fn planar(format: AVPixelFormat) -> Option<Planar> {
     let (layout, order) = match (rgb, colours) {
         (true, 3) => (
             Layout::RGB.with_alpha(alpha),
-            [plane(0), plane(1), plane(2), if alpha { plane(3) } else { 0 }],
+            [
+                plane(0),
+                plane(1),
+                plane(2),
+                if alpha { plane(3) } else { 0 },
+            ],
         ),
         (false, 3) => (
             Layout::yuv(desc.log2_chroma_w, desc.log2_chroma_h).with_alpha(alpha),
-            [plane(0), plane(1), plane(2), if alpha { plane(3) } else { 0 }],
+            [
+                plane(0),
+                plane(1),
+                plane(2),
+                if alpha { plane(3) } else { 0 },
+            ],
         ),
         (false, 1) => (
             Layout::GRAY.with_alpha(alpha),
@@ -280,7 +291,14 @@ pub fn pix_fmt_of(format: &Format) -> Option<AVPixelFormat> {
     let layout = format.layout;
     let depth = match format.bits {
         8 => String::new(),
-        bits => format!("{bits}{}", if cfg!(target_endian = "big") { "be" } else { "le" }),
+        bits => format!(
+            "{bits}{}",
+            if cfg!(target_endian = "big") {
+                "be"
+            } else {
+                "le"
+            }
+        ),
     };
     let name = match layout.family {
         Family::Yuv => {
@@ -344,7 +362,12 @@ unsafe impl Send for Scaler {}
 impl Scaler {
     /// A converter from `src`, whose Y′CbCr (if it is Y′CbCr) has `src_colour`'s matrix and
     /// range, to `dst` in `dst_colour`'s; RGB is full range.
-    fn new(src: Shape, dst: Shape, src_colour: &Colour, dst_colour: &Colour) -> Result<Scaler, String> {
+    fn new(
+        src: Shape,
+        dst: Shape,
+        src_colour: &Colour,
+        dst_colour: &Colour,
+    ) -> Result<Scaler, String> {
         super::decode::init();
         let too_big =
             |s: Shape| s.width == 0 || s.height == 0 || s.width > 32768 || s.height > 32768;
@@ -380,7 +403,8 @@ impl Scaler {
             )
         })?;
         let scaler = Scaler { ptr, src, dst };
-        let range = |f: AVPixelFormat, c: &Colour| c_int::from(c.full_range || is_rgb(f) || is_yuvj(f));
+        let range =
+            |f: AVPixelFormat, c: &Colour| c_int::from(c.full_range || is_rgb(f) || is_yuvj(f));
         // SAFETY: the context is valid; the tables are static. Brightness 0, contrast and
         // saturation 1.0 in 16.16 fixed point. -1 means "this conversion has no colourspace
         // details" (RGB to RGB), not a failure.
@@ -540,7 +564,12 @@ impl Intake {
         }
         let scaler = match &mut self.scaler {
             Some(s) if s.src == src && s.dst == dst => s,
-            slot => slot.insert(Scaler::new(src, dst, &self.format.colour, &self.format.colour)?),
+            slot => slot.insert(Scaler::new(
+                src,
+                dst,
+                &self.format.colour,
+                &self.format.colour,
+            )?),
         };
         // Into a picture of FFmpeg's own (whose rows are padded as swscale's vector code
         // writes them), which the frame then reads in place.
@@ -556,7 +585,9 @@ impl Intake {
         // SAFETY: the picture matches the scaler's source shape (checked above) and its planes
         // are FFmpeg's; `converted` was just allocated by FFmpeg in the destination shape.
         unsafe { scaler.run(&planes, &strides, &out_planes, &out_strides) };
-        let order = planar(self.pix_fmt).expect("the frame's own format is planar").order;
+        let order = planar(self.pix_fmt)
+            .expect("the frame's own format is planar")
+            .order;
         let mut frame = Frame::shared(
             self.format,
             Arc::new(Decoded {
@@ -737,7 +768,12 @@ mod tests {
         }
         // gbrp keeps green first: the frame's red is FFmpeg's plane 2.
         assert_eq!(planar(AV_PIX_FMT_GBRP).unwrap().order[..3], [2, 0, 1]);
-        for packed in [AV_PIX_FMT_NV12, AV_PIX_FMT_RGB24, AV_PIX_FMT_P010LE, AV_PIX_FMT_PAL8] {
+        for packed in [
+            AV_PIX_FMT_NV12,
+            AV_PIX_FMT_RGB24,
+            AV_PIX_FMT_P010LE,
+            AV_PIX_FMT_PAL8,
+        ] {
             assert!(planar(packed).is_none(), "{}", format_name(packed));
         }
         assert_eq!(nearest_planar(AV_PIX_FMT_NV12), AV_PIX_FMT_YUV420P);
@@ -765,13 +801,30 @@ mod tests {
         };
         let mpeg = AVColorRange::AVCOL_RANGE_MPEG;
         let unspecified = AVColorRange::AVCOL_RANGE_UNSPECIFIED;
-        assert_eq!(colour(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 480).matrix, Matrix::Bt601);
-        assert_eq!(colour(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 720).matrix, Matrix::Bt709);
-        assert_eq!(colour(AVCOL_SPC_BT709, mpeg, yuv, 120).matrix, Matrix::Bt709);
-        assert_eq!(colour(AVCOL_SPC_BT470BG, mpeg, yuv, 1080).matrix, Matrix::Bt601);
+        assert_eq!(
+            colour(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 480).matrix,
+            Matrix::Bt601
+        );
+        assert_eq!(
+            colour(AVCOL_SPC_UNSPECIFIED, unspecified, yuv, 720).matrix,
+            Matrix::Bt709
+        );
+        assert_eq!(
+            colour(AVCOL_SPC_BT709, mpeg, yuv, 120).matrix,
+            Matrix::Bt709
+        );
+        assert_eq!(
+            colour(AVCOL_SPC_BT470BG, mpeg, yuv, 1080).matrix,
+            Matrix::Bt601
+        );
         assert!(!colour(AVCOL_SPC_BT709, unspecified, yuv, 120).full_range);
         assert!(colour(AVCOL_SPC_BT709, AVColorRange::AVCOL_RANGE_JPEG, yuv, 120).full_range);
-        let j = colour(AVCOL_SPC_BT709, unspecified, AVPixelFormat::AV_PIX_FMT_YUVJ420P, 120);
+        let j = colour(
+            AVCOL_SPC_BT709,
+            unspecified,
+            AVPixelFormat::AV_PIX_FMT_YUVJ420P,
+            120,
+        );
         assert!(j.full_range);
         assert_eq!(j.siting, Siting::Center);
         assert_eq!(colour(AVCOL_SPC_BT709, mpeg, yuv, 120).siting, Siting::Left);
@@ -808,7 +861,10 @@ mod tests {
         let frame = Intake::new(format).convert(picture, 0, None).unwrap();
         for (p, want) in [(0, 81), (1, 90), (2, 240)] {
             let plane = frame.plane8(p);
-            assert!((0..plane.height).all(|y| plane.row(y).iter().all(|&v| v == want)), "{p}");
+            assert!(
+                (0..plane.height).all(|y| plane.row(y).iter().all(|&v| v == want)),
+                "{p}"
+            );
         }
     }
 
@@ -824,7 +880,9 @@ mod tests {
             *v = i as u8;
         }
         let mut picture = ffmpeg::frame::Video::new(yuv.into(), 6, 4);
-        Outlet::new(yuv, colour).convert(&frame, &mut picture).unwrap();
+        Outlet::new(yuv, colour)
+            .convert(&frame, &mut picture)
+            .unwrap();
         let stride = picture.stride(0);
         assert_eq!(&picture.data(0)[stride..stride + 6], &[6, 7, 8, 9, 10, 11]);
 
@@ -832,8 +890,13 @@ mod tests {
         // Table 4, rounded to 8 bits).
         let red = Frame::from_rgb8(4, 4, [255u8, 0, 0].repeat(16));
         let mut picture = ffmpeg::frame::Video::new(yuv.into(), 4, 4);
-        Outlet::new(yuv, colour).convert(&red, &mut picture).unwrap();
+        Outlet::new(yuv, colour)
+            .convert(&red, &mut picture)
+            .unwrap();
         let (y, u, v) = (picture.data(0)[0], picture.data(1)[0], picture.data(2)[0]);
-        assert!(y.abs_diff(63) <= 1 && u.abs_diff(102) <= 1 && v.abs_diff(240) <= 1, "{y} {u} {v}");
+        assert!(
+            y.abs_diff(63) <= 1 && u.abs_diff(102) <= 1 && v.abs_diff(240) <= 1,
+            "{y} {u} {v}"
+        );
     }
 }

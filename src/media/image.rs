@@ -178,7 +178,9 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
         (image, false, false) => (3, Samples::U8(image.into_rgb8().into_raw())),
     };
     let bits = if samples.is_wide() { 16 } else { 8 };
-    Ok(Frame::from_interleaved(width, height, channels, bits, samples))
+    Ok(Frame::from_interleaved(
+        width, height, channels, bits, samples,
+    ))
 }
 
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
@@ -300,7 +302,9 @@ fn to_8_bit(v: u16) -> u8 {
 fn is_opaque(frame: &Frame, a: usize) -> bool {
     let max = frame.format.max_code();
     match frame.plane(a) {
-        crate::frame::PlaneRef::U8(p) => (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max)),
+        crate::frame::PlaneRef::U8(p) => {
+            (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max))
+        }
         crate::frame::PlaneRef::U16(p) => {
             (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max))
         }
@@ -469,10 +473,7 @@ mod tests {
         }
         let frame = Frame::from_rgba8(48, 32, data);
         let back = round_trip(&frame, "a.JPEG");
-        assert_eq!(
-            (back.width(), back.height(), back.format.bits),
-            (48, 32, 8)
-        );
+        assert_eq!((back.width(), back.height(), back.format.bits), (48, 32, 8));
         assert!(!back.format.layout.alpha, "JPEG has no alpha");
         let Samples::U8(p) = frame.interleaved() else {
             unreachable!()
@@ -480,7 +481,9 @@ mod tests {
         let opaque = Frame::from_rgb8(
             48,
             32,
-            p.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect(),
+            p.chunks_exact(4)
+                .flat_map(|px| [px[0], px[1], px[2]])
+                .collect(),
         );
         let diff = back.max_abs_diff(&opaque).unwrap();
         assert!(

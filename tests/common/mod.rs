@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use tessera::backend::gpu::{AdapterPolicy, GpuBackend};
-use tessera::{Frame, Pixels};
+use tessera::frame::{Colour, Format, Layout, Matrix, Samples};
+use tessera::Frame;
 
 /// A small deterministic generator so test images are not trivially flat.
 pub struct Noise(u64);
@@ -48,7 +49,7 @@ pub fn test_image8(width: u32, height: u32, seed: u64) -> Frame {
 pub fn test_image16(width: u32, height: u32, seed: u64) -> Frame {
     let base = test_image8(width, height, seed);
     let mut noise = Noise::new(seed + 1);
-    let Pixels::Rgba8(p) = &base.pixels else {
+    let Samples::U8(p) = base.interleaved() else {
         unreachable!()
     };
     let data = p
@@ -56,6 +57,63 @@ pub fn test_image16(width: u32, height: u32, seed: u64) -> Frame {
         .map(|&v| (v as u16) << 8 | (noise.next() & 0xff) as u16)
         .collect();
     Frame::from_rgba16(width, height, data)
+}
+
+/// Limited-range BT.709 video, as most clips are.
+pub fn video_colour() -> Colour {
+    Colour::video(Matrix::Bt709, false)
+}
+
+/// A frame of any layout and depth with the same kind of content as [`test_image8`] on every
+/// plane, at the plane's own resolution: gradients, hard edges and noise, luma and chroma within
+/// their nominal range (a little outside it here and there, as real video has), alpha varying.
+pub fn test_frame(format: Format, seed: u64) -> Frame {
+    let mut noise = Noise::new(seed);
+    let mut frame = Frame::new(format);
+    for p in 0..format.planes() {
+        let (w, h) = format.plane_size(p);
+        let zero = format.zero(p);
+        let scale = format.scale(p);
+        let role = format.role(p);
+        let chroma = role.is_chroma();
+        let mut values = Vec::with_capacity((w * h) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let gx = x as f64 / w.max(1) as f64;
+                let gy = y as f64 / h.max(1) as f64;
+                let checker = if (x / 5 + y / 7 + p as u32) % 2 == 0 {
+                    0.8
+                } else {
+                    0.15
+                };
+                let n = (noise.next() & 1023) as f64 / 1023.0 - 0.5;
+                let v = match (role, chroma) {
+                    (tessera::frame::Role::Alpha, _) if x % 11 == 0 => 0.5,
+                    (tessera::frame::Role::Alpha, _) => 1.0 - (y % 64) as f64 / 256.0,
+                    (_, true) => 0.4 * ((gx - gy) + 0.6 * (checker - 0.5)) + 0.06 * n,
+                    _ => 0.45 * gx + 0.25 * gy + 0.3 * checker + 0.06 * n,
+                };
+                values.push(v);
+            }
+        }
+        let max = format.max_code() as f64;
+        let code = |v: &f64| (zero + v * scale).round().clamp(0.0, max);
+        if format.is_wide() {
+            for (o, v) in frame.plane16_mut(p).data.iter_mut().zip(&values) {
+                *o = code(v) as u16;
+            }
+        } else {
+            for (o, v) in frame.plane8_mut(p).data.iter_mut().zip(&values) {
+                *o = code(v) as u8;
+            }
+        }
+    }
+    frame
+}
+
+/// A Y′CbCr format of `layout` at `bits`, limited-range BT.709.
+pub fn yuv(width: u32, height: u32, layout: Layout, bits: u8) -> Format {
+    Format::new(width, height, layout, bits, video_colour())
 }
 
 /// The GPU backend on whatever adapter wgpu finds (lavapipe on machines without a GPU).
@@ -91,7 +149,7 @@ pub fn tessera(args: &[&str]) -> (i32, String, String) {
 
 /// The 8-bit test image, saved as a PNG.
 pub fn write_png8(path: &std::path::Path, w: u32, h: u32, seed: u64) {
-    let Pixels::Rgba8(data) = test_image8(w, h, seed).pixels else {
+    let Samples::U8(data) = test_image8(w, h, seed).interleaved() else {
         unreachable!()
     };
     image::RgbaImage::from_raw(w, h, data)

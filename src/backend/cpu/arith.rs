@@ -418,11 +418,7 @@ impl Arith for Fixed {
     ) {
         let shift = weights.shift;
         let half = 1i32 << (shift - 1);
-        for ((o, &start), w) in out
-            .iter_mut()
-            .zip(starts)
-            .zip(weights.q.chunks_exact(taps))
-        {
+        for ((o, &start), w) in out.iter_mut().zip(starts).zip(weights.q.chunks_exact(taps)) {
             let first = (start as isize + margin as isize) as usize;
             let mut a = 0i32;
             for (&w, &s) in w.iter().zip(&padded[first..first + taps]) {

@@ -279,7 +279,12 @@ impl Pool {
 }
 
 /// Runs every pass of `plan` on `input` in the arithmetic `arith`.
-fn execute<A: Arith + Work>(backend: &CpuBackend, plan: &Plan, mut input: Frame, arith: A) -> Frame {
+fn execute<A: Arith + Work>(
+    backend: &CpuBackend,
+    plan: &Plan,
+    mut input: Frame,
+    arith: A,
+) -> Frame {
     // The last pass that changes each plane writes its codes.
     let mut last = [usize::MAX; crate::op::MAX_PLANES];
     for (i, pass) in plan.passes.iter().enumerate() {

@@ -40,8 +40,19 @@ pub(super) fn run<A: Arith + Work>(
                         _ => None,
                     })
                     .collect();
-                (!curves.is_empty())
-                    .then(|| map_plane(backend, &arith, pass, p, &curves, &math, stages, input, kind(p)))
+                (!curves.is_empty()).then(|| {
+                    map_plane(
+                        backend,
+                        &arith,
+                        pass,
+                        p,
+                        &curves,
+                        &math,
+                        stages,
+                        input,
+                        kind(p),
+                    )
+                })
             })
             .collect();
     }
@@ -131,40 +142,48 @@ fn map_plane<A: Arith + Work>(
     macro_rules! apply {
         ($dst:expr, $lut:expr) => {{
             let lut = $lut;
-            $dst.par_chunks_mut(rows * w).enumerate().for_each(|(i, chunk)| {
-                for (r, row) in chunk.chunks_exact_mut(w).enumerate() {
-                    let y = i * rows + r;
-                    match src {
-                        Source::U8(s) => {
-                            for (o, &v) in row.iter_mut().zip(s.row(y)) {
-                                *o = lut[v as usize];
+            $dst.par_chunks_mut(rows * w)
+                .enumerate()
+                .for_each(|(i, chunk)| {
+                    for (r, row) in chunk.chunks_exact_mut(w).enumerate() {
+                        let y = i * rows + r;
+                        match src {
+                            Source::U8(s) => {
+                                for (o, &v) in row.iter_mut().zip(s.row(y)) {
+                                    *o = lut[v as usize];
+                                }
                             }
-                        }
-                        Source::U16(s) => {
-                            let top = lut.len() - 1;
-                            for (o, &v) in row.iter_mut().zip(s.row(y)) {
-                                *o = lut[(v as usize).min(top)];
+                            Source::U16(s) => {
+                                let top = lut.len() - 1;
+                                for (o, &v) in row.iter_mut().zip(s.row(y)) {
+                                    *o = lut[(v as usize).min(top)];
+                                }
                             }
-                        }
-                        Source::Fixed(s) => {
-                            let top = lut.len() as i32 - 1;
-                            for (o, &v) in row.iter_mut().zip(s.row(y)) {
-                                *o = lut[(v as i32).clamp(0, top) as usize];
+                            Source::Fixed(s) => {
+                                let top = lut.len() as i32 - 1;
+                                for (o, &v) in row.iter_mut().zip(s.row(y)) {
+                                    *o = lut[(v as i32).clamp(0, top) as usize];
+                                }
                             }
+                            Source::Float(_) => unreachable!("float planes are not indexed"),
                         }
-                        Source::Float(_) => unreachable!("float planes are not indexed"),
                     }
-                }
-            });
+                });
         }};
     }
 
     match (&mut out, indices) {
         (Stage::Codes(Samples::U8(d)), Some(n)) => {
-            apply!(d, table(n, |i| nearest_code(value(code_of(i)), max as f32) as u8))
+            apply!(
+                d,
+                table(n, |i| nearest_code(value(code_of(i)), max as f32) as u8)
+            )
         }
         (Stage::Codes(Samples::U16(d)), Some(n)) => {
-            apply!(d, table(n, |i| nearest_code(value(code_of(i)), max as f32) as u16))
+            apply!(
+                d,
+                table(n, |i| nearest_code(value(code_of(i)), max as f32) as u16)
+            )
         }
         (Stage::Fixed(d), Some(n)) => {
             apply!(d, table(n, |i| fixed.sample(value(code_of(i)), max)))
@@ -329,7 +348,9 @@ pub(super) fn block(isa: Isa, ops: &[PointOp], b: &mut Block<'_>) {
                 isa,
                 program,
                 uniforms,
-                [&mut **c0, &mut **c1, &mut **c2, &mut **a, &mut **x, &mut **y],
+                [
+                    &mut **c0, &mut **c1, &mut **c2, &mut **a, &mut **x, &mut **y,
+                ],
                 b.regs,
             ),
         }
@@ -411,7 +432,11 @@ fn blocks<A: Arith + Work>(
     for (p, out) in outs.iter_mut().enumerate() {
         let Some(stage) = out else { continue };
         let (pw, _) = format.plane_size(p);
-        let rows_per_band = if format.layout.shift(p) == (0, 0) { bh } else { 1 };
+        let rows_per_band = if format.layout.shift(p) == (0, 0) {
+            bh
+        } else {
+            1
+        };
         let chunk = pw as usize * rows_per_band;
         macro_rules! split {
             ($v:expr, $variant:ident) => {
@@ -434,10 +459,9 @@ fn blocks<A: Arith + Work>(
         .filter_map(PointOp::pixel_program)
         .any(|p| p.uses_coordinates());
     let isa = backend.isa;
-    per_band
-        .into_par_iter()
-        .enumerate()
-        .for_each_init(BandScratch::default, |scratch, (band, mut rows)| {
+    per_band.into_par_iter().enumerate().for_each_init(
+        BandScratch::default,
+        |scratch, (band, mut rows)| {
             let y0 = band * bh;
             let band_rows = bh.min(h - y0);
             let n = w * band_rows;
@@ -478,7 +502,9 @@ fn blocks<A: Arith + Work>(
             let planes = b.planes;
             // Scatter: luma and alpha per pixel, chroma the mean of its block.
             for p in 0..colour {
-                let Some(out) = rows[p].as_mut() else { continue };
+                let Some(out) = rows[p].as_mut() else {
+                    continue;
+                };
                 let (psh, _) = format.layout.shift(p);
                 if (psh, format.layout.shift(p).1) == (0, 0) {
                     for r in 0..band_rows {
@@ -507,7 +533,8 @@ fn blocks<A: Arith + Work>(
                     }
                 }
             }
-        });
+        },
+    );
     outs
 }
 

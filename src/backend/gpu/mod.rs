@@ -86,6 +86,8 @@ impl Backend for GpuBackend {
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        Err(BackendError::Gpu("PLANAR-WIP: planar frames on the GPU".into()))
+        Err(BackendError::Gpu(
+            "PLANAR-WIP: planar frames on the GPU".into(),
+        ))
     }
 }
