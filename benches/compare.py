@@ -10,7 +10,10 @@ size. The report gives medians over the rounds and the ratios tessera / peer (be
 tessera is faster or smaller).
 
 A memory-flatness check runs once at the end (not interleaved): the `eq` case on a clip and on
-one ten times longer, for both tools.
+one ten times longer, for both tools. The `decode` case (each tool decoding and discarding, no
+filter) gives each filter case the time it adds over its own tool's decoding. A fidelity check
+(`benches/fidelity.rs`) measures the gblur σ=3 outputs of both tools against an exact Gaussian
+in f64, plane by plane.
 
 Inputs are made with FFmpeg's testsrc2 source and cached under target/compare/. A full run
 writes docs/benchmarks.md and docs/benchmarks.svg; `--quick` and `--only` runs write to
@@ -43,8 +46,16 @@ GNU_TIME = "/usr/bin/time"
 FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
 QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
 
-CASE_IDS = ["gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "x264", "vips"]
+CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "x264", "vips"]
 FLAT_ID = "flat"
+FIDELITY_ID = "fidelity"
+
+# The targets of each case: (time ratio, peak memory ratio), tessera ÷ peer.
+TARGETS = {"decode": (1.0, 1.1), "gblur": (1.0, 1.1), "unsharp": (1.0, 1.1), "eq": (1.0, 1.1),
+           "sharpen": (1.0, 1.1), "lanczos": (1.0, 1.1), "colour5": (1.0, 1.1),
+           "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
+# Frames of the clip the fidelity check blurs and compares.
+FIDELITY_FRAMES = 10
 
 SHARPEN_3X3 = "0 -1 0 -1 5 -1 0 -1 0"
 
@@ -253,6 +264,13 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
             ["ffmpeg", "-v", "error", "-i", c, "-vf", vf, "-f", "null", "-"],
             "ffmpeg", frames, note))
 
+    cases.append(Case(
+        "decode", f"Decode only, 1080p H.264, {frames} frames: no filter, discard", "decode only",
+        [t, "process", c, "--discard", "--backend", "cpu"],
+        ["ffmpeg", "-v", "error", "-i", c, "-f", "null", "-"],
+        "ffmpeg", frames,
+        "The baseline of the other video cases: what each tool spends before any filter."))
+
     video("gblur", f"Gaussian blur σ=3, 1080p H.264, {frames} frames, decode → filter → discard",
           "gblur σ=3", "gblur(sigma=3)", "gblur=sigma=3")
     video("unsharp", f"Unsharp mask, 1080p H.264, {frames} frames, discard", "unsharp",
@@ -407,6 +425,55 @@ def check_outputs(cases, run_dir, frames, tiff_size):
     return lines
 
 
+def added_rows(cases):
+    """The time each filter case adds over its own tool's decode-only run (medians)."""
+    by_id = {c.id: c for c in cases}
+    base = by_id.get("decode")
+    if base is None:
+        return []
+    rows = []
+    for c in cases:
+        if c.id in ("decode", "x264", "vips"):
+            continue
+        ta = c.median("tessera", 0) - base.median("tessera", 0)
+        pa = c.median("peer", 0) - base.median("peer", 0)
+        ratio = f"{ta / pa:.2f}" if pa > 0.005 else "n/a"
+        rows.append([c.short, f"{ta:.2f}", f"{pa:.2f}", ratio])
+    return rows
+
+
+def fidelity(tess, clip, run_dir):
+    """gblur σ=3 of both tools against the exact Gaussian (luma σ, chroma σ/2), per plane."""
+    t, c = rel(tess), rel(clip)
+    n = str(FIDELITY_FRAMES)
+    src, t_out, f_out = run_dir / "fid-source.yuv", run_dir / "fid-tessera.yuv", run_dir / "fid-ffmpeg.yuv"
+    t_mkv = run_dir / "fid-tessera.mkv"
+    steps = [
+        ["ffmpeg", "-v", "error", "-y", "-i", c, "-frames:v", n, "-f", "rawvideo", "-pix_fmt",
+         "yuv420p", rel(src)],
+        [t, "process", c, "-o", rel(t_mkv), "--overwrite", "--frames", n, "--codec", "ffv1",
+         "--backend", "cpu", "--chain", "gblur(sigma=3)"],
+        ["ffmpeg", "-v", "error", "-y", "-i", rel(t_mkv), "-f", "rawvideo", "-pix_fmt", "yuv420p",
+         rel(t_out)],
+        ["ffmpeg", "-v", "error", "-y", "-i", c, "-frames:v", n, "-vf", "gblur=sigma=3", "-f",
+         "rawvideo", "-pix_fmt", "yuv420p", rel(f_out)],
+    ]
+    for argv in steps:
+        run_checked(argv, "the fidelity check")
+    w, h, _ = probe_clip(clip)
+    argv = ["cargo", "bench", "--quiet", "--bench", "fidelity", "--", rel(src), str(w), str(h), "3",
+            f"tessera={rel(t_out)}", f"ffmpeg={rel(f_out)}"]
+    out = run_checked(argv, "the fidelity check")
+    result = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] in ("tessera", "ffmpeg"):
+            result[parts[0]] = dict(p.split("=") for p in parts[1:])
+    if set(result) != {"tessera", "ffmpeg"}:
+        raise BenchError(f"the fidelity check printed no figures:\n  $ {show(argv)}\n{tail(out)}")
+    return result, steps + [argv]
+
+
 def run_rounds(cases, rounds):
     for r in range(rounds):
         for ci, case in enumerate(cases):
@@ -516,7 +583,8 @@ def versions(tess):
 
 
 HEADER = ["case", "tessera median s", "peer median s", "time ratio", "tessera peak MiB",
-          "peer peak MiB", "memory ratio"]
+          "peer peak MiB", "memory ratio", "target (time, memory)", "met"]
+ADDED_HEADER = ["case", "tessera adds s", "ffmpeg adds s", "ratio"]
 
 
 def table_rows(cases):
@@ -524,8 +592,10 @@ def table_rows(cases):
     for c in cases:
         tw, pw = c.median("tessera", 0), c.median("peer", 0)
         tm, pm = c.median("tessera", 1) / 1024, c.median("peer", 1) / 1024
+        tt, tmem = TARGETS[c.id]
+        met = "yes" if tw / pw <= tt and tm / pm <= tmem else "no"
         rows.append([f"{c.short} (vs {c.peer_name})", f"{tw:.2f}", f"{pw:.2f}", f"{tw / pw:.2f}",
-                     f"{tm:.0f}", f"{pm:.0f}", f"{tm / pm:.2f}"])
+                     f"{tm:.0f}", f"{pm:.0f}", f"{tm / pm:.2f}", f"≤ {tt:.2f}, ≤ {tmem:.2f}", met])
     return rows
 
 
@@ -564,17 +634,23 @@ def flat_header(flat):
 
 
 CAVEATS = """\
-- The FFmpeg filters work on the decoded yuv420p planes directly (chroma at a quarter of the
-  pixels, 8-bit lookup tables for `eq`); tessera converts every frame to RGBA, filters in f32 and
-  converts back. The pictures are alike, not identical, and the amount of work differs.
+- Both tools filter the decoded yuv420p planes as they are (tessera reads the decoder's pictures
+  in place), but the filters are not all defined alike:
 - `gblur`: FFmpeg's is a recursive (IIR) approximation of the Gaussian (`steps=1`), applied to
-  the half-size chroma planes with the same σ; tessera's is an exact kernel of radius ceil(3σ).
+  the half-size chroma planes with the same σ (so chroma is blurred twice as much as luma);
+  tessera's is the exact kernel of radius ceil(3σ) in fixed point, σ/2 on 4:2:0 chroma (the same
+  picture as blurring RGB). The fidelity section measures both against the exact Gaussian.
 - `unsharp=5:5:1.0` sharpens luma only (FFmpeg's chroma amount defaults to 0) with a 5×5 box-like
-  mask; tessera sharpens the three colour channels with a Gaussian mask.
-- `5 colour filters`: tessera fuses consecutive colour filters into one pass; FFmpeg runs five
-  filters, most of them as lookup tables.
+  mask; tessera sharpens the three planes with a Gaussian mask (σ/2 on chroma).
+- `eq` is FFmpeg's eq in both, code for code (tessera keeps the fractions when eqs are chained).
+- `5 colour filters`: tessera composes the five into one lookup table per plane (one pass);
+  FFmpeg runs five filters, each a pass over the planes. FFmpeg's `negate` clips to the nominal
+  range, tessera's `invert` mirrors every code.
+- 3×3 sharpen: FFmpeg's `convolution` mirrors at the edges, tessera clamps.
+- lanczos: swscale and tessera place 4:2:0 chroma alike (left-sited) and use 3-lobe kernels;
+  their fixed-point details differ.
 - vips-bench: `vips conv --precision integer` convolves 8-bit pixels in integer arithmetic (the
-  vips-bench setting); tessera works in f32. vips streams the image through each step and
+  vips-bench setting); tessera in fixed point. vips streams the image through each step and
   writes the two intermediates to disk; tessera holds the whole frame in memory.
 """
 
@@ -710,6 +786,34 @@ def write_markdown(path, svg_name, ctx):
             f"Chart: [{svg_name}]({svg_name}).",
             "",
         ]
+    if ctx["added"]:
+        lines += [
+            "## Time the filters add over decoding",
+            "",
+            "Each case's median less its own tool's decode-only median (tessera `--discard` with no "
+            "chain; `ffmpeg … -f null -` with no filter): the cost of the filtering itself. The "
+            "target for the five colour filters is a ratio ≤ 0.5 (fusion must show).",
+            "",
+            md_table(ADDED_HEADER, ctx["added"]),
+            "",
+        ]
+    if ctx["fidelity"]:
+        fid = ctx["fidelity"]
+        lines += [
+            "## Fidelity: gblur σ=3 against the exact Gaussian",
+            "",
+            f"The first {FIDELITY_FRAMES} frames of the clip, blurred by each tool, against the "
+            "same frames blurred in f64 by the exact Gaussian (radius ceil(3σ), edges clamped), σ on "
+            "luma and σ/2 on the half-size chroma, unrounded (`benches/fidelity.rs`). PSNR per "
+            "plane, peak 255; the target for tessera is ≥ 50 dB on every plane.",
+            "",
+            md_table(["tool", "Y dB", "Cb dB", "Cr dB"],
+                     [[k, fid[k]["y"], fid[k]["u"], fid[k]["v"]] for k in ("tessera", "ffmpeg")]),
+            "",
+            "Commands:",
+            "",
+            "```sh",
+        ] + [show(a) for a in ctx["fidelity_commands"]] + ["```", ""]
     if ctx["checks"]:
         lines += ["Outputs of the cases that write files, compared after the last round:", ""]
         lines += [f"- {c}" for c in ctx["checks"]] + [""]
@@ -750,7 +854,8 @@ def write_markdown(path, svg_name, ctx):
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="Benchmark tessera against ffmpeg and vips, interleaved, on this machine.",
-        epilog="cases: " + ", ".join(CASE_IDS) + f"; '{FLAT_ID}' is the memory-flatness check.")
+        epilog="cases: " + ", ".join(CASE_IDS) + f"; '{FLAT_ID}' is the memory-flatness check, "
+               f"'{FIDELITY_ID}' the gblur fidelity check.")
     p.add_argument("--rounds", type=int, help="interleaved rounds (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="small inputs (30- and 300-frame clips, 1000×1000 TIFF), 1 round: for "
@@ -771,9 +876,10 @@ def parse_args(argv):
         p.error("--rounds must be at least 1")
     if args.only:
         wanted = [x.strip() for item in args.only for x in item.split(",") if x.strip()]
-        unknown = [x for x in wanted if x not in CASE_IDS + [FLAT_ID]]
+        known = CASE_IDS + [FLAT_ID, FIDELITY_ID]
+        unknown = [x for x in wanted if x not in known]
         if unknown:
-            p.error(f"unknown case {', '.join(unknown)}; cases: {', '.join(CASE_IDS + [FLAT_ID])}")
+            p.error(f"unknown case {', '.join(unknown)}; cases: {', '.join(known)}")
         args.only = wanted
     return args
 
@@ -785,6 +891,7 @@ def main(argv):
     rounds = args.rounds or cfg["rounds"]
     selected = [c for c in CASE_IDS if not args.only or c in args.only]
     do_flat = not args.only or FLAT_ID in args.only
+    do_fidelity = not args.only or FIDELITY_ID in args.only
     partial = args.quick or bool(args.only)
     out_dir = Path(args.out).resolve() if args.out else (
         WORK / "report" if partial else ROOT / "docs")
@@ -795,7 +902,7 @@ def main(argv):
     ensure_tools()
     ensure_tessera(tess, args.tessera is None)
 
-    need_video = any(c != "vips" for c in selected) or do_flat
+    need_video = any(c != "vips" for c in selected) or do_flat or do_fidelity
     clip = make_clip(cfg["frames"]) if need_video or args.prepare else None
     long_clip = make_clip(cfg["long_frames"]) if do_flat or args.prepare else None
     tiff = make_tiff(cfg["tiff"]) if "vips" in selected or args.prepare else None
@@ -826,15 +933,27 @@ def main(argv):
     flat, flat_commands = (None, [])
     if do_flat:
         flat, flat_commands = flatness(tess, [(cfg["frames"], clip), (cfg["long_frames"], long_clip)])
+    fid, fid_commands = (None, [])
+    if do_fidelity:
+        log("fidelity check: gblur σ=3 of both tools against the exact Gaussian")
+        fid, fid_commands = fidelity(tess, clip, run_dir)
     load_end = loadavg()
 
     rows = table_rows(cases)
+    added = added_rows(cases)
     print(f"\ntessera vs peers, median of {rounds} round(s); ratios are tessera / peer")
     if rows:
         print(text_table(HEADER, rows))
+    if added:
+        print("\ntime the filters add over each tool's decode-only run (s)")
+        print(text_table(ADDED_HEADER, added))
     if flat:
         print("\nmemory flatness (eq, discard)")
         print(text_table(flat_header(flat), flat_rows(flat)))
+    if fid:
+        print("\ngblur σ=3 against the exact Gaussian, PSNR per plane (dB)")
+        print(text_table(["tool", "Y", "Cb", "Cr"],
+                         [[k, fid[k]["y"], fid[k]["u"], fid[k]["v"]] for k in ("tessera", "ffmpeg")]))
     for c in checks:
         print(c)
     print(f"load average: {fmt_load(load_start)} at start, {fmt_load(load_timed)} when timing "
@@ -846,6 +965,7 @@ def main(argv):
     machine = machine_info()
     ctx = {
         "cases": cases, "rounds": rounds, "rows": rows, "checks": checks, "flat": flat,
+        "added": added, "fidelity": fid, "fidelity_commands": fid_commands,
         "flat_commands": flat_commands, "machine": machine, "versions": versions(tess),
         "date": now.strftime("%Y-%m-%d %H:%M %Z"), "args": show(argv),
         "load_start": load_start, "load_timed": load_timed, "load_end": load_end,
