@@ -651,7 +651,7 @@ fn chains_do_not_round_between_their_filters() {
     let format = yuv(16, 16, Layout::YUV420, 8);
     let img = test_frame(format, 22);
     let step = "gblur(0.4, planes=\"y\") | eq(contrast=1.01)";
-    let chain = vec![step; 10].join(" | ");
+    let chain = [step; 10].join(" | ");
     let got = cpu(&chain, &img);
     // The same chain in f64, rounded once.
     let taps = gaussian(0.4);

@@ -653,8 +653,7 @@ impl Outlet {
         })?;
         let order = planar(own).expect("pix_fmt_of gives planar formats").order;
         if own == self.format {
-            for p in 0..f.planes() {
-                let q = order[p];
+            for (p, &q) in order.iter().enumerate().take(f.planes()) {
                 let stride = dst_strides[q] as usize;
                 match frame.plane(p) {
                     PlaneRef::U8(src) => {
@@ -705,8 +704,7 @@ impl Outlet {
             (src_planes, src_strides) = picture_planes(&copy);
             staged = copy;
         } else {
-            for p in 0..f.planes() {
-                let q = order[p];
+            for (p, &q) in order.iter().enumerate().take(f.planes()) {
                 let (ptr, stride) = match frame.plane(p) {
                     PlaneRef::U8(s) => (s.data.as_ptr(), s.stride),
                     PlaneRef::U16(s) => (s.data.as_ptr().cast::<u8>(), s.stride * 2),

@@ -81,7 +81,7 @@ pub fn test_frame(format: Format, seed: u64) -> Frame {
             for x in 0..w {
                 let gx = x as f64 / w.max(1) as f64;
                 let gy = y as f64 / h.max(1) as f64;
-                let checker = if (x / 5 + y / 7 + p as u32) % 2 == 0 {
+                let checker = if (x / 5 + y / 7 + p as u32).is_multiple_of(2) {
                     0.8
                 } else {
                     0.15
