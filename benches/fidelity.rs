@@ -30,7 +30,10 @@ fn blur(plane: &[u8], w: usize, h: usize, taps: &[f64]) -> Vec<f64> {
             across[y * w + x] = taps
                 .iter()
                 .enumerate()
-                .map(|(k, t)| t * plane[y * w + (x as i64 + k as i64 - r).clamp(0, w as i64 - 1) as usize] as f64)
+                .map(|(k, t)| {
+                    t * plane[y * w + (x as i64 + k as i64 - r).clamp(0, w as i64 - 1) as usize]
+                        as f64
+                })
                 .sum();
         }
     }
@@ -40,7 +43,9 @@ fn blur(plane: &[u8], w: usize, h: usize, taps: &[f64]) -> Vec<f64> {
             out[y * w + x] = taps
                 .iter()
                 .enumerate()
-                .map(|(k, t)| t * across[(y as i64 + k as i64 - r).clamp(0, h as i64 - 1) as usize * w + x])
+                .map(|(k, t)| {
+                    t * across[(y as i64 + k as i64 - r).clamp(0, h as i64 - 1) as usize * w + x]
+                })
                 .sum();
         }
     }
@@ -52,7 +57,11 @@ fn run(args: &[String]) -> Result<(), String> {
         return Err("usage: SOURCE.yuv WIDTH HEIGHT SIGMA NAME=BLURRED.yuv ...".into());
     };
     let number = |s: &str| s.parse::<f64>().map_err(|e| format!("{s}: {e}"));
-    let (w, h, sigma) = (number(width)? as usize, number(height)? as usize, number(sigma)?);
+    let (w, h, sigma) = (
+        number(width)? as usize,
+        number(height)? as usize,
+        number(sigma)?,
+    );
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let planes = [(0, w, h), (w * h, cw, ch), (w * h + cw * ch, cw, ch)];
     let frame = w * h + 2 * cw * ch;
@@ -62,7 +71,11 @@ fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("{source}: not whole {w}x{h} yuv420p frames"));
     }
     // The reference of every frame, plane by plane.
-    let taps = [gaussian(sigma), gaussian(sigma / 2.0), gaussian(sigma / 2.0)];
+    let taps = [
+        gaussian(sigma),
+        gaussian(sigma / 2.0),
+        gaussian(sigma / 2.0),
+    ];
     let reference: Vec<Vec<f64>> = src
         .chunks(frame)
         .flat_map(|f| {
@@ -79,7 +92,11 @@ fn run(args: &[String]) -> Result<(), String> {
             .ok_or_else(|| format!("{candidate}: expected NAME=PATH"))?;
         let got = read(path)?;
         if got.len() != src.len() {
-            return Err(format!("{path}: {} bytes where the source has {}", got.len(), src.len()));
+            return Err(format!(
+                "{path}: {} bytes where the source has {}",
+                got.len(),
+                src.len()
+            ));
         }
         let mut line = name.to_string();
         for (p, &(at, pw, ph)) in planes.iter().enumerate() {
@@ -103,7 +120,10 @@ fn run(args: &[String]) -> Result<(), String> {
 
 fn main() -> ExitCode {
     // `cargo bench` hands harness-less benches a `--bench` flag.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

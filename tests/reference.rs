@@ -850,3 +850,112 @@ fn alpha_written_to_a_frame_without_it_adds_a_plane() {
         "opaque inverted is transparent"
     );
 }
+
+/// The resampling kernels as the `scale` filter defines them.
+fn kernel(filter: &str, x: f64) -> f64 {
+    let x = x.abs();
+    match filter {
+        "bilinear" => (1.0 - x).max(0.0),
+        "bicubic" => {
+            let a = -0.5;
+            if x < 1.0 {
+                (a + 2.0) * x.powi(3) - (a + 3.0) * x * x + 1.0
+            } else if x < 2.0 {
+                a * x.powi(3) - 5.0 * a * x * x + 8.0 * a * x - 4.0 * a
+            } else {
+                0.0
+            }
+        }
+        _ => {
+            if x < 1e-9 {
+                1.0
+            } else if x < 3.0 {
+                let px = std::f64::consts::PI * x;
+                3.0 * px.sin() * (px / 3.0).sin() / (px * px)
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+/// Output sample `i` of an axis of `dst` samples resampled from `src`, where the plane's
+/// samples span `f` luma samples, sit `c` luma samples from the left (top) edge of their span,
+/// and the luma sizes go from `luma_in` to `luma_out`: the source position is
+/// `i · ratio + c · (ratio − 1) / f`, the kernel widened by the ratio when shrinking.
+fn taps_1d(filter: &str, src: usize, i: usize, ratio: f64, f: f64, c: f64) -> Vec<(usize, f64)> {
+    let centre = i as f64 * ratio + c * (ratio - 1.0) / f;
+    let stretch = ratio.max(1.0);
+    let support = match filter {
+        "bilinear" => 1.0,
+        "bicubic" => 2.0,
+        _ => 3.0,
+    } * stretch;
+    let lo = (centre - support).ceil() as i64;
+    let hi = (centre + support).floor() as i64;
+    let raw: Vec<(i64, f64)> = (lo..=hi)
+        .map(|k| (k, kernel(filter, (k as f64 - centre) / stretch)))
+        .collect();
+    let sum: f64 = raw.iter().map(|(_, w)| w).sum();
+    raw.into_iter()
+        .map(|(k, w)| (k.clamp(0, src as i64 - 1) as usize, w / sum))
+        .collect()
+}
+
+/// Every plane resampled by its own kernel in f64, chroma placed by its siting (left-sited
+/// horizontally, centred vertically, for this video), against `scale` on every layout.
+#[test]
+fn scale_is_a_separable_resample_of_every_plane_placed_by_its_siting() {
+    for format in formats(45, 33) {
+        let img = test_frame(format, 27);
+        for (filter, w, h) in [
+            ("bilinear", 23, 17),
+            ("bicubic", 70, 50),
+            ("lanczos3", 30, 19),
+            ("lanczos3", 91, 67),
+        ] {
+            let text = format!("scale({w}, {h}, {filter})");
+            let got = cpu(&text, &img);
+            let out = format.with_size(w, h);
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let src = Values::of(&img, p);
+                    let (ow, oh) = out.plane_size(p);
+                    let (fx, fy) = span(&format, p);
+                    // Left-sited chroma sits on the centre of its first luma sample, half a
+                    // sample from the edge, as every full-resolution plane does; vertically it
+                    // sits between its two rows, a whole luma sample from the edge.
+                    let cx = 0.5;
+                    let cy = if fy > 1.0 { 1.0 } else { 0.5 };
+                    let (rx, ry) = (45.0 / w as f64, 33.0 / h as f64);
+                    let hx: Vec<Vec<(usize, f64)>> = (0..ow as usize)
+                        .map(|i| taps_1d(filter, src.w, i, rx, fx, cx))
+                        .collect();
+                    let vy: Vec<Vec<(usize, f64)>> = (0..oh as usize)
+                        .map(|j| taps_1d(filter, src.h, j, ry, fy, cy))
+                        .collect();
+                    let v = (0..oh as usize)
+                        .flat_map(|j| (0..ow as usize).map(move |i| (i, j)))
+                        .map(|(i, j)| {
+                            vy[j]
+                                .iter()
+                                .map(|&(sy, wy)| {
+                                    wy * hx[i]
+                                        .iter()
+                                        .map(|&(sx, wx)| wx * src.v[sy * src.w + sx])
+                                        .sum::<f64>()
+                                })
+                                .sum()
+                        })
+                        .collect();
+                    Values {
+                        w: ow as usize,
+                        h: oh as usize,
+                        v,
+                    }
+                })
+                .collect();
+            assert_close(&got, &quantise(out, &planes), &text);
+        }
+    }
+}
