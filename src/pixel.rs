@@ -296,20 +296,30 @@ impl Hash for PixelProgram {
 
 impl PixelProgram {
     /// Compiles the expressions of r, g, b and a (`None`: the channel passes through); they are
-    /// checked already (names, arities, keyframes), as the chain resolver does.
+    /// checked already (names, arities, keyframes), as the chain resolver does. Every result is
+    /// clamped to 0..=1.
     pub fn compile(channels: [Option<&Expr>; 4]) -> Result<PixelProgram, String> {
+        PixelProgram::compile_clamped(channels, [true; 4])
+    }
+
+    /// [`PixelProgram::compile`], each channel's result clamped to 0..=1 only where `clamp`
+    /// says: colour worked out from a Y′CbCr the program set may leave the RGB cube, and the
+    /// frame's Y′CbCr holds it (stores clamp to the plane's codes).
+    pub fn compile_clamped(
+        channels: [Option<&Expr>; 4],
+        clamp: [bool; 4],
+    ) -> Result<PixelProgram, String> {
         let mut b = Builder::default();
         let mut outputs = [Output::Keep; 4];
         for (c, e) in channels.iter().enumerate() {
             let Some(e) = e else { continue };
             let v = b.lower(e)?;
+            let v = if clamp[c] { b.un(UnOp::Sat, v) } else { v };
             outputs[c] = match v {
                 // A channel set to itself passes through (it is in 0..=1 already).
                 Arg::Value(i) if i as usize == c => Output::Keep,
-                v => match b.un(UnOp::Sat, v) {
-                    Arg::Value(i) => Output::Value(i),
-                    Arg::Scalar(s) => Output::Scalar(s),
-                },
+                Arg::Value(i) => Output::Value(i),
+                Arg::Scalar(s) => Output::Scalar(s),
             };
         }
         let uniforms = std::mem::take(&mut b.uniforms);

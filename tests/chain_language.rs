@@ -283,7 +283,9 @@ fn a_timeline_leaves_frames_outside_its_range_unchanged() {
 /// The language's reference lists every function, constant and variable the checker accepts.
 #[test]
 fn the_reference_documents_every_function_and_variable() {
-    use tessera::chain::expr::{CONSTANTS, FRAME_VARIABLES, FUNCTIONS, PIXEL_VARIABLES};
+    use tessera::chain::expr::{
+        COLOUR_VARIABLES, CONSTANTS, FRAME_VARIABLES, FUNCTIONS, PIXEL_VARIABLES,
+    };
     let doc = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/chain-language.md"),
     )
@@ -299,6 +301,7 @@ fn the_reference_documents_every_function_and_variable() {
     let variables = FRAME_VARIABLES
         .iter()
         .chain(PIXEL_VARIABLES)
+        .chain(COLOUR_VARIABLES)
         .map(|(n, _)| *n);
     for name in constants.chain(variables) {
         assert!(doc.contains(&format!("`{name}`")), "name {name}");

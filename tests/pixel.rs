@@ -311,3 +311,30 @@ fn invert_with_alpha_inverts_alpha_on_both_backends() {
         }
     }
 }
+
+/// `luma`, `cb` and `cr` read and set the pixel's Y′CbCr in the frame's matrix: setting luma
+/// alone leaves chroma as it was, setting chroma to 0 is `grayscale`, reading luma into r, g
+/// and b too.
+#[test]
+fn pixel_reads_and_sets_ycbcr() {
+    let mut cpu = CpuBackend::new();
+    let video = test_frame(yuv(40, 30, Layout::YUV420, 8), 31);
+    let out = run(&mut cpu, "pixel(luma=\"1 - luma\")", &video);
+    let inverted = run(&mut cpu, "invert", &video);
+    let d = out.plane_diffs(&video).unwrap();
+    assert!(d[1] <= 1 && d[2] <= 1, "chroma moved: {d:?}");
+    assert!(out.plane_diffs(&inverted).unwrap()[0] <= 1, "luma is not 1 - luma");
+    for frame in frames() {
+        let gray = run(&mut cpu, "grayscale", &frame);
+        for text in ["pixel(cb=0, cr=0)", "pixel(r=luma, g=luma, b=luma)"] {
+            let d = run(&mut cpu, text, &frame).plane_diffs(&gray).unwrap();
+            assert!(d.iter().all(|&d| d <= 1), "{text} on {}: {d:?}", frame.format.describe());
+        }
+    }
+    // Values set outside their range are clamped: luma to 0..1.
+    let white = run(&mut cpu, "pixel(luma=2, cb=0, cr=0)", &video);
+    assert!(white.plane8(0).data.iter().all(|&v| v == 235));
+    let chain = Chain::parse("pixel(r=\"1\", luma=\"0.5\")").unwrap();
+    let err = plan::compile(&chain, &video.format).unwrap_err();
+    assert!(err.message.contains("one or the other"), "{err}");
+}

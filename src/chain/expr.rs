@@ -224,6 +224,14 @@ pub const PIXEL_VARIABLES: &[(&str, &str)] = &[
     ("y", "the pixel's row, from 0 at the top"),
 ];
 
+/// The pixel's Y′CbCr in `pixel`'s expressions, worked out from its R′G′B′ through the frame's
+/// matrix (BT.709 for photos), and the parameters that set it.
+pub const COLOUR_VARIABLES: &[(&str, &str)] = &[
+    ("luma", "the pixel's luma Y′, 0..1 (black to white)"),
+    ("cb", "the pixel's blue difference Cb, -0.5..0.5 (0 is grey)"),
+    ("cr", "the pixel's red difference Cr, -0.5..0.5 (0 is grey)"),
+];
+
 /// The names of [`FRAME_VARIABLES`].
 pub fn frame_variable_names() -> impl Iterator<Item = &'static str> + Clone {
     FRAME_VARIABLES.iter().map(|(n, _)| *n)

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::ast::{Ast, AstStage, Def, TimeRange, Value};
 use super::error::{did_you_mean, ChainError};
-use super::expr::{self, Expr, Op, FRAME_VARIABLES, PIXEL_VARIABLES};
+use super::expr::{self, Expr, Op, COLOUR_VARIABLES, FRAME_VARIABLES, PIXEL_VARIABLES};
 use super::parser::parse_expr;
 use super::{Chain, Stage};
 use crate::filters::{self, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
@@ -780,12 +780,14 @@ fn pixel_expr(spec: &FilterSpec, param: &ParamSpec, value: &Value) -> Result<Exp
     };
     let names: Vec<&str> = PIXEL_VARIABLES
         .iter()
+        .chain(COLOUR_VARIABLES)
         .chain(FRAME_VARIABLES)
         .map(|(n, _)| *n)
         .collect();
     e.check(
         &names,
-        "a pixel expression may use r, g, b, a, x, y, the frame's t, n, w, h, fps and duration, PI and E",
+        "a pixel expression may use r, g, b, a, luma, cb, cr, x, y, the frame's t, n, w, h, fps \
+         and duration, PI and E",
     )?;
     e.fold(span)
 }
