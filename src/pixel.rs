@@ -314,12 +314,13 @@ impl PixelProgram {
         for (c, e) in channels.iter().enumerate() {
             let Some(e) = e else { continue };
             let v = b.lower(e)?;
-            let v = if clamp[c] { b.un(UnOp::Sat, v) } else { v };
             outputs[c] = match v {
-                // A channel set to itself passes through (it is in 0..=1 already).
+                // A channel set to itself passes through.
                 Arg::Value(i) if i as usize == c => Output::Keep,
-                Arg::Value(i) => Output::Value(i),
-                Arg::Scalar(s) => Output::Scalar(s),
+                v => match if clamp[c] { b.un(UnOp::Sat, v) } else { v } {
+                    Arg::Value(i) => Output::Value(i),
+                    Arg::Scalar(s) => Output::Scalar(s),
+                },
             };
         }
         let uniforms = std::mem::take(&mut b.uniforms);
