@@ -1,0 +1,37 @@
+// stencil1d.wgsl: one axis of a separable stencil on a plane, edges replicated, and for unsharp
+// the combination with the pass's input:
+//   blur(p) = sum_k w[k] · in0(p + (k − taps / 2) along the axis)
+//   out     = blur, or in1 + amount · (in1 − blur) for unsharp's last axis
+// A blur runs its vertical axis into an unclamped f32 plane, then its horizontal one; a plane
+// with taps along one axis only runs that one.
+//
+// Bindings: common.wgsl's info (in_size, taps, amount), data (the weights, taps of them, odd),
+// in0 (the plane the taps read), in1 (the pass's input plane: unsharp's base, bound and unread
+// otherwise), out0. Workgroup size 16x16. shaders.rs defines VERTICAL (the axis) and UNSHARP;
+// this file's `value` serves per_sample.wgsl, and stencil1d_tiled.wgsl computes the same sums
+// from a workgroup tile.
+
+// The output at (x, y) from the blur there.
+fn combine(x: u32, y: u32, blur: f32) -> f32 {
+    if (UNSHARP) {
+        let base = load_in1(x, y, info.out_size.x);
+        return base + info.amount * (base - blur);
+    }
+    return blur;
+}
+
+fn value(x: u32, y: u32) -> f32 {
+    let size = info.in_size;
+    let r = i32(info.taps / 2u);
+    var acc = 0.0;
+    for (var k = 0; k < i32(info.taps); k++) {
+        var s: f32;
+        if (VERTICAL) {
+            s = load_in0(x, clamp_coord(i32(y) + k - r, size.y), size.x);
+        } else {
+            s = load_in0(clamp_coord(i32(x) + k - r, size.x), y, size.x);
+        }
+        acc += weight(u32(k)) * s;
+    }
+    return combine(x, y, acc);
+}
