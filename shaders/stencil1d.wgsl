@@ -1,6 +1,7 @@
-// stencil1d.wgsl: one axis of a separable stencil on a plane, edges replicated, and for unsharp
-// the combination with the pass's input:
-//   blur(p) = sum_k w[k] · in0(p + (k − taps / 2) along the axis)
+// stencil1d.wgsl: one axis of a separable stencil on a plane (symmetric taps, as every blur's
+// are), edges replicated, and for unsharp the combination with the pass's input:
+//   blur(p) = w[r] · in0(p) + sum_{k=1..r} w[r + k] · (in0(p − k) + in0(p + k)) along the axis,
+//             r = taps / 2
 //   out     = blur, or in1 + amount · (in1 − blur) for unsharp's last axis
 // A blur runs its vertical axis into an unclamped f32 plane, then its horizontal one; a plane
 // with taps along one axis only runs that one.
@@ -20,18 +21,20 @@ fn combine(x: u32, y: u32, blur: f32) -> f32 {
     return blur;
 }
 
-fn value(x: u32, y: u32) -> f32 {
+// Sample `d` away from (x, y) along the axis, clamped to the plane.
+fn along(x: u32, y: u32, d: i32) -> f32 {
     let size = info.in_size;
-    let r = i32(info.taps / 2u);
-    var acc = 0.0;
-    for (var k = 0; k < i32(info.taps); k++) {
-        var s: f32;
-        if (VERTICAL) {
-            s = load_in0(x, clamp_coord(i32(y) + k - r, size.y), size.x);
-        } else {
-            s = load_in0(clamp_coord(i32(x) + k - r, size.x), y, size.x);
-        }
-        acc += weight(u32(k)) * s;
+    if (VERTICAL) {
+        return load_in0(x, clamp_coord(i32(y) + d, size.y), size.x);
+    }
+    return load_in0(clamp_coord(i32(x) + d, size.x), y, size.x);
+}
+
+fn value(x: u32, y: u32) -> f32 {
+    let r = info.taps / 2u;
+    var acc = weight(r) * along(x, y, 0);
+    for (var k = 1u; k <= r; k++) {
+        acc += weight(r + k) * (along(x, y, -i32(k)) + along(x, y, i32(k)));
     }
     return combine(x, y, acc);
 }

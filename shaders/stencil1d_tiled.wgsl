@@ -1,7 +1,7 @@
 // stencil1d_tiled.wgsl: stencil1d.wgsl's sums computed from a workgroup-shared tile, for radii
 // up to TILE_RADIUS; shaders.rs picks the untiled kernel for longer ones. The sums are
 // stencil1d.wgsl's, term for term and in the same order:
-//   blur(p) = sum_k w[k] · in0(p + (k − taps / 2) along the axis), then `combine`
+//   blur(p) = w[r] · in0(p) + sum_{k=1..r} w[r + k] · (in0(p − k) + in0(p + k)), then `combine`
 //
 // Bindings: as stencil1d.wgsl (info, data, in0, in1, out0). Workgroup size 16x16: each
 // invocation writes one word of out0 (LANES samples of a row), so a workgroup covers 16·LANES
@@ -74,9 +74,10 @@ fn main(
             a = lid.y;
             line = lid.x * LANES + j;
         }
-        var acc = 0.0;
-        for (var k = 0u; k < info.taps; k++) {
-            acc += weight(k) * tile[tile_at(a + k, line)];
+        // The tile's sample a + r is the output's own.
+        var acc = weight(r) * tile[tile_at(a + r, line)];
+        for (var k = 1u; k <= r; k++) {
+            acc += weight(r + k) * (tile[tile_at(a + r - k, line)] + tile[tile_at(a + r + k, line)]);
         }
         v[j] = combine(min(x + j, info.out_size.x - 1u), id.y, acc);
     }

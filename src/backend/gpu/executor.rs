@@ -67,9 +67,12 @@ struct Params {
     info: Info,
     /// Its own `data` buffer, or `None` where it reads none.
     data: Option<wgpu::Buffer>,
+    /// The words its data was made from ([`Dispatch::params`]).
     written: Vec<u32>,
-    /// The next frame's words, compared with `written` (kept to allocate nothing).
+    /// The next frame's words, compared with `written`, and a table made from them: kept to
+    /// allocate nothing.
     next: Vec<u32>,
+    table: Vec<u32>,
 }
 
 /// What the callback of a buffer's last `map_async` said, if it has run.
@@ -682,10 +685,11 @@ impl Executor {
             let info = d.info(plan);
             let at = i * uniform_stride as usize;
             uniform_bytes[at..at + INFO_SIZE as usize].copy_from_slice(bytemuck::bytes_of(&info));
-            let mut written = Vec::with_capacity(d.data_words);
-            d.data(plan, &mut written);
+            let mut written = Vec::new();
+            d.params(plan, &mut written);
             let data = (d.data_words > 0).then(|| {
-                let mut contents = written.clone();
+                let mut contents = Vec::with_capacity(d.data_words);
+                d.data(plan, &mut contents);
                 contents.resize(d.data_words, 0);
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("tessera dispatch data"),
@@ -696,8 +700,9 @@ impl Executor {
             params.push(Params {
                 info,
                 data,
-                next: Vec::with_capacity(d.data_words),
+                next: Vec::with_capacity(written.len()),
                 written,
+                table: Vec::new(),
             });
         }
         let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -847,17 +852,23 @@ impl Executor {
                 p.info = info;
             }
             if let Some(data) = &p.data {
-                d.data(plan, &mut p.next);
+                d.params(plan, &mut p.next);
                 if p.next != p.written {
-                    if p.next.len() > d.data_words {
+                    std::mem::swap(&mut p.next, &mut p.written);
+                    let words = if d.reads_table() {
+                        d.data(plan, &mut p.table);
+                        &p.table
+                    } else {
+                        &p.written
+                    };
+                    if words.len() > d.data_words {
                         return Err(BackendError::Gpu(format!(
                             "malformed plan: {} words of parameters for {}",
-                            p.next.len(),
+                            words.len(),
                             d.data_words
                         )));
                     }
-                    std::mem::swap(&mut p.next, &mut p.written);
-                    queue.write_buffer(data, 0, bytemuck::cast_slice(&p.written));
+                    queue.write_buffer(data, 0, bytemuck::cast_slice(words));
                 }
             }
         }

@@ -299,8 +299,8 @@ impl Builder<'_> {
         let mut words = Vec::new();
         d.data(self.plan, &mut words);
         d.data_words = match work {
-            // The curves of a plane: at most one an op.
-            Work::Curves { pass, .. } => match &self.plan.passes[pass].kind {
+            // The curves of a plane of work samples: at most one an op.
+            Work::Curves { pass, .. } if !d.reads_table() => match &self.plan.passes[pass].kind {
                 PassKind::Pointwise(ops) => ops.len() * CURVE_WORDS,
                 _ => 0,
             },
@@ -698,8 +698,40 @@ impl Dispatch {
         info
     }
 
-    /// The `data` words the dispatch reads for `plan`, into `out`.
+    /// True when the dispatch reads a table of every code of its input plane, built from its
+    /// parameters ([`Dispatch::data`]): curves of a plane of codes.
+    pub(crate) fn reads_table(&self) -> bool {
+        matches!(self.work, Work::Curves { .. }) && self.key.inputs.first() != Some(&Store::F32)
+    }
+
+    /// The `data` words the dispatch reads for `plan`, into `out`: its parameters, or the table
+    /// they make.
     pub(crate) fn data(&self, plan: &Plan, out: &mut Vec<u32>) {
+        if !self.reads_table() {
+            return self.params(plan, out);
+        }
+        out.clear();
+        let Work::Curves { pass, plane } = self.work else {
+            return;
+        };
+        let pass = &plan.passes[pass];
+        let PassKind::Pointwise(ops) = &pass.kind else {
+            return;
+        };
+        // The composition of the plane's curves at every code, as the CPU backend tabulates it.
+        let math = ColourMath::of(&pass.output);
+        out.extend((0..=pass.input.max_code()).map(|code| {
+            let mut v = code as f32 * math.to_8bit;
+            for c in plane_curves(ops, plane) {
+                v = c.apply(v, math.top_8bit);
+            }
+            (v * math.from_8bit).to_bits()
+        }));
+    }
+
+    /// The words that decide the dispatch's `data` for `plan`, into `out`: the data itself,
+    /// or for a table the curves it is made of.
+    pub(crate) fn params(&self, plan: &Plan, out: &mut Vec<u32>) {
         out.clear();
         let bits = |out: &mut Vec<u32>, v: &[f32]| out.extend(v.iter().map(|w| w.to_bits()));
         let pass = |i: usize| &plan.passes[i].kind;

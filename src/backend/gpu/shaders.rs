@@ -165,7 +165,8 @@ impl PointFn {
 /// per dispatch.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kernel {
-    /// A plane through its curves (per-plane pointwise passes).
+    /// A plane through its curves (per-plane pointwise passes): a table of every code for a
+    /// plane of codes, the curves themselves for work samples.
     Curves,
     /// Whole pixels through `ops` (joint pointwise passes) on a frame of `family` with chroma
     /// subsampled by 2^`shift`. Inputs: the colour planes, then alpha if the input has it;
@@ -278,7 +279,11 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
     let lanes = key.lanes();
     let _ = writeln!(s, "const LANES: u32 = {lanes}u;");
     let files: &[&str] = match &key.kernel {
-        Kernel::Curves => &[CURVES, PER_SAMPLE],
+        Kernel::Curves => {
+            let lut = key.inputs.first().is_some_and(|s| *s != Store::F32);
+            let _ = writeln!(s, "const LUT: bool = {lut};");
+            &[CURVES, PER_SAMPLE]
+        }
         Kernel::Pointwise { ops, family, shift } => {
             pointwise_pieces(&mut s, key, ops, *family, *shift);
             &[POINTWISE]
@@ -412,7 +417,7 @@ fn pointwise_pieces(
                 "    for (var w = 0u; w < K; w += {lanes}) {{\n        \
                  if (bx + w < chroma.x) {{\n            var v = vec4<f32>(0.0);\n            \
                  for (var l = 0u; l < {lanes}; l++) {{\n                \
-                 v[l] = (*mean)[min(w + l, K - 1u)][{component}];\n            }}\n            \
+                 v[l] = (*mean)[w + l][{component}];\n            }}\n            \
                  store_out{j}(bx + w, by, chroma.x, v);\n        }}\n    }}\n"
             );
         } else {

@@ -801,3 +801,66 @@ fn recycled_frames_serve_later_results() {
         .unwrap();
     assert_eq!(second.plane8(0).data.as_ptr(), pointer);
 }
+
+// ---- timing ----
+
+/// Times a 1080p yuv420p frame through a Gaussian blur and through five colour filters, on
+/// the GPU (one frame at a time, and a stream with frames in flight) and on the CPU, and prints
+/// the medians: `cargo test --lib timing_1080p -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement for a person to read, not a check"]
+fn timing_1080p() {
+    use std::time::{Duration, Instant};
+    let Some(mut gpu) = gpu() else { return };
+    const RUNS: usize = 15;
+    let median = |mut t: Vec<Duration>| {
+        t.sort();
+        t[t.len() / 2].as_secs_f64() * 1e3
+    };
+    let format = yuv420(1920, 1080);
+    let frame = test_frame(format, 1);
+    let mut cpu = CpuBackend::new();
+    eprintln!("{} on {}", format.describe(), gpu.describe());
+    for text in [
+        "gblur(sigma=3)",
+        "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)",
+    ] {
+        let plan = chain_plan(text, &format).unwrap();
+        let time = |backend: &mut dyn Backend| {
+            let out = backend.process(&plan, frame.clone()).unwrap();
+            backend.recycle(out);
+            let mut times = Vec::with_capacity(RUNS);
+            for _ in 0..RUNS {
+                let input = frame.clone();
+                let start = Instant::now();
+                let out = backend.process(&plan, input).unwrap();
+                times.push(start.elapsed());
+                backend.recycle(out);
+            }
+            median(times)
+        };
+        let (gpu_ms, cpu_ms) = (time(&mut *gpu), time(&mut cpu));
+        // A stream: the time between frames coming back with frames in flight.
+        let inputs: Vec<Frame> = (0..RUNS + 3).map(|_| frame.clone()).collect();
+        let mut gaps = Vec::with_capacity(RUNS + 3);
+        let mut last = Instant::now();
+        let mut came_back = |f: Frame, gpu: &mut GpuBackend| {
+            gaps.push(last.elapsed());
+            last = Instant::now();
+            gpu.recycle(f);
+        };
+        for input in inputs {
+            if let Some(f) = gpu.submit(&plan, input).unwrap() {
+                came_back(f, &mut gpu);
+            }
+        }
+        while let Some(f) = gpu.finish().unwrap() {
+            came_back(f, &mut gpu);
+        }
+        let stream_ms = median(gaps);
+        eprintln!(
+            "{text}: gpu process {gpu_ms:.1} ms, gpu stream {stream_ms:.1} ms a frame, \
+             cpu {cpu_ms:.1} ms (medians of {RUNS})"
+        );
+    }
+}
