@@ -673,7 +673,7 @@ impl Executor {
         let buffers: Vec<PooledBuffer> = schedule
             .buffers
             .iter()
-            .map(|b| self.pool.take(&device, BufferKind::Frame, b.bytes, limit))
+            .map(|b| self.pool.take(&device, BufferKind::Plane, b.bytes, limit))
             .collect();
 
         let n = schedule.dispatches.len();
