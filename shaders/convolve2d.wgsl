@@ -1,24 +1,23 @@
-// convolve2d.wgsl: a direct 2-D convolution of the colour channels plus a bias; alpha is kept.
-//   out.rgb(x, y) = sum_{j,i} w[j * taps + i] * in(x + i - taps / 2, y + j - rows / 2).rgb + bias
+// convolve2d.wgsl: a 2-D convolution of a plane, edges replicated, on samples centred on `zero`
+// (op::Convolution):
+//   out(x, y) = sum_{j,i} w[j · taps + i] · (in0(x + i − taps / 2, y + j − rows / 2) − zero)
+//               + zero + bias
 //
-// Bindings: common.wgsl's src, dst, info (taps = kernel width, rows = height, scalar = bias),
-// data (row-major weights). Workgroup size 16x16, one invocation per pixel.
+// Bindings: common.wgsl's info (in_size, taps = kernel width, rows = height, zero, bias), data
+// (row-major weights), in0, out0. Workgroup size 16x16. This file's `value` serves
+// per_sample.wgsl; convolve2d_tiled.wgsl computes the same sums from a workgroup tile.
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (outside(id)) {
-        return;
-    }
+fn value(x: u32, y: u32) -> f32 {
     let size = info.in_size;
-    let x = i32(id.x) - i32(info.taps / 2u);
-    let y = i32(id.y) - i32(info.rows / 2u);
-    var acc = vec3<f32>(0.0);
+    let x0 = i32(x) - i32(info.taps / 2u);
+    let y0 = i32(y) - i32(info.rows / 2u);
+    var acc = 0.0;
     for (var j = 0u; j < info.rows; j++) {
+        let sy = clamp_coord(y0 + i32(j), size.y);
         for (var i = 0u; i < info.taps; i++) {
-            let p = load_src(pixel_at(x + i32(i), y + i32(j), size));
-            acc += weight(j * info.taps + i) * p.rgb;
+            let s = load_in0(clamp_coord(x0 + i32(i), size.x), sy, size.x);
+            acc += weight(j * info.taps + i) * (s - info.zero);
         }
     }
-    let i = id.y * size.x + id.x;
-    store_dst(i, vec4<f32>(acc + info.scalar, load_src(i).a));
+    return acc + info.zero + info.bias;
 }

@@ -1,30 +1,26 @@
-// resample.wgsl: one direction of a resample through a ResampleTable, all four channels:
-//   out(i) = sum_k weights[i * taps + k] * in(clamp(starts[i] + k)) along the axis.
+// resample.wgsl: one axis of a plane's resample through an op::ResampleTable, edges replicated:
+//   out(i) = sum_k weights[i · taps + k] · in0(starts[i] + k) along the axis.
+// A resample runs its vertical axis into an unclamped f32 plane (source width, output height),
+// then its horizontal one; nothing is rounded or clamped between the two.
 //
-// Bindings: common.wgsl's src, dst, info (taps; weights_at = output length along the axis),
-// data (starts as i32 bits, then the weights). Workgroup size 16x16, one invocation per output
-// pixel. shaders.rs defines VERTICAL (the axis).
+// Bindings: common.wgsl's info (in_size, out_size, taps, weights_at = the output's length along
+// the axis), data (starts as i32 bits, then the weights), in0, out0. Workgroup size 16x16,
+// entry point per_sample.wgsl. shaders.rs defines VERTICAL (the axis).
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (outside(id)) {
-        return;
-    }
-    var i = id.x;
-    if (VERTICAL) {
-        i = id.y;
-    }
+fn value(x: u32, y: u32) -> f32 {
+    let size = info.in_size;
+    let i = select(x, y, VERTICAL);
     let start = bitcast<i32>(data[i]);
-    var acc = vec4<f32>(0.0);
+    var acc = 0.0;
     for (var k = 0u; k < info.taps; k++) {
         let s = start + i32(k);
-        var at: u32;
+        var v: f32;
         if (VERTICAL) {
-            at = pixel_at(i32(id.x), s, info.in_size);
+            v = load_in0(x, clamp_coord(s, size.y), size.x);
         } else {
-            at = pixel_at(s, i32(id.y), info.in_size);
+            v = load_in0(clamp_coord(s, size.x), y, size.x);
         }
-        acc += weight(i * info.taps + k) * load_src(at);
+        acc += weight(i * info.taps + k) * v;
     }
-    store_dst(id.y * info.out_size.x + id.x, acc);
+    return acc;
 }

@@ -2,322 +2,77 @@
 //! command buffer per frame.
 //!
 //! Pipelines are built once per [`KernelKey`] and cached. Everything a plan needs on the GPU
-//! (frame buffers from the pool, weights and resample tables, uniforms, bind groups) is built the
-//! first time the plan is seen and reused while later frames come with an equal plan, so a
-//! steady stream of frames uploads its pixels, rewrites only parameters that changed, and
-//! allocates nothing. A frame is: its samples written into a mapped upload buffer, then one
-//! command buffer (a copy into the upload frame, every pass as one dispatch over the whole frame,
-//! two for unsharp, a copy into a mappable read-back buffer), submitted without waiting, and a
-//! `map_async` of the read-back buffer; later, the read-back into the frame's own sample vector.
+//! (its [`Schedule`]'s plane buffers from the pool, each dispatch's parameters, bind groups) is
+//! built the first time a plan of its shape is seen and reused while later frames come with
+//! plans of the same shape ([`same_shape`]), so a steady stream of frames uploads its planes,
+//! rewrites only the parameters that changed (a sigma or a brightness that follows `t`), and
+//! allocates nothing. A frame is: the planes its passes read written row by row into a mapped
+//! upload buffer, then one command buffer (a copy of each plane into its buffer, every
+//! dispatch, a copy of each changed plane's codes into a mappable read-back buffer), submitted
+//! without waiting, and a `map_async` of the read-back buffer; later, the read-back into
+//! planes of the output frame. Planes no pass changes go from the input frame to the output as
+//! they are, never through the GPU.
 //!
-//! Buffers of a plan: the upload (the frame's depth), two rgba16 intermediates used in turn,
-//! a scratch rgba16 frame for unsharp's horizontal blur, the output (the frame's depth), and a
-//! ring of up to [`IN_FLIGHT`] slots, each a mappable upload and read-back buffer at the frame's
-//! depth, made the first time that many frames are in flight (so `process` alone uses one).
-//! Only the buffers the CPU touches are per slot: the queue runs submissions in order and wgpu
-//! orders their accesses, so frames in flight share the frames, uniforms and parameters on the
-//! GPU (a parameter rewritten for frame k+1 lands after frame k's passes), while frame k-1's
-//! read-back stays mapped and frame k+1's upload is written as frame k computes.
+//! Each plan state has a ring of up to [`IN_FLIGHT`] slots, each a mappable upload and
+//! read-back buffer, made the first time that many frames are in flight (so `process` alone
+//! uses one). Only the buffers the CPU touches are per slot: the queue runs submissions in
+//! order and wgpu orders their accesses, so frames in flight share the planes and parameters on
+//! the GPU (a parameter rewritten for frame k+1 lands after frame k's passes), while frame
+//! k-1's read-back stays mapped and frame k+1's upload is written as frame k computes.
 //!
-//! Frames in flight wait in submission order, each with its own sample vector (so memory stays
-//! at [`IN_FLIGHT`] frames). The device is polled only when a result is needed: when every slot
-//! is taken (waiting for the oldest), in [`Executor::finish`], and for `process`. Otherwise a
-//! frame comes back early only when its read-back is already mapped, which wgpu notices on each
-//! submit. A plan change first reads back every frame in flight; their results wait, in order,
-//! for the next calls.
+//! Frames in flight wait in submission order. The device is polled only when a result is
+//! needed: when every slot is taken (waiting for the oldest), in [`Executor::finish`], and for
+//! `process`. Otherwise a frame comes back early only when its read-back is already mapped,
+//! which wgpu notices on each submit. A plan change first reads back every frame in flight;
+//! their results wait, in order, for the next calls.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use super::context::{scoped, Context};
 use super::pool::{BufferKind, BufferPool, PooledBuffer};
-use super::shaders::{self, Format, Kernel, KernelKey, PointFn};
+use super::schedule::{same_shape, Info, Schedule};
+use super::shaders::{self, KernelKey};
 use crate::backend::BackendError;
-use crate::frame::{Frame, Pixels};
-use crate::plan::{point_params, Axis, Pass, PassKind, Plan, ResampleTable};
+use crate::frame::{Frame, PlaneBuf, PlaneRef, Samples};
+use crate::op::MAX_PLANES;
+use crate::plan::Plan;
 
 /// Plans whose GPU state is kept: a video uses one, a batch of photos one per size.
 pub(crate) const PLAN_CACHE: usize = 4;
-/// Frame-buffer bytes that states of plans other than the newest may keep.
+/// Plane-buffer bytes that states of plans other than the newest may keep.
 const PLAN_BYTES: u64 = 1 << 30;
-/// Invocations per workgroup side (every kernel is `@workgroup_size(16, 16)`).
-const GROUP: u32 = 16;
 /// Frames in flight. Three, not two: with two, the wait for frame k-2 leaves only frame k-1
 /// queued, and the GPU idles whenever the decoder hands over frame k late; a third queued frame
 /// absorbs that jitter. More buys nothing on one queue and costs a frame of memory each.
 pub(crate) const IN_FLIGHT: usize = 3;
+/// Plane sample vectors kept for results between frames.
+const SPARE_SAMPLES: usize = 3 * MAX_PLANES;
 
-/// `PassInfo` of `shaders/common.wgsl`: sizes and scalar parameters of one pass.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-struct PassInfo {
-    in_size: [u32; 2],
-    out_size: [u32; 2],
-    origin: [i32; 2],
-    taps: u32,
-    rows: u32,
-    flags: u32,
-    weights_at: u32,
-    scalar: f32,
-    pad: u32,
-}
+const INFO_SIZE: u64 = std::mem::size_of::<Info>() as u64;
 
-const INFO_SIZE: u64 = std::mem::size_of::<PassInfo>() as u64;
-
-/// Data a pass shares with the plan it came from: equal when the same allocation or equal values.
-#[derive(Clone, Debug)]
-enum Shared {
-    None,
-    Weights(Arc<Vec<f32>>),
-    Table(Arc<ResampleTable>),
-}
-
-impl PartialEq for Shared {
-    fn eq(&self, other: &Shared) -> bool {
-        match (self, other) {
-            (Shared::None, Shared::None) => true,
-            (Shared::Weights(a), Shared::Weights(b)) => Arc::ptr_eq(a, b) || a == b,
-            (Shared::Table(a), Shared::Table(b)) => Arc::ptr_eq(a, b) || a == b,
-            _ => false,
-        }
-    }
-}
-
-/// What a pass's GPU state depends on; its scalar parameters are rewritten per frame instead.
-#[derive(Clone, Debug, PartialEq)]
-struct PassKey {
-    kernel: Kernel,
-    input: (u32, u32),
-    output: (u32, u32),
-    shared: Shared,
-}
-
-impl PassKey {
-    fn of(pass: &Pass) -> PassKey {
-        let (kernel, shared) = match &pass.kind {
-            PassKind::Pointwise(ops) => (
-                Kernel::Pointwise(ops.iter().map(PointFn::of).collect()),
-                Shared::None,
-            ),
-            PassKind::Convolve1D {
-                axis,
-                weights,
-                alpha,
-            } => (
-                Kernel::convolve_1d(*axis, *alpha, weights.len()),
-                Shared::Weights(weights.clone()),
-            ),
-            PassKind::Convolve2D {
-                width,
-                height,
-                weights,
-                ..
-            } => (
-                Kernel::convolve_2d(*width, *height),
-                Shared::Weights(weights.clone()),
-            ),
-            PassKind::Unsharp { weights, .. } => (
-                Kernel::unsharp_combine(weights.len()),
-                Shared::Weights(weights.clone()),
-            ),
-            PassKind::Resample1D { axis, table } => (
-                Kernel::Resample { axis: *axis },
-                Shared::Table(table.clone()),
-            ),
-            PassKind::Remap { .. } => (Kernel::Remap, Shared::None),
-        };
-        PassKey {
-            kernel,
-            input: pass.input,
-            output: pass.output,
-            shared,
-        }
-    }
-
-    /// `PassKey::of(pass) == *self`, without building a key.
-    fn matches(&self, pass: &Pass) -> bool {
-        if self.input != pass.input || self.output != pass.output {
-            return false;
-        }
-        let weights_eq = |w: &Arc<Vec<f32>>| self.shared == Shared::Weights(w.clone());
-        match (&self.kernel, &pass.kind) {
-            (Kernel::Pointwise(fns), PassKind::Pointwise(ops)) => {
-                fns.len() == ops.len() && fns.iter().zip(ops).all(|(f, op)| f.matches(op))
-            }
-            // The stencils' kernels compare whole: tiled or not depends on the kernel's size.
-            (
-                Kernel::Convolve1D { .. },
-                PassKind::Convolve1D {
-                    axis,
-                    weights,
-                    alpha,
-                },
-            ) => {
-                self.kernel == Kernel::convolve_1d(*axis, *alpha, weights.len())
-                    && weights_eq(weights)
-            }
-            (
-                Kernel::Convolve2D { .. },
-                PassKind::Convolve2D {
-                    width,
-                    height,
-                    weights,
-                    ..
-                },
-            ) => self.kernel == Kernel::convolve_2d(*width, *height) && weights_eq(weights),
-            (Kernel::UnsharpCombine { .. }, PassKind::Unsharp { weights, .. }) => {
-                self.kernel == Kernel::unsharp_combine(weights.len()) && weights_eq(weights)
-            }
-            (Kernel::Resample { axis }, PassKind::Resample1D { axis: a, table }) => {
-                axis == a && self.shared == Shared::Table(table.clone())
-            }
-            (Kernel::Remap, PassKind::Remap { .. }) => true,
-            _ => false,
-        }
-    }
-}
-
-/// The parameters of `pass` as its kernel reads them.
-fn pass_info(pass: &Pass) -> PassInfo {
-    let mut info = PassInfo {
-        in_size: [pass.input.0, pass.input.1],
-        out_size: [pass.output.0, pass.output.1],
-        ..PassInfo::default()
-    };
-    match &pass.kind {
-        PassKind::Pointwise(ops) => info.taps = ops.len() as u32,
-        PassKind::Convolve1D { weights, .. } => info.taps = weights.len() as u32,
-        PassKind::Convolve2D {
-            width,
-            height,
-            bias,
-            ..
-        } => {
-            info.taps = *width;
-            info.rows = *height;
-            info.scalar = *bias;
-        }
-        PassKind::Unsharp { weights, amount } => {
-            info.taps = weights.len() as u32;
-            info.scalar = *amount;
-        }
-        PassKind::Resample1D { table, .. } => {
-            info.taps = table.taps;
-            info.weights_at = table.starts.len() as u32;
-        }
-        PassKind::Remap {
-            x0,
-            y0,
-            flip_h,
-            flip_v,
-        } => {
-            info.origin = [*x0 as i32, *y0 as i32];
-            info.flags = *flip_h as u32 | (*flip_v as u32) << 1;
-        }
-    }
-    info
-}
-
-/// Rejects a pass whose data does not fit its sizes, which would make a kernel read garbage.
-fn check_pass(pass: &Pass, expected_input: (u32, u32)) -> Result<(), String> {
-    if pass.input != expected_input {
-        return Err(format!(
-            "pass input {:?} does not follow the previous output {expected_input:?}",
-            pass.input
-        ));
-    }
-    let odd = |n: usize| n % 2 == 1;
-    let ok = match &pass.kind {
-        PassKind::Pointwise(_) => pass.input == pass.output,
-        PassKind::Convolve1D { weights, .. } | PassKind::Unsharp { weights, .. } => {
-            odd(weights.len()) && pass.input == pass.output
-        }
-        PassKind::Convolve2D {
-            width,
-            height,
-            weights,
-            ..
-        } => {
-            odd(*width as usize)
-                && odd(*height as usize)
-                && weights.len() == *width as usize * *height as usize
-                && pass.input == pass.output
-        }
-        PassKind::Resample1D { axis, table } => {
-            let (along, across) = match axis {
-                Axis::Horizontal => ((pass.output.0, pass.input.0), (pass.output.1, pass.input.1)),
-                Axis::Vertical => ((pass.output.1, pass.input.1), (pass.output.0, pass.input.0)),
-            };
-            table.taps > 0
-                && across.0 == across.1
-                && table.starts.len() == along.0 as usize
-                && table.weights.len() == along.0 as usize * table.taps as usize
-        }
-        PassKind::Remap { x0, y0, .. } => {
-            x0.checked_add(pass.output.0)
-                .is_some_and(|r| r <= pass.input.0)
-                && y0
-                    .checked_add(pass.output.1)
-                    .is_some_and(|b| b <= pass.input.1)
-        }
-    };
-    let empty = pass.output.0 == 0 || pass.output.1 == 0;
-    if ok && !empty {
-        Ok(())
-    } else {
-        Err(format!(
-            "pass does not fit its sizes {:?} -> {:?}: {:?}",
-            pass.input, pass.output, pass.kind
-        ))
-    }
-}
-
-/// The bytes of `data` a pass's kernel reads, other than pointwise parameters.
-fn static_data(kind: &PassKind) -> Option<Vec<u8>> {
-    match kind {
-        PassKind::Convolve1D { weights, .. }
-        | PassKind::Convolve2D { weights, .. }
-        | PassKind::Unsharp { weights, .. } => {
-            Some(bytemuck::cast_slice(weights.as_slice()).to_vec())
-        }
-        PassKind::Resample1D { table, .. } => {
-            let mut bytes = bytemuck::cast_slice(&table.starts).to_vec();
-            bytes.extend_from_slice(bytemuck::cast_slice(&table.weights));
-            Some(bytes)
-        }
-        PassKind::Pointwise(_) | PassKind::Remap { .. } => None,
-    }
-}
-
-/// Where a frame lives during one run of a plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Slot {
-    Upload,
-    Inter(usize),
-    Scratch,
-    Output,
-}
-
-struct Dispatch {
+/// A dispatch ready to record.
+struct Bound {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     groups: (u32, u32),
 }
 
-/// Pointwise parameters of one pass, as last written to its buffer. Their number is fixed by
-/// the pass's kernel (a pixel op's uniforms by its program), so a buffer fits every plan the
-/// state matches.
-struct PointParams {
-    pass: usize,
-    buffer: wgpu::Buffer,
-    written: Vec<[f32; 4]>,
-    /// The next frame's parameters, compared with `written` (kept to allocate nothing).
-    next: Vec<[f32; 4]>,
+/// A dispatch's parameters as last written to the GPU.
+struct Params {
+    info: Info,
+    /// Its own `data` buffer, or `None` where it reads none.
+    data: Option<wgpu::Buffer>,
+    /// The words its data was made from ([`Dispatch::params`]).
+    written: Vec<u32>,
+    /// The next frame's words, compared with `written`, and a table made from them: kept to
+    /// allocate nothing.
+    next: Vec<u32>,
+    table: Vec<u32>,
 }
 
 /// What the callback of a buffer's last `map_async` said, if it has run.
@@ -392,142 +147,78 @@ impl Mappable {
 
 /// The buffers of one frame in flight that the CPU touches while the GPU works on others.
 struct RingSlot {
-    /// Mapped while the slot is free; the frame's samples are written here and copied into the
-    /// plan's upload frame by the frame's command buffer.
+    /// Mapped while the slot is free; the frame's planes are written here and copied into the
+    /// plan's input planes by the frame's command buffer.
     upload: Mappable,
-    /// The copy of the plan's output, mapped once the frame's work is done.
+    /// The copy of the planes the plan changes, mapped once the frame's work is done.
     readback: Mappable,
     /// The last submission that used the slot.
     submission: Option<wgpu::SubmissionIndex>,
 }
 
 /// A frame submitted and not yet handed back.
-struct InFlight {
-    /// The frame as submitted while `slot` is some, its result after.
-    frame: Frame,
-    /// The ring slot, of the ring plan's state, that the frame's work uses; `None` once the
-    /// result is in `frame`.
-    slot: Option<usize>,
+enum Flight {
+    /// On the GPU, in ring slot `slot` of the ring plan's state, with the input planes its
+    /// output keeps as they are and its place in the stream.
+    Gpu {
+        slot: usize,
+        kept: [Option<PlaneBuf>; MAX_PLANES],
+        index: u64,
+        pts: Option<i64>,
+    },
+    Done(Frame),
 }
 
-/// Everything one plan needs on the GPU, kept while equal plans keep coming.
+/// Everything one plan shape needs on the GPU, kept while plans of that shape keep coming.
 struct PlanState {
-    format: Format,
-    input: (u32, u32),
-    output: (u32, u32),
-    passes: Vec<PassKey>,
-    frames: Vec<(Slot, PooledBuffer)>,
+    /// The plan it was built for: later plans are compared with it by shape.
+    plan: Plan,
+    schedule: Schedule,
+    /// The schedule's buffers.
+    buffers: Vec<PooledBuffer>,
     /// Made on first use, up to [`IN_FLIGHT`].
     ring: Vec<RingSlot>,
-    upload_bytes: u64,
-    output_bytes: u64,
     uniforms: wgpu::Buffer,
     uniform_stride: u64,
-    infos: Vec<PassInfo>,
-    params: Vec<PointParams>,
-    dispatches: Vec<Dispatch>,
+    params: Vec<Params>,
+    bound: Vec<Bound>,
     last_used: u64,
 }
 
 impl PlanState {
-    fn matches(&self, plan: &Plan, format: Format) -> bool {
-        self.format == format
-            && self.input == plan.input
-            && self.passes.len() == plan.passes.len()
-            && self
-                .passes
-                .iter()
-                .zip(&plan.passes)
-                .all(|(k, p)| k.matches(p))
-    }
-
-    /// Bytes of frame buffers the state holds.
+    /// Bytes of plane buffers the state holds.
     fn bytes(&self) -> u64 {
-        let frames: u64 = self.frames.iter().map(|(_, b)| b.buffer.size()).sum();
+        let planes: u64 = self.buffers.iter().map(|b| b.buffer.size()).sum();
         let ring: u64 = self
             .ring
             .iter()
             .map(|r| r.upload.buffer().size() + r.readback.buffer().size())
             .sum();
-        frames + ring
-    }
-
-    fn buffer(&self, slot: Slot) -> &wgpu::Buffer {
-        let (_, b) = self
-            .frames
-            .iter()
-            .find(|(s, _)| *s == slot)
-            .expect("slot allocated");
-        &b.buffer
+        planes + ring
     }
 }
 
-/// Bind group layouts: every kernel binds src, dst, info and data; unsharp's second half adds base.
-struct Layouts {
-    plain: wgpu::BindGroupLayout,
-    based: wgpu::BindGroupLayout,
-    plain_pipeline: wgpu::PipelineLayout,
-    based_pipeline: wgpu::PipelineLayout,
-}
+/// Plane sample vectors for results: those of frames the caller recycled and of uploaded
+/// inputs, so that a steady stream allocates no planes.
+#[derive(Default)]
+struct Spare(Vec<Samples>);
 
-impl Layouts {
-    fn new(device: &wgpu::Device) -> Layouts {
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let uniform = wgpu::BindGroupLayoutEntry {
-            binding: 2,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
-                min_binding_size: NonZeroU64::new(INFO_SIZE),
-            },
-            count: None,
-        };
-        let plain_entries = [
-            storage(0, true),
-            storage(1, false),
-            uniform,
-            storage(3, true),
-        ];
-        let based_entries = [
-            storage(0, true),
-            storage(1, false),
-            uniform,
-            storage(3, true),
-            storage(4, true),
-        ];
-        let plain = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("tessera pass"),
-            entries: &plain_entries,
-        });
-        let based = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("tessera pass with base"),
-            entries: &based_entries,
-        });
-        let pipeline_layout = |layout: &wgpu::BindGroupLayout| {
-            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: None,
-                bind_group_layouts: &[Some(layout)],
-                immediate_size: 0,
-            })
-        };
-        let plain_pipeline = pipeline_layout(&plain);
-        let based_pipeline = pipeline_layout(&based);
-        Layouts {
-            plain,
-            based,
-            plain_pipeline,
-            based_pipeline,
+impl Spare {
+    fn give(&mut self, frame: Frame) {
+        for s in frame.into_samples() {
+            if self.0.len() < SPARE_SAMPLES && s.capacity_bytes() > 0 {
+                self.0.push(s);
+            }
         }
+    }
+
+    /// `len` samples of the width asked for, from the kept vector closest in size.
+    fn take(&mut self, len: usize, wide: bool) -> Samples {
+        let size = if wide { 2 * len } else { len };
+        let best = (0..self.0.len())
+            .filter(|&i| self.0[i].is_wide() == wide)
+            .min_by_key(|&i| self.0[i].capacity_bytes().abs_diff(size));
+        Samples::sized(len, wide, best.map(|i| self.0.swap_remove(i)))
     }
 }
 
@@ -543,7 +234,8 @@ pub(crate) struct Stats {
 
 pub(crate) struct Executor {
     pub ctx: Context,
-    layouts: Layouts,
+    /// Bind group and pipeline layouts by the number of planes a kernel reads and writes.
+    layouts: HashMap<(usize, usize), (wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
     pipelines: HashMap<KernelKey, wgpu::ComputePipeline>,
     pool: BufferPool,
     plans: Vec<PlanState>,
@@ -552,14 +244,14 @@ pub(crate) struct Executor {
     /// Bound where a kernel reads no `data`.
     empty: wgpu::Buffer,
     /// Frames submitted and not yet handed back, oldest first.
-    in_flight: VecDeque<InFlight>,
+    in_flight: VecDeque<Flight>,
     /// The state whose ring the frames on the GPU use.
     ring_plan: Option<usize>,
+    spare: Spare,
 }
 
 impl Executor {
     pub(crate) fn new(ctx: Context) -> Executor {
-        let layouts = Layouts::new(&ctx.device);
         let empty = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tessera empty data"),
             size: 16,
@@ -568,7 +260,7 @@ impl Executor {
         });
         Executor {
             ctx,
-            layouts,
+            layouts: HashMap::new(),
             pipelines: HashMap::new(),
             pool: BufferPool::new(),
             plans: Vec::new(),
@@ -577,6 +269,7 @@ impl Executor {
             empty,
             in_flight: VecDeque::with_capacity(IN_FLIGHT + 1),
             ring_plan: None,
+            spare: Spare::default(),
         }
     }
 
@@ -605,37 +298,33 @@ impl Executor {
             .map_or(0, |p| p.ring.len())
     }
 
-    /// Runs every pass of `plan` (at least one) on `frame` and waits for the result, which
-    /// reuses the frame's sample vector. Frames in flight stay in flight.
+    /// Takes back a frame the caller is done with: its planes serve later results.
+    pub(crate) fn recycle(&mut self, frame: Frame) {
+        self.spare.give(frame);
+    }
+
+    /// Runs every pass of `plan` (at least one) on `frame` and waits for the result. Frames in
+    /// flight stay in flight.
     pub(crate) fn run(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
         let result = self.start(plan, frame).and_then(|()| {
             let newest = self.in_flight.len().saturating_sub(1);
             self.settle(newest)?;
-            self.in_flight
-                .pop_back()
-                .map(|f| f.frame)
-                .ok_or_else(|| BackendError::Gpu("a started frame went missing".into()))
+            match self.in_flight.pop_back() {
+                Some(Flight::Done(frame)) => Ok(frame),
+                _ => Err(BackendError::Gpu("a started frame went missing".into())),
+            }
         });
         self.forget_on_gpu_error(result)
     }
 
-    /// Starts `frame` through `plan` (its size already checked) and returns the oldest frame
+    /// Starts `frame` through `plan` (its format already checked) and returns the oldest frame
     /// whose result is in, if one is: see [`crate::backend::Backend::submit`].
     pub(crate) fn submit(
         &mut self,
         plan: &Plan,
         frame: Frame,
     ) -> Result<Option<Frame>, BackendError> {
-        let started = if plan.passes.is_empty() {
-            // Nothing to run. Like any plan change this reads back the frames in flight first;
-            // the frame, done as it is, then waits its turn behind them.
-            self.drain().map(|()| {
-                self.in_flight.push_back(InFlight { frame, slot: None });
-            })
-        } else {
-            self.start(plan, frame)
-        };
-        let result = started.and_then(|()| self.oldest(false));
+        let result = self.start(plan, frame).and_then(|()| self.oldest(false));
         self.forget_on_gpu_error(result)
     }
 
@@ -659,32 +348,60 @@ impl Executor {
         result
     }
 
-    /// Starts `frame` through `plan` (at least one pass) in a free ring slot, after reading back
-    /// every frame in flight if the plan changed, or the oldest if every slot is taken.
-    fn start(&mut self, plan: &Plan, frame: Frame) -> Result<(), BackendError> {
-        let format = Format::of(frame.depth());
+    /// Starts `frame` through `plan` in a free ring slot, after reading back every frame in
+    /// flight if the plan's shape changed, or the oldest if every slot is taken. A plan that
+    /// changes no plane hands the frame on at once, behind the frames in flight.
+    fn start(&mut self, plan: &Plan, mut frame: Frame) -> Result<(), BackendError> {
+        if plan.passes.iter().all(|p| p.planes().is_empty()) {
+            let (a, b) = (&frame.format, &plan.output);
+            if (a.width, a.height, a.layout, a.bits) != (b.width, b.height, b.layout, b.bits) {
+                return Err(BackendError::Gpu(format!(
+                    "malformed plan: it changes no plane of a {} but makes a {}",
+                    a.describe(),
+                    b.describe()
+                )));
+            }
+            self.in_flight
+                .push_back(Flight::Done(frame.retagged(plan.output)));
+            return Ok(());
+        }
         if let Some(s) = self.ring_plan {
-            if self.plans.get(s).is_none_or(|p| !p.matches(plan, format)) {
+            if self.plans.get(s).is_none_or(|p| !same_shape(&p.plan, plan)) {
                 self.drain()?;
             }
         }
-        let on_gpu = self.in_flight.iter().filter(|f| f.slot.is_some()).count();
+        let on_gpu = self
+            .in_flight
+            .iter()
+            .filter(|f| matches!(f, Flight::Gpu { .. }))
+            .count();
         if on_gpu >= IN_FLIGHT {
-            let oldest = self.in_flight.iter().position(|f| f.slot.is_some());
+            let oldest = self
+                .in_flight
+                .iter()
+                .position(|f| matches!(f, Flight::Gpu { .. }));
             self.settle(oldest.unwrap_or(0))?;
         }
         let device = self.ctx.device.clone();
         let (state, slot) = scoped(&device, || {
-            let state = self.state_for(plan, format)?;
+            let state = self.state_for(plan)?;
             let slot = self.free_slot(state)?;
             self.encode(state, slot, plan, &frame)?;
             Ok((state, slot))
         })?;
         self.ctx.take_stray_errors()?;
         self.ring_plan = Some(state);
-        self.in_flight.push_back(InFlight {
-            frame,
-            slot: Some(slot),
+        let mut kept: [Option<PlaneBuf>; MAX_PLANES] = Default::default();
+        for p in self.plans[state].schedule.kept.iter() {
+            kept[p] = Some(frame.take_plane(p));
+        }
+        let (index, pts) = (frame.index, frame.pts);
+        self.spare.give(frame);
+        self.in_flight.push_back(Flight::Gpu {
+            slot,
+            kept,
+            index,
+            pts,
         });
         Ok(())
     }
@@ -692,7 +409,11 @@ impl Executor {
     /// A ring slot of `state` that no frame on the GPU uses, made if every one made is taken.
     fn free_slot(&mut self, state: usize) -> Result<usize, BackendError> {
         let in_flight = &self.in_flight;
-        let taken = |i: usize| in_flight.iter().any(|f| f.slot == Some(i));
+        let taken = |i: usize| {
+            in_flight
+                .iter()
+                .any(|f| matches!(f, Flight::Gpu { slot, .. } if *slot == i))
+        };
         let made = self.plans[state].ring.len();
         if let Some(i) = (0..made).find(|&i| !taken(i)) {
             return Ok(i);
@@ -703,17 +424,17 @@ impl Executor {
             )));
         }
         let device = self.ctx.device.clone();
-        let limit = self.ctx.max_binding();
-        let (upload_bytes, output_bytes) = {
-            let s = &self.plans[state];
-            (s.upload_bytes, s.output_bytes)
+        let limit = self.ctx.limits.max_buffer_size;
+        let (upload_bytes, readback_bytes) = {
+            let s = &self.plans[state].schedule;
+            (s.upload_bytes, s.readback_bytes)
         };
         let upload = self
             .pool
             .take(&device, BufferKind::Upload, upload_bytes, limit);
         let readback = self
             .pool
-            .take(&device, BufferKind::Staging, output_bytes, limit);
+            .take(&device, BufferKind::Staging, readback_bytes, limit);
         self.plans[state].ring.push(RingSlot {
             upload: Mappable::new(upload, wgpu::MapMode::Write),
             readback: Mappable::new(readback, wgpu::MapMode::Read),
@@ -728,18 +449,23 @@ impl Executor {
         let Some(front) = self.in_flight.front() else {
             return Ok(None);
         };
-        if let Some(slot) = front.slot {
+        if let Flight::Gpu { slot, .. } = front {
             let mapped = self
                 .ring_plan
                 .and_then(|s| self.plans.get(s))
-                .and_then(|p| p.ring.get(slot))
+                .and_then(|p| p.ring.get(*slot))
                 .is_some_and(|r| r.readback.state() != MAP_PENDING);
             if !wait && !mapped {
                 return Ok(None);
             }
             self.settle(0)?;
         }
-        Ok(self.in_flight.pop_front().map(|f| f.frame))
+        match self.in_flight.pop_front() {
+            Some(Flight::Done(frame)) => Ok(Some(frame)),
+            _ => Err(BackendError::Gpu(
+                "a frame in flight was not read back".into(),
+            )),
+        }
     }
 
     /// Reads back every frame on the GPU; the results wait, in order, to be handed back.
@@ -756,30 +482,41 @@ impl Executor {
         let Some(entry) = self.in_flight.get_mut(i) else {
             return Ok(());
         };
-        let Some(slot) = entry.slot else {
+        let Flight::Gpu {
+            slot,
+            kept,
+            index,
+            pts,
+        } = entry
+        else {
             return Ok(());
         };
         let state = self
             .ring_plan
             .and_then(|s| self.plans.get_mut(s))
             .ok_or_else(|| BackendError::Gpu("a frame in flight lost its plan state".into()))?;
-        read_back(&self.ctx, state, slot, &mut entry.frame)?;
-        entry.slot = None;
+        let mut frame = read_back(&self.ctx, state, *slot, kept, &mut self.spare)?;
+        frame.index = *index;
+        frame.pts = *pts;
+        *entry = Flight::Done(frame);
         Ok(())
     }
 
     /// Index of the GPU state for `plan`, built when missing. Least recently used states are
     /// evicted to stay within [`PLAN_CACHE`] states and, besides the newest, [`PLAN_BYTES`].
-    fn state_for(&mut self, plan: &Plan, format: Format) -> Result<usize, BackendError> {
+    fn state_for(&mut self, plan: &Plan) -> Result<usize, BackendError> {
         self.clock += 1;
-        if let Some(i) = self.plans.iter().position(|s| s.matches(plan, format)) {
+        if let Some(i) = self.plans.iter().position(|s| same_shape(&s.plan, plan)) {
             self.plans[i].last_used = self.clock;
             return Ok(i);
         }
+        let schedule =
+            Schedule::of(plan).map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
+        self.check_limits(&schedule)?;
         while self.plans.len() >= PLAN_CACHE {
             self.evict_oldest();
         }
-        let state = self.build(plan, format)?;
+        let state = self.build(plan, schedule)?;
         self.plans_built += 1;
         let newest = state.bytes();
         while !self.plans.is_empty()
@@ -791,8 +528,49 @@ impl Executor {
         Ok(self.plans.len() - 1)
     }
 
-    /// Drops the least recently used plan state, its frame buffers going back to the pool.
-    /// Called only with no frame on the GPU (a plan change drains the ring first).
+    /// Refuses a schedule whose buffers or dispatches this device cannot hold.
+    fn check_limits(&self, schedule: &Schedule) -> Result<(), BackendError> {
+        let binding = self.ctx.max_binding();
+        let largest = self.ctx.limits.max_buffer_size;
+        let too_large =
+            |(width, height): (u32, u32), needed: u64, limit: u64| BackendError::FrameTooLarge {
+                width,
+                height,
+                needed,
+                limit,
+            };
+        for b in &schedule.buffers {
+            if b.bytes > binding {
+                return Err(too_large(b.frame, b.bytes, binding));
+            }
+        }
+        for (copies, bytes) in [
+            (&schedule.uploads, schedule.upload_bytes),
+            (&schedule.readbacks, schedule.readback_bytes),
+        ] {
+            if bytes > largest {
+                let frame = copies
+                    .first()
+                    .map_or((0, 0), |c| schedule.buffers[c.buffer].frame);
+                return Err(too_large(frame, bytes, largest));
+            }
+        }
+        let groups = self.ctx.limits.max_compute_workgroups_per_dimension;
+        if let Some(d) = schedule
+            .dispatches
+            .iter()
+            .find(|d| d.groups.0 > groups || d.groups.1 > groups)
+        {
+            let (w, h) = d.out_size;
+            return Err(BackendError::Gpu(format!(
+                "a {w}x{h} plane needs more than this adapter's {groups} workgroups a dimension"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Drops the least recently used plan state, its buffers going back to the pool. Called
+    /// only with no frame on the GPU (a plan change drains the ring first).
     fn evict_oldest(&mut self) {
         let Some(oldest) = (0..self.plans.len()).min_by_key(|&i| self.plans[i].last_used) else {
             return;
@@ -804,8 +582,8 @@ impl Executor {
             Some(s) if s == self.plans.len() => Some(oldest),
             other => other,
         };
-        drop(old.dispatches);
-        for (_, b) in old.frames {
+        drop(old.bound);
+        for b in old.buffers {
             self.pool.give(b);
         }
         for slot in old.ring {
@@ -814,17 +592,60 @@ impl Executor {
         }
     }
 
+    /// The layouts of kernels reading `inputs` planes and writing `outputs`.
+    fn layout(
+        &mut self,
+        inputs: usize,
+        outputs: usize,
+    ) -> &(wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+        let device = &self.ctx.device;
+        self.layouts.entry((inputs, outputs)).or_insert_with(|| {
+            let storage = |binding: u32, read_only| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            };
+            let mut entries = vec![
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: NonZeroU64::new(INFO_SIZE),
+                    },
+                    count: None,
+                },
+                storage(1, true),
+            ];
+            let planes = (inputs + outputs) as u32;
+            entries.extend((0..planes).map(|i| storage(2 + i, i < inputs as u32)));
+            let group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("tessera planes"),
+                entries: &entries,
+            });
+            let pipeline = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: None,
+                bind_group_layouts: &[Some(&group)],
+                immediate_size: 0,
+            });
+            (group, pipeline)
+        })
+    }
+
     /// The cached pipeline for `key`, compiled on first use.
     fn pipeline(&mut self, key: &KernelKey) -> Result<wgpu::ComputePipeline, BackendError> {
         if let Some(p) = self.pipelines.get(key) {
             return Ok(p.clone());
         }
+        let layout = self.layout(key.inputs.len(), key.outputs.len()).1.clone();
         let device = &self.ctx.device;
         let label = key.label();
-        let layout = match key.base {
-            Some(_) => &self.layouts.based_pipeline,
-            None => &self.layouts.plain_pipeline,
-        };
         let pipeline = scoped(device, || {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(&label),
@@ -833,7 +654,7 @@ impl Executor {
             Ok(
                 device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(&label),
-                    layout: Some(layout),
+                    layout: Some(&layout),
                     module: &module,
                     entry_point: Some("main"),
                     compilation_options: Default::default(),
@@ -846,246 +667,102 @@ impl Executor {
         Ok(pipeline)
     }
 
-    fn build(&mut self, plan: &Plan, format: Format) -> Result<PlanState, BackendError> {
-        let n = plan.passes.len();
-        let mut expected = plan.input;
-        for pass in &plan.passes {
-            check_pass(pass, expected)
-                .map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
-            expected = pass.output;
-        }
-        if expected != plan.output {
-            return Err(BackendError::Gpu(format!(
-                "malformed plan: passes end at {expected:?}, the plan at {:?}",
-                plan.output
-            )));
-        }
-
-        // Which frame each pass reads and writes, and how large each slot must be.
-        let src_of = |i: usize| {
-            if i == 0 {
-                Slot::Upload
-            } else {
-                Slot::Inter((i - 1) % 2)
-            }
-        };
-        let dst_of = |i: usize| {
-            if i + 1 == n {
-                Slot::Output
-            } else {
-                Slot::Inter(i % 2)
-            }
-        };
-        let limit = self.ctx.max_binding();
-        let groups_limit = self.ctx.limits.max_compute_workgroups_per_dimension;
-        let mut sizes: Vec<(Slot, u64)> = Vec::new();
-        let mut need = |slot: Slot, (w, h): (u32, u32), fmt: Format| -> Result<(), BackendError> {
-            let bytes = w as u64 * h as u64 * fmt.bytes_per_pixel();
-            if bytes > limit {
-                return Err(BackendError::FrameTooLarge {
-                    width: w,
-                    height: h,
-                    needed: bytes,
-                    limit,
-                });
-            }
-            match sizes.iter_mut().find(|(s, _)| *s == slot) {
-                Some(entry) => entry.1 = entry.1.max(bytes),
-                None => sizes.push((slot, bytes)),
-            }
-            Ok(())
-        };
-        need(Slot::Upload, plan.input, format)?;
-        for (i, pass) in plan.passes.iter().enumerate() {
-            let (w, h) = pass.output;
-            if w.div_ceil(GROUP) > groups_limit || h.div_ceil(GROUP) > groups_limit {
-                return Err(BackendError::Gpu(format!(
-                    "a {w}x{h} frame needs more than this adapter's {groups_limit} workgroups per dimension"
-                )));
-            }
-            let out_format = if i + 1 == n { format } else { Format::Rgba16 };
-            need(dst_of(i), pass.output, out_format)?;
-            if matches!(pass.kind, PassKind::Unsharp { .. }) {
-                need(Slot::Scratch, pass.input, Format::Rgba16)?;
-            }
-        }
-
+    fn build(&mut self, plan: &Plan, schedule: Schedule) -> Result<PlanState, BackendError> {
         let device = self.ctx.device.clone();
-        let frames: Vec<(Slot, PooledBuffer)> = sizes
+        let limit = self.ctx.max_binding();
+        let buffers: Vec<PooledBuffer> = schedule
+            .buffers
             .iter()
-            .map(|&(slot, bytes)| {
-                (
-                    slot,
-                    self.pool.take(&device, BufferKind::Frame, bytes, limit),
-                )
-            })
+            .map(|b| self.pool.take(&device, BufferKind::Plane, b.bytes, limit))
             .collect();
-        let output_bytes = plan.output.0 as u64 * plan.output.1 as u64 * format.bytes_per_pixel();
 
+        let n = schedule.dispatches.len();
         let align = self.ctx.limits.min_uniform_buffer_offset_alignment.max(1) as u64;
         let uniform_stride = INFO_SIZE.div_ceil(align) * align;
-        let infos: Vec<PassInfo> = plan.passes.iter().map(pass_info).collect();
         let mut uniform_bytes = vec![0u8; uniform_stride as usize * n];
-        for (i, info) in infos.iter().enumerate() {
+        let mut params = Vec::with_capacity(n);
+        for (i, d) in schedule.dispatches.iter().enumerate() {
+            let info = d.info(plan);
             let at = i * uniform_stride as usize;
-            uniform_bytes[at..at + INFO_SIZE as usize].copy_from_slice(bytemuck::bytes_of(info));
+            uniform_bytes[at..at + INFO_SIZE as usize].copy_from_slice(bytemuck::bytes_of(&info));
+            let mut written = Vec::new();
+            d.params(plan, &mut written);
+            let data = (d.data_words > 0).then(|| {
+                let mut contents = Vec::with_capacity(d.data_words);
+                d.data(plan, &mut contents);
+                contents.resize(d.data_words, 0);
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("tessera dispatch data"),
+                    contents: bytemuck::cast_slice(&contents),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                })
+            });
+            params.push(Params {
+                info,
+                data,
+                next: Vec::with_capacity(written.len()),
+                written,
+                table: Vec::new(),
+            });
         }
         let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("tessera pass info"),
+            label: Some("tessera dispatch info"),
             contents: &uniform_bytes,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
 
-        let mut state = PlanState {
-            format,
-            input: plan.input,
-            output: plan.output,
-            passes: plan.passes.iter().map(PassKey::of).collect(),
-            frames,
-            ring: Vec::new(),
-            upload_bytes: plan.input.0 as u64 * plan.input.1 as u64 * format.bytes_per_pixel(),
-            output_bytes,
-            uniforms,
-            uniform_stride,
-            infos,
-            params: Vec::new(),
-            dispatches: Vec::new(),
-            last_used: self.clock,
-        };
-
-        for (i, pass) in plan.passes.iter().enumerate() {
-            let (src, dst) = (src_of(i), dst_of(i));
-            let src_format = if i == 0 { format } else { Format::Rgba16 };
-            let dst_format = if i + 1 == n { format } else { Format::Rgba16 };
-            let data = match &pass.kind {
-                PassKind::Pointwise(ops) if ops.is_empty() => self.empty.clone(),
-                PassKind::Pointwise(ops) => {
-                    let mut written = Vec::new();
-                    point_params(ops, &mut written);
-                    let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some("tessera pointwise parameters"),
-                        contents: bytemuck::cast_slice(&written),
-                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                    });
-                    state.params.push(PointParams {
-                        pass: i,
-                        buffer: buffer.clone(),
-                        written,
-                        next: Vec::new(),
-                    });
-                    buffer
-                }
-                kind => match static_data(kind) {
-                    Some(bytes) => device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some("tessera weights"),
-                        contents: &bytes,
-                        usage: wgpu::BufferUsages::STORAGE,
+        let mut bound = Vec::with_capacity(n);
+        for (i, d) in schedule.dispatches.iter().enumerate() {
+            let pipeline = self.pipeline(&d.key)?;
+            let layout = &self.layouts[&(d.inputs.len(), d.outputs.len())].0;
+            let data = params[i].data.as_ref().unwrap_or(&self.empty);
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &uniforms,
+                        offset: i as u64 * uniform_stride,
+                        size: NonZeroU64::new(INFO_SIZE),
                     }),
-                    None => self.empty.clone(),
                 },
-            };
-            let kernel = state.passes[i].kernel.clone();
-            let groups = (pass.output.0.div_ceil(GROUP), pass.output.1.div_ceil(GROUP));
-            let info = wgpu::BufferBinding {
-                buffer: &state.uniforms,
-                offset: i as u64 * uniform_stride,
-                size: NonZeroU64::new(INFO_SIZE),
-            };
-            if let PassKind::Unsharp { weights, .. } = &pass.kind {
-                // Horizontal blur of the colour channels into scratch, then blur down and combine.
-                let first = KernelKey {
-                    kernel: Kernel::convolve_1d(Axis::Horizontal, false, weights.len()),
-                    src: src_format,
-                    dst: Format::Rgba16,
-                    base: None,
-                };
-                let second = KernelKey {
-                    kernel,
-                    src: Format::Rgba16,
-                    dst: dst_format,
-                    base: Some(src_format),
-                };
-                let (p1, p2) = (self.pipeline(&first)?, self.pipeline(&second)?);
-                let bg1 = self.bind_group(&state, src, Slot::Scratch, info.clone(), &data, None);
-                let bg2 = self.bind_group(&state, Slot::Scratch, dst, info, &data, Some(src));
-                state.dispatches.push(Dispatch {
-                    pipeline: p1,
-                    bind_group: bg1,
-                    groups,
-                });
-                state.dispatches.push(Dispatch {
-                    pipeline: p2,
-                    bind_group: bg2,
-                    groups,
-                });
-            } else {
-                let key = KernelKey {
-                    kernel,
-                    src: src_format,
-                    dst: dst_format,
-                    base: None,
-                };
-                let pipeline = self.pipeline(&key)?;
-                let bind_group = self.bind_group(&state, src, dst, info, &data, None);
-                state.dispatches.push(Dispatch {
-                    pipeline,
-                    bind_group,
-                    groups,
-                });
-            }
-        }
-        Ok(state)
-    }
-
-    fn bind_group(
-        &self,
-        state: &PlanState,
-        src: Slot,
-        dst: Slot,
-        info: wgpu::BufferBinding<'_>,
-        data: &wgpu::Buffer,
-        base: Option<Slot>,
-    ) -> wgpu::BindGroup {
-        let mut entries = vec![
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: state.buffer(src).as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: state.buffer(dst).as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: wgpu::BindingResource::Buffer(info),
-            },
-            wgpu::BindGroupEntry {
-                binding: 3,
-                resource: data.as_entire_binding(),
-            },
-        ];
-        let layout = match base {
-            Some(slot) => {
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: data.as_entire_binding(),
+                },
+            ];
+            for (k, &b) in d.inputs.iter().chain(&d.outputs).enumerate() {
                 entries.push(wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: state.buffer(slot).as_entire_binding(),
+                    binding: 2 + k as u32,
+                    resource: buffers[b].buffer.as_entire_binding(),
                 });
-                &self.layouts.based
             }
-            None => &self.layouts.plain,
-        };
-        self.ctx
-            .device
-            .create_bind_group(&wgpu::BindGroupDescriptor {
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: None,
                 layout,
                 entries: &entries,
-            })
+            });
+            bound.push(Bound {
+                pipeline,
+                bind_group,
+                groups: d.groups,
+            });
+        }
+        Ok(PlanState {
+            plan: plan.clone(),
+            schedule,
+            buffers,
+            ring: Vec::new(),
+            uniforms,
+            uniform_stride,
+            params,
+            bound,
+            last_used: self.clock,
+        })
     }
 
-    /// Writes the frame into its ring slot's upload buffer, refreshes changed parameters, and
-    /// submits the upload copy, every pass and the read-back copy without waiting; the slot's
-    /// buffers are asked to map again once that work is done.
+    /// Writes the frame's planes into its ring slot's upload buffer, refreshes changed
+    /// parameters, and submits the upload copies, every dispatch and the read-back copies
+    /// without waiting; the slot's buffers are asked to map again once that work is done.
     fn encode(
         &mut self,
         state: usize,
@@ -1096,19 +773,8 @@ impl Executor {
         let device = &self.ctx.device;
         let queue = &self.ctx.queue;
         let state = &mut self.plans[state];
-        let bytes: &[u8] = match &frame.pixels {
-            Pixels::Rgba8(v) => v,
-            Pixels::Rgba16(v) => bytemuck::cast_slice(v),
-        };
-        let (upload_bytes, output_bytes) = (state.upload_bytes, state.output_bytes);
-        if bytes.len() as u64 != upload_bytes {
-            return Err(BackendError::Gpu(format!(
-                "a {}x{} frame holds {} bytes of samples instead of {upload_bytes}",
-                frame.width,
-                frame.height,
-                bytes.len(),
-            )));
-        }
+        let schedule = &state.schedule;
+        let (upload_bytes, readback_bytes) = (schedule.upload_bytes, schedule.readback_bytes);
         {
             let ring = &mut state.ring[slot];
             let upload = &mut ring.upload;
@@ -1137,65 +803,112 @@ impl Executor {
                 .slice(..upload_bytes)
                 .get_mapped_range_mut()
                 .map_err(|e| BackendError::Gpu(format!("uploading a frame: {e}")))?;
-            view.copy_from_slice(bytes);
+            for copy in &schedule.uploads {
+                let row_bytes = copy.store.row_bytes(copy.size.0) as usize;
+                let at = copy.offset as usize;
+                let size = (copy.size.0 as usize, copy.size.1 as usize);
+                let plane = frame.plane(copy.plane);
+                if plane.size() != size {
+                    return Err(BackendError::Gpu(format!(
+                        "plane {} of the frame is {:?}, not {size:?}",
+                        copy.plane,
+                        plane.size()
+                    )));
+                }
+                let (w, h) = size;
+                let sample = if frame.format.is_wide() { 2 } else { 1 };
+                let whole = match &plane {
+                    PlaneRef::U8(p) => p.stride == w,
+                    PlaneRef::U16(p) => p.stride == w,
+                };
+                if whole && row_bytes == w * sample && h > 0 {
+                    let all: &[u8] = match &plane {
+                        PlaneRef::U8(p) => &p.data[..w * h],
+                        PlaneRef::U16(p) => bytemuck::cast_slice(&p.data[..w * h]),
+                    };
+                    view.slice(at..at + all.len()).copy_from_slice(all);
+                } else {
+                    // Row by row where the frame's rows or the buffer's are padded.
+                    for y in 0..h {
+                        let row = row_bytes_of(&plane, y);
+                        let o = at + y * row_bytes;
+                        view.slice(o..o + row.len()).copy_from_slice(row);
+                    }
+                }
+            }
             drop(view);
             upload.unmap();
         }
 
-        for (i, pass) in plan.passes.iter().enumerate() {
-            let info = pass_info(pass);
-            if info != state.infos[i] {
+        for (i, d) in schedule.dispatches.iter().enumerate() {
+            let p = &mut state.params[i];
+            let info = d.info(plan);
+            if info != p.info {
                 queue.write_buffer(
                     &state.uniforms,
                     i as u64 * state.uniform_stride,
                     bytemuck::bytes_of(&info),
                 );
-                state.infos[i] = info;
+                p.info = info;
             }
-        }
-        for p in &mut state.params {
-            // Always a pointwise pass: the state matched the plan pass by pass.
-            let PassKind::Pointwise(ops) = &plan.passes[p.pass].kind else {
-                continue;
-            };
-            point_params(ops, &mut p.next);
-            if p.next != p.written {
-                std::mem::swap(&mut p.next, &mut p.written);
-                queue.write_buffer(&p.buffer, 0, bytemuck::cast_slice(&p.written));
+            if let Some(data) = &p.data {
+                d.params(plan, &mut p.next);
+                if p.next != p.written {
+                    std::mem::swap(&mut p.next, &mut p.written);
+                    let words = if d.reads_table() {
+                        d.data(plan, &mut p.table);
+                        &p.table
+                    } else {
+                        &p.written
+                    };
+                    if words.len() > d.data_words {
+                        return Err(BackendError::Gpu(format!(
+                            "malformed plan: {} words of parameters for {}",
+                            words.len(),
+                            d.data_words
+                        )));
+                    }
+                    queue.write_buffer(data, 0, bytemuck::cast_slice(words));
+                }
             }
         }
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("tessera frame"),
         });
-        encoder.copy_buffer_to_buffer(
-            state.ring[slot].upload.buffer(),
-            0,
-            state.buffer(Slot::Upload),
-            0,
-            upload_bytes,
-        );
+        let ring = &state.ring[slot];
+        for copy in &schedule.uploads {
+            encoder.copy_buffer_to_buffer(
+                ring.upload.buffer(),
+                copy.offset,
+                &state.buffers[copy.buffer].buffer,
+                0,
+                copy.bytes(),
+            );
+        }
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("tessera passes"),
                 timestamp_writes: None,
             });
-            for d in &state.dispatches {
+            for d in &state.bound {
                 pass.set_pipeline(&d.pipeline);
                 pass.set_bind_group(0, &d.bind_group, &[]);
                 pass.dispatch_workgroups(d.groups.0, d.groups.1, 1);
             }
         }
-        encoder.copy_buffer_to_buffer(
-            state.buffer(Slot::Output),
-            0,
-            state.ring[slot].readback.buffer(),
-            0,
-            output_bytes,
-        );
+        for copy in &schedule.readbacks {
+            encoder.copy_buffer_to_buffer(
+                &state.buffers[copy.buffer].buffer,
+                0,
+                ring.readback.buffer(),
+                copy.offset,
+                copy.bytes(),
+            );
+        }
         let submission = queue.submit([encoder.finish()]);
         let ring = &mut state.ring[slot];
-        ring.readback.request(output_bytes);
+        ring.readback.request(readback_bytes);
         ring.upload.request(upload_bytes);
         ring.submission = Some(submission);
         Ok(())
@@ -1203,13 +916,15 @@ impl Executor {
 }
 
 /// Waits for the work of ring slot `slot` of `state`, unless its read-back is already mapped,
-/// and copies the result into `frame`, reusing its sample vector.
+/// and makes the output frame: the planes read back, in sample vectors from `spare`, and the
+/// `kept` planes of the input.
 fn read_back(
     ctx: &Context,
     state: &mut PlanState,
     slot: usize,
-    frame: &mut Frame,
-) -> Result<(), BackendError> {
+    kept: &mut [Option<PlaneBuf>; MAX_PLANES],
+    spare: &mut Spare,
+) -> Result<Frame, BackendError> {
     let ring = state
         .ring
         .get_mut(slot)
@@ -1236,27 +951,62 @@ fn read_back(
             ))
         }
     }
+    let format = state.plan.output;
+    let mut planes: Vec<PlaneBuf> = Vec::with_capacity(format.planes());
     {
         let view = ring
             .readback
             .buffer()
-            .slice(..state.output_bytes)
+            .slice(..state.schedule.readback_bytes)
             .get_mapped_range()
             .map_err(|e| BackendError::Gpu(format!("reading the result back: {e}")))?;
-        let samples = state.output.0 as usize * state.output.1 as usize * 4;
-        match &mut frame.pixels {
-            Pixels::Rgba8(v) => {
-                v.resize(samples, 0);
-                v.copy_from_slice(&view);
-            }
-            Pixels::Rgba16(v) => {
-                v.resize(samples, 0);
-                bytemuck::cast_slice_mut::<u16, u8>(v).copy_from_slice(&view);
-            }
+        let mut copies = state.schedule.readbacks.iter().peekable();
+        for (p, kept) in kept.iter_mut().enumerate().take(format.planes()) {
+            let copy = match copies.peek() {
+                Some(c) if c.plane == p => copies.next(),
+                _ => None,
+            };
+            let plane = match (copy, kept.take()) {
+                (Some(copy), _) => {
+                    let (w, h) = (copy.size.0 as usize, copy.size.1 as usize);
+                    let row_bytes = copy.store.row_bytes(copy.size.0) as usize;
+                    let src = &view[copy.offset as usize..(copy.offset + copy.bytes()) as usize];
+                    let mut samples = spare.take(w * h, format.is_wide());
+                    match &mut samples {
+                        Samples::U8(v) => {
+                            for (dst, row) in v.chunks_exact_mut(w).zip(src.chunks_exact(row_bytes))
+                            {
+                                dst.copy_from_slice(&row[..w]);
+                            }
+                        }
+                        Samples::U16(v) => {
+                            for (dst, row) in v.chunks_exact_mut(w).zip(src.chunks_exact(row_bytes))
+                            {
+                                bytemuck::cast_slice_mut::<u16, u8>(dst)
+                                    .copy_from_slice(&row[..2 * w]);
+                            }
+                        }
+                    }
+                    PlaneBuf::owned(samples)
+                }
+                (None, Some(buf)) => buf,
+                (None, None) => {
+                    return Err(BackendError::Gpu(format!(
+                        "plane {p} of the result is neither read back nor kept"
+                    )))
+                }
+            };
+            planes.push(plane);
         }
     }
     ring.readback.unmap();
-    frame.width = state.output.0;
-    frame.height = state.output.1;
-    Ok(())
+    Ok(Frame::from_bufs(format, planes))
+}
+
+/// Row `y` of `plane` as bytes (little-endian samples, as the GPU reads them).
+fn row_bytes_of<'a>(plane: &PlaneRef<'a>, y: usize) -> &'a [u8] {
+    match plane {
+        PlaneRef::U8(p) => p.row(y),
+        PlaneRef::U16(p) => bytemuck::cast_slice(p.row(y)),
+    }
 }

@@ -1,16 +1,24 @@
 //! The GPU backend: a plan's passes as WGSL compute kernels run through wgpu.
 //!
-//! This module owns the wgpu device ([`context`]), kernel assembly from `shaders/`
-//! ([`shaders`]), frame buffer reuse ([`pool`]) and the executor, which keeps a few frames in
-//! flight ([`executor`]). It knows passes, never filters, and follows the arithmetic contract of
-//! [`crate::backend`]: frames are uploaded at their own depth, passes hand rgba16 frames to each
-//! other (precision 1/65535, far inside the one-code-value budget on 8-bit output, and half the
-//! memory of f32), and the last pass writes the input's depth. GPU errors come back as
-//! [`BackendError`]s, never panics.
+//! This module owns the wgpu device ([`context`]), what a plan runs on the GPU ([`schedule`]),
+//! kernel assembly from `shaders/` ([`shaders`], [`pixel`]), buffer reuse ([`pool`]) and the
+//! executor, which keeps a few frames in flight ([`executor`]). It knows passes and ops, never
+//! filters, and follows the contract of [`crate::backend`] with the CPU backend's arithmetic:
+//! planes are uploaded as the frame holds them (8-bit codes four to a word, deeper ones two),
+//! each pass works on each plane at its own size, passes hand each other f32 planes of code
+//! values (clamped, never rounded), and the last pass that changes a plane writes its codes,
+//! rounded once, which are read back at the frame's depth; planes no pass changes go from the
+//! input frame to the output without a copy. GPU errors come back as [`BackendError`]s, never
+//! panics.
 
 mod context;
-// PLANAR-WIP: the executor, shaders and their tests are being moved to planar frames; until
-// then the GPU backend opens its device and refuses frames.
+mod executor;
+mod pixel;
+mod pool;
+mod schedule;
+mod shaders;
+#[cfg(test)]
+mod tests;
 
 use super::{Backend, BackendError};
 use crate::frame::Frame;
@@ -46,38 +54,41 @@ impl GpuDevice {
 /// Runs plans on a GPU. Opened once per run: pipelines, buffers and per-plan state are kept
 /// between frames.
 pub struct GpuBackend {
-    ctx: context::Context,
+    executor: executor::Executor,
 }
 
 impl GpuBackend {
     /// Opens the best adapter `policy` allows and a device with the adapter's own limits.
     pub fn new(policy: AdapterPolicy) -> Result<GpuBackend, BackendError> {
         let ctx = context::Context::open(policy)?;
-        Ok(GpuBackend { ctx })
+        Ok(GpuBackend {
+            executor: executor::Executor::new(ctx),
+        })
     }
 
     /// A backend of its own (pipelines, buffers, frames in flight) on a shared device.
     pub fn on(device: &GpuDevice) -> GpuBackend {
         GpuBackend {
-            ctx: device.0.clone(),
+            executor: executor::Executor::new(device.0.clone()),
         }
     }
 
     /// The adapter this backend runs on.
     pub fn adapter_info(&self) -> wgpu::AdapterInfo {
-        self.ctx.info.clone()
+        self.executor.ctx.info.clone()
     }
 
-    /// The largest frame buffer, in bytes, this device can bind; larger frames are refused with
-    /// [`BackendError::FrameTooLarge`] (and must be tiled by the caller).
+    /// The largest plane buffer, in bytes, this device can bind (an 8-bit plane takes a byte a
+    /// sample, a deeper one two, a plane between passes four); frames with larger planes are
+    /// refused with [`BackendError::FrameTooLarge`] (and must be tiled by the caller).
     pub fn max_frame_bytes(&self) -> u64 {
-        self.ctx.max_binding()
+        self.executor.ctx.max_binding()
     }
 }
 
 impl Backend for GpuBackend {
     fn describe(&self) -> String {
-        let info = &self.ctx.info;
+        let info = &self.executor.ctx.info;
         format!("gpu ({}, {:?})", info.name, info.backend)
     }
 
@@ -86,8 +97,20 @@ impl Backend for GpuBackend {
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        Err(BackendError::Gpu(
-            "PLANAR-WIP: planar frames on the GPU".into(),
-        ))
+        self.executor.run(plan, frame)
+    }
+
+    /// Keeps a few frames on the GPU at once (the executor's ring), handed back in order.
+    fn submit(&mut self, plan: &Plan, frame: Frame) -> Result<Option<Frame>, BackendError> {
+        super::check_format(plan, &frame)?;
+        self.executor.submit(plan, frame)
+    }
+
+    fn finish(&mut self) -> Result<Option<Frame>, BackendError> {
+        self.executor.finish()
+    }
+
+    fn recycle(&mut self, frame: Frame) {
+        self.executor.recycle(frame);
     }
 }

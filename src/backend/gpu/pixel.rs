@@ -37,7 +37,7 @@ fn unary(op: UnOp, a: &str) -> String {
         UnOp::Sin => format!("px_sin({a})"),
         UnOp::Cos => format!("px_cos({a})"),
         UnOp::Tan => format!("px_tan({a})"),
-        UnOp::IsNan => format!("px_truth(px_is_nan({a}))"),
+        UnOp::IsNan => format!("px_truth(is_nan({a}))"),
         UnOp::Sat => format!("px_sat({a})"),
     }
 }

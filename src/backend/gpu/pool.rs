@@ -1,6 +1,6 @@
-//! Frame-sized GPU buffers, reused across frames and plans.
+//! Plane-sized GPU buffers, reused across frames and plans.
 //!
-//! Sizes are rounded up to a few steps per power of two, so that frames of nearby sizes (a batch
+//! Sizes are rounded up to a few steps per power of two, so that planes of nearby sizes (a batch
 //! of photos) share buffers; idle buffers beyond a byte budget are dropped, oldest first, so a
 //! long batch of different sizes does not grow GPU memory without bound.
 
@@ -10,18 +10,18 @@ const IDLE_BUDGET: u64 = 256 << 20;
 /// What a pooled buffer is for; each kind has its own usages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BufferKind {
-    /// Frames that kernels read and write, upload and read back.
-    Frame,
+    /// Planes that kernels read and write, uploads are copied into and read-backs from.
+    Plane,
     /// CPU-readable copies of results.
     Staging,
-    /// CPU-written frames, copied into a [`BufferKind::Frame`] on the GPU.
+    /// CPU-written planes, copied into [`BufferKind::Plane`]s on the GPU.
     Upload,
 }
 
 impl BufferKind {
     fn usages(self) -> wgpu::BufferUsages {
         match self {
-            BufferKind::Frame => {
+            BufferKind::Plane => {
                 wgpu::BufferUsages::STORAGE
                     | wgpu::BufferUsages::COPY_DST
                     | wgpu::BufferUsages::COPY_SRC
@@ -97,7 +97,7 @@ impl BufferPool {
         }
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(match kind {
-                BufferKind::Frame => "tessera frame",
+                BufferKind::Plane => "tessera plane",
                 BufferKind::Staging => "tessera staging",
                 BufferKind::Upload => "tessera upload",
             }),

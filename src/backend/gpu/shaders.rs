@@ -1,201 +1,225 @@
-//! WGSL assembly: one shader per (kernel, pixel formats) from the files in `shaders/`.
+//! WGSL assembly: one shader per (kernel, plane stores) from the files in `shaders/`.
 //!
-//! A kernel's source is `common.wgsl`, then the generated pieces (pixel accessors for the pass's
-//! formats, the kernel's constants, the fused pointwise body), then the kernel family's file.
-//! Stencils small enough for a workgroup tile get the `*_tiled.wgsl` file of their family (and,
-//! 1-D ones, `tile1d.wgsl` before it) with packed texel accessors; larger ones the direct file.
+//! A kernel's source is `common.wgsl`, then the generated pieces (a binding and an accessor for
+//! each plane it reads and writes, in the stores the pass's planes have; the kernel's
+//! constants; for pointwise kernels the pixel's loads, the fused ops and the block's stores),
+//! then the kernel family's file and its entry point. Stencils small enough for a workgroup
+//! tile get the `*_tiled.wgsl` entry point of their family, larger ones `per_sample.wgsl`.
 //! Nothing here touches wgpu; the executor compiles and caches what this returns.
 
 use std::fmt::Write;
 use std::sync::Arc;
 
 use super::pixel;
-use crate::frame::Depth;
+use crate::frame::{Family, Format};
+use crate::op::PointOp;
 use crate::pixel::PixelProgram;
-use crate::plan::{Axis, PointOp};
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+const PER_SAMPLE: &str = include_str!("../../../shaders/per_sample.wgsl");
+const CURVES: &str = include_str!("../../../shaders/curves.wgsl");
 const POINTWISE: &str = include_str!("../../../shaders/pointwise.wgsl");
-const CONVOLVE_1D: &str = include_str!("../../../shaders/convolve1d.wgsl");
+const STENCIL_1D: &str = include_str!("../../../shaders/stencil1d.wgsl");
+const STENCIL_1D_TILED: &str = include_str!("../../../shaders/stencil1d_tiled.wgsl");
 const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
-const UNSHARP: &str = include_str!("../../../shaders/unsharp.wgsl");
-const TILE_1D: &str = include_str!("../../../shaders/tile1d.wgsl");
-const CONVOLVE_1D_TILED: &str = include_str!("../../../shaders/convolve1d_tiled.wgsl");
 const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.wgsl");
-const UNSHARP_TILED: &str = include_str!("../../../shaders/unsharp_tiled.wgsl");
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 
-/// The largest radius along the axis that the tiled 1-D stencils (separable blurs, unsharp) hold
-/// in workgroup memory: a 16x80 tile, 10 KiB for rgba16 texels. Longer kernels run direct.
-pub(crate) const TILE_RADIUS_1D: u32 = 32;
-/// The largest horizontal and vertical radius of the tiled 2-D convolution: a 30x30 tile, 7 KiB
-/// for rgba16 texels, enough for every kernel `convolve` accepts (15x15).
+/// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
+/// bytes; WebGPU's floor is 16384).
+pub(crate) const TILE_BYTES: u32 = 16352;
+/// The largest radius the tiled 1-D stencils hold, where the workgroup memory allows it: longer
+/// kernels read their taps straight from the plane.
+const TILE_RADIUS_1D: u32 = 32;
+/// The largest horizontal and vertical radius of the tiled 2-D convolution: enough for every
+/// kernel `convolve` accepts (15x15).
 pub(crate) const TILE_RADIUS_2D: u32 = 7;
 
-/// How pixels lie in a storage buffer of `u32` (see `shaders/common.wgsl`).
+/// How a plane's samples lie in a storage buffer of `u32` (see `shaders/common.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Format {
-    /// One word per pixel: a frame's RGBA8 bytes.
-    Rgba8,
-    /// Two words per pixel: a frame's RGBA16 samples; also every intermediate frame.
-    Rgba16,
+pub(crate) enum Store {
+    /// 8-bit codes, four a word.
+    U8,
+    /// Codes of 9 to 16 bits, two a word.
+    U16,
+    /// Work samples between passes: code values with their fraction.
+    F32,
 }
 
-impl Format {
-    pub(crate) fn of(depth: Depth) -> Format {
-        match depth {
-            Depth::Eight => Format::Rgba8,
-            Depth::Sixteen => Format::Rgba16,
+impl Store {
+    /// The store of a format's codes.
+    pub(crate) fn codes(format: &Format) -> Store {
+        if format.is_wide() {
+            Store::U16
+        } else {
+            Store::U8
         }
     }
 
-    pub(crate) fn bytes_per_pixel(self) -> u64 {
+    /// Samples in one word.
+    pub(crate) fn lanes(self) -> u32 {
         match self {
-            Format::Rgba8 => 4,
-            Format::Rgba16 => 8,
+            Store::U8 => 4,
+            Store::U16 => 2,
+            Store::F32 => 1,
         }
     }
 
-    /// `fn {name}(i: u32) -> vec4<f32>` reading pixel `i` of `buffer`.
-    fn loader(self, name: &str, buffer: &str) -> String {
-        match self {
-            Format::Rgba8 => {
-                format!("fn {name}(i: u32) -> vec4<f32> {{\n    return unpack_rgba8({buffer}[i]);\n}}\n")
-            }
-            Format::Rgba16 => format!(
-                "fn {name}(i: u32) -> vec4<f32> {{\n    \
-                 return unpack_rgba16({buffer}[2u * i], {buffer}[2u * i + 1u]);\n}}\n"
+    /// Samples from one row to the next: the width rounded up to a whole word.
+    pub(crate) fn stride(self, width: u32) -> u32 {
+        width.div_ceil(self.lanes()) * self.lanes()
+    }
+
+    /// Bytes of one row.
+    pub(crate) fn row_bytes(self, width: u32) -> u64 {
+        self.stride(width) as u64 * 4 / self.lanes() as u64
+    }
+
+    /// Bytes of a `width`×`height` plane: a whole number of words.
+    pub(crate) fn bytes(self, (width, height): (u32, u32)) -> u64 {
+        self.row_bytes(width) * height as u64
+    }
+
+    /// `fn load_{name}(x: u32, y: u32, width: u32) -> f32`, sample (x, y) of the binding
+    /// `name`.
+    fn loader(self, name: &str) -> String {
+        let body = match self {
+            Store::U8 => format!(
+                "let i = y * ((width + 3u) & ~3u) + x;\n    \
+                 return f32(({name}[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu);"
             ),
-        }
+            Store::U16 => format!(
+                "let i = y * ((width + 1u) & ~1u) + x;\n    \
+                 return f32(({name}[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu);"
+            ),
+            Store::F32 => format!("return bitcast<f32>({name}[y * width + x]);"),
+        };
+        format!("fn load_{name}(x: u32, y: u32, width: u32) -> f32 {{\n    {body}\n}}\n")
     }
 
-    /// `Texel`, the packed words of one pixel, with `fetch_src(i: u32) -> Texel` reading pixel `i`
-    /// of `src` and `unpack_texel(t: Texel) -> vec4<f32>`, which gives what `load_src` gives.
-    fn texel(self) -> &'static str {
-        match self {
-            Format::Rgba8 => {
-                "alias Texel = u32;\n\
-                 fn fetch_src(i: u32) -> Texel {\n    return src[i];\n}\n\
-                 fn unpack_texel(t: Texel) -> vec4<f32> {\n    return unpack_rgba8(t);\n}\n"
-            }
-            Format::Rgba16 => {
-                "alias Texel = vec2<u32>;\n\
-                 fn fetch_src(i: u32) -> Texel {\n    return vec2<u32>(src[2u * i], src[2u * i + 1u]);\n}\n\
-                 fn unpack_texel(t: Texel) -> vec4<f32> {\n    return unpack_rgba16(t.x, t.y);\n}\n"
-            }
-        }
-    }
-
-    /// `fn store_dst(i: u32, v: vec4<f32>)` writing pixel `i` of `dst`, clamped to 0..1.
-    fn storer(self) -> &'static str {
-        match self {
-            Format::Rgba8 => {
-                "fn store_dst(i: u32, v: vec4<f32>) {\n    dst[i] = pack_rgba8(v);\n}\n"
-            }
-            Format::Rgba16 => {
-                "fn store_dst(i: u32, v: vec4<f32>) {\n    let w = pack_rgba16(v);\n    \
-                 dst[2u * i] = w.x;\n    dst[2u * i + 1u] = w.y;\n}\n"
-            }
-        }
+    /// `LANES_{NAME}` and `fn store_{name}(x: u32, y: u32, width: u32, v: vec4<f32>)`, writing
+    /// the word of the binding `name` that holds samples x .. x + lanes of row y.
+    fn storer(self, name: &str) -> String {
+        let body = match self {
+            Store::U8 => format!(
+                "let c = vec4<u32>(to_code(v.x), to_code(v.y), to_code(v.z), to_code(v.w));\n    \
+                 {name}[(y * ((width + 3u) & ~3u) + x) >> 2u] = \
+                 c.x | (c.y << 8u) | (c.z << 16u) | (c.w << 24u);"
+            ),
+            Store::U16 => format!(
+                "{name}[(y * ((width + 1u) & ~1u) + x) >> 1u] = to_code(v.x) | (to_code(v.y) << 16u);"
+            ),
+            Store::F32 => format!("{name}[y * width + x] = bitcast<u32>(to_work(v.x));"),
+        };
+        format!(
+            "const LANES_{}: u32 = {}u;\n\
+             fn store_{name}(x: u32, y: u32, width: u32, v: vec4<f32>) {{\n    {body}\n}}\n",
+            name.to_uppercase(),
+            self.lanes()
+        )
     }
 }
 
-/// What applies one op of a pointwise kernel: a function of `shaders/pointwise.wgsl`, or one
-/// generated from a pixel program. Parameter values are not part of it.
+/// What applies one op of a pointwise kernel on whole pixels: curves of the pixel's Y′CbCr, or
+/// a function generated from a pixel program. Parameter values are not part of it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum PointFn {
-    Builtin(&'static str),
+    Curves,
     /// Equal when the programs' shapes are: their uniforms are parameters.
     Pixel(Arc<PixelProgram>),
 }
 
+/// Words of `data` one curve takes: its kind, four parameters, and padding to two vec4 slots.
+pub(crate) const CURVE_WORDS: usize = 8;
+
 impl PointFn {
     pub(crate) fn of(op: &PointOp) -> PointFn {
         match op {
-            PointOp::Eq { .. } => PointFn::Builtin("op_eq"),
-            PointOp::Grayscale => PointFn::Builtin("op_grayscale"),
-            PointOp::Invert => PointFn::Builtin("op_invert"),
+            PointOp::Curves(_) => PointFn::Curves,
             PointOp::Pixel { program, .. } => PointFn::Pixel(program.clone()),
         }
     }
 
-    /// `PointFn::of(op) == *self`, without building one.
-    pub(crate) fn matches(&self, op: &PointOp) -> bool {
-        match (self, op) {
-            (PointFn::Pixel(p), PointOp::Pixel { program, .. }) => {
-                Arc::ptr_eq(p, program) || **p == **program
-            }
-            (PointFn::Pixel(_), _) | (_, PointOp::Pixel { .. }) => false,
-            (f, op) => *f == PointFn::of(op),
-        }
-    }
-
-    /// Vec4 slots of `data` the op's parameters take (see [`PointOp::param_slots`]).
-    fn slots(&self) -> usize {
+    /// Words of `data` the op's parameters take: three curves, or a pixel op's uniforms in
+    /// whole vec4 slots.
+    pub(crate) fn words(&self) -> usize {
         match self {
-            PointFn::Builtin(_) => 1,
-            PointFn::Pixel(p) => p.param_slots(),
+            PointFn::Curves => 3 * CURVE_WORDS,
+            PointFn::Pixel(p) => 4 * p.param_slots(),
         }
     }
 
     fn label(&self) -> String {
         match self {
-            PointFn::Builtin(name) => name.to_string(),
+            PointFn::Curves => "curves".into(),
             PointFn::Pixel(p) => format!("pixel:{:016x}", p.fingerprint()),
         }
     }
 }
 
-/// What a compute pipeline does, independent of its parameters and pixel formats.
+/// What a compute pipeline does, independent of its parameters and of its planes' stores.
 ///
-/// `tiled` stencils read their taps from a workgroup-shared tile (the `*_tiled.wgsl` files), the
-/// others straight from `src`; both give the same bits. The constructors below pick per pass.
+/// `tiled` stencils read their taps from a workgroup-shared tile (the `*_tiled.wgsl` files),
+/// the others straight from the plane; both compute the same sums. The constructors below pick
+/// per dispatch.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kernel {
-    /// What applies each op, in order.
-    Pointwise(Vec<PointFn>),
-    Convolve1D {
-        axis: Axis,
-        alpha: bool,
+    /// A plane through its curves (per-plane pointwise passes): a table of every code for a
+    /// plane of codes, the curves themselves for work samples.
+    Curves,
+    /// Whole pixels through `ops` (joint pointwise passes) on a frame of `family` with chroma
+    /// subsampled by 2^`shift`. Inputs: the colour planes, then alpha if the input has it;
+    /// outputs: the colour planes, then alpha if the pass writes it.
+    Pointwise {
+        ops: Vec<PointFn>,
+        family: Family,
+        shift: (u8, u8),
+    },
+    /// One axis of a separable stencil; `unsharp` combines the result with the pass's input.
+    Stencil1D {
+        vertical: bool,
+        unsharp: bool,
         tiled: bool,
     },
     Convolve2D {
         tiled: bool,
     },
-    /// Vertical blur of an unsharp pass's horizontal blur, combined with the pass input (`base`).
-    UnsharpCombine {
-        tiled: bool,
-    },
+    /// One axis of a resample.
     Resample {
-        axis: Axis,
+        vertical: bool,
     },
     Remap,
 }
 
+/// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
+/// `lanes` samples an invocation along rows, up to [`TILE_RADIUS_1D`].
+pub(crate) fn tile_radius_1d(vertical: bool, lanes: u32) -> u32 {
+    // Lines across the axis and outputs along it, as stencil1d_tiled.wgsl lays them out.
+    let (lines, wide) = if vertical {
+        (16 * lanes, 16)
+    } else {
+        (16, 16 * lanes)
+    };
+    let span = TILE_BYTES / (4 * lines);
+    ((span - wide) / 2).min(TILE_RADIUS_1D)
+}
+
 impl Kernel {
-    /// One direction of a separable convolution with `taps` weights (odd): tiled while the
-    /// radius fits [`TILE_RADIUS_1D`].
-    pub(crate) fn convolve_1d(axis: Axis, alpha: bool, taps: usize) -> Kernel {
-        Kernel::Convolve1D {
-            axis,
-            alpha,
-            tiled: taps / 2 <= TILE_RADIUS_1D as usize,
+    /// One axis of a separable stencil of `taps` weights (odd) writing `out` samples: tiled
+    /// while the radius fits [`tile_radius_1d`].
+    pub(crate) fn stencil_1d(vertical: bool, unsharp: bool, taps: usize, out: Store) -> Kernel {
+        Kernel::Stencil1D {
+            vertical,
+            unsharp,
+            tiled: taps / 2 <= tile_radius_1d(vertical, out.lanes()) as usize,
         }
     }
 
-    /// A `width` x `height` convolution: tiled while both radii fit [`TILE_RADIUS_2D`].
+    /// A `width`×`height` convolution: tiled while both radii fit [`TILE_RADIUS_2D`].
     pub(crate) fn convolve_2d(width: u32, height: u32) -> Kernel {
         Kernel::Convolve2D {
             tiled: width / 2 <= TILE_RADIUS_2D && height / 2 <= TILE_RADIUS_2D,
-        }
-    }
-
-    /// Unsharp's second half for `taps` weights; its first half is
-    /// `Kernel::convolve_1d(Axis::Horizontal, false, taps)`, tiled for the same radii.
-    pub(crate) fn unsharp_combine(taps: usize) -> Kernel {
-        Kernel::UnsharpCombine {
-            tiled: taps / 2 <= TILE_RADIUS_1D as usize,
         }
     }
 }
@@ -204,100 +228,212 @@ impl Kernel {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct KernelKey {
     pub kernel: Kernel,
-    pub src: Format,
-    pub dst: Format,
-    /// The format of binding 4 (`base`), for kernels that read one.
-    pub base: Option<Format>,
+    /// The store of each plane it reads (bindings `in0` …) and writes (`out0` …).
+    pub inputs: Vec<Store>,
+    pub outputs: Vec<Store>,
 }
 
 impl KernelKey {
     pub(crate) fn label(&self) -> String {
         let kernel = match &self.kernel {
-            Kernel::Pointwise(ops) => {
+            Kernel::Pointwise { ops, family, shift } => {
                 let ops: Vec<String> = ops.iter().map(PointFn::label).collect();
-                format!("pointwise[{}]", ops.join(","))
+                format!("pointwise[{}] {family:?} {shift:?}", ops.join(","))
             }
             other => format!("{other:?}"),
         };
-        format!("{kernel} {:?}->{:?}", self.src, self.dst)
+        format!("{kernel} {:?}->{:?}", self.inputs, self.outputs)
     }
-}
 
-/// What a tiled kernel adds to the generated pieces: the largest radius its tile holds and the
-/// packed texels of its source.
-fn tile_pieces(s: &mut String, src: Format, radius: u32) {
-    let _ = writeln!(s, "const TILE_RADIUS: u32 = {radius}u;");
-    s.push_str(src.texel());
+    /// Samples of the first output a per-sample or tiled kernel writes per invocation; blocks
+    /// of a row a pointwise kernel computes per invocation.
+    pub(crate) fn lanes(&self) -> u32 {
+        self.outputs.iter().map(|s| s.lanes()).max().unwrap_or(1)
+    }
 }
 
 /// The complete WGSL of `key`'s kernel, entry point `main`.
 pub(crate) fn assemble(key: &KernelKey) -> String {
-    let mut s = String::with_capacity(8 * 1024);
+    let mut s = String::with_capacity(12 * 1024);
     s.push_str(COMMON);
     s.push_str("\n// ---- generated for this pipeline ----\n");
-    s.push_str(&key.src.loader("load_src", "src"));
-    s.push_str(key.dst.storer());
-    if let Some(base) = key.base {
-        s.push_str(&base.loader("load_base", "base"));
+    let n_in = key.inputs.len() as u32;
+    for (i, store) in key.inputs.iter().enumerate() {
+        let name = format!("in{i}");
+        let _ = writeln!(
+            s,
+            "@group(0) @binding({}) var<storage, read> {name}: array<u32>;",
+            2 + i
+        );
+        s.push_str(&store.loader(&name));
     }
-    let body = match &key.kernel {
-        Kernel::Pointwise(ops) => {
-            // Each op's parameters start at a whole vec4 slot of `data`; a pixel op's function
-            // reads its uniforms from there.
-            let mut calls = String::new();
-            let mut slot = 0;
-            for (i, f) in ops.iter().enumerate() {
-                match f {
-                    PointFn::Builtin(name) => {
-                        let _ = writeln!(calls, "    p = {name}(p, op_param({slot}u));");
-                    }
-                    PointFn::Pixel(program) => {
-                        let name = format!("op_pixel{i}");
-                        s.push_str(&pixel::function(program, &name, 4 * slot as u32));
-                        let _ = writeln!(calls, "    p = {name}(p, xy);");
-                    }
-                }
-                slot += f.slots();
-            }
-            s.push_str(
-                "fn apply_ops(p0: vec4<f32>, xy: vec2<f32>) -> vec4<f32> {\n    var p = p0;\n",
-            );
-            s.push_str(&calls);
-            s.push_str("    return p;\n}\n");
-            POINTWISE
+    for (j, store) in key.outputs.iter().enumerate() {
+        let name = format!("out{j}");
+        let _ = writeln!(
+            s,
+            "@group(0) @binding({}) var<storage, read_write> {name}: array<u32>;",
+            2 + n_in + j as u32
+        );
+        s.push_str(&store.storer(&name));
+    }
+    let lanes = key.lanes();
+    let _ = writeln!(s, "const LANES: u32 = {lanes}u;");
+    let files: &[&str] = match &key.kernel {
+        Kernel::Curves => {
+            let lut = key.inputs.first().is_some_and(|s| *s != Store::F32);
+            let _ = writeln!(s, "const LUT: bool = {lut};");
+            &[CURVES, PER_SAMPLE]
         }
-        Kernel::Convolve1D { axis, alpha, tiled } => {
-            let _ = writeln!(s, "const VERTICAL: bool = {};", *axis == Axis::Vertical);
-            let _ = writeln!(s, "const WITH_ALPHA: bool = {alpha};");
+        Kernel::Pointwise { ops, family, shift } => {
+            pointwise_pieces(&mut s, key, ops, *family, *shift);
+            &[POINTWISE]
+        }
+        Kernel::Stencil1D {
+            vertical,
+            unsharp,
+            tiled,
+        } => {
+            let _ = writeln!(s, "const VERTICAL: bool = {vertical};");
+            let _ = writeln!(s, "const UNSHARP: bool = {unsharp};");
             if *tiled {
-                tile_pieces(&mut s, key.src, TILE_RADIUS_1D);
-                s.push_str(TILE_1D);
-                CONVOLVE_1D_TILED
+                let radius = tile_radius_1d(*vertical, lanes);
+                let _ = writeln!(s, "const TILE_RADIUS: u32 = {radius}u;");
+                &[STENCIL_1D, STENCIL_1D_TILED]
             } else {
-                CONVOLVE_1D
+                &[STENCIL_1D, PER_SAMPLE]
             }
         }
-        Kernel::Convolve2D { tiled: false } => CONVOLVE_2D,
+        Kernel::Convolve2D { tiled: false } => &[CONVOLVE_2D, PER_SAMPLE],
         Kernel::Convolve2D { tiled: true } => {
-            tile_pieces(&mut s, key.src, TILE_RADIUS_2D);
-            CONVOLVE_2D_TILED
+            let _ = writeln!(s, "const TILE_RADIUS: u32 = {TILE_RADIUS_2D}u;");
+            &[CONVOLVE_2D_TILED]
         }
-        Kernel::UnsharpCombine { tiled: false } => UNSHARP,
-        Kernel::UnsharpCombine { tiled: true } => {
-            s.push_str("const VERTICAL: bool = true;\n");
-            tile_pieces(&mut s, key.src, TILE_RADIUS_1D);
-            s.push_str(TILE_1D);
-            UNSHARP_TILED
+        Kernel::Resample { vertical } => {
+            let _ = writeln!(s, "const VERTICAL: bool = {vertical};");
+            &[RESAMPLE, PER_SAMPLE]
         }
-        Kernel::Resample { axis } => {
-            let _ = writeln!(s, "const VERTICAL: bool = {};", *axis == Axis::Vertical);
-            RESAMPLE
-        }
-        Kernel::Remap => REMAP,
+        Kernel::Remap => &[REMAP, PER_SAMPLE],
     };
-    s.push_str("// ---- kernel ----\n");
-    s.push_str(body);
+    for file in files {
+        s.push_str("// ---- kernel ----\n");
+        s.push_str(file);
+    }
     s
+}
+
+/// A pointwise kernel's constants, `load_pixel`, `apply_ops` and `store_block` (see
+/// `shaders/pointwise.wgsl`).
+fn pointwise_pieces(
+    s: &mut String,
+    key: &KernelKey,
+    ops: &[PointFn],
+    family: Family,
+    shift: (u8, u8),
+) {
+    let colour = match family {
+        Family::Gray => 1,
+        Family::Rgb | Family::Yuv => 3,
+    };
+    let family_const = match family {
+        Family::Rgb => "FAMILY_RGB",
+        Family::Gray => "FAMILY_GRAY",
+        Family::Yuv => "FAMILY_YUV",
+    };
+    let (bw, bh) = (1u32 << shift.0, 1u32 << shift.1);
+    let k = key.lanes();
+    let _ = writeln!(s, "const FAMILY: u32 = {family_const};");
+    let _ = writeln!(
+        s,
+        "const SH: u32 = {}u;\nconst SV: u32 = {}u;",
+        shift.0, shift.1
+    );
+    let _ = writeln!(s, "const BW: u32 = {bw}u;\nconst BH: u32 = {bh}u;");
+    let _ = writeln!(
+        s,
+        "const K: u32 = {k}u;\nconst NPIX: u32 = {}u;",
+        k * bw * bh
+    );
+
+    // Plane p of the frame: its load at pixel (x, y), full resolution or chroma.
+    let subsampled = |p: usize| family == Family::Yuv && (1..3).contains(&p) && shift != (0, 0);
+    let load = |p: usize| {
+        if subsampled(p) {
+            format!("load_in{p}(x >> SH, y >> SV, chroma.x)")
+        } else {
+            format!("load_in{p}(x, y, size.x)")
+        }
+    };
+    s.push_str(
+        "fn load_pixel(x: u32, y: u32) -> vec4<f32> {\n    let size = info.out_size;\n    \
+         let chroma = (size + vec2<u32>(BW - 1u, BH - 1u)) / vec2<u32>(BW, BH);\n",
+    );
+    let c: Vec<String> = (0..3)
+        .map(|p| if p < colour { load(p) } else { "0.0".into() })
+        .collect();
+    let alpha = if key.inputs.len() > colour {
+        format!("load_in{colour}(x, y, size.x)")
+    } else {
+        "info.max_code".into()
+    };
+    let _ = writeln!(
+        s,
+        "    return vec4<f32>({}, {}, {}, {alpha});\n}}",
+        c[0], c[1], c[2]
+    );
+
+    // Each op's parameters start at a whole vec4 slot of `data`.
+    let mut calls = String::new();
+    let mut at = 0;
+    for (i, f) in ops.iter().enumerate() {
+        match f {
+            PointFn::Curves => {
+                let _ = writeln!(calls, "    p = op_curves(p, {at}u);");
+            }
+            PointFn::Pixel(program) => {
+                let name = format!("op_pixel{i}");
+                s.push_str(&pixel::function(program, &name, at as u32));
+                let _ = writeln!(calls, "    p = {name}(p, xy);");
+            }
+        }
+        at += f.words();
+    }
+    s.push_str("fn apply_ops(p0: vec4<f32>, xy: vec2<f32>) -> vec4<f32> {\n    var p = p0;\n");
+    s.push_str(&calls);
+    s.push_str("    return p;\n}\n");
+
+    // Stores: full-resolution planes from each pixel, subsampled chroma from each block's mean.
+    s.push_str(
+        "fn store_block(bx: u32, by: u32, px: ptr<function, array<vec4<f32>, NPIX>>, \
+         mean: ptr<function, array<vec4<f32>, K>>) {\n    let size = info.out_size;\n    \
+         let chroma = (size + vec2<u32>(BW - 1u, BH - 1u)) / vec2<u32>(BW, BH);\n",
+    );
+    for j in 0..key.outputs.len() {
+        // Outputs are the colour planes, then alpha (the pixel's last component).
+        let component = if j < colour { j } else { 3 };
+        let lanes = format!("LANES_OUT{j}");
+        if subsampled(j) {
+            let _ = write!(
+                s,
+                "    for (var w = 0u; w < K; w += {lanes}) {{\n        \
+                 if (bx + w < chroma.x) {{\n            var v = vec4<f32>(0.0);\n            \
+                 for (var l = 0u; l < {lanes}; l++) {{\n                \
+                 v[l] = (*mean)[w + l][{component}];\n            }}\n            \
+                 store_out{j}(bx + w, by, chroma.x, v);\n        }}\n    }}\n"
+            );
+        } else {
+            let _ = write!(
+                s,
+                "    for (var r = 0u; r < BH; r++) {{\n        let y = by * BH + r;\n        \
+                 for (var w = 0u; w < K * BW; w += {lanes}) {{\n            \
+                 let x = bx * BW + w;\n            if (y < size.y && x < size.x) {{\n                \
+                 var v = vec4<f32>(0.0);\n                \
+                 for (var l = 0u; l < {lanes}; l++) {{\n                    \
+                 v[l] = (*px)[r * K * BW + w + l][{component}];\n                }}\n                \
+                 store_out{j}(x, y, size.x, v);\n            }}\n        }}\n    }}\n"
+            );
+        }
+    }
+    s.push_str("}\n");
 }
 
 #[cfg(test)]
@@ -367,88 +503,104 @@ mod tests {
         assert!(programs.iter().any(|p| p.uniform_count() > 4));
     }
 
+    const STORES: [Store; 3] = [Store::U8, Store::U16, Store::F32];
+
+    /// A kernel key for every kernel, every combination of stores its planes can have, and
+    /// pointwise kernels for every family, subsampling and alpha.
     fn keys() -> Vec<KernelKey> {
         let pixel = pixel_programs();
-        let mut kernels = vec![
-            Kernel::Pointwise(vec![
-                PointFn::Builtin("op_eq"),
-                PointFn::Builtin("op_grayscale"),
-                PointFn::Builtin("op_invert"),
-            ]),
-            Kernel::Pointwise(vec![
-                PointFn::Builtin("op_invert"),
-                PointFn::Pixel(pixel[0].clone()),
-                PointFn::Builtin("op_eq"),
-                PointFn::Pixel(pixel[1].clone()),
-                PointFn::Pixel(pixel[0].clone()),
-            ]),
-        ];
-        for tiled in [false, true] {
-            for (axis, alpha) in [(Axis::Horizontal, true), (Axis::Vertical, false)] {
-                kernels.push(Kernel::Convolve1D { axis, alpha, tiled });
-            }
-            kernels.push(Kernel::Convolve2D { tiled });
-            kernels.push(Kernel::UnsharpCombine { tiled });
-        }
-        kernels.extend([
-            Kernel::Resample {
-                axis: Axis::Horizontal,
-            },
-            Kernel::Resample {
-                axis: Axis::Vertical,
-            },
-            Kernel::Remap,
-        ]);
         let mut keys = Vec::new();
-        for kernel in kernels {
-            for src in [Format::Rgba8, Format::Rgba16] {
-                for dst in [Format::Rgba8, Format::Rgba16] {
-                    let base = matches!(kernel, Kernel::UnsharpCombine { .. }).then_some(src);
+        let mut plane_kernels = vec![Kernel::Curves, Kernel::Remap];
+        for tiled in [false, true] {
+            for vertical in [false, true] {
+                for unsharp in [false, true] {
+                    plane_kernels.push(Kernel::Stencil1D {
+                        vertical,
+                        unsharp,
+                        tiled,
+                    });
+                }
+                plane_kernels.push(Kernel::Resample { vertical });
+            }
+            plane_kernels.push(Kernel::Convolve2D { tiled });
+        }
+        for kernel in plane_kernels {
+            let inputs = if matches!(kernel, Kernel::Stencil1D { .. }) {
+                2
+            } else {
+                1
+            };
+            for src in STORES {
+                for dst in STORES {
                     keys.push(KernelKey {
                         kernel: kernel.clone(),
-                        src,
-                        dst,
-                        base,
+                        inputs: vec![src; inputs],
+                        outputs: vec![dst],
                     });
+                }
+            }
+        }
+        let op_lists = [
+            vec![PointFn::Curves],
+            vec![
+                PointFn::Pixel(pixel[0].clone()),
+                PointFn::Curves,
+                PointFn::Pixel(pixel[1].clone()),
+                PointFn::Pixel(pixel[0].clone()),
+            ],
+        ];
+        for (family, shift) in [
+            (Family::Yuv, (1, 1)),
+            (Family::Yuv, (1, 0)),
+            (Family::Yuv, (0, 0)),
+            (Family::Yuv, (0, 1)),
+            (Family::Yuv, (2, 2)),
+            (Family::Gray, (0, 0)),
+            (Family::Rgb, (0, 0)),
+        ] {
+            let colour = if family == Family::Gray { 1 } else { 3 };
+            for ops in &op_lists {
+                for (codes, work) in [(Store::U8, Store::F32), (Store::U16, Store::U16)] {
+                    for (alpha_in, alpha_out) in
+                        [(false, false), (true, false), (false, true), (true, true)]
+                    {
+                        let inputs = vec![work; colour + alpha_in as usize];
+                        // Luma's last change, chroma's not: stores differ between outputs.
+                        let mut outputs = vec![work; colour + alpha_out as usize];
+                        outputs[0] = codes;
+                        keys.push(KernelKey {
+                            kernel: Kernel::Pointwise {
+                                ops: ops.clone(),
+                                family,
+                                shift,
+                            },
+                            inputs,
+                            outputs,
+                        });
+                    }
                 }
             }
         }
         keys
     }
 
-    /// Every kernel in every format combination is valid WGSL (checked by naga through wgpu
-    /// when a device exists; here by looking for the pieces each kernel needs).
+    /// Every kernel in every store combination passes naga's validation without a device, and
+    /// the tiled ones keep their tile inside the smallest workgroup memory a wgpu adapter
+    /// offers. naga's uniformity analysis is laxer than WGSL's (it lets a barrier follow a
+    /// non-uniform `return`), so the kernels keep their barriers uniform by construction: loop
+    /// bounds from `info`, the output's bounds tested only after the barrier.
     #[test]
-    fn every_kernel_assembles_with_its_accessors() {
+    fn every_kernel_validates_and_its_tile_fits_any_device() {
+        use wgpu::naga;
+        let limit = wgpu::Limits::downlevel_defaults().max_compute_workgroup_storage_size;
+        assert!(TILE_BYTES <= limit);
         for key in keys() {
             let wgsl = assemble(&key);
-            assert!(wgsl.contains("fn load_src("), "{}", key.label());
-            assert!(wgsl.contains("fn store_dst("), "{}", key.label());
-            assert_eq!(
-                wgsl.contains("fn load_base("),
-                key.base.is_some(),
-                "{}",
-                key.label()
-            );
             assert!(
                 wgsl.contains("@compute @workgroup_size(16, 16)"),
                 "{}",
                 key.label()
             );
-        }
-    }
-
-    /// Every kernel passes naga's validation without a device, and the tiled ones keep their
-    /// tile inside the smallest workgroup memory a wgpu adapter offers (Metal's 16352 bytes; the
-    /// WebGPU floor is 16384). naga's uniformity analysis is laxer than WGSL's (it lets a barrier
-    /// follow a non-uniform `return`), so the kernels keep their barriers uniform by
-    /// construction: loop bounds from `info`, `outside` only after the barrier.
-    #[test]
-    fn every_kernel_validates_and_its_tile_fits_any_device() {
-        use wgpu::naga;
-        let limit = wgpu::Limits::downlevel_defaults().max_compute_workgroup_storage_size;
-        for key in keys() {
-            let wgsl = assemble(&key);
             let module = naga::front::wgsl::parse_str(&wgsl)
                 .unwrap_or_else(|e| panic!("{}: {}", key.label(), e.emit_to_string(&wgsl)));
             naga::valid::Validator::new(
@@ -465,12 +617,14 @@ mod tests {
                 .sum();
             let tiled = matches!(
                 key.kernel,
-                Kernel::Convolve1D { tiled: true, .. }
-                    | Kernel::Convolve2D { tiled: true }
-                    | Kernel::UnsharpCombine { tiled: true }
+                Kernel::Stencil1D { tiled: true, .. } | Kernel::Convolve2D { tiled: true }
             );
             assert_eq!(shared > 0, tiled, "{}: {shared} bytes", key.label());
-            assert!(shared <= limit, "{}: {shared} > {limit} bytes", key.label());
+            assert!(
+                shared <= TILE_BYTES,
+                "{}: {shared} > {TILE_BYTES} bytes",
+                key.label()
+            );
         }
     }
 
@@ -478,15 +632,20 @@ mod tests {
     #[test]
     fn tiled_kernels_are_picked_up_to_the_tile_radius() {
         let taps = |r: u32| 2 * r as usize + 1;
-        for axis in [Axis::Horizontal, Axis::Vertical] {
-            let tiled = |k| matches!(k, Kernel::Convolve1D { tiled, .. } if tiled);
-            assert!(tiled(Kernel::convolve_1d(axis, true, 3)));
-            assert!(tiled(Kernel::convolve_1d(axis, true, taps(TILE_RADIUS_1D))));
-            assert!(!tiled(Kernel::convolve_1d(
-                axis,
-                true,
-                taps(TILE_RADIUS_1D + 1)
-            )));
+        for vertical in [false, true] {
+            for out in STORES {
+                let radius = tile_radius_1d(vertical, out.lanes());
+                assert!(radius >= 16, "{vertical} {out:?}: {radius}");
+                let tiled = |k| matches!(k, Kernel::Stencil1D { tiled, .. } if tiled);
+                assert!(tiled(Kernel::stencil_1d(vertical, false, 3, out)));
+                assert!(tiled(Kernel::stencil_1d(vertical, true, taps(radius), out)));
+                assert!(!tiled(Kernel::stencil_1d(
+                    vertical,
+                    false,
+                    taps(radius + 1),
+                    out
+                )));
+            }
         }
         let side = 2 * TILE_RADIUS_2D + 1;
         assert_eq!(
@@ -500,13 +659,5 @@ mod tests {
                 "{w}x{h}"
             );
         }
-        assert_eq!(
-            Kernel::unsharp_combine(taps(TILE_RADIUS_1D)),
-            Kernel::UnsharpCombine { tiled: true }
-        );
-        assert_eq!(
-            Kernel::unsharp_combine(taps(TILE_RADIUS_1D + 1)),
-            Kernel::UnsharpCombine { tiled: false }
-        );
     }
 }
