@@ -185,6 +185,30 @@ impl PointOp {
     }
 }
 
+/// The curves a run of ops applies to plane `p` of a Y′CbCr or grey frame with `colour_planes`
+/// colour planes, in order (none for alpha).
+pub fn plane_curves(
+    ops: &[PointOp],
+    p: usize,
+    colour_planes: usize,
+) -> impl Iterator<Item = Curve> + '_ {
+    ops.iter().filter_map(move |op| match op {
+        PointOp::Curves(Curves(c)) if p < colour_planes => c[p],
+        _ => None,
+    })
+}
+
+/// `curves` one after another at a code value, in code values, unrounded: what a plane's
+/// lookup table holds for that code, on either backend.
+#[inline(always)]
+pub fn compose_curves(curves: impl IntoIterator<Item = Curve>, math: &ColourMath, code: f32) -> f32 {
+    let mut v = code * math.to_8bit;
+    for c in curves {
+        v = c.apply(v, math.top_8bit);
+    }
+    v * math.from_8bit
+}
+
 /// A fused run of pointwise ops evaluated on one pixel, as both backends define it. `pixel`
 /// holds the frame's code values of each plane (alpha last where there is one); `xy` is the
 /// pixel's position. The result is in code values, unrounded.
@@ -202,12 +226,8 @@ pub fn apply_point_ops(
     let mut out = pixel;
     if math.per_plane && ops.iter().all(|op| op.domain() == Domain::PerPlane) {
         for (p, v) in out.iter_mut().enumerate().take(math.colour_planes) {
-            for op in ops {
-                if let PointOp::Curves(Curves(c)) = op {
-                    if let Some(curve) = c[p] {
-                        *v = curve.apply(*v * math.to_8bit, math.top_8bit) * math.from_8bit;
-                    }
-                }
+            if plane_curves(ops, p, math.colour_planes).next().is_some() {
+                *v = compose_curves(plane_curves(ops, p, math.colour_planes), math, *v);
             }
         }
         return out;
@@ -376,7 +396,8 @@ pub fn luma_weights(matrix: Matrix) -> [f32; 3] {
 }
 
 /// A separable kernel of one plane: horizontal and vertical taps (odd lengths, centre in the
-/// middle, summing to 1).
+/// middle, symmetric about it, summing to 1). Both backends rely on the symmetry: they add each
+/// pair of mirrored samples before multiplying.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Separable {
     pub h: Arc<Vec<f32>>,

@@ -14,7 +14,7 @@ use super::arith::Arith;
 use super::pixel::Registers;
 use super::{simd, source, CpuBackend, Isa, Kind, OutRow, Source, Stage, Work};
 use crate::frame::{nearest_code, Frame, Samples};
-use crate::op::{clamp, ColourMath, Curve, Domain, PointOp, MAX_PLANES};
+use crate::op::{clamp, compose_curves, plane_curves, ColourMath, Curve, Domain, PointOp, MAX_PLANES};
 use crate::pixel::INPUTS;
 use crate::plan::Pass;
 
@@ -33,13 +33,7 @@ pub(super) fn run<A: Arith + Work>(
     if math.per_plane && ops.iter().all(|op| op.domain() == Domain::PerPlane) {
         return (0..planes)
             .map(|p| {
-                let curves: Vec<Curve> = ops
-                    .iter()
-                    .filter_map(|op| match op {
-                        PointOp::Curves(c) if p < 3 => c.0[p],
-                        _ => None,
-                    })
-                    .collect();
+                let curves: Vec<Curve> = plane_curves(ops, p, math.colour_planes).collect();
                 (!curves.is_empty()).then(|| {
                     map_plane(
                         backend,
@@ -57,16 +51,6 @@ pub(super) fn run<A: Arith + Work>(
             .collect();
     }
     blocks(backend, arith, pass, ops, &math, stages, input, kind)
-}
-
-/// The composition of `curves` at a code value, in code values, unrounded.
-#[inline(always)]
-fn compose(curves: &[Curve], math: &ColourMath, code: f32) -> f32 {
-    let mut v = code * math.to_8bit;
-    for c in curves {
-        v = c.apply(v, math.top_8bit);
-    }
-    v * math.from_8bit
 }
 
 /// One plane through its curves: a lookup table from whatever the plane holds to what it
@@ -87,7 +71,7 @@ fn map_plane<A: Arith + Work>(
     let (w, h) = pass.output.plane_size(p);
     let (w, h) = (w as usize, h as usize);
     let rows = backend.strip_rows(w, h);
-    let value = |code: f32| compose(curves, math, code);
+    let value = |code: f32| compose_curves(curves.iter().copied(), math, code);
     // Where the plane is the input frame's own and becomes codes of the same type, it is
     // mapped in place.
     if let (Stage::Input(q), Kind::Codes { .. }) = (&stages[p], kind) {

@@ -18,7 +18,10 @@ use bytemuck::{Pod, Zeroable};
 
 use super::shaders::{Kernel, KernelKey, PointFn, Store, CURVE_WORDS};
 use crate::frame::Format;
-use crate::op::{ColourMath, Curve, Domain, PerPlane, Planes, PointOp, Separable, MAX_PLANES};
+use crate::op::{
+    compose_curves, plane_curves, ColourMath, Curve, Domain, PerPlane, Planes, PointOp, Separable,
+    MAX_PLANES,
+};
 use crate::plan::{Pass, PassKind, Plan};
 
 /// Invocations per workgroup side: every kernel is `@workgroup_size(16, 16)`.
@@ -659,7 +662,7 @@ impl Dispatch {
         };
         match (&pass.kind, self.work, plane) {
             (PassKind::Pointwise(ops), Work::Curves { .. }, Some(p)) => {
-                info.taps = plane_curves(ops, p).count() as u32;
+                info.taps = plane_curves(ops, p, math.colour_planes).count() as u32;
             }
             (
                 PassKind::Blur(planes) | PassKind::Unsharp { planes, .. },
@@ -720,12 +723,9 @@ impl Dispatch {
         };
         // The composition of the plane's curves at every code, as the CPU backend tabulates it.
         let math = ColourMath::of(&pass.output);
+        let n = math.colour_planes;
         out.extend((0..=pass.input.max_code()).map(|code| {
-            let mut v = code as f32 * math.to_8bit;
-            for c in plane_curves(ops, plane) {
-                v = c.apply(v, math.top_8bit);
-            }
-            (v * math.from_8bit).to_bits()
+            compose_curves(plane_curves(ops, plane, n), &math, code as f32).to_bits()
         }));
     }
 
@@ -738,7 +738,8 @@ impl Dispatch {
         match self.work {
             Work::Curves { pass: i, plane } => {
                 if let PassKind::Pointwise(ops) = pass(i) {
-                    for c in plane_curves(ops, plane) {
+                    let n = plan.passes[i].output.layout.colour_planes();
+                    for c in plane_curves(ops, plane, n) {
                         curve_words(Some(c), out);
                     }
                 }
@@ -798,13 +799,6 @@ impl Dispatch {
 }
 
 /// The curves of plane `p` in a per-plane pointwise pass, in order.
-fn plane_curves(ops: &[PointOp], p: usize) -> impl Iterator<Item = Curve> + '_ {
-    ops.iter().filter_map(move |op| match op {
-        PointOp::Curves(c) if p < 3 => c.0[p],
-        _ => None,
-    })
-}
-
 /// True when `a` and `b` run on one schedule: the same passes on the same formats, kernels of
 /// the same sizes and the same pixel programs, whatever their values.
 pub(crate) fn same_shape(a: &Plan, b: &Plan) -> bool {
