@@ -223,8 +223,9 @@ fn mean(plane: &[u8]) -> f64 {
 }
 
 /// A brightness that follows keyframes over time: measured on the decoded frames of the
-/// output, each frame's luma is the grey clip's plus the keyframes' value at the frame's time
-/// (FFmpeg hands the luma out as full-range grey: 255 codes from black to white).
+/// output, each frame's luma is the grey clip's plus what FFmpeg's eq adds for the keyframes'
+/// value at the frame's time (about 256 luma codes for brightness 1; FFmpeg hands this
+/// limited-range luma out as full-range grey, 255 codes for 219).
 #[test]
 fn a_time_varying_parameter_changes_the_frames_over_time() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,7 +237,9 @@ fn a_time_varying_parameter_changes_the_frames_over_time() {
         assert_eq!(frames.len(), 20);
         for (n, frame) in frames.iter().enumerate() {
             let t = n as f64 / 10.0;
-            let want = source + (-0.3 + 0.3 * t) * 255.0;
+            let b = (-0.3 + 0.3 * t) as f32 as f64;
+            let added = ((100.0 * b + 100.0) as i64 * 511) / 200 - 256;
+            let want = source + added as f64 * 255.0 / 219.0;
             let got = mean(frame);
             assert!(
                 (got - want).abs() < 1.5,
