@@ -15,8 +15,12 @@
 //! ([`simd`]); both give the same samples bit for bit.
 
 mod arith;
+#[cfg(target_arch = "x86_64")]
+mod fixed_avx2;
 mod pixel;
 mod point;
+#[cfg(test)]
+mod precision;
 mod simd;
 
 use std::sync::Mutex;
@@ -107,7 +111,9 @@ impl Backend for CpuBackend {
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        let fixed = Fixed::for_bits(plan.input.bits).filter(|f| fits(f, plan));
+        let fixed = Fixed::for_bits(plan.input.bits)
+            .filter(|f| fits(f, plan))
+            .map(|f| f.with_isa(self.isa));
         Ok(match fixed {
             Some(f) => execute(self, plan, frame, f),
             None => execute(self, plan, frame, Float),
@@ -279,7 +285,12 @@ impl Pool {
 }
 
 /// Runs every pass of `plan` on `input` in the arithmetic `arith`.
-fn execute<A: Arith + Work>(backend: &CpuBackend, plan: &Plan, mut input: Frame, arith: A) -> Frame {
+fn execute<A: Arith + Work>(
+    backend: &CpuBackend,
+    plan: &Plan,
+    mut input: Frame,
+    arith: A,
+) -> Frame {
     // The last pass that changes each plane writes its codes.
     let mut last = [usize::MAX; crate::op::MAX_PLANES];
     for (i, pass) in plan.passes.iter().enumerate() {
@@ -502,36 +513,78 @@ fn run_plane<A: Arith + Work>(
     let max = pass.output.max_code();
     let rows = backend.strip_rows(ow, oh);
     let isa = backend.isa;
-    let task = |(i, out): (usize, OutRows)| {
+    let task = |scratch: &mut Scratch<A::T>, (i, out): (usize, OutRows)| {
         let first = i * rows;
         let last = (first + rows).min(oh);
-        simd::strip(isa, &arith, &job, &src, (first, last), ow, out, max);
+        simd::strip(
+            isa,
+            &arith,
+            &job,
+            &src,
+            (first, last),
+            ow,
+            out,
+            max,
+            scratch,
+        );
     };
     match &mut stage {
         Stage::Codes(Samples::U8(v)) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::U8)
             .enumerate()
-            .for_each(task),
+            .for_each_init(Scratch::default, task),
         Stage::Codes(Samples::U16(v)) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::U16)
             .enumerate()
-            .for_each(task),
+            .for_each_init(Scratch::default, task),
         Stage::Fixed(v) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::Fixed)
             .enumerate()
-            .for_each(task),
+            .for_each_init(Scratch::default, task),
         Stage::Float(v) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::Float)
             .enumerate()
-            .for_each(task),
+            .for_each_init(Scratch::default, task),
         Stage::Input(_) | Stage::Gone => unreachable!("the pool makes buffers"),
     }
     stage
 }
+
+/// The buffers a strip works in, kept from strip to strip by each worker so that a steady
+/// stream of frames neither allocates nor clears them.
+pub(crate) struct Scratch<T> {
+    /// The input rows a strip reads, where they are converted.
+    window: Vec<T>,
+    /// A row with its edges replicated.
+    pad: Vec<T>,
+    /// `i32` sums of a row.
+    acc: Vec<i32>,
+    /// Rows between a kernel's steps.
+    a: Vec<T>,
+    b: Vec<T>,
+    c: Vec<T>,
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            window: Vec::new(),
+            pad: Vec::new(),
+            acc: Vec::new(),
+            a: Vec::new(),
+            b: Vec::new(),
+            c: Vec::new(),
+        }
+    }
+}
+
+/// Samples a padded row of a horizontal resample carries past its right margin: vector
+/// kernels read whole groups of taps, up to 7 samples past an output's last one.
+const RESAMPLE_SLACK: usize = 16;
 
 /// Output rows `first .. last` of `job` on `src`, `width` samples a row, into `out`; `max` is
 /// the largest code. Compiled once per build of the kernels (see [`simd::strip`]).
@@ -545,16 +598,50 @@ fn strip<A: Arith>(
     width: usize,
     mut out: OutRows<'_>,
     max: u32,
+    scratch: &mut Scratch<A::T>,
 ) {
+    if let Job::Remap {
+        x0,
+        y0,
+        out_h,
+        flip_h,
+        flip_v,
+    } = job
+    {
+        // Codes moved into codes of the same depth need no conversion: they come out as
+        // converting them to work samples and back would leave them.
+        let source_row = |y: usize| y0 + if *flip_v { out_h - 1 - y } else { y };
+        match (src, &mut out) {
+            (Source::U8(p), OutRows::U8(o)) => {
+                for (y, o) in (first..last).zip(o.chunks_exact_mut(width)) {
+                    move_codes(p.row(source_row(y)), *x0, *flip_h, max as u8, o);
+                }
+                return;
+            }
+            (Source::U16(p), OutRows::U16(o)) => {
+                for (y, o) in (first..last).zip(o.chunks_exact_mut(width)) {
+                    move_codes(p.row(source_row(y)), *x0, *flip_h, max as u16, o);
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
     let (in_w, in_h) = src.size();
     let (lo, hi) = job.input_rows(first, last, in_h);
-    let mut buf = Vec::new();
-    let rows = arith.window(src, lo, hi, &mut buf);
-    let mut pad: Vec<A::T> = Vec::new();
-    let mut acc: Vec<i32> = Vec::new();
-    let mut a = vec![A::T::default(); in_w.max(width)];
-    let mut b = vec![A::T::default(); in_w.max(width)];
-    let mut c = vec![A::T::default(); in_w.max(width)];
+    let Scratch {
+        window,
+        pad,
+        acc,
+        a,
+        b,
+        c,
+    } = scratch;
+    let rows = arith.window(src, lo, hi, window);
+    for row in [&mut *a, &mut *b, &mut *c] {
+        row.resize(in_w.max(width), A::T::default());
+    }
+    let (a, b, c, pad, acc) = (&mut a[..], &mut b[..], &mut c[..], pad, acc);
     // A blur of row y: vertical taps into `a`, horizontal into `b`; the result is in one of
     // them or the input row itself.
     let blur = |y: usize,
@@ -593,14 +680,14 @@ fn strip<A: Arith>(
     for (i, y) in (first..last).enumerate() {
         let result: &[A::T] = match job {
             Job::Blur { h, v } => {
-                if blur(y, h, v, &mut a, &mut b, &mut pad) {
+                if blur(y, h, v, a, b, pad) {
                     &b[..width]
                 } else {
                     &a[..width]
                 }
             }
             Job::Unsharp { h, v, amount } => {
-                let blurred: &[A::T] = if blur(y, h, v, &mut a, &mut b, &mut pad) {
+                let blurred: &[A::T] = if blur(y, h, v, a, b, pad) {
                     &b[..width]
                 } else {
                     &a[..width]
@@ -622,8 +709,8 @@ fn strip<A: Arith>(
                     *zero,
                     *bias,
                     &mut a[..width],
-                    &mut pad,
-                    &mut acc,
+                    pad,
+                    acc,
                 );
                 &a[..width]
             }
@@ -636,12 +723,13 @@ fn strip<A: Arith>(
                     wv,
                     tv.taps as usize,
                     &mut a[..in_w],
-                    &mut acc,
+                    acc,
                 );
                 let (th, wh, margin) = h;
-                pad_row(&a[..in_w], *margin, &mut pad);
+                pad_row(&a[..in_w], *margin, pad);
+                pad.resize(pad.len() + RESAMPLE_SLACK, A::T::default());
                 let taps = th.taps as usize;
-                arith.resample_h(&pad, *margin, &th.starts, wh, taps, &mut b[..width]);
+                arith.resample_h(pad, *margin, &th.starts, wh, taps, &mut b[..width]);
                 &b[..width]
             }
             Job::Remap {
@@ -654,8 +742,9 @@ fn strip<A: Arith>(
                 let sy = y0 + if *flip_v { out_h - 1 - y } else { y };
                 let row = rows.row(sy as isize);
                 if *flip_h {
-                    for (x, o) in a[..width].iter_mut().enumerate() {
-                        *o = row[x0 + width - 1 - x];
+                    let row = row[*x0..x0 + width].iter().rev();
+                    for (o, &s) in a[..width].iter_mut().zip(row) {
+                        *o = s;
                     }
                 } else {
                     a[..width].copy_from_slice(&row[*x0..x0 + width]);
@@ -664,5 +753,80 @@ fn strip<A: Arith>(
             }
         };
         arith.store(result, out.row(i, width), max);
+    }
+}
+
+/// Codes `x0 ..` of `row` into `out`, mirrored where `flip`, codes above `max` (damaged data)
+/// taken as `max`, as the arithmetics' conversions take them.
+#[inline(always)]
+fn move_codes<T: Copy + Ord>(row: &[T], x0: usize, flip: bool, max: T, out: &mut [T]) {
+    let row = &row[x0..x0 + out.len()];
+    if flip {
+        for (o, &s) in out.iter_mut().zip(row.iter().rev()) {
+            *o = s.min(max);
+        }
+    } else {
+        for (o, &s) in out.iter_mut().zip(row) {
+            *o = s.min(max);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Chain;
+    use crate::frame::{Colour, Layout, Matrix};
+
+    /// Crops and flips move codes as they are, on every depth, with codes above the depth's
+    /// largest (damaged data) taken as the largest, as the arithmetics' conversions take them.
+    #[test]
+    fn crops_and_flips_move_codes_exactly() {
+        let video = Colour::video(Matrix::Bt709, false);
+        for bits in [8u8, 10, 16] {
+            let format = Format::new(37, 9, Layout::YUV420, bits, video);
+            let mut frame = Frame::new(format);
+            let code = |p: usize, x: usize, y: usize| {
+                let c = (p * 1000 + y * 37 + x) as u32 * 7 % 1400;
+                if bits == 8 {
+                    c % 256
+                } else {
+                    c
+                }
+            };
+            for p in 0..format.planes() {
+                let (w, h) = format.plane_size(p);
+                for y in 0..h as usize {
+                    for x in 0..w as usize {
+                        if bits == 8 {
+                            frame.plane8_mut(p).row(y)[x] = code(p, x, y) as u8;
+                        } else {
+                            frame.plane16_mut(p).row(y)[x] = code(p, x, y) as u16;
+                        }
+                    }
+                }
+            }
+            let max = format.max_code();
+            let chain = Chain::parse("crop(2, 2, 30, 6) | hflip | vflip").unwrap();
+            let plan = crate::plan::compile(&chain, &format).unwrap();
+            for isa in [Isa::Portable, Isa::detect()] {
+                let out = CpuBackend::with_isa(isa)
+                    .process(&plan, frame.clone())
+                    .unwrap();
+                for p in 0..format.planes() {
+                    let (w, h) = out.format.plane_size(p);
+                    let (sx, sy) = format.layout.shift(p);
+                    let (x0, y0) = (2 >> sx, 2 >> sy);
+                    for y in 0..h as usize {
+                        for x in 0..w as usize {
+                            let (fx, fy) = (x0 + w as usize - 1 - x, y0 + h as usize - 1 - y);
+                            let want = code(p, fx, fy).min(max);
+                            let got = out.plane(p).get(x, y);
+                            assert_eq!(got, want, "{bits}-bit plane {p} at ({x}, {y})");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
