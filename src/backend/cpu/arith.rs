@@ -148,6 +148,25 @@ pub struct FixedWeights {
     pub blocks: Vec<i16>,
 }
 
+/// `v.round()` (halves away from zero) for |v| below 2^62, without the library call the
+/// x86-64 baseline makes for it: weights are quantised for every plane of every frame.
+#[inline(always)]
+fn round(v: f64) -> f64 {
+    if v.abs() >= (1u64 << 62) as f64 || v.is_nan() {
+        return v.round();
+    }
+    let t = v as i64 as f64;
+    // Exact: |v − t| < 1 and both are within 2^62.
+    let rest = v - t;
+    if rest >= 0.5 {
+        t + 1.0
+    } else if rest <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
 /// `(a · b + 2^14) >> 15`: a rounding high multiply, as x86's `pmulhrsw` computes it.
 #[inline(always)]
 pub fn mulhrs(a: i16, b: i16) -> i16 {
@@ -189,7 +208,7 @@ impl Fixed {
             let mut carried = 0.0f64;
             for &w in row {
                 let exact = w as f64 * scale + carried;
-                let v = exact.round();
+                let v = round(exact);
                 carried = exact - v;
                 q.push(v.clamp(i16::MIN as f64, i16::MAX as f64) as i16);
             }
@@ -827,6 +846,26 @@ impl Arith for Float {
                 a += w * s;
             }
             *o = a;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quantiser's rounding is `f64::round`'s, halves and large values included.
+    #[test]
+    fn rounding_is_f64_rounds() {
+        let mut values = vec![0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.49999999999999994, -2.5e-300];
+        values.extend([1e15 + 0.5, -((1u64 << 53) as f64) - 1.0, 3e18, -5e18, 1e300, f64::MAX]);
+        let mut x = 0.1234f64;
+        for _ in 0..100_000 {
+            x = (x * 7919.123 + 0.377) % 65536.0;
+            values.extend([x - 32768.0, (x * 2.0).round() / 2.0 - 32768.0]);
+        }
+        for v in values {
+            assert_eq!(round(v), v.round(), "{v:e}");
         }
     }
 }

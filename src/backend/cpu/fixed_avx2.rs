@@ -421,6 +421,10 @@ pub fn resample_v(
     // SAFETY: blocks read and write samples x .. x + 16·U ≤ n of window rows (each
     // `rows.width ≥ n` long) and of `out`.
     unsafe {
+        while x + 64 <= n {
+            resample_v_block::<4>(x, p, wp, half, count, o);
+            x += 64;
+        }
         while x + 32 <= n {
             resample_v_block::<2>(x, p, wp, half, count, o);
             x += 32;
@@ -729,9 +733,10 @@ pub fn convolve(
     }
     let (pairs, wp) = (&pairs[..count / 2], &wp[..count / 2]);
     let sum = q.iter().fold(0i32, |s, &w| s.wrapping_add(w as i32));
+    // The zero comes off with the rounding's half: one addition.
+    let half = (1i32 << (shift - 1)).wrapping_sub((zero as i32).wrapping_mul(sum));
     let finish = Finish {
-        sub: _mm256_set1_epi32((zero as i32).wrapping_mul(sum)),
-        half: _mm256_set1_epi32(1 << (shift - 1)),
+        half: _mm256_set1_epi32(half),
         count: _mm_cvtsi32_si128(shift as i32),
         add: _mm256_set1_epi32(add),
     };
@@ -814,9 +819,9 @@ unsafe fn convolve32(
     (f.pack(lo0, hi0), f.pack(lo1, hi1))
 }
 
-/// What ends a convolution: `((sum − sub + half) >> count) + add`, saturated to `i16`.
+/// What ends a convolution: `((sum + half) >> count) + add`, saturated to `i16`, `half`
+/// holding the rounding's half less `zero · Σ weights`.
 struct Finish {
-    sub: __m256i,
     half: __m256i,
     count: __m128i,
     add: __m256i,
@@ -851,10 +856,7 @@ impl Finish {
     #[inline]
     #[target_feature(enable = "avx2")]
     fn pack(&self, lo: __m256i, hi: __m256i) -> __m256i {
-        let end = |v: __m256i| {
-            let v = _mm256_sub_epi32(v, self.sub);
-            _mm256_add_epi32(round32(v, self.half, self.count), self.add)
-        };
+        let end = |v: __m256i| _mm256_add_epi32(round32(v, self.half, self.count), self.add);
         _mm256_packs_epi32(end(lo), end(hi))
     }
 }

@@ -23,7 +23,7 @@ mod point;
 mod precision;
 mod simd;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -397,8 +397,8 @@ enum Job<A: Arith> {
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
-        h: (ResampleTable, A::Weights, usize),
-        v: (ResampleTable, A::Weights),
+        h: (Arc<ResampleTable>, A::Weights, usize),
+        v: (Arc<ResampleTable>, A::Weights),
     },
     Remap {
         x0: usize,
@@ -440,11 +440,11 @@ impl<A: Arith> Job<A> {
             }
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
-                let table = |t: &ResampleTable| {
+                let table = |t: &Arc<ResampleTable>| {
                     let w = arith
                         .weights(&t.weights, t.taps as usize)
                         .expect("resample weights fit every arithmetic");
-                    (t.clone(), w)
+                    (Arc::clone(t), w)
                 };
                 let (in_w, _) = pass.input.plane_size(p);
                 let taps = r.h.taps as i64;
