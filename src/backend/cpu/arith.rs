@@ -56,7 +56,9 @@ pub trait Arith: Sync + Send + Copy {
     /// clamped to the same range for work samples.
     fn store(&self, row: &[Self::T], out: OutRow<'_>, max: u32);
 
-    /// The sample nearest a code value.
+    /// The sample nearest a code value (the fixed-point arithmetic's depends on its
+    /// fraction bits, hence `self`).
+    #[allow(clippy::wrong_self_convention)]
     fn from_code(&self, code: f32) -> Self::T;
 
     /// Fraction bits of fixed-point work samples (0 for floating point, which keeps none).
@@ -92,6 +94,7 @@ pub trait Arith: Sync + Send + Copy {
     /// `out = input + amount · (input − blurred)`, unclamped.
     fn unsharp(&self, input: &[Self::T], blurred: &[Self::T], amount: f32, out: &mut [Self::T]);
     /// Vertical resample into row `y` through a table of `taps` per output row, unclamped.
+    #[allow(clippy::too_many_arguments)]
     fn resample_v(
         &self,
         rows: &Window<'_, Self::T>,
@@ -857,8 +860,25 @@ mod tests {
     /// The quantiser's rounding is `f64::round`'s, halves and large values included.
     #[test]
     fn rounding_is_f64_rounds() {
-        let mut values = vec![0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.49999999999999994, -2.5e-300];
-        values.extend([1e15 + 0.5, -((1u64 << 53) as f64) - 1.0, 3e18, -5e18, 1e300, f64::MAX]);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999999999999994,
+            -2.5e-300,
+        ];
+        values.extend([
+            1e15 + 0.5,
+            -((1u64 << 53) as f64) - 1.0,
+            3e18,
+            -5e18,
+            1e300,
+            f64::MAX,
+        ]);
         let mut x = 0.1234f64;
         for _ in 0..100_000 {
             x = (x * 7919.123 + 0.377) % 65536.0;

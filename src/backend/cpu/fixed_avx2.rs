@@ -725,7 +725,8 @@ pub fn convolve(
         taps[count] = (taps[count - 1].0, taps[count - 1].1, 0);
         count += 1;
     }
-    let mut pairs = [((0usize, 0usize), (0usize, 0usize)); MAX_SIDE * MAX_SIDE / 2 + 1];
+    let mut pairs: [TapPair; MAX_SIDE * MAX_SIDE / 2 + 1] =
+        [((0, 0), (0, 0)); MAX_SIDE * MAX_SIDE / 2 + 1];
     let mut wp = [_mm256_setzero_si256(); MAX_SIDE * MAX_SIDE / 2 + 1];
     for (i, t) in taps[..count].chunks_exact(2).enumerate() {
         pairs[i] = ((t[0].0, t[1].0), (t[0].1, t[1].1));
@@ -799,7 +800,7 @@ pub fn convolve(
 #[target_feature(enable = "avx2")]
 unsafe fn convolve32(
     b: *const i16,
-    pairs: &[((usize, usize), (usize, usize))],
+    pairs: &[TapPair],
     wp: &[__m256i],
     f: &Finish,
 ) -> (__m256i, __m256i) {
@@ -819,6 +820,10 @@ unsafe fn convolve32(
     (f.pack(lo0, hi0), f.pack(lo1, hi1))
 }
 
+/// Two taps of a convolution as offsets from a vector's first sample: `(a, b)` in the rows,
+/// then `(a, b)` in an edge copy.
+type TapPair = ((usize, usize), (usize, usize));
+
 /// What ends a convolution: `((sum + half) >> count) + add`, saturated to `i16`, `half`
 /// holding the rounding's half less `zero · Σ weights`.
 struct Finish {
@@ -836,7 +841,7 @@ struct Finish {
 #[target_feature(enable = "avx2")]
 unsafe fn convolve16<const EDGE: bool>(
     b: *const i16,
-    pairs: &[((usize, usize), (usize, usize))],
+    pairs: &[TapPair],
     wp: &[__m256i],
     f: &Finish,
 ) -> __m256i {

@@ -89,11 +89,11 @@ fn direct(
         let (sv, wv) = v(y);
         for (sh, wh) in &hs {
             let mut sum = 0.0;
-            for j in 0..v_taps {
+            for (j, wv) in wv.iter().enumerate().take(v_taps) {
                 let row = (sv + j as i64).clamp(0, ih as i64 - 1) as usize * iw;
-                for i in 0..h_taps {
+                for (i, wh) in wh.iter().enumerate().take(h_taps) {
                     let x = (sh + i as i64).clamp(0, iw as i64 - 1) as usize;
-                    sum += wv[j] * wh[i] * input[row + x];
+                    sum += wv * wh * input[row + x];
                 }
             }
             out.push(sum);
