@@ -667,6 +667,9 @@ unsafe fn resample_h8<const C: usize>(
 /// The widest convolution kernel (and the tallest), as the `convolve` filter allows.
 const MAX_SIDE: usize = 15;
 
+/// Pairs of taps [`convolve`] keeps on the stack: a 5×5 kernel's.
+const SMALL_PAIRS: usize = 13;
+
 /// Row stride of the edge copy in [`convolve`]: one vector plus a kernel's reach each side.
 const EDGE: usize = 32;
 
@@ -709,30 +712,39 @@ pub fn convolve(
         (&pad[..], width)
     };
     // Non-zero taps in pairs, as offsets from a vector's first sample (row j, column
-    // x − rx + i): in the rows, and in an edge copy.
-    let mut taps = [(0usize, 0usize, 0i16); MAX_SIDE * MAX_SIDE + 1];
+    // x − rx + i): in the rows, and in an edge copy. An odd last tap pairs with itself at
+    // weight 0. Kernels up to 5×5 keep them on the stack (this runs for every row).
+    let nonzero = q.iter().filter(|&&w| w != 0).count();
+    let (mut stack, mut heap);
+    let (pairs, wp): (&mut [TapPair], &mut [__m256i]) = if nonzero <= 2 * SMALL_PAIRS {
+        stack = ([((0, 0), (0, 0)); SMALL_PAIRS], [_mm256_setzero_si256(); SMALL_PAIRS]);
+        (&mut stack.0, &mut stack.1)
+    } else {
+        let n = nonzero.div_ceil(2);
+        heap = (vec![((0, 0), (0, 0)); n], vec![_mm256_setzero_si256(); n]);
+        (&mut heap.0, &mut heap.1)
+    };
     let mut count = 0;
-    for j in 0..kh {
-        for i in 0..kw {
-            let w = q[j * kw + i];
-            if w != 0 {
-                taps[count] = (j * stride + i, j * EDGE + i, w);
+    let mut pending = None;
+    for (t, &w) in q.iter().enumerate().filter(|(_, &w)| w != 0) {
+        let (j, i) = (t / kw, t % kw);
+        let tap = ((j * stride + i, j * EDGE + i), w);
+        match pending.take() {
+            None => pending = Some(tap),
+            Some(((ra, ea), wa)) => {
+                let ((rb, eb), wb) = tap;
+                pairs[count] = ((ra, rb), (ea, eb));
+                wp[count] = weight_pair(wa, wb);
                 count += 1;
             }
         }
     }
-    if count % 2 == 1 {
-        taps[count] = (taps[count - 1].0, taps[count - 1].1, 0);
+    if let Some(((r, e), w)) = pending {
+        pairs[count] = ((r, r), (e, e));
+        wp[count] = weight_pair(w, 0);
         count += 1;
     }
-    let mut pairs: [TapPair; MAX_SIDE * MAX_SIDE / 2 + 1] =
-        [((0, 0), (0, 0)); MAX_SIDE * MAX_SIDE / 2 + 1];
-    let mut wp = [_mm256_setzero_si256(); MAX_SIDE * MAX_SIDE / 2 + 1];
-    for (i, t) in taps[..count].chunks_exact(2).enumerate() {
-        pairs[i] = ((t[0].0, t[1].0), (t[0].1, t[1].1));
-        wp[i] = weight_pair(t[0].2, t[1].2);
-    }
-    let (pairs, wp) = (&pairs[..count / 2], &wp[..count / 2]);
+    let (pairs, wp) = (&pairs[..count], &wp[..count]);
     let sum = q.iter().fold(0i32, |s, &w| s.wrapping_add(w as i32));
     // The zero comes off with the rounding's half: one addition.
     let half = (1i32 << (shift - 1)).wrapping_sub((zero as i32).wrapping_mul(sum));

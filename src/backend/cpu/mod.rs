@@ -23,6 +23,7 @@ mod point;
 mod precision;
 mod simd;
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -364,17 +365,42 @@ impl Pool {
     }
 }
 
-/// The work-sample kind of an arithmetic, and how a stage of it is split into strips.
+/// The work-sample kind of an arithmetic, and the strip buffers of its sample type.
 pub(crate) trait Work: Arith {
     const KIND: Kind;
+
+    /// Runs `f` with this thread's strip buffers.
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch<Self::T>) -> R) -> R;
+}
+
+thread_local! {
+    /// Each worker's strip buffers, kept from strip to strip and frame to frame.
+    static SCRATCH_FIXED: RefCell<Scratch<i16>> = RefCell::new(Scratch::default());
+    static SCRATCH_FLOAT: RefCell<Scratch<f32>> = RefCell::new(Scratch::default());
+}
+
+/// `f` with the buffers in `cell`, or with new ones where they are in use already.
+fn scratch<T, R>(cell: &RefCell<Scratch<T>>, f: impl FnOnce(&mut Scratch<T>) -> R) -> R {
+    match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch::default()),
+    }
 }
 
 impl Work for Fixed {
     const KIND: Kind = Kind::Fixed;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch<i16>) -> R) -> R {
+        SCRATCH_FIXED.with(|cell| scratch(cell, f))
+    }
 }
 
 impl Work for Float {
     const KIND: Kind = Kind::Float;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch<f32>) -> R) -> R {
+        SCRATCH_FLOAT.with(|cell| scratch(cell, f))
+    }
 }
 
 /// A pass's kernel for one plane, prepared for an arithmetic.
@@ -513,49 +539,42 @@ fn run_plane<A: Arith + Work>(
     let max = pass.output.max_code();
     let rows = backend.strip_rows(ow, oh);
     let isa = backend.isa;
-    let task = |scratch: &mut Scratch<A::T>, (i, out): (usize, OutRows)| {
+    let task = |(i, out): (usize, OutRows)| {
         let first = i * rows;
         let last = (first + rows).min(oh);
-        simd::strip(
-            isa,
-            &arith,
-            &job,
-            &src,
-            (first, last),
-            ow,
-            out,
-            max,
-            scratch,
-        );
+        A::with_scratch(|scratch| {
+            simd::strip(isa, &arith, &job, &src, (first, last), ow, out, max, scratch)
+        });
     };
     match &mut stage {
         Stage::Codes(Samples::U8(v)) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::U8)
             .enumerate()
-            .for_each_init(Scratch::default, task),
+            .for_each(task),
         Stage::Codes(Samples::U16(v)) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::U16)
             .enumerate()
-            .for_each_init(Scratch::default, task),
+            .for_each(task),
         Stage::Fixed(v) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::Fixed)
             .enumerate()
-            .for_each_init(Scratch::default, task),
+            .for_each(task),
         Stage::Float(v) => v
             .par_chunks_mut(rows * ow)
             .map(OutRows::Float)
             .enumerate()
-            .for_each_init(Scratch::default, task),
+            .for_each(task),
         Stage::Input(_) | Stage::Gone => unreachable!("the pool makes buffers"),
     }
     stage
 }
 
-/// The buffers a strip works in, kept from strip to strip by each worker so that a steady
-/// stream of frames neither allocates nor clears them.
+/// The buffers a strip works in, kept by each worker thread from strip to strip and frame to
+/// frame ([`Work::with_scratch`]), so that a steady stream of frames neither allocates nor
+/// clears them.
 pub(crate) struct Scratch<T> {
     /// The input rows a strip reads, where they are converted.
     window: Vec<T>,
