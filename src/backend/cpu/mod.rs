@@ -12,7 +12,8 @@
 //! Frames of 8 to 12 bits run in fixed point, 16-bit frames in f32 ([`arith::Fixed`],
 //! [`arith::Float`]), each kernel written once over the arithmetic. Every kernel is compiled
 //! twice, for the x86-64 baseline and for AVX2, and the faster one is picked at run time
-//! ([`simd`]); both give the same samples bit for bit.
+//! ([`simd`]); the fixed-point kernels' AVX2 build calls their hand-written forms
+//! (`fixed_avx2`). Both builds give the same samples bit for bit.
 
 mod arith;
 #[cfg(target_arch = "x86_64")]

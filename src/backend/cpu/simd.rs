@@ -3,10 +3,12 @@
 //! tessera's release build targets the x86-64 baseline (SSE2), so that one binary runs on any
 //! x86-64 machine. The kernels are written as plain loops over slices and marked
 //! `#[inline(always)]`; the entry points below inline them into a function compiled with AVX2
-//! enabled, where the same loops vectorise twice as wide. Only AVX2 is enabled, not FMA:
-//! without fused multiply-adds every float operation rounds as in the portable build, and the
-//! fixed-point kernels are exact integer arithmetic, so both builds give bit-identical pictures
-//! (a test below checks it), and a result never depends on the machine it was computed on.
+//! enabled, where the same loops vectorise twice as wide. The hot fixed-point kernels have
+//! hand-written AVX2 forms besides (`fixed_avx2`), which the AVX2 build calls. Only AVX2 is
+//! enabled, not FMA: without fused multiply-adds every float operation rounds as in the
+//! portable build, and the fixed-point kernels are exact integer arithmetic, so both builds give
+//! bit-identical pictures (the tests below check every kernel and every pass kind), and a
+//! result never depends on the machine it was computed on.
 
 use super::arith::Arith;
 use super::pixel::Registers;
