@@ -12,7 +12,9 @@
 //! A [`Window`] is the rows of a plane a strip of work reads, in the arithmetic's sample type:
 //! borrowed where the plane already is that type, converted once otherwise.
 
-use super::{OutRow, Source};
+#[cfg(target_arch = "x86_64")]
+use super::fixed_avx2;
+use super::{Isa, OutRow, Source};
 
 /// Rows `first .. first + rows` of a plane `height` rows tall, in the arithmetic's sample type.
 pub struct Window<'a, T> {
@@ -54,7 +56,9 @@ pub trait Arith: Sync + Send + Copy {
     /// clamped to the same range for work samples.
     fn store(&self, row: &[Self::T], out: OutRow<'_>, max: u32);
 
-    /// The sample nearest a code value.
+    /// The sample nearest a code value (the fixed-point arithmetic's depends on its
+    /// fraction bits, hence `self`).
+    #[allow(clippy::wrong_self_convention)]
     fn from_code(&self, code: f32) -> Self::T;
 
     /// Fraction bits of fixed-point work samples (0 for floating point, which keeps none).
@@ -90,6 +94,7 @@ pub trait Arith: Sync + Send + Copy {
     /// `out = input + amount · (input − blurred)`, unclamped.
     fn unsharp(&self, input: &[Self::T], blurred: &[Self::T], amount: f32, out: &mut [Self::T]);
     /// Vertical resample into row `y` through a table of `taps` per output row, unclamped.
+    #[allow(clippy::too_many_arguments)]
     fn resample_v(
         &self,
         rows: &Window<'_, Self::T>,
@@ -122,10 +127,14 @@ pub fn pad_row<T: Copy>(row: &[T], pad: usize, padded: &mut Vec<T>) {
     padded.extend(std::iter::repeat_n(last, pad));
 }
 
-/// Fixed point: `i16` samples with `frac` fraction bits.
+/// Fixed point: `i16` samples with `frac` fraction bits, computed by the kernels of the build
+/// `isa` names: the plain loops of [`plain`], or their AVX2 forms (`fixed_avx2`), which give
+/// the same samples bit for bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fixed {
     pub frac: u32,
+    /// `Isa::Avx2` only where the processor has AVX2 ([`Fixed::with_isa`] checks it).
+    isa: Isa,
 }
 
 /// Q15 taps of a symmetric blur: `[centre, w1, w2, …]`, summing (centre + 2·rest) to 2^15.
@@ -137,6 +146,28 @@ pub struct FixedTaps {
 pub struct FixedWeights {
     pub q: Vec<i16>,
     pub shift: u32,
+    /// The rows again, in the order the AVX2 horizontal resample reads them; empty in the
+    /// portable build.
+    pub blocks: Vec<i16>,
+}
+
+/// `v.round()` (halves away from zero) for |v| below 2^62, without the library call the
+/// x86-64 baseline makes for it: weights are quantised for every plane of every frame.
+#[inline(always)]
+fn round(v: f64) -> f64 {
+    if v.abs() >= (1u64 << 62) as f64 || v.is_nan() {
+        return v.round();
+    }
+    let t = v as i64 as f64;
+    // Exact: |v − t| < 1 and both are within 2^62.
+    let rest = v - t;
+    if rest >= 0.5 {
+        t + 1.0
+    } else if rest <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
 }
 
 /// `(a · b + 2^14) >> 15`: a rounding high multiply, as x86's `pmulhrsw` computes it.
@@ -146,11 +177,29 @@ pub fn mulhrs(a: i16, b: i16) -> i16 {
 }
 
 impl Fixed {
-    /// The arithmetic for `bits`-bit frames, or `None` above 12 bits.
+    /// The arithmetic for `bits`-bit frames, or `None` above 12 bits; its kernels are the
+    /// portable build's until [`Fixed::with_isa`] says otherwise.
     pub fn for_bits(bits: u8) -> Option<Fixed> {
         (bits <= 12).then(|| Fixed {
             frac: 14 - bits as u32,
+            isa: Isa::Portable,
         })
+    }
+
+    /// The same arithmetic computed by the kernels of `isa`; `Isa::Avx2` only where
+    /// [`Isa::detect`] finds AVX2 (the AVX2 kernels are called on that promise).
+    pub fn with_isa(self, isa: Isa) -> Fixed {
+        assert!(
+            isa == Isa::Portable || Isa::detect() == Isa::Avx2,
+            "this processor has no AVX2"
+        );
+        Fixed { isa, ..self }
+    }
+
+    /// True when the AVX2 kernels run.
+    #[inline(always)]
+    fn avx2(&self) -> bool {
+        cfg!(target_arch = "x86_64") && self.isa == Isa::Avx2
     }
 
     /// Weights quantised to `shift` fraction bits, each row of `row_len` carrying its rounding
@@ -162,13 +211,30 @@ impl Fixed {
             let mut carried = 0.0f64;
             for &w in row {
                 let exact = w as f64 * scale + carried;
-                let v = exact.round();
+                let v = round(exact);
                 carried = exact - v;
                 q.push(v.clamp(i16::MIN as f64, i16::MAX as f64) as i16);
             }
         }
         q
     }
+
+    /// `amount` in Q12, as [`Arith::unsharp`] applies it.
+    fn q12(amount: f32) -> i32 {
+        (amount * 4096.0).round() as i32
+    }
+}
+
+/// Calls the AVX2 form of a kernel when `$fixed` runs the AVX2 build.
+macro_rules! avx2 {
+    ($fixed:expr, $call:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        if $fixed.avx2() {
+            // SAFETY: a `Fixed` holds `Isa::Avx2` only where the processor has AVX2
+            // (`Fixed::with_isa` checks it), which is all the AVX2 kernels need.
+            return unsafe { $call };
+        }
+    };
 }
 
 impl Arith for Fixed {
@@ -200,16 +266,8 @@ impl Arith for Fixed {
         let max = ((1u32 << (14 - frac)) - 1) as u16;
         for (y, out) in (lo..hi).zip(buf.chunks_exact_mut(width.max(1))) {
             match src {
-                Source::U8(p) => {
-                    for (o, &v) in out.iter_mut().zip(p.row(y)) {
-                        *o = (v as i16) << frac;
-                    }
-                }
-                Source::U16(p) => {
-                    for (o, &v) in out.iter_mut().zip(p.row(y)) {
-                        *o = (v.min(max) as i16) << frac;
-                    }
-                }
+                Source::U8(p) => self.widen_u8(p.row(y), out),
+                Source::U16(p) => self.widen_u16(p.row(y), max, out),
                 Source::Float(_) | Source::Fixed(_) => {
                     unreachable!("a plan runs in one arithmetic; its own planes are borrowed")
                 }
@@ -227,24 +285,19 @@ impl Arith for Fixed {
     #[inline(always)]
     fn store(&self, row: &[i16], out: OutRow<'_>, max: u32) {
         let frac = self.frac;
-        let half = 1i32 << (frac - 1);
-        let top = max as i32;
         match out {
             OutRow::U8(o) => {
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = ((v as i32 + half) >> frac).clamp(0, top) as u8;
-                }
+                avx2!(self, fixed_avx2::store_u8(row, frac, max, o));
+                plain::store_u8(row, frac, max, o)
             }
             OutRow::U16(o) => {
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = ((v as i32 + half) >> frac).clamp(0, top) as u16;
-                }
+                avx2!(self, fixed_avx2::store_u16(row, frac, max, o));
+                plain::store_u16(row, frac, max, o)
             }
             OutRow::Fixed(o) => {
                 let top = (max << frac) as i16;
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = v.clamp(0, top);
-                }
+                avx2!(self, fixed_avx2::clamp_work(row, top, o));
+                plain::clamp_work(row, top, o)
             }
             OutRow::Float(_) => unreachable!("fixed-point plans keep fixed-point planes"),
         }
@@ -275,34 +328,14 @@ impl Arith for Fixed {
 
     #[inline(always)]
     fn blur_v(&self, rows: &Window<'_, i16>, y: usize, taps: &FixedTaps, out: &mut [i16]) {
-        let y = y as isize;
-        let centre = rows.row(y);
-        let w0 = taps.q[0];
-        for (o, &c) in out.iter_mut().zip(centre) {
-            *o = mulhrs(c, w0);
-        }
-        for (k, &w) in taps.q.iter().enumerate().skip(1) {
-            let (a, b) = (rows.row(y - k as isize), rows.row(y + k as isize));
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                *o = o.wrapping_add(mulhrs(a.wrapping_add(b), w));
-            }
-        }
+        avx2!(self, fixed_avx2::blur_v(rows, y, &taps.q, out));
+        plain::blur_v(rows, y, &taps.q, out)
     }
 
     #[inline(always)]
     fn blur_h(&self, padded: &[i16], taps: &FixedTaps, out: &mut [i16]) {
-        let r = taps.q.len() - 1;
-        let n = out.len();
-        let w0 = taps.q[0];
-        for (o, &c) in out.iter_mut().zip(&padded[r..r + n]) {
-            *o = mulhrs(c, w0);
-        }
-        for (k, &w) in taps.q.iter().enumerate().skip(1) {
-            let (a, b) = (&padded[r - k..r - k + n], &padded[r + k..r + k + n]);
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                *o = o.wrapping_add(mulhrs(a.wrapping_add(b), w));
-            }
-        }
+        avx2!(self, fixed_avx2::blur_h(padded, &taps.q, out));
+        plain::blur_h(padded, &taps.q, out)
     }
 
     fn weights(&self, weights: &[f32], row_len: usize) -> Option<FixedWeights> {
@@ -320,9 +353,19 @@ impl Arith for Fixed {
         if shift < 8.0 {
             return None;
         }
+        let q = Fixed::quantise(weights, row_len, shift as u32);
+        #[cfg(target_arch = "x86_64")]
+        let blocks = if self.avx2() {
+            fixed_avx2::resample_blocks(&q, row_len.max(1))
+        } else {
+            Vec::new()
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let blocks = Vec::new();
         Some(FixedWeights {
-            q: Fixed::quantise(weights, row_len, shift as u32),
+            q,
             shift: shift as u32,
+            blocks,
         })
     }
 
@@ -331,7 +374,7 @@ impl Arith for Fixed {
         &self,
         rows: &Window<'_, i16>,
         y: usize,
-        (kw, kh): (usize, usize),
+        size: (usize, usize),
         weights: &FixedWeights,
         zero: f32,
         bias: f32,
@@ -339,44 +382,22 @@ impl Arith for Fixed {
         pad: &mut Vec<i16>,
         acc: &mut Vec<i32>,
     ) {
-        let n = out.len();
-        let (rx, ry) = (kw / 2, (kh / 2) as isize);
-        let zero_w = self.from_code(zero);
-        acc.clear();
-        acc.resize(n, 0);
-        for j in 0..kh {
-            let row = rows.row(y as isize + j as isize - ry);
-            pad_row(row, rx, pad);
-            for v in pad.iter_mut() {
-                *v -= zero_w;
-            }
-            for i in 0..kw {
-                let w = weights.q[j * kw + i] as i32;
-                if w == 0 {
-                    continue;
-                }
-                for (a, &s) in acc.iter_mut().zip(&pad[i..i + n]) {
-                    *a += s as i32 * w;
-                }
-            }
-        }
-        let shift = weights.shift;
-        let half = 1i32 << (shift - 1);
-        let add = zero_w as i32 + self.from_code(bias) as i32;
-        for (o, &a) in out.iter_mut().zip(acc.iter()) {
-            *o = (((a + half) >> shift) + add).clamp(i16::MIN as i32, i16::MAX as i32) as i16;
-        }
+        let zero = self.from_code(zero);
+        // Added to every result after the shift: the zero taken off before, and the bias.
+        let add = zero as i32 + self.from_code(bias) as i32;
+        let (q, shift) = (&weights.q[..], weights.shift);
+        avx2!(
+            self,
+            fixed_avx2::convolve(rows, y, size, q, shift, zero, add, out, pad, acc)
+        );
+        plain::convolve(rows, y, size, q, shift, zero, add, out, pad, acc)
     }
 
     #[inline(always)]
     fn unsharp(&self, input: &[i16], blurred: &[i16], amount: f32, out: &mut [i16]) {
-        // amount in Q12: -2 ..= 5 fits i16.
-        let a = (amount * 4096.0).round() as i32;
-        for ((o, &i), &b) in out.iter_mut().zip(input).zip(blurred) {
-            let d = i as i32 - b as i32;
-            let v = i as i32 + ((d * a + 2048) >> 12);
-            *o = v.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
-        }
+        let a = Fixed::q12(amount);
+        avx2!(self, fixed_avx2::unsharp(input, blurred, a, out));
+        plain::unsharp(input, blurred, a, out)
     }
 
     #[inline(always)]
@@ -390,20 +411,12 @@ impl Arith for Fixed {
         out: &mut [i16],
         acc: &mut Vec<i32>,
     ) {
-        acc.clear();
-        acc.resize(out.len(), 0);
-        for k in 0..taps {
-            let w = weights.q[y * taps + k] as i32;
-            let row = rows.row(start as isize + k as isize);
-            for (a, &s) in acc.iter_mut().zip(row) {
-                *a += s as i32 * w;
-            }
-        }
-        let shift = weights.shift;
-        let half = 1i32 << (shift - 1);
-        for (o, &a) in out.iter_mut().zip(acc.iter()) {
-            *o = ((a + half) >> shift).clamp(i16::MIN as i32, i16::MAX as i32) as i16;
-        }
+        let w = &weights.q[y * taps..(y + 1) * taps];
+        avx2!(
+            self,
+            fixed_avx2::resample_v(rows, start, w, weights.shift, out, acc)
+        );
+        plain::resample_v(rows, start, w, weights.shift, out, acc)
     }
 
     #[inline(always)]
@@ -416,15 +429,220 @@ impl Arith for Fixed {
         taps: usize,
         out: &mut [i16],
     ) {
-        let shift = weights.shift;
-        let half = 1i32 << (shift - 1);
-        for ((o, &start), w) in out.iter_mut().zip(starts).zip(weights.q.chunks_exact(taps)) {
-            let first = (start as isize + margin as isize) as usize;
-            let mut a = 0i32;
-            for (&w, &s) in w.iter().zip(&padded[first..first + taps]) {
-                a += s as i32 * w as i32;
+        avx2!(
+            self,
+            fixed_avx2::resample_h(padded, margin, starts, weights, taps, out)
+        );
+        plain::resample_h(padded, margin, starts, &weights.q, weights.shift, taps, out)
+    }
+}
+
+impl Fixed {
+    /// Codes of an 8-bit row as work samples.
+    #[inline(always)]
+    fn widen_u8(&self, row: &[u8], out: &mut [i16]) {
+        avx2!(self, fixed_avx2::widen_u8(row, self.frac, out));
+        plain::widen_u8(row, self.frac, out)
+    }
+
+    /// Codes of a deeper row as work samples, codes above `max` taken as `max`.
+    #[inline(always)]
+    fn widen_u16(&self, row: &[u16], max: u16, out: &mut [i16]) {
+        avx2!(self, fixed_avx2::widen_u16(row, self.frac, max, out));
+        plain::widen_u16(row, self.frac, max, out)
+    }
+}
+
+/// The fixed-point kernels as plain loops: the reference the AVX2 forms are tested against,
+/// and what runs in the portable build. Every sum of `i32` products wraps (as the AVX2
+/// instructions do), so that a result never depends on the order of its additions; the
+/// kernels' weights are sized so that no real sum comes near wrapping.
+pub mod plain {
+    use super::{mulhrs, pad_row, Window};
+
+    /// `out[x] = row[x] << frac`.
+    #[inline(always)]
+    pub fn widen_u8(row: &[u8], frac: u32, out: &mut [i16]) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = (v as i16) << frac;
+        }
+    }
+
+    /// `out[x] = min(row[x], max) << frac`.
+    #[inline(always)]
+    pub fn widen_u16(row: &[u16], frac: u32, max: u16, out: &mut [i16]) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = (v.min(max) as i16) << frac;
+        }
+    }
+
+    /// The code nearest a work sample, clamped to `0 ..= max`.
+    #[inline(always)]
+    pub fn code(v: i16, frac: u32, max: u32) -> u32 {
+        ((v as i32 + (1 << (frac - 1))) >> frac).clamp(0, max as i32) as u32
+    }
+
+    #[inline(always)]
+    pub fn store_u8(row: &[i16], frac: u32, max: u32, out: &mut [u8]) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = code(v, frac, max) as u8;
+        }
+    }
+
+    #[inline(always)]
+    pub fn store_u16(row: &[i16], frac: u32, max: u32, out: &mut [u16]) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = code(v, frac, max) as u16;
+        }
+    }
+
+    /// Work samples clamped to `0 ..= top`.
+    #[inline(always)]
+    pub fn clamp_work(row: &[i16], top: i16, out: &mut [i16]) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = v.clamp(0, top);
+        }
+    }
+
+    /// `out[x] = mulhrs(c[x], q[0]) + Σₖ mulhrs(aₖ[x] + bₖ[x], q[k])`, every addition
+    /// wrapping in `i16`; `c` the centre row and `aₖ`, `bₖ` the rows `k` before and after it.
+    #[inline(always)]
+    pub fn blur_v(rows: &Window<'_, i16>, y: usize, q: &[i16], out: &mut [i16]) {
+        let y = y as isize;
+        let centre = rows.row(y);
+        let w0 = q[0];
+        for (o, &c) in out.iter_mut().zip(centre) {
+            *o = mulhrs(c, w0);
+        }
+        for (k, &w) in q.iter().enumerate().skip(1) {
+            let (a, b) = (rows.row(y - k as isize), rows.row(y + k as isize));
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = o.wrapping_add(mulhrs(a.wrapping_add(b), w));
             }
-            *o = ((a + half) >> shift).clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+    }
+
+    /// [`blur_v`] along a row padded by `q.len() − 1` samples each side.
+    #[inline(always)]
+    pub fn blur_h(padded: &[i16], q: &[i16], out: &mut [i16]) {
+        let r = q.len() - 1;
+        let n = out.len();
+        let w0 = q[0];
+        for (o, &c) in out.iter_mut().zip(&padded[r..r + n]) {
+            *o = mulhrs(c, w0);
+        }
+        for (k, &w) in q.iter().enumerate().skip(1) {
+            let (a, b) = (&padded[r - k..r - k + n], &padded[r + k..r + k + n]);
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = o.wrapping_add(mulhrs(a.wrapping_add(b), w));
+            }
+        }
+    }
+
+    /// A sum of products scaled by 2^`shift`, rounded to the nearest and clamped to `i16`.
+    #[inline(always)]
+    pub fn round(acc: i32, shift: u32) -> i32 {
+        acc.wrapping_add(1 << (shift - 1)) >> shift
+    }
+
+    #[inline(always)]
+    pub fn saturate(v: i32) -> i16 {
+        v.clamp(i16::MIN as i32, i16::MAX as i32) as i16
+    }
+
+    /// `out[x] = round(Σ q[j][i] · (row(y + j − ry)[x + i − rx] − zero)) + add`, rows and
+    /// columns clamped to the plane's edges.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn convolve(
+        rows: &Window<'_, i16>,
+        y: usize,
+        (kw, kh): (usize, usize),
+        q: &[i16],
+        shift: u32,
+        zero: i16,
+        add: i32,
+        out: &mut [i16],
+        pad: &mut Vec<i16>,
+        acc: &mut Vec<i32>,
+    ) {
+        let n = out.len();
+        let (rx, ry) = (kw / 2, (kh / 2) as isize);
+        acc.clear();
+        acc.resize(n, 0);
+        for j in 0..kh {
+            pad_row(rows.row(y as isize + j as isize - ry), rx, pad);
+            for i in 0..kw {
+                let w = q[j * kw + i] as i32;
+                if w == 0 {
+                    continue;
+                }
+                for (a, &s) in acc.iter_mut().zip(&pad[i..i + n]) {
+                    *a = a.wrapping_add((s as i32 - zero as i32) * w);
+                }
+            }
+        }
+        for (o, &a) in out.iter_mut().zip(acc.iter()) {
+            *o = saturate(round(a, shift).wrapping_add(add));
+        }
+    }
+
+    /// `out = input + ((input − blurred) · a + 2^11) >> 12`, `a` the amount in Q12 (at most
+    /// 5 · 2^12 in magnitude), clamped to `i16`.
+    #[inline(always)]
+    pub fn unsharp(input: &[i16], blurred: &[i16], a: i32, out: &mut [i16]) {
+        for ((o, &i), &b) in out.iter_mut().zip(input).zip(blurred) {
+            let d = i as i32 - b as i32;
+            *o = saturate(i as i32 + ((d * a + 2048) >> 12));
+        }
+    }
+
+    /// `out[x] = round(Σₖ w[k] · row(start + k)[x])`.
+    #[inline(always)]
+    pub fn resample_v(
+        rows: &Window<'_, i16>,
+        start: i32,
+        w: &[i16],
+        shift: u32,
+        out: &mut [i16],
+        acc: &mut Vec<i32>,
+    ) {
+        acc.clear();
+        acc.resize(out.len(), 0);
+        for (k, &w) in w.iter().enumerate() {
+            let row = rows.row(start as isize + k as isize);
+            for (a, &s) in acc.iter_mut().zip(row) {
+                *a = a.wrapping_add(s as i32 * w as i32);
+            }
+        }
+        for (o, &a) in out.iter_mut().zip(acc.iter()) {
+            *o = saturate(round(a, shift));
+        }
+    }
+
+    /// Output `x` of a horizontal resample: `round(Σₖ w[k] · padded[margin + start + k])`.
+    #[inline(always)]
+    pub fn resample_one(padded: &[i16], first: usize, w: &[i16], shift: u32) -> i16 {
+        let mut a = 0i32;
+        for (&w, &s) in w.iter().zip(&padded[first..first + w.len()]) {
+            a = a.wrapping_add(s as i32 * w as i32);
+        }
+        saturate(round(a, shift))
+    }
+
+    #[inline(always)]
+    pub fn resample_h(
+        padded: &[i16],
+        margin: usize,
+        starts: &[i32],
+        q: &[i16],
+        shift: u32,
+        taps: usize,
+        out: &mut [i16],
+    ) {
+        for ((o, &start), w) in out.iter_mut().zip(starts).zip(q.chunks_exact(taps)) {
+            let first = (start as isize + margin as isize) as usize;
+            *o = resample_one(padded, first, w, shift);
         }
     }
 }
@@ -631,6 +849,43 @@ impl Arith for Float {
                 a += w * s;
             }
             *o = a;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quantiser's rounding is `f64::round`'s, halves and large values included.
+    #[test]
+    fn rounding_is_f64_rounds() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999999999999994,
+            -2.5e-300,
+        ];
+        values.extend([
+            1e15 + 0.5,
+            -((1u64 << 53) as f64) - 1.0,
+            3e18,
+            -5e18,
+            1e300,
+            f64::MAX,
+        ]);
+        let mut x = 0.1234f64;
+        for _ in 0..100_000 {
+            x = (x * 7919.123 + 0.377) % 65536.0;
+            values.extend([x - 32768.0, (x * 2.0).round() / 2.0 - 32768.0]);
+        }
+        for v in values {
+            assert_eq!(round(v), v.round(), "{v:e}");
         }
     }
 }

@@ -12,14 +12,20 @@
 //! Frames of 8 to 12 bits run in fixed point, 16-bit frames in f32 ([`arith::Fixed`],
 //! [`arith::Float`]), each kernel written once over the arithmetic. Every kernel is compiled
 //! twice, for the x86-64 baseline and for AVX2, and the faster one is picked at run time
-//! ([`simd`]); both give the same samples bit for bit.
+//! ([`simd`]); the fixed-point kernels' AVX2 build calls their hand-written forms
+//! (`fixed_avx2`). Both builds give the same samples bit for bit.
 
 mod arith;
+#[cfg(target_arch = "x86_64")]
+mod fixed_avx2;
 mod pixel;
 mod point;
+#[cfg(test)]
+mod precision;
 mod simd;
 
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -107,7 +113,9 @@ impl Backend for CpuBackend {
         if plan.passes.is_empty() {
             return Ok(frame);
         }
-        let fixed = Fixed::for_bits(plan.input.bits).filter(|f| fits(f, plan));
+        let fixed = Fixed::for_bits(plan.input.bits)
+            .filter(|f| fits(f, plan))
+            .map(|f| f.with_isa(self.isa));
         Ok(match fixed {
             Some(f) => execute(self, plan, frame, f),
             None => execute(self, plan, frame, Float),
@@ -358,17 +366,42 @@ impl Pool {
     }
 }
 
-/// The work-sample kind of an arithmetic, and how a stage of it is split into strips.
+/// The work-sample kind of an arithmetic, and the strip buffers of its sample type.
 pub(crate) trait Work: Arith {
     const KIND: Kind;
+
+    /// Runs `f` with this thread's strip buffers.
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch<Self::T>) -> R) -> R;
+}
+
+thread_local! {
+    /// Each worker's strip buffers, kept from strip to strip and frame to frame.
+    static SCRATCH_FIXED: RefCell<Scratch<i16>> = RefCell::new(Scratch::default());
+    static SCRATCH_FLOAT: RefCell<Scratch<f32>> = RefCell::new(Scratch::default());
+}
+
+/// `f` with the buffers in `cell`, or with new ones where they are in use already.
+fn scratch<T, R>(cell: &RefCell<Scratch<T>>, f: impl FnOnce(&mut Scratch<T>) -> R) -> R {
+    match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch::default()),
+    }
 }
 
 impl Work for Fixed {
     const KIND: Kind = Kind::Fixed;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch<i16>) -> R) -> R {
+        SCRATCH_FIXED.with(|cell| scratch(cell, f))
+    }
 }
 
 impl Work for Float {
     const KIND: Kind = Kind::Float;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch<f32>) -> R) -> R {
+        SCRATCH_FLOAT.with(|cell| scratch(cell, f))
+    }
 }
 
 /// A pass's kernel for one plane, prepared for an arithmetic.
@@ -391,8 +424,8 @@ enum Job<A: Arith> {
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
-        h: (ResampleTable, A::Weights, usize),
-        v: (ResampleTable, A::Weights),
+        h: (Arc<ResampleTable>, A::Weights, usize),
+        v: (Arc<ResampleTable>, A::Weights),
     },
     Remap {
         x0: usize,
@@ -434,11 +467,11 @@ impl<A: Arith> Job<A> {
             }
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
-                let table = |t: &ResampleTable| {
+                let table = |t: &Arc<ResampleTable>| {
                     let w = arith
                         .weights(&t.weights, t.taps as usize)
                         .expect("resample weights fit every arithmetic");
-                    (t.clone(), w)
+                    (Arc::clone(t), w)
                 };
                 let (in_w, _) = pass.input.plane_size(p);
                 let taps = r.h.taps as i64;
@@ -510,7 +543,9 @@ fn run_plane<A: Arith + Work>(
     let task = |(i, out): (usize, OutRows)| {
         let first = i * rows;
         let last = (first + rows).min(oh);
-        simd::strip(isa, &arith, &job, &src, (first, last), ow, out, max);
+        A::with_scratch(|scratch| {
+            simd::strip(isa, &arith, &job, &src, (first, last), ow, out, max, scratch)
+        });
     };
     match &mut stage {
         Stage::Codes(Samples::U8(v)) => v
@@ -538,6 +573,39 @@ fn run_plane<A: Arith + Work>(
     stage
 }
 
+/// The buffers a strip works in, kept by each worker thread from strip to strip and frame to
+/// frame ([`Work::with_scratch`]), so that a steady stream of frames neither allocates nor
+/// clears them.
+pub(crate) struct Scratch<T> {
+    /// The input rows a strip reads, where they are converted.
+    window: Vec<T>,
+    /// A row with its edges replicated.
+    pad: Vec<T>,
+    /// `i32` sums of a row.
+    acc: Vec<i32>,
+    /// Rows between a kernel's steps.
+    a: Vec<T>,
+    b: Vec<T>,
+    c: Vec<T>,
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            window: Vec::new(),
+            pad: Vec::new(),
+            acc: Vec::new(),
+            a: Vec::new(),
+            b: Vec::new(),
+            c: Vec::new(),
+        }
+    }
+}
+
+/// Samples a padded row of a horizontal resample carries past its right margin: vector
+/// kernels read whole groups of taps, up to 7 samples past an output's last one.
+const RESAMPLE_SLACK: usize = 16;
+
 /// Output rows `first .. last` of `job` on `src`, `width` samples a row, into `out`; `max` is
 /// the largest code. Compiled once per build of the kernels (see [`simd::strip`]).
 #[allow(clippy::too_many_arguments)]
@@ -550,16 +618,50 @@ fn strip<A: Arith>(
     width: usize,
     mut out: OutRows<'_>,
     max: u32,
+    scratch: &mut Scratch<A::T>,
 ) {
+    if let Job::Remap {
+        x0,
+        y0,
+        out_h,
+        flip_h,
+        flip_v,
+    } = job
+    {
+        // Codes moved into codes of the same depth need no conversion: they come out as
+        // converting them to work samples and back would leave them.
+        let source_row = |y: usize| y0 + if *flip_v { out_h - 1 - y } else { y };
+        match (src, &mut out) {
+            (Source::U8(p), OutRows::U8(o)) => {
+                for (y, o) in (first..last).zip(o.chunks_exact_mut(width)) {
+                    move_codes(p.row(source_row(y)), *x0, *flip_h, max as u8, o);
+                }
+                return;
+            }
+            (Source::U16(p), OutRows::U16(o)) => {
+                for (y, o) in (first..last).zip(o.chunks_exact_mut(width)) {
+                    move_codes(p.row(source_row(y)), *x0, *flip_h, max as u16, o);
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
     let (in_w, in_h) = src.size();
     let (lo, hi) = job.input_rows(first, last, in_h);
-    let mut buf = Vec::new();
-    let rows = arith.window(src, lo, hi, &mut buf);
-    let mut pad: Vec<A::T> = Vec::new();
-    let mut acc: Vec<i32> = Vec::new();
-    let mut a = vec![A::T::default(); in_w.max(width)];
-    let mut b = vec![A::T::default(); in_w.max(width)];
-    let mut c = vec![A::T::default(); in_w.max(width)];
+    let Scratch {
+        window,
+        pad,
+        acc,
+        a,
+        b,
+        c,
+    } = scratch;
+    let rows = arith.window(src, lo, hi, window);
+    for row in [&mut *a, &mut *b, &mut *c] {
+        row.resize(in_w.max(width), A::T::default());
+    }
+    let (a, b, c, pad, acc) = (&mut a[..], &mut b[..], &mut c[..], pad, acc);
     // A blur of row y: vertical taps into `a`, horizontal into `b`; the result is in one of
     // them or the input row itself.
     let blur = |y: usize,
@@ -598,14 +700,14 @@ fn strip<A: Arith>(
     for (i, y) in (first..last).enumerate() {
         let result: &[A::T] = match job {
             Job::Blur { h, v } => {
-                if blur(y, h, v, &mut a, &mut b, &mut pad) {
+                if blur(y, h, v, a, b, pad) {
                     &b[..width]
                 } else {
                     &a[..width]
                 }
             }
             Job::Unsharp { h, v, amount } => {
-                let blurred: &[A::T] = if blur(y, h, v, &mut a, &mut b, &mut pad) {
+                let blurred: &[A::T] = if blur(y, h, v, a, b, pad) {
                     &b[..width]
                 } else {
                     &a[..width]
@@ -627,8 +729,8 @@ fn strip<A: Arith>(
                     *zero,
                     *bias,
                     &mut a[..width],
-                    &mut pad,
-                    &mut acc,
+                    pad,
+                    acc,
                 );
                 &a[..width]
             }
@@ -641,12 +743,13 @@ fn strip<A: Arith>(
                     wv,
                     tv.taps as usize,
                     &mut a[..in_w],
-                    &mut acc,
+                    acc,
                 );
                 let (th, wh, margin) = h;
-                pad_row(&a[..in_w], *margin, &mut pad);
+                pad_row(&a[..in_w], *margin, pad);
+                pad.resize(pad.len() + RESAMPLE_SLACK, A::T::default());
                 let taps = th.taps as usize;
-                arith.resample_h(&pad, *margin, &th.starts, wh, taps, &mut b[..width]);
+                arith.resample_h(pad, *margin, &th.starts, wh, taps, &mut b[..width]);
                 &b[..width]
             }
             Job::Remap {
@@ -659,8 +762,9 @@ fn strip<A: Arith>(
                 let sy = y0 + if *flip_v { out_h - 1 - y } else { y };
                 let row = rows.row(sy as isize);
                 if *flip_h {
-                    for (x, o) in a[..width].iter_mut().enumerate() {
-                        *o = row[x0 + width - 1 - x];
+                    let row = row[*x0..x0 + width].iter().rev();
+                    for (o, &s) in a[..width].iter_mut().zip(row) {
+                        *o = s;
                     }
                 } else {
                     a[..width].copy_from_slice(&row[*x0..x0 + width]);
@@ -669,5 +773,80 @@ fn strip<A: Arith>(
             }
         };
         arith.store(result, out.row(i, width), max);
+    }
+}
+
+/// Codes `x0 ..` of `row` into `out`, mirrored where `flip`, codes above `max` (damaged data)
+/// taken as `max`, as the arithmetics' conversions take them.
+#[inline(always)]
+fn move_codes<T: Copy + Ord>(row: &[T], x0: usize, flip: bool, max: T, out: &mut [T]) {
+    let row = &row[x0..x0 + out.len()];
+    if flip {
+        for (o, &s) in out.iter_mut().zip(row.iter().rev()) {
+            *o = s.min(max);
+        }
+    } else {
+        for (o, &s) in out.iter_mut().zip(row) {
+            *o = s.min(max);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Chain;
+    use crate::frame::{Colour, Layout, Matrix};
+
+    /// Crops and flips move codes as they are, on every depth, with codes above the depth's
+    /// largest (damaged data) taken as the largest, as the arithmetics' conversions take them.
+    #[test]
+    fn crops_and_flips_move_codes_exactly() {
+        let video = Colour::video(Matrix::Bt709, false);
+        for bits in [8u8, 10, 16] {
+            let format = Format::new(37, 9, Layout::YUV420, bits, video);
+            let mut frame = Frame::new(format);
+            let code = |p: usize, x: usize, y: usize| {
+                let c = (p * 1000 + y * 37 + x) as u32 * 7 % 1400;
+                if bits == 8 {
+                    c % 256
+                } else {
+                    c
+                }
+            };
+            for p in 0..format.planes() {
+                let (w, h) = format.plane_size(p);
+                for y in 0..h as usize {
+                    for x in 0..w as usize {
+                        if bits == 8 {
+                            frame.plane8_mut(p).row(y)[x] = code(p, x, y) as u8;
+                        } else {
+                            frame.plane16_mut(p).row(y)[x] = code(p, x, y) as u16;
+                        }
+                    }
+                }
+            }
+            let max = format.max_code();
+            let chain = Chain::parse("crop(2, 2, 30, 6) | hflip | vflip").unwrap();
+            let plan = crate::plan::compile(&chain, &format).unwrap();
+            for isa in [Isa::Portable, Isa::detect()] {
+                let out = CpuBackend::with_isa(isa)
+                    .process(&plan, frame.clone())
+                    .unwrap();
+                for p in 0..format.planes() {
+                    let (w, h) = out.format.plane_size(p);
+                    let (sx, sy) = format.layout.shift(p);
+                    let (x0, y0) = (2 >> sx, 2 >> sy);
+                    for y in 0..h as usize {
+                        for x in 0..w as usize {
+                            let (fx, fy) = (x0 + w as usize - 1 - x, y0 + h as usize - 1 - y);
+                            let want = code(p, fx, fy).min(max);
+                            let got = out.plane(p).get(x, y);
+                            assert_eq!(got, want, "{bits}-bit plane {p} at ({x}, {y})");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
