@@ -42,11 +42,13 @@ use crate::stats::{StageClock, StageStats};
 
 pub use crate::media::EncodeSettings;
 
-/// How many frames a channel between two stages holds: enough to ride out jitter between
-/// stages; each frame in flight costs its planes (1.5 bytes a pixel at 8-bit 4:2:0). On a
-/// 1080p clip 4 was no faster than 2 (eq: 1.53 s against 1.43 s; gblur: 5.97 s against
-/// 5.93 s) and held more memory.
-const CHANNEL_DEPTH: usize = 2;
+/// How many frames the channels after the convert stage hold: one rides out jitter between
+/// stages. Pictures go from the decoder to the convert stage hand to hand (a channel of 0):
+/// the decoder's own frame threads are what keeps it ahead. Each frame held is memory (1.5
+/// bytes a pixel at 8-bit 4:2:0, and a decoder picture held is one the decoder cannot reuse):
+/// on a 1080p clip, depths 0, 1, 1 peaked at 110-111 MiB against 114-120 MiB for 2, 2, 2, as
+/// fast within the noise (gblur and eq, three runs each).
+const CHANNEL_DEPTH: usize = 1;
 
 /// One video to filter.
 #[derive(Clone, Debug)]
@@ -190,7 +192,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let input_name = display(job.input);
 
     let failure = Failure::new(input_name.clone());
-    let (decoded_tx, decoded_rx) = bounded(CHANNEL_DEPTH);
+    let (decoded_tx, decoded_rx) = bounded(0);
     let (converted_tx, converted_rx) = bounded(CHANNEL_DEPTH);
     let (filtered_tx, filtered_rx) = bounded(CHANNEL_DEPTH);
     // Frames the last stage is done with go back to the backend, so that steady state
@@ -373,7 +375,7 @@ fn relay<A, B>(
     tx: Sender<Message<B>>,
     mut work: impl FnMut(A) -> Result<B, Error>,
 ) -> StageResult<()> {
-    let mut clock = StageClock::with_queue(name, CHANNEL_DEPTH);
+    let mut clock = StageClock::with_queue(name, rx.capacity().unwrap_or(0));
     while let Some(message) = receive(&rx, &mut clock) {
         let (out, end) = match message {
             Message::Frame { frame, copies } => {
@@ -517,7 +519,7 @@ fn filter_stage(
     mut backend: Box<dyn Backend>,
     mut plans: Plans,
 ) -> StageResult<()> {
-    let mut clock = StageClock::with_queue("filter", CHANNEL_DEPTH);
+    let mut clock = StageClock::with_queue("filter", rx.capacity().unwrap_or(0));
     let mut waiting: VecDeque<Vec<Packet>> = VecDeque::new();
     while let Some(message) = receive(&rx, &mut clock) {
         while let Ok(frame) = recycled.try_recv() {
@@ -579,7 +581,7 @@ fn sink_stage<S, T>(
     mut frame: impl FnMut(&mut S, &Frame, Vec<Packet>) -> Result<(), Error>,
     end: impl FnOnce(S, Vec<Packet>, u64) -> Result<T, Error>,
 ) -> StageResult<T> {
-    let mut clock = StageClock::with_queue(name, CHANNEL_DEPTH);
+    let mut clock = StageClock::with_queue(name, rx.capacity().unwrap_or(0));
     while let Some(message) = receive(&rx, &mut clock) {
         match message {
             Message::Frame { frame: f, copies } => {

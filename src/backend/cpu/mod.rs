@@ -249,8 +249,9 @@ struct Pool {
     f32: Vec<Vec<f32>>,
 }
 
-/// Buffers of each type the pool keeps: a frame's planes and a few work planes.
-const POOL_DEPTH: usize = 8;
+/// Buffers of each type the pool keeps: a frame's planes (a steady stream gives one frame back
+/// for each it takes). More only held memory: 8 cost a 1080p run 3-4 MiB at its peak.
+const POOL_DEPTH: usize = 4;
 
 impl Pool {
     fn give(&mut self, stage: Stage) {
