@@ -536,7 +536,7 @@ pub fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Bool => "true or false".into(),
         ParamKind::Colour => "colour, #rrggbb or #rrggbbaa".into(),
         ParamKind::Expr => "expression of the pixel".into(),
-        ParamKind::Planes => "planes: letters of y, u, v (or r, g, b) and a, or all".into(),
+        ParamKind::Planes => "letters of yuva or rgba, or all".into(),
     }
 }
 

@@ -234,6 +234,6 @@ pub(crate) const fn planes_param(default: Default) -> ParamSpec {
         name: "planes",
         kind: ParamKind::Planes,
         default,
-        doc: "planes to filter: letters of y, u, v (or r, g, b) and a, or all",
+        doc: "which planes, as in FFmpeg: e.g. \"y\" (luma) or \"uv\"",
     }
 }

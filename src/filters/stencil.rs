@@ -48,7 +48,7 @@ pub static GBLUR: FilterSpec = FilterSpec {
             default: Default::Float(1.0),
             doc: "standard deviation in pixels",
         },
-        planes_param(Default::Auto("every plane, alpha included")),
+        planes_param(Default::Auto("all")),
     ],
     lower: |args, format, _| {
         let sigma = args.float("sigma");
@@ -76,7 +76,7 @@ pub static BOXBLUR: FilterSpec = FilterSpec {
             default: Default::Int(1),
             doc: "half-width of the box in pixels; 0 leaves the frame as it is",
         },
-        planes_param(Default::Auto("every plane, alpha included")),
+        planes_param(Default::Auto("all")),
     ],
     lower: |args, format, _| {
         let width = 2.0 * args.int("radius") as f64 + 1.0;
@@ -124,7 +124,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
             default: Default::Float(0.0),
             doc: "added after dividing, in 0..1 units (0.5 is mid grey)",
         },
-        planes_param(Default::Auto("the colour planes")),
+        planes_param(Default::Auto("colour")),
     ],
     lower: lower_convolve,
     examples: &[
@@ -201,7 +201,7 @@ pub static UNSHARP: FilterSpec = FilterSpec {
             default: Default::Float(1.0),
             doc: "strength; negative values blur",
         },
-        planes_param(Default::Auto("the colour planes")),
+        planes_param(Default::Auto("colour")),
     ],
     lower: |args, format, _| {
         let sigma = args.float("sigma");
