@@ -7,17 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{decoded_frames, ffmpeg, s, tessera};
-
-fn ffprobe(path: &Path, args: &[&str]) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error"])
-        .args(args)
-        .arg(path)
-        .output()
-        .expect("run ffprobe");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use common::{decoded_frames, ffmpeg, ffprobe, s, tessera};
 
 /// Every frame of the first video stream as 8-bit grey planes.
 fn grey_frames(path: &Path, size: usize) -> Vec<Vec<u8>> {

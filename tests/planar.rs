@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ffmpeg, s, tessera};
+use common::{decoded as raw, ffmpeg, ffprobe, s, tessera};
 
 /// `ffmpeg -f framemd5` of the first video stream: one line a frame, checksums of the decoded
 /// samples as the decoder gives them.
@@ -38,13 +38,8 @@ fn framemd5(path: &Path) -> Vec<String> {
 }
 
 fn probe(path: &Path, entry: &str) -> String {
-    let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg(format!("stream={entry}"))
-        .args(["-of", "csv=p=0", s(path)])
-        .output()
-        .expect("run ffprobe");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let entries = format!("stream={entry}");
+    ffprobe(path, &["-select_streams", "v:0", "-show_entries", &entries, "-of", "csv=p=0"])
 }
 
 /// A test-pattern clip of `size` in `pix_fmt`, coded with `codec` (and its arguments).
@@ -72,28 +67,6 @@ fn process(input: &Path, output: &Path, extra: &[&str]) {
     args.extend(extra);
     let (code, _, err) = tessera(&args);
     assert_eq!(code, 0, "{}: {err}", input.display());
-}
-
-/// The raw planes of every frame of `path`, decoded by FFmpeg in `pix_fmt`.
-fn raw(path: &Path, pix_fmt: &str) -> Vec<u8> {
-    let out = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-i",
-            s(path),
-            "-map",
-            "0:v:0",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            pix_fmt,
-            "-",
-        ])
-        .output()
-        .expect("run ffmpeg");
-    assert!(out.status.success());
-    out.stdout
 }
 
 /// The largest difference between two raw 8-bit 4:2:0 videos of `w`×`h`, per plane.

@@ -178,20 +178,11 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// Every frame of the first video stream of `path`, decoded by FFmpeg into `pix_fmt` (`gray`,
-/// `rgb24`, …), `bytes` a frame, as they come (no frame rate conversion).
-pub fn decoded_frames(path: &std::path::Path, pix_fmt: &str, bytes: usize) -> Vec<Vec<u8>> {
+/// The first video stream of `path`, decoded by FFmpeg into raw `pix_fmt` (`gray`, `rgb24`,
+/// `yuv420p`, …), frame after frame as they come (no frame rate conversion).
+pub fn decoded(path: &std::path::Path, pix_fmt: &str) -> Vec<u8> {
     let out = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-i",
-            s(path),
-            "-map",
-            "0:v:0",
-            "-f",
-            "rawvideo",
-        ])
+        .args(["-v", "error", "-i", s(path), "-map", "0:v:0", "-f", "rawvideo"])
         .args(["-pix_fmt", pix_fmt, "-fps_mode", "passthrough", "-"])
         .output()
         .expect("run ffmpeg");
@@ -200,5 +191,24 @@ pub fn decoded_frames(path: &std::path::Path, pix_fmt: &str, bytes: usize) -> Ve
         "ffmpeg could not decode {}",
         path.display()
     );
-    out.stdout.chunks(bytes).map(<[u8]>::to_vec).collect()
+    out.stdout
+}
+
+/// [`decoded`] cut into frames of `bytes`.
+pub fn decoded_frames(path: &std::path::Path, pix_fmt: &str, bytes: usize) -> Vec<Vec<u8>> {
+    decoded(path, pix_fmt)
+        .chunks(bytes)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// What ffprobe prints for `args` about `path`, trimmed.
+pub fn ffprobe(path: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
