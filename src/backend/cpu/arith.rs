@@ -551,7 +551,8 @@ pub mod plain {
     }
 
     /// `out[x] = round(Σ q[j][i] · (row(y + j − ry)[x + i − rx] − zero)) + add`, rows and
-    /// columns clamped to the plane's edges.
+    /// columns clamped to the plane's edges. The sum is taken as `Σ q · s − zero · Σ q`: the
+    /// same `i32` (both wrap), one multiply-add a tap.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn convolve(
@@ -568,8 +569,9 @@ pub mod plain {
     ) {
         let n = out.len();
         let (rx, ry) = (kw / 2, (kh / 2) as isize);
+        let sum = q.iter().fold(0i32, |s, &w| s.wrapping_add(w as i32));
         acc.clear();
-        acc.resize(n, 0);
+        acc.resize(n, (zero as i32).wrapping_mul(sum).wrapping_neg());
         for j in 0..kh {
             pad_row(rows.row(y as isize + j as isize - ry), rx, pad);
             for i in 0..kw {
@@ -578,7 +580,7 @@ pub mod plain {
                     continue;
                 }
                 for (a, &s) in acc.iter_mut().zip(&pad[i..i + n]) {
-                    *a = a.wrapping_add((s as i32 - zero as i32) * w);
+                    *a = a.wrapping_add(s as i32 * w);
                 }
             }
         }
