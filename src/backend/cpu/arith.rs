@@ -206,14 +206,31 @@ impl Fixed {
     /// error into the next weight so that every row sums as its float weights do.
     pub fn quantise(weights: &[f32], row_len: usize, shift: u32) -> Vec<i16> {
         let scale = (1u32 << shift) as f64;
-        let mut q = Vec::with_capacity(weights.len());
-        for row in weights.chunks(row_len.max(1)) {
+        let len = row_len.max(1);
+        let mut q = vec![0i16; weights.len()];
+        let step = |w: f32, carried: &mut f64| {
+            let exact = w as f64 * scale + *carried;
+            let v = round(exact);
+            *carried = exact - v;
+            v.clamp(i16::MIN as f64, i16::MAX as f64) as i16
+        };
+        // Each row's error chain is serial; four rows at a time overlap theirs (this runs for
+        // every plane of every frame).
+        let quads = weights.len() / (4 * len) * (4 * len);
+        let (w4, rest) = weights.split_at(quads);
+        let (q4, q_rest) = q.split_at_mut(quads);
+        for (w, q) in w4.chunks_exact(4 * len).zip(q4.chunks_exact_mut(4 * len)) {
+            let mut carried = [0.0f64; 4];
+            for k in 0..len {
+                for (r, carried) in carried.iter_mut().enumerate() {
+                    q[r * len + k] = step(w[r * len + k], carried);
+                }
+            }
+        }
+        for (w, q) in rest.chunks(len).zip(q_rest.chunks_mut(len)) {
             let mut carried = 0.0f64;
-            for &w in row {
-                let exact = w as f64 * scale + carried;
-                let v = round(exact);
-                carried = exact - v;
-                q.push(v.clamp(i16::MIN as f64, i16::MAX as f64) as i16);
+            for (q, &w) in q.iter_mut().zip(w) {
+                *q = step(w, &mut carried);
             }
         }
         q
@@ -551,7 +568,8 @@ pub mod plain {
     }
 
     /// `out[x] = round(Σ q[j][i] · (row(y + j − ry)[x + i − rx] − zero)) + add`, rows and
-    /// columns clamped to the plane's edges.
+    /// columns clamped to the plane's edges. The sum is taken as `Σ q · s − zero · Σ q`: the
+    /// same `i32` (both wrap), one multiply-add a tap.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn convolve(
@@ -568,8 +586,9 @@ pub mod plain {
     ) {
         let n = out.len();
         let (rx, ry) = (kw / 2, (kh / 2) as isize);
+        let sum = q.iter().fold(0i32, |s, &w| s.wrapping_add(w as i32));
         acc.clear();
-        acc.resize(n, 0);
+        acc.resize(n, (zero as i32).wrapping_mul(sum).wrapping_neg());
         for j in 0..kh {
             pad_row(rows.row(y as isize + j as isize - ry), rx, pad);
             for i in 0..kw {
@@ -578,7 +597,7 @@ pub mod plain {
                     continue;
                 }
                 for (a, &s) in acc.iter_mut().zip(&pad[i..i + n]) {
-                    *a = a.wrapping_add((s as i32 - zero as i32) * w);
+                    *a = a.wrapping_add(s as i32 * w);
                 }
             }
         }
@@ -856,6 +875,31 @@ impl Arith for Float {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows quantised four at a time come out as rows quantised one by one.
+    #[test]
+    fn quantising_rows_together_is_quantising_them_one_by_one() {
+        let weights: Vec<f32> = (0..1000)
+            .map(|i| ((i * 37 % 101) as f32 - 40.0) / 97.0)
+            .collect();
+        for row_len in [1, 3, 7, 10, 64, 999, 1000, 1500] {
+            let mut expected = Vec::new();
+            for row in weights.chunks(row_len) {
+                let mut carried = 0.0f64;
+                for &w in row {
+                    let exact = w as f64 * 4096.0 + carried;
+                    let v = exact.round();
+                    carried = exact - v;
+                    expected.push(v.clamp(-32768.0, 32767.0) as i16);
+                }
+            }
+            assert_eq!(
+                Fixed::quantise(&weights, row_len, 12),
+                expected,
+                "rows of {row_len}"
+            );
+        }
+    }
 
     /// The quantiser's rounding is `f64::round`'s, halves and large values included.
     #[test]

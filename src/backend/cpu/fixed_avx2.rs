@@ -717,7 +717,10 @@ pub fn convolve(
     let nonzero = q.iter().filter(|&&w| w != 0).count();
     let (mut stack, mut heap);
     let (pairs, wp): (&mut [TapPair], &mut [__m256i]) = if nonzero <= 2 * SMALL_PAIRS {
-        stack = ([((0, 0), (0, 0)); SMALL_PAIRS], [_mm256_setzero_si256(); SMALL_PAIRS]);
+        stack = (
+            [((0, 0), (0, 0)); SMALL_PAIRS],
+            [_mm256_setzero_si256(); SMALL_PAIRS],
+        );
         (&mut stack.0, &mut stack.1)
     } else {
         let n = nonzero.div_ceil(2);

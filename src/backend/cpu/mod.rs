@@ -545,7 +545,17 @@ fn run_plane<A: Arith + Work>(
         let first = i * rows;
         let last = (first + rows).min(oh);
         A::with_scratch(|scratch| {
-            simd::strip(isa, &arith, &job, &src, (first, last), ow, out, max, scratch)
+            simd::strip(
+                isa,
+                &arith,
+                &job,
+                &src,
+                (first, last),
+                ow,
+                out,
+                max,
+                scratch,
+            )
         });
     };
     match &mut stage {
