@@ -201,7 +201,11 @@ pub fn plane_curves(
 /// `curves` one after another at a code value, in code values, unrounded: what a plane's
 /// lookup table holds for that code, on either backend.
 #[inline(always)]
-pub fn compose_curves(curves: impl IntoIterator<Item = Curve>, math: &ColourMath, code: f32) -> f32 {
+pub fn compose_curves(
+    curves: impl IntoIterator<Item = Curve>,
+    math: &ColourMath,
+    code: f32,
+) -> f32 {
     let mut v = code * math.to_8bit;
     for c in curves {
         v = c.apply(v, math.top_8bit);

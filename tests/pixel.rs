@@ -323,12 +323,19 @@ fn pixel_reads_and_sets_ycbcr() {
     let inverted = run(&mut cpu, "invert", &video);
     let d = out.plane_diffs(&video).unwrap();
     assert!(d[1] <= 1 && d[2] <= 1, "chroma moved: {d:?}");
-    assert!(out.plane_diffs(&inverted).unwrap()[0] <= 1, "luma is not 1 - luma");
+    assert!(
+        out.plane_diffs(&inverted).unwrap()[0] <= 1,
+        "luma is not 1 - luma"
+    );
     for frame in frames() {
         let gray = run(&mut cpu, "grayscale", &frame);
         for text in ["pixel(cb=0, cr=0)", "pixel(r=luma, g=luma, b=luma)"] {
             let d = run(&mut cpu, text, &frame).plane_diffs(&gray).unwrap();
-            assert!(d.iter().all(|&d| d <= 1), "{text} on {}: {d:?}", frame.format.describe());
+            assert!(
+                d.iter().all(|&d| d <= 1),
+                "{text} on {}: {d:?}",
+                frame.format.describe()
+            );
         }
     }
     // Values set outside their range are clamped: luma to 0..1.

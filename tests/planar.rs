@@ -39,7 +39,17 @@ fn framemd5(path: &Path) -> Vec<String> {
 
 fn probe(path: &Path, entry: &str) -> String {
     let entries = format!("stream={entry}");
-    ffprobe(path, &["-select_streams", "v:0", "-show_entries", &entries, "-of", "csv=p=0"])
+    ffprobe(
+        path,
+        &[
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            &entries,
+            "-of",
+            "csv=p=0",
+        ],
+    )
 }
 
 /// A test-pattern clip of `size` in `pix_fmt`, coded with `codec` (and its arguments).

@@ -228,7 +228,10 @@ pub const PIXEL_VARIABLES: &[(&str, &str)] = &[
 /// matrix (BT.709 for photos), and the parameters that set it.
 pub const COLOUR_VARIABLES: &[(&str, &str)] = &[
     ("luma", "the pixel's luma Y′, 0..1 (black to white)"),
-    ("cb", "the pixel's blue difference Cb, -0.5..0.5 (0 is grey)"),
+    (
+        "cb",
+        "the pixel's blue difference Cb, -0.5..0.5 (0 is grey)",
+    ),
     ("cr", "the pixel's red difference Cr, -0.5..0.5 (0 is grey)"),
 ];
 

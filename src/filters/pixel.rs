@@ -81,8 +81,16 @@ fn lower_pixel(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
         )
     };
     let luma_in = luma_of(name("r"), name("g"), name("b"));
-    let cb_in = bin(mul, num(0.5 / (1.0 - kb)), bin(sub, name("b"), luma_in.clone()));
-    let cr_in = bin(mul, num(0.5 / (1.0 - kr)), bin(sub, name("r"), luma_in.clone()));
+    let cb_in = bin(
+        mul,
+        num(0.5 / (1.0 - kb)),
+        bin(sub, name("b"), luma_in.clone()),
+    );
+    let cr_in = bin(
+        mul,
+        num(0.5 / (1.0 - kr)),
+        bin(sub, name("r"), luma_in.clone()),
+    );
     let read = |e: Expr| {
         e.substitute(&|n| match n {
             "luma" => Some(luma_in.clone()),
@@ -104,9 +112,13 @@ fn lower_pixel(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
         }
         let call = |f: &str, args: Vec<Expr>| Expr::Call(f.to_string(), args, (0, 0));
         // What was set, clamped to its range; the rest as the pixel has it.
-        let l = luma.map_or(luma_in.clone(), |e| call("clamp", vec![e, num(0.0), num(1.0)]));
+        let l = luma.map_or(luma_in.clone(), |e| {
+            call("clamp", vec![e, num(0.0), num(1.0)])
+        });
         let chroma = |e: Option<Expr>, keep: &Expr| {
-            e.map_or(keep.clone(), |e| call("clamp", vec![e, num(-0.5), num(0.5)]))
+            e.map_or(keep.clone(), |e| {
+                call("clamp", vec![e, num(-0.5), num(0.5)])
+            })
         };
         let (cb, cr) = (chroma(cb, &cb_in), chroma(cr, &cr_in));
         // The R′G′B′ with that Y′CbCr, left unclamped: the frame's planes hold it.
@@ -115,15 +127,17 @@ fn lower_pixel(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
         let g = bin(
             mul,
             num(1.0 / kg),
-            bin(sub, bin(sub, l, bin(mul, num(kr), r.clone())), bin(mul, num(kb), b.clone())),
+            bin(
+                sub,
+                bin(sub, l, bin(mul, num(kr), r.clone())),
+                bin(mul, num(kb), b.clone()),
+            ),
         );
         ([Some(r), Some(g), Some(b), a], [false, false, false, true])
     };
     let [r, g, b, a] = &channels;
-    let program = PixelProgram::compile_clamped(
-        [r.as_ref(), g.as_ref(), b.as_ref(), a.as_ref()],
-        clamp,
-    )?;
+    let program =
+        PixelProgram::compile_clamped([r.as_ref(), g.as_ref(), b.as_ref(), a.as_ref()], clamp)?;
     if program.is_identity() {
         return Ok(Vec::new());
     }

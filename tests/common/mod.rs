@@ -182,7 +182,16 @@ pub fn ffmpeg(args: &[&str]) {
 /// `yuv420p`, …), frame after frame as they come (no frame rate conversion).
 pub fn decoded(path: &std::path::Path, pix_fmt: &str) -> Vec<u8> {
     let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-i", s(path), "-map", "0:v:0", "-f", "rawvideo"])
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "rawvideo",
+        ])
         .args(["-pix_fmt", pix_fmt, "-fps_mode", "passthrough", "-"])
         .output()
         .expect("run ffmpeg");

@@ -14,7 +14,9 @@ use super::arith::Arith;
 use super::pixel::Registers;
 use super::{simd, source, CpuBackend, Isa, Kind, OutRow, Source, Stage, Work};
 use crate::frame::{nearest_code, Frame, Samples};
-use crate::op::{clamp, compose_curves, plane_curves, ColourMath, Curve, Domain, PointOp, MAX_PLANES};
+use crate::op::{
+    clamp, compose_curves, plane_curves, ColourMath, Curve, Domain, PointOp, MAX_PLANES,
+};
 use crate::pixel::INPUTS;
 use crate::plan::Pass;
 
@@ -80,8 +82,9 @@ fn map_plane<A: Arith + Work>(
             if let Some(mut samples) = input.take_plane(q).into_samples() {
                 match &mut samples {
                     Samples::U8(v) => {
-                        let lut: [u8; 256] =
-                            std::array::from_fn(|i| nearest_code(value(i as f32), max as f32) as u8);
+                        let lut: [u8; 256] = std::array::from_fn(|i| {
+                            nearest_code(value(i as f32), max as f32) as u8
+                        });
                         v.par_chunks_mut(rows * w).for_each(|c| {
                             for s in c {
                                 *s = lut[*s as usize];
@@ -133,8 +136,9 @@ fn map_plane<A: Arith + Work>(
                         match src {
                             Source::U8(s) => {
                                 // A table of 256: a byte indexes it without a bounds check.
-                                let lut: &[_; 256] =
-                                    lut[..256].try_into().expect("8-bit tables have 256 entries");
+                                let lut: &[_; 256] = lut[..256]
+                                    .try_into()
+                                    .expect("8-bit tables have 256 entries");
                                 for (o, &v) in row.iter_mut().zip(s.row(y)) {
                                     *o = lut[v as usize];
                                 }

@@ -724,9 +724,11 @@ impl Dispatch {
         // The composition of the plane's curves at every code, as the CPU backend tabulates it.
         let math = ColourMath::of(&pass.output);
         let n = math.colour_planes;
-        out.extend((0..=pass.input.max_code()).map(|code| {
-            compose_curves(plane_curves(ops, plane, n), &math, code as f32).to_bits()
-        }));
+        out.extend(
+            (0..=pass.input.max_code()).map(|code| {
+                compose_curves(plane_curves(ops, plane, n), &math, code as f32).to_bits()
+            }),
+        );
     }
 
     /// The words that decide the dispatch's `data` for `plan`, into `out`: the data itself,
