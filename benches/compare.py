@@ -195,6 +195,19 @@ def make_clip(frames):
     return path
 
 
+def describe_clip(path):
+    """'W×H, N frames, codec pix_fmt' as ffprobe reads them."""
+    try:
+        out = run_checked(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+                           "-show_entries", "stream=width,height,nb_read_packets,codec_name,pix_fmt",
+                           "-of", "default=nw=1", path], f"ffprobe {rel(path)}")
+    except BenchError:
+        return "not readable by ffprobe"
+    info = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return (f"{info.get('width')}×{info.get('height')}, {info.get('nb_read_packets')} frames, "
+            f"{info.get('codec_name')} {info.get('pix_fmt')}")
+
+
 def image_info(path):
     """(width, height, bands, format) as vipsheader reads them."""
     out = run_checked(["vipsheader", "-a", path], f"vipsheader {rel(path)}")
@@ -810,6 +823,8 @@ def write_markdown(path, svg_name, ctx):
             md_table(["tool", "Y dB", "Cb dB", "Cr dB"],
                      [[k, fid[k]["y"], fid[k]["u"], fid[k]["v"]] for k in ("tessera", "ffmpeg")]),
             "",
+            f"Clip: `{rel(fid['clip'])}`, {describe_clip(fid['clip'])}.",
+            "",
             "Commands:",
             "",
             "```sh",
@@ -869,6 +884,9 @@ def parse_args(argv):
     p.add_argument("--out", metavar="DIR",
                    help="where benchmarks.md and benchmarks.svg go (default docs/ for a full run, "
                         "target/compare/report/ with --quick or --only)")
+    p.add_argument("--fidelity-clip", metavar="PATH",
+                   help="the clip the fidelity check blurs (default: the testsrc2 clip); a real "
+                        "one says more, since FFmpeg's error depends on the picture")
     p.add_argument("--prepare", action="store_true",
                    help="make the cached inputs and exit")
     args = p.parse_args(argv)
@@ -902,7 +920,15 @@ def main(argv):
     ensure_tools()
     ensure_tessera(tess, args.tessera is None)
 
-    need_video = any(c != "vips" for c in selected) or do_flat or do_fidelity
+    fid_clip = None
+    if args.fidelity_clip and do_fidelity:
+        fid_clip = Path(args.fidelity_clip).resolve()
+        if not fid_clip.is_file():
+            raise BenchError(f"--fidelity-clip {args.fidelity_clip}: no such file")
+        if describe_clip(fid_clip).split()[-1] not in ("yuv420p", "yuvj420p"):
+            raise BenchError(f"--fidelity-clip {args.fidelity_clip}: the check needs an 8-bit "
+                             f"4:2:0 clip; this one is {describe_clip(fid_clip)}")
+    need_video = any(c != "vips" for c in selected) or do_flat or (do_fidelity and not fid_clip)
     clip = make_clip(cfg["frames"]) if need_video or args.prepare else None
     long_clip = make_clip(cfg["long_frames"]) if do_flat or args.prepare else None
     tiff = make_tiff(cfg["tiff"]) if "vips" in selected or args.prepare else None
@@ -936,7 +962,9 @@ def main(argv):
     fid, fid_commands = (None, [])
     if do_fidelity:
         log("fidelity check: gblur σ=3 of both tools against the exact Gaussian")
-        fid, fid_commands = fidelity(tess, clip, run_dir)
+        fid_clip = fid_clip or clip
+        fid, fid_commands = fidelity(tess, fid_clip, run_dir)
+        fid["clip"] = fid_clip
     load_end = loadavg()
 
     rows = table_rows(cases)
