@@ -735,21 +735,26 @@ impl Frame {
             _ => panic!("{channels} channels"),
         };
         let format = Format::new(width, height, layout, bits, Colour::RGB);
-        fn split<T: Copy + Default>(data: &[T], channels: usize, n: usize) -> Vec<T> {
-            let mut out = vec![T::default(); n * channels];
-            for (c, plane) in out.chunks_exact_mut(n.max(1)).enumerate().take(channels) {
-                for (o, px) in plane.iter_mut().zip(data.chunks_exact(channels)) {
-                    *o = px[c];
-                }
-            }
-            out.truncate(n * channels);
-            out
+        // Each plane its own buffer, so that only the interleaved one and the planes are ever
+        // alive together (twice the picture, not three times).
+        fn split<T: Copy + Default>(data: &[T], channels: usize, n: usize) -> Vec<Vec<T>> {
+            (0..channels)
+                .map(|c| {
+                    let mut plane = Vec::with_capacity(n);
+                    plane.extend(data.chunks_exact(channels).map(|px| px[c]));
+                    plane
+                })
+                .collect()
         }
-        let samples = match &data {
-            Samples::U8(d) => Samples::U8(split(d, channels, n)),
-            Samples::U16(d) => Samples::U16(split(d, channels, n)),
+        let planes = match &data {
+            Samples::U8(d) => split(d, channels, n).into_iter().map(Samples::U8).collect(),
+            Samples::U16(d) => split(d, channels, n)
+                .into_iter()
+                .map(Samples::U16)
+                .collect(),
         };
-        Frame::from_samples(format, samples)
+        drop(data);
+        Frame::from_planes(format, planes)
     }
 
     /// The frame's planes interleaved (r, g, b, a for each pixel for RGBA), for writers that

@@ -42,13 +42,13 @@ use crate::stats::{StageClock, StageStats};
 
 pub use crate::media::EncodeSettings;
 
-/// How many frames the channels after the convert stage hold: one rides out jitter between
-/// stages. Pictures go from the decoder to the convert stage hand to hand (a channel of 0):
-/// the decoder's own frame threads are what keeps it ahead. Each frame held is memory (1.5
-/// bytes a pixel at 8-bit 4:2:0, and a decoder picture held is one the decoder cannot reuse):
-/// on a 1080p clip, depths 0, 1, 1 peaked at 110-111 MiB against 114-120 MiB for 2, 2, 2, as
-/// fast within the noise (gblur and eq, three runs each).
-const CHANNEL_DEPTH: usize = 1;
+/// How many frames the channels between stages hold: none, each frame goes from one stage to
+/// the next hand to hand. The decoder's own frame threads keep it ahead, and the filter works
+/// on one frame while the sink takes the one before. Each frame held is memory (1.5 bytes a
+/// pixel at 8-bit 4:2:0, and a decoder picture held is one the decoder cannot reuse): on a
+/// 1080p clip, eq and gblur peaked at 107-108 MiB with depths 0, 0, 0 against 110-111 for
+/// 0, 1, 1 and 114-120 for 2, 2, 2, as fast within the noise (three runs each).
+const CHANNEL_DEPTH: usize = 0;
 
 /// One video to filter.
 #[derive(Clone, Debug)]
@@ -192,7 +192,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let input_name = display(job.input);
 
     let failure = Failure::new(input_name.clone());
-    let (decoded_tx, decoded_rx) = bounded(0);
+    let (decoded_tx, decoded_rx) = bounded(CHANNEL_DEPTH);
     let (converted_tx, converted_rx) = bounded(CHANNEL_DEPTH);
     let (filtered_tx, filtered_rx) = bounded(CHANNEL_DEPTH);
     // Frames the last stage is done with go back to the backend, so that steady state

@@ -149,6 +149,7 @@ pub fn render(stages: &[StageStats], seconds: f64) -> String {
     );
     for s in stages {
         let queue = match &s.queue {
+            Some(q) if q.capacity == 0 => "hand to hand".to_string(),
             Some(q) => format!("{:.1} avg {} max/{}", q.mean(), q.max, q.capacity),
             None => "-".to_string(),
         };

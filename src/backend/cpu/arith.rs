@@ -36,12 +36,12 @@ impl<'a, T> Window<'a, T> {
 
 /// What a kernel needs of an arithmetic: its sample type, conversions from and to the frame's
 /// codes, and the row kernels.
-pub trait Arith: Sync + Send + Copy {
+pub trait Arith: Sync + Send + Copy + 'static {
     type T: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static;
     /// A blur's taps prepared for this arithmetic.
     type Taps: Sync + Send;
     /// General weights (2-D kernels, resample tables) prepared for this arithmetic.
-    type Weights: Sync + Send;
+    type Weights: Sync + Send + 'static;
 
     /// Rows `lo .. hi` of `src` as samples of this arithmetic, borrowed or converted into `buf`.
     fn window<'a>(
