@@ -23,6 +23,7 @@ mod point;
 #[cfg(test)]
 mod precision;
 mod simd;
+mod table8;
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -52,6 +53,8 @@ pub struct CpuBackend {
     /// quantising a 1080p → 720p lanczos table for every plane of every frame took 2.6% of
     /// the run.
     prepared: Mutex<Prepared>,
+    /// The latest 8-bit colour tables and the affine maps that compute them, if any.
+    affine: Mutex<Vec<([u8; 256], Option<table8::Affine8>)>>,
 }
 
 impl Default for CpuBackend {
@@ -67,6 +70,7 @@ impl CpuBackend {
             strip_rows: None,
             pool: Mutex::new(Pool::default()),
             prepared: Mutex::new(Prepared::default()),
+            affine: Mutex::new(Vec::new()),
         }
     }
 
@@ -102,6 +106,20 @@ impl CpuBackend {
 
     fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
         self.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The affine map that gives `table`, if one does, looked for once per table.
+    fn affine8(&self, table: &[u8; 256]) -> Option<table8::Affine8> {
+        let mut known = self.affine.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, a)) = known.iter().find(|(t, _)| t == table) {
+            return *a;
+        }
+        let a = table8::Affine8::fit(table);
+        if known.len() == 8 {
+            known.remove(0);
+        }
+        known.push((*table, a));
+        a
     }
 
     fn prepared(&self) -> std::sync::MutexGuard<'_, Prepared> {

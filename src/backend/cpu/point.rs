@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::arith::Arith;
 use super::pixel::Registers;
+use super::table8;
 use super::{simd, source, CpuBackend, Isa, Kind, OutRow, Source, Stage, Work};
 use crate::frame::{nearest_code, Frame, Samples};
 use crate::op::{
@@ -85,10 +86,10 @@ fn map_plane<A: Arith + Work>(
                         let lut: [u8; 256] = std::array::from_fn(|i| {
                             nearest_code(value(i as f32), max as f32) as u8
                         });
+                        let affine = backend.affine8(&lut);
+                        let isa = backend.isa;
                         v.par_chunks_mut(rows * w).for_each(|c| {
-                            for s in c {
-                                *s = lut[*s as usize];
-                            }
+                            table8::map_in_place(isa, &lut, affine, c);
                         });
                     }
                     Samples::U16(v) => {
@@ -163,6 +164,20 @@ fn map_plane<A: Arith + Work>(
     }
 
     match (&mut out, indices) {
+        (Stage::Codes(Samples::U8(d)), Some(_)) if matches!(src, Source::U8(_)) => {
+            let Source::U8(s) = src else { unreachable!() };
+            let lut: [u8; 256] =
+                std::array::from_fn(|i| nearest_code(value(i as f32), max as f32) as u8);
+            let affine = backend.affine8(&lut);
+            let isa = backend.isa;
+            d.par_chunks_mut(rows * w)
+                .enumerate()
+                .for_each(|(i, chunk)| {
+                    for (r, row) in chunk.chunks_exact_mut(w).enumerate() {
+                        table8::map(isa, &lut, affine, s.row(i * rows + r), row);
+                    }
+                });
+        }
         (Stage::Codes(Samples::U8(d)), Some(n)) => {
             apply!(
                 d,
