@@ -668,6 +668,19 @@ CAVEATS = """\
 """
 
 
+GPU_NOTE = """\
+## GPU backend
+
+The figures above are the CPU backend's. The GPU backend's on a hardware GPU (1080p and 4K,
+gblur σ=3 and the five colour filters, upload + compute + read-back, frames per second against
+the host-to-GPU transfer bound measured in the same run, and against a torch or cupy pipeline
+doing the same work on the same card) are still to be taken: no machine with a GPU was at hand
+for this run. Without one the GPU backend runs on Mesa's lavapipe, a software driver, whose
+timings say nothing about a GPU. `cargo bench --bench filters` times every filter on both
+backends on whatever adapter wgpu finds.
+"""
+
+
 def write_svg(path, cases, rounds, stamp):
     ratios = [(c.short + f" (vs {c.peer_name})", c.median("tessera", 0) / c.median("peer", 0))
               for c in cases]
@@ -852,7 +865,7 @@ def write_markdown(path, svg_name, ctx):
                   "# tessera", show(c.tessera), f"# {c.peer_name}", show(c.peer), "```", ""]
         if c.note:
             lines += [c.note, ""]
-    lines += ["## Caveats: how far the peers are equivalent", "", CAVEATS,
+    lines += [GPU_NOTE, "## Caveats: how far the peers are equivalent", "", CAVEATS,
               "## Raw samples", "",
               "Wall seconds / peak MiB of each run, in round order.", "",
               md_table(["case", "tessera", "peer"],
