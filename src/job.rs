@@ -137,6 +137,9 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         )));
     }
     let mut backend = backend::open_on(job.backend, job.gpu.as_ref())?;
+    if !input_is_image {
+        backend.share_cores_with_decoder();
+    }
     tracing::info!(
         "{} on {}, chain: {}",
         job.input.display(),

@@ -67,6 +67,11 @@ pub trait Backend: Send {
         Ok(None)
     }
 
+    /// Says that frames will come from a decoder working at the same time on threads of its
+    /// own (a video), so that the backend leaves it cores instead of fanning every frame out
+    /// over all of them.
+    fn share_cores_with_decoder(&mut self) {}
+
     /// Takes back a frame the backend returned and the caller is done with, so that its planes
     /// serve a later frame instead of new allocations.
     fn recycle(&mut self, frame: Frame) {
