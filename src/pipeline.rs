@@ -46,7 +46,7 @@ pub use crate::media::EncodeSettings;
 /// the next hand to hand. The decoder's own frame threads keep it ahead, and the filter works
 /// on one frame while the sink takes the one before. Each frame held is memory (1.5 bytes a
 /// pixel at 8-bit 4:2:0, and a decoder picture held is one the decoder cannot reuse): on a
-/// 1080p clip, eq and gblur peaked at 107-108 MiB with depths 0, 0, 0 against 110-111 for
+/// 1080p clip, eq and gblur peaked at 107-108 MiB with depths 0, 0, 0 against 110-115 for
 /// 0, 1, 1 and 114-120 for 2, 2, 2, as fast within the noise (three runs each).
 const CHANNEL_DEPTH: usize = 0;
 

@@ -169,9 +169,10 @@ impl Backend for CpuBackend {
 
     /// Half the cores (at least one) share a frame's strips; the decoder's frame threads have
     /// the rest. On the 2-core benchmark machine, with a 1080p H.264 clip decoding beside it,
-    /// one worker made eq 10% faster than two (1.37 s against 1.49 s, medians of four runs,
-    /// now FFmpeg's time) and gblur and lanczos 5% faster: two workers and the decoder's threads
-    /// took the cores from each other (3 to 4 times the involuntary context switches).
+    /// one worker made eq 11% faster than two (1.37 s against 1.54 s, medians of four runs,
+    /// now FFmpeg's time), gblur, unsharp and sharpen 5-12% faster and lanczos as fast: two
+    /// workers and the decoder's threads took the cores from each other (3 to 4 times the
+    /// involuntary context switches).
     fn share_cores_with_decoder(&mut self) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = (cores / 2).max(1);
