@@ -355,6 +355,13 @@ fn an_interrupted_batch_resumes_with_skip_existing() {
     }
     assert_eq!(result.status.code(), Some(130), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // The file cut short is named with the output it did not write.
+    assert!(
+        err.lines().any(|l| l.contains("interrupted; ")
+            && l.contains(&format!("{}", out.display()))
+            && l.ends_with("was not written")),
+        "{err}"
+    );
     let left = files(&out);
     assert!(
         left.iter()

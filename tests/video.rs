@@ -885,3 +885,68 @@ fn the_binary_processes_a_video() {
     );
     assert_eq!(files_in(dir.path()), ["cli.mp4", "clip.mp4"]);
 }
+
+/// Ctrl-C on a single file: exit 130, a message that names the output that was not written,
+/// no output and no temporary file left, the input untouched.
+#[test]
+fn an_interrupted_run_names_the_output_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=20",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        s(&input),
+    ]);
+    let before = std::fs::read(&input).unwrap();
+    let out = dir.path().join("out.mp4");
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args([
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--chain",
+            "gblur(sigma=8)",
+            "--backend",
+            "cpu",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the run is writing (its temporary file exists).
+    let writing = || std::fs::read_dir(dir.path()).unwrap().count() > 1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !writing() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&result.stderr);
+    if result.status.code() == Some(0) {
+        // The machine finished the run before the signal: nothing left to check.
+        return;
+    }
+    assert_eq!(result.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains(&format!("interrupted; {} was not written", out.display())),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("long.mp4")], "{err}");
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}

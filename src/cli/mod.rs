@@ -423,10 +423,16 @@ fn process(args: ProcessArgs) -> i32 {
             0
         }
         Err(Error::Interrupted) => {
-            eprintln!(
-                "tessera: interrupted; {} was not written",
-                job.input.display()
-            );
+            match &job.output {
+                job::Output::File(out) => eprintln!(
+                    "tessera: interrupted; {} was not written ({} is untouched)",
+                    out.display(),
+                    job.input.display()
+                ),
+                job::Output::Discard => {
+                    eprintln!("tessera: interrupted while reading {}", job.input.display())
+                }
+            }
             INTERRUPTED
         }
         Err(e) => {
@@ -591,10 +597,16 @@ fn process_one(
             ));
         }
         Err(Error::Interrupted) => {
-            bars.error(format!(
-                "tessera: [{n}/{total}] {} interrupted; its output was not written",
-                item.input.display()
-            ));
+            bars.error(match record.output.as_deref() {
+                Some(out) => format!(
+                    "tessera: [{n}/{total}] {} interrupted; {out} was not written",
+                    item.input.display()
+                ),
+                None => format!(
+                    "tessera: [{n}/{total}] {} interrupted",
+                    item.input.display()
+                ),
+            });
             record.status = "interrupted";
             record.error = Some("interrupted before it was done".into());
         }
