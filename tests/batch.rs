@@ -301,19 +301,10 @@ fn an_interrupted_batch_resumes_with_skip_existing() {
     let input = dir.path().join("clips");
     std::fs::create_dir(&input).unwrap();
     for i in 0..6 {
-        common::ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
+        common::h264_clip(
+            &input.join(format!("clip{i}.mp4")),
             &format!("testsrc2=s=320x240:r=25:d=4,hue=h={}", i * 50),
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            s(&input.join(format!("clip{i}.mp4"))),
-        ]);
+        );
     }
     let out = dir.path().join("out");
     let run = dir.path().join("run.json");

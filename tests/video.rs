@@ -892,19 +892,7 @@ fn the_binary_processes_a_video() {
 fn an_interrupted_run_names_the_output_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("long.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=20",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        s(&input),
-    ]);
+    common::h264_clip(&input, "testsrc2=size=320x240:rate=25:duration=20");
     let before = std::fs::read(&input).unwrap();
     let out = dir.path().join("out.mp4");
     let child = Command::new(env!("CARGO_BIN_EXE_tessera"))

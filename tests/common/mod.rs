@@ -178,6 +178,24 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// An H.264 yuv420p clip of the lavfi source `source` (e.g. `testsrc2=s=320x240:d=4`), made
+/// fast (`ultrafast`): long clips for runs that must still be going when a test interrupts them.
+pub fn h264_clip(path: &std::path::Path, source: &str) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        source,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        s(path),
+    ]);
+}
+
 /// The first video stream of `path`, decoded by FFmpeg into raw `pix_fmt` (`gray`, `rgb24`,
 /// `yuv420p`, …), frame after frame as they come (no frame rate conversion).
 pub fn decoded(path: &std::path::Path, pix_fmt: &str) -> Vec<u8> {
