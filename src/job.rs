@@ -170,9 +170,11 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             if stop_requested() {
                 return Err(Error::Interrupted);
             }
+            let mut folders = MadeFolders::for_output(out)?;
             write_atomically(out, |tmp| {
                 media::image::write(&result, tmp, out).map_err(Error::from)
             })?;
+            folders.keep = true;
             stages.push(stage("write", 1));
         }
         return Ok(Report {
@@ -212,19 +214,23 @@ fn run_video(
     let report = match &job.output {
         Output::Discard => video(None)?,
         Output::File(out) if media::is_sequence(out) => {
+            let mut folders = MadeFolders::for_output(out)?;
             let mut report = None;
             write_sequence_atomically(out, |tmp| {
                 report = Some(video(Some(tmp))?);
                 Ok(())
             })?;
+            folders.keep = true;
             report.expect("set by a successful write")
         }
         Output::File(out) => {
+            let mut folders = MadeFolders::for_output(out)?;
             let mut report = None;
             write_atomically(out, |tmp| {
                 report = Some(video(Some(tmp))?);
                 Ok(())
             })?;
+            folders.keep = true;
             report.expect("set by a successful write")
         }
     };
@@ -326,14 +332,77 @@ fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Erro
             output.display()
         )));
     }
-    let dir = parent_dir(output);
-    if !dir.is_dir() {
+    if output.extension().is_none() && !media::is_sequence(output) {
         return Err(Error::Usage(format!(
-            "the folder of {} does not exist",
+            "{} has no extension, which is how tessera chooses the format: add one (.mp4, .mkv, \
+             .webm, .png, .jpg, .webp, .tiff, …)",
+            output.display()
+        )));
+    }
+    let dir = parent_dir(output);
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a file, so {} cannot be written inside it",
+            dir.display(),
             output.display()
         )));
     }
     Ok(())
+}
+
+/// The folders made for an output that did not exist: removed again, deepest first, if the run
+/// fails (only while empty, so nothing a user put there meanwhile is lost), kept once it
+/// succeeds.
+struct MadeFolders {
+    made: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl MadeFolders {
+    /// Makes the folder `output` goes into, with the folders above it that are missing.
+    fn for_output(output: &Path) -> Result<MadeFolders, Error> {
+        let mut missing = Vec::new();
+        let mut dir = parent_dir(output);
+        while !dir.exists() {
+            missing.push(dir.to_path_buf());
+            match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => dir = p,
+                _ => break,
+            }
+        }
+        let mut made = MadeFolders {
+            made: Vec::new(),
+            keep: false,
+        };
+        for dir in missing.into_iter().rev() {
+            match std::fs::create_dir(&dir) {
+                Ok(()) => made.made.push(dir),
+                // Another file of a batch made it meanwhile: it is not this run's to remove.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) => {
+                    return Err(Error::Media(MediaError::Write {
+                        path: output.display().to_string(),
+                        message: format!(
+                            "cannot make the folder {}: {}",
+                            dir.display(),
+                            media::io_message(&e)
+                        ),
+                    }))
+                }
+            }
+        }
+        Ok(made)
+    }
+}
+
+impl Drop for MadeFolders {
+    fn drop(&mut self) {
+        if !self.keep {
+            for dir in self.made.iter().rev() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -2,6 +2,7 @@
 
 mod batch;
 mod filters;
+mod habits;
 mod log;
 mod probe;
 
@@ -288,7 +289,12 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(hint) = habits::find(&args, takes_value) {
+        eprintln!("{hint}");
+        return 2;
+    }
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -332,6 +338,24 @@ pub fn main() -> i32 {
             Err(code) => code,
         },
     }
+}
+
+/// True when `flag` (`-o`, `--chain`) is an option of `tessera process` that takes a value.
+fn takes_value(flag: &str) -> bool {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let Some(process) = command.find_subcommand("process") else {
+        return false;
+    };
+    let takes = process
+        .get_arguments()
+        .chain(command.get_arguments())
+        .filter(|a| a.get_action().takes_values())
+        .any(|a| match flag.strip_prefix("--") {
+            Some(long) => a.get_long() == Some(long),
+            None => flag.len() == 2 && a.get_short() == flag.chars().nth(1),
+        });
+    takes
 }
 
 /// The chain from inline text or a file (none: the empty chain); on failure its errors are
@@ -554,22 +578,9 @@ fn process_one(
         seconds: 0.0,
         backend: None,
     };
+    // The run makes the output's folders, and removes them again if it fails.
     let out = match target {
-        Some(_) => {
-            if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
-                if let Err(e) = std::fs::create_dir_all(parent) {
-                    let message = format!("cannot make the folder {}: {e}", parent.display());
-                    bars.error(format!(
-                        "tessera: [{n}/{total}] {} failed: {message}",
-                        item.input.display()
-                    ));
-                    record.status = "failed";
-                    record.error = Some(message);
-                    return record;
-                }
-            }
-            Output::File(output.to_path_buf())
-        }
+        Some(_) => Output::File(output.to_path_buf()),
         None => Output::Discard,
     };
     let mut job = make_job(args, item.input.clone(), out, chain.clone());

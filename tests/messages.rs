@@ -1,0 +1,99 @@
+//! What the binary tells a user who types what they know from FFmpeg and ImageMagick, names an
+//! output it cannot write, or writes into folders that do not exist yet: the truth, in
+//! tessera's terms, with no temporary names and nothing left behind.
+
+mod common;
+
+use common::{s, tessera, write_png8};
+
+#[test]
+fn ffmpeg_and_imagemagick_flags_get_tessera_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    write_png8(&input, 16, 12, 3);
+    let out = dir.path().join("out.png");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-i", s(&input), "-o", s(&out)],
+            "inputs as plain arguments",
+        ),
+        (&[s(&input), "-vf", "scale=8:6", "-o", s(&out)], "--chain"),
+        (&[s(&input), "-o", s(&out), "-y"], "--overwrite"),
+        (&[s(&input), "-r", "10", "-o", s(&out)], "--fps 10"),
+        (
+            &[s(&input), "-c:v", "libx265", "-o", s(&out)],
+            "--codec libx265",
+        ),
+        (&[s(&input), "-ss", "5", "-o", s(&out)], "--start 5"),
+        (&[s(&input), "-resize", "50%", "-o", s(&out)], "scale("),
+    ];
+    for (args, hint) in cases {
+        let mut line = vec!["process"];
+        line.extend_from_slice(args);
+        let (code, _, err) = tessera(&line);
+        assert_eq!(code, 2, "{line:?}: {err}");
+        assert!(err.contains(hint), "{line:?} should hint {hint}: {err}");
+        assert!(!out.exists(), "{line:?} wrote an output");
+    }
+    // tessera's own -r (--recursive) before an input stays what it is.
+    let (code, _, err) = tessera(&["process", "-r", s(&input), "-o", s(&out), "-q"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn an_output_without_an_extension_is_refused_by_its_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    write_png8(&input, 16, 12, 4);
+    let out = dir.path().join("result");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(s(&out)) && err.contains("no extension"),
+        "{err}"
+    );
+    assert!(!err.contains("partial"), "the temporary name leaked: {err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the input stays");
+}
+
+#[test]
+fn missing_output_folders_are_made_and_removed_again_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    write_png8(&input, 16, 12, 5);
+    // An image into new folders.
+    let out = dir.path().join("new/sub/out.webp");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out), "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_file());
+
+    // A video and an image sequence into new folders.
+    let clip = dir.path().join("clip.mp4");
+    common::h264_clip(&clip, "testsrc2=s=64x48:r=10:d=0.5");
+    let out = dir.path().join("videos/day1/out.mkv");
+    let (code, _, err) = tessera(&["process", s(&clip), "-o", s(&out), "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_file());
+    let frames = dir.path().join("frames/%03d.png");
+    let (code, _, err) = tessera(&["process", s(&clip), "-o", s(&frames), "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("frames/001.png").is_file());
+
+    // A run that fails removes the folders it made, and only those.
+    std::fs::create_dir(dir.path().join("kept")).unwrap();
+    let out = dir.path().join("kept/a/b/out.mp4");
+    let (code, _, err) = tessera(&["process", s(&clip), "-o", s(&out), "--codec", "nosuch"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(s(&out)), "{err}");
+    assert!(dir.path().join("kept").is_dir());
+    assert!(!dir.path().join("kept/a").exists(), "a made folder stayed");
+
+    // A file where a folder should be is named.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = blocker.join("out.png");
+    let (code, _, err) = tessera(&["process", s(&input), "-o", s(&out)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a file"), "{err}");
+}
