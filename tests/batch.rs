@@ -244,7 +244,7 @@ fn dry_run_fail_fast_and_shards() {
     )));
 
     // --fail-fast stops at the broken file (sorted: in/a, in/e, in/sub/broken, …).
-    let (code, _, err) = tessera(&[
+    let (code, stdout, err) = tessera(&[
         "process",
         s(&input),
         "-r",
@@ -253,10 +253,26 @@ fn dry_run_fail_fast_and_shards() {
         "--fail-fast",
         "--backend",
         "cpu",
+        "--json",
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--fail-fast"), "{err}");
     assert_eq!(files(&out), ["a.png", "e.png"]);
+    // The files after the failure are in the record, as not started.
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let statuses: Vec<&str> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "failed").count(),
+        1,
+        "{r}"
+    );
+    assert!(statuses.contains(&"not started"), "{r}");
+    assert!(err.contains("not started"), "{err}");
 
     // Three shards take every input exactly once between them.
     let mut taken = Vec::new();
@@ -363,14 +379,19 @@ fn an_interrupted_batch_resumes_with_skip_existing() {
     assert!((1..6).contains(&done), "{left:?}");
     let r = report(&run);
     assert_eq!(r["processed"].as_u64(), Some(done as u64));
-    assert!(
-        r["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["status"] == "interrupted"),
+    // Every input has its line: done, the one cut short, and those not started.
+    let records = r["files"].as_array().unwrap();
+    assert_eq!(records.len(), 6, "{r}");
+    let count = |status: &str| records.iter().filter(|f| f["status"] == status).count();
+    assert_eq!(count("interrupted"), 1, "{r}");
+    assert_eq!(
+        count("done") + count("interrupted") + count("not started"),
+        6,
         "{r}"
     );
+    assert_eq!(r["interrupted"].as_u64(), Some(1));
+    assert_eq!(r["not_started"].as_u64(), Some(count("not started") as u64));
+    assert!(err.contains("1 interrupted"), "{err}");
 
     let (code, _, err) = tessera(&[
         "process",

@@ -515,7 +515,7 @@ struct FileRecord {
     input: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
-    /// `done`, `skipped`, `failed` or `interrupted`.
+    /// `done`, `skipped`, `failed`, `interrupted` or `not started`.
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -536,6 +536,8 @@ struct RunRecord {
     processed: usize,
     skipped: usize,
     failed: usize,
+    interrupted: usize,
+    not_started: usize,
     seconds: f64,
     files: Vec<FileRecord>,
 }
@@ -800,17 +802,43 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         }
     });
     let mut finished = done.into_inner().unwrap_or_default();
+    // The files an interruption or --fail-fast left untouched are in the report too.
+    let why = if job::stop_requested() {
+        "the run was interrupted before this file"
+    } else {
+        "the run stopped at a failure (--fail-fast) before this file"
+    };
+    for (n, (item, output)) in queue.into_inner().unwrap_or_default() {
+        let record = FileRecord {
+            input: item.input.display().to_string(),
+            output: target.is_some().then(|| output.display().to_string()),
+            status: "not started",
+            error: Some(why.to_string()),
+            frames: 0,
+            pixels: 0,
+            seconds: 0.0,
+            backend: None,
+        };
+        finished.push((n, record));
+    }
     finished.sort_by_key(|(n, _)| *n);
     records.extend(finished.into_iter().map(|(_, r)| r));
-    let failed = records.iter().filter(|r| r.status == "failed").count();
     let seconds = started.elapsed().as_secs_f64();
     let count = |status: &str| records.iter().filter(|r| r.status == status).count();
-    let (processed, skipped) = (count("done"), count("skipped"));
+    let (processed, skipped, failed) = (count("done"), count("skipped"), count("failed"));
+    let (interrupted, not_started) = (count("interrupted"), count("not started"));
     let frames: u64 = records.iter().map(|r| r.frames).sum();
     bars.finish();
-    if !args.quiet || failed > 0 {
+    if !args.quiet || failed + interrupted + not_started > 0 {
+        let mut summary = format!("{processed} processed, {skipped} skipped, {failed} failed");
+        if interrupted > 0 {
+            summary += &format!(", {interrupted} interrupted");
+        }
+        if not_started > 0 {
+            summary += &format!(", {not_started} not started");
+        }
         eprintln!(
-            "tessera: {processed} processed, {skipped} skipped, {failed} failed in {seconds:.2} s ({:.1} frames/s)",
+            "tessera: {summary} in {seconds:.2} s ({:.1} frames/s)",
             frames as f64 / seconds.max(1e-9)
         );
     }
@@ -821,6 +849,8 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         processed,
         skipped,
         failed,
+        interrupted,
+        not_started,
         seconds,
         files: records,
     };
