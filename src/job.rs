@@ -91,51 +91,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         return Err(Error::Interrupted);
     }
     let started = Instant::now();
-    let input_sequence = media::is_sequence(&job.input);
-    if input_sequence {
-        check_sequence_input(&job.input)?;
-    } else {
-        check_input(&job.input)?;
-        if job.fps.is_some() {
-            return Err(Error::Usage(format!(
-                "--fps gives the frame rate of an image sequence (frames/%05d.png); {} is not one",
-                job.input.display()
-            )));
-        }
-    }
-    if let Some(fps) = job.fps {
-        if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
-            return Err(Error::Usage(format!(
-                "--fps {fps} is not a frame rate (0 < fps <= 1000)"
-            )));
-        }
-    }
-    if let Output::File(out) = &job.output {
-        check_output(&job.input, out, job.overwrite)?;
-    }
-    let input_is_image = !input_sequence && media::image::is_image_file(&job.input)?;
-    if let Output::File(out) = &job.output {
-        // An image sequence, in or out, is a video.
-        let output_is_image = media::image::is_image_path(out) && !media::is_sequence(out);
-        if input_is_image != output_is_image {
-            let (from, to) = if input_is_image {
-                ("an image", "a video")
-            } else {
-                ("a video", "an image")
-            };
-            return Err(Error::Usage(format!(
-                "{} is {from} but {} names {to} format; give the output an extension of the same kind",
-                job.input.display(),
-                out.display()
-            )));
-        }
-    }
-    if input_is_image && job.trim != Trim::default() {
-        return Err(Error::Usage(format!(
-            "{} is an image: --start, --duration and --frames apply to videos",
-            job.input.display()
-        )));
-    }
+    let input_is_image = preflight(job)?;
     let mut backend = backend::open_on(job.backend, job.gpu.as_ref())?;
     if !input_is_image {
         backend.share_cores_with_decoder();
@@ -188,6 +144,84 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         });
     }
     run_video(job, backend, started)
+}
+
+/// Every check [`run`] makes before it decodes anything, for `--dry-run`: the input and output
+/// paths, the input's kind against the output's, the backend, and then for an image its header
+/// and the chain compiled for it, for a video its container and streams, the chain, and the
+/// output's container and encoder opened (see [`crate::pipeline::check_video`]). Nothing is
+/// written. Returns the output's size.
+pub fn check(job: &Job) -> Result<(u32, u32), Error> {
+    let input_is_image = preflight(job)?;
+    backend::open_on(job.backend, job.gpu.as_ref())?;
+    if input_is_image {
+        let format = media::image::header(&job.input)?;
+        let plan = plan::compile(&job.chain, &format)?;
+        return Ok((plan.output.width, plan.output.height));
+    }
+    check_video(job)
+}
+
+/// The checks on paths and kinds that come before anything is opened. Returns whether the input
+/// is a still image.
+fn preflight(job: &Job) -> Result<bool, Error> {
+    let input_sequence = media::is_sequence(&job.input);
+    if input_sequence {
+        check_sequence_input(&job.input)?;
+    } else {
+        check_input(&job.input)?;
+        if job.fps.is_some() {
+            return Err(Error::Usage(format!(
+                "--fps gives the frame rate of an image sequence (frames/%05d.png); {} is not one",
+                job.input.display()
+            )));
+        }
+    }
+    if let Some(fps) = job.fps {
+        if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+            return Err(Error::Usage(format!(
+                "--fps {fps} is not a frame rate (0 < fps <= 1000)"
+            )));
+        }
+    }
+    if let Output::File(out) = &job.output {
+        check_output(&job.input, out, job.overwrite)?;
+    }
+    let input_is_image = !input_sequence && media::image::is_image_file(&job.input)?;
+    if let Output::File(out) = &job.output {
+        // An image sequence, in or out, is a video.
+        let output_is_image = media::image::is_image_path(out) && !media::is_sequence(out);
+        if input_is_image && !output_is_image {
+            return Err(Error::Usage(format!(
+                "{} is a still image but {} names a video format; write an image (.png, .jpg, \
+                 .webp, .tiff, .bmp)",
+                job.input.display(),
+                out.display()
+            )));
+        }
+        if !input_is_image && output_is_image {
+            let ext = out.extension().unwrap_or_default().to_string_lossy();
+            let frames = out
+                .with_extension("")
+                .join(format!("%05d.{ext}"))
+                .display()
+                .to_string();
+            return Err(Error::Usage(format!(
+                "{} is a video but {} names a still-image format; write a video (.mp4, .mkv, \
+                 .webm), an animated GIF (.gif), or its frames as an image sequence \
+                 ({frames})",
+                job.input.display(),
+                out.display()
+            )));
+        }
+    }
+    if input_is_image && job.trim != Trim::default() {
+        return Err(Error::Usage(format!(
+            "{} is an image: --start, --duration and --frames apply to videos",
+            job.input.display()
+        )));
+    }
+    Ok(input_is_image)
 }
 
 #[cfg(feature = "video")]
@@ -243,6 +277,36 @@ fn run_video(
         stages: report.stages,
         skipped: report.skipped,
     })
+}
+
+#[cfg(feature = "video")]
+fn check_video(job: &Job) -> Result<(u32, u32), Error> {
+    let output = match &job.output {
+        Output::File(out) => Some(out.as_path()),
+        Output::Discard => None,
+    };
+    let vj = crate::pipeline::VideoJob {
+        input: &job.input,
+        output,
+        encode: job.encode.clone(),
+        chain: &job.chain,
+        trim: job.trim,
+        on_error: job.on_error,
+        fps: job.fps,
+        progress: None,
+    };
+    let format = crate::pipeline::check_video(&vj)?;
+    Ok((format.width, format.height))
+}
+
+#[cfg(not(feature = "video"))]
+fn check_video(job: &Job) -> Result<(u32, u32), Error> {
+    run_video(
+        job,
+        Box::new(backend::cpu::CpuBackend::new()),
+        Instant::now(),
+    )
+    .map(|_| (0, 0))
 }
 
 #[cfg(not(feature = "video"))]

@@ -131,6 +131,29 @@ impl Failure {
     }
 }
 
+/// Every check [`run_video`] makes before it decodes a frame: the input opened and trimmed, the
+/// chain compiled for its frames, and the output's container and encoder opened with the
+/// streams it must hold (see [`VideoWriter::check`]); nothing is written. Returns the output
+/// frames' format.
+pub fn check_video(job: &VideoJob) -> Result<Format, Error> {
+    let mut decoder = VideoDecoder::open_at(job.input, job.fps)?;
+    if job.trim != Trim::default() {
+        decoder.trim(job.trim)?;
+    }
+    let info = *decoder.info();
+    let clock = Clock::of(&info, decoder.origin());
+    let orientation = match job.encode.auto_rotate {
+        true => info.orientation,
+        false => Orientation::default(),
+    };
+    let format = orientation.format(&info.frame);
+    let plan = Compiler::new(job.chain).plan_at(&format, &clock.start())?;
+    if let Some(path) = job.output {
+        VideoWriter::check(path, &decoder, &job.encode, &plan.output)?;
+    }
+    Ok(plan.output)
+}
+
 /// Filters the video `job.input` with `job.chain` on `backend` and writes it to `job.output`,
 /// keeping its frame rate and timestamps and copying its audio. `output` is written in place:
 /// callers that want an atomic result pass a temporary path (with the same extension, which

@@ -97,3 +97,107 @@ fn missing_output_folders_are_made_and_removed_again_on_failure() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is a file"), "{err}");
 }
+
+/// A dry run refuses what the real run refuses before decoding, with the same message and exit
+/// code, and writes nothing either way.
+#[test]
+fn a_dry_run_makes_the_checks_of_the_real_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("bikes.mp4");
+    common::h264_clip(&clip, "testsrc2=s=64x48:r=10:d=0.5");
+    let out = dir.path().join("out");
+    let cases: &[(&[&str], &str, i32)] = &[
+        (&["-o", "out/bikes.webp"], "still-image format", 2),
+        (
+            &["-o", "out/bikes.webm", "--codec", "libx264"],
+            "cannot hold h264",
+            1,
+        ),
+        (
+            &["-o", "out/bikes.mp4", "--codec", "nosuch"],
+            "encoder 'nosuch' not found",
+            1,
+        ),
+        (
+            &["-o", "out/bikes.mp4", "--pix-fmt", "nv99"],
+            "not a pixel format",
+            1,
+        ),
+        (
+            &["-o", "out/bikes.mp4", "--chain", "crop(0, 0, 500, 500)"],
+            "outside",
+            2,
+        ),
+        (
+            &["-o", "out/bikes.mp4", "--encoder-opt", "nosuch=1"],
+            "nosuch",
+            1,
+        ),
+        (&["-o", "out/bikes.mp4", "--start", "9"], "", 1),
+    ];
+    let dir_arg = |a: &str| a.replace("out/", &format!("{}/", out.display()));
+    for (args, message, code) in cases {
+        let mut line = vec!["process".to_string(), s(&clip).to_string()];
+        line.extend(args.iter().map(|a| dir_arg(a)));
+        let refs: Vec<&str> = line.iter().map(String::as_str).collect();
+        let (real, _, real_err) = common::tessera(&refs);
+        let mut dry_line = refs.clone();
+        dry_line.push("--dry-run");
+        let (dry, stdout, dry_err) = common::tessera(&dry_line);
+        assert_eq!(real, *code, "{line:?}: {real_err}");
+        assert_eq!(
+            dry, real,
+            "{line:?}: the dry run said {dry_err}, the run {real_err}"
+        );
+        assert!(real_err.contains(message), "{line:?}: {real_err}");
+        assert!(
+            dry_err.contains(message) && dry_err.contains("would fail"),
+            "{line:?}: {dry_err}"
+        );
+        assert!(stdout.is_empty(), "{line:?}: listed {stdout}");
+        assert!(!out.exists(), "{line:?} left {out:?}");
+    }
+    // A file that would go through is listed, and nothing is written.
+    let target = out.join("bikes.mkv");
+    let (code, stdout, err) = common::tessera(&[
+        "process",
+        s(&clip),
+        "-o",
+        s(&target),
+        "--chain",
+        "scale(32, 24)",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        stdout.trim(),
+        format!("{} -> {}", clip.display(), target.display())
+    );
+    assert!(!out.exists());
+}
+
+/// A single file run with --report (or --json) writes its output where -o names it, as
+/// without, and the report lists it.
+#[test]
+fn a_single_file_with_a_report_writes_the_named_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    write_png8(&input, 16, 12, 6);
+    let out = dir.path().join("out.png");
+    let report = dir.path().join("run.json");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&input),
+        "-o",
+        s(&out),
+        "--report",
+        s(&report),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_file(), "{out:?} is not the output file");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["files"][0]["output"], s(&out));
+    assert_eq!(r["files"][0]["status"], "done");
+}

@@ -174,6 +174,9 @@ pub enum Target {
     Folder(PathBuf),
     /// A template with `{dir}`, `{stem}`, `{ext}`, `{name}`, `{index}` and `{chain}`.
     Template(String),
+    /// One input's output file, as a single-file run names it (a single file run as a batch
+    /// for `--dry-run`, `--report`, `--json` or `--shard`).
+    File(PathBuf),
 }
 
 impl Target {
@@ -191,6 +194,7 @@ impl Target {
     pub fn output(&self, item: &Item, index: usize, chain: &str) -> Result<PathBuf, String> {
         match self {
             Target::Folder(dir) => Ok(dir.join(&item.rel)),
+            Target::File(file) => Ok(file.clone()),
             Target::Template(template) => {
                 let stem = item.rel.file_stem().unwrap_or_default().to_string_lossy();
                 let ext = item.rel.extension().unwrap_or_default().to_string_lossy();

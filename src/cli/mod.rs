@@ -97,8 +97,9 @@ struct ProcessArgs {
     /// Stop at the first file that fails (by default the others go on).
     #[arg(long)]
     fail_fast: bool,
-    /// Print what would be written from what, having checked the chain and the outputs, and
-    /// process nothing.
+    /// Print what would be written from what, having made every check the real run makes
+    /// before decoding (chain, outputs, encoder, container, streams), and process nothing;
+    /// files that would fail are named with why, and the exit code is the real run's.
     #[arg(long)]
     dry_run: bool,
     /// Process only shard K of N: a stable share of the inputs, the same on every machine, so
@@ -395,7 +396,7 @@ fn process(args: ProcessArgs) -> i32 {
         Ok(chain) => chain,
         Err(code) => return code,
     };
-    let batch = args.inputs.len() > 1
+    let several = args.inputs.len() > 1
         || args
             .inputs
             .iter()
@@ -403,13 +404,11 @@ fn process(args: ProcessArgs) -> i32 {
         || args
             .output
             .as_ref()
-            .is_some_and(|o| o.is_dir() || o.to_string_lossy().contains('{'))
-        || args.dry_run
-        || args.shard.is_some()
-        || args.report.is_some()
-        || args.json;
+            .is_some_and(|o| o.is_dir() || o.to_string_lossy().contains('{'));
+    let batch =
+        several || args.dry_run || args.shard.is_some() || args.report.is_some() || args.json;
     if batch {
-        return run_batch(&args, chain);
+        return run_batch(&args, chain, !several);
     }
     let output = match &args.output {
         Some(path) if !args.discard => Output::File(path.clone()),
@@ -637,8 +636,9 @@ fn process_one(
 }
 
 /// Many files: expanded, named and checked before any work, then processed one after another;
-/// a failing file is reported and the others go on (unless --fail-fast).
-fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
+/// a failing file is reported and the others go on (unless --fail-fast). `one_file`: a single
+/// input file to a single output file, run as a batch for its report or dry run.
+fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
     let started = std::time::Instant::now();
     let find = batch::Find {
         inputs: &args.inputs,
@@ -656,6 +656,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     let resolved = chain.to_text();
     let hash = batch::chain_hash(&resolved);
     let target = match (&args.output, args.discard) {
+        (Some(o), false) if one_file => Some(batch::Target::File(o.clone())),
         (Some(o), false) => Some(batch::Target::of(o)),
         _ => None,
     };
@@ -724,23 +725,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
             );
         }
     }
-    if args.dry_run {
-        for (item, output) in &work {
-            match &target {
-                Some(_) => println!("{} -> {}", item.input.display(), output.display()),
-                None => println!("{} -> (discarded)", item.input.display()),
-            }
-        }
-        eprintln!(
-            "tessera: would process {} file{}, skip {}",
-            work.len(),
-            if work.len() == 1 { "" } else { "s" },
-            records.len()
-        );
-        return 0;
-    }
     let total = work.len();
-    let bars = log::Bars::new(args.quiet, total);
     // One GPU device serves every file; where none opens, each file's run says why (`gpu`) or
     // takes the CPU (`auto`).
     let gpu = match args.backend {
@@ -748,6 +733,17 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         BackendArg::Auto if total > 0 => GpuDevice::open(AdapterPolicy::HardwareOnly).ok(),
         _ => None,
     };
+    if args.dry_run {
+        return dry_run(
+            args,
+            &chain,
+            target.as_ref(),
+            gpu.as_ref(),
+            &work,
+            records.len(),
+        );
+    }
+    let bars = log::Bars::new(args.quiet, total);
     let jobs = args.jobs.map_or_else(
         || match args.backend {
             // A GPU run keeps one file on the device at a time; on the CPU, a file's own pipeline
@@ -872,6 +868,59 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     } else {
         0
     }
+}
+
+/// `--dry-run`: each file's job checked as the real run checks it before decoding (see
+/// [`job::check`]) and listed as `input -> output`, or with why it would fail. Exit code 0 when
+/// every file would be processed, else that of the worst failure.
+fn dry_run(
+    args: &ProcessArgs,
+    chain: &Chain,
+    target: Option<&batch::Target>,
+    gpu: Option<&GpuDevice>,
+    work: &[(batch::Item, PathBuf)],
+    skipped: usize,
+) -> i32 {
+    let mut failing = 0;
+    let mut code = 0;
+    for (item, output) in work {
+        let out = match target {
+            Some(_) => Output::File(output.clone()),
+            None => Output::Discard,
+        };
+        let mut job = make_job(args, item.input.clone(), out, chain.clone());
+        job.gpu = gpu.cloned();
+        let shown = match target {
+            Some(_) => output.display().to_string(),
+            None => "(discarded)".to_string(),
+        };
+        match job::check(&job) {
+            Ok((w, h)) => {
+                tracing::info!("{}: the output would be {w}x{h}", item.input.display());
+                println!("{} -> {shown}", item.input.display())
+            }
+            Err(e) => {
+                failing += 1;
+                code = code.max(if e.is_usage() { 2 } else { 1 });
+                eprintln!(
+                    "tessera: {} -> {shown} would fail:\n{}",
+                    item.input.display(),
+                    describe(&e, chain)
+                );
+            }
+        }
+    }
+    let fine = work.len() - failing;
+    eprintln!(
+        "tessera: would process {fine} file{}, skip {skipped}{}",
+        if fine == 1 { "" } else { "s" },
+        if failing > 0 {
+            format!("; {failing} would fail")
+        } else {
+            String::new()
+        }
+    );
+    code
 }
 
 /// The error as the user reads it: chain and plan errors point into the chain text, every

@@ -502,6 +502,30 @@ mod writer {
             settings: &EncodeSettings,
             frames: &Format,
         ) -> Result<(VideoWriter, Vec<usize>), MediaError> {
+            let opened = Self::prepare(path, source, settings, frames, true)?;
+            Ok(opened.expect("a writer, since the file was to be created"))
+        }
+
+        /// Every check [`VideoWriter::open`] makes (the container, the encoder opened with its
+        /// options, the streams the container must hold), without creating the file: what a
+        /// dry run asks.
+        pub fn check(
+            path: &Path,
+            source: &VideoDecoder,
+            settings: &EncodeSettings,
+            frames: &Format,
+        ) -> Result<(), MediaError> {
+            Self::prepare(path, source, settings, frames, false).map(|_| ())
+        }
+
+        /// [`VideoWriter::open`], or with `create` false its checks alone (no file, `None`).
+        fn prepare(
+            path: &Path,
+            source: &VideoDecoder,
+            settings: &EncodeSettings,
+            frames: &Format,
+            create: bool,
+        ) -> Result<Option<(VideoWriter, Vec<usize>)>, MediaError> {
             let size = (frames.width, frames.height);
             init();
             let name = ffmpeg_path(path, |message| MediaError::Write {
@@ -767,6 +791,9 @@ mod writer {
             }
 
             // Now the file.
+            if !create {
+                return Ok(None);
+            }
             if !flags.contains(format::Flags::NO_FILE) {
                 // SAFETY: opens the IO context of our output context, which Output's drop closes.
                 let ret = unsafe {
@@ -831,7 +858,7 @@ mod writer {
                 transcoders,
                 frames: 0,
             };
-            Ok((writer, copied))
+            Ok(Some((writer, copied)))
         }
 
         /// The encoder's name, e.g. `libx264`.

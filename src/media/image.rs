@@ -183,6 +183,49 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     ))
 }
 
+/// The format [`read`] gives `path`'s picture, from its header alone (no pixels decoded): its
+/// size once upright, RGB or RGBA, 8 or 16 bits. For the checks a dry run makes.
+pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
+    use crate::frame::{Colour, Format, Layout};
+    let file = File::open(path).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
+    let reader = ImageReader::new(BufReader::new(file))
+        .with_guessed_format()
+        .map_err(|e| MediaError::Open {
+            path: display(path),
+            message: io_message(&e),
+        })?;
+    if !reader.format().is_some_and(supported) {
+        return Err(MediaError::Unsupported {
+            path: display(path),
+            message: format!("unsupported image format ({EXPECTED})"),
+        });
+    }
+    let mut decoder = reader.into_decoder().map_err(|e| MediaError::Decode {
+        path: display(path),
+        message: format!("cannot read the image's header: {e}"),
+    })?;
+    let (w, h) = decoder.dimensions();
+    let turned = matches!(
+        decoder.orientation().unwrap_or(Orientation::NoTransforms),
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    let (width, height) = if turned { (h, w) } else { (w, h) };
+    let colour = decoder.color_type();
+    let bits = if colour.bytes_per_pixel() / colour.channel_count().max(1) > 1 {
+        16
+    } else {
+        8
+    };
+    let layout = Layout::RGB.with_alpha(colour.has_alpha());
+    Ok(Format::new(width, height, layout, bits, Colour::RGB))
+}
+
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
 /// when the caller writes to a temporary file first).
 pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaError> {
