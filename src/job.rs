@@ -61,6 +61,9 @@ pub struct Report {
     pub stages: Vec<StageStats>,
     /// Damaged frames of a video left out (`--on-error skip`).
     pub skipped: u64,
+    /// What the user should know about a run that succeeded: the input's streams the output
+    /// could not hold, each said in a sentence.
+    pub warnings: Vec<String>,
 }
 
 /// A running video's progress: frames written so far, and how many the stream holds (0 when
@@ -141,6 +144,7 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             seconds: started.elapsed().as_secs_f64(),
             stages,
             skipped: 0,
+            warnings: Vec::new(),
         });
     }
     run_video(job, backend, started)
@@ -150,16 +154,27 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
 /// paths, the input's kind against the output's, the backend, and then for an image its header
 /// and the chain compiled for it, for a video its container and streams, the chain, and the
 /// output's container and encoder opened (see [`crate::pipeline::check_video`]). Nothing is
-/// written. Returns the output's size.
-pub fn check(job: &Job) -> Result<(u32, u32), Error> {
+/// written. Returns what the run would write: its size, and the warnings it would give.
+pub fn check(job: &Job) -> Result<Checked, Error> {
     let input_is_image = preflight(job)?;
     backend::open_on(job.backend, job.gpu.as_ref())?;
     if input_is_image {
         let format = media::image::header(&job.input)?;
         let plan = plan::compile(&job.chain, &format)?;
-        return Ok((plan.output.width, plan.output.height));
+        return Ok(Checked {
+            output_size: (plan.output.width, plan.output.height),
+            warnings: Vec::new(),
+        });
     }
     check_video(job)
+}
+
+/// What a dry run found out about a job that would run.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub output_size: (u32, u32),
+    /// As [`Report::warnings`].
+    pub warnings: Vec<String>,
 }
 
 /// The checks on paths and kinds that come before anything is opened. Returns whether the input
@@ -276,11 +291,12 @@ fn run_video(
         seconds: started.elapsed().as_secs_f64(),
         stages: report.stages,
         skipped: report.skipped,
+        warnings: report.left_out,
     })
 }
 
 #[cfg(feature = "video")]
-fn check_video(job: &Job) -> Result<(u32, u32), Error> {
+fn check_video(job: &Job) -> Result<Checked, Error> {
     let output = match &job.output {
         Output::File(out) => Some(out.as_path()),
         Output::Discard => None,
@@ -295,18 +311,20 @@ fn check_video(job: &Job) -> Result<(u32, u32), Error> {
         fps: job.fps,
         progress: None,
     };
-    let format = crate::pipeline::check_video(&vj)?;
-    Ok((format.width, format.height))
+    let (format, warnings) = crate::pipeline::check_video(&vj)?;
+    Ok(Checked {
+        output_size: (format.width, format.height),
+        warnings,
+    })
 }
 
 #[cfg(not(feature = "video"))]
-fn check_video(job: &Job) -> Result<(u32, u32), Error> {
-    run_video(
-        job,
-        Box::new(backend::cpu::CpuBackend::new()),
-        Instant::now(),
-    )
-    .map(|_| (0, 0))
+fn check_video(job: &Job) -> Result<Checked, Error> {
+    let cpu = Box::new(backend::cpu::CpuBackend::new());
+    run_video(job, cpu, Instant::now()).map(|_| Checked {
+        output_size: (0, 0),
+        warnings: Vec::new(),
+    })
 }
 
 #[cfg(not(feature = "video"))]

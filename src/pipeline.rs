@@ -92,6 +92,8 @@ pub struct VideoReport {
     pub stages: Vec<StageStats>,
     /// Damaged frames left out (`--on-error skip`).
     pub skipped: u64,
+    /// The input's streams the output could not hold, each said in a sentence.
+    pub left_out: Vec<String>,
 }
 
 /// What travels between stages. Packets of copied streams ride with the next frame of the
@@ -134,8 +136,8 @@ impl Failure {
 /// Every check [`run_video`] makes before it decodes a frame: the input opened and trimmed, the
 /// chain compiled for its frames, and the output's container and encoder opened with the
 /// streams it must hold (see [`VideoWriter::check`]); nothing is written. Returns the output
-/// frames' format.
-pub fn check_video(job: &VideoJob) -> Result<Format, Error> {
+/// frames' format and the input's streams the output would leave out.
+pub fn check_video(job: &VideoJob) -> Result<(Format, Vec<String>), Error> {
     let mut decoder = VideoDecoder::open_at(job.input, job.fps)?;
     if job.trim != Trim::default() {
         decoder.trim(job.trim)?;
@@ -148,10 +150,11 @@ pub fn check_video(job: &VideoJob) -> Result<Format, Error> {
     };
     let format = orientation.format(&info.frame);
     let plan = Compiler::new(job.chain).plan_at(&format, &clock.start())?;
-    if let Some(path) = job.output {
-        VideoWriter::check(path, &decoder, &job.encode, &plan.output)?;
-    }
-    Ok(plan.output)
+    let left_out = match job.output {
+        Some(path) => VideoWriter::check(path, &decoder, &job.encode, &plan.output)?,
+        None => Vec::new(),
+    };
+    Ok((plan.output, left_out))
 }
 
 /// Filters the video `job.input` with `job.chain` on `backend` and writes it to `job.output`,
@@ -210,6 +213,10 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         None => (None, 0),
     };
     let encoder = writer.as_ref().map(|w| w.encoder_name().to_string());
+    let left_out = writer
+        .as_ref()
+        .map(|w| w.left_out().to_vec())
+        .unwrap_or_default();
     let backend_description = backend.describe();
     let intake = Intake::new(info.frame);
     let input_name = display(job.input);
@@ -291,6 +298,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         copied_streams,
         stages,
         skipped: skipped.load(std::sync::atomic::Ordering::Relaxed),
+        left_out,
     })
 }
 

@@ -201,3 +201,158 @@ fn a_single_file_with_a_report_writes_the_named_output() {
     assert_eq!(r["files"][0]["output"], s(&out));
     assert_eq!(r["files"][0]["status"], "done");
 }
+
+/// A clip with AAC sound and English SubRip subtitles, the video marked `default`.
+fn clip_with_subtitles(dir: &std::path::Path) -> std::path::PathBuf {
+    let srt = dir.join("subs.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,100 --> 00:00:00,900\nHello there\n\n2\n00:00:01,000 --> 00:00:01,800\nSecond line\n",
+    )
+    .unwrap();
+    let clip = dir.join("subs.mkv");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x48:r=10:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=d=2",
+        "-i",
+        s(&srt),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-c:s",
+        "srt",
+        "-metadata:s:s:0",
+        "language=eng",
+        "-disposition:v:0",
+        "default",
+        s(&clip),
+    ]);
+    clip
+}
+
+/// The subtitle text FFmpeg reads back from `path`, as SubRip.
+fn subtitle_text(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(path),
+            "-map",
+            "0:s:0",
+            "-f",
+            "srt",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Subtitles are converted where the container takes another text format, and every stream an
+/// output cannot hold is named, on stderr and in the report; dispositions stay.
+#[test]
+fn subtitles_are_converted_or_named_when_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = clip_with_subtitles(dir.path());
+
+    // MP4 cannot hold SubRip: converted to mov_text, timing and language kept, nothing said.
+    let mp4 = dir.path().join("out.mp4");
+    let (code, _, err) = tessera(&["process", s(&clip), "-o", s(&mp4), "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("left out"), "{err}");
+    let streams = common::ffprobe(
+        &mp4,
+        &[
+            "-show_entries",
+            "stream=codec_name:stream_tags=language",
+            "-of",
+            "csv=p=0",
+        ],
+    );
+    assert!(streams.contains("mov_text,eng"), "{streams}");
+    let text = subtitle_text(&mp4);
+    assert!(
+        text.contains("Hello there") && text.contains("Second line"),
+        "{text}"
+    );
+    assert!(text.contains("00:00:01,0"), "the second line moved: {text}");
+
+    // WebM takes WebVTT.
+    let webm = dir.path().join("out.webm");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&clip),
+        "-o",
+        s(&webm),
+        "--audio-codec",
+        "libopus",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(subtitle_text(&webm).contains("Second line"));
+
+    // Matroska keeps them as they are, and the video's `default` flag with them.
+    let mkv = dir.path().join("out.mkv");
+    let (code, _, err) = tessera(&["process", s(&clip), "-o", s(&mkv), "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let video = common::ffprobe(
+        &mkv,
+        &[
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream_disposition=default",
+            "-of",
+            "csv=p=0",
+        ],
+    );
+    assert_eq!(video, "1", "the video lost its default flag");
+    assert!(subtitle_text(&mkv).contains("Hello there"));
+
+    // A GIF holds neither sound nor subtitles: both named, even with -q, and in the report; a
+    // dry run says so too.
+    let gif = dir.path().join("out.gif");
+    let report = dir.path().join("run.json");
+    let (code, stdout, err) = tessera(&["process", s(&clip), "-o", s(&gif), "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("out.gif"), "{stdout}");
+    assert!(err.contains("stream 1 (aac audio) left out"), "{err}");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&clip),
+        "-o",
+        s(&gif),
+        "-q",
+        "--report",
+        s(&report),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("stream 1 (aac audio) left out"), "{err}");
+    assert!(
+        err.contains("stream 2 (subrip subtitles, eng) left out"),
+        "{err}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        r["files"][0]["warnings"].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+}

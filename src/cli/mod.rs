@@ -422,7 +422,13 @@ fn process(args: ProcessArgs) -> i32 {
         }
     };
     match job::run(&job, &mut announce) {
-        Ok(_) if quiet => 0,
+        Ok(report) if quiet => {
+            // Even quiet, a run says what it lost.
+            for warning in &report.warnings {
+                eprintln!("tessera: {warning}");
+            }
+            0
+        }
         Ok(report) => {
             let (iw, ih) = report.input_size;
             let (ow, oh) = report.output_size;
@@ -439,6 +445,9 @@ fn process(args: ProcessArgs) -> i32 {
                     report.skipped,
                     if report.skipped == 1 { "" } else { "s" }
                 );
+            }
+            for warning in &report.warnings {
+                eprintln!("tessera: {warning}");
             }
             if args.stats {
                 eprint!("{}", stats::render(&report.stages, report.seconds));
@@ -524,6 +533,9 @@ struct FileRecord {
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     backend: Option<String>,
+    /// What was lost on the way though the file was done: streams the output cannot hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -578,6 +590,7 @@ fn process_one(
         pixels: 0,
         seconds: 0.0,
         backend: None,
+        warnings: Vec::new(),
     };
     // The run makes the output's folders, and removes them again if it fails.
     let out = match target {
@@ -599,6 +612,13 @@ fn process_one(
         Ok(report) => {
             record.frames = report.frames;
             record.pixels = report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
+            for warning in &report.warnings {
+                bars.error(format!(
+                    "tessera: [{n}/{total}] {}: {warning}",
+                    item.input.display()
+                ));
+            }
+            record.warnings = report.warnings;
             bars.line(format!(
                 "tessera: [{n}/{total}] {} -> {}: {} frame{} in {:.2} s",
                 item.input.display(),
@@ -705,6 +725,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
                 pixels: 0,
                 seconds: 0.0,
                 backend: None,
+                warnings: Vec::new(),
             }),
             None if exists && !args.overwrite => {
                 return usage(format!(
@@ -814,6 +835,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
             pixels: 0,
             seconds: 0.0,
             backend: None,
+            warnings: Vec::new(),
         };
         finished.push((n, record));
     }
@@ -895,9 +917,13 @@ fn dry_run(
             None => "(discarded)".to_string(),
         };
         match job::check(&job) {
-            Ok((w, h)) => {
+            Ok(checked) => {
+                let (w, h) = checked.output_size;
                 tracing::info!("{}: the output would be {w}x{h}", item.input.display());
-                println!("{} -> {shown}", item.input.display())
+                println!("{} -> {shown}", item.input.display());
+                for warning in &checked.warnings {
+                    eprintln!("tessera: {}: {warning}", item.input.display());
+                }
             }
             Err(e) => {
                 failing += 1;

@@ -65,6 +65,7 @@ mod writer {
     use crate::media::audio::{self, AudioTranscoder};
     use crate::media::convert::{self, is_rgb, is_yuvj, Outlet};
     use crate::media::decode::{codec_name, ffmpeg_path, init, StreamInfo, VideoDecoder};
+    use crate::media::subtitle::{self, SubtitleTranscoder};
     use crate::media::{display, MediaError};
 
     /// An open output: encoder, muxer and the stream copies, header written.
@@ -90,6 +91,10 @@ mod writer {
         copies: Vec<Option<CopiedStream>>,
         /// Input stream index → the re-encoding of its audio (`--audio-codec`).
         transcoders: Vec<Option<AudioTranscoder>>,
+        /// Input stream index → the conversion of its text subtitles.
+        subtitles: Vec<Option<SubtitleTranscoder>>,
+        /// The input's streams the output cannot hold, each said in a sentence.
+        left_out: Vec<String>,
         frames: u64,
     }
 
@@ -100,6 +105,36 @@ mod writer {
         time_base: Rational,
         /// The input's start time in this stream's time base.
         offset: i64,
+    }
+
+    /// What [`VideoWriter::prepare`] made: the open writer, or (checks alone) the streams it
+    /// would leave out.
+    enum Prepared {
+        Opened(Box<VideoWriter>, Vec<usize>),
+        Checked(Vec<String>),
+    }
+
+    /// An input stream in words, for messages: "stream 2 (subrip subtitles, eng)".
+    fn stream_words(stream: &ffmpeg::format::stream::Stream) -> String {
+        // SAFETY: a plain field of the stream's parameters.
+        let id = unsafe { (*stream.parameters().as_ptr()).codec_id };
+        let kind = match stream.parameters().medium() {
+            media::Type::Audio => "audio",
+            media::Type::Subtitle => "subtitles",
+            media::Type::Data => "data",
+            media::Type::Attachment => "attachment",
+            _ => "stream",
+        };
+        let language = stream
+            .metadata()
+            .get("language")
+            .map(|l| format!(", {l}"))
+            .unwrap_or_default();
+        format!(
+            "stream {} ({} {kind}{language})",
+            stream.index(),
+            codec_name(id)
+        )
     }
 
     fn encode_error(path: &str, message: String) -> MediaError {
@@ -502,30 +537,44 @@ mod writer {
             settings: &EncodeSettings,
             frames: &Format,
         ) -> Result<(VideoWriter, Vec<usize>), MediaError> {
-            let opened = Self::prepare(path, source, settings, frames, true)?;
-            Ok(opened.expect("a writer, since the file was to be created"))
+            match Self::prepare(path, source, settings, frames, true)? {
+                Prepared::Opened(writer, copied) => Ok((*writer, copied)),
+                Prepared::Checked(_) => unreachable!("the file was to be created"),
+            }
         }
 
         /// Every check [`VideoWriter::open`] makes (the container, the encoder opened with its
         /// options, the streams the container must hold), without creating the file: what a
-        /// dry run asks.
+        /// dry run asks. Returns the input's streams the output would leave out, each said in a
+        /// sentence (see [`VideoWriter::left_out`]).
         pub fn check(
             path: &Path,
             source: &VideoDecoder,
             settings: &EncodeSettings,
             frames: &Format,
-        ) -> Result<(), MediaError> {
-            Self::prepare(path, source, settings, frames, false).map(|_| ())
+        ) -> Result<Vec<String>, MediaError> {
+            match Self::prepare(path, source, settings, frames, false)? {
+                Prepared::Checked(left_out) => Ok(left_out),
+                Prepared::Opened(writer, _) => Ok(writer.left_out),
+            }
         }
 
-        /// [`VideoWriter::open`], or with `create` false its checks alone (no file, `None`).
+        /// The input's streams this output leaves out because its container cannot hold them
+        /// (bitmap subtitles in MP4, sound in a GIF, data tracks), each said in a sentence.
+        /// Text subtitles are converted where the container takes another text format (SubRip
+        /// to mov_text in MP4, to WebVTT in WebM) and are not in this list.
+        pub fn left_out(&self) -> &[String] {
+            &self.left_out
+        }
+
+        /// [`VideoWriter::open`], or with `create` false its checks alone (no file).
         fn prepare(
             path: &Path,
             source: &VideoDecoder,
             settings: &EncodeSettings,
             frames: &Format,
             create: bool,
-        ) -> Result<Option<(VideoWriter, Vec<usize>)>, MediaError> {
+        ) -> Result<Prepared, MediaError> {
             let size = (frames.width, frames.height);
             init();
             let name = ffmpeg_path(path, |message| MediaError::Write {
@@ -641,6 +690,9 @@ mod writer {
             let mut copies: Vec<Option<CopiedStream>> = vec![None; input.nb_streams() as usize];
             let mut transcoders: Vec<Option<AudioTranscoder>> =
                 (0..input.nb_streams()).map(|_| None).collect();
+            let mut subtitles: Vec<Option<SubtitleTranscoder>> =
+                (0..input.nb_streams()).map(|_| None).collect();
+            let mut left_out = Vec::new();
             let audio_encoder = match &settings.audio_codec {
                 Some(name) if !settings.no_audio => {
                     let codec =
@@ -675,6 +727,9 @@ mod writer {
                         ost.set_avg_frame_rate(info.frame_rate);
                     }
                     ost.set_metadata(stream.metadata().to_owned());
+                    // SAFETY: a plain field of the new stream: `default`, `forced` and the
+                    // others stay as the input had them.
+                    unsafe { (*ost.as_mut_ptr()).disposition = stream.disposition().bits() };
                     // The display matrix (a rotation, a mirror) tells players how to show the
                     // picture: it still holds for the filtered one.
                     // SAFETY: reads side data of the input stream and copies it into new side
@@ -708,6 +763,66 @@ mod writer {
                 if unsafe { (*oformat).audio_codec } == ffi::AVCodecID::AV_CODEC_ID_NONE
                     && matches!(medium, media::Type::Audio | media::Type::Subtitle)
                 {
+                    if medium == media::Type::Subtitle || !settings.no_audio {
+                        left_out.push(format!(
+                            "{} left out: {container} output holds no sound or subtitles",
+                            stream_words(&stream)
+                        ));
+                    }
+                    continue;
+                }
+                if medium == media::Type::Subtitle && takes != Some(true) {
+                    // The container's own subtitle codec, else the first text format it is
+                    // known to take (MP4 names none, and takes mov_text).
+                    // SAFETY: a plain field of the output format.
+                    let own = unsafe { (*oformat).subtitle_codec };
+                    let known = [
+                        ffi::AVCodecID::AV_CODEC_ID_MOV_TEXT,
+                        ffi::AVCodecID::AV_CODEC_ID_WEBVTT,
+                        ffi::AVCodecID::AV_CODEC_ID_ASS,
+                        ffi::AVCodecID::AV_CODEC_ID_SUBRIP,
+                    ];
+                    let target = if own != ffi::AVCodecID::AV_CODEC_ID_NONE {
+                        Some(own).filter(|t| container_takes(oformat, *t) != Some(false))
+                    } else {
+                        known
+                            .into_iter()
+                            .find(|t| container_takes(oformat, *t) == Some(true))
+                    };
+                    let converter = target
+                        .filter(|t| subtitle::is_text(id) && subtitle::is_text(*t))
+                        .and_then(|t| ffmpeg::encoder::find(t.into()));
+                    let Some(codec) = converter else {
+                        let why = if subtitle::is_text(id) {
+                            format!("the {container} container cannot hold them")
+                        } else {
+                            format!(
+                                "the {container} container cannot hold them, and they are \
+                                 pictures, which cannot be turned into text (choose .mkv)"
+                            )
+                        };
+                        left_out.push(format!("{} left out: {why}", stream_words(&stream)));
+                        continue;
+                    };
+                    let offset = start.rescale(av_time_base, stream.time_base());
+                    let mut converter = SubtitleTranscoder::new(&stream, codec, offset)
+                        .map_err(|m| encode_error(&shown, m))?;
+                    let mut ost = output.add_stream(codec).map_err(|e| {
+                        encode_error(&shown, format!("cannot add subtitle stream {index}: {e}"))
+                    })?;
+                    ost.set_parameters(converter.encoder());
+                    ost.set_time_base(converter.time_base());
+                    ost.set_metadata(stream.metadata().to_owned());
+                    // SAFETY: a plain field of the new stream.
+                    unsafe { (*ost.as_mut_ptr()).disposition = stream.disposition().bits() };
+                    converter.output_stream = ost.index();
+                    tracing::info!(
+                        "{shown}: {} converted to {} for the {container} container",
+                        stream_words(&stream),
+                        codec.name()
+                    );
+                    subtitles[index] = Some(converter);
+                    copied.push(index);
                     continue;
                 }
                 if let (media::Type::Audio, Some(codec)) = (medium, audio_encoder) {
@@ -748,7 +863,13 @@ mod writer {
                     // Attached files (fonts for subtitles, cover art) go where Matroska keeps
                     // them.
                     media::Type::Attachment if container == "matroska" => {}
-                    _ => continue,
+                    _ => {
+                        left_out.push(format!(
+                            "{} left out: the {container} container cannot hold it",
+                            stream_words(&stream)
+                        ));
+                        continue;
+                    }
                 }
                 let mut ost = output
                     .add_stream(ffmpeg::encoder::find(codec::Id::None))
@@ -792,7 +913,7 @@ mod writer {
 
             // Now the file.
             if !create {
-                return Ok(None);
+                return Ok(Prepared::Checked(left_out));
             }
             if !flags.contains(format::Flags::NO_FILE) {
                 // SAFETY: opens the IO context of our output context, which Output's drop closes.
@@ -856,9 +977,11 @@ mod writer {
                 video_offset: start.rescale(av_time_base, info.time_base),
                 copies,
                 transcoders,
+                subtitles,
+                left_out,
                 frames: 0,
             };
-            Ok(Some((writer, copied)))
+            Ok(Prepared::Opened(Box::new(writer), copied))
         }
 
         /// The encoder's name, e.g. `libx264`.
@@ -923,6 +1046,15 @@ mod writer {
 
         /// Muxes a packet of a copied stream, as the decoder handed it out.
         pub fn write_packet(&mut self, mut packet: Packet) -> Result<(), MediaError> {
+            if let Some(mut converter) = self
+                .subtitles
+                .get_mut(packet.stream())
+                .and_then(Option::take)
+            {
+                let result = self.convert_subtitle(&mut converter, &packet);
+                self.subtitles[packet.stream()] = Some(converter);
+                return result;
+            }
             if let Some(mut transcoder) = self
                 .transcoders
                 .get_mut(packet.stream())
@@ -990,6 +1122,31 @@ mod writer {
                 None => transcoder.finish(&mut out),
             };
             match (result, failure) {
+                (_, Some(e)) => Err(e),
+                (Err(message), None) => Err(encode_error(&self.path, message)),
+                (Ok(()), None) => Ok(()),
+            }
+        }
+
+        /// Converts one subtitle packet and muxes what comes out.
+        fn convert_subtitle(
+            &mut self,
+            converter: &mut SubtitleTranscoder,
+            packet: &Packet,
+        ) -> Result<(), MediaError> {
+            let (stream, from) = (converter.output_stream, converter.time_base());
+            let to = self.stream_time_base(stream);
+            let mut failure = None;
+            let mut out = |mut p: Packet| {
+                p.set_stream(stream);
+                p.rescale_ts(from, to);
+                self.mux(&p).map_err(|e| {
+                    let message = e.to_string();
+                    failure = Some(e);
+                    message
+                })
+            };
+            match (converter.push(packet, &mut out), failure) {
                 (_, Some(e)) => Err(e),
                 (Err(message), None) => Err(encode_error(&self.path, message)),
                 (Ok(()), None) => Ok(()),

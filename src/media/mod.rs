@@ -18,6 +18,8 @@ pub mod image;
 #[cfg(feature = "video")]
 pub mod probe;
 #[cfg(feature = "video")]
+mod subtitle;
+#[cfg(feature = "video")]
 mod webp;
 
 use std::path::Path;
