@@ -23,6 +23,9 @@ pub enum Output {
     File(PathBuf),
     /// Decoded and filtered, written nowhere (benchmarks, dry runs).
     Discard,
+    /// Written to standard output (`-o -`), in the format [`EncodeSettings::format`] names: a
+    /// picture once it is whole, a video as it is encoded.
+    Stdout,
 }
 
 /// Everything one run needs, checked.
@@ -93,6 +96,50 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
     if stop_requested() {
         return Err(Error::Interrupted);
     }
+    with_stdin(job, |job| run_job(job, on_backend))
+}
+
+/// Runs `f` on `job`, with standard input (`-`) taken first and read by path, and errors that
+/// name that path naming `stdin`, and those about standard output `stdout`.
+fn with_stdin<T>(job: &Job, f: impl FnOnce(&Job) -> Result<T, Error>) -> Result<T, Error> {
+    // `stdin`: the path standard input was read through, if it was.
+    let named = |e: Error, stdin: Option<&Path>| {
+        let stdin = stdin.map(media::display);
+        match e {
+            Error::Media(mut m) => {
+                if let Some(from) = &stdin {
+                    m = m.renamed(from, media::stdin::NAME);
+                }
+                Error::Media(m.renamed(STDOUT_PIPE, "stdout"))
+            }
+            Error::Usage(text) => match &stdin {
+                Some(from) => Error::Usage(text.replace(from.as_str(), media::stdin::NAME)),
+                None => Error::Usage(text),
+            },
+            other => other,
+        }
+    };
+    if !media::stdin::is_stdin(&job.input) {
+        return f(job).map_err(|e| named(e, None));
+    }
+    let taken = media::stdin::take()?;
+    let mut inner = job.clone();
+    inner.input = taken.path().to_path_buf();
+    f(&inner).map_err(|e| named(e, Some(taken.path())))
+}
+
+/// What FFmpeg calls standard output.
+const STDOUT_PIPE: &str = "pipe:1";
+
+/// The image format `--format` names, as a file name whose extension the image writer reads
+/// (`None` where it names none, or a video container).
+fn image_format_name(job: &Job) -> Option<PathBuf> {
+    let name = job.encode.format.as_deref()?;
+    let path = PathBuf::from(format!("picture.{name}"));
+    media::image::is_image_path(&path).then_some(path)
+}
+
+fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error> {
     let started = Instant::now();
     let input_is_image = preflight(job)?;
     let mut backend = backend::open_on(job.backend, job.gpu.as_ref())?;
@@ -125,16 +172,26 @@ pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         // them back before the writer makes its own copy.
         let description = backend.describe();
         drop(backend);
-        if let Output::File(out) = &job.output {
-            if stop_requested() {
-                return Err(Error::Interrupted);
+        if stop_requested() && job.output != Output::Discard {
+            return Err(Error::Interrupted);
+        }
+        let named = image_format_name(job);
+        match &job.output {
+            Output::File(out) => {
+                let format_of = named.as_deref().unwrap_or(out);
+                let mut folders = MadeFolders::for_output(out)?;
+                write_atomically(out, |tmp| {
+                    media::image::write(&result, tmp, format_of).map_err(Error::from)
+                })?;
+                folders.keep = true;
+                stages.push(stage("write", 1));
             }
-            let mut folders = MadeFolders::for_output(out)?;
-            write_atomically(out, |tmp| {
-                media::image::write(&result, tmp, out).map_err(Error::from)
-            })?;
-            folders.keep = true;
-            stages.push(stage("write", 1));
+            Output::Stdout => {
+                let format_of = named.as_deref().expect("checked: --format names an image");
+                write_to_stdout(&result, format_of)?;
+                stages.push(stage("write", 1));
+            }
+            Output::Discard => {}
         }
         return Ok(Report {
             backend: description,
@@ -177,6 +234,39 @@ pub struct Checked {
     pub warnings: Vec<String>,
 }
 
+/// Writes the picture to standard output in the format `format_of`'s extension names, once it
+/// is whole: encoded into a temporary file first, so that a failure sends nothing.
+fn write_to_stdout(frame: &crate::Frame, format_of: &Path) -> Result<(), Error> {
+    use std::io::Write;
+    let tmp = std::env::temp_dir().join(format!(
+        ".tessera-{}-stdout.{}",
+        std::process::id(),
+        format_of.extension().unwrap_or_default().to_string_lossy()
+    ));
+    struct Cleanup<'a>(&'a Path);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let _guard = Cleanup(&tmp);
+    media::image::write(frame, &tmp, format_of)
+        .map_err(|e| Error::Media(e.renamed(&media::display(&tmp), "stdout")))?;
+    let failed = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::Media(MediaError::Closed {
+            path: "stdout".into(),
+        }),
+        _ => Error::Media(MediaError::Write {
+            path: "stdout".into(),
+            message: media::io_message(&e),
+        }),
+    };
+    let mut file = std::fs::File::open(&tmp).map_err(failed)?;
+    let mut stdout = std::io::stdout().lock();
+    std::io::copy(&mut file, &mut stdout).map_err(failed)?;
+    stdout.flush().map_err(failed)
+}
+
 /// The checks on paths and kinds that come before anything is opened. Returns whether the input
 /// is a still image.
 fn preflight(job: &Job) -> Result<bool, Error> {
@@ -184,7 +274,9 @@ fn preflight(job: &Job) -> Result<bool, Error> {
     if input_sequence {
         check_sequence_input(&job.input)?;
     } else {
-        check_input(&job.input)?;
+        if !media::stdin::is_pipe(&job.input) {
+            check_input(&job.input)?;
+        }
         if job.fps.is_some() {
             return Err(Error::Usage(format!(
                 "--fps gives the frame rate of an image sequence (frames/%05d.png); {} is not one",
@@ -200,12 +292,30 @@ fn preflight(job: &Job) -> Result<bool, Error> {
         }
     }
     if let Output::File(out) = &job.output {
-        check_output(&job.input, out, job.overwrite)?;
+        check_output(&job.input, out, job.overwrite, job.encode.format.is_some())?;
     }
-    let input_is_image = !input_sequence && media::image::is_image_file(&job.input)?;
-    if let Output::File(out) = &job.output {
+    if job.output == Output::Stdout && job.encode.format.is_none() {
+        return Err(Error::Usage(
+            "writing to standard output (-o -) needs --format: an image format (png, jpg, webp, \
+             tiff, bmp) or an FFmpeg muxer (matroska, mp4, mpegts, nut, yuv4mpegpipe, …)"
+                .into(),
+        ));
+    }
+    // A pipe FFmpeg reads (standard input) holds no picture the image reader would have taken.
+    let input_is_image = !input_sequence
+        && !media::stdin::is_pipe(&job.input)
+        && media::image::is_image_file(&job.input)?;
+    let output = match &job.output {
+        Output::File(out) => Some(out.clone()),
+        Output::Stdout => Some(PathBuf::from("stdout")),
+        Output::Discard => None,
+    };
+    if let Some(out) = &output {
         // An image sequence, in or out, is a video.
-        let output_is_image = media::image::is_image_path(out) && !media::is_sequence(out);
+        let output_is_image = match &job.encode.format {
+            Some(_) => image_format_name(job).is_some(),
+            None => media::image::is_image_path(out) && !media::is_sequence(out),
+        };
         if input_is_image && !output_is_image {
             return Err(Error::Usage(format!(
                 "{} is a still image but {} names a video format; write an image (.png, .jpg, \
@@ -213,6 +323,16 @@ fn preflight(job: &Job) -> Result<bool, Error> {
                 job.input.display(),
                 out.display()
             )));
+        }
+        if media::stdin::is_pipe(&job.input) && output_is_image {
+            return Err(Error::Media(MediaError::Unsupported {
+                path: media::display(&job.input),
+                message: format!(
+                    "not a picture tessera reads (PNG, JPEG, WebP, TIFF or BMP), so it cannot go \
+                     into the still image {}; a video from standard input goes into a video format",
+                    out.display()
+                ),
+            }));
         }
         if !input_is_image && output_is_image {
             let ext = out.extension().unwrap_or_default().to_string_lossy();
@@ -262,6 +382,7 @@ fn run_video(
     };
     let report = match &job.output {
         Output::Discard => video(None)?,
+        Output::Stdout => video(Some(Path::new(STDOUT_PIPE)))?,
         Output::File(out) if media::is_sequence(out) => {
             let mut folders = MadeFolders::for_output(out)?;
             let mut report = None;
@@ -299,6 +420,7 @@ fn run_video(
 fn check_video(job: &Job) -> Result<Checked, Error> {
     let output = match &job.output {
         Output::File(out) => Some(out.as_path()),
+        Output::Stdout => Some(Path::new(STDOUT_PIPE)),
         Output::Discard => None,
     };
     let vj = crate::pipeline::VideoJob {
@@ -380,7 +502,12 @@ fn check_sequence_input(pattern: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Error> {
+fn check_output(
+    input: &Path,
+    output: &Path,
+    overwrite: bool,
+    format_named: bool,
+) -> Result<(), Error> {
     if media::is_sequence(output) {
         // FFmpeg numbers a sequence it writes from 1.
         let first = media::sequence_file(output, 1).unwrap_or_default();
@@ -414,10 +541,10 @@ fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Erro
             output.display()
         )));
     }
-    if output.extension().is_none() && !media::is_sequence(output) {
+    if output.extension().is_none() && !media::is_sequence(output) && !format_named {
         return Err(Error::Usage(format!(
             "{} has no extension, which is how tessera chooses the format: add one (.mp4, .mkv, \
-             .webm, .png, .jpg, .webp, .tiff, …)",
+             .webm, .png, .jpg, .webp, .tiff, …) or name the format with --format",
             output.display()
         )));
     }

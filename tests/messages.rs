@@ -356,3 +356,210 @@ fn subtitles_are_converted_or_named_when_left_out() {
         "{r}"
     );
 }
+
+/// Runs the binary with `stdin` as its standard input; returns the exit code (None when killed
+/// by a signal), stdout and stderr.
+fn tessera_piped(args: &[&str], stdin: &[u8]) -> (Option<i32>, Vec<u8>, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    (
+        out.status.code(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Pictures and videos in from standard input and out to standard output, in the format
+/// --format names; messages stay on stderr and name stdin and stdout.
+#[test]
+fn pictures_and_videos_go_through_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("in.png");
+    write_png8(&png, 32, 24, 7);
+    let png_bytes = std::fs::read(&png).unwrap();
+
+    // A picture in and out: the same pixels as from the file.
+    let (code, stdout, err) = tessera_piped(
+        &[
+            "process",
+            "-",
+            "-o",
+            "-",
+            "--format",
+            "png",
+            "--chain",
+            "invert",
+            "--backend",
+            "cpu",
+        ],
+        &png_bytes,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let from_file = dir.path().join("ref.png");
+    let (c, _, e) = tessera(&[
+        "process",
+        s(&png),
+        "-o",
+        s(&from_file),
+        "--chain",
+        "invert",
+        "--backend",
+        "cpu",
+        "-q",
+    ]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(stdout, std::fs::read(&from_file).unwrap());
+
+    // A video in through a pipe, as it comes (NUT from FFmpeg), out into a file.
+    let clip = dir.path().join("clip.mp4");
+    common::h264_clip(&clip, "testsrc2=s=64x48:r=10:d=1");
+    let nut = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            s(&clip),
+            "-c:v",
+            "ffv1",
+            "-f",
+            "nut",
+            "-",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    let out = dir.path().join("out.mkv");
+    let (code, _, err) = tessera_piped(&["process", "-", "-o", s(&out), "-q"], &nut);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        common::ffprobe(
+            &out,
+            &[
+                "-count_frames",
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0"
+            ]
+        ),
+        "10"
+    );
+
+    // A video out: fragmented MP4 (a pipe cannot be rewound for the index), readable by FFmpeg.
+    let (code, stdout, err) = tessera_piped(
+        &["process", s(&clip), "-o", "-", "--format", "mp4", "-q"],
+        b"",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let piped = dir.path().join("piped.mp4");
+    std::fs::write(&piped, &stdout).unwrap();
+    assert_eq!(
+        common::ffprobe(
+            &piped,
+            &[
+                "-count_frames",
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0"
+            ]
+        ),
+        "10"
+    );
+
+    // What is wrong is said in the user's terms.
+    let (code, _, err) = tessera_piped(&["process", s(&clip), "-o", "-"], b"");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("needs --format"), "{err}");
+    let (code, _, err) = tessera_piped(&["process", "-", "-o", s(&out), "--overwrite"], b"");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("stdin: nothing came"), "{err}");
+    let (code, _, err) = tessera_piped(
+        &["process", "-", "-o", s(&dir.path().join("x.png"))],
+        b"hello\n",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("stdin: not a picture"), "{err}");
+    assert!(
+        !err.contains("pipe:") && !err.contains(".tessera-"),
+        "{err}"
+    );
+    let (code, _, err) = tessera_piped(
+        &["process", s(&clip), "-o", "-", "--format", "nosuchmuxer"],
+        b"",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("stdout: --format nosuchmuxer"), "{err}");
+
+    // --format also names the format of an output without an extension.
+    let plain = dir.path().join("result");
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&png),
+        "-o",
+        s(&plain),
+        "--format",
+        "webp",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(&std::fs::read(&plain).unwrap()[8..12], b"WEBP");
+}
+
+/// A reader that goes away (`| head -c 1000`) ends the run quietly, with SIGPIPE's exit code,
+/// and leaves no temporary file.
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    common::h264_clip(&clip, "testsrc2=s=320x240:r=25:d=4");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args([
+            "process",
+            s(&clip),
+            "-o",
+            "-",
+            "--format",
+            "nut",
+            "--codec",
+            "rawvideo",
+            "--backend",
+            "cpu",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = vec![0u8; 1000];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is dropped here: the next writes fail.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
+
+    // Text commands end as quietly.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["man"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+}

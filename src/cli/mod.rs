@@ -72,11 +72,12 @@ struct CheckArgs {
 #[derive(clap::Args, Debug)]
 struct ProcessArgs {
     /// The images and videos to read (never modified): files, folders (their media files;
-    /// all the way down with --recursive) and glob patterns such as 'shots/**/*.mov'.
+    /// all the way down with --recursive) and glob patterns such as 'shots/**/*.mov'; `-` reads
+    /// one from standard input.
     #[arg(required = true, num_args = 1..)]
     inputs: Vec<PathBuf>,
     /// Where to write; the format follows the extension (png, jpg, webp, tiff, bmp; mp4, mkv,
-    /// mov, webm, …). With several inputs, a folder (mirroring the inputs' tree below it) or a
+    /// mov, webm, …), or --format; `-` writes to standard output. With several inputs, a folder (mirroring the inputs' tree below it) or a
     /// template with {dir}, {stem}, {ext}, {name}, {index} and {chain}:
     /// -o 'out/{dir}/{stem}_graded.webp'.
     #[arg(short, long, required_unless_present_any = ["discard", "dry_run"])]
@@ -187,6 +188,11 @@ struct ProcessArgs {
     /// Replace the output if it exists.
     #[arg(long)]
     overwrite: bool,
+    /// The output's format where its name cannot say: with -o - (standard output) or a name
+    /// without an extension. An image format (png, jpg, webp, tiff, bmp) or an FFmpeg muxer by
+    /// name (matroska, mp4, mov, webm, mpegts, nut, yuv4mpegpipe, …).
+    #[arg(long, value_name = "NAME")]
+    format: Option<String>,
     /// At the end, print the time each stage spent working and waiting, and how full the
     /// queues between them ran.
     #[arg(long)]
@@ -303,6 +309,16 @@ pub fn main() -> i32 {
         }
     };
     log::init(cli.verbose);
+    // What the listing commands print on stdout (filters, probe, check, completions, the manual
+    // page) goes where the user sends it; when the reader goes away (`| head`), they end
+    // quietly as any Unix tool does, killed by SIGPIPE. `process` keeps the signal ignored (its
+    // own pipes, such as the one standard input is read through, must not kill it) and stops
+    // on the write error itself, removing its temporary files.
+    if !matches!(&cli.command, Command::Process(_)) {
+        // SAFETY: sets the disposition of one signal to its default before any thread that
+        // could be writing to stdout exists.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     match cli.command {
         Command::Filters => {
             print!("{}", filters::listing());
@@ -387,6 +403,27 @@ fn load_chain(text: Option<String>, file: Option<PathBuf>) -> Result<Chain, i32>
 
 /// The exit code of a run stopped by Ctrl-C or SIGTERM, as shells report a SIGINT.
 const INTERRUPTED: i32 = 130;
+/// The exit code of a run whose output pipe was closed by its reader, as shells report a
+/// process ended by SIGPIPE.
+const CLOSED_PIPE: i32 = 141;
+
+/// Writes `text` to stdout; when its reader has gone, ends the process quietly with SIGPIPE's
+/// exit code, as the listing commands end.
+fn print_or_stop(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_PIPE);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+    }
+}
+
+/// True when `-o` names standard output: `-`, or FFmpeg's `pipe:1`.
+fn is_stdout(path: &std::path::Path) -> bool {
+    matches!(path.to_str(), Some("-" | "pipe:1"))
+}
 
 fn process(args: ProcessArgs) -> i32 {
     // Ctrl-C (SIGINT) or SIGTERM: the file in progress stops and leaves no output, finished
@@ -396,6 +433,25 @@ fn process(args: ProcessArgs) -> i32 {
         Ok(chain) => chain,
         Err(code) => return code,
     };
+    let stdin = args
+        .inputs
+        .iter()
+        .any(|i| tessera::media::stdin::is_stdin(i));
+    let stdout = args.output.as_deref().is_some_and(is_stdout);
+    if stdin && args.inputs.len() > 1 {
+        return usage("standard input (-) can only be the one input".into());
+    }
+    if stdin && (args.dry_run || args.shard.is_some()) {
+        return usage(
+            "--dry-run and --shard work on files; standard input (-) can be read only once".into(),
+        );
+    }
+    if stdout && args.json {
+        return usage("--json prints on standard output, which -o - takes for the picture".into());
+    }
+    if stdin && (args.report.is_some() || args.json) {
+        return usage("--report and --json record files; standard input (-) is not one".into());
+    }
     let several = args.inputs.len() > 1
         || args
             .inputs
@@ -411,6 +467,7 @@ fn process(args: ProcessArgs) -> i32 {
         return run_batch(&args, chain, !several);
     }
     let output = match &args.output {
+        Some(path) if !args.discard && is_stdout(path) => Output::Stdout,
         Some(path) if !args.discard => Output::File(path.clone()),
         _ => Output::Discard,
     };
@@ -464,8 +521,17 @@ fn process(args: ProcessArgs) -> i32 {
                 job::Output::Discard => {
                     eprintln!("tessera: interrupted while reading {}", job.input.display())
                 }
+                job::Output::Stdout => {
+                    eprintln!("tessera: interrupted; what was written to stdout is incomplete")
+                }
             }
             INTERRUPTED
+        }
+        Err(Error::Media(tessera::media::MediaError::Closed { path })) => {
+            // As any program whose reader went away (`| head -c 1000`): quietly, with the exit
+            // code of SIGPIPE.
+            tracing::info!("{path} was closed by its reader; stopped");
+            CLOSED_PIPE
         }
         Err(e) => {
             eprintln!("{}", describe(&e, &job.chain));
@@ -500,6 +566,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             no_audio: args.no_audio,
             audio_codec: args.audio_codec.clone(),
             auto_rotate: args.auto_rotate,
+            format: args.format.clone(),
         },
         trim: Trim {
             start: args.start.unwrap_or(0.0),
@@ -880,7 +947,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
         }
     }
     if args.json {
-        println!("{json}");
+        print_or_stop(&format!("{json}\n"));
     }
     if job::stop_requested() {
         eprintln!("tessera: interrupted; rerun with --skip-existing to finish the rest");
@@ -920,7 +987,7 @@ fn dry_run(
             Ok(checked) => {
                 let (w, h) = checked.output_size;
                 tracing::info!("{}: the output would be {w}x{h}", item.input.display());
-                println!("{} -> {shown}", item.input.display());
+                print_or_stop(&format!("{} -> {shown}\n", item.input.display()));
                 for warning in &checked.warnings {
                     eprintln!("tessera: {}: {warning}", item.input.display());
                 }

@@ -186,7 +186,7 @@ impl VideoDecoder {
         init();
         let name = ffmpeg_path(path, |m| open_error(path, m))?;
         let sequence = super::is_sequence(path);
-        if !sequence {
+        if !sequence && !super::stdin::is_pipe(path) {
             if let Err(e) = std::fs::metadata(path) {
                 return Err(open_error(path, super::io_message(&e)));
             }

@@ -39,6 +39,9 @@ pub struct EncodeSettings {
     /// Turn the pictures as the input's display matrix says (`--auto-rotate`), and write none;
     /// by default the pictures stay as they are and the matrix is copied.
     pub auto_rotate: bool,
+    /// The container by FFmpeg's muxer name (`matroska`, `mp4`, `nut`, …) where the output's
+    /// name cannot say (`--format`; standard output); by default the extension chooses.
+    pub format: Option<String>,
 }
 
 /// The encoder used when none is named.
@@ -135,6 +138,11 @@ mod writer {
             stream.index(),
             codec_name(id)
         )
+    }
+
+    /// FFmpeg's error for a write to a pipe whose reader has gone (EPIPE).
+    fn is_closed_pipe(e: ffmpeg::Error) -> bool {
+        e == ffmpeg::Error::from(ffi::AVERROR(libc::EPIPE))
     }
 
     fn encode_error(path: &str, message: String) -> MediaError {
@@ -588,9 +596,25 @@ mod writer {
             let info: StreamInfo = *source.info();
             let shown = display(path);
 
-            // The container, from the extension. No file is created yet.
-            // SAFETY: looks the name up in FFmpeg's static muxer list.
-            let guessed = unsafe { ffi::av_guess_format(ptr::null(), cname.as_ptr(), ptr::null()) };
+            // The container, by name or from the extension. No file is created yet.
+            let short_name = match &settings.format {
+                Some(name) => {
+                    Some(
+                        CString::new(name.as_str()).map_err(|_| MediaError::Unsupported {
+                            path: display(path),
+                            message: "the format name holds a NUL byte".into(),
+                        })?,
+                    )
+                }
+                None => None,
+            };
+            // SAFETY: looks the names up in FFmpeg's static muxer list.
+            let guessed = unsafe {
+                match &short_name {
+                    Some(short) => ffi::av_guess_format(short.as_ptr(), ptr::null(), ptr::null()),
+                    None => ffi::av_guess_format(ptr::null(), cname.as_ptr(), ptr::null()),
+                }
+            };
             let mut raw = ptr::null_mut();
             if !guessed.is_null() {
                 // SAFETY: allocates a context for a known muxer; on failure raw stays NULL.
@@ -604,6 +628,16 @@ mod writer {
                 };
             }
             if raw.is_null() {
+                if let Some(name) = &settings.format {
+                    return Err(MediaError::Unsupported {
+                        path: shown,
+                        message: format!(
+                            "--format {name}: FFmpeg has no muxer of that name (matroska, mp4, \
+                             mov, webm, mpegts, nut, yuv4mpegpipe, gif, …; `ffmpeg -muxers` lists \
+                             them)"
+                        ),
+                    });
+                }
                 let message = match path.extension() {
                     Some(ext) => format!(
                         "no container format for the extension '.{}'",
@@ -931,7 +965,15 @@ mod writer {
                     });
                 }
             }
-            output.write_header().map_err(|e| match e {
+            // A pipe cannot be rewound to write MP4's index at its start: fragments instead,
+            // each with its own index, which players read as they come.
+            let mut header_options = ffmpeg::Dictionary::new();
+            let mov_family = ["mp4", "mov", "ipod", "ismv", "3gp", "3g2", "psp", "f4v"];
+            if crate::media::stdin::is_pipe(path) && mov_family.contains(&container.as_str()) {
+                header_options.set("movflags", "frag_keyframe+empty_moov+default_base_moof");
+            }
+            output.write_header_with(header_options).map(|_| ()).map_err(|e| match e {
+                e if is_closed_pipe(e) => MediaError::Closed { path: shown.clone() },
                 // errno-style failures are the file's (disk full, permissions), not the streams'.
                 ffmpeg::Error::Other { .. } if e != ffmpeg::Error::from(ffi::AVERROR(ffmpeg::util::error::EINVAL)) => {
                     MediaError::Write { path: shown.clone(), message: format!("cannot write: {e}") }
@@ -1091,9 +1133,14 @@ mod writer {
                 )
             })?;
             self.drain_encoder()?;
-            self.output.write_trailer().map_err(|e| MediaError::Write {
-                path: self.path.clone(),
-                message: format!("cannot finish the file: {e}"),
+            self.output.write_trailer().map_err(|e| match e {
+                e if is_closed_pipe(e) => MediaError::Closed {
+                    path: self.path.clone(),
+                },
+                e => MediaError::Write {
+                    path: self.path.clone(),
+                    message: format!("cannot finish the file: {e}"),
+                },
             })?;
             Ok(self.frames)
         }
@@ -1192,6 +1239,9 @@ mod writer {
                 Ok(()) => Ok(()),
                 // An empty packet (no payload, no side data) carries nothing to write.
                 Err(ffmpeg::Error::InvalidData) if packet.size() == 0 => Ok(()),
+                Err(e) if is_closed_pipe(e) => Err(MediaError::Closed {
+                    path: self.path.clone(),
+                }),
                 Err(e) => Err(MediaError::Write {
                     path: self.path.clone(),
                     message: format!("cannot write: {e}"),

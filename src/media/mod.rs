@@ -17,6 +17,7 @@ pub mod encode;
 pub mod image;
 #[cfg(feature = "video")]
 pub mod probe;
+pub mod stdin;
 #[cfg(feature = "video")]
 mod subtitle;
 #[cfg(feature = "video")]
@@ -136,6 +137,9 @@ pub enum MediaError {
     /// The output cannot be written (permissions, disk full, a folder that does not exist).
     #[error("{path}: {message}")]
     Write { path: String, message: String },
+    /// The program reading the output (a pipe's other end) closed it before the end.
+    #[error("{path}: closed by the program reading it")]
+    Closed { path: String },
 }
 
 /// The file an error names: every variant has one. A macro, so that one list of the variants
@@ -152,7 +156,8 @@ macro_rules! path_of {
             | MediaError::FrameSize { path, .. }
             | MediaError::Encode { path, .. }
             | MediaError::Damaged { path, .. }
-            | MediaError::Write { path, .. } => path,
+            | MediaError::Write { path, .. }
+            | MediaError::Closed { path } => path,
         }
     };
 }
