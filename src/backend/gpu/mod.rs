@@ -84,6 +84,14 @@ impl GpuBackend {
     pub fn max_frame_bytes(&self) -> u64 {
         self.executor.ctx.max_binding()
     }
+
+    /// The bytes one frame of `plan` uploads and reads back (planes no pass changes never
+    /// travel): what a benchmark needs to compare the backend with the bus alone.
+    pub fn transfer_bytes(plan: &Plan) -> Result<(u64, u64), BackendError> {
+        let s = schedule::Schedule::of(plan)
+            .map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
+        Ok((s.upload_bytes, s.readback_bytes))
+    }
 }
 
 impl Backend for GpuBackend {
