@@ -676,8 +676,10 @@ gblur σ=3 and the five colour filters, upload + compute + read-back, frames per
 the host-to-GPU transfer bound measured in the same run, and against a torch or cupy pipeline
 doing the same work on the same card) are still to be taken: no machine with a GPU was at hand
 for this run. Without one the GPU backend runs on Mesa's lavapipe, a software driver, whose
-timings say nothing about a GPU. `cargo bench --bench filters` times every filter on both
-backends on whatever adapter wgpu finds.
+timings say nothing about a GPU. `benches/gpu.sh` takes them on a machine with one (see the
+script: the bench binary is built beforehand without FFmpeg, `benches/gpu_peer.py` is the
+PyTorch pipeline, `benches/gpu_report.py` writes the tables); `cargo bench --bench filters` times
+every filter on both backends on whatever adapter wgpu finds.
 """
 
 
