@@ -1,7 +1,9 @@
 //! `tessera probe` through the binary: its JSON document, field by field, against ffprobe's
 //! `-of json` for the same file (a clip with tags, a language, colour tags and chapters, a
-//! 10-bit clip, a rotated clip, an audio-only file, a PNG); the summary; exit codes 1 for a file
-//! that cannot be read and 2 for usage errors. Files are made here with the `ffmpeg` CLI.
+//! 10-bit clip, a rotated clip, an audio-only file, a PNG); stills described as stills (a JPEG
+//! with an Exif orientation and an ICC profile built here byte by byte, a PNG with iCCP and
+//! eXIf); several files at once; the summary; exit codes 1 for a file that cannot be read and 2
+//! for usage errors. Videos are made here with the `ffmpeg` CLI, stills with the `image` crate.
 #![cfg(feature = "video")]
 
 mod common;
@@ -492,9 +494,309 @@ fn a_png_is_one_video_stream() {
         (Some(48), Some(32))
     );
     assert_eq!(v["pixel_format"], "rgba");
+    // The still as `process` reads it: no Exif, no ICC profile.
+    let image = &doc["image"];
+    assert_eq!(image["format"], "png");
+    assert_eq!(
+        (image["width"].as_u64(), image["height"].as_u64()),
+        (Some(48), Some(32))
+    );
+    assert_eq!(
+        (
+            image["shown_width"].as_u64(),
+            image["shown_height"].as_u64()
+        ),
+        (Some(48), Some(32))
+    );
+    assert_eq!(image["orientation"], 1);
+    assert_eq!(image["color_type"], "rgba8");
+    assert_eq!(
+        (image["bit_depth"].as_u64(), image["channels"].as_u64()),
+        (Some(8), Some(4))
+    );
+    assert_eq!(image["alpha"], true);
+    assert!(image.get("icc_profile").is_none() && image.get("exif_size").is_none());
     let (code, summary, _) = tessera(&["probe", s(&path)]);
     assert_eq!(code, 0);
-    assert!(summary.contains("#0 video: png, 48x32, rgba"), "{summary}");
+    assert!(
+        summary.starts_with(&format!(
+            "{}: PNG image, 48x32\n  colour: rgba8, 8 bits per channel\n  ICC profile: none\n  \
+             Exif: none\n  coded as: png, rgba",
+            s(&path)
+        )),
+        "{summary}"
+    );
+    assert_eq!(summary.lines().count(), 5, "{summary}");
+}
+
+/// A minimal ICC v2 display profile whose `desc` tag (textDescriptionType) names it `name`.
+fn icc_v2(name: &str) -> Vec<u8> {
+    let mut desc = b"desc\0\0\0\0".to_vec();
+    desc.extend_from_slice(&(name.len() as u32 + 1).to_be_bytes());
+    desc.extend_from_slice(name.as_bytes());
+    desc.push(0);
+    // No Unicode (language code, count 0), no ScriptCode (code, count 0, 67 bytes).
+    desc.extend_from_slice(&[0; 8]);
+    desc.extend_from_slice(&[0; 3 + 67]);
+    icc_profile(0x0210_0000, "desc", &desc)
+}
+
+/// A minimal ICC v4 display profile whose `desc` tag (multiLocalizedUnicodeType) names it
+/// `name` in US English and something else in German.
+fn icc_v4(name: &str) -> Vec<u8> {
+    let records: [(&[u8; 4], &str); 2] = [(b"deDE", "Anzeigeprofil"), (b"enUS", name)];
+    let mut mluc = b"mluc\0\0\0\0".to_vec();
+    mluc.extend_from_slice(&(records.len() as u32).to_be_bytes());
+    mluc.extend_from_slice(&12u32.to_be_bytes());
+    let mut strings = Vec::new();
+    for (locale, text) in records {
+        let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        mluc.extend_from_slice(locale);
+        mluc.extend_from_slice(&(utf16.len() as u32).to_be_bytes());
+        mluc.extend_from_slice(&((16 + 12 * records.len() + strings.len()) as u32).to_be_bytes());
+        strings.extend(utf16);
+    }
+    mluc.extend(strings);
+    icc_profile(0x0430_0000, "desc", &mluc)
+}
+
+/// A profile header (display class, RGB data, XYZ connection space) and one tag.
+fn icc_profile(version: u32, tag: &str, data: &[u8]) -> Vec<u8> {
+    let mut profile = vec![0u8; 128];
+    profile[8..12].copy_from_slice(&version.to_be_bytes());
+    profile[12..16].copy_from_slice(b"mntr");
+    profile[16..20].copy_from_slice(b"RGB ");
+    profile[20..24].copy_from_slice(b"XYZ ");
+    profile[36..40].copy_from_slice(b"acsp");
+    // The D50 illuminant, s15Fixed16.
+    for (i, v) in [0x0000_F6D6u32, 0x0001_0000, 0x0000_D32D]
+        .iter()
+        .enumerate()
+    {
+        profile[68 + 4 * i..72 + 4 * i].copy_from_slice(&v.to_be_bytes());
+    }
+    profile.extend_from_slice(&1u32.to_be_bytes());
+    profile.extend_from_slice(tag.as_bytes());
+    profile.extend_from_slice(&(128 + 4 + 12u32).to_be_bytes());
+    profile.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    profile.extend_from_slice(data);
+    let size = profile.len() as u32;
+    profile[0..4].copy_from_slice(&size.to_be_bytes());
+    profile
+}
+
+/// A big-endian Exif (TIFF) block with one entry: Orientation (0x0112) = `orientation`.
+fn exif_orientation(orientation: u16) -> Vec<u8> {
+    let mut exif = b"MM\0\x2a\0\0\0\x08".to_vec();
+    exif.extend_from_slice(&1u16.to_be_bytes());
+    exif.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1]);
+    exif.extend_from_slice(&orientation.to_be_bytes());
+    exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    exif
+}
+
+/// A `w`×`h` JPEG as a camera writes one: the `image` crate's encoding with an APP1 Exif
+/// segment and an APP2 ICC_PROFILE segment inserted after its SOI marker.
+fn photo_jpeg(path: &Path, (w, h): (u32, u32), exif: &[u8], icc: &[u8]) {
+    let frame = common::test_image8(w, h, 3);
+    let tessera::Samples::U8(rgba) = frame.interleaved() else {
+        unreachable!()
+    };
+    let rgb: Vec<u8> = rgba.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    let mut encoded = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, 90)
+        .encode(&rgb, w, h, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    assert_eq!(&encoded[..2], [0xFF, 0xD8]);
+    let segment = |marker: u8, payload: &[u8]| {
+        let mut bytes = vec![0xFF, marker];
+        bytes.extend_from_slice(&(payload.len() as u16 + 2).to_be_bytes());
+        bytes.extend_from_slice(payload);
+        bytes
+    };
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(exif);
+    // One chunk of one: sequence number 1, count 1.
+    let mut app2 = b"ICC_PROFILE\0\x01\x01".to_vec();
+    app2.extend_from_slice(icc);
+    let mut bytes = encoded[..2].to_vec();
+    bytes.extend(segment(0xE1, &app1));
+    bytes.extend(segment(0xE2, &app2));
+    bytes.extend_from_slice(&encoded[2..]);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_jpeg_is_described_as_the_still_process_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photo.jpg");
+    let (exif, icc) = (exif_orientation(6), icc_v2("tessera test RGB"));
+    photo_jpeg(&path, (24, 16), &exif, &icc);
+    let doc = probe(&path);
+    // FFmpeg's view stays as it was.
+    assert_matches_ffprobe(&doc, &ffprobe(&path));
+    assert_eq!(doc["streams"][0]["codec"], "mjpeg");
+    let image = &doc["image"];
+    assert_eq!(image["format"], "jpeg");
+    assert_eq!(
+        (image["width"].as_u64(), image["height"].as_u64()),
+        (Some(24), Some(16))
+    );
+    // Orientation 6 turns it a quarter: `process` reads (and writes) it 16 wide, 24 high.
+    assert_eq!(image["orientation"], 6);
+    assert_eq!(
+        (
+            image["shown_width"].as_u64(),
+            image["shown_height"].as_u64()
+        ),
+        (Some(16), Some(24))
+    );
+    assert_eq!(image["color_type"], "rgb8");
+    assert_eq!(
+        (image["bit_depth"].as_u64(), image["channels"].as_u64()),
+        (Some(8), Some(3))
+    );
+    assert_eq!(image["alpha"], false);
+    let profile = &image["icc_profile"];
+    assert_eq!(profile["description"], "tessera test RGB");
+    assert_eq!(profile["version"], "2.1.0");
+    assert_eq!(profile["device_class"], "mntr");
+    assert_eq!(profile["color_space"], "RGB");
+    assert_eq!(profile["size"].as_u64(), Some(icc.len() as u64));
+    assert_eq!(image["exif_size"].as_u64(), Some(exif.len() as u64));
+
+    let (code, summary, stderr) = tessera(&["probe", s(&path)]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            format!(
+                "{}: JPEG image, 24x16, shown 16x24 after Exif orientation 6 (rotate 90° CW)",
+                s(&path)
+            )
+            .as_str(),
+            "  colour: rgb8, 8 bits per channel",
+            &format!(
+                "  ICC profile: tessera test RGB (v2.1.0, RGB, {} bytes)",
+                icc.len()
+            ),
+            &format!("  Exif: {} bytes", exif.len()),
+        ],
+        "{summary}"
+    );
+    assert!(
+        lines[4].starts_with("  coded as: mjpeg (Baseline), yuvj4"),
+        "{summary}"
+    );
+    // Nothing of an image demuxer's pretend video: no frame rate, no duration.
+    assert!(
+        !summary.contains("fps") && !summary.contains("0:00:00"),
+        "{summary}"
+    );
+
+    // The size `probe` shows is the size `process` writes.
+    let out = dir.path().join("out.png");
+    let (code, _, stderr) = tessera(&["process", s(&path), "-o", s(&out), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(image::image_dimensions(&out).unwrap(), (16, 24));
+}
+
+#[test]
+fn a_png_with_iccp_and_exif_names_its_v4_profile() {
+    use image::ImageEncoder;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("turned.png");
+    let icc = icc_v4("Display P3 (tessera)");
+    let mut encoder = image::codecs::png::PngEncoder::new(std::fs::File::create(&path).unwrap());
+    encoder.set_icc_profile(icc.clone()).unwrap();
+    encoder.set_exif_metadata(exif_orientation(3)).unwrap();
+    let grey: Vec<u16> = (0..10 * 6).map(|i| i * 1000).collect();
+    encoder
+        .write_image(
+            bytemuck::cast_slice(&grey),
+            10,
+            6,
+            image::ExtendedColorType::L16,
+        )
+        .unwrap();
+    let image = &probe(&path)["image"];
+    assert_eq!(image["color_type"], "l16");
+    assert_eq!(
+        (image["bit_depth"].as_u64(), image["channels"].as_u64()),
+        (Some(16), Some(1))
+    );
+    // A half turn keeps the size.
+    assert_eq!(image["orientation"], 3);
+    assert_eq!(
+        (
+            image["shown_width"].as_u64(),
+            image["shown_height"].as_u64()
+        ),
+        (Some(10), Some(6))
+    );
+    assert_eq!(image["icc_profile"]["description"], "Display P3 (tessera)");
+    assert_eq!(image["icc_profile"]["version"], "4.3.0");
+    let (code, summary, _) = tessera(&["probe", s(&path)]);
+    assert_eq!(code, 0);
+    assert!(
+        summary.starts_with(&format!(
+            "{}: PNG image, 10x6, shown after Exif orientation 3 (rotate 180°)\n  colour: l16, 16 \
+             bits per channel\n  ICC profile: Display P3 (tessera) (v4.3.0, RGB, {} bytes)\n",
+            s(&path),
+            icc.len()
+        )),
+        "{summary}"
+    );
+}
+
+#[test]
+fn several_files_are_described_in_order_and_a_bad_one_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("a.png");
+    common::write_png8(&png, 8, 6, 1);
+    let video = clip(dir.path(), "b.mkv", false, &["-c:v", "ffv1"]);
+    let missing = dir.path().join("missing.mp4");
+
+    let (code, stdout, stderr) = tessera(&["probe", s(&png), s(&video)]);
+    assert_eq!(code, 0, "{stderr}");
+    let blocks: Vec<&str> = stdout.split("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "{stdout}");
+    assert!(
+        blocks[0].starts_with(&format!("{}: PNG image, 8x6\n", s(&png))),
+        "{stdout}"
+    );
+    assert!(
+        blocks[1].starts_with(&format!("{}: matroska,webm", s(&video))),
+        "{stdout}"
+    );
+
+    // A file that cannot be read is reported and fails the run; the others are described.
+    let (code, stdout, stderr) = tessera(&["probe", s(&png), s(&missing), s(&video)]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!("error: {}: no such file", s(&missing))),
+        "{stderr}"
+    );
+    assert_eq!(stdout.split("\n\n").count(), 2, "{stdout}");
+    assert!(!stdout.contains("missing.mp4"), "{stdout}");
+
+    // JSON: an array in the order given, the unreadable file an error in its place.
+    let (code, stdout, _) = tessera(&["probe", "--json", s(&png), s(&missing), s(&video)]);
+    assert_eq!(code, 1);
+    let docs: Value = serde_json::from_str(&stdout).expect("an array of documents");
+    let docs = docs.as_array().unwrap();
+    assert_eq!(docs.len(), 3);
+    for (doc, path) in docs.iter().zip([&png, &missing, &video]) {
+        assert_eq!(doc["schema"], 1);
+        assert_eq!(doc["file"], s(path));
+    }
+    assert_eq!(docs[0]["image"]["format"], "png");
+    assert_eq!(docs[1]["error"], format!("{}: no such file", s(&missing)));
+    assert!(docs[1].get("streams").is_none());
+    assert_eq!(docs[2]["container"], "matroska,webm");
+    assert!(docs[2].get("image").is_none());
+    assert_eq!(docs[2], probe(&video));
 }
 
 #[test]
@@ -528,7 +830,7 @@ fn usage_errors_exit_2() {
     for args in [
         &["probe"][..],
         &["probe", "a.mp4", "--jsn"],
-        &["probe", "a.mp4", "b.mp4"],
+        &["probe", "--json"],
     ] {
         let (code, _, stderr) = tessera(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");

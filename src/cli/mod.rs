@@ -32,12 +32,14 @@ enum Command {
     /// Runs a filter chain over an image or a video.
     Process(Box<ProcessArgs>),
     /// Lists every filter with its parameters, types, ranges and defaults.
-    Filters,
+    Filters(FiltersArgs),
     /// Checks a chain without processing anything and prints it resolved: every default filled
     /// in, every definition expanded. Exit code 2 and every error when it is not valid.
     Check(CheckArgs),
-    /// Describes a media file (video, audio, image; anything FFmpeg opens): its container,
-    /// duration and bit rate, then each stream. Exit code 1 when the file cannot be read.
+    /// Describes media files (video, audio, image; anything FFmpeg opens): a video's container,
+    /// duration and bit rate, then each stream; a still image's format, size (and the size
+    /// `process` writes after its Exif orientation), depth, ICC profile and Exif. Exit code 1
+    /// when a file cannot be read (the others are still described).
     Probe(ProbeArgs),
     /// Prints a completion script for a shell, e.g. `tessera completions bash >
     /// /etc/bash_completion.d/tessera`.
@@ -45,26 +47,36 @@ enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-    /// Prints the manual page (roff), made from the same argument definitions as --help:
-    /// `tessera man > tessera.1; man ./tessera.1`.
+    /// Prints the manual page (roff), every subcommand in it, made from the same argument
+    /// definitions as --help: `tessera man > tessera.1; man ./tessera.1`.
     Man,
 }
 
 #[derive(clap::Args, Debug)]
-struct ProbeArgs {
-    /// The file to describe.
-    file: PathBuf,
-    /// Print the stable JSON document (docs/probe.md) instead of the summary.
+struct FiltersArgs {
+    /// Print the registry as the stable JSON document (docs/filters.md) instead of the table.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(clap::Args, Debug)]
+struct ProbeArgs {
+    /// The files to describe.
+    #[arg(required = true, num_args = 1..)]
+    files: Vec<PathBuf>,
+    /// Print the stable JSON document (docs/probe.md) instead of the summary: one object for
+    /// one file, an array of them for several.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A chain to check comes from a file or from --chain, never both.
+#[derive(clap::Args, Debug)]
+#[group(id = "source", required = true, multiple = false)]
 struct CheckArgs {
     /// A chain file to check.
-    #[arg(conflicts_with = "chain", required_unless_present = "chain")]
     file: Option<PathBuf>,
-    /// Chain text to check.
+    /// Chain text to check, instead of a file.
     #[arg(short, long)]
     chain: Option<String>,
 }
@@ -164,8 +176,8 @@ struct ProcessArgs {
     /// The frame rate of an image-sequence input such as frames/%05d.png (default 25).
     #[arg(long)]
     fps: Option<f64>,
-    /// Keep at most this many frames of a video, from --start.
-    #[arg(long)]
+    /// Keep at most this many frames of a video (1 or more), from --start.
+    #[arg(long, value_parser = parse_frames)]
     frames: Option<u64>,
     /// What to do with damaged video: `stop` with an error saying where (and no output), or
     /// `skip` the damaged frames and go on.
@@ -212,13 +224,35 @@ enum BackendArg {
     Gpu,
 }
 
-/// The manual page: the command's own page, then each subcommand's synopsis, description and
-/// options, all from the argument definitions.
+/// The manual page: the command's own sections, a list of the subcommands, then each
+/// subcommand's synopsis, description and options in a section of this page, all from the
+/// argument definitions. (clap_mangen's own list would point at `tessera-process(1)` pages,
+/// which are not made.)
 fn manual() -> std::io::Result<Vec<u8>> {
     use clap::CommandFactory;
     let command = Cli::command();
+    let page = clap_mangen::Man::new(command.clone());
     let mut out = Vec::new();
-    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_options_section(&mut out)?;
+    out.extend_from_slice(b".SH SUBCOMMANDS\n");
+    for sub in command.get_subcommands() {
+        let name = format!("tessera {}", sub.get_name());
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        out.extend_from_slice(
+            format!(
+                ".TP\n\\fB{}\\fR\n{}; see {} below.\n",
+                roff_text(&name),
+                roff_text(about.trim_end_matches('.')),
+                roff_text(&name.to_uppercase())
+            )
+            .as_bytes(),
+        );
+    }
+    page.render_version_section(&mut out)?;
     for sub in command.get_subcommands() {
         let name = format!("tessera {}", sub.get_name());
         out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
@@ -228,6 +262,17 @@ fn manual() -> std::io::Result<Vec<u8>> {
         page.render_options_section(&mut out)?;
     }
     Ok(out)
+}
+
+/// Text for a roff line: backslashes and hyphens escaped, a leading `.` or `'` (a request)
+/// made plain.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }
 
 fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
@@ -284,6 +329,17 @@ fn parse_time(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A count of frames to keep: 1 or more.
+fn parse_frames(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("a count of 0 keeps nothing (write 1 or more)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "'{text}' is not a number of frames (write 1 or more)"
+        )),
+    }
+}
+
 /// `key=value`, the key not empty.
 fn parse_option(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -320,12 +376,19 @@ pub fn main() -> i32 {
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }
     match cli.command {
-        Command::Filters => {
-            print!("{}", filters::listing());
+        Command::Filters(args) => {
+            let text = if args.json {
+                filters::json() + "\n"
+            } else {
+                filters::listing()
+            };
+            // A closed pipe (`tessera filters | head`) is not an error.
+            use std::io::Write;
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
             0
         }
         Command::Process(args) => process(*args),
-        Command::Probe(args) => probe::run(&args.file, args.json),
+        Command::Probe(args) => probe::run(&args.files, args.json),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -1,40 +1,93 @@
-//! `tessera probe FILE [--json]`: a short summary of a media file, or its stable JSON document.
-//! The description is the library's (`media::probe`); this file only prints it.
+//! `tessera probe FILE… [--json]`: a short summary of each media file, or its stable JSON
+//! document (an array of them for several files). The description is the library's
+//! (`media::probe`); this file only prints it.
 
 #[cfg(feature = "video")]
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
-/// Prints the description of `file`; the exit code: 0, or 1 when it cannot be read.
-pub fn run(file: &Path, json: bool) -> i32 {
+/// Prints the description of each file, in order (a file that cannot be read is reported on
+/// stderr and the others are still described); the exit code: 0, or 1 when any file cannot be
+/// read.
+pub fn run(files: &[PathBuf], json: bool) -> i32 {
     #[cfg(feature = "video")]
     {
-        match tessera::media::probe(file) {
-            Ok(info) => {
-                let text = if json {
-                    info.to_json() + "\n"
-                } else {
-                    summary(&info)
-                };
-                // A closed pipe (`tessera probe clip.mp4 | head -1`) is not an error.
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-                0
+        // A closed pipe (`tessera probe clip.mp4 | head -1`) is not an error.
+        let mut stdout = std::io::stdout().lock();
+        if !json {
+            // Each file's block as soon as it is read, a blank line between blocks.
+            let (mut failed, mut first) = (false, true);
+            for file in files {
+                match tessera::media::probe(file) {
+                    Ok(info) => {
+                        let gap = if first { "" } else { "\n" };
+                        let _ = stdout.write_all((gap.to_string() + &summary(&info)).as_bytes());
+                        first = false;
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        failed = true;
+                    }
+                }
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                1
-            }
+            return i32::from(failed);
         }
+        let results: Vec<_> = files.iter().map(|f| tessera::media::probe(f)).collect();
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            eprintln!("error: {e}");
+        }
+        let text = match results.as_slice() {
+            [Ok(info)] => info.to_json() + "\n",
+            [Err(_)] => String::new(),
+            _ => json_array(files, &results) + "\n",
+        };
+        let _ = stdout.write_all(text.as_bytes());
+        i32::from(results.iter().any(|r| r.is_err()))
     }
     #[cfg(not(feature = "video"))]
     {
         let _ = json;
-        eprintln!(
-            "error: {}: probe needs FFmpeg, and this tessera was built without the `video` feature",
-            file.display()
-        );
+        for file in files {
+            eprintln!(
+                "error: {}: probe needs FFmpeg, and this tessera was built without the `video` \
+                 feature",
+                file.display()
+            );
+        }
         1
     }
+}
+
+/// Several files' documents as one JSON array, in the order given; a file that cannot be read
+/// is `{"schema", "file", "error"}` in its place.
+#[cfg(feature = "video")]
+fn json_array(
+    files: &[PathBuf],
+    results: &[Result<tessera::media::MediaInfo, tessera::media::MediaError>],
+) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Entry<'a> {
+        Described(tessera::media::probe::Document<'a>),
+        Failed {
+            schema: u32,
+            file: String,
+            error: String,
+        },
+    }
+    let entries: Vec<Entry> = files
+        .iter()
+        .zip(results)
+        .map(|(file, result)| match result {
+            Ok(info) => Entry::Described(info.document()),
+            Err(e) => Entry::Failed {
+                schema: tessera::media::probe::JSON_SCHEMA,
+                file: file.display().to_string(),
+                error: e.to_string(),
+            },
+        })
+        .collect();
+    serde_json::to_string_pretty(&entries).expect("plain structs serialise")
 }
 
 /// A header line (container, duration, bit rate), the title where there is one, a line per
@@ -47,6 +100,9 @@ pub fn run(file: &Path, json: bool) -> i32 {
 /// ```
 #[cfg(feature = "video")]
 fn summary(info: &tessera::media::MediaInfo) -> String {
+    if let Some(still) = &info.image {
+        return still_summary(info, still);
+    }
     let mut header = vec![match &info.container_long_name {
         Some(long) => format!("{} ({long})", info.container),
         None => info.container.clone(),
@@ -72,6 +128,74 @@ fn summary(info: &tessera::media::MediaInfo) -> String {
                 .map(|t| format!(" {t}"))
                 .unwrap_or_default()
         );
+    }
+    text
+}
+
+/// A still picture as `process` reads it, then FFmpeg's name for how it is coded:
+///
+/// ```text
+/// photo.jpg: JPEG image, 6000x4000, shown 4000x6000 after Exif orientation 6 (rotate 90° CW)
+///   colour: rgb8, 8 bits per channel
+///   ICC profile: sRGB IEC61966-2.1 (v2.1.0, RGB, 3144 bytes)
+///   Exif: 1204 bytes
+///   coded as: mjpeg (Baseline), yuvj420p (pc, bt470bg)
+/// ```
+#[cfg(feature = "video")]
+fn still_summary(
+    info: &tessera::media::MediaInfo,
+    still: &tessera::media::image::StillInfo,
+) -> String {
+    let mut size = format!("{}x{}", still.width, still.height);
+    if still.orientation != 1 {
+        let how = tessera::media::image::orientation_name(still.orientation);
+        if (still.shown_width, still.shown_height) != (still.width, still.height) {
+            size += &format!(", shown {}x{}", still.shown_width, still.shown_height);
+        } else {
+            size += ", shown";
+        }
+        size += &format!(" after Exif orientation {} ({how})", still.orientation);
+    }
+    let mut text = format!(
+        "{}: {} image, {size}\n",
+        info.file,
+        still.format.to_uppercase()
+    );
+    text += &format!(
+        "  colour: {}, {} bit{} per channel\n",
+        still.color_type,
+        still.bit_depth,
+        if still.bit_depth == 1 { "" } else { "s" }
+    );
+    text += &match &still.icc_profile {
+        Some(icc) => {
+            let mut facts: Vec<String> = icc.version.iter().map(|v| format!("v{v}")).collect();
+            facts.extend(icc.color_space.clone());
+            facts.push(format!("{} bytes", icc.size));
+            format!(
+                "  ICC profile: {} ({})\n",
+                icc.description.as_deref().unwrap_or("unnamed"),
+                facts.join(", ")
+            )
+        }
+        None => "  ICC profile: none\n".into(),
+    };
+    text += &match still.exif_size {
+        Some(bytes) => format!("  Exif: {bytes} bytes\n"),
+        None => "  Exif: none\n".into(),
+    };
+    if let Some(stream) = info.streams.first() {
+        let mut coded = stream.codec.clone();
+        if let Some(profile) = &stream.profile {
+            coded += &format!(" ({profile})");
+        }
+        if let Some(pixel_format) = stream.video.as_ref().and_then(|v| {
+            let pf = v.pixel_format.as_ref()?;
+            Some(pf.clone() + &colour(v))
+        }) {
+            coded += &format!(", {pixel_format}");
+        }
+        text += &format!("  coded as: {coded}\n");
     }
     text
 }

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{Args, Default, FilterSpec, ParamKind, ParamSpec};
+use super::{Args, Default, FilterKind, FilterSpec, ParamKind, ParamSpec};
 use crate::chain::expr::{Expr, Op as BinaryOp};
 use crate::frame::{Format, Role};
 use crate::op::{Curve, Curves, Op, PointOp};
@@ -18,6 +18,7 @@ pub const LUMA_709: [f32; 3] = [0.2126, 0.7152, 0.0722];
 
 pub static EQ: FilterSpec = FilterSpec {
     name: "eq",
+    kind: FilterKind::Pointwise,
     description: "Brightness, contrast, saturation and gamma, as FFmpeg's eq: on Y′CbCr planes \
                   (RGB frames through their matrix)",
     params: &[
@@ -28,6 +29,7 @@ pub static EQ: FilterSpec = FilterSpec {
                 max: 1.0,
             },
             default: Default::Float(0.0),
+            unit: None,
             doc: "added to luma after contrast",
         },
         ParamSpec {
@@ -37,12 +39,14 @@ pub static EQ: FilterSpec = FilterSpec {
                 max: 1000.0,
             },
             default: Default::Float(1.0),
+            unit: None,
             doc: "luma scale around mid grey",
         },
         ParamSpec {
             name: "saturation",
             kind: ParamKind::Float { min: 0.0, max: 3.0 },
             default: Default::Float(1.0),
+            unit: None,
             doc: "colour-difference scale; 0 is grey",
         },
         ParamSpec {
@@ -52,6 +56,7 @@ pub static EQ: FilterSpec = FilterSpec {
                 max: 10.0,
             },
             default: Default::Float(1.0),
+            unit: None,
             doc: "luma is raised to 1/gamma",
         },
     ],
@@ -113,6 +118,7 @@ fn eq_curve(contrast: f64, brightness: f64, gamma: f64) -> Option<Curve> {
 
 pub static GRAYSCALE: FilterSpec = FilterSpec {
     name: "grayscale",
+    kind: FilterKind::Pointwise,
     description: "Removes colour: neutral chroma, luma kept (RGB frames get the luma of their \
                   matrix, BT.709 unless tagged); alpha is kept",
     params: &[],
@@ -130,12 +136,14 @@ pub static GRAYSCALE: FilterSpec = FilterSpec {
 
 pub static INVERT: FilterSpec = FilterSpec {
     name: "invert",
+    kind: FilterKind::Pointwise,
     description: "Inverts the picture: 1 − Y′ and −Cb, −Cr within the frame's range (1 − R′G′B′ \
                   on RGB frames); alpha is kept unless alpha=true",
     params: &[ParamSpec {
         name: "alpha",
         kind: ParamKind::Bool,
         default: Default::Bool(false),
+        unit: None,
         doc: "inverts alpha too",
     }],
     lower: lower_invert,
@@ -188,6 +196,7 @@ fn lower_invert(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<O
 
 pub static TINT: FilterSpec = FilterSpec {
     name: "tint",
+    kind: FilterKind::Pointwise,
     description: "Colours the picture with one colour: each pixel's BT.709 luma times the colour, \
                   mixed in by amount; alpha is kept",
     params: &[
@@ -195,12 +204,14 @@ pub static TINT: FilterSpec = FilterSpec {
             name: "color",
             kind: ParamKind::Colour,
             default: Default::Required,
+            unit: None,
             doc: "the tint; its alpha, if given, scales amount",
         },
         ParamSpec {
             name: "amount",
             kind: ParamKind::Float { min: 0.0, max: 1.0 },
             default: Default::Float(1.0),
+            unit: None,
             doc: "0 keeps the picture, 1 is luma × color",
         },
     ],

@@ -3,13 +3,14 @@
 //! pixels (its offsets must be multiples of the subsampling); flips mirror each plane at its
 //! own resolution, as FFmpeg's do.
 
-use super::{Args, Default, FilterSpec, ParamKind, ParamSpec};
+use super::{Args, Default, FilterKind, FilterSpec, ParamKind, ParamSpec};
 use crate::frame::Format;
 use crate::op::Op;
 use crate::plan::{plane_resample, FrameTime, ResampleFilter};
 
 pub static SCALE: FilterSpec = FilterSpec {
     name: "scale",
+    kind: FilterKind::Resample,
     description: "Resizes the frame; -1 keeps the aspect ratio, -2 also rounds to an even size",
     params: &[
         ParamSpec {
@@ -19,6 +20,7 @@ pub static SCALE: FilterSpec = FilterSpec {
                 max: 32768,
             },
             default: Default::Int(-1),
+            unit: Some("pixels"),
             doc: "output width in pixels, or -1/-2 to follow height",
         },
         ParamSpec {
@@ -28,12 +30,14 @@ pub static SCALE: FilterSpec = FilterSpec {
                 max: 32768,
             },
             default: Default::Int(-1),
+            unit: Some("pixels"),
             doc: "output height in pixels, or -1/-2 to follow width",
         },
         ParamSpec {
             name: "filter",
             kind: ParamKind::Choice(ResampleFilter::NAMES),
             default: Default::Str("lanczos3"),
+            unit: None,
             doc: "resampling kernel",
         },
     ],
@@ -85,6 +89,7 @@ fn lower_scale(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op
 
 pub static CROP: FilterSpec = FilterSpec {
     name: "crop",
+    kind: FilterKind::Resample,
     description: "Keeps the width×height rectangle whose top-left corner is (x, y); on subsampled \
                   chroma (4:2:0), x and y must be even",
     params: &[
@@ -92,24 +97,28 @@ pub static CROP: FilterSpec = FilterSpec {
             name: "x",
             kind: ParamKind::Int { min: 0, max: 32767 },
             default: Default::Int(0),
+            unit: Some("pixels"),
             doc: "left edge in pixels",
         },
         ParamSpec {
             name: "y",
             kind: ParamKind::Int { min: 0, max: 32767 },
             default: Default::Int(0),
+            unit: Some("pixels"),
             doc: "top edge in pixels",
         },
         ParamSpec {
             name: "width",
             kind: ParamKind::Int { min: 1, max: 32768 },
             default: Default::Required,
+            unit: Some("pixels"),
             doc: "width of the kept rectangle",
         },
         ParamSpec {
             name: "height",
             kind: ParamKind::Int { min: 1, max: 32768 },
             default: Default::Required,
+            unit: Some("pixels"),
             doc: "height of the kept rectangle",
         },
     ],
@@ -159,6 +168,7 @@ fn lower_crop(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op>
 
 pub static HFLIP: FilterSpec = FilterSpec {
     name: "hflip",
+    kind: FilterKind::Resample,
     description: "Mirrors the frame left to right (each plane at its own resolution, as FFmpeg \
                   does: left-sited or odd-width 4:2:0 chroma lands half a chroma sample over)",
     params: &[],
@@ -168,6 +178,7 @@ pub static HFLIP: FilterSpec = FilterSpec {
 
 pub static VFLIP: FilterSpec = FilterSpec {
     name: "vflip",
+    kind: FilterKind::Resample,
     description: "Mirrors the frame top to bottom (each plane at its own resolution)",
     params: &[],
     lower: |_, format, _| Ok(vec![flip(format, false, true)]),

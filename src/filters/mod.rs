@@ -60,6 +60,8 @@ pub struct ParamSpec {
     pub name: &'static str,
     pub kind: ParamKind,
     pub default: Default,
+    /// What a number counts, e.g. `pixels`; `None` for plain numbers and non-numbers.
+    pub unit: Option<&'static str>,
     pub doc: &'static str,
 }
 
@@ -141,8 +143,31 @@ impl Args {
 /// format (a crop outside it, an odd offset on subsampled chroma).
 pub type Lower = fn(&Args, &Format, &FrameTime) -> Result<Vec<Op>, String>;
 
+/// The op kind a filter lowers into, as DESIGN.md's table names them: what it costs and how it
+/// fuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterKind {
+    /// Each output pixel from the same input pixel; consecutive ones fuse into one pass.
+    Pointwise,
+    /// Each output pixel from a neighbourhood of input pixels (a halo around tiles).
+    Stencil,
+    /// Pixels moved or resampled: sizes and positions change.
+    Resample,
+}
+
+impl FilterKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterKind::Pointwise => "pointwise",
+            FilterKind::Stencil => "stencil",
+            FilterKind::Resample => "resample",
+        }
+    }
+}
+
 pub struct FilterSpec {
     pub name: &'static str,
+    pub kind: FilterKind,
     pub description: &'static str,
     pub params: &'static [ParamSpec],
     pub lower: Lower,
@@ -234,6 +259,7 @@ pub(crate) const fn planes_param(default: Default) -> ParamSpec {
         name: "planes",
         kind: ParamKind::Planes,
         default,
+        unit: None,
         doc: "which planes, as in FFmpeg: e.g. \"y\" (luma) or \"uv\"",
     }
 }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use super::{ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec};
+use super::{ArgValue, Args, Default, FilterKind, FilterSpec, ParamKind, ParamSpec};
 use crate::chain::expr::{Expr, Op as BinaryOp};
 use crate::frame::Format;
 use crate::op::{Op, PointOp};
@@ -23,12 +23,14 @@ const fn channel(name: &'static str, doc: &'static str) -> ParamSpec {
         name,
         kind: ParamKind::Expr,
         default: Default::Auto("passes through"),
+        unit: None,
         doc,
     }
 }
 
 pub static PIXEL: FilterSpec = FilterSpec {
     name: "pixel",
+    kind: FilterKind::Pointwise,
     description: "Sets channels to expressions of the pixel (r, g, b, a in 0..1, luma, cb, cr, \
                   x, y) and the frame (w, h, t, n, …), clamped to 0..1; channels left out pass \
                   through; sets either r, g, b or luma, cb, cr",

@@ -7,7 +7,8 @@
 //! [`crate::op::Convolution`]). `planes` limits any of them to some planes, as in FFmpeg.
 
 use super::{
-    chosen_planes, planes_param, ArgValue, Args, Default, FilterSpec, ParamKind, ParamSpec,
+    chosen_planes, planes_param, ArgValue, Args, Default, FilterKind, FilterSpec, ParamKind,
+    ParamSpec,
 };
 use crate::frame::{Format, Role};
 use crate::op::{Convolution, Op, PerPlane, Planes, Separable};
@@ -37,6 +38,7 @@ fn blur_planes(
 
 pub static GBLUR: FilterSpec = FilterSpec {
     name: "gblur",
+    kind: FilterKind::Stencil,
     description: "Gaussian blur (kernel radius ceil(3·sigma)), on every plane, alpha included",
     params: &[
         ParamSpec {
@@ -46,6 +48,7 @@ pub static GBLUR: FilterSpec = FilterSpec {
                 max: 64.0,
             },
             default: Default::Float(1.0),
+            unit: Some("pixels"),
             doc: "standard deviation in pixels",
         },
         planes_param(Default::Auto("all")),
@@ -68,12 +71,14 @@ pub static GBLUR: FilterSpec = FilterSpec {
 
 pub static BOXBLUR: FilterSpec = FilterSpec {
     name: "boxblur",
+    kind: FilterKind::Stencil,
     description: "Mean over a (2·radius+1)² square of pixels, on every plane, alpha included",
     params: &[
         ParamSpec {
             name: "radius",
             kind: ParamKind::Int { min: 0, max: 200 },
             default: Default::Int(1),
+            unit: Some("pixels"),
             doc: "half-width of the box in pixels; 0 leaves the frame as it is",
         },
         planes_param(Default::Auto("all")),
@@ -96,6 +101,7 @@ pub static BOXBLUR: FilterSpec = FilterSpec {
 
 pub static CONVOLVE: FilterSpec = FilterSpec {
     name: "convolve",
+    kind: FilterKind::Stencil,
     description:
         "Convolution with any odd-sized kernel up to 15×15, on the colour planes (each at \
                   its own resolution; chroma centred, so a kernel summing to 0 leaves it neutral)",
@@ -104,6 +110,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
             name: "kernel",
             kind: ParamKind::Matrix { max_side: 15 },
             default: Default::Required,
+            unit: None,
             doc: "rows of weights, e.g. [[0,-1,0],[-1,5,-1],[0,-1,0]], or a flat square list",
         },
         ParamSpec {
@@ -113,6 +120,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
                 max: 1e6,
             },
             default: Default::Auto("the kernel's sum, or 1 where the sum is 0"),
+            unit: None,
             doc: "every weight is divided by it; not 0",
         },
         ParamSpec {
@@ -122,6 +130,7 @@ pub static CONVOLVE: FilterSpec = FilterSpec {
                 max: 1.0,
             },
             default: Default::Float(0.0),
+            unit: None,
             doc: "added after dividing, in 0..1 units (0.5 is mid grey)",
         },
         planes_param(Default::Auto("colour")),
@@ -181,6 +190,7 @@ fn lower_convolve(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec
 
 pub static UNSHARP: FilterSpec = FilterSpec {
     name: "unsharp",
+    kind: FilterKind::Stencil,
     description: "Unsharp mask: in + amount·(in − gblur(in, sigma)), on the colour planes",
     params: &[
         ParamSpec {
@@ -190,6 +200,7 @@ pub static UNSHARP: FilterSpec = FilterSpec {
                 max: 64.0,
             },
             default: Default::Float(1.0),
+            unit: Some("pixels"),
             doc: "blur of the mask, in pixels",
         },
         ParamSpec {
@@ -199,6 +210,7 @@ pub static UNSHARP: FilterSpec = FilterSpec {
                 max: 5.0,
             },
             default: Default::Float(1.0),
+            unit: None,
             doc: "strength; negative values blur",
         },
         planes_param(Default::Auto("colour")),

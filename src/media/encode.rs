@@ -163,6 +163,20 @@ mod writer {
         }
     }
 
+    /// The way out when the container cannot hold some audio: the encoder of the container's
+    /// own audio codec (libopus for WebM) where this FFmpeg has one.
+    fn audio_way_out(oformat: *const ffi::AVOutputFormat) -> String {
+        // SAFETY: a plain field of the output format.
+        let id = unsafe { (*oformat).audio_codec };
+        let encoder = (id != ffi::AVCodecID::AV_CODEC_ID_NONE)
+            .then(|| ffmpeg::encoder::find(id.into()))
+            .flatten();
+        match encoder {
+            Some(codec) => format!("re-encode it with --audio-codec {}", codec.name()),
+            None => "re-encode it with --audio-codec and an encoder the container takes".into(),
+        }
+    }
+
     /// The encoder to use, checked to be a video encoder the container can hold.
     fn choose_encoder(
         path: &Path,
@@ -738,8 +752,10 @@ mod writer {
                         return Err(MediaError::Unsupported {
                             path: shown,
                             message: format!(
-                                "the {container} container cannot hold {} audio from encoder '{name}'",
-                                codec_name(codec.id().into())
+                                "the {container} container cannot hold {} audio from encoder \
+                                 '{name}' ({}, or leave the audio out with --no-audio)",
+                                codec_name(codec.id().into()),
+                                audio_way_out(oformat)
                             ),
                         });
                     }
@@ -887,8 +903,9 @@ mod writer {
                             path: shown,
                             message: format!(
                                 "the {container} container cannot hold the input's {} audio, which tessera copies \
-                                 as it is (choose .mkv, .mov or .mp4, or leave the audio out with --no-audio)",
-                                codec_name(id)
+                                 as it is ({}, choose .mkv, .mov or .mp4, or leave the audio out with --no-audio)",
+                                codec_name(id),
+                                audio_way_out(oformat)
                             ),
                         })
                     }

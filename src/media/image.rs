@@ -5,8 +5,9 @@
 //! alpha plane where the file has alpha), 16-bit for 16-bit PNG and TIFF (grey, RGB or RGBA),
 //! 8-bit otherwise. Writing picks the format from a file name's extension; PNG and TIFF keep 16
 //! bits, JPEG, WebP (lossless) and BMP are 8-bit. An image whose alpha is opaque everywhere is
-//! written without an alpha channel. This module never renames or deletes files: the caller
-//! writes to a temporary path and moves it into place.
+//! written without an alpha channel. [`still_info`] reads a still's header facts (size,
+//! orientation, colour type, ICC profile, Exif) for `probe` without decoding it. This module
+//! never renames or deletes files: the caller writes to a temporary path and moves it into place.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -22,7 +23,9 @@ use image::metadata::Orientation;
 use image::{
     DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits,
 };
+use serde::Serialize;
 
+use super::icc::{self, IccProfile};
 use super::{display, io_message, MediaError};
 use crate::frame::{Family, Frame, Samples};
 
@@ -149,9 +152,7 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     Limits::default()
         .reserve(decoder.total_bytes())
         .map_err(decode_error)?;
-    // Photos are stored as the sensor saw them and turned upright by their Exif orientation;
-    // a damaged Exif block leaves the picture as stored.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let orientation = upright(&mut decoder);
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
     let (width, height) = (image.width(), image.height());
@@ -183,47 +184,132 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
     ))
 }
 
-/// The format [`read`] gives `path`'s picture, from its header alone (no pixels decoded): its
-/// size once upright, RGB or RGBA, 8 or 16 bits. For the checks a dry run makes.
-pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
-    use crate::frame::{Colour, Format, Layout};
-    let file = File::open(path).map_err(|e| MediaError::Open {
+/// How to turn the picture upright. Photos are stored as the sensor saw them and turned upright
+/// by their Exif orientation; a damaged Exif block leaves the picture as stored.
+fn upright(decoder: &mut impl ImageDecoder) -> Orientation {
+    decoder.orientation().unwrap_or(Orientation::NoTransforms)
+}
+
+/// What a still image's header says, read without decoding its pixels (`tessera probe`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StillInfo {
+    /// `png`, `jpeg`, `webp`, `tiff` or `bmp`.
+    pub format: &'static str,
+    /// Pixels, as stored.
+    pub width: u32,
+    pub height: u32,
+    /// The size once turned upright by the Exif orientation: what viewers show, and the size of
+    /// the frame `process` reads (and writes, before any filter changes it).
+    pub shown_width: u32,
+    pub shown_height: u32,
+    /// The Exif orientation `process` applies, 1 to 8 (1: as stored, also when there is none).
+    pub orientation: u8,
+    /// Bits per channel as stored (1, 2, 4, 8, 16 or 32).
+    pub bit_depth: u32,
+    /// The stored colour type as image-rs names it, lower case: `l8`, `la8`, `rgb8`, `rgba8`,
+    /// `l16`, `rgb16`, `rgba16`, `rgb32f`, `l1`, `cmyk8`, …
+    pub color_type: String,
+    pub channels: u32,
+    pub alpha: bool,
+    /// The embedded ICC profile, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icc_profile: Option<IccProfile>,
+    /// Bytes of the Exif block, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exif_size: Option<usize>,
+}
+
+/// What an Exif orientation does to the stored picture to show it upright.
+pub fn orientation_name(exif: u8) -> &'static str {
+    match exif {
+        2 => "mirror left to right",
+        3 => "rotate 180°",
+        4 => "mirror top to bottom",
+        5 => "rotate 90° CW and mirror left to right",
+        6 => "rotate 90° CW",
+        7 => "rotate 90° CCW and mirror left to right",
+        8 => "rotate 90° CCW",
+        _ => "as stored",
+    }
+}
+
+/// The header facts of a still picture tessera reads as one frame (PNG, JPEG, a still WebP, TIFF,
+/// BMP), its pixels left undecoded; `Ok(None)` for anything else (a video, an animated WebP, a
+/// GIF). A metadata block that cannot be read (a damaged ICC or Exif chunk) is left out.
+pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
+    let open_error = |e: std::io::Error| MediaError::Open {
         path: display(path),
         message: io_message(&e),
-    })?;
+    };
+    let file = File::open(path).map_err(open_error)?;
     let reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
-        .map_err(|e| MediaError::Open {
-            path: display(path),
-            message: io_message(&e),
-        })?;
-    if !reader.format().is_some_and(supported) {
-        return Err(MediaError::Unsupported {
-            path: display(path),
-            message: format!("unsupported image format ({EXPECTED})"),
-        });
-    }
+        .map_err(open_error)?;
+    let format = match reader.format() {
+        Some(ImageFormat::WebP) if is_animated_webp(path) => return Ok(None),
+        Some(format) if supported(format) => format,
+        _ => return Ok(None),
+    };
     let mut decoder = reader.into_decoder().map_err(|e| MediaError::Decode {
         path: display(path),
-        message: format!("cannot read the image's header: {e}"),
+        message: format!("cannot read the image header: {e}"),
     })?;
-    let (w, h) = decoder.dimensions();
+    let (width, height) = decoder.dimensions();
+    let orientation = upright(&mut decoder);
     let turned = matches!(
-        decoder.orientation().unwrap_or(Orientation::NoTransforms),
+        orientation,
         Orientation::Rotate90
             | Orientation::Rotate270
             | Orientation::Rotate90FlipH
             | Orientation::Rotate270FlipH
     );
-    let (width, height) = if turned { (h, w) } else { (w, h) };
-    let colour = decoder.color_type();
-    let bits = if colour.bytes_per_pixel() / colour.channel_count().max(1) > 1 {
-        16
-    } else {
-        8
+    let stored = decoder.original_color_type();
+    let channels = u32::from(stored.channel_count().max(1));
+    Ok(Some(StillInfo {
+        format: match format {
+            ImageFormat::Png => "png",
+            ImageFormat::Jpeg => "jpeg",
+            ImageFormat::WebP => "webp",
+            ImageFormat::Tiff => "tiff",
+            _ => "bmp",
+        },
+        width,
+        height,
+        shown_width: if turned { height } else { width },
+        shown_height: if turned { width } else { height },
+        orientation: orientation.to_exif(),
+        bit_depth: u32::from(stored.bits_per_pixel()) / channels,
+        color_type: format!("{stored:?}").to_lowercase(),
+        channels,
+        alpha: decoder.color_type().has_alpha(),
+        icc_profile: decoder
+            .icc_profile()
+            .ok()
+            .flatten()
+            .map(|p| icc::describe(&p)),
+        exif_size: decoder.exif_metadata().ok().flatten().map(|e| e.len()),
+    }))
+}
+
+/// The format [`read`] gives `path`'s picture, from its header alone (no pixels decoded): its
+/// size once upright, RGB or RGBA, 8 or 16 bits. For the checks a dry run makes.
+pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
+    use crate::frame::{Colour, Format, Layout};
+    let Some(info) = still_info(path)? else {
+        return Err(MediaError::Unsupported {
+            path: display(path),
+            message: format!("unsupported image format ({EXPECTED})"),
+        });
     };
-    let layout = Layout::RGB.with_alpha(colour.has_alpha());
-    Ok(Format::new(width, height, layout, bits, Colour::RGB))
+    let bits = if info.bit_depth > 8 { 16 } else { 8 };
+    let layout = Layout::RGB.with_alpha(info.alpha);
+    Ok(Format::new(
+        info.shown_width,
+        info.shown_height,
+        layout,
+        bits,
+        Colour::RGB,
+    ))
 }
 
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ

@@ -14,6 +14,7 @@ pub mod convert;
 #[cfg(feature = "video")]
 pub mod decode;
 pub mod encode;
+pub mod icc;
 pub mod image;
 #[cfg(feature = "video")]
 pub mod probe;

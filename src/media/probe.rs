@@ -2,9 +2,10 @@
 //!
 //! [`probe`] describes any file FFmpeg opens (video, audio, subtitles, still images) as a
 //! [`MediaInfo`]: the container, its tags and chapters, and every stream with FFmpeg's own names
-//! for codecs, pixel and sample formats and colour tags. [`MediaInfo::to_json`] is the stable
-//! document `tessera probe --json` prints (docs/probe.md). [`probe_video`] is the narrower view of
-//! the best video stream. Nothing here decodes a picture or writes anything.
+//! for codecs, pixel and sample formats and colour tags; a still picture also as the `image`
+//! crate reads it (size, Exif orientation, colour type, ICC profile). [`MediaInfo::to_json`] is
+//! the stable document `tessera probe --json` prints (docs/probe.md). [`probe_video`] is the
+//! narrower view of the best video stream. Nothing here decodes a picture or writes anything.
 
 use std::collections::BTreeMap;
 use std::ffi::CStr;
@@ -16,6 +17,7 @@ use ffmpeg_next as ffmpeg;
 use serde::Serialize;
 
 use super::decode::{codec_name, ffmpeg_path, init};
+use super::image::{still_info, StillInfo};
 use super::{display, MediaError};
 
 /// The version of the JSON document. Fields are only ever added; any removal, rename or change
@@ -44,6 +46,11 @@ pub struct MediaInfo {
     /// Bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<u64>,
+    /// For a still picture tessera reads as one frame (PNG, JPEG, a still WebP, TIFF, BMP): what
+    /// its header says, as the `image` crate reads it. FFmpeg's view (an image demuxer's one
+    /// frame at 25 fps) stays in the other fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<StillInfo>,
     /// The container's metadata (title, creation_time, encoder, …), sorted by key.
     pub tags: BTreeMap<String, String>,
     pub chapters: Vec<Chapter>,
@@ -199,20 +206,26 @@ pub struct AudioParams {
     pub sample_format: Option<String>,
 }
 
+/// The stable JSON document of one file (docs/probe.md): `schema`, then every field.
+#[derive(Serialize)]
+pub struct Document<'a> {
+    schema: u32,
+    #[serde(flatten)]
+    info: &'a MediaInfo,
+}
+
 impl MediaInfo {
-    /// The stable JSON document (docs/probe.md): `schema`, then every field, pretty-printed.
-    pub fn to_json(&self) -> String {
-        #[derive(Serialize)]
-        struct Document<'a> {
-            schema: u32,
-            #[serde(flatten)]
-            info: &'a MediaInfo,
-        }
-        serde_json::to_string_pretty(&Document {
+    /// The document, to serialise alone or among others.
+    pub fn document(&self) -> Document<'_> {
+        Document {
             schema: JSON_SCHEMA,
             info: self,
-        })
-        .expect("plain structs serialise")
+        }
+    }
+
+    /// The stable JSON document (docs/probe.md), pretty-printed.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.document()).expect("plain structs serialise")
     }
 }
 
@@ -250,9 +263,11 @@ pub struct VideoInfo {
 }
 
 /// Describes any file FFmpeg can open, from its headers (and a little of its data, as FFmpeg's
-/// probing reads).
+/// probing reads); a still picture also from its own header, as `process` reads it.
 pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
-    describe(path).map(|(info, _)| info)
+    let (mut info, _) = describe(path)?;
+    info.image = still_info(path)?;
+    Ok(info)
 }
 
 /// The facts of the best video stream of `path`; an error when it has none.
@@ -339,6 +354,7 @@ fn describe(path: &Path) -> Result<(MediaInfo, Option<usize>), MediaError> {
         start_time: seconds(ctx.start_time, av_time_base),
         bit_rate: (ctx.bit_rate > 0).then_some(ctx.bit_rate as u64),
         file_size,
+        image: None,
         // SAFETY: the file's dictionary belongs to the open context.
         tags: unsafe { tags(ctx.metadata) },
         chapters,
@@ -570,6 +586,7 @@ mod tests {
             start_time: None,
             bit_rate: Some(705_600),
             file_size: None,
+            image: None,
             tags: BTreeMap::from([("title".into(), "x\ny".into())]),
             chapters: vec![],
             streams: vec![],
