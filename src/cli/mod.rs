@@ -675,7 +675,11 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     let mut work = Vec::new();
     for (item, output) in pairs {
         let exists = target.is_some() && output.exists();
-        let media = tessera::media::image::is_image_file(&item.input).is_ok();
+        // A damaged video is still one: its run fails and says what is wrong.
+        let media = matches!(
+            tessera::media::image::is_image_file(&item.input),
+            Ok(_) | Err(tessera::media::MediaError::Decode { .. })
+        );
         let skip = match (media, exists && args.skip_existing) {
             (false, _) => Some("not an image or a video tessera reads"),
             (true, true) => Some("the output exists (--skip-existing)"),
@@ -727,14 +731,14 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
         return 0;
     }
     let total = work.len();
-    let bars = log::Bars::new(args.quiet, total);
     // One GPU device serves every file; where none opens, each file's run says why (`gpu`) or
-    // takes the CPU (`auto`).
+    // takes the CPU (`auto`). Opened before the bars exist: the probe briefly takes over stderr.
     let gpu = match args.backend {
         BackendArg::Gpu if total > 0 => GpuDevice::open(AdapterPolicy::Any).ok(),
         BackendArg::Auto if total > 0 => GpuDevice::open(AdapterPolicy::HardwareOnly).ok(),
         _ => None,
     };
+    let bars = log::Bars::new(args.quiet, total);
     let jobs = args.jobs.map_or_else(
         || match args.backend {
             // A GPU run keeps one file on the device at a time; on the CPU, a file's own pipeline
