@@ -317,3 +317,136 @@ fn bad_arguments_are_usage_errors() {
     let r = tessera(&["frobnicate"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// An H.264 MP4 clip of a second, `extra` being more of FFmpeg's output options.
+fn mp4_clip(path: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x120:r=25:d=1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+    ];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().unwrap());
+    common::ffmpeg(&args);
+}
+
+/// Writes the first `keep` bytes of `from` to `to`.
+fn cut(from: &Path, to: &Path, keep: impl FnOnce(usize) -> usize) {
+    let bytes = std::fs::read(from).unwrap();
+    std::fs::write(to, &bytes[..keep(bytes.len())]).unwrap();
+}
+
+/// A video cut short before its index is reported as a damaged file of its container, saying
+/// what is missing, not as a file of an unknown kind; with `-q`, tessera's error is all of
+/// stderr (FFmpeg's own lines are not printed).
+#[test]
+fn truncated_videos_say_the_container_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.mp4");
+    mp4_clip(&whole, &[]);
+    let fast = dir.path().join("fast.mp4");
+    mp4_clip(&fast, &["-movflags", "+faststart"]);
+    let mkv = dir.path().join("whole.mkv");
+    common::ffmpeg(&[
+        "-i",
+        whole.to_str().unwrap(),
+        "-c",
+        "copy",
+        mkv.to_str().unwrap(),
+    ]);
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+
+    // The default muxer writes the index (moov) last: half the file has none.
+    let half = inputs.join("half.mp4");
+    cut(&whole, &half, |n| n / 2);
+    // +faststart writes it first: cut inside it.
+    let index_cut = inputs.join("index-cut.mp4");
+    cut(&fast, &index_cut, |_| 600);
+    let mkv_head = inputs.join("head.mkv");
+    cut(&mkv, &mkv_head, |_| 100);
+    let cases: [(&Path, &[&str]); 3] = [
+        (
+            &half,
+            &[
+                "a damaged or incomplete MP4/MOV file",
+                "its index (moov atom) is missing",
+                "cut short while copying or recording",
+                "FFmpeg said: moov atom not found",
+            ],
+        ),
+        (
+            &index_cut,
+            &[
+                "a damaged or incomplete MP4/MOV file",
+                "FFmpeg could not read it: ",
+            ],
+        ),
+        (
+            &mkv_head,
+            &[
+                "a damaged or incomplete Matroska/WebM file",
+                "FFmpeg could not read it: ",
+            ],
+        ),
+    ];
+    for (input, expect) in cases {
+        let out = dir.path().join("out.mp4");
+        let r = tessera(
+            &[
+                "process",
+                "-q",
+                input.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "only tessera's error: {}", r.stderr);
+        assert!(
+            lines[0].starts_with(&format!("error: {}: ", input.display())),
+            "{}",
+            r.stderr
+        );
+        for e in expect {
+            assert!(r.stderr.contains(e), "{}: {}", input.display(), r.stderr);
+        }
+        assert!(!r.stderr.contains("not an image or video"), "{}", r.stderr);
+        assert!(!out.exists());
+    }
+
+    // In a batch, a damaged video is not skipped as a file of an unknown kind: it fails, and
+    // says why.
+    let outs = dir.path().join("outs");
+    let r = tessera(
+        &[
+            "process",
+            "-q",
+            inputs.to_str().unwrap(),
+            "-o",
+            outs.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("0 processed, 0 skipped, 3 failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("its index (moov atom) is missing"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("[mov,mp4"), "{}", r.stderr);
+}

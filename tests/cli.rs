@@ -418,3 +418,70 @@ fn completions_and_the_manual_page() {
     // It points at no other page: there is one.
     assert!(!out.contains("(1)"), "{out}");
 }
+
+/// Runs the binary without XDG_RUNTIME_DIR, whose absence Mesa's Vulkan drivers complain of on
+/// stderr; its exit code and stderr.
+fn tessera_without_xdg(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .expect("run tessera");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "tessera panicked:\n{err}");
+    (out.status.code().unwrap(), err)
+}
+
+/// `--backend auto` probes the GPU once, keeps the drivers' own messages off the terminal
+/// (`-q` prints nothing on success, a file or a batch), and says with `-v` what it chose and
+/// why.
+#[test]
+fn auto_backend_is_quiet_and_says_why_with_v() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for n in 0..3 {
+        write_png8(&photos.join(format!("p{n}.png")), 32, 24);
+    }
+    let one = photos.join("p0.png");
+    let out = dir.path().join("out.png");
+    let (code, err) =
+        tessera_without_xdg(&["process", "-q", common::s(&one), "-o", common::s(&out)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "", "nothing on stderr with -q");
+    let outs = dir.path().join("outs");
+    let (code, err) =
+        tessera_without_xdg(&["process", "-q", common::s(&photos), "-o", common::s(&outs)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "", "nothing on stderr with -q, for a batch");
+
+    let (code, err) = tessera_without_xdg(&[
+        "-v",
+        "process",
+        common::s(&photos),
+        "-o",
+        common::s(&outs),
+        "--overwrite",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let said: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("backend auto chose"))
+        .collect();
+    assert_eq!(said.len(), 1, "said once for the batch: {err}");
+    assert!(
+        said[0].contains("backend auto chose the CPU: ")
+            || said[0].contains("backend auto chose the GPU, "),
+        "{err}"
+    );
+    if said[0].contains("the CPU") {
+        // Why: no adapter, or only a software one.
+        assert!(said[0].contains("no GPU adapter found"), "{err}");
+    }
+    assert_eq!(
+        err.matches("GPU probe: wgpu found").count(),
+        1,
+        "probed once: {err}"
+    );
+    assert!(!err.lines().any(|l| l.starts_with("error:")), "{err}");
+}

@@ -938,3 +938,60 @@ fn an_interrupted_run_names_the_output_it_did_not_write() {
     assert_eq!(left, vec![std::ffi::OsString::from("long.mp4")], "{err}");
     assert_eq!(std::fs::read(&input).unwrap(), before);
 }
+
+/// FFmpeg's own log lines about a damaged clip never reach the terminal by themselves: with
+/// `-q` stderr holds tessera's error alone (which ends with what FFmpeg said), with `-v` they
+/// are logged.
+#[test]
+fn ffmpeg_speaks_through_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.mp4");
+    common::h264_clip(&whole, "testsrc2=s=160x120:r=25:d=2");
+    let fast = dir.path().join("fast.mp4");
+    ffmpeg(&[
+        "-i",
+        s(&whole),
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        s(&fast),
+    ]);
+    // The index is whole, the frames stop half way.
+    let bytes = std::fs::read(&fast).unwrap();
+    let damaged = dir.path().join("damaged.mp4");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let out = dir.path().join("out.mp4");
+    let run = |verbosity: &str| {
+        let (code, _, err) = common::tessera(&[
+            "process",
+            verbosity,
+            s(&damaged),
+            "-o",
+            s(&out),
+            "--backend",
+            "cpu",
+        ]);
+        assert_eq!(code, 1, "{err}");
+        assert!(!out.exists());
+        err
+    };
+    let err = run("-q");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "only tessera's error: {err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "error: {}: damaged video at frame",
+            damaged.display()
+        )),
+        "{err}"
+    );
+    assert!(lines[0].contains("(FFmpeg said: "), "{err}");
+
+    let err = run("-v");
+    assert!(
+        err.lines().any(|l| l.contains(" ffmpeg: [")),
+        "FFmpeg's lines, logged: {err}"
+    );
+    assert!(!err.contains(" @ 0x"), "{err}");
+}

@@ -96,9 +96,28 @@ pub fn open_on(
         BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::new())),
         BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::new(gpu::AdapterPolicy::Any)?)),
         BackendChoice::Auto => match gpu::GpuBackend::new(gpu::AdapterPolicy::HardwareOnly) {
-            Ok(gpu) => Ok(Box::new(gpu)),
-            Err(_) => Ok(Box::new(cpu::CpuBackend::new())),
+            Ok(gpu) => {
+                auto_chose(format_args!("the GPU, {}", gpu.describe()));
+                Ok(Box::new(gpu))
+            }
+            Err(e) => {
+                auto_chose(format_args!("the CPU: {e}"));
+                Ok(Box::new(cpu::CpuBackend::new()))
+            }
         },
+    }
+}
+
+/// Says (with `-v`) what `--backend auto` chose and why: once a process, as a batch's files
+/// all choose alike; again only at debug level.
+fn auto_chose(what: std::fmt::Arguments) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let mut first = false;
+    SAID.call_once(|| first = true);
+    if first {
+        tracing::info!("backend auto chose {what}");
+    } else {
+        tracing::debug!("backend auto chose {what}");
     }
 }
 

@@ -370,6 +370,7 @@ pub fn main() -> i32 {
     // quietly as any Unix tool does, killed by SIGPIPE. `process` keeps the signal ignored (its
     // own pipes, such as the one standard input is read through, must not kill it) and stops
     // on the write error itself, removing its temporary files.
+    #[cfg(unix)]
     if !matches!(&cli.command, Command::Process(_)) {
         // SAFETY: sets the disposition of one signal to its default before any thread that
         // could be writing to stdout exists.
@@ -839,7 +840,11 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
     let mut work = Vec::new();
     for (item, output) in pairs {
         let exists = target.is_some() && output.exists();
-        let media = tessera::media::image::is_image_file(&item.input).is_ok();
+        // A damaged video is still one: its run fails and says what is wrong.
+        let media = matches!(
+            tessera::media::image::is_image_file(&item.input),
+            Ok(_) | Err(tessera::media::MediaError::Decode { .. })
+        );
         let skip = match (media, exists && args.skip_existing) {
             (false, _) => Some("not an image or a video tessera reads"),
             (true, true) => Some("the output exists (--skip-existing)"),
@@ -878,7 +883,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
     }
     let total = work.len();
     // One GPU device serves every file; where none opens, each file's run says why (`gpu`) or
-    // takes the CPU (`auto`).
+    // takes the CPU (`auto`). Opened before the bars exist: the probe briefly takes over stderr.
     let gpu = match args.backend {
         BackendArg::Gpu if total > 0 => GpuDevice::open(AdapterPolicy::Any).ok(),
         BackendArg::Auto if total > 0 => GpuDevice::open(AdapterPolicy::HardwareOnly).ok(),

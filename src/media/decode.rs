@@ -14,17 +14,18 @@ use ffmpeg::{codec, format, media, Packet, Rational};
 use ffmpeg_next as ffmpeg;
 
 use super::convert;
+use super::ffmpeg_log::Remarks;
 use super::{display, MediaError, OnError, Trim};
 use crate::frame::{Format, Orientation};
 
-/// Initialises FFmpeg once and quiets its console logging to errors: tessera reports what
-/// went wrong itself, and a batch run must not print an encoder's banner per file.
+/// Initialises FFmpeg once and routes its log through `tracing` ([`super::ffmpeg_log`]):
+/// tessera reports what went wrong itself, and a batch run must not print an encoder's banner
+/// per file.
 pub(crate) fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = ffmpeg::init();
-        // SAFETY: sets a global integer.
-        unsafe { ffi::av_log_set_level(ffi::AV_LOG_ERROR) };
+        super::ffmpeg_log::install();
     });
 }
 
@@ -42,35 +43,97 @@ pub(crate) fn ffmpeg_path(
     }
 }
 
-/// True when FFmpeg recognises the file's container (whatever its streams). Cheap: it reads the
-/// header only, no stream is probed or decoded.
-pub fn recognised(path: &Path) -> bool {
+/// Ok when FFmpeg recognises the file's container (whatever its streams); otherwise why not
+/// ([`open_failure`]), `unknown` being the message for a file FFmpeg finds no format in. Cheap:
+/// it reads the header only, no stream is probed or decoded.
+pub fn recognised(path: &Path, unknown: &str) -> Result<(), MediaError> {
     init();
-    let Ok(name) = ffmpeg_path(path, |m| MediaError::Open {
-        path: String::new(),
-        message: m,
-    }) else {
-        return false;
-    };
-    let Ok(name) = std::ffi::CString::new(name) else {
-        return false;
-    };
+    let name = ffmpeg_path(path, |m| open_error(path, m))?;
+    let name = std::ffi::CString::new(name).map_err(|e| open_error(path, e.to_string()))?;
+    let remarks = Remarks::new();
+    let _listening = remarks.listen();
     let mut ctx = std::ptr::null_mut();
     // SAFETY: opens and at once closes a demuxer on a NUL-terminated path; on failure FFmpeg
     // frees the context and leaves it NULL.
     unsafe {
-        if ffi::avformat_open_input(
+        let status = ffi::avformat_open_input(
             &mut ctx,
             name.as_ptr(),
             std::ptr::null(),
             std::ptr::null_mut(),
-        ) < 0
-        {
-            return false;
+        );
+        if status < 0 {
+            return Err(open_failure(path, status.into(), remarks.take(), unknown));
         }
         ffi::avformat_close_input(&mut ctx);
     }
-    true
+    Ok(())
+}
+
+/// The container a file's first bytes announce, where they name one: such a file that FFmpeg
+/// cannot open is damaged, not of an unknown kind.
+fn container_signature(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Some("MP4/MOV"),
+        // QuickTime files from before `ftyp`.
+        [_, _, _, _, b'm', b'o', b'o', b'v' | b'd', ..]
+        | [_, _, _, _, b'w', b'i', b'd', b'e', ..] => Some("MP4/MOV"),
+        [0x1a, 0x45, 0xdf, 0xa3, ..] => Some("Matroska/WebM"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'A', b'V', b'I', b' ', ..] => Some("AVI"),
+        // Three 188-byte packets in sync.
+        _ if head.len() > 376 && head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47 => {
+            Some("MPEG-TS")
+        }
+        _ => None,
+    }
+}
+
+/// Why FFmpeg could not open `path` (it answered `error` and logged `said`), as an error: a
+/// file whose first bytes name a container is damaged or incomplete; any other file FFmpeg
+/// finds no format in gets `unknown` (with what FFmpeg said, which may be about the format its
+/// name suggests: "moov atom not found" for notes named `.mp4`); on other errors, FFmpeg's.
+pub(crate) fn open_failure(
+    path: &Path,
+    error: ffmpeg::Error,
+    said: Option<String>,
+    unknown: &str,
+) -> MediaError {
+    let mut head = Vec::with_capacity(512);
+    if let Ok(file) = std::fs::File::open(path) {
+        use std::io::Read;
+        let _ = file.take(512).read_to_end(&mut head);
+    }
+    let reason = said.clone().unwrap_or_else(|| error.to_string());
+    match container_signature(&head) {
+        Some("MP4/MOV")
+            if said
+                .as_deref()
+                .is_some_and(|s| s.contains("moov atom not found")) =>
+        {
+            MediaError::Decode {
+                path: display(path),
+                message: format!(
+                    "a damaged or incomplete MP4/MOV file: its index (moov atom) is missing: the \
+                     file is incomplete, perhaps cut short while copying or recording (FFmpeg \
+                     said: {reason})"
+                ),
+            }
+        }
+        Some(kind) => MediaError::Decode {
+            path: display(path),
+            message: format!(
+                "a damaged or incomplete {kind} file: FFmpeg could not read it: {reason}"
+            ),
+        },
+        None => open_error(
+            path,
+            match (said, error) {
+                (Some(said), _) => format!("{unknown} (FFmpeg said: {said})"),
+                (None, ffmpeg::Error::InvalidData) => unknown.to_string(),
+                (None, error) => format!("FFmpeg could not read it: {error}"),
+            },
+        ),
+    }
 }
 
 /// What the decoder knows about the video stream before the first picture.
@@ -148,6 +211,8 @@ pub struct VideoDecoder {
     last_time: Option<f64>,
     /// Damage found since the last picture handed out, not yet in `skipped`.
     pending: u64,
+    /// The error lines FFmpeg logs about this input, for the messages of its errors.
+    remarks: Remarks,
     /// The temporary video an animated WebP was read into, removed with the decoder.
     _webp_frames: Option<super::webp::Intermediate>,
 }
@@ -199,12 +264,12 @@ impl VideoDecoder {
                 &format!("{}/1000", (fps * 1000.0).round() as i64),
             );
         }
-        let input = format::input_with_dictionary(name, options).map_err(|e| match e {
-            ffmpeg::Error::InvalidData => open_error(
-                path,
-                "not a video or image file tessera can read (FFmpeg finds no known format)".into(),
-            ),
-            e => open_error(path, format!("cannot open: {e}")),
+        let remarks = Remarks::new();
+        let _listening = remarks.listen();
+        let input = format::input_with_dictionary(name, options).map_err(|e| {
+            let unknown =
+                "not a video or image file tessera can read (FFmpeg finds no known format)";
+            open_failure(path, e, remarks.take(), unknown)
         })?;
         let stream =
             input
@@ -269,9 +334,11 @@ impl VideoDecoder {
             open_error(path, format!("cannot set up the {codec_name} decoder: {e}"))
         })?;
         // SAFETY: plain fields of an unopened codec context. Thread count 0 lets FFmpeg pick
-        // one per core; frame threading where the codec has it, slices otherwise.
+        // one per core; frame threading where the codec has it, slices otherwise. Its
+        // `opaque` is ours for nothing else.
         unsafe {
             let ctx = context.as_mut_ptr();
+            remarks.tag_codec(ctx);
             (*ctx).thread_count = 0;
             (*ctx).thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
             (*ctx).pkt_timebase = time_base.into();
@@ -280,7 +347,15 @@ impl VideoDecoder {
             .decoder()
             .open_as(codec)
             .and_then(|d| d.video())
-            .map_err(|e| open_error(path, format!("cannot open the {codec_name} decoder: {e}")))?;
+            .map_err(|e| {
+                let said = remarks
+                    .take()
+                    .map_or(String::new(), |s| format!(" (FFmpeg said: {s})"));
+                open_error(
+                    path,
+                    format!("cannot open the {codec_name} decoder: {e}{said}"),
+                )
+            })?;
 
         let (width, height) = (width as u32, height as u32);
         let info = StreamInfo {
@@ -325,6 +400,7 @@ impl VideoDecoder {
             read_up_to: 0.0,
             last_time: None,
             pending: 0,
+            remarks,
             _webp_frames: None,
         })
     }
@@ -342,6 +418,7 @@ impl VideoDecoder {
     /// Damage found at the next frame, at `time` (seconds from the file's start): an error,
     /// or with [`OnError::Skip`] one more frame left out.
     fn damage(&mut self, time: Option<f64>, what: String) -> Result<(), MediaError> {
+        let said = self.said();
         match self.on_error {
             OnError::Skip => {
                 self.pending += 1;
@@ -351,7 +428,7 @@ impl VideoDecoder {
                 path: self.path.clone(),
                 frame: self.next_index,
                 time: time.unwrap_or(self.read_up_to),
-                what,
+                what: what + &said,
             }),
         }
     }
@@ -494,6 +571,7 @@ impl VideoDecoder {
         if self.finished {
             return Ok(None);
         }
+        let _listening = self.remarks.listen();
         let mut picture = ffmpeg::frame::Video::empty();
         loop {
             match self.decoder.receive_frame(&mut picture) {
@@ -586,7 +664,7 @@ impl VideoDecoder {
                 Err(e) => {
                     return Err(MediaError::Decode {
                         path: self.path.clone(),
-                        message: format!("cannot read: {e}"),
+                        message: format!("cannot read: {e}{}", self.said()),
                     })
                 }
             }
@@ -609,8 +687,19 @@ impl VideoDecoder {
     fn decode_error(&self, e: ffmpeg::Error) -> MediaError {
         MediaError::Decode {
             path: self.path.clone(),
-            message: format!("cannot decode the video (picture {}): {e}", self.next_index),
+            message: format!(
+                "cannot decode the video (picture {}): {e}{}",
+                self.next_index,
+                self.said()
+            ),
         }
+    }
+
+    /// What FFmpeg said since it was last asked, as the end of a message: ` (FFmpeg said: …)`.
+    fn said(&self) -> String {
+        self.remarks
+            .take()
+            .map_or(String::new(), |s| format!(" (FFmpeg said: {s})"))
     }
 }
 

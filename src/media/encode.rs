@@ -142,7 +142,11 @@ mod writer {
 
     /// FFmpeg's error for a write to a pipe whose reader has gone (EPIPE).
     fn is_closed_pipe(e: ffmpeg::Error) -> bool {
-        e == ffmpeg::Error::from(ffi::AVERROR(libc::EPIPE))
+        #[cfg(unix)]
+        const EPIPE: i32 = libc::EPIPE;
+        #[cfg(not(unix))]
+        const EPIPE: i32 = 32;
+        e == ffmpeg::Error::from(ffi::AVERROR(EPIPE))
     }
 
     fn encode_error(path: &str, message: String) -> MediaError {

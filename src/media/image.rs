@@ -60,8 +60,9 @@ pub fn is_image_path(path: &Path) -> bool {
 /// True when the file's first bytes are those of an image format tessera reads, false when it
 /// is an animated WebP or is not an image but FFmpeg recognises its container (either way it is
 /// read as video). Fails when the
-/// file cannot be read, is named like an image but holds none, or is neither an image nor a
-/// video (without the `video` feature: is not an image).
+/// file cannot be read, is named like an image but holds none, is a damaged video container
+/// ([`MediaError::Decode`], saying what is wrong), or is neither an image nor a video (without
+/// the `video` feature: is not an image).
 pub fn is_image_file(path: &Path) -> Result<bool, MediaError> {
     let mut head = Vec::with_capacity(64);
     File::open(path)
@@ -83,13 +84,13 @@ pub fn is_image_file(path: &Path) -> Result<bool, MediaError> {
             message: format!("unsupported image format ({EXPECTED})"),
         });
     }
+    let unknown = format!("not an image or video file tessera can read ({EXPECTED_ANY})");
     #[cfg(feature = "video")]
-    if super::decode::recognised(path) {
-        return Ok(false);
-    }
+    return super::decode::recognised(path, &unknown).map(|()| false);
+    #[cfg(not(feature = "video"))]
     Err(MediaError::Open {
         path: display(path),
-        message: format!("not an image or video file tessera can read ({EXPECTED_ANY})"),
+        message: unknown,
     })
 }
 

@@ -14,6 +14,8 @@ pub mod convert;
 #[cfg(feature = "video")]
 pub mod decode;
 pub mod encode;
+#[cfg(feature = "video")]
+mod ffmpeg_log;
 pub mod icc;
 pub mod image;
 #[cfg(feature = "video")]

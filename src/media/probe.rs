@@ -321,12 +321,13 @@ fn describe(path: &Path) -> Result<(MediaInfo, Option<usize>), MediaError> {
         Ok(m) => m.is_file().then_some(m.len()),
         Err(e) => return Err(open_error(super::io_message(&e))),
     };
+    let remarks = super::ffmpeg_log::Remarks::new();
+    let listening = remarks.listen();
     let input = format::input(name).map_err(|e| {
-        open_error(match e {
-            ffmpeg::Error::InvalidData => "not a media file FFmpeg can read".into(),
-            e => format!("cannot open: {e}"),
-        })
+        let unknown = "not a media file FFmpeg can read";
+        super::decode::open_failure(path, e, remarks.take(), unknown)
     })?;
+    drop(listening);
     // SAFETY: the context stays open while `input` lives; its format is set once opened.
     let ctx = unsafe { &*input.as_ptr() };
     let demuxer = unsafe { &*ctx.iformat };

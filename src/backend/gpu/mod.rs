@@ -17,6 +17,7 @@ mod pixel;
 mod pool;
 mod schedule;
 mod shaders;
+mod stderr;
 #[cfg(test)]
 mod tests;
 
