@@ -164,8 +164,13 @@ struct ProcessArgs {
     /// Keep at most this many frames of a video, from --start.
     #[arg(long)]
     frames: Option<u64>,
-    /// What to do with damaged video: `stop` with an error saying where (and no output), or
-    /// `skip` the damaged frames and go on.
+    /// What to do with damaged input (an image cut short or with corrupt data, a corrupt video
+    /// packet, a frame the decoder could only conceal, a file that ends early): `stop` with an
+    /// error saying what and where, writing nothing (exit code 1); `skip` the damaged image, or
+    /// a video's damaged frames, and count them (a skipped image writes nothing and is no
+    /// failure: exit code 0, `skipped` in a batch); or `accept` what the decoder made of the
+    /// damaged data and write it, with a warning (a video's frames that could not be decoded at
+    /// all are left out and counted).
     #[arg(long = "on-error", value_enum, default_value = "stop")]
     on_error: OnErrorArg,
     /// Turn the pictures upright as the video's rotation tag (display matrix) says, and write
@@ -195,6 +200,7 @@ struct ProcessArgs {
 enum OnErrorArg {
     Stop,
     Skip,
+    Accept,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -295,7 +301,9 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    log::init(cli.verbose);
+    // -q: only errors, warnings of accepted damage included.
+    let quiet = matches!(&cli.command, Command::Process(args) if args.quiet);
+    log::init(cli.verbose, quiet);
     match cli.command {
         Command::Filters => {
             print!("{}", filters::listing());
@@ -400,6 +408,14 @@ fn process(args: ProcessArgs) -> i32 {
     };
     match job::run(&job, &mut announce) {
         Ok(_) if quiet => 0,
+        Ok(report) if report.left_out.is_some() => {
+            eprintln!(
+                "tessera: skipped {}: {}; nothing written (--on-error skip)",
+                job.input.display(),
+                report.left_out.as_deref().unwrap_or_default()
+            );
+            0
+        }
         Ok(report) => {
             let (iw, ih) = report.input_size;
             let (ow, oh) = report.output_size;
@@ -477,6 +493,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
         on_error: match args.on_error {
             OnErrorArg::Stop => OnError::Stop,
             OnErrorArg::Skip => OnError::Skip,
+            OnErrorArg::Accept => OnError::Accept,
         },
         fps: args.fps,
         gpu: None,
@@ -501,6 +518,9 @@ struct FileRecord {
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     backend: Option<String>,
+    /// Damage accepted (`--on-error accept`): the file was written from what was decoded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -553,6 +573,7 @@ fn process_one(
         pixels: 0,
         seconds: 0.0,
         backend: None,
+        warnings: Vec::new(),
     };
     let out = match target {
         Some(_) => {
@@ -584,7 +605,17 @@ fn process_one(
     record.seconds = started.elapsed().as_secs_f64();
     record.backend = backend;
     match result {
+        Ok(report) if report.left_out.is_some() => {
+            let reason = report.left_out.unwrap_or_default();
+            bars.line(format!(
+                "tessera: [{n}/{total}] skipped {}: {reason}; nothing written",
+                item.input.display()
+            ));
+            record.status = "skipped";
+            record.error = Some(reason);
+        }
         Ok(report) => {
+            record.warnings = report.warnings;
             record.frames = report.frames;
             record.pixels = report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
             bars.line(format!(
@@ -691,6 +722,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
                 pixels: 0,
                 seconds: 0.0,
                 backend: None,
+                warnings: Vec::new(),
             }),
             None if exists && !args.overwrite => {
                 return usage(format!(
@@ -795,11 +827,16 @@ fn run_batch(args: &ProcessArgs, chain: Chain) -> i32 {
     let seconds = started.elapsed().as_secs_f64();
     let count = |status: &str| records.iter().filter(|r| r.status == status).count();
     let (processed, skipped) = (count("done"), count("skipped"));
+    let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
     let frames: u64 = records.iter().map(|r| r.frames).sum();
     bars.finish();
     if !args.quiet || failed > 0 {
         eprintln!(
-            "tessera: {processed} processed, {skipped} skipped, {failed} failed in {seconds:.2} s ({:.1} frames/s)",
+            "tessera: {processed} processed{}, {skipped} skipped, {failed} failed in {seconds:.2} s ({:.1} frames/s)",
+            match warned {
+                0 => String::new(),
+                n => format!(" ({n} with warnings)"),
+            },
             frames as f64 / seconds.max(1e-9)
         );
     }
