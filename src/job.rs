@@ -38,7 +38,7 @@ pub struct Job {
     pub encode: EncodeSettings,
     /// The part of a video to process; the default is all of it.
     pub trim: Trim,
-    /// What to do with damaged video.
+    /// What to do with damaged input: a damaged image, a video's damaged frames.
     pub on_error: OnError,
     /// The frame rate of an image-sequence input (`frames/%05d.png`); FFmpeg's 25 without it.
     pub fps: Option<f64>,
@@ -62,10 +62,15 @@ pub struct Report {
     pub seconds: f64,
     /// Where the time went, stage by stage (`--stats`).
     pub stages: Vec<StageStats>,
-    /// Damaged frames of a video left out (`--on-error skip`).
+    /// Damaged frames of a video left out (`--on-error skip`, or frames `--on-error accept`
+    /// could not decode at all); 1 for an image left out.
     pub skipped: u64,
-    /// What the user should know about a run that succeeded: the input's streams the output
-    /// could not hold, each said in a sentence.
+    /// Why the whole input was left out and nothing written: a damaged image with
+    /// [`OnError::Skip`] (`damaged JPEG: data ends at row 96 of 192`).
+    pub left_out: Option<String>,
+    /// What was lost on the way though the run was done, one line each naming the input
+    /// (also logged as warnings): damage accepted with [`OnError::Accept`], and the input's
+    /// streams the output could not hold.
     pub warnings: Vec<String>,
 }
 
@@ -162,7 +167,46 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             working: laps.lap(),
             ..StageStats::default()
         };
-        let frame = media::image::read(&job.input)?;
+        // A damaged image left out: nothing is written.
+        let left_out = |damage: media::Damage, input_size| Report {
+            backend: backend.describe(),
+            frames: 0,
+            input_size,
+            output_size: (0, 0),
+            seconds: started.elapsed().as_secs_f64(),
+            stages: Vec::new(),
+            skipped: 1,
+            left_out: Some(damage.to_string()),
+            warnings: Vec::new(),
+        };
+        let (frame, damage) = match media::image::read_damaged(&job.input) {
+            // Damaged where no picture could be made (a header cut short).
+            Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
+                return Ok(left_out(damage, (0, 0)));
+            }
+            read => read?,
+        };
+        let mut warnings = Vec::new();
+        if let Some(damage) = damage {
+            match job.on_error {
+                OnError::Stop => {
+                    return Err(MediaError::DamagedImage {
+                        path: job.input.display().to_string(),
+                        damage,
+                    }
+                    .into())
+                }
+                OnError::Skip => return Ok(left_out(damage, (frame.width(), frame.height()))),
+                OnError::Accept => {
+                    let warning = format!(
+                        "{}: {damage}; written as decoded (--on-error accept)",
+                        job.input.display()
+                    );
+                    tracing::warn!("{warning}");
+                    warnings.push(warning);
+                }
+            }
+        }
         let mut stages = vec![stage("read", 1)];
         let input_size = (frame.width(), frame.height());
         let plan = plan::compile(&job.chain, &frame.format)?;
@@ -201,7 +245,8 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             seconds: started.elapsed().as_secs_f64(),
             stages,
             skipped: 0,
-            warnings: Vec::new(),
+            left_out: None,
+            warnings,
         });
     }
     run_video(job, backend, started)
@@ -404,6 +449,35 @@ fn run_video(
             report.expect("set by a successful write")
         }
     };
+    let mut warnings = Vec::new();
+    for stream in &report.left_out {
+        let warning = format!("{}: {stream}", job.input.display());
+        tracing::warn!("{warning}");
+        warnings.push(warning);
+    }
+    if report.accepted > 0 {
+        let warning = format!(
+            "{}: kept {} frame{} decoded from damaged data{} (--on-error accept)",
+            job.input.display(),
+            report.accepted,
+            if report.accepted == 1 { "" } else { "s" },
+            match report.skipped {
+                0 => String::new(),
+                n => format!(", left out {n} that could not be decoded"),
+            }
+        );
+        tracing::warn!("{warning}");
+        warnings.push(warning);
+    } else if job.on_error == OnError::Accept && report.skipped > 0 {
+        let warning = format!(
+            "{}: left out {} damaged frame{} that could not be decoded (--on-error accept)",
+            job.input.display(),
+            report.skipped,
+            if report.skipped == 1 { "" } else { "s" }
+        );
+        tracing::warn!("{warning}");
+        warnings.push(warning);
+    }
     Ok(Report {
         backend: description,
         frames: report.frames,
@@ -412,7 +486,8 @@ fn run_video(
         seconds: started.elapsed().as_secs_f64(),
         stages: report.stages,
         skipped: report.skipped,
-        warnings: report.left_out,
+        left_out: None,
+        warnings,
     })
 }
 

@@ -90,10 +90,13 @@ pub struct VideoReport {
     pub copied_streams: usize,
     /// Where the time went, stage by stage, in data-path order.
     pub stages: Vec<StageStats>,
-    /// Damaged frames left out (`--on-error skip`).
+    /// Damaged frames left out (`--on-error skip`, or frames `--on-error accept` could not
+    /// decode at all).
     pub skipped: u64,
     /// The input's streams the output could not hold, each said in a sentence.
     pub left_out: Vec<String>,
+    /// Frames kept although decoded from damaged data (`--on-error accept`).
+    pub accepted: u64,
 }
 
 /// What travels between stages. Packets of copied streams ride with the next frame of the
@@ -169,6 +172,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     }
     decoder.on_error(job.on_error);
     let skipped = decoder.skipped();
+    let accepted = decoder.accepted();
     let info = *decoder.info();
     let clock = Clock::of(&info, decoder.origin());
     if let Some(p) = &job.progress {
@@ -299,6 +303,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         stages,
         skipped: skipped.load(std::sync::atomic::Ordering::Relaxed),
         left_out,
+        accepted: accepted.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -478,7 +478,8 @@ fn damaged_clips(dir: &Path) -> Vec<(PathBuf, &'static str)> {
 }
 
 /// Damage stops the run with where it is and leaves no output; `--on-error skip` leaves the
-/// damaged frames out, says how many, and writes the rest.
+/// damaged frames out, says how many, and writes the rest; `--on-error accept` keeps the frames
+/// the decoder concealed damage in, with a warning.
 #[test]
 fn damaged_input_stops_or_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
@@ -519,6 +520,29 @@ fn damaged_input_stops_or_is_skipped() {
             // Constant-rate FFV1: every frame is either written or counted as left out.
             assert_eq!(written + left_out, 30, "{}", input.display());
         }
+        std::fs::remove_file(&out).unwrap();
+
+        // `accept` keeps what the decoder concealed, with a warning: at least what `skip` kept.
+        let (code, _, err) = tessera(&[
+            "process",
+            s(&input),
+            "-o",
+            s(&out),
+            "--backend",
+            "cpu",
+            "--on-error",
+            "accept",
+            "--codec",
+            "ffv1",
+        ]);
+        assert_eq!(code, 0, "{}: {err}", input.display());
+        assert!(
+            err.contains("WARN") && err.contains("(--on-error accept)"),
+            "{}: {err}",
+            input.display()
+        );
+        let kept = grey_frames(&out, 96 * 64).len() as u64;
+        assert!(kept >= written, "{}: {kept} < {written}", input.display());
         std::fs::remove_file(&out).unwrap();
     }
 }

@@ -325,29 +325,32 @@ fn subtitles_are_converted_or_named_when_left_out() {
     assert_eq!(video, "1", "the video lost its default flag");
     assert!(subtitle_text(&mkv).contains("Hello there"));
 
-    // A GIF holds neither sound nor subtitles: both named, even with -q, and in the report; a
-    // dry run says so too.
+    // A GIF holds neither sound nor subtitles: both named as warnings, and in the report even
+    // with -q; a dry run says so before anything runs.
     let gif = dir.path().join("out.gif");
     let report = dir.path().join("run.json");
     let (code, stdout, err) = tessera(&["process", s(&clip), "-o", s(&gif), "--dry-run"]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("out.gif"), "{stdout}");
     assert!(err.contains("stream 1 (aac audio) left out"), "{err}");
-    let (code, _, err) = tessera(&[
-        "process",
-        s(&clip),
-        "-o",
-        s(&gif),
-        "-q",
-        "--report",
-        s(&report),
-    ]);
+    let (code, _, err) = tessera(&["process", s(&clip), "-o", s(&gif)]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("stream 1 (aac audio) left out"), "{err}");
     assert!(
         err.contains("stream 2 (subrip subtitles, eng) left out"),
         "{err}"
     );
+    let (code, _, err) = tessera(&[
+        "process",
+        s(&clip),
+        "-o",
+        s(&gif),
+        "-q",
+        "--overwrite",
+        "--report",
+        s(&report),
+    ]);
+    assert_eq!(code, 0, "{err}");
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(

@@ -30,9 +30,11 @@ impl Write for Stderr {
     }
 }
 
-/// Logs at warning level, info with `-v`, debug with `-vv`, trace beyond.
-pub fn init(verbose: u8) {
+/// Logs at warning level (errors only when `quiet`), info with `-v`, debug with `-vv`, trace
+/// beyond.
+pub fn init(verbose: u8, quiet: bool) {
     let level = match verbose {
+        0 if quiet => tracing::Level::ERROR,
         0 => tracing::Level::WARN,
         1 => tracing::Level::INFO,
         2 => tracing::Level::DEBUG,

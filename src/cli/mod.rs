@@ -179,8 +179,13 @@ struct ProcessArgs {
     /// Keep at most this many frames of a video (1 or more), from --start.
     #[arg(long, value_parser = parse_frames)]
     frames: Option<u64>,
-    /// What to do with damaged video: `stop` with an error saying where (and no output), or
-    /// `skip` the damaged frames and go on.
+    /// What to do with damaged input (an image cut short or with corrupt data, a corrupt video
+    /// packet, a frame the decoder could only conceal, a file that ends early): `stop` with an
+    /// error saying what and where, writing nothing (exit code 1); `skip` the damaged image, or
+    /// a video's damaged frames, and count them (a skipped image writes nothing and is no
+    /// failure: exit code 0, `skipped` in a batch); or `accept` what the decoder made of the
+    /// damaged data and write it, with a warning (a video's frames that could not be decoded at
+    /// all are left out and counted).
     #[arg(long = "on-error", value_enum, default_value = "stop")]
     on_error: OnErrorArg,
     /// Turn the pictures upright as the video's rotation tag (display matrix) says, and write
@@ -215,6 +220,7 @@ struct ProcessArgs {
 enum OnErrorArg {
     Stop,
     Skip,
+    Accept,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -364,7 +370,9 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    log::init(cli.verbose);
+    // -q: only errors; warnings (damage accepted, streams left out) are in the report.
+    let quiet = matches!(&cli.command, Command::Process(args) if args.quiet);
+    log::init(cli.verbose, quiet);
     // What the listing commands print on stdout (filters, probe, check, completions, the manual
     // page) goes where the user sends it; when the reader goes away (`| head`), they end
     // quietly as any Unix tool does, killed by SIGPIPE. `process` keeps the signal ignored (its
@@ -543,11 +551,13 @@ fn process(args: ProcessArgs) -> i32 {
         }
     };
     match job::run(&job, &mut announce) {
-        Ok(report) if quiet => {
-            // Even quiet, a run says what it lost.
-            for warning in &report.warnings {
-                eprintln!("tessera: {warning}");
-            }
+        Ok(_) if quiet => 0,
+        Ok(report) if report.left_out.is_some() => {
+            eprintln!(
+                "tessera: skipped {}: {}; nothing written (--on-error skip)",
+                job.input.display(),
+                report.left_out.as_deref().unwrap_or_default()
+            );
             0
         }
         Ok(report) => {
@@ -566,9 +576,6 @@ fn process(args: ProcessArgs) -> i32 {
                     report.skipped,
                     if report.skipped == 1 { "" } else { "s" }
                 );
-            }
-            for warning in &report.warnings {
-                eprintln!("tessera: {warning}");
             }
             if args.stats {
                 eprint!("{}", stats::render(&report.stages, report.seconds));
@@ -640,6 +647,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
         on_error: match args.on_error {
             OnErrorArg::Stop => OnError::Stop,
             OnErrorArg::Skip => OnError::Skip,
+            OnErrorArg::Accept => OnError::Accept,
         },
         fps: args.fps,
         gpu: None,
@@ -664,7 +672,8 @@ struct FileRecord {
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     backend: Option<String>,
-    /// What was lost on the way though the file was done: streams the output cannot hold.
+    /// What the file lost on the way though it was done: damage accepted (`--on-error
+    /// accept`: written from what was decoded) and streams its output cannot hold.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
 }
@@ -740,16 +749,19 @@ fn process_one(
     record.seconds = started.elapsed().as_secs_f64();
     record.backend = backend;
     match result {
+        Ok(report) if report.left_out.is_some() => {
+            let reason = report.left_out.unwrap_or_default();
+            bars.line(format!(
+                "tessera: [{n}/{total}] skipped {}: {reason}; nothing written",
+                item.input.display()
+            ));
+            record.status = "skipped";
+            record.error = Some(reason);
+        }
         Ok(report) => {
+            record.warnings = report.warnings;
             record.frames = report.frames;
             record.pixels = report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
-            for warning in &report.warnings {
-                bars.error(format!(
-                    "tessera: [{n}/{total}] {}: {warning}",
-                    item.input.display()
-                ));
-            }
-            record.warnings = report.warnings;
             bars.line(format!(
                 "tessera: [{n}/{total}] {} -> {}: {} frame{} in {:.2} s",
                 item.input.display(),
@@ -980,10 +992,16 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
     let count = |status: &str| records.iter().filter(|r| r.status == status).count();
     let (processed, skipped, failed) = (count("done"), count("skipped"), count("failed"));
     let (interrupted, not_started) = (count("interrupted"), count("not started"));
+    let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
     let frames: u64 = records.iter().map(|r| r.frames).sum();
     bars.finish();
     if !args.quiet || failed + interrupted + not_started > 0 {
-        let mut summary = format!("{processed} processed, {skipped} skipped, {failed} failed");
+        let with_warnings = match warned {
+            0 => String::new(),
+            n => format!(" ({n} with warnings)"),
+        };
+        let mut summary =
+            format!("{processed} processed{with_warnings}, {skipped} skipped, {failed} failed");
         if interrupted > 0 {
             summary += &format!(", {interrupted} interrupted");
         }

@@ -213,8 +213,32 @@ pub struct VideoDecoder {
     pending: u64,
     /// The error lines FFmpeg logs about this input, for the messages of its errors.
     remarks: Remarks,
+    /// Frames kept although decoded from damaged data (with [`OnError::Accept`]).
+    accepted: Arc<AtomicU64>,
+    /// Packets the container marks as damaged that were decoded all the same (with
+    /// [`OnError::Accept`]), whose frames are counted once, here, even if the decoder also
+    /// reports concealing damage in them.
+    corrupt_decoded: u64,
+    /// Pictures the decoder gave, before any trim.
+    pictures: u64,
+    /// Damage in the file's structure, found on opening: a GIF or an animated WebP cut short
+    /// or corrupt after `whole` frames.
+    cut: Option<Cut>,
     /// The temporary video an animated WebP was read into, removed with the decoder.
     _webp_frames: Option<super::webp::Intermediate>,
+}
+
+/// Where a file's structure goes wrong (a GIF or an animated WebP cut short or corrupt), found
+/// before decoding.
+#[derive(Clone, Debug)]
+pub(crate) struct Cut {
+    /// The frames before the damage, each whole; pictures from after it are damaged.
+    pub whole: u64,
+    /// Frames known to be lost (none given as pictures) when the file is read to its end.
+    pub lost: u64,
+    /// Seconds from the start where the damage is, when known.
+    pub time: Option<f64>,
+    pub what: String,
 }
 
 fn open_error(path: &Path, message: String) -> MediaError {
@@ -238,12 +262,13 @@ impl VideoDecoder {
         if super::is_sequence(path) || !super::image::is_animated_webp(path) {
             return VideoDecoder::open_file(path, fps);
         }
-        let frames = super::webp::to_video(path)?;
+        let (frames, cut) = super::webp::to_video(path)?;
         let shown = display(path);
         let mut decoder = VideoDecoder::open_file(frames.path(), None)
             .map_err(|e| e.renamed(&display(frames.path()), &shown))?;
         decoder.path = shown;
         decoder._webp_frames = Some(frames);
+        decoder.cut = cut;
         Ok(decoder)
     }
 
@@ -378,6 +403,12 @@ impl VideoDecoder {
             frame_rate,
             aspect_ratio: sar.into(),
         };
+        // FFmpeg reads a GIF cut short, even between frames, as a shorter one.
+        let cut = if id == ffi::AVCodecID::AV_CODEC_ID_GIF && !sequence {
+            gif_cut(path)?
+        } else {
+            None
+        };
         let copy = vec![false; input.nb_streams() as usize];
         // SAFETY: a plain field of the open input context.
         let container_start = match unsafe { (*input.as_ptr()).start_time } {
@@ -401,6 +432,10 @@ impl VideoDecoder {
             last_time: None,
             pending: 0,
             remarks,
+            accepted: Arc::new(AtomicU64::new(0)),
+            corrupt_decoded: 0,
+            pictures: 0,
+            cut,
             _webp_frames: None,
         })
     }
@@ -415,12 +450,18 @@ impl VideoDecoder {
         self.skipped.clone()
     }
 
+    /// The count of frames kept although decoded from damaged data ([`OnError::Accept`]).
+    pub fn accepted(&self) -> Arc<AtomicU64> {
+        self.accepted.clone()
+    }
+
     /// Damage found at the next frame, at `time` (seconds from the file's start): an error,
-    /// or with [`OnError::Skip`] one more frame left out.
+    /// or with [`OnError::Skip`] or [`OnError::Accept`] (a frame that could not be decoded at
+    /// all) one more frame left out.
     fn damage(&mut self, time: Option<f64>, what: String) -> Result<(), MediaError> {
         let said = self.said();
         match self.on_error {
-            OnError::Skip => {
+            OnError::Skip | OnError::Accept => {
                 self.pending += 1;
                 Ok(())
             }
@@ -451,7 +492,8 @@ impl VideoDecoder {
                 && avg.den > 0
                 && avg.num as i64 * base.den as i64 == base.num as i64 * avg.den as i64
         };
-        if let (OnError::Skip, Some(last), true) = (self.on_error, self.last_time, constant) {
+        let counting = self.on_error != OnError::Stop;
+        if let (true, Some(last), true) = (counting, self.last_time, constant) {
             let frames = (t - last) * f64::from(rate);
             if frames > 1.5 {
                 lost = lost.max((frames.round() as u64).saturating_sub(1));
@@ -477,7 +519,7 @@ impl VideoDecoder {
         let declared = self.info.duration;
         let short = declared - self.read_up_to;
         if from_header && self.bounds.is_none() && declared > 0.0 && short > 2.0 * frame + 0.05 {
-            if self.on_error == OnError::Skip {
+            if self.on_error != OnError::Stop {
                 // The frames the header promised and the file does not hold.
                 self.pending += ((short / frame).round() as u64).max(1);
                 return Ok(());
@@ -491,6 +533,30 @@ impl VideoDecoder {
             );
         }
         Ok(())
+    }
+
+    /// At the end of the file, damage in its structure that no picture showed: an error, or
+    /// the frames it lost left out.
+    fn check_cut(&mut self) -> Result<(), MediaError> {
+        let Some(cut) = self.cut.take() else {
+            return Ok(());
+        };
+        if self.pictures > cut.whole {
+            // Pictures from past the damage were made and counted as they came.
+            return Ok(());
+        }
+        match self.on_error {
+            OnError::Stop => Err(MediaError::Damaged {
+                path: self.path.clone(),
+                frame: cut.whole,
+                time: cut.time.unwrap_or(self.read_up_to),
+                what: cut.what,
+            }),
+            OnError::Skip | OnError::Accept => {
+                self.pending += cut.lost;
+                Ok(())
+            }
+        }
     }
 
     /// Keeps only the part of the video `trim` names: seeks to the key frame before its start,
@@ -582,13 +648,32 @@ impl VideoDecoder {
                         let f = picture.as_ptr();
                         ((*f).decode_error_flags, (*f).flags)
                     };
-                    if errors != 0 || flags & ffi::AV_FRAME_FLAG_CORRUPT != 0 {
-                        let time = pts.map(|p| self.seconds(p, self.info.time_base));
-                        self.damage(
-                            time,
-                            "the decoder could only conceal damage in this frame".into(),
-                        )?;
-                        continue;
+                    let raw = self.pictures;
+                    self.pictures += 1;
+                    let time = pts.map(|p| self.seconds(p, self.info.time_base));
+                    if let Some(cut) = self.cut.as_ref().filter(|c| raw >= c.whole) {
+                        // A picture FFmpeg made from past the damage in the file's structure.
+                        if self.on_error == OnError::Accept {
+                            self.accepted.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            let what = cut.what.clone();
+                            self.damage(time.or(cut.time), what)?;
+                            continue;
+                        }
+                    } else if errors != 0 || flags & ffi::AV_FRAME_FLAG_CORRUPT != 0 {
+                        if self.on_error == OnError::Accept {
+                            if self.corrupt_decoded > 0 {
+                                self.corrupt_decoded -= 1;
+                            } else {
+                                self.accepted.fetch_add(1, Ordering::Relaxed);
+                            }
+                        } else {
+                            self.damage(
+                                time,
+                                "the decoder could only conceal damage in this frame".into(),
+                            )?;
+                            continue;
+                        }
                     }
                     if let Some(b) = self.bounds {
                         // A picture without a timestamp is kept: there is nothing to place it by.
@@ -637,8 +722,17 @@ impl VideoDecoder {
                             self.read_up_to = self.read_up_to.max(t + length);
                         }
                         if packet.is_corrupt() {
-                            self.damage(time, "the container marks this packet as damaged".into())?;
-                            continue;
+                            if self.on_error == OnError::Accept {
+                                // Decoded all the same; its frame is counted now.
+                                self.accepted.fetch_add(1, Ordering::Relaxed);
+                                self.corrupt_decoded += 1;
+                            } else {
+                                self.damage(
+                                    time,
+                                    "the container marks this packet as damaged".into(),
+                                )?;
+                                continue;
+                            }
                         }
                         match self.decoder.send_packet(&packet) {
                             Ok(()) => {}
@@ -653,7 +747,12 @@ impl VideoDecoder {
                     }
                 }
                 Err(ffmpeg::Error::Eof) => {
-                    self.check_complete()?;
+                    // Damage in the structure says more than a length that falls short.
+                    if self.cut.is_some() {
+                        self.check_cut()?;
+                    } else {
+                        self.check_complete()?;
+                    }
                     self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
                     self.draining = true;
                 }
@@ -701,6 +800,19 @@ impl VideoDecoder {
             .take()
             .map_or(String::new(), |s| format!(" (FFmpeg said: {s})"))
     }
+}
+
+/// Damage in a GIF's blocks (see [`super::damage::gif_blocks`]).
+fn gif_cut(path: &Path) -> Result<Option<Cut>, MediaError> {
+    let bytes = std::fs::read(path).map_err(|e| open_error(path, super::io_message(&e)))?;
+    Ok(super::damage::gif_blocks(&bytes).err().map(|d| Cut {
+        whole: d.whole,
+        // At least the frame the damage cuts into or comes before; how many more, the file no
+        // longer says.
+        lost: 1,
+        time: None,
+        what: d.what,
+    }))
 }
 
 /// The turn a stream's display matrix asks for, as FFmpeg's command line applies it with

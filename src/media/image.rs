@@ -21,12 +21,13 @@ use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::metadata::Orientation;
 use image::{
-    DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits,
+    ColorType, DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat,
+    ImageReader, Limits,
 };
 use serde::Serialize;
 
 use super::icc::{self, IccProfile};
-use super::{display, io_message, MediaError};
+use super::{damage, display, io_message, Damage, MediaError};
 use crate::frame::{Family, Frame, Samples};
 
 /// JPEG quality: visually transparent for photos, about a third of the size of quality 100.
@@ -108,34 +109,43 @@ pub fn is_animated_webp(path: &Path) -> bool {
 }
 
 /// Reads an image into a frame: RGB planes (and alpha where the file has it), 16-bit for 16-bit
-/// (and floating-point) sources, 8-bit otherwise.
+/// (and floating-point) sources, 8-bit otherwise. Damage the decoder reports or works around is
+/// an error ([`MediaError::DamagedImage`]).
 pub fn read(path: &Path) -> Result<Frame, MediaError> {
-    let file = File::open(path).map_err(|e| MediaError::Open {
+    match read_damaged(path)? {
+        (frame, None) => Ok(frame),
+        (_, Some(damage)) => Err(MediaError::DamagedImage {
+            path: display(path),
+            damage,
+        }),
+    }
+}
+
+/// [`read`], keeping what the decoder made of damaged data: the frame, and what is wrong with
+/// it when the data is damaged. Where a JPEG's data ends or goes wrong the decoder fills in grey;
+/// what the other decoders could not reach is black (and transparent). Fails where no picture
+/// can be made, damage included (a header cut short is a [`MediaError::DamagedImage`]).
+pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> {
+    let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
         path: display(path),
         message: io_message(&e),
     })?;
-    let reader = ImageReader::new(BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| MediaError::Open {
-            path: display(path),
-            message: io_message(&e),
-        })?;
-    match reader.format() {
-        Some(format) if supported(format) => {}
-        Some(format) => {
+    let format = match image::guess_format(&bytes) {
+        Ok(format) if supported(format) => format,
+        Ok(format) => {
             return Err(MediaError::Unsupported {
                 path: display(path),
                 message: format!("unsupported image format {format:?} ({EXPECTED})"),
             })
         }
-        None => {
+        Err(_) => {
             return Err(MediaError::Unsupported {
                 path: display(path),
                 message: format!("unsupported image format ({EXPECTED})"),
             })
         }
-    }
-    if reader.format() == Some(ImageFormat::WebP) && is_animated_webp(path) {
+    };
+    if format == ImageFormat::WebP && is_animated_webp(path) {
         return Err(MediaError::Unsupported {
             path: display(path),
             message: "an animated WebP, which reads as a video, not a still image (taking its \
@@ -143,18 +153,43 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
                 .into(),
         });
     }
-    let decode_error = |e: image::ImageError| MediaError::Decode {
+    let name = format_name(format);
+    let damaged = |what: String| MediaError::DamagedImage {
         path: display(path),
-        message: format!("cannot decode the image: {e}"),
+        damage: Damage { format: name, what },
     };
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
-    // The same allocation cap `ImageReader::decode` applies: a huge header is an error, not an
-    // abort.
-    Limits::default()
-        .reserve(decoder.total_bytes())
-        .map_err(decode_error)?;
-    let orientation = upright(&mut decoder);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    // Damage the file's structure shows, which the decoders leave unchecked.
+    let structural = match format {
+        ImageFormat::Png => damage::png_chunks(&bytes),
+        ImageFormat::WebP => damage::riff_size(&bytes, bytes.len() as u64),
+        ImageFormat::Jpeg => damage::jpeg_end(&bytes),
+        _ => None,
+    };
+    // What the decoder says comes first where it says where (a JPEG's row), else the
+    // structure's damage.
+    let first = |found: Option<String>, structural: Option<String>| match format {
+        ImageFormat::Jpeg => found.or(structural),
+        _ => structural.or(found),
+    };
+    let decoded = if format == ImageFormat::Jpeg {
+        read_jpeg(&bytes)
+    } else {
+        read_with_image(format, &bytes)
+    };
+    let (mut image, orientation, found) = decoded.map_err(|e| match e {
+        Unreadable::Damaged(what) => {
+            damaged(first(Some(what), structural.clone()).unwrap_or_default())
+        }
+        Unreadable::Unsupported(message) => MediaError::Unsupported {
+            path: display(path),
+            message,
+        },
+        Unreadable::Other(message) => MediaError::Decode {
+            path: display(path),
+            message: format!("cannot decode the image: {message}"),
+        },
+    })?;
+    let damage = first(found, structural).map(|what| Damage { format: name, what });
     image.apply_orientation(orientation);
     let (width, height) = (image.width(), image.height());
     let alpha = image.color().has_alpha();
@@ -180,9 +215,213 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
         (image, false, false) => (3, Samples::U8(image.into_rgb8().into_raw())),
     };
     let bits = if samples.is_wide() { 16 } else { 8 };
-    Ok(Frame::from_interleaved(
-        width, height, channels, bits, samples,
-    ))
+    let frame = Frame::from_interleaved(width, height, channels, bits, samples);
+    Ok((frame, damage))
+}
+
+/// How users name a format in messages.
+fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Tiff => "TIFF",
+        _ => "BMP",
+    }
+}
+
+/// Why a decoder made no picture.
+enum Unreadable {
+    /// The data is damaged where no picture can be made of it (a header cut short).
+    Damaged(String),
+    Unsupported(String),
+    /// Anything else: an image too large to hold.
+    Other(String),
+}
+
+/// A picture, the turn its Exif asks for, and the damage the decoder reported, if any.
+type Decoded = (DynamicImage, Orientation, Option<String>);
+
+/// Decodes any format but JPEG through the `image` crate. A decoder that fails part way leaves
+/// the rows it wrote; the rest stay zero.
+fn read_with_image(format: ImageFormat, bytes: &[u8]) -> Result<Decoded, Unreadable> {
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes));
+    reader.set_format(format);
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    // The same allocation cap `ImageReader::decode` applies: a huge header is an error, not an
+    // abort.
+    Limits::default()
+        .reserve(decoder.total_bytes())
+        .map_err(unreadable)?;
+    // Photos are stored as the sensor saw them and turned upright by their Exif orientation;
+    // a damaged Exif block leaves the picture as stored.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let (w, h) = decoder.dimensions();
+    let color = decoder.color_type();
+    /// The samples as `$t`, read into a zeroed buffer that keeps what was written before an
+    /// error, as `DynamicImage::$variant`.
+    macro_rules! partial {
+        ($t:ty, $variant:ident) => {{
+            let mut buf = vec![<$t>::default(); decoder.total_bytes() as usize / size_of::<$t>()];
+            let error = decoder.read_image(bytemuck::cast_slice_mut(&mut buf)).err();
+            (
+                image::ImageBuffer::from_raw(w, h, buf).map(DynamicImage::$variant),
+                error,
+            )
+        }};
+    }
+    let (image, error) = match color {
+        ColorType::L8 => partial!(u8, ImageLuma8),
+        ColorType::La8 => partial!(u8, ImageLumaA8),
+        ColorType::Rgb8 => partial!(u8, ImageRgb8),
+        ColorType::Rgba8 => partial!(u8, ImageRgba8),
+        ColorType::L16 => partial!(u16, ImageLuma16),
+        ColorType::La16 => partial!(u16, ImageLumaA16),
+        ColorType::Rgb16 => partial!(u16, ImageRgb16),
+        ColorType::Rgba16 => partial!(u16, ImageRgba16),
+        ColorType::Rgb32F => partial!(f32, ImageRgb32F),
+        ColorType::Rgba32F => partial!(f32, ImageRgba32F),
+        other => {
+            return Err(Unreadable::Unsupported(format!(
+                "unsupported colour type {other:?}"
+            )))
+        }
+    };
+    let mut image = image.ok_or_else(|| Unreadable::Other("the decoder's size is wrong".into()))?;
+    let Some(error) = error else {
+        return Ok((image, orientation, None));
+    };
+    let what = match unreadable(error) {
+        Unreadable::Damaged(what) => what,
+        // Not damage: no picture.
+        other => return Err(other),
+    };
+    // The PNG decoder turns 16-bit samples from big-endian to native only once all rows are in.
+    if format == ImageFormat::Png && cfg!(target_endian = "little") {
+        let swap = |s: &mut [u16]| s.iter_mut().for_each(|v| *v = v.swap_bytes());
+        match &mut image {
+            DynamicImage::ImageLuma16(b) => swap(b),
+            DynamicImage::ImageLumaA16(b) => swap(b),
+            DynamicImage::ImageRgb16(b) => swap(b),
+            DynamicImage::ImageRgba16(b) => swap(b),
+            _ => {}
+        }
+    }
+    Ok((image, orientation, Some(what)))
+}
+
+/// An `image` crate error sorted: unsupported features, limits, and damage (in words).
+fn unreadable(e: image::ImageError) -> Unreadable {
+    use image::ImageError;
+    match e {
+        ImageError::Unsupported(e) => Unreadable::Unsupported(format!("unsupported image: {e}")),
+        ImageError::Limits(e) => Unreadable::Other(e.to_string()),
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Unreadable::Damaged("the data ends early (cut short)".into())
+        }
+        ImageError::Decoding(e) => Unreadable::Damaged(match std::error::Error::source(&e) {
+            Some(cause) => format!("corrupt data ({cause})"),
+            None => format!("corrupt data ({e})"),
+        }),
+        e => Unreadable::Damaged(format!("corrupt data ({e})")),
+    }
+}
+
+/// Decodes a JPEG with zune-jpeg, strictly: the `image` crate's lenient mode fills what a cut or
+/// corrupt file lacks with grey and says nothing. On damage it decodes again leniently for what
+/// can be kept, and says where the data ends or goes wrong (the first row of the grey it filled
+/// in).
+fn read_jpeg(bytes: &[u8]) -> Result<Decoded, Unreadable> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+    let options = |strict: bool| {
+        DecoderOptions::default()
+            .set_strict_mode(strict)
+            .set_max_width(usize::MAX)
+            .set_max_height(usize::MAX)
+    };
+    let jpeg_error = |e: zune_jpeg::errors::DecodeErrors| match e {
+        zune_jpeg::errors::DecodeErrors::Unsupported(e) => {
+            Unreadable::Unsupported(format!("unsupported JPEG: {e:?}"))
+        }
+        zune_jpeg::errors::DecodeErrors::LargeDimensions(_) => {
+            Unreadable::Other("the image is too large".into())
+        }
+        e => Unreadable::Damaged(jpeg_damage(&e)),
+    };
+    let mut headers = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options(false));
+    headers.decode_headers().map_err(jpeg_error)?;
+    let (width, height) = headers.dimensions().expect("headers were decoded");
+    let input = headers.input_colorspace().expect("headers were decoded");
+    // What the `image` crate makes of each colour space: CMYK, YCCK and YCbCr become RGB.
+    let (out, channels) = match input {
+        ColorSpace::RGBA => (ColorSpace::RGBA, 4),
+        ColorSpace::Luma => (ColorSpace::Luma, 1),
+        ColorSpace::LumaA => (ColorSpace::LumaA, 2),
+        _ => (ColorSpace::RGB, 3),
+    };
+    Limits::default()
+        .reserve((width * height * channels) as u64)
+        .map_err(unreadable)?;
+    let orientation = headers
+        .exif()
+        .and_then(|exif| Orientation::from_exif_chunk(exif))
+        .unwrap_or(Orientation::NoTransforms);
+    let decode = |strict: bool| {
+        let options = options(strict).jpeg_set_out_colorspace(out);
+        zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options).decode()
+    };
+    let (pixels, damage) = match decode(true) {
+        Ok(pixels) => (pixels, None),
+        Err(strict) => {
+            let what = match jpeg_error(strict) {
+                Unreadable::Damaged(what) => what,
+                other => return Err(other),
+            };
+            let pixels = decode(false).map_err(jpeg_error)?;
+            // The data ends or goes wrong in the band of rows before the grey.
+            let what = match grey_from(&pixels, width * channels, height) {
+                Some(row) if what.starts_with("the data ends") => {
+                    format!("the data ends before row {row} of {height} (cut short)")
+                }
+                Some(row) => format!("{what} before row {row} of {height}"),
+                None => what,
+            };
+            (pixels, Some(what))
+        }
+    };
+    let (w, h) = (width as u32, height as u32);
+    let image = match channels {
+        1 => image::ImageBuffer::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
+        2 => image::ImageBuffer::from_raw(w, h, pixels).map(DynamicImage::ImageLumaA8),
+        4 => image::ImageBuffer::from_raw(w, h, pixels).map(DynamicImage::ImageRgba8),
+        _ => image::ImageBuffer::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
+    }
+    .ok_or_else(|| Unreadable::Other("the decoder's size is wrong".into()))?;
+    Ok((image, orientation, damage))
+}
+
+/// zune-jpeg's complaint in a user's words.
+fn jpeg_damage(error: &zune_jpeg::errors::DecodeErrors) -> String {
+    use zune_jpeg::errors::DecodeErrors;
+    match error {
+        DecodeErrors::ExhaustedData | DecodeErrors::IoErrors(_) => {
+            "the data ends early (cut short)".into()
+        }
+        DecodeErrors::FormatStatic(text) if text.contains("Premature end") => {
+            "the data ends early (cut short)".into()
+        }
+        e => format!("corrupt data ({})", format!("{e:?}").trim_matches('"')),
+    }
+}
+
+/// The first row of the run of rows, to the bottom of the picture, that are all mid-grey (128):
+/// what zune-jpeg fills in where the data ends or goes wrong. `None` when the last row is not.
+fn grey_from(pixels: &[u8], row: usize, height: usize) -> Option<usize> {
+    let grey = |y: usize| pixels[y * row..(y + 1) * row].iter().all(|&v| v == 128);
+    let rows = (0..height).rev().take_while(|&y| grey(y)).count();
+    (rows > 0).then(|| height - rows)
 }
 
 /// How to turn the picture upright. Photos are stored as the sensor saw them and turned upright
@@ -667,7 +906,7 @@ mod tests {
         assert!(is_image_file(&truncated).unwrap());
         assert!(matches!(
             read(&truncated).unwrap_err(),
-            MediaError::Decode { .. }
+            MediaError::DamagedImage { .. }
         ));
 
         let empty = dir.path().join("empty.bmp");
@@ -677,6 +916,134 @@ mod tests {
             read(&dir.path().join("missing.png")).unwrap_err(),
             MediaError::Open { .. }
         ));
+    }
+
+    /// `bytes` with a block of garbage written over the middle: pseudo-random bytes with a few
+    /// 0xFF among them, as other data written over a file has.
+    fn garbage_in(bytes: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        let mid = out.len() / 2;
+        let mut noise = 0x2545_f491u32;
+        for (i, b) in out[mid..mid + 64].iter_mut().enumerate() {
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            *b = if i % 16 == 7 { 0xff } else { noise as u8 };
+        }
+        out
+    }
+
+    /// Damage each format can show is found: a file cut at 1 % to 99 % of its bytes, garbage
+    /// over its middle where the format checks its data, a flipped bit in a PNG. What cannot
+    /// be told: bytes changed in a JPEG's entropy-coded data without a marker byte among them,
+    /// and flipped bits in its coefficients, decode to a wrong picture without error (zune-jpeg
+    /// does not check for data left over before the end marker); lossless WebP, uncompressed
+    /// TIFF and BMP have no checksum, so changed bytes read as other pixels.
+    #[test]
+    fn damage_is_an_error_in_every_format() {
+        let dir = tempfile::tempdir().unwrap();
+        // Noise, so that every format's file is a few kilobytes.
+        let mut noise = 1u32;
+        let data = (0..96 * 64 * 3)
+            .map(|i| {
+                noise = noise.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (i % 251) as u8 ^ (noise >> 27) as u8
+            })
+            .collect();
+        let frame = Frame::from_rgb8(96, 64, data);
+        for (name, format) in [
+            ("a.jpg", "JPEG"),
+            ("a.png", "PNG"),
+            ("a.webp", "WebP"),
+            ("a.tif", "TIFF"),
+            ("a.bmp", "BMP"),
+        ] {
+            let good = dir.path().join(name);
+            write(&frame, &good, &good).unwrap();
+            let bytes = std::fs::read(&good).unwrap();
+            assert_eq!(read_damaged(&good).unwrap().1, None, "{name} is whole");
+            let mut cases: Vec<(String, Vec<u8>)> = [1, 10, 50, 90, 99]
+                .iter()
+                .map(|pct| {
+                    (
+                        format!("cut to {pct}%"),
+                        bytes[..bytes.len() * pct / 100].to_vec(),
+                    )
+                })
+                .collect();
+            if matches!(format, "JPEG" | "PNG") {
+                cases.push(("garbage".into(), garbage_in(&bytes)));
+            }
+            if format == "PNG" {
+                let mut flipped = bytes.clone();
+                flipped[bytes.len() / 2] ^= 0x10;
+                cases.push(("a flipped bit".into(), flipped));
+                cases.push(("cut by a byte".into(), bytes[..bytes.len() - 1].to_vec()));
+            }
+            for (what, data) in cases {
+                let path = dir.path().join(format!("damaged-{name}"));
+                std::fs::write(&path, &data).unwrap();
+                let Err(err) = read(&path) else {
+                    panic!("{name} {what} reads as whole");
+                };
+                let MediaError::DamagedImage { damage, .. } = &err else {
+                    panic!("{name} {what}: {err:?}");
+                };
+                assert_eq!(damage.format, format, "{name} {what}");
+                let text = err.to_string();
+                assert!(
+                    text.starts_with(&format!("{}: damaged {format}: ", path.display())),
+                    "{name} {what}: {text}"
+                );
+                // Where a picture could be made of it, it comes with the same damage.
+                if let Ok((_, found)) = read_damaged(&path) {
+                    assert_eq!(found.as_ref(), Some(damage), "{name} {what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_jpeg_says_where_its_data_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jpg");
+        write(&gradient8(64, 256, false), &path, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let (frame, damage) = read_damaged(&path).unwrap();
+        let what = damage.unwrap().what;
+        let row: usize = what
+            .strip_prefix("the data ends before row ")
+            .and_then(|rest| rest.strip_suffix(" of 256 (cut short)"))
+            .unwrap_or_else(|| panic!("{what}"))
+            .parse()
+            .unwrap();
+        assert!((64..192).contains(&row), "{what}");
+        assert_eq!(row % 8, 0, "a band of 8 or 16 rows: {what}");
+        // What could not be decoded is grey, and the rows above it are not.
+        let grey = |y: usize| (0..3).all(|p| frame.plane8(p).row(y).iter().all(|&v| v == 128));
+        assert!((row..256).all(grey) && !grey(row - 1), "{what}");
+
+        std::fs::write(&path, garbage_in(&bytes)).unwrap();
+        let what = read_damaged(&path).unwrap().1.unwrap().what;
+        assert!(what.starts_with("corrupt data ("), "{what}");
+    }
+
+    #[test]
+    fn accepted_png_keeps_the_rows_before_the_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let frame = gradient16(40, 60, false);
+        write(&frame, &path, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() * 6 / 10]).unwrap();
+        let (back, damage) = read_damaged(&path).unwrap();
+        assert!(damage.unwrap().what.contains("inside its IDAT chunk"));
+        // The first rows as they were (16-bit samples in the right byte order), the last black.
+        for p in 0..3 {
+            assert_eq!(back.plane16(p).row(0), frame.plane16(p).row(0), "plane {p}");
+            assert!(back.plane16(p).row(59).iter().all(|&v| v == 0), "plane {p}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod audio;
 #[cfg(feature = "video")]
 pub mod convert;
+pub mod damage;
 #[cfg(feature = "video")]
 pub mod decode;
 pub mod encode;
@@ -30,15 +31,36 @@ use std::path::Path;
 
 pub use encode::EncodeSettings;
 
-/// What to do with damaged video (a corrupt packet, a frame the decoder could only conceal, a
-/// file that ends early).
+/// What to do with damaged input: an image the decoder reports damaged or had to conceal parts
+/// of, a corrupt video packet, a frame the decoder could only conceal, a file that ends early.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OnError {
-    /// Stop with an error that says where (`--on-error stop`, the default).
+    /// Stop with an error that says what and where, and write nothing (`--on-error stop`, the
+    /// default).
     #[default]
     Stop,
-    /// Leave the damaged frames out, count them and go on (`--on-error skip`).
+    /// Leave the damaged image, or a video's damaged frames, out; count them and go on
+    /// (`--on-error skip`).
     Skip,
+    /// Keep what the decoder made of the damaged data, with a warning: a damaged image is
+    /// written as decoded, a video keeps the frames the decoder concealed damage in; frames that
+    /// could not be decoded at all are left out and counted (`--on-error accept`).
+    Accept,
+}
+
+/// Damage found in an image: its format and what is wrong, where the decoder can tell
+/// ("damaged JPEG: data ends at row 96 of 192").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// The format's name as users know it: `JPEG`, `PNG`, `WebP`, `TIFF`, `BMP`.
+    pub format: &'static str,
+    pub what: String,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "damaged {}: {}", self.format, self.what)
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +159,12 @@ pub enum MediaError {
         time: f64,
         what: String,
     },
+    /// A damaged image (cut short, corrupt data, a chunk that fails its checksum).
+    #[error(
+        "{path}: {damage} (--on-error skip leaves it out, --on-error accept writes what was \
+         decoded)"
+    )]
+    DamagedImage { path: String, damage: Damage },
     /// The output cannot be written (permissions, disk full, a folder that does not exist).
     #[error("{path}: {message}")]
     Write { path: String, message: String },
@@ -159,6 +187,7 @@ macro_rules! path_of {
             | MediaError::FrameSize { path, .. }
             | MediaError::Encode { path, .. }
             | MediaError::Damaged { path, .. }
+            | MediaError::DamagedImage { path, .. }
             | MediaError::Write { path, .. }
             | MediaError::Closed { path } => path,
         }

@@ -6,7 +6,7 @@
 //! succeeded or not. It never touches the input, and never filters or encodes for the user.
 
 use std::fs::{File, OpenOptions};
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,7 +16,7 @@ use ffmpeg_next as ffmpeg;
 use image::codecs::webp::WebPDecoder;
 use image::{AnimationDecoder, ImageDecoder, Limits};
 
-use super::decode::init;
+use super::decode::{init, Cut};
 use super::{display, io_message, MediaError};
 
 /// WebP delays are whole milliseconds.
@@ -43,13 +43,27 @@ impl Drop for Intermediate {
 /// FFV1, in Matroska with a millisecond time base), each frame at the sum of the delays before
 /// it. A delay of 0 ms becomes 1 ms, so that every frame keeps a time of its own. Errors name
 /// `path`, never the temporary file.
-pub fn to_video(path: &Path) -> Result<Intermediate, MediaError> {
+///
+/// The animation stops at its first damaged frame (the decoder cannot go past it) or where the
+/// file ends short of its RIFF header's length: the frames before are kept, and the damage
+/// comes back as a [`Cut`] for the video decoder to stop on or count. A file with no frame
+/// before the damage is an error.
+pub fn to_video(path: &Path) -> Result<(Intermediate, Option<Cut>), MediaError> {
     init();
     let decode_error = |e: image::ImageError| MediaError::Decode {
         path: display(path),
         message: format!("cannot decode the animated WebP: {e}"),
     };
     let file = File::open(path).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
+    let mut header = [0u8; 12];
+    let read = std::io::Read::read(&mut (&file).take(12), &mut header).unwrap_or(0);
+    let length = file.metadata().map_or(u64::MAX, |m| m.len());
+    let short = super::damage::riff_size(&header[..read], length)
+        .map(|what| what.replacen("the file", "the animated WebP", 1));
+    std::io::Seek::rewind(&mut (&file)).map_err(|e| MediaError::Open {
         path: display(path),
         message: io_message(&e),
     })?;
@@ -102,11 +116,23 @@ pub fn to_video(path: &Path) -> Result<Intermediate, MediaError> {
     let mut picture = ffmpeg::frame::Video::new(Pixel::BGRA, width, height);
     let mut pts = 0i64;
     let mut frames = 0u64;
-    for frame in decoder.into_frames() {
-        let frame = frame.map_err(|e| MediaError::Decode {
-            path: display(path),
-            message: format!("cannot decode frame {frames} of the animated WebP: {e}"),
-        })?;
+    let mut cut = None;
+    let mut all = decoder.into_frames();
+    for frame in all.by_ref() {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                cut = Some(Cut {
+                    whole: frames,
+                    lost: 1,
+                    time: Some(pts as f64 / 1000.0),
+                    what: short.clone().unwrap_or_else(|| {
+                        format!("this frame of the animated WebP cannot be decoded ({e})")
+                    }),
+                });
+                break;
+            }
+        };
         let (numer, denom) = frame.delay().numer_denom_ms();
         let delay = (i64::from(numer) / i64::from(denom.max(1))).max(1);
         let rgba = frame.into_buffer();
@@ -128,6 +154,25 @@ pub fn to_video(path: &Path) -> Result<Intermediate, MediaError> {
         pts += delay;
         frames += 1;
     }
+    if let Some(cut) = &mut cut {
+        // The decoder stays on the damaged frame: each frame left fails the same way.
+        cut.lost += all.count() as u64;
+    } else if let Some(what) = short {
+        cut = Some(Cut {
+            whole: frames,
+            lost: 1,
+            time: Some(pts as f64 / 1000.0),
+            what,
+        });
+    }
+    if let (0, Some(cut)) = (frames, &cut) {
+        return Err(MediaError::Damaged {
+            path: display(path),
+            frame: 0,
+            time: 0.0,
+            what: cut.what.clone(),
+        });
+    }
     if frames == 0 {
         return Err(MediaError::Decode {
             path: display(path),
@@ -140,7 +185,7 @@ pub fn to_video(path: &Path) -> Result<Intermediate, MediaError> {
     output
         .write_trailer()
         .map_err(|e| write_error("trailer", e))?;
-    Ok(intermediate)
+    Ok((intermediate, cut))
 }
 
 /// Muxes the packets the encoder has ready. FFV1 is intra-only with no delay, so each packet
