@@ -149,7 +149,7 @@ pub enum MediaError {
     /// Damaged data in the video, where it was found.
     #[error(
         "{path}: damaged video at frame {frame} (t = {time:.3} s): {what} (--on-error skip leaves \
-         damaged frames out and goes on)"
+         damaged frames out and goes on, --on-error accept keeps what the decoder made of them)"
     )]
     Damaged {
         path: String,
