@@ -85,6 +85,11 @@ mod writer {
         /// One frame in the encoder's time base, for packets the encoder leaves without one.
         frame_duration: i64,
         last_pts: Option<i64>,
+        /// The decode time of the last video packet muxed, in the encoder's time base.
+        last_dts: Option<i64>,
+        /// A video packet whose decode time the encoder left invalid, held until the next one
+        /// says what it should be (see [`VideoWriter::settle_dts`]).
+        held: Option<Packet>,
         /// The time base of frames' pts: the input video stream's.
         source_time_base: Rational,
         /// The input's start time in `source_time_base`, taken off every frame's pts so that
@@ -1036,6 +1041,8 @@ mod writer {
                 encoder_time_base,
                 frame_duration,
                 last_pts: None,
+                last_dts: None,
+                held: None,
                 source_time_base: info.time_base,
                 video_offset: start.rescale(av_time_base, info.time_base),
                 copies,
@@ -1154,6 +1161,9 @@ mod writer {
                 )
             })?;
             self.drain_encoder()?;
+            if let Some(held) = self.held.take() {
+                self.mux_video(held, None)?;
+            }
             self.output.write_trailer().map_err(|e| match e {
                 e if is_closed_pipe(e) => MediaError::Closed {
                     path: self.path.clone(),
@@ -1229,7 +1239,6 @@ mod writer {
         }
 
         fn drain_encoder(&mut self) -> Result<(), MediaError> {
-            let out_time_base = self.stream_time_base(self.video_stream);
             loop {
                 let mut packet = Packet::empty();
                 match self.encoder.receive_packet(&mut packet) {
@@ -1237,9 +1246,7 @@ mod writer {
                         if packet.duration() <= 0 {
                             packet.set_duration(self.frame_duration);
                         }
-                        packet.set_stream(self.video_stream);
-                        packet.rescale_ts(self.encoder_time_base, out_time_base);
-                        self.mux(&packet)?;
+                        self.settle_dts(packet)?;
                     }
                     Err(ffmpeg::Error::Eof) => return Ok(()),
                     Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
@@ -1253,6 +1260,62 @@ mod writer {
                     }
                 }
             }
+        }
+
+        /// Muxes an encoded video packet, checking its decode time first. FFmpeg 5.1's libx265
+        /// wrapper can hand out the first packet of a stream with its dts never written (seen:
+        /// 10-bit, a two-frame clip), which MP4 refuses ("pts/dts pair unsupported"). A dts
+        /// that cannot be right (above the pts, not after the last packet's, or more frames
+        /// below the pts than any encoder reorders) is derived instead: the packet waits for
+        /// the next one, and takes the time just before it.
+        fn settle_dts(&mut self, packet: Packet) -> Result<(), MediaError> {
+            if self.dts_valid(&packet) {
+                if let Some(held) = self.held.take() {
+                    self.mux_video(held, packet.dts())?;
+                }
+                return self.mux_video(packet, None);
+            }
+            if let Some(held) = self.held.take() {
+                self.mux_video(held, None)?;
+            }
+            self.held = Some(packet);
+            Ok(())
+        }
+
+        /// A decode time that can be right: at most the pts, after the last packet's, and no
+        /// more frames below the pts than any encoder reorders.
+        fn dts_valid(&self, packet: &Packet) -> bool {
+            /// More frames than any encoder keeps back for reordering.
+            const MAX_REORDER: i64 = 64;
+            match (packet.pts(), packet.dts()) {
+                (Some(pts), Some(dts)) => {
+                    dts <= pts
+                        && self.last_dts.is_none_or(|l| dts > l)
+                        && pts - dts <= MAX_REORDER * self.frame_duration.max(1)
+                }
+                _ => false,
+            }
+        }
+
+        /// Muxes a video packet in the encoder's time base; one whose dts was invalid gets the
+        /// time just before `next_dts` (the next packet's), or just after the last one's, never
+        /// above its pts.
+        fn mux_video(
+            &mut self,
+            mut packet: Packet,
+            next_dts: Option<i64>,
+        ) -> Result<(), MediaError> {
+            if !self.dts_valid(&packet) {
+                let pts = packet.pts().unwrap_or(0);
+                let after_last = self.last_dts.map_or(i64::MIN, |l| l + 1);
+                let before_next = next_dts.map_or(pts, |n| n - 1);
+                packet.set_dts(Some(before_next.min(pts).max(after_last)));
+            }
+            self.last_dts = packet.dts();
+            let out = self.stream_time_base(self.video_stream);
+            packet.set_stream(self.video_stream);
+            packet.rescale_ts(self.encoder_time_base, out);
+            self.mux(&packet)
         }
 
         fn mux(&mut self, packet: &Packet) -> Result<(), MediaError> {
