@@ -221,6 +221,8 @@ pub struct VideoDecoder {
     corrupt_decoded: u64,
     /// Pictures the decoder gave, before any trim.
     pictures: u64,
+    /// Packets of the video stream read.
+    video_packets: u64,
     /// Damage in the file's structure, found on opening: a GIF or an animated WebP cut short
     /// or corrupt after `whole` frames.
     cut: Option<Cut>,
@@ -435,9 +437,15 @@ impl VideoDecoder {
             accepted: Arc::new(AtomicU64::new(0)),
             corrupt_decoded: 0,
             pictures: 0,
+            video_packets: 0,
             cut,
             _webp_frames: None,
         })
+    }
+
+    /// The input as messages name it.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// What to do with damaged video; stopping is the default.
@@ -506,6 +514,21 @@ impl VideoDecoder {
     /// A file whose container says it lasts longer than its video packets reach was cut short
     /// (only where the duration comes from the file's header, not an estimate from its size).
     fn check_complete(&mut self) -> Result<(), MediaError> {
+        // An MPEG-TS file is whole transport packets (188 bytes, 192 in M2TS, 204 with error
+        // correction): one that ends inside a packet was cut short.
+        // SAFETY: the input's format and its name are FFmpeg's static data.
+        let container = unsafe { std::ffi::CStr::from_ptr((*(*self.input.as_ptr()).iformat).name) };
+        if container.to_bytes() == b"mpegts" {
+            if let Ok(meta) = std::fs::metadata(&self.path) {
+                let len = meta.len();
+                if meta.is_file() && len > 0 && [188, 192, 204].iter().all(|p| len % p != 0) {
+                    return self.damage(
+                        None,
+                        "the file ends inside a transport packet (cut short?)".into(),
+                    );
+                }
+            }
+        }
         // SAFETY: a plain field of the open input context.
         let method = unsafe { (*self.input.as_ptr()).duration_estimation_method };
         let from_header = method == ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_STREAM
@@ -516,6 +539,22 @@ impl VideoDecoder {
         } else {
             0.1
         };
+        // An index that lists more frames than the file holds lies, or the data was lost (a
+        // few frames of slack: an edit list may leave some out).
+        // SAFETY: a plain field of the open input's video stream.
+        let listed = unsafe {
+            let st = *(*self.input.as_ptr()).streams.add(self.info.index);
+            (*st).nb_frames.max(0) as u64
+        };
+        if self.bounds.is_none() && listed > self.video_packets + 2 + listed / 20 {
+            return self.damage(
+                None,
+                format!(
+                    "the file's index lists {listed} frames, its data holds {}",
+                    self.video_packets
+                ),
+            );
+        }
         let declared = self.info.duration;
         let short = declared - self.read_up_to;
         if from_header && self.bounds.is_none() && declared > 0.0 && short > 2.0 * frame + 0.05 {
@@ -711,11 +750,18 @@ impl VideoDecoder {
                 self.finished = true;
                 return Ok(None);
             }
+            // FFmpeg's demuxer or decoder reporting damage it worked around (a packet cut
+            // short, an element past its parent's end, a slice it concealed) is damage, as
+            // `ffmpeg -xerror` takes it, unless the user accepts it.
+            if self.on_error != OnError::Accept && self.remarks.any() {
+                self.damage(None, "FFmpeg reports damage in the data".into())?;
+            }
             let mut packet = Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {
                     let stream = packet.stream();
                     if stream == self.info.index {
+                        self.video_packets += 1;
                         let time = packet.pts().map(|p| self.seconds(p, self.info.time_base));
                         if let Some(t) = time {
                             let length = packet.duration() as f64 * f64::from(self.info.time_base);
@@ -743,10 +789,30 @@ impl VideoDecoder {
                         }
                     } else if self.copy.get(stream).copied().unwrap_or(false) && self.keeps(&packet)
                     {
+                        // A copied packet the container marks as damaged would be written as
+                        // it is: damage all the same.
+                        if packet.is_corrupt() && self.on_error != OnError::Accept {
+                            let time = packet.pts().and_then(|p| {
+                                let tb = self.input.stream(stream)?.time_base();
+                                Some(self.seconds(p, tb))
+                            });
+                            self.damage(
+                                time,
+                                format!(
+                                    "the container marks a packet of stream {stream} as damaged"
+                                ),
+                            )?;
+                            continue;
+                        }
                         return Ok(Some(Decoded::Packet(packet)));
                     }
                 }
                 Err(ffmpeg::Error::Eof) => {
+                    // A demuxer that finds the file ends before its structure does says so as
+                    // it reaches the end ("File ended prematurely").
+                    if self.on_error != OnError::Accept && self.remarks.any() {
+                        self.damage(None, "FFmpeg reports damage in the data".into())?;
+                    }
                     // Damage in the structure says more than a length that falls short.
                     if self.cut.is_some() {
                         self.check_cut()?;

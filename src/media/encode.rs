@@ -918,7 +918,23 @@ mod writer {
                             ),
                         })
                     }
-                    media::Type::Audio => {}
+                    media::Type::Audio => {
+                        // SAFETY: plain fields of the stream's parameters.
+                        let (rate, channels) = unsafe {
+                            let p = parameters.as_ptr();
+                            ((*p).sample_rate, (*p).ch_layout.nb_channels)
+                        };
+                        if rate <= 0 || channels <= 0 {
+                            return Err(MediaError::Decode {
+                                path: source.path().to_string(),
+                                message: format!(
+                                    "{}: its sample rate and channels cannot be read (the file is \
+                                     damaged or cut short?; --no-audio leaves the audio out)",
+                                    stream_words(&stream)
+                                ),
+                            });
+                        }
+                    }
                     media::Type::Subtitle | media::Type::Data if takes == Some(true) => {}
                     // Attached files (fonts for subtitles, cover art) go where Matroska keeps
                     // them.

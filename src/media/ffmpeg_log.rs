@@ -235,6 +235,12 @@ impl Remarks {
         (*ctx).opaque = self.tag as *mut c_void;
     }
 
+    /// True when error lines were heard since the last [`Remarks::take`].
+    pub(crate) fn any(&self) -> bool {
+        let heard = HEARD.lock().unwrap_or_else(|e| e.into_inner());
+        heard.get(&self.tag).is_some_and(|lines| !lines.is_empty())
+    }
+
     /// The error lines heard since the last call, oldest first, joined with "; ".
     pub(crate) fn take(&self) -> Option<String> {
         let mut heard = HEARD.lock().unwrap_or_else(|e| e.into_inner());
