@@ -443,6 +443,22 @@ impl VideoDecoder {
         })
     }
 
+    /// FFmpeg's demuxer or decoder reporting damage it worked around (a packet cut short, an
+    /// element past its parent's end, a slice it concealed) stops the run, as `ffmpeg -xerror`
+    /// does. With `skip` and `accept` the frames it costs are counted where they are found
+    /// (their error flags, the gaps), so the report alone is not counted again. Damage already
+    /// found in the file's structure (a GIF or WebP cut short) says more, where it is.
+    fn reported_damage(&mut self) -> Result<(), MediaError> {
+        if self.cut.is_some() || !self.remarks.any() {
+            return Ok(());
+        }
+        if self.on_error == OnError::Stop {
+            return self.damage(None, "FFmpeg reports damage in the data".into());
+        }
+        self.remarks.take();
+        Ok(())
+    }
+
     /// The input as messages name it.
     pub fn path(&self) -> &str {
         &self.path
@@ -750,12 +766,7 @@ impl VideoDecoder {
                 self.finished = true;
                 return Ok(None);
             }
-            // FFmpeg's demuxer or decoder reporting damage it worked around (a packet cut
-            // short, an element past its parent's end, a slice it concealed) is damage, as
-            // `ffmpeg -xerror` takes it, unless the user accepts it.
-            if self.on_error != OnError::Accept && self.remarks.any() {
-                self.damage(None, "FFmpeg reports damage in the data".into())?;
-            }
+            self.reported_damage()?;
             let mut packet = Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {
@@ -808,17 +819,15 @@ impl VideoDecoder {
                     }
                 }
                 Err(ffmpeg::Error::Eof) => {
-                    // A demuxer that finds the file ends before its structure does says so as
-                    // it reaches the end ("File ended prematurely").
-                    if self.on_error != OnError::Accept && self.remarks.any() {
-                        self.damage(None, "FFmpeg reports damage in the data".into())?;
-                    }
                     // Damage in the structure says more than a length that falls short.
                     if self.cut.is_some() {
                         self.check_cut()?;
                     } else {
                         self.check_complete()?;
                     }
+                    // Else a demuxer that finds the file ends before its structure does says
+                    // so as it reaches the end ("File ended prematurely").
+                    self.reported_damage()?;
                     self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
                     self.draining = true;
                 }
