@@ -410,21 +410,9 @@ fn run_video(
     backend: Box<dyn backend::Backend>,
     started: Instant,
 ) -> Result<Report, Error> {
-    use crate::pipeline::{run_video, VideoJob};
     let description = backend.describe();
-    let video = |output: Option<&Path>| {
-        let vj = VideoJob {
-            input: &job.input,
-            output,
-            encode: job.encode.clone(),
-            chain: &job.chain,
-            trim: job.trim,
-            on_error: job.on_error,
-            fps: job.fps,
-            progress: job.progress.clone(),
-        };
-        run_video(&vj, backend)
-    };
+    let video =
+        |output: Option<&Path>| crate::pipeline::run_video(&video_job(job, output), backend);
     let report = match &job.output {
         Output::Discard => video(None)?,
         Output::Stdout => video(Some(Path::new(STDOUT_PIPE)))?,
@@ -491,14 +479,10 @@ fn run_video(
     })
 }
 
+/// The pipeline's view of `job`, writing to `output`.
 #[cfg(feature = "video")]
-fn check_video(job: &Job) -> Result<Checked, Error> {
-    let output = match &job.output {
-        Output::File(out) => Some(out.as_path()),
-        Output::Stdout => Some(Path::new(STDOUT_PIPE)),
-        Output::Discard => None,
-    };
-    let vj = crate::pipeline::VideoJob {
+fn video_job<'a>(job: &'a Job, output: Option<&'a Path>) -> crate::pipeline::VideoJob<'a> {
+    crate::pipeline::VideoJob {
         input: &job.input,
         output,
         encode: job.encode.clone(),
@@ -506,9 +490,18 @@ fn check_video(job: &Job) -> Result<Checked, Error> {
         trim: job.trim,
         on_error: job.on_error,
         fps: job.fps,
-        progress: None,
+        progress: job.progress.clone(),
+    }
+}
+
+#[cfg(feature = "video")]
+fn check_video(job: &Job) -> Result<Checked, Error> {
+    let output = match &job.output {
+        Output::File(out) => Some(out.as_path()),
+        Output::Stdout => Some(Path::new(STDOUT_PIPE)),
+        Output::Discard => None,
     };
-    let (format, warnings) = crate::pipeline::check_video(&vj)?;
+    let (format, warnings) = crate::pipeline::check_video(&video_job(job, output))?;
     Ok(Checked {
         output_size: (format.width, format.height),
         warnings,

@@ -141,6 +141,18 @@ impl Failure {
 /// streams it must hold (see [`VideoWriter::check`]); nothing is written. Returns the output
 /// frames' format and the input's streams the output would leave out.
 pub fn check_video(job: &VideoJob) -> Result<(Format, Vec<String>), Error> {
+    let (decoder, clock, _, format) = open_input(job)?;
+    let plan = Compiler::new(job.chain).plan_at(&format, &clock.start())?;
+    let left_out = match job.output {
+        Some(path) => VideoWriter::check(path, &decoder, &job.encode, &plan.output)?,
+        None => Vec::new(),
+    };
+    Ok((plan.output, left_out))
+}
+
+/// The input opened and trimmed, its clock, how its pictures are turned (upright with
+/// `--auto-rotate`, else not at all) and the format of the frames the filters get.
+fn open_input(job: &VideoJob) -> Result<(VideoDecoder, Clock, Orientation, Format), Error> {
     let mut decoder = VideoDecoder::open_at(job.input, job.fps)?;
     if job.trim != Trim::default() {
         decoder.trim(job.trim)?;
@@ -151,13 +163,7 @@ pub fn check_video(job: &VideoJob) -> Result<(Format, Vec<String>), Error> {
         true => info.orientation,
         false => Orientation::default(),
     };
-    let format = orientation.format(&info.frame);
-    let plan = Compiler::new(job.chain).plan_at(&format, &clock.start())?;
-    let left_out = match job.output {
-        Some(path) => VideoWriter::check(path, &decoder, &job.encode, &plan.output)?,
-        None => Vec::new(),
-    };
-    Ok((plan.output, left_out))
+    Ok((decoder, clock, orientation, orientation.format(&info.frame)))
 }
 
 /// Filters the video `job.input` with `job.chain` on `backend` and writes it to `job.output`,
@@ -166,15 +172,11 @@ pub fn check_video(job: &VideoJob) -> Result<(Format, Vec<String>), Error> {
 /// names the container) and rename it afterwards.
 pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoReport, Error> {
     let started = Instant::now();
-    let mut decoder = VideoDecoder::open_at(job.input, job.fps)?;
-    if job.trim != Trim::default() {
-        decoder.trim(job.trim)?;
-    }
+    let (mut decoder, clock, orientation, format) = open_input(job)?;
     decoder.on_error(job.on_error);
     let skipped = decoder.skipped();
     let accepted = decoder.accepted();
     let info = *decoder.info();
-    let clock = Clock::of(&info, decoder.origin());
     if let Some(p) = &job.progress {
         let total = match (job.trim.frames, clock.fps) {
             (Some(n), _) => n,
@@ -187,11 +189,6 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
         p.total.store(total, Ordering::Relaxed);
     }
     let progress = job.progress.as_deref();
-    let orientation = match job.encode.auto_rotate {
-        true => info.orientation,
-        false => Orientation::default(),
-    };
-    let format = orientation.format(&info.frame);
     let mut compiler = Compiler::new(job.chain);
     let plan = compiler.plan_at(&format, &clock.start())?;
     tracing::debug!(

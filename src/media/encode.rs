@@ -1200,26 +1200,10 @@ mod writer {
             packet: Option<&Packet>,
         ) -> Result<(), MediaError> {
             let (stream, from) = (transcoder.output_stream, transcoder.time_base());
-            let to = self.stream_time_base(stream);
-            let mut failure = None;
-            let mut out = |mut p: Packet| {
-                p.set_stream(stream);
-                p.rescale_ts(from, to);
-                self.mux(&p).map_err(|e| {
-                    let message = e.to_string();
-                    failure = Some(e);
-                    message
-                })
-            };
-            let result = match packet {
-                Some(packet) => transcoder.push(packet, &mut out),
-                None => transcoder.finish(&mut out),
-            };
-            match (result, failure) {
-                (_, Some(e)) => Err(e),
-                (Err(message), None) => Err(encode_error(&self.path, message)),
-                (Ok(()), None) => Ok(()),
-            }
+            self.mux_made(stream, from, |out| match packet {
+                Some(packet) => transcoder.push(packet, out),
+                None => transcoder.finish(out),
+            })
         }
 
         /// Converts one subtitle packet and muxes what comes out.
@@ -1229,6 +1213,17 @@ mod writer {
             packet: &Packet,
         ) -> Result<(), MediaError> {
             let (stream, from) = (converter.output_stream, converter.time_base());
+            self.mux_made(stream, from, |out| converter.push(packet, out))
+        }
+
+        /// Runs `make`, a transcoder's step, handing each packet it makes (in time base `from`)
+        /// to output stream `stream`; a muxing failure wins over the message `make` gives.
+        fn mux_made(
+            &mut self,
+            stream: usize,
+            from: Rational,
+            make: impl FnOnce(&mut dyn FnMut(Packet) -> Result<(), String>) -> Result<(), String>,
+        ) -> Result<(), MediaError> {
             let to = self.stream_time_base(stream);
             let mut failure = None;
             let mut out = |mut p: Packet| {
@@ -1240,7 +1235,8 @@ mod writer {
                     message
                 })
             };
-            match (converter.push(packet, &mut out), failure) {
+            let result = make(&mut out);
+            match (result, failure) {
                 (_, Some(e)) => Err(e),
                 (Err(message), None) => Err(encode_error(&self.path, message)),
                 (Ok(()), None) => Ok(()),
