@@ -10,6 +10,9 @@
 //! Run: `cargo bench --bench filters` (add a case's name to pick it, e.g. `-- gblur`);
 //! `RAYON_NUM_THREADS=1 cargo bench --bench filters` gives single-threaded figures.
 
+#[path = "common/pattern.rs"]
+mod pattern;
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -54,16 +57,7 @@ fn frame_1080p(layout: Layout, colour: Colour) -> Frame {
         for y in 0..h {
             let row = plane.row(y);
             for (x, v) in row.iter_mut().enumerate() {
-                let (u, t) = (x as f64 / w as f64, y as f64 / h as f64);
-                let smooth = 90.0 + 70.0 * u + 40.0 * (6.0 * t + p as f64).sin();
-                let edge = if (x / 97 + y / 61) % 3 == 0 {
-                    30.0
-                } else {
-                    0.0
-                };
-                let hash = (x as u32).wrapping_mul(2654435761) ^ (y as u32).wrapping_mul(40503);
-                let texture = ((hash >> 13) % 17) as f64 - 8.0;
-                *v = (smooth + edge + texture).clamp(0.0, 255.0) as u8;
+                *v = pattern::sample(p, x, y, w, h);
             }
         }
     }

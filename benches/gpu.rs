@@ -20,6 +20,9 @@
 //! the built binary with `--frames 300 --rounds 3 --json gpu.json --dump DIR`; `--help` lists
 //! the flags.
 
+#[path = "common/pattern.rs"]
+mod pattern;
+
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -551,7 +554,7 @@ unsafe impl Picture for Held {
 }
 
 /// A frame of `format` (8 bits) whose planes look like a photograph's: smooth gradients, a few
-/// edges and fine texture (the pattern of `benches/filters.rs`, at any size).
+/// edges and fine texture (`benches/common/pattern.rs`, at any size).
 fn test_frame(format: Format) -> Frame {
     let mut planes = Vec::new();
     let mut strides = Vec::new();
@@ -561,16 +564,7 @@ fn test_frame(format: Format) -> Frame {
         let mut plane = vec![0u8; w * h];
         for (y, row) in plane.chunks_exact_mut(w).enumerate() {
             for (x, v) in row.iter_mut().enumerate() {
-                let (u, t) = (x as f64 / w as f64, y as f64 / h as f64);
-                let smooth = 90.0 + 70.0 * u + 40.0 * (6.0 * t + p as f64).sin();
-                let edge = if (x / 97 + y / 61) % 3 == 0 {
-                    30.0
-                } else {
-                    0.0
-                };
-                let hash = (x as u32).wrapping_mul(2654435761) ^ (y as u32).wrapping_mul(40503);
-                let texture = ((hash >> 13) % 17) as f64 - 8.0;
-                *v = (smooth + edge + texture).clamp(0.0, 255.0) as u8;
+                *v = pattern::sample(p, x, y, w, h);
             }
         }
         planes.push(plane);

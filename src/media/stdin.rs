@@ -41,6 +41,8 @@ impl Taken {
 }
 
 impl Drop for Taken {
+    // Without video support a picture is all standard input can be.
+    #[cfg_attr(not(feature = "video"), allow(irrefutable_let_patterns))]
     fn drop(&mut self) {
         if let Taken::Image(path) = self {
             let _ = std::fs::remove_file(path);
