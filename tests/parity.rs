@@ -125,6 +125,7 @@ fn odd_and_edge_shapes_match_across_backends() {
         "scale(width=3, height=9)",
         "boxblur(4) | hflip | vflip",
         "eq(contrast=1.3, saturation=0.5) | pixel(r=\"1 - g\")",
+        "grain(0.3, 5, true) | eq(contrast=1.2)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

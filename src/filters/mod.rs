@@ -7,6 +7,7 @@
 
 mod color;
 mod geometry;
+mod grain;
 mod pixel;
 mod stencil;
 
@@ -194,6 +195,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &color::GRAYSCALE,
         &color::INVERT,
         &color::TINT,
+        &grain::GRAIN,
         &pixel::PIXEL,
         &geometry::SCALE,
         &geometry::CROP,
@@ -201,6 +203,19 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &geometry::VFLIP,
     ];
     ALL
+}
+
+/// True for a filter whose lowering reads the frame's variables itself (a `pixel` program's
+/// uniforms), beyond the per-frame values of its parameters: it is lowered for every frame of a
+/// chain that varies.
+pub fn reads_frame(name: &str) -> bool {
+    matches!(name, "pixel" | "tint") || reads_time(name)
+}
+
+/// True for a filter that differs from frame to frame whatever its parameters say: grain is new
+/// at every frame index.
+pub fn reads_time(name: &str) -> bool {
+    matches!(name, "grain")
 }
 
 pub fn find(name: &str) -> Option<&'static FilterSpec> {

@@ -459,7 +459,7 @@ mod tests {
                  + cos(y) + tan(r)",
                 "lerp(r, g, t) + smoothstep(t, n + 1, r) + if(r > 0.5, g, b) \
                  + between(r, 0.2, 0.8) + linear(r, 0, 0, 1, 1) + smooth(g, 0, 1, 1, 0.5) \
-                 + r * w + g * h + b * fps + a * duration",
+                 + r * w + g * h + b * fps + a * duration + noise(x, y * 3 + n)",
             ],
             ["t", "0.5", "1 - w / h * r", "-a"],
         ];
