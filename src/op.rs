@@ -17,6 +17,9 @@ use std::sync::Arc;
 use crate::frame::{Family, Format, Matrix, Role};
 use crate::pixel::PixelProgram;
 
+mod table;
+pub use table::{ChannelTables, Cube, CubeInterp};
+
 /// Planes a frame can have.
 pub const MAX_PLANES: usize = 4;
 
@@ -144,13 +147,21 @@ pub enum PointOp {
         program: Arc<PixelProgram>,
         uniforms: Vec<f32>,
     },
+    /// Each R′G′B′ channel through its own table (curves, lut1d).
+    Channels(Arc<ChannelTables>),
+    /// R′G′B′ through a 3-D table (lut3d), mixed with the input: `x + (cube(x) − x) · strength`.
+    Cube {
+        cube: Arc<Cube>,
+        interp: CubeInterp,
+        strength: f32,
+    },
 }
 
 impl PointOp {
     pub fn domain(&self) -> Domain {
         match self {
             PointOp::Curves(_) => Domain::PerPlane,
-            PointOp::Pixel { .. } => Domain::Rgb,
+            PointOp::Pixel { .. } | PointOp::Channels(_) | PointOp::Cube { .. } => Domain::Rgb,
         }
     }
 
@@ -158,7 +169,7 @@ impl PointOp {
     pub fn pixel_program(&self) -> Option<&PixelProgram> {
         match self {
             PointOp::Pixel { program, .. } => Some(program),
-            PointOp::Curves(_) => None,
+            _ => None,
         }
     }
 
@@ -181,6 +192,26 @@ impl PointOp {
                 }
                 planes
             }
+            PointOp::Channels(_) | PointOp::Cube { .. } => {
+                (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
+            }
+        }
+    }
+
+    /// The R′G′B′ of a table op (`Channels`, `Cube`) at `rgb`.
+    #[inline(always)]
+    pub fn apply_table(&self, rgb: [f32; 3]) -> [f32; 3] {
+        match self {
+            PointOp::Channels(t) => t.apply_rgb(rgb),
+            PointOp::Cube {
+                cube,
+                interp,
+                strength,
+            } => {
+                let out = cube.apply(*interp, rgb);
+                std::array::from_fn(|c| rgb[c] + (out[c] - rgb[c]) * strength)
+            }
+            _ => rgb,
         }
     }
 }
@@ -250,6 +281,10 @@ pub fn apply_point_ops(
             }
             PointOp::Pixel { program, uniforms } => {
                 rgba = program.eval(uniforms, rgba, xy.0, xy.1);
+            }
+            PointOp::Channels(_) | PointOp::Cube { .. } => {
+                let [r, g, b] = op.apply_table([rgba[0], rgba[1], rgba[2]]);
+                rgba = [r, g, b, rgba[3]];
             }
         }
     }

@@ -8,6 +8,7 @@
 mod color;
 mod geometry;
 mod grain;
+mod lut;
 mod pixel;
 mod stencil;
 
@@ -42,6 +43,12 @@ pub enum ParamKind {
     /// Which planes a filter works on, as FFmpeg's `planes`: letters of `y`, `u`, `v` (Y′CbCr
     /// and grey frames) or `r`, `g`, `b` (RGB), and `a`, or `all`.
     Planes,
+    /// A string that `check` accepts (a file it can read, a list of points), `what` saying
+    /// what it is in messages and `tessera filters`.
+    Text {
+        what: &'static str,
+        check: fn(&str) -> Result<(), String>,
+    },
 }
 
 /// What a parameter takes when the chain leaves it out.
@@ -197,6 +204,9 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &color::TINT,
         &grain::GRAIN,
         &pixel::PIXEL,
+        &lut::LUT3D,
+        &lut::LUT1D,
+        &lut::CURVES,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,

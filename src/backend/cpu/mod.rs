@@ -18,6 +18,7 @@
 mod arith;
 #[cfg(target_arch = "x86_64")]
 mod fixed_avx2;
+mod lut;
 mod pixel;
 mod point;
 #[cfg(test)]

@@ -358,6 +358,7 @@ pub(super) fn block(isa: Isa, ops: &[PointOp], b: &mut Block<'_>) {
                 ],
                 b.regs,
             ),
+            PointOp::Channels(_) | PointOp::Cube { .. } => super::lut::run(op, c0, c1, c2),
         }
     }
     // Normalised R′G′B′A → codes (`ColourMath::from_rgba`).

@@ -704,7 +704,13 @@ impl Dispatch {
     /// True when the dispatch reads a table of every code of its input plane, built from its
     /// parameters ([`Dispatch::data`]): curves of a plane of codes.
     pub(crate) fn reads_table(&self) -> bool {
-        matches!(self.work, Work::Curves { .. }) && self.key.inputs.first() != Some(&Store::F32)
+        match (&self.work, &self.key.kernel) {
+            (Work::Curves { .. }, _) => self.key.inputs.first() != Some(&Store::F32),
+            (Work::Pointwise { .. }, Kernel::Pointwise { ops, .. }) => {
+                ops.iter().any(PointFn::is_table)
+            }
+            _ => false,
+        }
     }
 
     /// The `data` words the dispatch reads for `plan`, into `out`: its parameters, or the table
@@ -714,6 +720,12 @@ impl Dispatch {
             return self.params(plan, out);
         }
         out.clear();
+        if let Work::Pointwise { pass } = self.work {
+            if let PassKind::Pointwise(ops) = &plan.passes[pass].kind {
+                pointwise_words(ops, true, out);
+            }
+            return;
+        }
         let Work::Curves { pass, plane } = self.work else {
             return;
         };
@@ -748,20 +760,7 @@ impl Dispatch {
             }
             Work::Pointwise { pass: i } => {
                 if let PassKind::Pointwise(ops) = pass(i) {
-                    for op in ops {
-                        match op {
-                            PointOp::Curves(c) => {
-                                for curve in c.0 {
-                                    curve_words(curve, out);
-                                }
-                            }
-                            PointOp::Pixel { program, uniforms } => {
-                                let end = out.len() + 4 * program.param_slots();
-                                bits(out, uniforms);
-                                out.resize(end, 0);
-                            }
-                        }
-                    }
+                    pointwise_words(ops, false, out);
                 }
             }
             Work::Taps {
@@ -800,7 +799,52 @@ impl Dispatch {
     }
 }
 
-/// The curves of plane `p` in a per-plane pointwise pass, in order.
+/// The `data` words of a joint pointwise pass's ops, into `out`, each op's from a whole vec4
+/// slot: with `tables`, table ops' entries (`shaders/lut.wgsl`); without, a fingerprint of them
+/// in their place, which is what decides whether the entries are written again.
+fn pointwise_words(ops: &[PointOp], tables: bool, out: &mut Vec<u32>) {
+    let bits = |out: &mut Vec<u32>, v: &[f32]| out.extend(v.iter().map(|w| w.to_bits()));
+    for op in ops {
+        let start = out.len();
+        let header = |out: &mut Vec<u32>, lo: [f32; 3], spare: f32, scale: [f32; 3], print: u64| {
+            bits(
+                out,
+                &[
+                    lo[0], lo[1], lo[2], spare, scale[0], scale[1], scale[2], 0.0,
+                ],
+            );
+            if !tables {
+                out.extend([print as u32, (print >> 32) as u32]);
+            }
+        };
+        match op {
+            PointOp::Curves(c) => {
+                for curve in c.0 {
+                    curve_words(curve, out);
+                }
+            }
+            PointOp::Pixel { program, uniforms } => {
+                bits(out, uniforms);
+                out.resize(start + 4 * program.param_slots(), 0);
+            }
+            PointOp::Channels(t) => {
+                header(out, t.lo, 0.0, t.scale, t.fingerprint);
+                if tables {
+                    bits(out, &t.values);
+                    out.resize(start + PointFn::of(op).words(), 0);
+                }
+            }
+            PointOp::Cube { cube, strength, .. } => {
+                header(out, cube.lo, *strength, cube.scale, cube.fingerprint);
+                if tables {
+                    bits(out, &cube.values);
+                    out.resize(start + PointFn::of(op).words(), 0);
+                }
+            }
+        }
+    }
+}
+
 /// True when `a` and `b` run on one schedule: the same passes on the same formats, kernels of
 /// the same sizes and the same pixel programs, whatever their values.
 pub(crate) fn same_shape(a: &Plan, b: &Plan) -> bool {
@@ -832,6 +876,10 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
                     (PointOp::Curves(_), PointOp::Curves(_)) => true,
                     (PointOp::Pixel { program: f, .. }, PointOp::Pixel { program: g, .. }) => {
                         Arc::ptr_eq(f, g) || f == g
+                    }
+                    (PointOp::Channels(_), PointOp::Channels(_))
+                    | (PointOp::Cube { .. }, PointOp::Cube { .. }) => {
+                        PointFn::of(o) == PointFn::of(p)
                     }
                     _ => false,
                 })

@@ -12,13 +12,14 @@ use std::sync::Arc;
 
 use super::pixel;
 use crate::frame::{Family, Format};
-use crate::op::PointOp;
+use crate::op::{CubeInterp, PointOp};
 use crate::pixel::PixelProgram;
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const PER_SAMPLE: &str = include_str!("../../../shaders/per_sample.wgsl");
 const CURVES: &str = include_str!("../../../shaders/curves.wgsl");
 const POINTWISE: &str = include_str!("../../../shaders/pointwise.wgsl");
+const LUT: &str = include_str!("../../../shaders/lut.wgsl");
 const STENCIL_1D: &str = include_str!("../../../shaders/stencil1d.wgsl");
 const STENCIL_1D_TILED: &str = include_str!("../../../shaders/stencil1d_tiled.wgsl");
 const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
@@ -128,7 +129,20 @@ pub(crate) enum PointFn {
     Curves,
     /// Equal when the programs' shapes are: their uniforms are parameters.
     Pixel(Arc<PixelProgram>),
+    /// A table of `size` entries per R′G′B′ channel (`shaders/lut.wgsl`).
+    Channels {
+        size: u32,
+        nearest: bool,
+    },
+    /// A 3-D table of `size`³ entries (`shaders/lut.wgsl`).
+    Cube {
+        size: u32,
+        interp: CubeInterp,
+    },
 }
+
+/// Words of `data` before a table op's entries: its domain (and a cube's strength).
+pub(crate) const TABLE_HEADER_WORDS: usize = 8;
 
 /// Words of `data` one curve takes: its kind, four parameters, and padding to two vec4 slots.
 pub(crate) const CURVE_WORDS: usize = 8;
@@ -138,7 +152,21 @@ impl PointFn {
         match op {
             PointOp::Curves(_) => PointFn::Curves,
             PointOp::Pixel { program, .. } => PointFn::Pixel(program.clone()),
+            PointOp::Channels(t) => PointFn::Channels {
+                size: t.size as u32,
+                nearest: t.nearest,
+            },
+            PointOp::Cube { cube, interp, .. } => PointFn::Cube {
+                size: cube.size as u32,
+                interp: *interp,
+            },
         }
+    }
+
+    /// True for table ops, whose entries go to `data` only when another table takes their
+    /// place.
+    pub(crate) fn is_table(&self) -> bool {
+        matches!(self, PointFn::Channels { .. } | PointFn::Cube { .. })
     }
 
     /// Words of `data` the op's parameters take: three curves, or a pixel op's uniforms in
@@ -147,6 +175,12 @@ impl PointFn {
         match self {
             PointFn::Curves => 3 * CURVE_WORDS,
             PointFn::Pixel(p) => 4 * p.param_slots(),
+            PointFn::Channels { size, .. } => {
+                TABLE_HEADER_WORDS + (3 * *size as usize).next_multiple_of(4)
+            }
+            PointFn::Cube { size, .. } => {
+                TABLE_HEADER_WORDS + (3 * (*size as usize).pow(3)).next_multiple_of(4)
+            }
         }
     }
 
@@ -154,6 +188,8 @@ impl PointFn {
         match self {
             PointFn::Curves => "curves".into(),
             PointFn::Pixel(p) => format!("pixel:{:016x}", p.fingerprint()),
+            PointFn::Channels { size, nearest } => format!("channels:{size}:{nearest}"),
+            PointFn::Cube { size, interp } => format!("cube:{size}:{interp:?}"),
         }
     }
 }
@@ -286,7 +322,11 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
         }
         Kernel::Pointwise { ops, family, shift } => {
             pointwise_pieces(&mut s, key, ops, *family, *shift);
-            &[POINTWISE]
+            if ops.iter().any(PointFn::is_table) {
+                &[LUT, POINTWISE]
+            } else {
+                &[POINTWISE]
+            }
         }
         Kernel::Stencil1D {
             vertical,
@@ -393,6 +433,13 @@ fn pointwise_pieces(
                 let name = format!("op_pixel{i}");
                 s.push_str(&pixel::function(program, &name, at as u32));
                 let _ = writeln!(calls, "    p = {name}(p, xy);");
+            }
+            PointFn::Channels { size, nearest } => {
+                let _ = writeln!(calls, "    p = op_channels(p, {at}u, {size}u, {nearest});");
+            }
+            PointFn::Cube { size, interp } => {
+                let i = interp.index();
+                let _ = writeln!(calls, "    p = op_cube(p, {at}u, {size}u, {i}u);");
             }
         }
         at += f.words();
@@ -547,6 +594,26 @@ mod tests {
                 PointFn::Curves,
                 PointFn::Pixel(pixel[1].clone()),
                 PointFn::Pixel(pixel[0].clone()),
+            ],
+            vec![
+                PointFn::Curves,
+                PointFn::Channels {
+                    size: 17,
+                    nearest: false,
+                },
+                PointFn::Cube {
+                    size: 3,
+                    interp: CubeInterp::Tetrahedral,
+                },
+                PointFn::Cube {
+                    size: 2,
+                    interp: CubeInterp::Nearest,
+                },
+                PointFn::Channels {
+                    size: 2,
+                    nearest: true,
+                },
+                PointFn::Pixel(pixel[1].clone()),
             ],
         ];
         for (family, shift) in [
