@@ -6,7 +6,9 @@
 //! backends.
 
 mod color;
+mod formula;
 mod geometry;
+mod grade;
 mod pixel;
 mod stencil;
 
@@ -195,6 +197,15 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &color::INVERT,
         &color::TINT,
         &pixel::PIXEL,
+        &grade::EXPOSURE,
+        &grade::LEVELS,
+        &grade::HUE,
+        &grade::COLORCHANNELMIXER,
+        &grade::SEPIA,
+        &grade::VIBRANCE,
+        &grade::COLORTEMPERATURE,
+        &grade::THRESHOLD,
+        &grade::POSTERIZE,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,
