@@ -129,6 +129,9 @@ fn odd_and_edge_shapes_match_across_backends() {
         "eq(contrast=1.2) | lut3d(file=\"assets/luts/teal_orange17.cube\", strength=0.7) | tint(#ffb070, 0.3)",
         "lut3d(file=\"assets/luts/warm2.cube\", interp=nearest) | curves(preset=vintage)",
         "lut1d(file=\"assets/luts/film16.cube\", interp=cubic) | curves(preset=cross_process, interp=natural)",
+        "exposure(0.7, 0.05) | levels(in_black=0.1, gamma=1.4) | hue(40, 1.2, 0.3)",
+        "colorchannelmixer(rg=0.3, ra=0.2, aa=0.6) | sepia(0.7) | vibrance(0.8)",
+        "colortemperature(4000, pl=1) | posterize(6) | threshold(0.45)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

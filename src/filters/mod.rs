@@ -6,9 +6,11 @@
 //! backends.
 
 mod color;
+mod formula;
 mod geometry;
 mod grain;
 mod lut;
+mod grade;
 mod pixel;
 mod stencil;
 
@@ -207,6 +209,15 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &lut::LUT3D,
         &lut::LUT1D,
         &lut::CURVES,
+        &grade::EXPOSURE,
+        &grade::LEVELS,
+        &grade::HUE,
+        &grade::COLORCHANNELMIXER,
+        &grade::SEPIA,
+        &grade::VIBRANCE,
+        &grade::COLORTEMPERATURE,
+        &grade::THRESHOLD,
+        &grade::POSTERIZE,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,
