@@ -125,6 +125,11 @@ fn odd_and_edge_shapes_match_across_backends() {
         "scale(width=3, height=9)",
         "boxblur(4) | hflip | vflip",
         "eq(contrast=1.3, saturation=0.5) | pixel(r=\"1 - g\")",
+        "sharpen(2, 3) | vflip",
+        "emboss(1.5, 60)",
+        "sobel | dilate(2)",
+        "prewitt(scale=2) | erode(3)",
+        "edges(2) | gblur(1)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

@@ -6,8 +6,10 @@
 //! backends.
 
 mod color;
+mod detail;
 mod geometry;
 mod pixel;
+mod rank;
 mod stencil;
 
 use crate::frame::Format;
@@ -190,6 +192,13 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &stencil::BOXBLUR,
         &stencil::CONVOLVE,
         &stencil::UNSHARP,
+        &detail::SHARPEN,
+        &detail::EMBOSS,
+        &detail::SOBEL,
+        &detail::PREWITT,
+        &detail::EDGES,
+        &rank::DILATE,
+        &rank::ERODE,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,
