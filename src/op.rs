@@ -479,6 +479,82 @@ pub struct Resample {
     pub v: Arc<ResampleTable>,
 }
 
+/// The pair of 3×3 derivative kernels of a [`Gradient`]: horizontal `[[-1,0,1],[-w,0,w],[-1,0,1]]`
+/// and its transpose, with `w` = 2 (Sobel) or 1 (Prewitt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GradientKernel {
+    Sobel,
+    Prewitt,
+}
+
+impl GradientKernel {
+    /// The weight of the middle row (column) of the kernels.
+    pub fn side(self) -> f32 {
+        match self {
+            GradientKernel::Sobel => 2.0,
+            GradientKernel::Prewitt => 1.0,
+        }
+    }
+}
+
+/// The gradient magnitude of one plane, as FFmpeg's sobel and prewitt define it: with `gx`, `gy`
+/// the two kernels' sums over the 3×3 neighbourhood of code values,
+/// `floor(sqrt(gx² + gy²) · scale + delta)`, clamped to the plane's codes. [`Gradient::value`]
+/// is the arithmetic both backends follow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gradient {
+    pub kernel: GradientKernel,
+    pub scale: f32,
+    /// In code values of the plane.
+    pub delta: f32,
+    /// Row and column −1 are row and column 1 (mirrored, as FFmpeg's convolution filters read
+    /// them); otherwise replicated like every other edge.
+    pub mirror_start: bool,
+}
+
+impl Gradient {
+    /// The neighbour before sample `i` (its row or column −1 or its last sample aside): `i − 1`,
+    /// or at 0 the mirrored 1 or the replicated 0; `len` samples in all.
+    #[inline(always)]
+    pub fn before(&self, i: usize, len: usize) -> usize {
+        match i {
+            0 if self.mirror_start => 1.min(len - 1),
+            0 => 0,
+            _ => i - 1,
+        }
+    }
+}
+
+impl Gradient {
+    /// The unclamped output at the centre of `n`, a 3×3 neighbourhood in rows (`n[1][1]` the
+    /// centre), in f32 in this order of operations.
+    #[inline(always)]
+    pub fn value(&self, n: [[f32; 3]; 3]) -> f32 {
+        let w = self.kernel.side();
+        let gx = (n[0][2] - n[0][0]) + w * (n[1][2] - n[1][0]) + (n[2][2] - n[2][0]);
+        let gy = (n[2][0] - n[0][0]) + w * (n[2][1] - n[0][1]) + (n[2][2] - n[0][2]);
+        ((gx * gx + gy * gy).sqrt() * self.scale + self.delta).floor()
+    }
+}
+
+/// Which sample of a window a [`Rank`] op takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RankOf {
+    /// The smallest (erosion).
+    Min,
+    /// The largest (dilation).
+    Max,
+}
+
+/// An order statistic of one plane over the `(2·rx + 1)`×`(2·ry + 1)` window around each sample,
+/// edges clamped. Min and max are separable: a vertical pass, then a horizontal one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rank {
+    pub rx: u32,
+    pub ry: u32,
+    pub of: RankOf,
+}
+
 /// What a filter lowers into, for one format. Sizes are in luma pixels of the op's input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -493,6 +569,10 @@ pub enum Op {
         planes: PerPlane<Separable>,
         amount: f32,
     },
+    /// The gradient magnitude of each plane that has one (sobel, prewitt, edges).
+    Gradient(PerPlane<Gradient>),
+    /// An order statistic over a window of each plane that has one (dilate, erode).
+    Rank(PerPlane<Rank>),
     /// Every plane resampled to the plane sizes of a `width`×`height` frame.
     Resample {
         width: u32,
@@ -518,6 +598,8 @@ impl Op {
             Op::Point(p) => p.planes(format),
             Op::Blur(planes) | Op::Unsharp { planes, .. } => Planes::of(planes),
             Op::Convolve(planes) => Planes::of(planes),
+            Op::Gradient(planes) => Planes::of(planes),
+            Op::Rank(planes) => Planes::of(planes),
             Op::Resample { .. } | Op::Remap { .. } => Planes::all(format),
         }
     }
@@ -533,6 +615,8 @@ impl Op {
             Op::Convolve(planes) => planes[p]
                 .as_ref()
                 .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
+            Op::Gradient(planes) => planes[p].as_ref().map_or((0, 0), |_| (1, 1)),
+            Op::Rank(planes) => planes[p].as_ref().map_or((0, 0), |r| (r.rx, r.ry)),
             Op::Resample { planes, .. } => planes[p]
                 .as_ref()
                 .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use crate::chain::Chain;
 use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
-use crate::op::{Convolution, Op, PerPlane, Planes, PointOp, Resample, ResampleTable, Separable};
+use crate::op::{
+    Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable, Separable,
+};
 
 /// Kernels for resampling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -201,6 +203,8 @@ pub enum PassKind {
         planes: PerPlane<Separable>,
         amount: f32,
     },
+    Gradient(PerPlane<Gradient>),
+    Rank(PerPlane<Rank>),
     /// Both axes of a resample (the intermediate is neither rounded nor clamped).
     Resample(PerPlane<Resample>),
     /// Sample moves: crops and flips, with the rectangle's origin in luma pixels.
@@ -236,6 +240,8 @@ impl Pass {
             }
             PassKind::Blur(planes) | PassKind::Unsharp { planes, .. } => Planes::of(planes),
             PassKind::Convolve(planes) => Planes::of(planes),
+            PassKind::Gradient(planes) => Planes::of(planes),
+            PassKind::Rank(planes) => Planes::of(planes),
             PassKind::Resample(_) | PassKind::Remap { .. } => Planes::all(&self.output),
         }
     }
@@ -343,6 +349,8 @@ impl Builder {
             }
             Op::Blur(planes) => self.add(PassKind::Blur(planes), output),
             Op::Convolve(planes) => self.add(PassKind::Convolve(planes), output),
+            Op::Gradient(planes) => self.add(PassKind::Gradient(planes), output),
+            Op::Rank(planes) => self.add(PassKind::Rank(planes), output),
             Op::Unsharp { planes, amount } => {
                 self.add(PassKind::Unsharp { planes, amount }, output)
             }

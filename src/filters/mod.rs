@@ -7,11 +7,13 @@
 
 mod color;
 mod formula;
+mod detail;
 mod geometry;
 mod grain;
 mod lut;
 mod grade;
 mod pixel;
+mod rank;
 mod stencil;
 
 use crate::frame::Format;
@@ -200,6 +202,13 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &stencil::BOXBLUR,
         &stencil::CONVOLVE,
         &stencil::UNSHARP,
+        &detail::SHARPEN,
+        &detail::EMBOSS,
+        &detail::SOBEL,
+        &detail::PREWITT,
+        &detail::EDGES,
+        &rank::DILATE,
+        &rank::ERODE,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,

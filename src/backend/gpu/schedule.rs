@@ -19,8 +19,8 @@ use bytemuck::{Pod, Zeroable};
 use super::shaders::{Kernel, KernelKey, PointFn, Store, CURVE_WORDS};
 use crate::frame::Format;
 use crate::op::{
-    compose_curves, plane_curves, ColourMath, Curve, Domain, PerPlane, Planes, PointOp, Separable,
-    MAX_PLANES,
+    compose_curves, plane_curves, ColourMath, Curve, Domain, GradientKernel, PerPlane, Planes,
+    PointOp, RankOf, Separable, MAX_PLANES,
 };
 use crate::plan::{Pass, PassKind, Plan};
 
@@ -117,6 +117,16 @@ pub(crate) enum Work {
     Remap {
         pass: usize,
         plane: usize,
+    },
+    Gradient {
+        pass: usize,
+        plane: usize,
+    },
+    /// One axis of a min or max.
+    Rank {
+        pass: usize,
+        plane: usize,
+        vertical: bool,
     },
 }
 
@@ -426,6 +436,48 @@ impl Builder<'_> {
                     self.dispatch(kernel, work, &[src], &[dst], s, s, true);
                 }
             }
+            PassKind::Gradient(planes) => {
+                for p in changed.iter() {
+                    if planes[p].is_none() {
+                        return Err(format!("plane {p} changes without a gradient"));
+                    }
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let dst = self.write(i, p);
+                    let work = Work::Gradient { pass: i, plane: p };
+                    self.dispatch(Kernel::Gradient, work, &[src], &[dst], s, s, true);
+                }
+            }
+            PassKind::Rank(planes) => {
+                for p in changed.iter() {
+                    let r =
+                        planes[p].ok_or_else(|| format!("plane {p} changes without a window"))?;
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let frame = (pass.output.width, pass.output.height);
+                    let axis = |vertical: bool| Work::Rank {
+                        pass: i,
+                        plane: p,
+                        vertical,
+                    };
+                    let from = if r.ry > 0 && r.rx > 0 {
+                        let scratch = (self.work(Store::F32.bytes(s), frame), Store::F32);
+                        let kernel = Kernel::Rank { vertical: true };
+                        self.dispatch(kernel, axis(true), &[src], &[scratch], s, s, false);
+                        Some(scratch)
+                    } else {
+                        None
+                    };
+                    let dst = self.write(i, p);
+                    let vertical = r.rx == 0;
+                    let kernel = Kernel::Rank { vertical };
+                    let input = from.unwrap_or(src);
+                    self.dispatch(kernel, axis(vertical), &[input], &[dst], s, s, true);
+                    if let Some(scratch) = from {
+                        self.release(scratch.0);
+                    }
+                }
+            }
             PassKind::Resample(planes) => {
                 for p in changed.iter() {
                     let r = planes[p]
@@ -637,7 +689,9 @@ impl Dispatch {
             | Work::Taps { pass, plane, .. }
             | Work::Convolve { pass, plane }
             | Work::Resample { pass, plane, .. }
-            | Work::Remap { pass, plane } => (pass, Some(plane)),
+            | Work::Remap { pass, plane }
+            | Work::Gradient { pass, plane }
+            | Work::Rank { pass, plane, .. } => (pass, Some(plane)),
         };
         let pass = &plan.passes[pass];
         let math = ColourMath::of(&pass.output);
@@ -689,6 +743,25 @@ impl Dispatch {
                     let t = if vertical { &r.v } else { &r.h };
                     info.taps = t.taps;
                     info.weights_at = t.starts.len() as u32;
+                }
+            }
+            (PassKind::Gradient(planes), _, Some(p)) => {
+                if let Some(g) = &planes[p] {
+                    info.flags = match g.kernel {
+                        GradientKernel::Sobel => 0,
+                        GradientKernel::Prewitt => 1,
+                    } | (g.mirror_start as u32) << 1;
+                    info.amount = g.scale;
+                    info.bias = g.delta;
+                }
+            }
+            (PassKind::Rank(planes), Work::Rank { vertical, .. }, Some(p)) => {
+                if let Some(r) = &planes[p] {
+                    info.taps = if vertical { r.ry } else { r.rx };
+                    info.flags = match r.of {
+                        RankOf::Min => 0,
+                        RankOf::Max => 1,
+                    };
                 }
             }
             (PassKind::Remap { flip_h, flip_v, .. }, _, Some(p)) => {
@@ -794,7 +867,7 @@ impl Dispatch {
                     }
                 }
             }
-            Work::Remap { .. } => {}
+            Work::Remap { .. } | Work::Gradient { .. } | Work::Rank { .. } => {}
         }
     }
 }
@@ -895,6 +968,10 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
             per_plane(x, y, |r, s| (r.h.taps, r.v.taps) == (s.h.taps, s.v.taps))
         }
         (PassKind::Remap { .. }, PassKind::Remap { .. }) => true,
+        (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
+        (PassKind::Rank(x), PassKind::Rank(y)) => {
+            per_plane(x, y, |r, s| (r.rx > 0, r.ry > 0) == (s.rx > 0, s.ry > 0))
+        }
         _ => false,
     }
 }

@@ -25,6 +25,8 @@ const STENCIL_1D_TILED: &str = include_str!("../../../shaders/stencil1d_tiled.wg
 const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
 const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.wgsl");
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
+const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
+const RANK: &str = include_str!("../../../shaders/rank.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 
 /// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
@@ -226,6 +228,12 @@ pub(crate) enum Kernel {
         vertical: bool,
     },
     Remap,
+    /// The gradient magnitude of a plane (`gradient.wgsl`).
+    Gradient,
+    /// One axis of a min or max over a window (`rank.wgsl`).
+    Rank {
+        vertical: bool,
+    },
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -353,6 +361,11 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             &[RESAMPLE, PER_SAMPLE]
         }
         Kernel::Remap => &[REMAP, PER_SAMPLE],
+        Kernel::Gradient => &[GRADIENT, PER_SAMPLE],
+        Kernel::Rank { vertical } => {
+            let _ = writeln!(s, "const VERTICAL: bool = {vertical};");
+            &[RANK, PER_SAMPLE]
+        }
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");
