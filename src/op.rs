@@ -17,7 +17,9 @@ use std::sync::Arc;
 use crate::frame::{Family, Format, Matrix, Role};
 use crate::pixel::PixelProgram;
 
+mod picture;
 mod table;
+pub use picture::{over as picture_over, Blend, Picture, Placement};
 pub use table::{ChannelTables, Cube, CubeInterp};
 
 /// Planes a frame can have.
@@ -155,13 +157,21 @@ pub enum PointOp {
         interp: CubeInterp,
         strength: f32,
     },
+    /// A picture laid over the frame (overlay, watermark), in R′G′B′A.
+    Overlay {
+        picture: Arc<Picture>,
+        at: Placement,
+    },
 }
 
 impl PointOp {
     pub fn domain(&self) -> Domain {
         match self {
             PointOp::Curves(_) => Domain::PerPlane,
-            PointOp::Pixel { .. } | PointOp::Channels(_) | PointOp::Cube { .. } => Domain::Rgb,
+            PointOp::Pixel { .. }
+            | PointOp::Channels(_)
+            | PointOp::Cube { .. }
+            | PointOp::Overlay { .. } => Domain::Rgb,
         }
     }
 
@@ -195,6 +205,24 @@ impl PointOp {
             PointOp::Channels(_) | PointOp::Cube { .. } => {
                 (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
             }
+            // The frame's alpha, where it has one, becomes that of the picture over it.
+            PointOp::Overlay { .. } => {
+                let colour =
+                    (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p));
+                match format.layout.alpha_plane() {
+                    Some(a) => colour.with(a),
+                    None => colour,
+                }
+            }
+        }
+    }
+
+    /// True when the op reads the pixel's position.
+    pub fn uses_coordinates(&self) -> bool {
+        match self {
+            PointOp::Pixel { program, .. } => program.uses_coordinates(),
+            PointOp::Overlay { .. } => true,
+            _ => false,
         }
     }
 
@@ -281,6 +309,9 @@ pub fn apply_point_ops(
             }
             PointOp::Pixel { program, uniforms } => {
                 rgba = program.eval(uniforms, rgba, xy.0, xy.1);
+            }
+            PointOp::Overlay { picture, at } => {
+                rgba = picture::over(picture, at, xy.0, xy.1, rgba);
             }
             PointOp::Channels(_) | PointOp::Cube { .. } => {
                 let [r, g, b] = op.apply_table([rgba[0], rgba[1], rgba[2]]);

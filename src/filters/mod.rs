@@ -6,12 +6,13 @@
 //! backends.
 
 mod color;
-mod formula;
+mod composite;
 mod detail;
+mod formula;
 mod geometry;
+mod grade;
 mod grain;
 mod lut;
-mod grade;
 mod pixel;
 mod rank;
 mod stencil;
@@ -214,6 +215,8 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &color::INVERT,
         &color::TINT,
         &grain::GRAIN,
+        &composite::OVERLAY,
+        &composite::WATERMARK,
         &pixel::PIXEL,
         &lut::LUT3D,
         &lut::LUT1D,

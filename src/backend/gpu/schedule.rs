@@ -914,6 +914,26 @@ fn pointwise_words(ops: &[PointOp], tables: bool, out: &mut Vec<u32>) {
                     out.resize(start + PointFn::of(op).words(), 0);
                 }
             }
+            // Where it goes, its opacity and size (`shaders/overlay.wgsl`), then its pixels.
+            PointOp::Overlay { picture, at } => {
+                out.extend([
+                    at.x as u32,
+                    at.y as u32,
+                    at.opacity.to_bits(),
+                    picture.width,
+                    picture.height,
+                    0,
+                    0,
+                    0,
+                ]);
+                if tables {
+                    out.extend(&picture.pixels);
+                    out.resize(start + PointFn::of(op).words(), 0);
+                } else {
+                    let print = picture.fingerprint;
+                    out.extend([print as u32, (print >> 32) as u32]);
+                }
+            }
         }
     }
 }
@@ -951,7 +971,8 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
                         Arc::ptr_eq(f, g) || f == g
                     }
                     (PointOp::Channels(_), PointOp::Channels(_))
-                    | (PointOp::Cube { .. }, PointOp::Cube { .. }) => {
+                    | (PointOp::Cube { .. }, PointOp::Cube { .. })
+                    | (PointOp::Overlay { .. }, PointOp::Overlay { .. }) => {
                         PointFn::of(o) == PointFn::of(p)
                     }
                     _ => false,

@@ -20,6 +20,7 @@ const PER_SAMPLE: &str = include_str!("../../../shaders/per_sample.wgsl");
 const CURVES: &str = include_str!("../../../shaders/curves.wgsl");
 const POINTWISE: &str = include_str!("../../../shaders/pointwise.wgsl");
 const LUT: &str = include_str!("../../../shaders/lut.wgsl");
+const OVERLAY: &str = include_str!("../../../shaders/overlay.wgsl");
 const STENCIL_1D: &str = include_str!("../../../shaders/stencil1d.wgsl");
 const STENCIL_1D_TILED: &str = include_str!("../../../shaders/stencil1d_tiled.wgsl");
 const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
@@ -141,6 +142,12 @@ pub(crate) enum PointFn {
         size: u32,
         interp: CubeInterp,
     },
+    /// A picture of `pixels` pixels over the frame (`shaders/overlay.wgsl`).
+    Overlay {
+        pixels: u32,
+        blend: u32,
+        tile: bool,
+    },
 }
 
 /// Words of `data` before a table op's entries: its domain (and a cube's strength).
@@ -162,13 +169,21 @@ impl PointFn {
                 size: cube.size as u32,
                 interp: *interp,
             },
+            PointOp::Overlay { picture, at } => PointFn::Overlay {
+                pixels: picture.pixels.len() as u32,
+                blend: at.blend.index(),
+                tile: at.tile,
+            },
         }
     }
 
     /// True for table ops, whose entries go to `data` only when another table takes their
     /// place.
     pub(crate) fn is_table(&self) -> bool {
-        matches!(self, PointFn::Channels { .. } | PointFn::Cube { .. })
+        matches!(
+            self,
+            PointFn::Channels { .. } | PointFn::Cube { .. } | PointFn::Overlay { .. }
+        )
     }
 
     /// Words of `data` the op's parameters take: three curves, or a pixel op's uniforms in
@@ -183,6 +198,9 @@ impl PointFn {
             PointFn::Cube { size, .. } => {
                 TABLE_HEADER_WORDS + (3 * (*size as usize).pow(3)).next_multiple_of(4)
             }
+            PointFn::Overlay { pixels, .. } => {
+                TABLE_HEADER_WORDS + (*pixels as usize).next_multiple_of(4)
+            }
         }
     }
 
@@ -192,6 +210,11 @@ impl PointFn {
             PointFn::Pixel(p) => format!("pixel:{:016x}", p.fingerprint()),
             PointFn::Channels { size, nearest } => format!("channels:{size}:{nearest}"),
             PointFn::Cube { size, interp } => format!("cube:{size}:{interp:?}"),
+            PointFn::Overlay {
+                pixels,
+                blend,
+                tile,
+            } => format!("overlay:{pixels}:{blend}:{tile}"),
         }
     }
 }
@@ -331,7 +354,7 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
         Kernel::Pointwise { ops, family, shift } => {
             pointwise_pieces(&mut s, key, ops, *family, *shift);
             if ops.iter().any(PointFn::is_table) {
-                &[LUT, POINTWISE]
+                &[LUT, OVERLAY, POINTWISE]
             } else {
                 &[POINTWISE]
             }
@@ -453,6 +476,9 @@ fn pointwise_pieces(
             PointFn::Cube { size, interp } => {
                 let i = interp.index();
                 let _ = writeln!(calls, "    p = op_cube(p, {at}u, {size}u, {i}u);");
+            }
+            PointFn::Overlay { blend, tile, .. } => {
+                let _ = writeln!(calls, "    p = op_overlay(p, {at}u, xy, {blend}u, {tile});");
             }
         }
         at += f.words();
