@@ -77,8 +77,8 @@ fn overlay_blends_the_picture_by_its_alpha_in_every_mode() {
                     } else {
                         base.clone()
                     };
-                    for c in 0..4 {
-                        let w = (want[c].clamp(0.0, 1.0) * max).round();
+                    for (c, want) in want.iter().enumerate() {
+                        let w = (want.clamp(0.0, 1.0) * max).round();
                         let got = out.plane(c).get(x as usize, y as usize) as f64;
                         worst = worst.max((got - w).abs());
                     }
