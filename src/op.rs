@@ -157,6 +157,9 @@ pub enum PointOp {
         interp: CubeInterp,
         strength: f32,
     },
+    /// Alpha composited onto an opaque colour (R′G′B′, 0..=1), which removes the alpha plane:
+    /// `c·a + colour·(1 − a)`.
+    Flatten([f32; 3]),
     /// A picture laid over the frame (overlay, watermark), in R′G′B′A.
     Overlay {
         picture: Arc<Picture>,
@@ -171,6 +174,7 @@ impl PointOp {
             PointOp::Pixel { .. }
             | PointOp::Channels(_)
             | PointOp::Cube { .. }
+            | PointOp::Flatten(_)
             | PointOp::Overlay { .. } => Domain::Rgb,
         }
     }
@@ -203,6 +207,9 @@ impl PointOp {
                 planes
             }
             PointOp::Channels(_) | PointOp::Cube { .. } => {
+                (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
+            }
+            PointOp::Flatten(_) => {
                 (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
             }
             // The frame's alpha, where it has one, becomes that of the picture over it.
@@ -313,6 +320,7 @@ pub fn apply_point_ops(
             PointOp::Overlay { picture, at } => {
                 rgba = picture::over(picture, at, xy.0, xy.1, rgba);
             }
+            PointOp::Flatten(colour) => rgba = flatten(colour, rgba),
             PointOp::Channels(_) | PointOp::Cube { .. } => {
                 let [r, g, b] = op.apply_table([rgba[0], rgba[1], rgba[2]]);
                 rgba = [r, g, b, rgba[3]];
@@ -321,6 +329,13 @@ pub fn apply_point_ops(
     }
     math.from_rgba(rgba, &mut out);
     out
+}
+
+/// `rgba` composited onto the opaque `colour`: what [`PointOp::Flatten`] does to a pixel.
+#[inline(always)]
+pub fn flatten(colour: &[f32; 3], [r, g, b, a]: [f32; 4]) -> [f32; 4] {
+    let mix = |v: f32, c: f32| c + (v - c) * a;
+    [mix(r, colour[0]), mix(g, colour[1]), mix(b, colour[2]), 1.0]
 }
 
 /// What a pointwise pass needs to know of the frame's colour: the Y′CbCr ↔ R′G′B′ matrix, each
@@ -665,6 +680,7 @@ impl Op {
                 // Alpha written to a frame without any: the frame gains an alpha plane.
                 format.with_alpha(true)
             }
+            Op::Point(PointOp::Flatten(_)) => format.with_alpha(false),
             _ => *format,
         }
     }

@@ -272,3 +272,93 @@ fn a_bad_picture_file_is_an_error_naming_it() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn flatten_composites_alpha_onto_a_colour_and_drops_it() {
+    for (frame, name) in [
+        (common::test_image8(33, 21, 4), "rgba8"),
+        (common::test_image16(33, 21, 5), "rgba16"),
+    ] {
+        let out = cpu("flatten(#204060)", &frame);
+        assert!(!out.format.layout.alpha, "{name}: the alpha plane is gone");
+        let max = frame.format.max_code() as f64;
+        let colour = [
+            0x20 as f64 / 255.0,
+            0x40 as f64 / 255.0,
+            0x60 as f64 / 255.0,
+        ];
+        let mut worst = 0.0f64;
+        for y in 0..21 {
+            for x in 0..33 {
+                let a = frame.plane(3).get(x, y) as f64 / max;
+                for (c, bg) in colour.iter().enumerate() {
+                    let v = frame.plane(c).get(x, y) as f64 / max;
+                    let want = ((bg + (v - bg) * a) * max).round();
+                    worst = worst.max((out.plane(c).get(x, y) as f64 - want).abs());
+                }
+            }
+        }
+        assert!(
+            worst <= 1.0,
+            "{name}: {worst} code values from the reference"
+        );
+    }
+    // Y′CbCr with alpha: opaque pixels keep their values, the frame loses its alpha plane.
+    let frame = test_frame(yuv(40, 30, Layout::YUV420.with_alpha(true), 8), 6);
+    let out = cpu("flatten", &frame);
+    assert_eq!(out.format.planes(), 3);
+    // Frames without alpha pass through untouched.
+    let rgb = test_frame(Format::rgb(20, 10, 8, false), 2);
+    assert_eq!(
+        cpu("flatten", &rgb).plane_diffs(&rgb).unwrap(),
+        vec![0, 0, 0]
+    );
+}
+
+#[test]
+fn flatten_makes_a_jpeg_of_a_transparent_png_white_where_it_was_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("clear.png");
+    let mut img = image::RgbaImage::from_pixel(32, 32, image::Rgba([200, 10, 10, 0]));
+    for y in 0..16 {
+        for x in 0..32 {
+            img.put_pixel(x, y, image::Rgba([10, 10, 200, 255]));
+        }
+    }
+    img.save(&png).unwrap();
+    for backend in ["cpu", "gpu"] {
+        if backend == "gpu" && common::gpu().is_none() {
+            continue;
+        }
+        let out = dir.path().join(format!("{backend}.png"));
+        let (code, _, err) = common::tessera(&[
+            "process",
+            s(&png),
+            "-o",
+            s(&out),
+            "-q",
+            "--backend",
+            backend,
+            "--chain",
+            "flatten",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let got = image::open(&out).unwrap();
+        assert_eq!(
+            got.color(),
+            image::ColorType::Rgb8,
+            "{backend}: no alpha left"
+        );
+        let got = got.to_rgb8();
+        assert_eq!(
+            got.get_pixel(5, 25).0,
+            [255, 255, 255],
+            "{backend}: clear is white"
+        );
+        assert_eq!(
+            got.get_pixel(5, 5).0,
+            [10, 10, 200],
+            "{backend}: opaque is kept"
+        );
+    }
+}

@@ -127,6 +127,7 @@ fn odd_and_edge_shapes_match_across_backends() {
         "eq(contrast=1.3, saturation=0.5) | pixel(r=\"1 - g\")",
         "grain(0.3, 5, true) | eq(contrast=1.2)",
         "overlay(\"assets/overlays/badge.png\", -20, -3, 0.9, multiply) | watermark(\"assets/overlays/badge.png\", tile=true, margin=1)",
+        "flatten(#336699) | gblur(1)",
         "eq(contrast=1.2) | lut3d(file=\"assets/luts/teal_orange17.cube\", strength=0.7) | tint(#ffb070, 0.3)",
         "lut3d(file=\"assets/luts/warm2.cube\", interp=nearest) | curves(preset=vintage)",
         "lut1d(file=\"assets/luts/film16.cube\", interp=cubic) | curves(preset=cross_process, interp=natural)",

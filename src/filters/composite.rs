@@ -295,3 +295,37 @@ fn lower_watermark(args: &Args, format: &Format, _time: &FrameTime) -> Result<Ve
         },
     })])
 }
+
+pub static FLATTEN: FilterSpec = FilterSpec {
+    name: "flatten",
+    kind: FilterKind::Pointwise,
+    description: "Composites a frame's alpha onto an opaque colour and removes the alpha plane, \
+                  as ImageMagick's -flatten and vips' flatten: what a JPEG or a video without \
+                  alpha needs; frames without alpha pass through",
+    params: &[ParamSpec {
+        name: "color",
+        kind: ParamKind::Colour,
+        default: Default::Auto("white"),
+        unit: None,
+        doc: "the background (its own alpha is not used)",
+    }],
+    lower: lower_flatten,
+    examples: &[
+        "flatten",
+        "flatten(#204060)",
+        "flatten([0, 0, 0]) | eq(contrast=1.2)",
+    ],
+};
+
+fn lower_flatten(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op>, String> {
+    if !format.layout.alpha {
+        return Ok(Vec::new());
+    }
+    let [r, g, b, _] = match args.optional("color") {
+        None => [1.0; 4],
+        Some(_) => args.colour("color"),
+    };
+    Ok(vec![Op::Point(PointOp::Flatten([
+        r as f32, g as f32, b as f32,
+    ]))])
+}

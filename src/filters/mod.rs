@@ -217,6 +217,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &grain::GRAIN,
         &composite::OVERLAY,
         &composite::WATERMARK,
+        &composite::FLATTEN,
         &pixel::PIXEL,
         &lut::LUT3D,
         &lut::LUT1D,

@@ -359,6 +359,16 @@ pub(super) fn block(isa: Isa, ops: &[PointOp], b: &mut Block<'_>) {
                 b.regs,
             ),
             PointOp::Channels(_) | PointOp::Cube { .. } => super::lut::run(op, c0, c1, c2),
+            PointOp::Flatten(colour) => {
+                for (((r, g), bl), a) in c0
+                    .iter_mut()
+                    .zip(c1.iter_mut())
+                    .zip(c2.iter_mut())
+                    .zip(a.iter_mut())
+                {
+                    [*r, *g, *bl, *a] = crate::op::flatten(colour, [*r, *g, *bl, *a]);
+                }
+            }
             PointOp::Overlay { picture, at } => {
                 for (((((r, g), bl), a), x), y) in c0
                     .iter_mut()

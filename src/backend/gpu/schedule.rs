@@ -914,6 +914,7 @@ fn pointwise_words(ops: &[PointOp], tables: bool, out: &mut Vec<u32>) {
                     out.resize(start + PointFn::of(op).words(), 0);
                 }
             }
+            PointOp::Flatten(c) => bits(out, &[c[0], c[1], c[2], 0.0]),
             // Where it goes, its opacity and size (`shaders/overlay.wgsl`), then its pixels.
             PointOp::Overlay { picture, at } => {
                 out.extend([
@@ -972,6 +973,7 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
                     }
                     (PointOp::Channels(_), PointOp::Channels(_))
                     | (PointOp::Cube { .. }, PointOp::Cube { .. })
+                    | (PointOp::Flatten(_), PointOp::Flatten(_))
                     | (PointOp::Overlay { .. }, PointOp::Overlay { .. }) => {
                         PointFn::of(o) == PointFn::of(p)
                     }

@@ -142,6 +142,8 @@ pub(crate) enum PointFn {
         size: u32,
         interp: CubeInterp,
     },
+    /// Alpha onto a colour (its R′G′B′ in the op's words).
+    Flatten,
     /// A picture of `pixels` pixels over the frame (`shaders/overlay.wgsl`).
     Overlay {
         pixels: u32,
@@ -169,6 +171,7 @@ impl PointFn {
                 size: cube.size as u32,
                 interp: *interp,
             },
+            PointOp::Flatten(_) => PointFn::Flatten,
             PointOp::Overlay { picture, at } => PointFn::Overlay {
                 pixels: picture.pixels.len() as u32,
                 blend: at.blend.index(),
@@ -201,6 +204,7 @@ impl PointFn {
             PointFn::Overlay { pixels, .. } => {
                 TABLE_HEADER_WORDS + (*pixels as usize).next_multiple_of(4)
             }
+            PointFn::Flatten => 4,
         }
     }
 
@@ -215,6 +219,7 @@ impl PointFn {
                 blend,
                 tile,
             } => format!("overlay:{pixels}:{blend}:{tile}"),
+            PointFn::Flatten => "flatten".into(),
         }
     }
 }
@@ -476,6 +481,15 @@ fn pointwise_pieces(
             PointFn::Cube { size, interp } => {
                 let i = interp.index();
                 let _ = writeln!(calls, "    p = op_cube(p, {at}u, {size}u, {i}u);");
+            }
+            PointFn::Flatten => {
+                // op::flatten: c + (v − c)·a.
+                let c = format!(
+                    "vec3<f32>(data_f32({at}u), data_f32({}u), data_f32({}u))",
+                    at + 1,
+                    at + 2
+                );
+                let _ = writeln!(calls, "    p = vec4<f32>({c} + (p.rgb - {c}) * p.a, 1.0);");
             }
             PointFn::Overlay { blend, tile, .. } => {
                 let _ = writeln!(calls, "    p = op_overlay(p, {at}u, xy, {blend}u, {tile});");
