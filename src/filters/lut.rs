@@ -9,7 +9,7 @@
 //! table.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{ArgValue, Args, Default, FilterKind, FilterSpec, ParamKind, ParamSpec};
 use crate::frame::Format;
@@ -35,6 +35,20 @@ pub struct CubeFile {
     pub hi: [f32; 3],
     /// R′G′B′ of each entry, in the file's order (red fastest in a 3-D table).
     pub entries: Vec<[f32; 3]>,
+    /// A 3-D file's table, made the first time a filter lowers it and shared by every plan.
+    cube: OnceLock<Arc<Cube>>,
+}
+
+impl CubeFile {
+    /// The table of a 3-D file.
+    pub fn cube(&self) -> Arc<Cube> {
+        self.cube
+            .get_or_init(|| {
+                let values = self.entries.iter().flatten().copied().collect();
+                Arc::new(Cube::new(self.size, values, self.lo, self.hi))
+            })
+            .clone()
+    }
 }
 
 /// Reads a .cube file's text; `name` is what messages call it. Errors read
@@ -171,6 +185,7 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
         lo,
         hi,
         entries,
+        cube: OnceLock::new(),
     })
 }
 
@@ -282,22 +297,6 @@ pub static LUT3D: FilterSpec = FilterSpec {
     ],
 };
 
-/// The table of a 3-D .cube file, made once per file and shared.
-fn cube_table(file: &Arc<CubeFile>) -> Arc<Cube> {
-    type Tables = Vec<(usize, Arc<Cube>)>;
-    static TABLES: Mutex<Tables> = Mutex::new(Vec::new());
-    let key = Arc::as_ptr(file) as usize;
-    let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
-    // The cache holds each file it read, so an address is never reused for another file.
-    if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
-        return t.clone();
-    }
-    let values = file.entries.iter().flatten().copied().collect();
-    let table = Arc::new(Cube::new(file.size, values, file.lo, file.hi));
-    tables.push((key, table.clone()));
-    table
-}
-
 fn lower_lut3d(args: &Args, _format: &Format, _time: &FrameTime) -> Result<Vec<Op>, String> {
     let file = load_3d(args.string("file"))?;
     let interp = CubeInterp::from_name(args.string("interp")).ok_or_else(|| {
@@ -311,7 +310,7 @@ fn lower_lut3d(args: &Args, _format: &Format, _time: &FrameTime) -> Result<Vec<O
         return Ok(Vec::new());
     }
     Ok(vec![Op::Point(PointOp::Cube {
-        cube: cube_table(&file),
+        cube: file.cube(),
         interp,
         strength,
     })])
