@@ -59,6 +59,8 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
     let mut hi = [1.0f32; 3];
     let mut domain_line = [0usize; 2];
     let mut entries: Vec<[f32; 3]> = Vec::new();
+    // The line of the last entry.
+    let mut last_line = 0;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let at = |what: String| format!("{name}:{n}: {what}");
@@ -148,12 +150,24 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| at(format!("`{w}` is not a number")))?;
         }
-        if size.is_none() {
+        let Some((size, three_d, size_line)) = size else {
             return Err(at(
                 "an entry before LUT_3D_SIZE or LUT_1D_SIZE says the table's size".into(),
             ));
+        };
+        let expected = if three_d { size * size * size } else { size };
+        if entries.len() == expected {
+            return Err(at(format!(
+                "more than the {expected} entries {} {size} (line {size_line}) gives",
+                if three_d {
+                    "LUT_3D_SIZE"
+                } else {
+                    "LUT_1D_SIZE"
+                }
+            )));
         }
         entries.push(e);
+        last_line = n;
     }
     let Some((size, three_d, size_line)) = size else {
         return Err(format!("{name}: no LUT_3D_SIZE or LUT_1D_SIZE line"));
@@ -166,8 +180,10 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
             "LUT_1D_SIZE"
         };
         return Err(format!(
-            "{name}: {keyword} {size} (line {size_line}) needs {expected} entries, found {}",
-            entries.len()
+            "{name}:{last_line}: the table ends after {} entr{}; {keyword} {size} (line \
+             {size_line}) needs {expected}",
+            entries.len(),
+            if entries.len() == 1 { "y" } else { "ies" }
         ));
     }
     if let Some(c) = (0..3).find(|&c| lo[c] >= hi[c]) {
@@ -729,7 +745,15 @@ mod tests {
             "a.cube:1: LUT_3D_SIZE 300 is out of range (expected 2 ..= 256)"
         );
         let e = parse_cube("a.cube", "# c\n\nLUT_3D_SIZE 2\n0 0 0\n").unwrap_err();
-        assert_eq!(e, "a.cube: LUT_3D_SIZE 2 (line 3) needs 8 entries, found 1");
+        assert_eq!(
+            e,
+            "a.cube:4: the table ends after 1 entry; LUT_3D_SIZE 2 (line 3) needs 8"
+        );
+        let e = parse_cube("a.cube", "LUT_1D_SIZE 2\n0 0 0\n1 1 1\n\n1 1 1\n").unwrap_err();
+        assert_eq!(
+            e,
+            "a.cube:5: more than the 2 entries LUT_1D_SIZE 2 (line 1) gives"
+        );
         let e = parse_cube("a.cube", "LUT_1D_SIZE 2\n0 0 0\n1 1 x\n").unwrap_err();
         assert_eq!(e, "a.cube:3: `x` is not a number");
         assert!(parse_cube("a.cube", "")
