@@ -441,7 +441,7 @@ fn bad_tables_are_usage_errors_naming_the_file_and_line() {
         (
             good.replace("1 1 1", ""),
             "lut3d".into(),
-            "looks.cube: LUT_3D_SIZE 2 (line 2) needs 8 entries, found 7".into(),
+            "looks.cube:9: the table ends after 7 entries; LUT_3D_SIZE 2 (line 2) needs 8".into(),
         ),
         (
             good.clone(),

@@ -9,7 +9,7 @@
 //! table.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{ArgValue, Args, Default, FilterKind, FilterSpec, ParamKind, ParamSpec};
 use crate::frame::Format;
@@ -35,6 +35,20 @@ pub struct CubeFile {
     pub hi: [f32; 3],
     /// R′G′B′ of each entry, in the file's order (red fastest in a 3-D table).
     pub entries: Vec<[f32; 3]>,
+    /// A 3-D file's table, made the first time a filter lowers it and shared by every plan.
+    cube: OnceLock<Arc<Cube>>,
+}
+
+impl CubeFile {
+    /// The table of a 3-D file.
+    pub fn cube(&self) -> Arc<Cube> {
+        self.cube
+            .get_or_init(|| {
+                let values = self.entries.iter().flatten().copied().collect();
+                Arc::new(Cube::new(self.size, values, self.lo, self.hi))
+            })
+            .clone()
+    }
 }
 
 /// Reads a .cube file's text; `name` is what messages call it. Errors read
@@ -45,6 +59,8 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
     let mut hi = [1.0f32; 3];
     let mut domain_line = [0usize; 2];
     let mut entries: Vec<[f32; 3]> = Vec::new();
+    // The line of the last entry.
+    let mut last_line = 0;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let at = |what: String| format!("{name}:{n}: {what}");
@@ -134,12 +150,24 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| at(format!("`{w}` is not a number")))?;
         }
-        if size.is_none() {
+        let Some((size, three_d, size_line)) = size else {
             return Err(at(
                 "an entry before LUT_3D_SIZE or LUT_1D_SIZE says the table's size".into(),
             ));
+        };
+        let expected = if three_d { size * size * size } else { size };
+        if entries.len() == expected {
+            return Err(at(format!(
+                "more than the {expected} entries {} {size} (line {size_line}) gives",
+                if three_d {
+                    "LUT_3D_SIZE"
+                } else {
+                    "LUT_1D_SIZE"
+                }
+            )));
         }
         entries.push(e);
+        last_line = n;
     }
     let Some((size, three_d, size_line)) = size else {
         return Err(format!("{name}: no LUT_3D_SIZE or LUT_1D_SIZE line"));
@@ -152,8 +180,10 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
             "LUT_1D_SIZE"
         };
         return Err(format!(
-            "{name}: {keyword} {size} (line {size_line}) needs {expected} entries, found {}",
-            entries.len()
+            "{name}:{last_line}: the table ends after {} entr{}; {keyword} {size} (line \
+             {size_line}) needs {expected}",
+            entries.len(),
+            if entries.len() == 1 { "y" } else { "ies" }
         ));
     }
     if let Some(c) = (0..3).find(|&c| lo[c] >= hi[c]) {
@@ -171,6 +201,7 @@ pub fn parse_cube(name: &str, text: &str) -> Result<CubeFile, String> {
         lo,
         hi,
         entries,
+        cube: OnceLock::new(),
     })
 }
 
@@ -282,22 +313,6 @@ pub static LUT3D: FilterSpec = FilterSpec {
     ],
 };
 
-/// The table of a 3-D .cube file, made once per file and shared.
-fn cube_table(file: &Arc<CubeFile>) -> Arc<Cube> {
-    type Tables = Vec<(usize, Arc<Cube>)>;
-    static TABLES: Mutex<Tables> = Mutex::new(Vec::new());
-    let key = Arc::as_ptr(file) as usize;
-    let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
-    // The cache holds each file it read, so an address is never reused for another file.
-    if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
-        return t.clone();
-    }
-    let values = file.entries.iter().flatten().copied().collect();
-    let table = Arc::new(Cube::new(file.size, values, file.lo, file.hi));
-    tables.push((key, table.clone()));
-    table
-}
-
 fn lower_lut3d(args: &Args, _format: &Format, _time: &FrameTime) -> Result<Vec<Op>, String> {
     let file = load_3d(args.string("file"))?;
     let interp = CubeInterp::from_name(args.string("interp")).ok_or_else(|| {
@@ -311,7 +326,7 @@ fn lower_lut3d(args: &Args, _format: &Format, _time: &FrameTime) -> Result<Vec<O
         return Ok(Vec::new());
     }
     Ok(vec![Op::Point(PointOp::Cube {
-        cube: cube_table(&file),
+        cube: file.cube(),
         interp,
         strength,
     })])
@@ -730,7 +745,15 @@ mod tests {
             "a.cube:1: LUT_3D_SIZE 300 is out of range (expected 2 ..= 256)"
         );
         let e = parse_cube("a.cube", "# c\n\nLUT_3D_SIZE 2\n0 0 0\n").unwrap_err();
-        assert_eq!(e, "a.cube: LUT_3D_SIZE 2 (line 3) needs 8 entries, found 1");
+        assert_eq!(
+            e,
+            "a.cube:4: the table ends after 1 entry; LUT_3D_SIZE 2 (line 3) needs 8"
+        );
+        let e = parse_cube("a.cube", "LUT_1D_SIZE 2\n0 0 0\n1 1 1\n\n1 1 1\n").unwrap_err();
+        assert_eq!(
+            e,
+            "a.cube:5: more than the 2 entries LUT_1D_SIZE 2 (line 1) gives"
+        );
         let e = parse_cube("a.cube", "LUT_1D_SIZE 2\n0 0 0\n1 1 x\n").unwrap_err();
         assert_eq!(e, "a.cube:3: `x` is not a number");
         assert!(parse_cube("a.cube", "")
