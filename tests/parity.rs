@@ -125,6 +125,13 @@ fn odd_and_edge_shapes_match_across_backends() {
         "scale(width=3, height=9)",
         "boxblur(4) | hflip | vflip",
         "eq(contrast=1.3, saturation=0.5) | pixel(r=\"1 - g\")",
+        "transpose(clock)",
+        "transpose(cclock_flip) | gblur(1)",
+        "rotate(0.3, expand=true, filter=bicubic)",
+        "rotate(-90deg)",
+        "pad(w+5, h+3, 1, 2, #4080c0)",
+        "fit(7, 5)",
+        "fit(9, 4, mode=cover)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

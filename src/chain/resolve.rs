@@ -482,6 +482,17 @@ fn resolve_stage<'a>(
                 }
                 Default::Float(f) => Some(ArgValue::Float(f)),
                 Default::Int(i) => Some(ArgValue::Int(i)),
+                // A colour's default is written as in a chain: `#rrggbb` or `#rrggbbaa`.
+                Default::Str(s) if matches!(param.kind, ParamKind::Colour) => {
+                    let digits = s.trim_start_matches('#');
+                    let channel = |k: usize| {
+                        digits
+                            .get(2 * k..2 * k + 2)
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                            .map_or(1.0, |v| v as f64 / 255.0)
+                    };
+                    Some(ArgValue::Colour(std::array::from_fn(channel)))
+                }
                 Default::Str(s) => Some(ArgValue::Str(s.to_string())),
                 Default::Bool(b) => Some(ArgValue::Bool(b)),
                 Default::Auto(_) => None,

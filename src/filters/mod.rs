@@ -9,6 +9,7 @@ mod color;
 mod geometry;
 mod pixel;
 mod stencil;
+mod transform;
 
 use crate::frame::Format;
 use crate::op::Op;
@@ -199,6 +200,10 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &geometry::CROP,
         &geometry::HFLIP,
         &geometry::VFLIP,
+        &transform::TRANSPOSE,
+        &transform::ROTATE,
+        &transform::PAD,
+        &transform::FIT,
     ];
     ALL
 }

@@ -25,6 +25,7 @@ const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
 const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.wgsl");
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
+const WARP: &str = include_str!("../../../shaders/warp.wgsl");
 
 /// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
 /// bytes; WebGPU's floor is 16384).
@@ -190,6 +191,10 @@ pub(crate) enum Kernel {
         vertical: bool,
     },
     Remap,
+    /// A plane interpolated at the positions of an affine map.
+    Warp {
+        bicubic: bool,
+    },
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -313,6 +318,10 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             &[RESAMPLE, PER_SAMPLE]
         }
         Kernel::Remap => &[REMAP, PER_SAMPLE],
+        Kernel::Warp { bicubic } => {
+            let _ = writeln!(s, "const BICUBIC: bool = {bicubic};");
+            &[WARP, PER_SAMPLE]
+        }
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");
@@ -510,7 +519,12 @@ mod tests {
     fn keys() -> Vec<KernelKey> {
         let pixel = pixel_programs();
         let mut keys = Vec::new();
-        let mut plane_kernels = vec![Kernel::Curves, Kernel::Remap];
+        let mut plane_kernels = vec![
+            Kernel::Curves,
+            Kernel::Remap,
+            Kernel::Warp { bicubic: false },
+            Kernel::Warp { bicubic: true },
+        ];
         for tiled in [false, true] {
             for vertical in [false, true] {
                 for unsharp in [false, true] {
