@@ -2,7 +2,7 @@
 //   (sx, sy) = (m0·x + m1·y + m2, m3·x + m4·y + m5) in the input plane's samples, and the
 //   output the 2x2 (bilinear) or 4x4 (bicubic, Keys a = −0.5) taps around it, every tap outside
 //   the plane taken as the fill code. op::Warp and backend/cpu/warp.rs define the same sums in
-//   the same order.
+//   the same order (bilinear's two outer taps, of weight 0, left out).
 //
 // Bindings: common.wgsl's info (in_size, out_size), data (m0 … m5 then the fill, as f32 bits),
 // in0, out0. Workgroup size 16x16, entry point per_sample.wgsl. shaders.rs defines BICUBIC.
@@ -42,11 +42,14 @@ fn value(x: u32, y: u32) -> f32 {
     let wy = warp_weights(sy - y0);
     let ix = i32(x0) - 1;
     let iy = i32(y0) - 1;
+    // Bilinear's outer taps weigh nothing: they are not read.
+    let lo = select(0, 1, !BICUBIC);
+    let hi = select(4, 3, !BICUBIC);
     var acc = 0.0;
-    for (var j = 0; j < 4; j++) {
+    for (var j = lo; j < hi; j++) {
         let yy = iy + j;
         var row = 0.0;
-        for (var i = 0; i < 4; i++) {
+        for (var i = lo; i < hi; i++) {
             let xx = ix + i;
             var v = fill;
             if (xx >= 0 && xx < i32(info.in_size.x) && yy >= 0 && yy < i32(info.in_size.y)) {

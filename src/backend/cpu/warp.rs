@@ -5,7 +5,7 @@
 
 use super::Source;
 use crate::frame::Plane;
-use crate::op::Warp;
+use crate::op::{Warp, WarpFilter};
 
 /// A plane's samples as code values (f32): codes above the depth's largest (damaged data) taken
 /// as the largest, fixed-point work samples divided by their scale.
@@ -74,6 +74,11 @@ pub(super) fn with_reader<R>(
 pub(super) fn warp_row(warp: &Warp, src: &dyn Reader, y: usize, out: &mut [f32]) {
     let (w, h) = (src.width() as i64, src.height() as i64);
     let (wf, hf) = (w as f32, h as f32);
+    // Bilinear's outer taps weigh nothing: they are not read.
+    let taps = match warp.filter {
+        WarpFilter::Bilinear => 1..3,
+        WarpFilter::Bicubic => 0..4,
+    };
     for (x, o) in out.iter_mut().enumerate() {
         let (sx, sy) = warp.source(x as f32, y as f32);
         // Every tap lies outside the plane (NaN included): the fill.
@@ -88,11 +93,11 @@ pub(super) fn warp_row(warp: &Warp, src: &dyn Reader, y: usize, out: &mut [f32])
         );
         let (ix, iy) = (fx as i64 - 1, fy as i64 - 1);
         let mut acc = 0.0f32;
-        for (j, &wj) in wy.iter().enumerate() {
-            let yy = iy + j as i64;
+        for j in taps.clone() {
+            let (yy, wj) = (iy + j as i64, wy[j]);
             let mut row = 0.0f32;
-            for (i, &wi) in wx.iter().enumerate() {
-                let xx = ix + i as i64;
+            for i in taps.clone() {
+                let (xx, wi) = (ix + i as i64, wx[i]);
                 let v = if (0..w).contains(&xx) && (0..h).contains(&yy) {
                     src.at(xx as usize, yy as usize)
                 } else {
