@@ -207,8 +207,10 @@ pub static ROTATE: FilterSpec = FilterSpec {
                   input's size, the turned picture is centred to the chroma grid); other angles \
                   interpolate, and the canvas keeps the input's size (corners filled with fill, \
                   transparent on a frame with alpha where fill's alpha is 0) or with \
-                  expand=true grows to hold the whole picture. FFmpeg's ow/oh expressions are \
-                  expand=true's rotw/roth",
+                  expand=true grows to hold the whole picture (FFmpeg's \
+                  ow=rotw(a):oh=roth(a)). The picture's edge blends into the fill over one \
+                  sample, where FFmpeg's is cut at whole samples; fill's alpha is ignored on a \
+                  frame without alpha",
     params: &[
         ParamSpec {
             name: "angle",
