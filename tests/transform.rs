@@ -155,11 +155,22 @@ fn transpose_keeps_422_and_resamples_its_chroma_in_place() {
     }
 }
 
-/// `passthrough` leaves frames of the named orientation as they are.
+/// `passthrough` leaves frames of the named orientation as they are; `dir` takes FFmpeg's
+/// numbers for its names.
 #[test]
 fn transpose_passthrough_keeps_frames_of_its_orientation() {
     let wide = test_image8(20, 10, 1);
     let mut cpu = CpuBackend::new();
+    for (k, dir) in ["cclock_flip", "clock", "cclock", "clock_flip"]
+        .iter()
+        .enumerate()
+    {
+        let a = run(&mut cpu, &format!("transpose({k})"), &wide);
+        let b = run(&mut cpu, &format!("transpose(dir={dir})"), &wide);
+        assert_eq!(a.plane_diffs(&b), Some(vec![0; 4]), "dir={k}");
+    }
+    let err = Chain::parse("transpose(4)").unwrap_err();
+    assert!(err.render("transpose(4)").contains("out of range"));
     let same = run(&mut cpu, "transpose(passthrough=landscape)", &wide);
     assert_eq!(same.plane_diffs(&wide), Some(vec![0; 4]));
     let turned = run(&mut cpu, "transpose(passthrough=portrait)", &wide);

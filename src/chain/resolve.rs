@@ -708,6 +708,17 @@ fn check(
             Ok(ArgValue::Int(*v as i64))
         }
         ParamKind::Choice(names) => {
+            // Choices FFmpeg also numbers, in the order the spec lists them.
+            const NUMBERED: &[(&str, &str)] = &[("transpose", "dir")];
+            if let Value::Number(v, _) = value {
+                let k = *v as usize;
+                if NUMBERED.contains(&(spec.name, param.name)) && v.fract() == 0.0 && *v >= 0.0 {
+                    return match names.get(k) {
+                        Some(name) => Ok(Checked::Value(ArgValue::Str(name.to_string()))),
+                        None => Err(out_of_range(format!("{v}"))),
+                    };
+                }
+            }
             let (Value::Str(s, _) | Value::Word(s, _)) = value else {
                 return Err(mismatch("a name"));
             };

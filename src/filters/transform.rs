@@ -18,8 +18,9 @@ pub static TRANSPOSE: FilterSpec = FilterSpec {
                   counter-clockwise, then a flip top to bottom), clock_flip the other diagonal. \
                   Samples move as they are; chroma siting is swapped with the axes (left-sited \
                   4:2:0 becomes top-sited). 4:2:2 stays 4:2:2: its turned chroma is resampled \
-                  (bicubic) where FFmpeg's transpose would convert the frame first. Directions \
-                  are names only (FFmpeg's 0 to 3 are cclock_flip, clock, cclock, clock_flip)",
+                  (bicubic) where FFmpeg's transpose would convert the frame first. dir may be \
+                  FFmpeg's number too: 0 to 3 are cclock_flip, clock, cclock, clock_flip (FFmpeg's \
+                  deprecated 4 to 7 are not taken: use passthrough=landscape)",
     params: &[
         ParamSpec {
             name: "dir",
@@ -45,6 +46,7 @@ pub static TRANSPOSE: FilterSpec = FilterSpec {
         "transpose(dir=clock_flip) | gblur(1)",
         "gblur(1) | transpose(clock)",
         "transpose(clock, passthrough=landscape)",
+        "transpose(3)",
     ],
 };
 
