@@ -46,7 +46,8 @@ GNU_TIME = "/usr/bin/time"
 FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
 QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
 
-CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "x264", "vips"]
+CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "lut3d", "transpose",
+            "x264", "vips"]
 FLAT_ID = "flat"
 FIDELITY_ID = "fidelity"
 
@@ -265,6 +266,23 @@ class Case:
         return statistics.median(s[index] for s in self.samples[side])
 
 
+def write_grade_cube(path, size):
+    """A film-like grade as an Adobe .cube 3D LUT: an S-curve of contrast, shadows pushed to
+    teal and highlights to orange, saturation a little down. Red varies fastest."""
+    lines = ["TITLE \"tessera bench grade\"", f"LUT_3D_SIZE {size}"]
+    for b in range(size):
+        for g in range(size):
+            for r in range(size):
+                rgb = [v / (size - 1) for v in (r, g, b)]
+                luma = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+                s_curve = [0.5 + (v - 0.5) * (1.15 - 0.6 * (v - 0.5) ** 2) for v in rgb]
+                tone = [(-0.04, 0.02, 0.05), (0.06, 0.02, -0.05)][luma > 0.5]
+                weight = abs(luma - 0.5) * 2
+                out = [luma + 0.9 * (v - luma) + t * weight for v, t in zip(s_curve, tone)]
+                lines.append(" ".join(f"{min(max(v, 0.0), 1.0):.6f}" for v in out))
+    path.write_text("\n".join(lines) + "\n")
+
+
 def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
     t = rel(tess)
     c = rel(clip)
@@ -300,6 +318,16 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
           "5 colour filters",
           "eq(brightness=0.05) | eq(contrast=1.2) | grayscale | invert | eq(saturation=1.3)",
           "eq=brightness=0.05,eq=contrast=1.2,hue=s=0,negate,eq=saturation=1.3")
+
+    cube = run_dir / "grade33.cube"
+    write_grade_cube(cube, 33)
+    video("lut3d", f"3D LUT (33³ .cube, tetrahedral), 1080p H.264, {frames} frames, discard",
+          "lut3d 33³", f"lut3d(file=\"{rel(cube)}\")",
+          f"lut3d=file={rel(cube)}:interp=tetrahedral,format=yuv420p",
+          "FFmpeg's lut3d takes RGB only: it converts the yuv420p frames to RGB before and "
+          "(`format=yuv420p`) back after, as tessera does inside its pass.")
+    video("transpose", f"Transpose (90° clockwise), 1080p H.264, {frames} frames, discard",
+          "transpose", "transpose(dir=\"clock\")", "transpose=clock")
 
     eq_chain = "eq(brightness=0.05, contrast=1.2, saturation=1.3)"
     eq_vf = "eq=brightness=0.05:contrast=1.2:saturation=1.3"

@@ -30,6 +30,8 @@ const YUV_CASES: &[(&str, &str)] = &[
         "convolve([[-1,-1,-1],[-1,16,-1],[-1,-1,-1]], 8)",
     ),
     ("unsharp1", "unsharp(sigma=1, amount=1)"),
+    ("sobel", "sobel"),
+    ("dilate3", "dilate(radius=3)"),
     ("eq", "eq(brightness=0.05, contrast=1.2, saturation=1.3)"),
     ("colour5", FIVE_COLOUR_FILTERS),
     ("lanczos720p", "scale(1280, 720, lanczos3)"),

@@ -131,6 +131,29 @@ fn px_pow(a: f32, b: f32) -> f32 {
 
 // WGSL bounds the error of sin, cos and tan only within -π..π: arguments are brought there
 // first (for a large argument the reduction costs an ulp of the argument).
+// `pixel::noise`: the same integer hash, so both backends give the same bits.
+fn px_whole(v: f32) -> u32 {
+    if (v >= 1.0) {
+        return u32(min(v, 4294967040.0));
+    }
+    return 0u;
+}
+
+fn px_hash(v: u32) -> u32 {
+    var x = v;
+    x = x ^ (x >> 16u);
+    x = x * 0x7feb352du;
+    x = x ^ (x >> 15u);
+    x = x * 0x846ca68bu;
+    return x ^ (x >> 16u);
+}
+
+fn px_noise(a: f32, b: f32) -> f32 {
+    let hb = px_hash(px_whole(b));
+    let h = px_hash(px_whole(a) ^ ((hb << 16u) | (hb >> 16u)));
+    return f32(h >> 8u) * (1.0 / 16777216.0);
+}
+
 fn px_sin(v: f32) -> f32 {
     return sin(v - 6.2831855 * round(v * 0.15915494));
 }

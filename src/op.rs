@@ -17,6 +17,11 @@ use std::sync::Arc;
 use crate::frame::{Family, Format, Layout, Matrix, Role, Siting};
 use crate::pixel::PixelProgram;
 
+mod picture;
+mod table;
+pub use picture::{over as picture_over, Blend, Picture, Placement};
+pub use table::{ChannelTables, Cube, CubeInterp};
+
 /// Planes a frame can have.
 pub const MAX_PLANES: usize = 4;
 
@@ -144,13 +149,29 @@ pub enum PointOp {
         program: Arc<PixelProgram>,
         uniforms: Vec<f32>,
     },
+    /// Each R′G′B′ channel through its own table (curves, lut1d).
+    Channels(Arc<ChannelTables>),
+    /// R′G′B′ through a 3-D table (lut3d), mixed with the input: `x + (cube(x) − x) · strength`.
+    Cube {
+        cube: Arc<Cube>,
+        interp: CubeInterp,
+        strength: f32,
+    },
+    /// A picture laid over the frame (overlay, watermark), in R′G′B′A.
+    Overlay {
+        picture: Arc<Picture>,
+        at: Placement,
+    },
 }
 
 impl PointOp {
     pub fn domain(&self) -> Domain {
         match self {
             PointOp::Curves(_) => Domain::PerPlane,
-            PointOp::Pixel { .. } => Domain::Rgb,
+            PointOp::Pixel { .. }
+            | PointOp::Channels(_)
+            | PointOp::Cube { .. }
+            | PointOp::Overlay { .. } => Domain::Rgb,
         }
     }
 
@@ -158,7 +179,7 @@ impl PointOp {
     pub fn pixel_program(&self) -> Option<&PixelProgram> {
         match self {
             PointOp::Pixel { program, .. } => Some(program),
-            PointOp::Curves(_) => None,
+            _ => None,
         }
     }
 
@@ -181,6 +202,44 @@ impl PointOp {
                 }
                 planes
             }
+            PointOp::Channels(_) | PointOp::Cube { .. } => {
+                (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
+            }
+            // The frame's alpha, where it has one, becomes that of the picture over it.
+            PointOp::Overlay { .. } => {
+                let colour =
+                    (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p));
+                match format.layout.alpha_plane() {
+                    Some(a) => colour.with(a),
+                    None => colour,
+                }
+            }
+        }
+    }
+
+    /// True when the op reads the pixel's position.
+    pub fn uses_coordinates(&self) -> bool {
+        match self {
+            PointOp::Pixel { program, .. } => program.uses_coordinates(),
+            PointOp::Overlay { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The R′G′B′ of a table op (`Channels`, `Cube`) at `rgb`.
+    #[inline(always)]
+    pub fn apply_table(&self, rgb: [f32; 3]) -> [f32; 3] {
+        match self {
+            PointOp::Channels(t) => t.apply_rgb(rgb),
+            PointOp::Cube {
+                cube,
+                interp,
+                strength,
+            } => {
+                let out = cube.apply(*interp, rgb);
+                std::array::from_fn(|c| rgb[c] + (out[c] - rgb[c]) * strength)
+            }
+            _ => rgb,
         }
     }
 }
@@ -250,6 +309,13 @@ pub fn apply_point_ops(
             }
             PointOp::Pixel { program, uniforms } => {
                 rgba = program.eval(uniforms, rgba, xy.0, xy.1);
+            }
+            PointOp::Overlay { picture, at } => {
+                rgba = picture::over(picture, at, xy.0, xy.1, rgba);
+            }
+            PointOp::Channels(_) | PointOp::Cube { .. } => {
+                let [r, g, b] = op.apply_table([rgba[0], rgba[1], rgba[2]]);
+                rgba = [r, g, b, rgba[3]];
             }
         }
     }
@@ -444,6 +510,82 @@ pub struct Resample {
     pub v: Arc<ResampleTable>,
 }
 
+/// The pair of 3×3 derivative kernels of a [`Gradient`]: horizontal `[[-1,0,1],[-w,0,w],[-1,0,1]]`
+/// and its transpose, with `w` = 2 (Sobel) or 1 (Prewitt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GradientKernel {
+    Sobel,
+    Prewitt,
+}
+
+impl GradientKernel {
+    /// The weight of the middle row (column) of the kernels.
+    pub fn side(self) -> f32 {
+        match self {
+            GradientKernel::Sobel => 2.0,
+            GradientKernel::Prewitt => 1.0,
+        }
+    }
+}
+
+/// The gradient magnitude of one plane, as FFmpeg's sobel and prewitt define it: with `gx`, `gy`
+/// the two kernels' sums over the 3×3 neighbourhood of code values,
+/// `floor(sqrt(gx² + gy²) · scale + delta)`, clamped to the plane's codes. [`Gradient::value`]
+/// is the arithmetic both backends follow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gradient {
+    pub kernel: GradientKernel,
+    pub scale: f32,
+    /// In code values of the plane.
+    pub delta: f32,
+    /// Row and column −1 are row and column 1 (mirrored, as FFmpeg's convolution filters read
+    /// them); otherwise replicated like every other edge.
+    pub mirror_start: bool,
+}
+
+impl Gradient {
+    /// The neighbour before sample `i` (its row or column −1 or its last sample aside): `i − 1`,
+    /// or at 0 the mirrored 1 or the replicated 0; `len` samples in all.
+    #[inline(always)]
+    pub fn before(&self, i: usize, len: usize) -> usize {
+        match i {
+            0 if self.mirror_start => 1.min(len - 1),
+            0 => 0,
+            _ => i - 1,
+        }
+    }
+}
+
+impl Gradient {
+    /// The unclamped output at the centre of `n`, a 3×3 neighbourhood in rows (`n[1][1]` the
+    /// centre), in f32 in this order of operations.
+    #[inline(always)]
+    pub fn value(&self, n: [[f32; 3]; 3]) -> f32 {
+        let w = self.kernel.side();
+        let gx = (n[0][2] - n[0][0]) + w * (n[1][2] - n[1][0]) + (n[2][2] - n[2][0]);
+        let gy = (n[2][0] - n[0][0]) + w * (n[2][1] - n[0][1]) + (n[2][2] - n[0][2]);
+        ((gx * gx + gy * gy).sqrt() * self.scale + self.delta).floor()
+    }
+}
+
+/// Which sample of a window a [`Rank`] op takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RankOf {
+    /// The smallest (erosion).
+    Min,
+    /// The largest (dilation).
+    Max,
+}
+
+/// An order statistic of one plane over the `(2·rx + 1)`×`(2·ry + 1)` window around each sample,
+/// edges clamped. Min and max are separable: a vertical pass, then a horizontal one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rank {
+    pub rx: u32,
+    pub ry: u32,
+    pub of: RankOf,
+}
+
 /// What a filter lowers into, for one format. Sizes are in luma pixels of the op's input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -458,6 +600,10 @@ pub enum Op {
         planes: PerPlane<Separable>,
         amount: f32,
     },
+    /// The gradient magnitude of each plane that has one (sobel, prewitt, edges).
+    Gradient(PerPlane<Gradient>),
+    /// An order statistic over a window of each plane that has one (dilate, erode).
+    Rank(PerPlane<Rank>),
     /// The planes that have tables resampled to the plane sizes of a `width`×`height` frame
     /// of `layout` with chroma at `siting` (the input's, or another subsampling of the same
     /// family); planes without tables keep their samples and must keep their size.
@@ -550,6 +696,8 @@ impl Op {
             Op::Point(p) => p.planes(format),
             Op::Blur(planes) | Op::Unsharp { planes, .. } => Planes::of(planes),
             Op::Convolve(planes) => Planes::of(planes),
+            Op::Gradient(planes) => Planes::of(planes),
+            Op::Rank(planes) => Planes::of(planes),
             Op::Resample { planes, .. } => Planes::of(planes),
             Op::Remap { .. } | Op::Warp { .. } => Planes::all(format),
         }
@@ -568,6 +716,8 @@ impl Op {
             Op::Convolve(planes) => planes[p]
                 .as_ref()
                 .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
+            Op::Gradient(planes) => planes[p].as_ref().map_or((0, 0), |_| (1, 1)),
+            Op::Rank(planes) => planes[p].as_ref().map_or((0, 0), |r| (r.rx, r.ry)),
             Op::Resample { planes, .. } => planes[p]
                 .as_ref()
                 .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),

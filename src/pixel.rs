@@ -69,6 +69,8 @@ pub enum BinOp {
     Or,
     Min,
     Max,
+    /// A value in 0..1 that looks random, the same for the same two numbers ([`noise`]).
+    Noise,
 }
 
 #[inline(always)]
@@ -142,11 +144,12 @@ impl BinOp {
             BinOp::Or => truth(a != 0.0 || b != 0.0),
             BinOp::Min => a.min(b),
             BinOp::Max => a.max(b),
+            BinOp::Noise => noise(a, b),
         }
     }
 
     /// Every operation, for tests that cover them all.
-    pub const ALL: [BinOp; 16] = [
+    pub const ALL: [BinOp; 17] = [
         BinOp::Add,
         BinOp::Sub,
         BinOp::Mul,
@@ -163,6 +166,7 @@ impl BinOp {
         BinOp::Or,
         BinOp::Min,
         BinOp::Max,
+        BinOp::Noise,
     ];
 
     fn of(op: Op) -> BinOp {
@@ -183,6 +187,34 @@ impl BinOp {
             Op::Or => BinOp::Or,
         }
     }
+}
+
+/// A value in 0..1 (a multiple of 2⁻²⁴) that looks random and is the same for the same `a` and
+/// `b` on every backend: each is taken as a whole number (towards 0, negative and NaN as 0, at
+/// most 2³² − 256), `b` is hashed, mixed with `a` and hashed again. Integer arithmetic only, so
+/// the GPU computes the same bits (`px_noise` in the pointwise shader). Grain takes it of the
+/// pixel's position and of a number made from the frame index and a seed.
+#[inline(always)]
+pub fn noise(a: f32, b: f32) -> f32 {
+    let whole = |v: f32| -> u32 {
+        if v >= 1.0 {
+            v.min(4_294_967_040.0) as u32
+        } else {
+            0
+        }
+    };
+    let h = hash32(whole(a) ^ hash32(whole(b)).rotate_left(16));
+    (h >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// A 32-bit integer hash with good avalanche (two multiply-xorshift rounds).
+#[inline(always)]
+pub fn hash32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^ (x >> 16)
 }
 
 /// `a` where `c` is not 0, else `b` (`if`).
@@ -600,7 +632,7 @@ impl Range {
     fn bin(op: BinOp, a: Range, b: Range) -> Range {
         use BinOp::*;
         match op {
-            Lt | Le | Gt | Ge | Eq | Ne | And | Or => Range::UNIT,
+            Lt | Le | Gt | Ge | Eq | Ne | And | Or | Noise => Range::UNIT,
             Min => Range {
                 lo: a.lo.min(b.lo),
                 hi: a.hi.min(b.hi),
@@ -871,6 +903,7 @@ impl Builder {
             "min" => Some(BinOp::Min),
             "max" => Some(BinOp::Max),
             "pow" => Some(BinOp::Pow),
+            "noise" => Some(BinOp::Noise),
             _ => None,
         };
         if let Some(op) = bin {

@@ -15,7 +15,8 @@ use crate::chain::Chain;
 use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
 use crate::op::{
-    Convolution, Op, PerPlane, Planes, PointOp, Resample, ResampleTable, Separable, Warp,
+    Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable, Separable,
+    Warp,
 };
 
 /// Kernels for resampling.
@@ -216,6 +217,8 @@ pub enum PassKind {
         planes: PerPlane<Separable>,
         amount: f32,
     },
+    Gradient(PerPlane<Gradient>),
+    Rank(PerPlane<Rank>),
     /// Both axes of a resample (the intermediate is neither rounded nor clamped).
     Resample(PerPlane<Resample>),
     /// Sample moves: crops, flips and transpositions, with the rectangle's origin in luma
@@ -255,6 +258,8 @@ impl Pass {
             }
             PassKind::Blur(planes) | PassKind::Unsharp { planes, .. } => Planes::of(planes),
             PassKind::Convolve(planes) => Planes::of(planes),
+            PassKind::Gradient(planes) => Planes::of(planes),
+            PassKind::Rank(planes) => Planes::of(planes),
             PassKind::Resample(planes) => Planes::of(planes),
             PassKind::Remap { .. } | PassKind::Warp(_) => Planes::all(&self.output),
         }
@@ -363,6 +368,8 @@ impl Builder {
             }
             Op::Blur(planes) => self.add(PassKind::Blur(planes), output),
             Op::Convolve(planes) => self.add(PassKind::Convolve(planes), output),
+            Op::Gradient(planes) => self.add(PassKind::Gradient(planes), output),
+            Op::Rank(planes) => self.add(PassKind::Rank(planes), output),
             Op::Unsharp { planes, amount } => {
                 self.add(PassKind::Unsharp { planes, amount }, output)
             }
@@ -500,10 +507,10 @@ impl<'a> Compiler<'a> {
                     }
                 }));
             }
-            // `pixel` reads the frame's variables itself (its uniforms): it is lowered for
-            // every frame of a varying chain, which costs the uniforms, not a compile (its
-            // program is shared).
-            let reads_frame = stage.spec.name == "pixel" || stage.spec.name == "tint";
+            // `pixel` reads the frame's variables itself (its uniforms), and grain the frame's
+            // index: they are lowered for every frame of a varying chain, which costs the
+            // uniforms, not a compile (their programs are shared).
+            let reads_frame = crate::filters::reads_frame(stage.spec.name);
             let kept = match &self.lowered[i] {
                 Some(l) if !reads_frame && l.input == input && l.values == values => {
                     Some(l.ops.clone())

@@ -132,6 +132,19 @@ fn odd_and_edge_shapes_match_across_backends() {
         "pad(w+5, h+3, 1, 2, #4080c0)",
         "fit(7, 5)",
         "fit(9, 4, mode=cover)",
+        "grain(0.3, 5, true) | eq(contrast=1.2)",
+        "overlay(\"assets/overlays/badge.png\", -20, -3, 0.9, multiply) | watermark(\"assets/overlays/badge.png\", tile=true, margin=1)",
+        "eq(contrast=1.2) | lut3d(file=\"assets/luts/teal_orange17.cube\", strength=0.7) | tint(#ffb070, 0.3)",
+        "lut3d(file=\"assets/luts/warm2.cube\", interp=nearest) | curves(preset=vintage)",
+        "lut1d(file=\"assets/luts/film16.cube\", interp=cubic) | curves(preset=cross_process, interp=natural)",
+        "exposure(0.7, 0.05) | levels(in_black=0.1, gamma=1.4) | hue(40, 1.2, 0.3)",
+        "colorchannelmixer(rg=0.3, ra=0.2, aa=0.6) | sepia(0.7) | vibrance(0.8)",
+        "colortemperature(4000, pl=1) | posterize(6) | threshold(0.45)",
+        "sharpen(2, 3) | vflip",
+        "emboss(1.5, 60)",
+        "sobel | dilate(2)",
+        "prewitt(scale=2) | erode(3)",
+        "edges(2) | gblur(1)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

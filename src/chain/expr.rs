@@ -161,6 +161,13 @@ pub const FUNCTIONS: &[Function] = &[
     f("tan", "tan(x)", 1, "tangent of x radians"),
     f("lerp", "lerp(a, b, k)", 3, "a + (b - a)·k"),
     f(
+        "noise",
+        "noise(a, b)",
+        2,
+        "a value in 0..1 that looks random, the same for the same whole numbers a and b \
+         (e.g. noise(x, y)) on both backends",
+    ),
+    f(
         "smoothstep",
         "smoothstep(e0, e1, x)",
         3,
@@ -587,6 +594,7 @@ pub fn call(name: &str, v: &[f64]) -> f64 {
         "cos" => v[0].cos(),
         "tan" => v[0].tan(),
         "lerp" => v[0] + (v[1] - v[0]) * v[2],
+        "noise" => crate::pixel::noise(v[0] as f32, v[1] as f32) as f64,
         "smoothstep" => {
             let t = ((v[2] - v[0]) / (v[1] - v[0])).clamp(0.0, 1.0);
             t * t * (3.0 - 2.0 * t)

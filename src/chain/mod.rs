@@ -43,6 +43,7 @@ impl Stage {
         let frame_var = |n: &str| expr::frame_variable_names().any(|v| v == n);
         !self.varying.is_empty()
             || self.enable.is_some()
+            || crate::filters::reads_time(self.spec.name)
             || self.args.values.iter().any(
                 |v| matches!(v, Some(crate::filters::ArgValue::Expr(e)) if e.any_name(&frame_var)),
             )

@@ -548,6 +548,7 @@ pub fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Colour => "colour, #rrggbb or #rrggbbaa".into(),
         ParamKind::Expr => "expression of the pixel".into(),
         ParamKind::Planes => "letters of yuva or rgba, or all".into(),
+        ParamKind::Text { what, .. } => what.into(),
     }
 }
 
@@ -739,6 +740,16 @@ fn check(
             })
         }
         ParamKind::Matrix { max_side } => matrix(value, max_side, param, spec),
+        ParamKind::Text { check, .. } => {
+            let (Value::Str(s, _) | Value::Word(s, _)) = value else {
+                return Err(mismatch("a string"));
+            };
+            check(s).map_err(|why| {
+                ChainError::new(format!("{}: {}: {why}", spec.name, param.name), span)
+                    .with_help(format!("{}: {}", param.name, param.doc))
+            })?;
+            Ok(ArgValue::Str(s.clone()))
+        }
         ParamKind::Planes => {
             let (Value::Str(s, _) | Value::Word(s, _)) = value else {
                 return Err(mismatch("planes, such as \"y\" or \"uv\""));

@@ -145,6 +145,7 @@ fn parameter_doc(p: &'static ParamSpec) -> ParameterDoc {
         ParamKind::Colour => ("colour", None, None),
         ParamKind::Expr => ("expression", None, None),
         ParamKind::Planes => ("planes", None, None),
+        ParamKind::Text { .. } => ("text", None, None),
     };
     let (default, default_text) = match p.default {
         Default::Required => (None, None),

@@ -62,6 +62,7 @@ pub static EQ: FilterSpec = FilterSpec {
     ],
     lower: lower_eq,
     examples: &[
+        "eq(contrast=1.3, saturation=1.4)",
         "eq(brightness=0.1)",
         "eq(contrast=1.5, saturation=0.5)",
         "eq(brightness=-0.05, contrast=0.8, saturation=2, gamma=1.8)",

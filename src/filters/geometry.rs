@@ -43,6 +43,7 @@ pub static SCALE: FilterSpec = FilterSpec {
     ],
     lower: lower_scale,
     examples: &[
+        "scale(width=w/2)",
         "scale(width=32)",
         "scale(width=97, height=31, filter=\"bilinear\")",
         "scale(-1, 120, \"bicubic\")",
@@ -130,6 +131,7 @@ pub static CROP: FilterSpec = FilterSpec {
     ],
     lower: lower_crop,
     examples: &[
+        "crop(x=w/4, y=h/4, width=w/2, height=h/2)",
         "crop(x=3, y=5, width=40, height=20)",
         "crop(0, 0, 1, 1)",
         "crop(width=50, height=30) | hflip",
@@ -180,7 +182,7 @@ pub static HFLIP: FilterSpec = FilterSpec {
                   does: left-sited or odd-width 4:2:0 chroma lands half a chroma sample over)",
     params: &[],
     lower: |_, format, _| Ok(vec![flip(format, true, false)]),
-    examples: &["hflip | vflip", "hflip"],
+    examples: &["hflip", "hflip | vflip"],
 };
 
 pub static VFLIP: FilterSpec = FilterSpec {

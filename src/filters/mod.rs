@@ -6,8 +6,15 @@
 //! backends.
 
 mod color;
+mod composite;
+mod detail;
+mod formula;
 mod geometry;
+mod grade;
+mod grain;
+mod lut;
 mod pixel;
+mod rank;
 mod stencil;
 mod transform;
 
@@ -42,6 +49,12 @@ pub enum ParamKind {
     /// Which planes a filter works on, as FFmpeg's `planes`: letters of `y`, `u`, `v` (Y′CbCr
     /// and grey frames) or `r`, `g`, `b` (RGB), and `a`, or `all`.
     Planes,
+    /// A string that `check` accepts (a file it can read, a list of points), `what` saying
+    /// what it is in messages and `tessera filters`.
+    Text {
+        what: &'static str,
+        check: fn(&str) -> Result<(), String>,
+    },
 }
 
 /// What a parameter takes when the chain leaves it out.
@@ -191,11 +204,33 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &stencil::BOXBLUR,
         &stencil::CONVOLVE,
         &stencil::UNSHARP,
+        &detail::SHARPEN,
+        &detail::EMBOSS,
+        &detail::SOBEL,
+        &detail::PREWITT,
+        &detail::EDGES,
+        &rank::DILATE,
+        &rank::ERODE,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,
         &color::TINT,
+        &grain::GRAIN,
+        &composite::OVERLAY,
+        &composite::WATERMARK,
         &pixel::PIXEL,
+        &lut::LUT3D,
+        &lut::LUT1D,
+        &lut::CURVES,
+        &grade::EXPOSURE,
+        &grade::LEVELS,
+        &grade::HUE,
+        &grade::COLORCHANNELMIXER,
+        &grade::SEPIA,
+        &grade::VIBRANCE,
+        &grade::COLORTEMPERATURE,
+        &grade::THRESHOLD,
+        &grade::POSTERIZE,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,
@@ -206,6 +241,19 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &transform::FIT,
     ];
     ALL
+}
+
+/// True for a filter whose lowering reads the frame's variables itself (a `pixel` program's
+/// uniforms), beyond the per-frame values of its parameters: it is lowered for every frame of a
+/// chain that varies.
+pub fn reads_frame(name: &str) -> bool {
+    matches!(name, "pixel" | "tint") || reads_time(name)
+}
+
+/// True for a filter that differs from frame to frame whatever its parameters say: grain is new
+/// at every frame index.
+pub fn reads_time(name: &str) -> bool {
+    matches!(name, "grain")
 }
 
 pub fn find(name: &str) -> Option<&'static FilterSpec> {

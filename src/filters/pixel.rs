@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use super::{ArgValue, Args, Default, FilterKind, FilterSpec, ParamKind, ParamSpec};
-use crate::chain::expr::{Expr, Op as BinaryOp};
+use crate::chain::expr::Expr;
 use crate::frame::Format;
 use crate::op::{Op, PointOp};
 use crate::pixel::PixelProgram;
@@ -69,30 +69,8 @@ fn lower_pixel(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
     };
     let [r, g, b, a, luma, cb, cr] = ["r", "g", "b", "a", "luma", "cb", "cr"].map(get);
     // The frame's Y′CbCr of its R′G′B′ (normalised: luma 0..1, chroma -0.5..0.5).
-    let (kr, kb) = format.colour.matrix.kr_kb();
-    let kg = 1.0 - kr - kb;
-    let name = |n: &str| Expr::Name(n.to_string(), (0, 0));
+    let [luma_in, cb_in, cr_in] = super::formula::ycc_of_rgb(format).map(|c| c.0);
     let num = Expr::Num;
-    let bin = |op, x: Expr, y: Expr| Expr::Bin(op, Box::new(x), Box::new(y));
-    let (add, sub, mul) = (BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul);
-    let luma_of = |r: Expr, g: Expr, b: Expr| {
-        bin(
-            add,
-            bin(add, bin(mul, num(kr), r), bin(mul, num(kg), g)),
-            bin(mul, num(kb), b),
-        )
-    };
-    let luma_in = luma_of(name("r"), name("g"), name("b"));
-    let cb_in = bin(
-        mul,
-        num(0.5 / (1.0 - kb)),
-        bin(sub, name("b"), luma_in.clone()),
-    );
-    let cr_in = bin(
-        mul,
-        num(0.5 / (1.0 - kr)),
-        bin(sub, name("r"), luma_in.clone()),
-    );
     let read = |e: Expr| {
         e.substitute(&|n| match n {
             "luma" => Some(luma_in.clone()),
@@ -124,17 +102,8 @@ fn lower_pixel(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
         };
         let (cb, cr) = (chroma(cb, &cb_in), chroma(cr, &cr_in));
         // The R′G′B′ with that Y′CbCr, left unclamped: the frame's planes hold it.
-        let r = bin(add, l.clone(), bin(mul, num(2.0 * (1.0 - kr)), cr));
-        let b = bin(add, l.clone(), bin(mul, num(2.0 * (1.0 - kb)), cb));
-        let g = bin(
-            mul,
-            num(1.0 / kg),
-            bin(
-                sub,
-                bin(sub, l, bin(mul, num(kr), r.clone())),
-                bin(mul, num(kb), b.clone()),
-            ),
-        );
+        let ycc = [l, cb, cr].map(super::formula::F);
+        let [r, g, b] = super::formula::rgb_of_ycc(format, ycc).map(|c| c.0);
         ([Some(r), Some(g), Some(b), a], [false, false, false, true])
     };
     let [r, g, b, a] = &channels;

@@ -15,13 +15,13 @@ use crate::op::{Convolution, Op, PerPlane, Planes, Separable};
 use crate::plan::{box_weights, gaussian_weights, plane_separable, FrameTime};
 
 /// The colour planes of `format`: what convolve and unsharp filter unless told otherwise.
-fn colour_planes(format: &Format) -> Planes {
+pub(super) fn colour_planes(format: &Format) -> Planes {
     (0..format.layout.colour_planes()).fold(Planes::NONE, |s, p| s.with(p))
 }
 
 /// The separable kernels of the `planes` of `format` for a blur whose taps, for a plane sample
 /// spanning `s` luma samples, are `taps(s)`; planes it would leave as they are get none.
-fn blur_planes(
+pub(super) fn blur_planes(
     format: &Format,
     planes: Planes,
     taps: &dyn Fn(f64) -> Vec<f32>,

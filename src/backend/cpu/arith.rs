@@ -37,7 +37,7 @@ impl<'a, T> Window<'a, T> {
 /// What a kernel needs of an arithmetic: its sample type, conversions from and to the frame's
 /// codes, and the row kernels.
 pub trait Arith: Sync + Send + Copy + 'static {
-    type T: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static;
+    type T: Copy + Default + Send + Sync + PartialOrd + std::fmt::Debug + 'static;
     /// A blur's taps prepared for this arithmetic.
     type Taps: Sync + Send;
     /// General weights (2-D kernels, resample tables) prepared for this arithmetic.
@@ -63,6 +63,9 @@ pub trait Arith: Sync + Send + Copy + 'static {
 
     /// Fraction bits of fixed-point work samples (0 for floating point, which keeps none).
     fn frac(&self) -> u32;
+
+    /// The code value a sample stands for, with its fraction (exact in f32).
+    fn value(&self, sample: Self::T) -> f32;
 
     /// Symmetric normalised taps (odd length) prepared for [`Arith::blur_v`] and
     /// [`Arith::blur_h`].
@@ -329,6 +332,11 @@ impl Arith for Fixed {
 
     fn frac(&self) -> u32 {
         self.frac
+    }
+
+    #[inline(always)]
+    fn value(&self, sample: i16) -> f32 {
+        sample as f32 * (1.0 / (1u32 << self.frac) as f32)
     }
 
     fn taps(&self, weights: &[f32]) -> FixedTaps {
@@ -750,6 +758,11 @@ impl Arith for Float {
 
     fn frac(&self) -> u32 {
         0
+    }
+
+    #[inline(always)]
+    fn value(&self, sample: f32) -> f32 {
+        sample
     }
 
     fn taps(&self, weights: &[f32]) -> Vec<f32> {

@@ -18,6 +18,8 @@
 mod arith;
 #[cfg(target_arch = "x86_64")]
 mod fixed_avx2;
+mod lut;
+mod neighbourhood;
 mod pixel;
 mod point;
 #[cfg(test)]
@@ -574,6 +576,8 @@ enum Job<A: Arith> {
         zero: f32,
         bias: f32,
     },
+    Gradient(crate::op::Gradient),
+    Rank(crate::op::Rank),
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
@@ -620,6 +624,10 @@ impl<A: Arith> Job<A> {
                     bias: c.bias,
                 }
             }
+            PassKind::Gradient(planes) => {
+                Job::Gradient(planes[p].expect("a changed plane has a gradient"))
+            }
+            PassKind::Rank(planes) => Job::Rank(planes[p].expect("a changed plane has a window")),
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
                 let table =
@@ -661,6 +669,8 @@ impl<A: Arith> Job<A> {
         match self {
             Job::Blur { v, .. } | Job::Unsharp { v, .. } => around(v.as_ref().map_or(0, |v| v.1)),
             Job::Convolve { size, .. } => around(size.1 / 2),
+            Job::Gradient(_) => around(1),
+            Job::Rank(r) => around(r.ry as usize),
             Job::Resample { v, .. } => {
                 let t = &v.0;
                 let starts = &t.starts[a..b];
@@ -968,6 +978,21 @@ fn strip<A: Arith>(
                     acc,
                 );
                 &a[..width]
+            }
+            Job::Gradient(g) => {
+                neighbourhood::gradient(arith, &rows, y, g, &mut a[..width]);
+                &a[..width]
+            }
+            Job::Rank(r) => {
+                let (rx, ry) = (r.rx as usize, r.ry as usize);
+                let row: &[A::T] = if ry > 0 {
+                    neighbourhood::rank_v(&rows, y, ry, r.of, &mut a[..width]);
+                    &a[..width]
+                } else {
+                    rows.row(y as isize)
+                };
+                neighbourhood::rank_h(row, rx, r.of, pad, &mut b[..width]);
+                &b[..width]
             }
             Job::Resample { h, v } => {
                 let (tv, wv) = v;

@@ -142,7 +142,7 @@ fn binary(op: BinOp, d: &mut [f32], a: Src, b: Src) {
             }
         };
     }
-    each!(Add, Sub, Mul, Div, Rem, Pow, Lt, Le, Gt, Ge, Eq, Ne, And, Or, Min, Max)
+    each!(Add, Sub, Mul, Div, Rem, Pow, Lt, Le, Gt, Ge, Eq, Ne, And, Or, Min, Max, Noise)
 }
 
 #[inline(always)]

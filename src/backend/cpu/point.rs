@@ -358,6 +358,20 @@ pub(super) fn block(isa: Isa, ops: &[PointOp], b: &mut Block<'_>) {
                 ],
                 b.regs,
             ),
+            PointOp::Channels(_) | PointOp::Cube { .. } => super::lut::run(op, c0, c1, c2),
+            PointOp::Overlay { picture, at } => {
+                for (((((r, g), bl), a), x), y) in c0
+                    .iter_mut()
+                    .zip(c1.iter_mut())
+                    .zip(c2.iter_mut())
+                    .zip(a.iter_mut())
+                    .zip(x.iter())
+                    .zip(y.iter())
+                {
+                    [*r, *g, *bl, *a] =
+                        crate::op::picture_over(picture, at, *x, *y, [*r, *g, *bl, *a]);
+                }
+            }
         }
     }
     // Normalised R′G′B′A → codes (`ColourMath::from_rgba`).
@@ -459,10 +473,7 @@ fn blocks<A: Arith + Work>(
         }
     }
     let fixed = Fixed(arith.frac());
-    let needs_xy = ops
-        .iter()
-        .filter_map(PointOp::pixel_program)
-        .any(|p| p.uses_coordinates());
+    let needs_xy = ops.iter().any(PointOp::uses_coordinates);
     let isa = backend.isa;
     per_band.into_par_iter().enumerate().for_each_init(
         BandScratch::default,

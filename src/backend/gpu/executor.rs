@@ -555,6 +555,17 @@ impl Executor {
                 return Err(too_large(frame, bytes, largest));
             }
         }
+        if let Some(d) = schedule
+            .dispatches
+            .iter()
+            .find(|d| d.data_words as u64 * 4 > binding)
+        {
+            return Err(BackendError::Gpu(format!(
+                "the pass's tables take {} bytes, more than this adapter's {binding} bytes a \
+                 binding (a smaller LUT fits)",
+                d.data_words as u64 * 4
+            )));
+        }
         let groups = self.ctx.limits.max_compute_workgroups_per_dimension;
         if let Some(d) = schedule
             .dispatches

@@ -62,6 +62,7 @@ fn binary(op: BinOp, a: &str, b: &str) -> String {
         BinOp::Or => format!("px_truth({a} != 0.0 || {b} != 0.0)"),
         BinOp::Min => format!("min({a}, {b})"),
         BinOp::Max => format!("max({a}, {b})"),
+        BinOp::Noise => format!("px_noise({a}, {b})"),
     }
 }
 

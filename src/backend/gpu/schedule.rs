@@ -19,8 +19,8 @@ use bytemuck::{Pod, Zeroable};
 use super::shaders::{Kernel, KernelKey, PointFn, Store, CURVE_WORDS};
 use crate::frame::Format;
 use crate::op::{
-    compose_curves, plane_curves, ColourMath, Curve, Domain, PerPlane, Planes, PointOp, Separable,
-    WarpFilter, MAX_PLANES,
+    compose_curves, plane_curves, ColourMath, Curve, Domain, GradientKernel, PerPlane, Planes,
+    PointOp, RankOf, Separable, WarpFilter, MAX_PLANES,
 };
 use crate::plan::{Pass, PassKind, Plan};
 
@@ -117,6 +117,16 @@ pub(crate) enum Work {
     Remap {
         pass: usize,
         plane: usize,
+    },
+    Gradient {
+        pass: usize,
+        plane: usize,
+    },
+    /// One axis of a min or max.
+    Rank {
+        pass: usize,
+        plane: usize,
+        vertical: bool,
     },
     Warp {
         pass: usize,
@@ -430,6 +440,48 @@ impl Builder<'_> {
                     self.dispatch(kernel, work, &[src], &[dst], s, s, true);
                 }
             }
+            PassKind::Gradient(planes) => {
+                for p in changed.iter() {
+                    if planes[p].is_none() {
+                        return Err(format!("plane {p} changes without a gradient"));
+                    }
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let dst = self.write(i, p);
+                    let work = Work::Gradient { pass: i, plane: p };
+                    self.dispatch(Kernel::Gradient, work, &[src], &[dst], s, s, true);
+                }
+            }
+            PassKind::Rank(planes) => {
+                for p in changed.iter() {
+                    let r =
+                        planes[p].ok_or_else(|| format!("plane {p} changes without a window"))?;
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let frame = (pass.output.width, pass.output.height);
+                    let axis = |vertical: bool| Work::Rank {
+                        pass: i,
+                        plane: p,
+                        vertical,
+                    };
+                    let from = if r.ry > 0 && r.rx > 0 {
+                        let scratch = (self.work(Store::F32.bytes(s), frame), Store::F32);
+                        let kernel = Kernel::Rank { vertical: true };
+                        self.dispatch(kernel, axis(true), &[src], &[scratch], s, s, false);
+                        Some(scratch)
+                    } else {
+                        None
+                    };
+                    let dst = self.write(i, p);
+                    let vertical = r.rx == 0;
+                    let kernel = Kernel::Rank { vertical };
+                    let input = from.unwrap_or(src);
+                    self.dispatch(kernel, axis(vertical), &[input], &[dst], s, s, true);
+                    if let Some(scratch) = from {
+                        self.release(scratch.0);
+                    }
+                }
+            }
             PassKind::Resample(planes) => {
                 for p in changed.iter() {
                     let r = planes[p]
@@ -664,6 +716,8 @@ impl Dispatch {
             | Work::Convolve { pass, plane }
             | Work::Resample { pass, plane, .. }
             | Work::Remap { pass, plane }
+            | Work::Gradient { pass, plane }
+            | Work::Rank { pass, plane, .. }
             | Work::Warp { pass, plane } => (pass, Some(plane)),
         };
         let pass = &plan.passes[pass];
@@ -718,6 +772,25 @@ impl Dispatch {
                     info.weights_at = t.starts.len() as u32;
                 }
             }
+            (PassKind::Gradient(planes), _, Some(p)) => {
+                if let Some(g) = &planes[p] {
+                    info.flags = match g.kernel {
+                        GradientKernel::Sobel => 0,
+                        GradientKernel::Prewitt => 1,
+                    } | (g.mirror_start as u32) << 1;
+                    info.amount = g.scale;
+                    info.bias = g.delta;
+                }
+            }
+            (PassKind::Rank(planes), Work::Rank { vertical, .. }, Some(p)) => {
+                if let Some(r) = &planes[p] {
+                    info.taps = if vertical { r.ry } else { r.rx };
+                    info.flags = match r.of {
+                        RankOf::Min => 0,
+                        RankOf::Max => 1,
+                    };
+                }
+            }
             (
                 PassKind::Remap {
                     flip_h,
@@ -740,7 +813,13 @@ impl Dispatch {
     /// True when the dispatch reads a table of every code of its input plane, built from its
     /// parameters ([`Dispatch::data`]): curves of a plane of codes.
     pub(crate) fn reads_table(&self) -> bool {
-        matches!(self.work, Work::Curves { .. }) && self.key.inputs.first() != Some(&Store::F32)
+        match (&self.work, &self.key.kernel) {
+            (Work::Curves { .. }, _) => self.key.inputs.first() != Some(&Store::F32),
+            (Work::Pointwise { .. }, Kernel::Pointwise { ops, .. }) => {
+                ops.iter().any(PointFn::is_table)
+            }
+            _ => false,
+        }
     }
 
     /// The `data` words the dispatch reads for `plan`, into `out`: its parameters, or the table
@@ -750,6 +829,12 @@ impl Dispatch {
             return self.params(plan, out);
         }
         out.clear();
+        if let Work::Pointwise { pass } = self.work {
+            if let PassKind::Pointwise(ops) = &plan.passes[pass].kind {
+                pointwise_words(ops, true, out);
+            }
+            return;
+        }
         let Work::Curves { pass, plane } = self.work else {
             return;
         };
@@ -784,20 +869,7 @@ impl Dispatch {
             }
             Work::Pointwise { pass: i } => {
                 if let PassKind::Pointwise(ops) = pass(i) {
-                    for op in ops {
-                        match op {
-                            PointOp::Curves(c) => {
-                                for curve in c.0 {
-                                    curve_words(curve, out);
-                                }
-                            }
-                            PointOp::Pixel { program, uniforms } => {
-                                let end = out.len() + 4 * program.param_slots();
-                                bits(out, uniforms);
-                                out.resize(end, 0);
-                            }
-                        }
-                    }
+                    pointwise_words(ops, false, out);
                 }
             }
             Work::Taps {
@@ -831,7 +903,7 @@ impl Dispatch {
                     }
                 }
             }
-            Work::Remap { .. } => {}
+            Work::Remap { .. } | Work::Gradient { .. } | Work::Rank { .. } => {}
             Work::Warp { pass: i, plane } => {
                 if let PassKind::Warp(planes) = pass(i) {
                     if let Some(w) = &planes[plane] {
@@ -844,7 +916,72 @@ impl Dispatch {
     }
 }
 
-/// The curves of plane `p` in a per-plane pointwise pass, in order.
+/// The `data` words of a joint pointwise pass's ops, into `out`, each op's from a whole vec4
+/// slot: with `tables`, table ops' entries (`shaders/lut.wgsl`); without, a fingerprint of them
+/// in their place, which is what decides whether the entries are written again.
+fn pointwise_words(ops: &[PointOp], tables: bool, out: &mut Vec<u32>) {
+    let bits = |out: &mut Vec<u32>, v: &[f32]| out.extend(v.iter().map(|w| w.to_bits()));
+    for op in ops {
+        let start = out.len();
+        let header = |out: &mut Vec<u32>, lo: [f32; 3], spare: f32, scale: [f32; 3], print: u64| {
+            bits(
+                out,
+                &[
+                    lo[0], lo[1], lo[2], spare, scale[0], scale[1], scale[2], 0.0,
+                ],
+            );
+            if !tables {
+                out.extend([print as u32, (print >> 32) as u32]);
+            }
+        };
+        match op {
+            PointOp::Curves(c) => {
+                for curve in c.0 {
+                    curve_words(curve, out);
+                }
+            }
+            PointOp::Pixel { program, uniforms } => {
+                bits(out, uniforms);
+                out.resize(start + 4 * program.param_slots(), 0);
+            }
+            PointOp::Channels(t) => {
+                header(out, t.lo, 0.0, t.scale, t.fingerprint);
+                if tables {
+                    bits(out, &t.values);
+                    out.resize(start + PointFn::of(op).words(), 0);
+                }
+            }
+            PointOp::Cube { cube, strength, .. } => {
+                header(out, cube.lo, *strength, cube.scale, cube.fingerprint);
+                if tables {
+                    bits(out, &cube.values);
+                    out.resize(start + PointFn::of(op).words(), 0);
+                }
+            }
+            // Where it goes, its opacity and size (`shaders/overlay.wgsl`), then its pixels.
+            PointOp::Overlay { picture, at } => {
+                out.extend([
+                    at.x as u32,
+                    at.y as u32,
+                    at.opacity.to_bits(),
+                    picture.width,
+                    picture.height,
+                    0,
+                    0,
+                    0,
+                ]);
+                if tables {
+                    out.extend(&picture.pixels);
+                    out.resize(start + PointFn::of(op).words(), 0);
+                } else {
+                    let print = picture.fingerprint;
+                    out.extend([print as u32, (print >> 32) as u32]);
+                }
+            }
+        }
+    }
+}
+
 /// True when `a` and `b` run on one schedule: the same passes on the same formats, kernels of
 /// the same sizes and the same pixel programs, whatever their values.
 pub(crate) fn same_shape(a: &Plan, b: &Plan) -> bool {
@@ -877,6 +1014,11 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
                     (PointOp::Pixel { program: f, .. }, PointOp::Pixel { program: g, .. }) => {
                         Arc::ptr_eq(f, g) || f == g
                     }
+                    (PointOp::Channels(_), PointOp::Channels(_))
+                    | (PointOp::Cube { .. }, PointOp::Cube { .. })
+                    | (PointOp::Overlay { .. }, PointOp::Overlay { .. }) => {
+                        PointFn::of(o) == PointFn::of(p)
+                    }
                     _ => false,
                 })
         }
@@ -892,6 +1034,10 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
         }
         (PassKind::Remap { transpose: s, .. }, PassKind::Remap { transpose: t, .. }) => s == t,
         (PassKind::Warp(x), PassKind::Warp(y)) => per_plane(x, y, |v, w| v.filter == w.filter),
+        (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
+        (PassKind::Rank(x), PassKind::Rank(y)) => {
+            per_plane(x, y, |r, s| (r.rx > 0, r.ry > 0) == (s.rx > 0, s.ry > 0))
+        }
         _ => false,
     }
 }

@@ -12,18 +12,22 @@ use std::sync::Arc;
 
 use super::pixel;
 use crate::frame::{Family, Format};
-use crate::op::PointOp;
+use crate::op::{CubeInterp, PointOp};
 use crate::pixel::PixelProgram;
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const PER_SAMPLE: &str = include_str!("../../../shaders/per_sample.wgsl");
 const CURVES: &str = include_str!("../../../shaders/curves.wgsl");
 const POINTWISE: &str = include_str!("../../../shaders/pointwise.wgsl");
+const LUT: &str = include_str!("../../../shaders/lut.wgsl");
+const OVERLAY: &str = include_str!("../../../shaders/overlay.wgsl");
 const STENCIL_1D: &str = include_str!("../../../shaders/stencil1d.wgsl");
 const STENCIL_1D_TILED: &str = include_str!("../../../shaders/stencil1d_tiled.wgsl");
 const CONVOLVE_2D: &str = include_str!("../../../shaders/convolve2d.wgsl");
 const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.wgsl");
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
+const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
+const RANK: &str = include_str!("../../../shaders/rank.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 const WARP: &str = include_str!("../../../shaders/warp.wgsl");
 
@@ -129,7 +133,26 @@ pub(crate) enum PointFn {
     Curves,
     /// Equal when the programs' shapes are: their uniforms are parameters.
     Pixel(Arc<PixelProgram>),
+    /// A table of `size` entries per R′G′B′ channel (`shaders/lut.wgsl`).
+    Channels {
+        size: u32,
+        nearest: bool,
+    },
+    /// A 3-D table of `size`³ entries (`shaders/lut.wgsl`).
+    Cube {
+        size: u32,
+        interp: CubeInterp,
+    },
+    /// A picture of `pixels` pixels over the frame (`shaders/overlay.wgsl`).
+    Overlay {
+        pixels: u32,
+        blend: u32,
+        tile: bool,
+    },
 }
+
+/// Words of `data` before a table op's entries: its domain (and a cube's strength).
+pub(crate) const TABLE_HEADER_WORDS: usize = 8;
 
 /// Words of `data` one curve takes: its kind, four parameters, and padding to two vec4 slots.
 pub(crate) const CURVE_WORDS: usize = 8;
@@ -139,7 +162,29 @@ impl PointFn {
         match op {
             PointOp::Curves(_) => PointFn::Curves,
             PointOp::Pixel { program, .. } => PointFn::Pixel(program.clone()),
+            PointOp::Channels(t) => PointFn::Channels {
+                size: t.size as u32,
+                nearest: t.nearest,
+            },
+            PointOp::Cube { cube, interp, .. } => PointFn::Cube {
+                size: cube.size as u32,
+                interp: *interp,
+            },
+            PointOp::Overlay { picture, at } => PointFn::Overlay {
+                pixels: picture.pixels.len() as u32,
+                blend: at.blend.index(),
+                tile: at.tile,
+            },
         }
+    }
+
+    /// True for table ops, whose entries go to `data` only when another table takes their
+    /// place.
+    pub(crate) fn is_table(&self) -> bool {
+        matches!(
+            self,
+            PointFn::Channels { .. } | PointFn::Cube { .. } | PointFn::Overlay { .. }
+        )
     }
 
     /// Words of `data` the op's parameters take: three curves, or a pixel op's uniforms in
@@ -148,6 +193,15 @@ impl PointFn {
         match self {
             PointFn::Curves => 3 * CURVE_WORDS,
             PointFn::Pixel(p) => 4 * p.param_slots(),
+            PointFn::Channels { size, .. } => {
+                TABLE_HEADER_WORDS + (3 * *size as usize).next_multiple_of(4)
+            }
+            PointFn::Cube { size, .. } => {
+                TABLE_HEADER_WORDS + (3 * (*size as usize).pow(3)).next_multiple_of(4)
+            }
+            PointFn::Overlay { pixels, .. } => {
+                TABLE_HEADER_WORDS + (*pixels as usize).next_multiple_of(4)
+            }
         }
     }
 
@@ -155,6 +209,13 @@ impl PointFn {
         match self {
             PointFn::Curves => "curves".into(),
             PointFn::Pixel(p) => format!("pixel:{:016x}", p.fingerprint()),
+            PointFn::Channels { size, nearest } => format!("channels:{size}:{nearest}"),
+            PointFn::Cube { size, interp } => format!("cube:{size}:{interp:?}"),
+            PointFn::Overlay {
+                pixels,
+                blend,
+                tile,
+            } => format!("overlay:{pixels}:{blend}:{tile}"),
         }
     }
 }
@@ -191,6 +252,12 @@ pub(crate) enum Kernel {
         vertical: bool,
     },
     Remap,
+    /// The gradient magnitude of a plane (`gradient.wgsl`).
+    Gradient,
+    /// One axis of a min or max over a window (`rank.wgsl`).
+    Rank {
+        vertical: bool,
+    },
     /// A plane interpolated at the positions of an affine map.
     Warp {
         bicubic: bool,
@@ -291,7 +358,11 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
         }
         Kernel::Pointwise { ops, family, shift } => {
             pointwise_pieces(&mut s, key, ops, *family, *shift);
-            &[POINTWISE]
+            if ops.iter().any(PointFn::is_table) {
+                &[LUT, OVERLAY, POINTWISE]
+            } else {
+                &[POINTWISE]
+            }
         }
         Kernel::Stencil1D {
             vertical,
@@ -318,6 +389,11 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             &[RESAMPLE, PER_SAMPLE]
         }
         Kernel::Remap => &[REMAP, PER_SAMPLE],
+        Kernel::Gradient => &[GRADIENT, PER_SAMPLE],
+        Kernel::Rank { vertical } => {
+            let _ = writeln!(s, "const VERTICAL: bool = {vertical};");
+            &[RANK, PER_SAMPLE]
+        }
         Kernel::Warp { bicubic } => {
             let _ = writeln!(s, "const BICUBIC: bool = {bicubic};");
             &[WARP, PER_SAMPLE]
@@ -403,6 +479,16 @@ fn pointwise_pieces(
                 s.push_str(&pixel::function(program, &name, at as u32));
                 let _ = writeln!(calls, "    p = {name}(p, xy);");
             }
+            PointFn::Channels { size, nearest } => {
+                let _ = writeln!(calls, "    p = op_channels(p, {at}u, {size}u, {nearest});");
+            }
+            PointFn::Cube { size, interp } => {
+                let i = interp.index();
+                let _ = writeln!(calls, "    p = op_cube(p, {at}u, {size}u, {i}u);");
+            }
+            PointFn::Overlay { blend, tile, .. } => {
+                let _ = writeln!(calls, "    p = op_overlay(p, {at}u, xy, {blend}u, {tile});");
+            }
         }
         at += f.words();
     }
@@ -468,7 +554,7 @@ mod tests {
                  + cos(y) + tan(r)",
                 "lerp(r, g, t) + smoothstep(t, n + 1, r) + if(r > 0.5, g, b) \
                  + between(r, 0.2, 0.8) + linear(r, 0, 0, 1, 1) + smooth(g, 0, 1, 1, 0.5) \
-                 + r * w + g * h + b * fps + a * duration",
+                 + r * w + g * h + b * fps + a * duration + noise(x, y * 3 + n)",
             ],
             ["t", "0.5", "1 - w / h * r", "-a"],
         ];
@@ -561,6 +647,26 @@ mod tests {
                 PointFn::Curves,
                 PointFn::Pixel(pixel[1].clone()),
                 PointFn::Pixel(pixel[0].clone()),
+            ],
+            vec![
+                PointFn::Curves,
+                PointFn::Channels {
+                    size: 17,
+                    nearest: false,
+                },
+                PointFn::Cube {
+                    size: 3,
+                    interp: CubeInterp::Tetrahedral,
+                },
+                PointFn::Cube {
+                    size: 2,
+                    interp: CubeInterp::Nearest,
+                },
+                PointFn::Channels {
+                    size: 2,
+                    nearest: true,
+                },
+                PointFn::Pixel(pixel[1].clone()),
             ],
         ];
         for (family, shift) in [

@@ -1,0 +1,274 @@
+//! `overlay` and `watermark`: a picture file over the frame. Checked against the blend written
+//! here in f64 for every mode, against FFmpeg's overlay on RGB, for where a watermark goes
+//! (the same as an overlay at the place it names), tiling and scaling, alpha over alpha, Y′CbCr
+//! frames, and the errors a bad file gives through the binary.
+
+mod common;
+
+use std::path::Path;
+
+use common::{s, test_frame, yuv};
+use tessera::backend::cpu::CpuBackend;
+use tessera::frame::{Format, Layout};
+use tessera::{plan, Backend, Chain, Frame};
+
+const BADGE: &str = "assets/overlays/badge.png";
+
+fn cpu(text: &str, frame: &Frame) -> Frame {
+    let chain = Chain::parse(text).unwrap_or_else(|e| panic!("{}", e.render(text)));
+    let plan = plan::compile(&chain, &frame.format).unwrap_or_else(|e| panic!("{text}: {e}"));
+    CpuBackend::new().process(&plan, frame.clone()).unwrap()
+}
+
+/// The badge's straight-alpha RGBA bytes and size, as the `image` crate reads them.
+fn badge() -> (u32, u32, Vec<u8>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let img = image::open(root.join(BADGE)).unwrap().to_rgba8();
+    (img.width(), img.height(), img.into_raw())
+}
+
+fn blend(mode: &str, b: f64, s: f64) -> f64 {
+    match mode {
+        "normal" => s,
+        "multiply" => b * s,
+        "screen" => 1.0 - (1.0 - b) * (1.0 - s),
+        "overlay" if b < 0.5 => 2.0 * b * s,
+        "overlay" => 1.0 - 2.0 * (1.0 - b) * (1.0 - s),
+        "add" => (b + s).min(1.0),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn overlay_blends_the_picture_by_its_alpha_in_every_mode() {
+    let (bw, bh, px) = badge();
+    for (frame, name) in [
+        (common::test_image8(70, 60, 2), "rgba8"),
+        (common::test_image16(70, 60, 3), "rgba16"),
+    ] {
+        let max = frame.format.max_code() as f64;
+        for mode in ["normal", "multiply", "screen", "overlay", "add"] {
+            let (ox, oy, opacity) = (30i64, -9i64, 0.7);
+            let text =
+                format!("overlay(\"{BADGE}\", x={ox}.6, y={oy}, opacity={opacity}, mode={mode})");
+            let out = cpu(&text, &frame);
+            let mut worst = 0.0f64;
+            for y in 0..60i64 {
+                for x in 0..70i64 {
+                    let (u, v) = (x - ox, y - oy);
+                    let inside = u >= 0 && v >= 0 && u < bw as i64 && v < bh as i64;
+                    let base: Vec<f64> = (0..4)
+                        .map(|c| frame.plane(c).get(x as usize, y as usize) as f64 / max)
+                        .collect();
+                    let want: Vec<f64> = if inside {
+                        let at = ((v * bw as i64 + u) * 4) as usize;
+                        let s: Vec<f64> = (0..4).map(|c| px[at + c] as f64 / 255.0).collect();
+                        // Source-over of straight alpha with a blend mode (W3C).
+                        let (a, ab) = (s[3] * opacity, base[3]);
+                        let out_a = a + ab * (1.0 - a);
+                        let mut o: Vec<f64> = (0..3)
+                            .map(|c| {
+                                let shown = (1.0 - ab) * s[c] + ab * blend(mode, base[c], s[c]);
+                                (shown * a + base[c] * ab * (1.0 - a)) / out_a
+                            })
+                            .collect();
+                        o.push(out_a);
+                        o
+                    } else {
+                        base.clone()
+                    };
+                    for (c, want) in want.iter().enumerate() {
+                        let w = (want.clamp(0.0, 1.0) * max).round();
+                        let got = out.plane(c).get(x as usize, y as usize) as f64;
+                        worst = worst.max((got - w).abs());
+                    }
+                }
+            }
+            assert!(
+                worst <= 1.0,
+                "{text} on {name}: {worst} code values from the reference"
+            );
+        }
+    }
+}
+
+#[test]
+fn overlay_is_ffmpegs_on_rgb() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.png");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=96x64",
+        "-frames:v",
+        "1",
+        "-pix_fmt",
+        "rgb24",
+        s(&main),
+    ]);
+    let out = dir.path().join("tessera.png");
+    let (code, _, err) = common::tessera(&[
+        "process",
+        s(&main),
+        "-o",
+        s(&out),
+        "-q",
+        "--chain",
+        &format!("overlay(\"{BADGE}\", 30, 11)"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ours = common::decoded(&out, "rgb24");
+    let theirs_path = dir.path().join("ffmpeg.png");
+    common::ffmpeg(&[
+        "-i",
+        s(&main),
+        "-i",
+        BADGE,
+        "-filter_complex",
+        "overlay=x=30:y=11:format=rgb",
+        s(&theirs_path),
+    ]);
+    let theirs = common::decoded(&theirs_path, "rgb24");
+    assert_eq!(ours.len(), theirs.len());
+    let mse = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
+        .sum::<f64>()
+        / ours.len() as f64;
+    let psnr = 10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10();
+    let worst = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    // FFmpeg blends in 8-bit integers (a·s + (255 − a)·b) / 255; tessera in f32 and rounds
+    // once, so they differ by a code value at most.
+    eprintln!("overlay against FFmpeg's: PSNR {psnr:.1} dB, largest difference {worst}");
+    assert!(
+        worst <= 1 && psnr >= 50.0,
+        "PSNR {psnr:.1} dB, worst {worst}"
+    );
+}
+
+#[test]
+fn a_watermark_goes_where_it_says() {
+    let frame = common::test_image8(120, 90, 7);
+    let (bw, bh, _) = badge();
+    let (bw, bh) = (bw as i64, bh as i64);
+    for (position, x, y) in [
+        ("top-left", 10, 10),
+        ("top", (120 - bw) / 2, 10),
+        ("top-right", 120 - bw - 10, 10),
+        ("left", 10, (90 - bh) / 2),
+        ("center", (120 - bw) / 2, (90 - bh) / 2),
+        ("right", 120 - bw - 10, (90 - bh) / 2),
+        ("bottom-left", 10, 90 - bh - 10),
+        ("bottom", (120 - bw) / 2, 90 - bh - 10),
+        ("bottom-right", 120 - bw - 10, 90 - bh - 10),
+    ] {
+        let mark = cpu(
+            &format!("watermark(\"{BADGE}\", position=\"{position}\", margin=10, opacity=0.8)"),
+            &frame,
+        );
+        let over = cpu(&format!("overlay(\"{BADGE}\", {x}, {y}, 0.8)"), &frame);
+        assert_eq!(mark.plane_diffs(&over).unwrap(), vec![0; 4], "{position}");
+    }
+    // Tiled: every tile's centre shows the badge's centre, from (margin, margin) a tile and a
+    // margin apart.
+    let tiled = cpu(
+        &format!("watermark(\"{BADGE}\", tile=true, margin=4, opacity=1)"),
+        &frame,
+    );
+    let single = cpu(&format!("overlay(\"{BADGE}\", 4, 4)"), &frame);
+    let centre = |f: &Frame, x: i64, y: i64| {
+        (0..3)
+            .map(|c| f.plane(c).get(x as usize, y as usize))
+            .collect::<Vec<_>>()
+    };
+    let want = centre(&single, 4 + bw / 2, 4 + bh / 2);
+    for (tx, ty) in [(1, 0), (0, 1), (1, 1)] {
+        let (x, y) = (4 + tx * (bw + 4) + bw / 2, 4 + ty * (bh + 4) + bh / 2);
+        assert_eq!(centre(&tiled, x, y), want, "tile ({tx}, {ty})");
+    }
+    // Scaled to a share of the frame's width: the badge's opaque part shrinks with it.
+    let grey = Frame::from_rgba8(200, 100, vec![128; 200 * 100 * 4]);
+    let covered = |text: &str| {
+        let out = cpu(text, &grey);
+        (0..200)
+            .filter(|&x| (0..100).any(|y| out.plane(0).get(x, y) != 128))
+            .count()
+    };
+    let full = covered(&format!("watermark(\"{BADGE}\", opacity=1)"));
+    let half = covered(&format!("watermark(\"{BADGE}\", opacity=1, scale=0.12)"));
+    // The badge is a disc 44 pixels across in its 48, with transparent corners.
+    assert!((full as i64 - (bw - 4)).abs() <= 1, "{full} columns");
+    assert!(
+        (half as i64 - 24).abs() <= 2,
+        "{half} columns at scale 0.12 of 200"
+    );
+}
+
+#[test]
+fn overlays_on_ycbcr_frames_leave_transparent_parts_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = dir.path().join("white.png");
+    image::RgbaImage::from_pixel(16, 16, image::Rgba([255, 255, 255, 255]))
+        .save(&white)
+        .unwrap();
+    for layout in [Layout::YUV420, Layout::YUV444, Layout::GRAY] {
+        let frame = test_frame(yuv(64, 48, layout, 8), 4);
+        // Placed off the frame: nothing changes.
+        let out = cpu(&format!("overlay(\"{BADGE}\", x=200, y=0)"), &frame);
+        assert_eq!(
+            out.plane_diffs(&frame).unwrap(),
+            vec![0; frame.format.planes()]
+        );
+        // An opaque white square: luma under it is the range's white, and neutral chroma.
+        let out = cpu(&format!("overlay(\"{}\", 8, 6)", s(&white)), &frame);
+        for (x, y) in [(8, 6), (20, 15), (23, 21)] {
+            assert_eq!(out.plane(0).get(x, y), 235, "{layout:?} luma at ({x}, {y})");
+        }
+        if layout != Layout::GRAY {
+            let (sx, sy) = layout.shift(1);
+            for p in [1, 2] {
+                assert_eq!(
+                    out.plane(p).get(12 >> sx, 10 >> sy),
+                    128,
+                    "{layout:?} chroma"
+                );
+            }
+        }
+    }
+    let rgb = test_frame(Format::rgb(40, 30, 8, false), 9);
+    let out = cpu(&format!("overlay(\"{BADGE}\", x=-100)"), &rgb);
+    assert_eq!(out.plane_diffs(&rgb).unwrap(), vec![0, 0, 0]);
+}
+
+#[test]
+fn a_bad_picture_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.png");
+    common::write_png8(&main, 32, 24, 5);
+    let text_file = dir.path().join("notes.png");
+    std::fs::write(&text_file, "not a picture").unwrap();
+    let out = dir.path().join("out.png");
+    for (chain, says) in [
+        (
+            "overlay(\"missing.png\")".to_string(),
+            "missing.png: cannot read it",
+        ),
+        (
+            format!("watermark(\"{}\")", s(&text_file)),
+            "notes.png: not a picture tessera can read",
+        ),
+    ] {
+        let (code, _, err) =
+            common::tessera(&["process", s(&main), "-o", s(&out), "--chain", &chain]);
+        assert_eq!(code, 2, "{chain}: {err}");
+        assert!(err.contains(says), "{chain}: {err}");
+        assert!(!out.exists());
+    }
+}

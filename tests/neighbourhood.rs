@@ -1,0 +1,522 @@
+//! The detail, edge and rank filters (sharpen, emboss, sobel, prewitt, edges, dilate, erode)
+//! against references written here in f64 on small frames of every layout, and against the
+//! `ffmpeg` CLI where FFmpeg has the same filter with the same meaning (sobel, prewitt,
+//! dilation, erosion on yuv420p and gray); and through the binary on both backends.
+
+mod common;
+
+use common::{ffmpeg, s, test_frame, yuv};
+use tessera::backend::cpu::CpuBackend;
+use tessera::frame::{Format, Layout, Role};
+use tessera::{plan, Backend, Chain, Frame};
+
+fn cpu(text: &str, frame: &Frame) -> Frame {
+    let chain = Chain::parse(text).unwrap_or_else(|e| panic!("{}", e.render(text)));
+    let plan = plan::compile(&chain, &frame.format).unwrap_or_else(|e| panic!("{text}: {e}"));
+    CpuBackend::new().process(&plan, frame.clone()).unwrap()
+}
+
+/// One plane's code values as f64, with its size.
+#[derive(Clone)]
+struct Values {
+    w: usize,
+    h: usize,
+    v: Vec<f64>,
+}
+
+impl Values {
+    fn of(frame: &Frame, p: usize) -> Values {
+        let plane = frame.plane(p);
+        let (w, h) = plane.size();
+        let v = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| plane.get(x, y) as f64)
+            .collect();
+        Values { w, h, v }
+    }
+
+    /// The value at (x, y), the position clamped to the plane (edges replicated).
+    fn at(&self, x: i64, y: i64) -> f64 {
+        let x = x.clamp(0, self.w as i64 - 1) as usize;
+        let y = y.clamp(0, self.h as i64 - 1) as usize;
+        self.v[y * self.w + x]
+    }
+
+    fn map(&self, f: impl Fn(i64, i64) -> f64) -> Values {
+        let v = (0..self.h as i64)
+            .flat_map(|y| (0..self.w as i64).map(move |x| (x, y)))
+            .map(|(x, y)| f(x, y))
+            .collect();
+        Values { v, ..*self }
+    }
+}
+
+/// The frame of `format` whose planes are `planes`, rounded and clamped to the codes.
+fn quantise(format: Format, planes: &[Values]) -> Frame {
+    let mut out = Frame::new(format);
+    let max = format.max_code() as f64;
+    for (p, values) in planes.iter().enumerate() {
+        let code = |v: f64| v.round().clamp(0.0, max);
+        if format.is_wide() {
+            for (o, &v) in out.plane16_mut(p).data.iter_mut().zip(&values.v) {
+                *o = code(v) as u16;
+            }
+        } else {
+            for (o, &v) in out.plane8_mut(p).data.iter_mut().zip(&values.v) {
+                *o = code(v) as u8;
+            }
+        }
+    }
+    out
+}
+
+/// `got` is within `tolerance` code values of `want` on every plane.
+fn assert_within(got: &Frame, want: &Frame, tolerance: u32, what: &str) {
+    let diffs = got
+        .plane_diffs(want)
+        .unwrap_or_else(|| panic!("{what}: formats differ"));
+    assert!(
+        diffs.iter().all(|&d| d <= tolerance),
+        "{what} on {}: differs from the reference by {diffs:?} code values per plane",
+        got.format.describe()
+    );
+}
+
+/// Every layout: RGB(A) at 8 and 16 bits, Y′CbCr 4:2:0, 4:2:2 and 4:4:4 at 8 and 10 bits,
+/// grey, with and without alpha; odd sizes.
+fn formats(w: u32, h: u32) -> Vec<Format> {
+    vec![
+        Format::rgb(w, h, 8, true),
+        Format::rgb(w, h, 16, false),
+        yuv(w, h, Layout::YUV420, 8),
+        yuv(w, h, Layout::YUV420.with_alpha(true), 8),
+        yuv(w, h, Layout::YUV422, 10),
+        yuv(w, h, Layout::YUV444, 8),
+        yuv(w, h, Layout::GRAY, 8),
+        yuv(w, h, Layout::GRAY.with_alpha(true), 10),
+    ]
+}
+
+fn gaussian(sigma: f64) -> Vec<f64> {
+    let r = (3.0 * sigma).ceil() as i64;
+    let g: Vec<f64> = (-r..=r)
+        .map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let sum: f64 = g.iter().sum();
+    g.iter().map(|v| v / sum).collect()
+}
+
+/// Plane `plane` convolved with the outer product of `h` and `v` (edges replicated), directly.
+fn blur_2d(plane: &Values, h: &[f64], v: &[f64]) -> Values {
+    let (rx, ry) = ((h.len() / 2) as i64, (v.len() / 2) as i64);
+    plane.map(|x, y| {
+        let mut acc = 0.0;
+        for (j, wv) in v.iter().enumerate() {
+            for (i, wh) in h.iter().enumerate() {
+                acc += wv * wh * plane.at(x + i as i64 - rx, y + j as i64 - ry);
+            }
+        }
+        acc
+    })
+}
+
+/// How many luma samples one sample of plane `p` spans, horizontally and vertically.
+fn span(format: &Format, p: usize) -> (u32, u32) {
+    let (h, v) = format.layout.shift(p);
+    (1 << h, 1 << v)
+}
+
+/// Kr, Kb of the matrix the test frames' RGB is read through (BT.709, the default).
+const LUMA: [f64; 3] = [0.2126, 0.7152, 0.0722];
+
+/// The luma of an RGB frame in its codes, per pixel, as `grayscale` makes it.
+fn rgb_luma(frame: &Frame) -> Values {
+    let [r, g, b] = [0, 1, 2].map(|p| Values::of(frame, p));
+    r.map(|x, y| LUMA[0] * r.at(x, y) + LUMA[1] * g.at(x, y) + LUMA[2] * b.at(x, y))
+}
+
+/// sharpen is an unsharp mask whose Gaussian has σ = radius / 2 (σ/2 again on chroma
+/// subsampled by 2), on the colour planes; alpha kept.
+#[test]
+fn sharpen_is_an_unsharp_mask_of_sigma_half_the_radius() {
+    for format in formats(37, 29) {
+        let img = test_frame(format, 3);
+        for (amount, radius) in [(1.0, 1.0), (2.5, 3.0), (0.5, 0.4)] {
+            let sigma = radius / 2.0;
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    if format.role(p) == Role::Alpha {
+                        return plane;
+                    }
+                    let (sx, sy) = span(&format, p);
+                    let g = |s: u32| gaussian(sigma / s as f64);
+                    let blurred = blur_2d(&plane, &g(sx), &g(sy));
+                    plane.map(|x, y| {
+                        let (v, b) = (plane.at(x, y), blurred.at(x, y));
+                        v + amount * (v - b)
+                    })
+                })
+                .collect();
+            let text = format!("sharpen(amount={amount}, radius={radius})");
+            assert_within(&cpu(&text, &img), &quantise(format, &planes), 1, &text);
+        }
+    }
+}
+
+/// The emboss kernel `strength · √2 · (−i·cos θ + j·sin θ)` at column offset i, row offset j.
+fn emboss_kernel(strength: f64, angle: f64) -> [[f64; 3]; 3] {
+    let (sin, cos) = angle.to_radians().sin_cos();
+    std::array::from_fn(|j| {
+        std::array::from_fn(|i| {
+            let (i, j) = (i as f64 - 1.0, j as f64 - 1.0);
+            strength * 2f64.sqrt() * (-i * cos + j * sin)
+        })
+    })
+}
+
+/// A relief of `plane`: mid grey (`zero + scale / 2`) plus the kernel over samples less `zero`.
+fn relief(plane: &Values, k: &[[f64; 3]; 3], zero: f64, scale: f64) -> Values {
+    plane.map(|x, y| {
+        let mut acc = 0.0;
+        for (j, row) in k.iter().enumerate() {
+            for (i, w) in row.iter().enumerate() {
+                acc += w * (plane.at(x + i as i64 - 1, y + j as i64 - 1) - zero);
+            }
+        }
+        acc + zero + scale / 2.0
+    })
+}
+
+/// emboss is a grey relief: luma (RGB: the luma of each pixel, in all three planes) becomes
+/// mid grey plus the derivative towards the light, chroma becomes neutral, alpha is kept.
+#[test]
+fn emboss_is_mid_grey_plus_the_derivative_towards_the_light() {
+    for format in formats(33, 21) {
+        let img = test_frame(format, 5);
+        for (strength, angle) in [(1.0, 135.0), (2.5, 30.0), (0.5, -90.0)] {
+            let k = emboss_kernel(strength, angle);
+            let planes: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    let (zero, scale) = (format.zero(p), format.scale(p));
+                    match format.role(p) {
+                        Role::Alpha => plane,
+                        Role::Cb | Role::Cr => plane.map(|_, _| zero),
+                        Role::Luma => relief(&plane, &k, zero, scale),
+                        _ => relief(&rgb_luma(&img), &k, zero, scale),
+                    }
+                })
+                .collect();
+            let text = format!("emboss(strength={strength}, angle={angle})");
+            assert_within(&cpu(&text, &img), &quantise(format, &planes), 1, &text);
+        }
+    }
+    // At 135° and strength 1, the classic emboss kernel less its centre.
+    let img = test_frame(yuv(40, 30, Layout::YUV420, 8), 6);
+    let classic = cpu(
+        "convolve([[-2,-1,0],[-1,0,1],[0,1,2]], divisor=1, bias=0.5, planes=\"y\")",
+        &img,
+    );
+    let ours = cpu("emboss", &img);
+    assert_eq!(
+        Values::of(&ours, 0).v,
+        Values::of(&classic, 0).v,
+        "emboss at 135° is the classic kernel"
+    );
+}
+
+/// FFmpeg's gradient magnitude of one plane, in f64 (its f32 sums of integers are exact):
+/// floor(sqrt(gx² + gy²) · scale + delta), clamped; `at` reads the plane with its edges.
+fn gradient(
+    at: &dyn Fn(i64, i64) -> f64,
+    x: i64,
+    y: i64,
+    side: f64,
+    scale: f64,
+    delta: f64,
+) -> f64 {
+    let n = |i: i64, j: i64| at(x + i, y + j);
+    let gx = (n(1, -1) - n(-1, -1)) + side * (n(1, 0) - n(-1, 0)) + (n(1, 1) - n(-1, 1));
+    let gy = (n(-1, 1) - n(-1, -1)) + side * (n(0, 1) - n(0, -1)) + (n(1, 1) - n(1, -1));
+    ((gx * gx + gy * gy).sqrt() * scale + delta).floor()
+}
+
+/// sobel and prewitt are FFmpeg's per-plane magnitudes, every plane by default (alpha
+/// included), delta in 8-bit codes scaled to the depth; row and column −1 are row and column 1
+/// (FFmpeg's edges), the last ones replicated. Code for code up to 12 bits.
+#[test]
+fn sobel_and_prewitt_are_gradient_magnitudes_of_each_plane() {
+    for format in formats(31, 23) {
+        let img = test_frame(format, 7);
+        for (name, side) in [("sobel", 2.0), ("prewitt", 1.0)] {
+            for (scale, delta, planes) in
+                [(1.0, 0.0, None), (0.5, 16.0, Some("y")), (2.0, -10.0, None)]
+            {
+                let chosen = |p: usize| match planes {
+                    None => true,
+                    Some(_) => p == 0 && format.role(0) == Role::Luma,
+                };
+                if planes.is_some() && format.role(0) != Role::Luma {
+                    continue;
+                }
+                let want: Vec<Values> = (0..format.planes())
+                    .map(|p| {
+                        let plane = Values::of(&img, p);
+                        if !chosen(p) {
+                            return plane;
+                        }
+                        let d = delta * format.unit();
+                        // FFmpeg's edges: −1 mirrored to 1, the far side replicated.
+                        let at = |x: i64, y: i64| {
+                            let m =
+                                |c: i64, n: usize| if c == -1 { 1.min(n as i64 - 1) } else { c };
+                            plane.at(m(x, plane.w), m(y, plane.h))
+                        };
+                        plane.map(|x, y| gradient(&at, x, y, side, scale, d))
+                    })
+                    .collect();
+                let text = match planes {
+                    Some(p) => format!("{name}(planes=\"{p}\", scale={scale}, delta={delta})"),
+                    None => format!("{name}(scale={scale}, delta={delta})"),
+                };
+                // Exact in f32 up to 12 bits; 16-bit gradients' squares pass 2^24, where f32
+                // (FFmpeg's arithmetic too) rounds before the floor.
+                let tolerance = u32::from(format.bits > 12);
+                assert_within(
+                    &cpu(&text, &img),
+                    &quantise(format, &want),
+                    tolerance,
+                    &text,
+                );
+            }
+        }
+    }
+}
+
+/// edges is the Sobel magnitude of luma over 4 (RGB: of each pixel's luma, in all three planes),
+/// from black, rounded; chroma neutral; alpha kept.
+#[test]
+fn edges_is_the_luma_gradient_as_a_grey_picture() {
+    for format in formats(29, 25) {
+        let img = test_frame(format, 9);
+        for scale in [1.0, 4.0] {
+            let luma = match format.role(0) {
+                Role::Luma => Values::of(&img, 0),
+                _ => rgb_luma(&img),
+            };
+            let want: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let zero = format.zero(p);
+                    match format.role(p) {
+                        Role::Alpha => Values::of(&img, p),
+                        Role::Cb | Role::Cr => luma.map(|_, _| zero),
+                        _ => {
+                            let at = |x: i64, y: i64| luma.at(x, y);
+                            luma.map(|x, y| gradient(&at, x, y, 2.0, scale / 4.0, zero + 0.5))
+                        }
+                    }
+                })
+                .collect();
+            let text = format!("edges(scale={scale})");
+            // RGB's luma is an unrounded intermediate of f32 sums: a magnitude within an ulp
+            // of a half may round the other way.
+            assert_within(&cpu(&text, &img), &quantise(format, &want), 1, &text);
+        }
+    }
+}
+
+/// dilate and erode are the largest and smallest sample over the (2r+1)² square of every plane,
+/// alpha included, chroma's window ceil(r / subsampling) samples each side.
+#[test]
+fn dilate_and_erode_take_the_extremes_of_a_square() {
+    for format in formats(35, 27) {
+        let img = test_frame(format, 11);
+        for radius in [1i64, 2, 5] {
+            for (name, max) in [("dilate", true), ("erode", false)] {
+                let want: Vec<Values> = (0..format.planes())
+                    .map(|p| {
+                        let plane = Values::of(&img, p);
+                        let (sx, sy) = span(&format, p);
+                        let rx = (radius + sx as i64 - 1) / sx as i64;
+                        let ry = (radius + sy as i64 - 1) / sy as i64;
+                        plane.map(|x, y| {
+                            let window = (-ry..=ry)
+                                .flat_map(|j| (-rx..=rx).map(move |i| (i, j)))
+                                .map(|(i, j)| plane.at(x + i, y + j));
+                            if max {
+                                window.fold(f64::MIN, f64::max)
+                            } else {
+                                window.fold(f64::MAX, f64::min)
+                            }
+                        })
+                    })
+                    .collect();
+                let text = format!("{name}(radius={radius})");
+                assert_within(&cpu(&text, &img), &quantise(format, &want), 0, &text);
+            }
+        }
+    }
+}
+
+/// A frame's planes one after another, as FFmpeg's rawvideo holds them (8-bit only).
+fn raw(frame: &Frame) -> Vec<u8> {
+    (0..frame.format.planes())
+        .flat_map(|p| frame.plane8(p).data.to_vec())
+        .collect()
+}
+
+/// `frame` (8-bit `pix_fmt`) through FFmpeg's `filter`, back as a frame of the same format.
+fn ffmpeg_filter(frame: &Frame, pix_fmt: &str, filter: &str) -> Frame {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.raw"), dir.path().join("out.raw"));
+    std::fs::write(&input, raw(frame)).unwrap();
+    let size = format!("{}x{}", frame.format.width, frame.format.height);
+    ffmpeg(&[
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        pix_fmt,
+        "-s",
+        &size,
+        "-i",
+        s(&input),
+        "-vf",
+        filter,
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        pix_fmt,
+        s(&output),
+    ]);
+    let bytes = std::fs::read(&output).unwrap();
+    let mut out = Frame::new(frame.format);
+    let mut at = 0;
+    for p in 0..frame.format.planes() {
+        let plane = out.plane8_mut(p);
+        let n = plane.data.len();
+        plane.data.copy_from_slice(&bytes[at..at + n]);
+        at += n;
+    }
+    assert_eq!(
+        at,
+        bytes.len(),
+        "{filter}: FFmpeg's frame is {} bytes",
+        bytes.len()
+    );
+    out
+}
+
+/// The frames FFmpeg and tessera both filter: Y′CbCr 4:2:0 and grey at 8 bits, odd-sized.
+fn ffmpeg_frames() -> Vec<(Frame, &'static str)> {
+    vec![
+        (test_frame(yuv(67, 45, Layout::YUV420, 8), 21), "yuv420p"),
+        (test_frame(yuv(67, 45, Layout::GRAY, 8), 22), "gray"),
+    ]
+}
+
+/// sobel and prewitt are FFmpeg's code for code, edges included: its parameters, its
+/// truncation, its edges (row and column −1 mirrored), every plane by default so that neutral
+/// chroma goes to `delta`.
+#[test]
+fn sobel_and_prewitt_match_ffmpeg_bit_for_bit() {
+    for (frame, pix_fmt) in ffmpeg_frames() {
+        for (ours, theirs) in [
+            ("sobel", "sobel"),
+            ("sobel(scale=0.5, delta=20)", "sobel=scale=0.5:delta=20"),
+            ("prewitt", "prewitt"),
+            ("prewitt(scale=1.5, delta=-8)", "prewitt=scale=1.5:delta=-8"),
+            ("sobel(planes=\"y\")", "sobel=planes=1"),
+        ] {
+            let want = ffmpeg_filter(&frame, pix_fmt, theirs);
+            let got = cpu(ours, &frame);
+            assert_eq!(
+                got.plane_diffs(&want),
+                Some(vec![0; frame.format.planes()]),
+                "{ours} against FFmpeg's {theirs} on {pix_fmt}"
+            );
+        }
+    }
+}
+
+/// dilate and erode at radius 1 are FFmpeg's dilation and erosion (all neighbours, no
+/// thresholds), bit for bit on every plane, edges included: FFmpeg replicates them too.
+#[test]
+fn dilate_and_erode_match_ffmpeg_bit_for_bit() {
+    for (frame, pix_fmt) in ffmpeg_frames() {
+        for (ours, theirs) in [("dilate", "dilation"), ("erode", "erosion")] {
+            let want = ffmpeg_filter(&frame, pix_fmt, theirs);
+            let got = cpu(ours, &frame);
+            assert_eq!(
+                got.plane_diffs(&want),
+                Some(vec![0; frame.format.planes()]),
+                "{ours} against FFmpeg's {theirs} on {pix_fmt}"
+            );
+        }
+    }
+}
+
+/// Through the binary, each filter gives the same picture on both backends (PNG in, PNG out).
+#[test]
+fn the_binary_runs_them_on_both_backends() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    common::write_png8(&input, 45, 31, 13);
+    for chain in [
+        "sharpen(2, 3)",
+        "emboss",
+        "sobel(scale=0.5)",
+        "prewitt",
+        "edges(2)",
+        "dilate(2)",
+        "erode",
+    ] {
+        let mut outputs = Vec::new();
+        for backend in ["cpu", "gpu"] {
+            let out = dir.path().join(format!("{chain}.{backend}.png"));
+            let (code, _, err) = common::tessera(&[
+                "process",
+                s(&input),
+                "-o",
+                s(&out),
+                "--chain",
+                chain,
+                "--backend",
+                backend,
+            ]);
+            assert_eq!(code, 0, "{chain} on {backend}: {err}");
+            outputs.push(image::open(&out).unwrap().into_rgba8().into_raw());
+        }
+        let worst = outputs[0]
+            .iter()
+            .zip(&outputs[1])
+            .map(|(a, b)| a.abs_diff(*b))
+            .max();
+        assert!(worst <= Some(1), "{chain}: backends differ by {worst:?}");
+    }
+}
+
+/// Parameters out of range are errors naming the parameter.
+#[test]
+fn bad_parameters_are_named() {
+    for (chain, name) in [
+        ("sharpen(radius=0)", "radius"),
+        ("emboss(strength=-1)", "strength"),
+        ("sobel(scale=-1)", "scale"),
+        ("prewitt(delta=300)", "delta"),
+        ("dilate(radius=33)", "radius"),
+        ("erode(planes=\"q\")", "planes"),
+    ] {
+        let err = match Chain::parse(chain) {
+            Err(e) => e.render(chain),
+            Ok(c) => match plan::compile(&c, &yuv(8, 8, Layout::YUV420, 8)) {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{chain} was accepted"),
+            },
+        };
+        assert!(err.contains(name), "{chain}: {err}");
+    }
+}
