@@ -270,7 +270,7 @@ fn filters_json_is_the_registry() {
                 "number" | "integer" => assert!(p["min"].as_f64() <= p["max"].as_f64()),
                 "choice" => assert!(!p["choices"].as_array().unwrap().is_empty()),
                 "matrix" => assert!(p["max_side"].as_u64().is_some()),
-                "boolean" | "colour" | "expression" | "planes" => {}
+                "boolean" | "colour" | "expression" | "planes" | "text" => {}
                 other => panic!("{}.{}: type {other}", spec.name, ps.name),
             }
         }
