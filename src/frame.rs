@@ -196,6 +196,21 @@ pub enum Siting {
 }
 
 impl Siting {
+    /// The siting of the same chroma once the picture is transposed (its axes swapped): left
+    /// and top sitings trade places. H.273 has no chroma sited at the right, so the two
+    /// bottom sitings, which would need it, become the nearest there is (bottom-left → top,
+    /// bottom → centre).
+    pub fn transposed(self) -> Siting {
+        match self {
+            Siting::Left => Siting::Top,
+            Siting::Top => Siting::Left,
+            Siting::Center => Siting::Center,
+            Siting::TopLeft => Siting::TopLeft,
+            Siting::BottomLeft => Siting::Top,
+            Siting::Bottom => Siting::Center,
+        }
+    }
+
     /// The position of chroma sample 0 along an axis subsampled by `factor`, in luma samples
     /// from the centre of luma sample 0 (0 = with it, 0.5 between it and the next).
     pub fn offset(self, horizontal: bool, factor: u32) -> f64 {

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use crate::frame::{Family, Format, Matrix, Role};
+use crate::frame::{Family, Format, Layout, Matrix, Role, Siting};
 use crate::pixel::PixelProgram;
 
 mod picture;
@@ -619,14 +619,21 @@ pub enum Op {
     Gradient(PerPlane<Gradient>),
     /// An order statistic over a window of each plane that has one (dilate, erode).
     Rank(PerPlane<Rank>),
-    /// Every plane resampled to the plane sizes of a `width`×`height` frame.
+    /// The planes that have tables resampled to the plane sizes of a `width`×`height` frame
+    /// of `layout` with chroma at `siting` (the input's, or another subsampling of the same
+    /// family); planes without tables keep their samples and must keep their size.
     Resample {
         width: u32,
         height: u32,
+        layout: Layout,
+        siting: Siting,
         planes: PerPlane<Resample>,
     },
     /// Pure sample moves: the `width`×`height` rectangle at (`x`, `y`), mirrored as asked.
     /// Subsampled chroma moves with luma: `x` and `y` are multiples of the subsampling.
+    /// With `transpose`, output (x′, y′) reads the input at (x + y′, y + x′) before the flips
+    /// (which mirror the output): the rectangle at (`x`, `y`) is `height`×`width`, and the
+    /// output's chroma subsampling and siting are the input's with the axes swapped.
     Remap {
         x: u32,
         y: u32,
@@ -634,7 +641,67 @@ pub enum Op {
         height: u32,
         flip_h: bool,
         flip_v: bool,
+        transpose: bool,
     },
+    /// Every plane resampled at the input position an affine map gives each output sample
+    /// (rotations, translations): a `width`×`height` frame of the same layout.
+    Warp {
+        width: u32,
+        height: u32,
+        planes: PerPlane<Warp>,
+    },
+}
+
+/// How a warp interpolates between input samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WarpFilter {
+    /// The 2×2 samples around the position, weighted by distance.
+    Bilinear,
+    /// The 4×4 samples around it through Keys' cubic (a = −0.5, Catmull-Rom), as `scale`'s.
+    Bicubic,
+}
+
+/// The warp of one plane. Output sample (x, y) (integers, in the plane's samples) reads the
+/// input plane at `(m[0]·x + m[1]·y + m[2], m[3]·x + m[4]·y + m[5])` (sample k at k), evaluated
+/// in f32 in that order on both backends. Samples outside the input plane are `fill` (a code
+/// value): the picture's edge blends into the fill over one sample, and an integer translation
+/// moves codes exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warp {
+    pub matrix: [f32; 6],
+    pub fill: f32,
+    pub filter: WarpFilter,
+}
+
+impl Warp {
+    /// The input position of output sample (x, y).
+    #[inline(always)]
+    pub fn source(&self, x: f32, y: f32) -> (f32, f32) {
+        let m = &self.matrix;
+        (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+    }
+
+    /// The weights of the taps at offsets −1, 0, 1, 2 from ⌊position⌋ for a fraction `t`
+    /// (bilinear: 0, 1 − t, t, 0).
+    #[inline(always)]
+    pub fn weights(filter: WarpFilter, t: f32) -> [f32; 4] {
+        match filter {
+            WarpFilter::Bilinear => [0.0, 1.0 - t, t, 0.0],
+            WarpFilter::Bicubic => {
+                let cubic = |x: f32| {
+                    let x = x.abs();
+                    if x < 1.0 {
+                        (1.5 * x - 2.5) * x * x + 1.0
+                    } else if x < 2.0 {
+                        ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+                    } else {
+                        0.0
+                    }
+                };
+                [cubic(1.0 + t), cubic(t), cubic(1.0 - t), cubic(2.0 - t)]
+            }
+        }
+    }
 }
 
 impl Op {
@@ -646,7 +713,8 @@ impl Op {
             Op::Convolve(planes) => Planes::of(planes),
             Op::Gradient(planes) => Planes::of(planes),
             Op::Rank(planes) => Planes::of(planes),
-            Op::Resample { .. } | Op::Remap { .. } => Planes::all(format),
+            Op::Resample { planes, .. } => Planes::of(planes),
+            Op::Remap { .. } | Op::Warp { .. } => Planes::all(format),
         }
     }
 
@@ -655,6 +723,8 @@ impl Op {
     pub fn reach(&self, p: usize) -> (u32, u32) {
         match self {
             Op::Point(_) | Op::Remap { .. } => (0, 0),
+            // A warp may read anywhere in the plane.
+            Op::Warp { .. } => (u32::MAX, u32::MAX),
             Op::Blur(planes) | Op::Unsharp { planes, .. } => {
                 planes[p].as_ref().map_or((0, 0), Separable::reach)
             }
@@ -672,8 +742,33 @@ impl Op {
     /// The format of the op's output for an input of `format`.
     pub fn output(&self, format: &Format) -> Format {
         match self {
-            Op::Resample { width, height, .. } => format.with_size(*width, *height),
-            Op::Remap { width, height, .. } => format.with_size(*width, *height),
+            Op::Resample {
+                width,
+                height,
+                layout,
+                siting,
+                ..
+            } => {
+                let mut out = format.with_size(*width, *height);
+                out.layout = *layout;
+                out.colour.siting = *siting;
+                out
+            }
+            Op::Remap {
+                width,
+                height,
+                transpose: true,
+                ..
+            } => {
+                let (h, v) = format.layout.chroma_shift;
+                let mut out = format.with_size(*width, *height);
+                out.layout.chroma_shift = (v, h);
+                out.colour.siting = format.colour.siting.transposed();
+                out
+            }
+            Op::Remap { width, height, .. } | Op::Warp { width, height, .. } => {
+                format.with_size(*width, *height)
+            }
             Op::Point(PointOp::Pixel { program, .. })
                 if program.writes_alpha() && !format.layout.alpha =>
             {

@@ -16,6 +16,7 @@ use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
 use crate::op::{
     Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable, Separable,
+    Warp,
 };
 
 /// Kernels for resampling.
@@ -130,35 +131,48 @@ impl ResampleTable {
 }
 
 /// The resample of plane `p` of `input` to the same plane of `output` (a frame of another
-/// size, same layout): ratios from the luma sizes, so that chroma lands where its luma does;
-/// subsampled chroma placed by the frame's siting.
+/// size, or of another chroma subsampling or siting of the same family): ratios from the luma
+/// sizes, so that chroma lands where its luma does; subsampled chroma placed by each frame's
+/// siting.
 pub fn plane_resample(
     filter: ResampleFilter,
     input: &Format,
     output: &Format,
     p: usize,
 ) -> Resample {
-    let (sh, sv) = input.layout.shift(p);
+    let (ih_shift, iv_shift) = input.layout.shift(p);
+    let (oh_shift, ov_shift) = output.layout.shift(p);
     let (iw, ih) = input.plane_size(p);
     let (ow, oh) = output.plane_size(p);
-    let axis = |shift: u8, horizontal: bool, src: u32, dst: u32, luma_in: u32, luma_out: u32| {
-        let ratio = luma_in as f64 / luma_out as f64;
-        let f = (1u32 << shift) as f64;
+    let axis = |horizontal: bool, shifts: (u8, u8), sizes: (u32, u32), luma: (u32, u32)| {
+        let ratio = luma.0 as f64 / luma.1 as f64;
+        let (f_in, f_out) = ((1u32 << shifts.0) as f64, (1u32 << shifts.1) as f64);
         // Chroma sample i sits at luma position f·i + c (c in luma samples from the left
-        // edge of luma sample 0): the output's chroma sample j at f·j + c maps to the input
-        // position (f·j + c)·ratio, which is chroma position j·ratio + c·(ratio − 1)/f.
-        let c = 0.5 + input.colour.siting.offset(horizontal, 1 << shift);
+        // edge of luma sample 0): the output's sample j at f_out·j + c_out maps to the input
+        // position (f_out·j + c_out)·ratio, which is input sample (that − c_in)/f_in.
+        let c_in = 0.5 + input.colour.siting.offset(horizontal, 1 << shifts.0);
+        let c_out = 0.5 + output.colour.siting.offset(horizontal, 1 << shifts.1);
         Arc::new(ResampleTable::new(
             filter,
-            src,
-            dst,
-            ratio,
-            c * (ratio - 1.0) / f,
+            sizes.0,
+            sizes.1,
+            f_out * ratio / f_in,
+            (c_out * ratio - c_in) / f_in,
         ))
     };
     Resample {
-        h: axis(sh, true, iw, ow, input.width, output.width),
-        v: axis(sv, false, ih, oh, input.height, output.height),
+        h: axis(
+            true,
+            (ih_shift, oh_shift),
+            (iw, ow),
+            (input.width, output.width),
+        ),
+        v: axis(
+            false,
+            (iv_shift, ov_shift),
+            (ih, oh),
+            (input.height, output.height),
+        ),
     }
 }
 
@@ -207,13 +221,17 @@ pub enum PassKind {
     Rank(PerPlane<Rank>),
     /// Both axes of a resample (the intermediate is neither rounded nor clamped).
     Resample(PerPlane<Resample>),
-    /// Sample moves: crops and flips, with the rectangle's origin in luma pixels.
+    /// Sample moves: crops, flips and transpositions, with the rectangle's origin in luma
+    /// pixels of the input.
     Remap {
         x: u32,
         y: u32,
         flip_h: bool,
         flip_v: bool,
+        transpose: bool,
     },
+    /// Each plane interpolated at the positions its affine map gives.
+    Warp(PerPlane<Warp>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -242,7 +260,8 @@ impl Pass {
             PassKind::Convolve(planes) => Planes::of(planes),
             PassKind::Gradient(planes) => Planes::of(planes),
             PassKind::Rank(planes) => Planes::of(planes),
-            PassKind::Resample(_) | PassKind::Remap { .. } => Planes::all(&self.output),
+            PassKind::Resample(planes) => Planes::of(planes),
+            PassKind::Remap { .. } | PassKind::Warp(_) => Planes::all(&self.output),
         }
     }
 
@@ -360,6 +379,7 @@ impl Builder {
                 y,
                 flip_h,
                 flip_v,
+                transpose,
                 ..
             } => self.add(
                 PassKind::Remap {
@@ -367,9 +387,11 @@ impl Builder {
                     y,
                     flip_h,
                     flip_v,
+                    transpose,
                 },
                 output,
             ),
+            Op::Warp { planes, .. } => self.add(PassKind::Warp(planes), output),
         }
     }
 }

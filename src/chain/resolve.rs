@@ -482,6 +482,17 @@ fn resolve_stage<'a>(
                 }
                 Default::Float(f) => Some(ArgValue::Float(f)),
                 Default::Int(i) => Some(ArgValue::Int(i)),
+                // A colour's default is written as in a chain: `#rrggbb` or `#rrggbbaa`.
+                Default::Str(s) if matches!(param.kind, ParamKind::Colour) => {
+                    let digits = s.trim_start_matches('#');
+                    let channel = |k: usize| {
+                        digits
+                            .get(2 * k..2 * k + 2)
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                            .map_or(1.0, |v| v as f64 / 255.0)
+                    };
+                    Some(ArgValue::Colour(std::array::from_fn(channel)))
+                }
                 Default::Str(s) => Some(ArgValue::Str(s.to_string())),
                 Default::Bool(b) => Some(ArgValue::Bool(b)),
                 Default::Auto(_) => None,
@@ -698,6 +709,17 @@ fn check(
             Ok(ArgValue::Int(*v as i64))
         }
         ParamKind::Choice(names) => {
+            // Choices FFmpeg also numbers, in the order the spec lists them.
+            const NUMBERED: &[(&str, &str)] = &[("transpose", "dir")];
+            if let Value::Number(v, _) = value {
+                let k = *v as usize;
+                if NUMBERED.contains(&(spec.name, param.name)) && v.fract() == 0.0 && *v >= 0.0 {
+                    return match names.get(k) {
+                        Some(name) => Ok(Checked::Value(ArgValue::Str(name.to_string()))),
+                        None => Err(out_of_range(format!("{v}"))),
+                    };
+                }
+            }
             let (Value::Str(s, _) | Value::Word(s, _)) = value else {
                 return Err(mismatch("a name"));
             };

@@ -73,19 +73,25 @@ fn lower_scale(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op
         _ => (w as i64, h as i64),
     };
     let filter = ResampleFilter::from_name(args.string("filter")).expect("checked by the resolver");
-    let (width, height) = (out_w as u32, out_h as u32);
-    if (width, height) == (w, h) {
+    Ok(resize(format, out_w as u32, out_h as u32, filter))
+}
+
+/// Every plane of `format` resampled to a `width`×`height` frame (nothing at the same size).
+pub(super) fn resize(format: &Format, width: u32, height: u32, filter: ResampleFilter) -> Vec<Op> {
+    if (width, height) == (format.width, format.height) {
         // Every kernel is the identity at scale 1, and so is nearest.
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let output = format.with_size(width, height);
-    Ok(vec![Op::Resample {
+    vec![Op::Resample {
         width,
         height,
+        layout: format.layout,
+        siting: format.colour.siting,
         planes: std::array::from_fn(|p| {
             (p < format.planes()).then(|| plane_resample(filter, format, &output, p))
         }),
-    }])
+    }]
 }
 
 pub static CROP: FilterSpec = FilterSpec {
@@ -165,6 +171,7 @@ fn lower_crop(args: &Args, format: &Format, _time: &FrameTime) -> Result<Vec<Op>
         height: ch as u32,
         flip_h: false,
         flip_v: false,
+        transpose: false,
     }])
 }
 
@@ -195,5 +202,6 @@ fn flip(format: &Format, flip_h: bool, flip_v: bool) -> Op {
         height: format.height,
         flip_h,
         flip_v,
+        transpose: false,
     }
 }

@@ -16,6 +16,7 @@ mod lut;
 mod pixel;
 mod rank;
 mod stencil;
+mod transform;
 
 use crate::frame::Format;
 use crate::op::Op;
@@ -235,6 +236,10 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &geometry::CROP,
         &geometry::HFLIP,
         &geometry::VFLIP,
+        &transform::TRANSPOSE,
+        &transform::ROTATE,
+        &transform::PAD,
+        &transform::FIT,
     ];
     ALL
 }

@@ -26,6 +26,7 @@ mod point;
 mod precision;
 mod simd;
 mod table8;
+mod warp;
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -589,7 +590,9 @@ enum Job<A: Arith> {
         out_h: usize,
         flip_h: bool,
         flip_v: bool,
+        transpose: bool,
     },
+    Warp(crate::op::Warp),
 }
 
 impl<A: Arith> Job<A> {
@@ -639,7 +642,12 @@ impl<A: Arith> Job<A> {
                     v: table(&r.v),
                 }
             }
-            PassKind::Remap { flip_h, flip_v, .. } => {
+            PassKind::Remap {
+                flip_h,
+                flip_v,
+                transpose,
+                ..
+            } => {
                 let (x0, y0) = pass.remap_origin(p);
                 Job::Remap {
                     x0: x0 as usize,
@@ -647,8 +655,10 @@ impl<A: Arith> Job<A> {
                     out_h: pass.output.plane_size(p).1 as usize,
                     flip_h: *flip_h,
                     flip_v: *flip_v,
+                    transpose: *transpose,
                 }
             }
+            PassKind::Warp(planes) => Job::Warp(planes[p].clone().expect("every plane is warped")),
             PassKind::Pointwise(_) => unreachable!("pointwise passes run in `point`"),
         }
     }
@@ -669,6 +679,11 @@ impl<A: Arith> Job<A> {
                 let lo = lo.clamp(0, height as i64 - 1);
                 (lo as usize, hi.clamp(lo + 1, height as i64) as usize)
             }
+            // Both read their input themselves ([`warp`]).
+            Job::Warp(_)
+            | Job::Remap {
+                transpose: true, ..
+            } => (0, height),
             Job::Remap {
                 y0, out_h, flip_v, ..
             } => {
@@ -788,12 +803,74 @@ fn strip<A: Arith>(
     max: u32,
     scratch: &mut Scratch<A::T>,
 ) {
+    if let Job::Warp(w) = job {
+        let a = &mut scratch.a;
+        a.resize(width, A::T::default());
+        let mut row = vec![0.0f32; width];
+        warp::with_reader(src, arith.frac(), max, |reader| {
+            for (i, y) in (first..last).enumerate() {
+                warp::warp_row(w, reader, y, &mut row);
+                for (o, &v) in a.iter_mut().zip(&row) {
+                    *o = arith.from_code(v);
+                }
+                arith.store(&a[..width], out.row(i, width), max);
+            }
+        });
+        return;
+    }
     if let Job::Remap {
         x0,
         y0,
         out_h,
         flip_h,
         flip_v,
+        transpose: true,
+    } = job
+    {
+        let at = (*x0, *y0);
+        let size = (width, *out_h);
+        let flips = (*flip_h, *flip_v);
+        match (src, &mut out) {
+            (Source::U8(p), OutRows::U8(o)) => {
+                let m = max as u8;
+                for (y, o) in (first..last).zip(o.chunks_exact_mut(width)) {
+                    warp::transposed_row(p, at, size, flips, y, o, |v| v.min(m));
+                }
+            }
+            (Source::U16(p), OutRows::U16(o)) => {
+                let m = max as u16;
+                for (y, o) in (first..last).zip(o.chunks_exact_mut(width)) {
+                    warp::transposed_row(p, at, size, flips, y, o, |v| v.min(m));
+                }
+            }
+            _ => {
+                let mut codes = vec![0.0f32; width];
+                let a = &mut scratch.a;
+                a.resize(width, A::T::default());
+                warp::with_reader(src, arith.frac(), max, |reader| {
+                    for (i, y) in (first..last).enumerate() {
+                        let column = at.0 + if flips.1 { size.1 - 1 - y } else { y };
+                        for (x, c) in codes.iter_mut().enumerate() {
+                            let fx = if flips.0 { width - 1 - x } else { x };
+                            *c = reader.at(column, at.1 + fx);
+                        }
+                        for (o, &v) in a.iter_mut().zip(&codes) {
+                            *o = arith.from_code(v);
+                        }
+                        arith.store(&a[..width], out.row(i, width), max);
+                    }
+                });
+            }
+        }
+        return;
+    }
+    if let Job::Remap {
+        x0,
+        y0,
+        out_h,
+        flip_h,
+        flip_v,
+        transpose: false,
     } = job
     {
         // Codes moved into codes of the same depth need no conversion: they come out as
@@ -935,12 +1012,17 @@ fn strip<A: Arith>(
                 arith.resample_h(pad, *margin, &th.starts, wh, taps, &mut b[..width]);
                 &b[..width]
             }
+            Job::Warp(_)
+            | Job::Remap {
+                transpose: true, ..
+            } => unreachable!("warps and transposed moves return above"),
             Job::Remap {
                 x0,
                 y0,
                 out_h,
                 flip_h,
                 flip_v,
+                transpose: false,
             } => {
                 let sy = y0 + if *flip_v { out_h - 1 - y } else { y };
                 let row = rows.row(sy as isize);

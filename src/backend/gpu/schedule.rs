@@ -20,7 +20,7 @@ use super::shaders::{Kernel, KernelKey, PointFn, Store, CURVE_WORDS};
 use crate::frame::Format;
 use crate::op::{
     compose_curves, plane_curves, ColourMath, Curve, Domain, GradientKernel, PerPlane, Planes,
-    PointOp, RankOf, Separable, MAX_PLANES,
+    PointOp, RankOf, Separable, WarpFilter, MAX_PLANES,
 };
 use crate::plan::{Pass, PassKind, Plan};
 
@@ -127,6 +127,10 @@ pub(crate) enum Work {
         pass: usize,
         plane: usize,
         vertical: bool,
+    },
+    Warp {
+        pass: usize,
+        plane: usize,
     },
 }
 
@@ -519,15 +523,32 @@ impl Builder<'_> {
                     self.release(scratch.0);
                 }
             }
-            PassKind::Remap { .. } => {
+            PassKind::Warp(planes) => {
+                for p in changed.iter() {
+                    let w = planes[p]
+                        .as_ref()
+                        .ok_or_else(|| format!("plane {p} is warped without a map"))?;
+                    let (si, so) = (size(&pass.input, p), size(&pass.output, p));
+                    let src = self.read(p);
+                    let dst = self.write(i, p);
+                    let work = Work::Warp { pass: i, plane: p };
+                    let kernel = Kernel::Warp {
+                        bicubic: w.filter == WarpFilter::Bicubic,
+                    };
+                    self.dispatch(kernel, work, &[src], &[dst], si, so, true);
+                }
+            }
+            PassKind::Remap { transpose, .. } => {
                 for p in changed.iter() {
                     let (si, so) = (size(&pass.input, p), size(&pass.output, p));
                     let (x, y) = pass.remap_origin(p);
-                    if x as u64 + so.0 as u64 > si.0 as u64 || y as u64 + so.1 as u64 > si.1 as u64
+                    let span = if *transpose { (so.1, so.0) } else { so };
+                    if x as u64 + span.0 as u64 > si.0 as u64
+                        || y as u64 + span.1 as u64 > si.1 as u64
                     {
                         return Err(format!(
                             "plane {p}: a {}x{} rectangle at ({x}, {y}) of a {}x{} plane",
-                            so.0, so.1, si.0, si.1
+                            span.0, span.1, si.0, si.1
                         ));
                     }
                     let src = self.read(p);
@@ -584,14 +605,19 @@ impl Schedule {
                 ));
             }
             let (i_fmt, o_fmt) = (&pass.input, &pass.output);
-            let resizes = matches!(pass.kind, PassKind::Resample(_) | PassKind::Remap { .. });
+            let resizes = matches!(
+                pass.kind,
+                PassKind::Resample(_) | PassKind::Remap { .. } | PassKind::Warp(_)
+            );
+            // Transpositions swap the subsampling; resamples may change it.
+            let resubsamples = matches!(pass.kind, PassKind::Resample(_) | PassKind::Remap { .. });
             let same_size = (i_fmt.width, i_fmt.height) == (o_fmt.width, o_fmt.height);
             if o_fmt.width == 0
                 || o_fmt.height == 0
                 || (!resizes && !same_size)
                 || o_fmt.bits != i_fmt.bits
                 || o_fmt.layout.family != i_fmt.layout.family
-                || o_fmt.layout.chroma_shift != i_fmt.layout.chroma_shift
+                || (o_fmt.layout.chroma_shift != i_fmt.layout.chroma_shift && !resubsamples)
                 || (o_fmt.layout.alpha != i_fmt.layout.alpha
                     && !matches!(pass.kind, PassKind::Pointwise(_)))
             {
@@ -691,7 +717,8 @@ impl Dispatch {
             | Work::Resample { pass, plane, .. }
             | Work::Remap { pass, plane }
             | Work::Gradient { pass, plane }
-            | Work::Rank { pass, plane, .. } => (pass, Some(plane)),
+            | Work::Rank { pass, plane, .. }
+            | Work::Warp { pass, plane } => (pass, Some(plane)),
         };
         let pass = &plan.passes[pass];
         let math = ColourMath::of(&pass.output);
@@ -764,10 +791,19 @@ impl Dispatch {
                     };
                 }
             }
-            (PassKind::Remap { flip_h, flip_v, .. }, _, Some(p)) => {
+            (
+                PassKind::Remap {
+                    flip_h,
+                    flip_v,
+                    transpose,
+                    ..
+                },
+                _,
+                Some(p),
+            ) => {
                 let (x, y) = pass.remap_origin(p);
                 info.origin = [x as i32, y as i32];
-                info.flags = *flip_h as u32 | (*flip_v as u32) << 1;
+                info.flags = *flip_h as u32 | (*flip_v as u32) << 1 | (*transpose as u32) << 2;
             }
             _ => {}
         }
@@ -868,6 +904,14 @@ impl Dispatch {
                 }
             }
             Work::Remap { .. } | Work::Gradient { .. } | Work::Rank { .. } => {}
+            Work::Warp { pass: i, plane } => {
+                if let PassKind::Warp(planes) = pass(i) {
+                    if let Some(w) = &planes[plane] {
+                        bits(out, &w.matrix);
+                        bits(out, &[w.fill]);
+                    }
+                }
+            }
         }
     }
 }
@@ -990,7 +1034,8 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
         (PassKind::Resample(x), PassKind::Resample(y)) => {
             per_plane(x, y, |r, s| (r.h.taps, r.v.taps) == (s.h.taps, s.v.taps))
         }
-        (PassKind::Remap { .. }, PassKind::Remap { .. }) => true,
+        (PassKind::Remap { transpose: s, .. }, PassKind::Remap { transpose: t, .. }) => s == t,
+        (PassKind::Warp(x), PassKind::Warp(y)) => per_plane(x, y, |v, w| v.filter == w.filter),
         (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
         (PassKind::Rank(x), PassKind::Rank(y)) => {
             per_plane(x, y, |r, s| (r.rx > 0, r.ry > 0) == (s.rx > 0, s.ry > 0))

@@ -29,6 +29,7 @@ const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
 const RANK: &str = include_str!("../../../shaders/rank.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
+const WARP: &str = include_str!("../../../shaders/warp.wgsl");
 
 /// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
 /// bytes; WebGPU's floor is 16384).
@@ -262,6 +263,10 @@ pub(crate) enum Kernel {
     Rank {
         vertical: bool,
     },
+    /// A plane interpolated at the positions of an affine map.
+    Warp {
+        bicubic: bool,
+    },
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -393,6 +398,10 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
         Kernel::Rank { vertical } => {
             let _ = writeln!(s, "const VERTICAL: bool = {vertical};");
             &[RANK, PER_SAMPLE]
+        }
+        Kernel::Warp { bicubic } => {
+            let _ = writeln!(s, "const BICUBIC: bool = {bicubic};");
+            &[WARP, PER_SAMPLE]
         }
     };
     for file in files {
@@ -610,7 +619,12 @@ mod tests {
     fn keys() -> Vec<KernelKey> {
         let pixel = pixel_programs();
         let mut keys = Vec::new();
-        let mut plane_kernels = vec![Kernel::Curves, Kernel::Remap];
+        let mut plane_kernels = vec![
+            Kernel::Curves,
+            Kernel::Remap,
+            Kernel::Warp { bicubic: false },
+            Kernel::Warp { bicubic: true },
+        ];
         for tiled in [false, true] {
             for vertical in [false, true] {
                 for unsharp in [false, true] {

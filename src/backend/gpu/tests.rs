@@ -615,6 +615,7 @@ fn malformed_passes_are_errors_not_panics() {
                 y: 0,
                 flip_h: false,
                 flip_v: false,
+                transpose: false,
             },
             input: format,
             output: format.with_size(20, 23),
