@@ -477,10 +477,10 @@ impl<'a> Compiler<'a> {
                     }
                 }));
             }
-            // `pixel` reads the frame's variables itself (its uniforms): it is lowered for
-            // every frame of a varying chain, which costs the uniforms, not a compile (its
-            // program is shared).
-            let reads_frame = stage.spec.name == "pixel" || stage.spec.name == "tint";
+            // `pixel` reads the frame's variables itself (its uniforms), and `fade` the frame's
+            // time: they are lowered for every frame of a varying chain, which costs the
+            // uniforms, not a compile (the program is shared).
+            let reads_frame = matches!(stage.spec.name, "pixel" | "tint" | "fade");
             let kept = match &self.lowered[i] {
                 Some(l) if !reads_frame && l.input == input && l.values == values => {
                     Some(l.ops.clone())

@@ -128,6 +128,8 @@ fn odd_and_edge_shapes_match_across_backends() {
         "exposure(0.7, 0.05) | levels(in_black=0.1, gamma=1.4) | hue(40, 1.2, 0.3)",
         "colorchannelmixer(rg=0.3, ra=0.2, aa=0.6) | sepia(0.7) | vibrance(0.8)",
         "colortemperature(4000, pl=1) | posterize(6) | threshold(0.45)",
+        "colormatrix(bt601, bt709) | chromakey(#30a040, 0.1, 0.1) | vignette(1)",
+        "drawbox(1, 1, 5, 3, #ff804080, 1) | fade(out, start=-0.5, duration=1, color=#102030)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

@@ -550,3 +550,104 @@ fn lower_temperature(args: &Args, format: &Format, time: &FrameTime) -> Result<V
     };
     rgb_op([channel(0), channel(1), channel(2), None], &v)
 }
+
+/// The Y′CbCr matrices FFmpeg's colormatrix knows, by its names.
+const YCC_MATRICES: &[&str] = &[
+    "bt709",
+    "fcc",
+    "bt601",
+    "bt470",
+    "bt470bg",
+    "smpte170m",
+    "smpte240m",
+    "bt2020",
+];
+
+/// Kr and Kb of a matrix in [`YCC_MATRICES`].
+fn kr_kb(name: &str) -> (f64, f64) {
+    match name {
+        "bt709" => (0.2126, 0.0722),
+        "fcc" => (0.30, 0.11),
+        "smpte240m" => (0.212, 0.087),
+        "bt2020" => (0.2627, 0.0593),
+        _ => (0.299, 0.114),
+    }
+}
+
+const fn matrix_name(name: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Choice(YCC_MATRICES),
+        default: Default::Auto("unset: the matrix form"),
+        unit: None,
+        doc,
+    }
+}
+
+pub static COLORMATRIX: FilterSpec = FilterSpec {
+    name: "colormatrix",
+    kind: FilterKind::Pointwise,
+    description: "A colour matrix, in one of two forms. colormatrix(src, dst) is FFmpeg's \
+                  colormatrix: the frame's Y′CbCr read as src's matrix and rewritten in dst's \
+                  (bt601 → bt709 fixes SD video tagged as HD; RGB frames take their Y′CbCr \
+                  through their own matrix). colormatrix(matrix=[[…], […], […]]) maps R′G′B′ \
+                  through 3 rows of 3 weights (r, g, b), or of 4 with an offset; alpha is kept",
+    params: &[
+        matrix_name("src", "the matrix the frame's Y′CbCr was made with"),
+        matrix_name("dst", "the matrix to rewrite it in"),
+        ParamSpec {
+            name: "matrix",
+            kind: ParamKind::ColourMatrix,
+            default: Default::Auto("unset: the src/dst form"),
+            unit: None,
+            doc: "rows for R′, G′, B′: weights of r, g, b and an optional offset",
+        },
+    ],
+    lower: lower_colormatrix,
+    examples: &[
+        "colormatrix(matrix=[[1.1, 0.05, -0.05, 0.02], [0.02, 0.95, 0.03, 0], [-0.1, 0.1, 0.9, 0.04]])",
+        "colormatrix(bt601, bt709)",
+        "colormatrix(src=bt709, dst=fcc)",
+        "colormatrix(matrix=[[0, 0, 1], [0, 1, 0], [1, 0, 0]])",
+    ],
+};
+
+fn lower_colormatrix(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>, String> {
+    let v = Values::new(format, time);
+    let named = |n: &str| match args.optional(n) {
+        Some(ArgValue::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (named("src"), named("dst"), args.optional("matrix")) {
+        (Some(src), Some(dst), None) => {
+            if src == dst {
+                return Ok(Vec::new());
+            }
+            let ycc = ycc_of_rgb(format);
+            let rgb = super::formula::rgb_in(kr_kb(&src), ycc);
+            let out = super::formula::ycc_in(kr_kb(&dst), rgb);
+            ycc_op(format, out, None, &v)
+        }
+        (None, None, Some(ArgValue::Matrix { width, values, .. })) => {
+            let rows: Vec<F> = (0..3)
+                .map(|c| {
+                    let row = &values[c * width..(c + 1) * width];
+                    let sum = row[0] * px("r") + row[1] * px("g") + row[2] * px("b");
+                    if *width == 4 {
+                        sum + row[3]
+                    } else {
+                        sum
+                    }
+                })
+                .collect();
+            let [r, g, b] = [0, 1, 2].map(|c| Some(rows[c].clone()));
+            rgb_op([r, g, b, None], &v)
+        }
+        (None, None, _) => {
+            Err("give src and dst (e.g. colormatrix(bt601, bt709)) or a matrix".into())
+        }
+        (Some(_), None, None) => Err("src is given without dst".into()),
+        (None, Some(_), None) => Err("dst is given without src".into()),
+        _ => Err("matrix and src/dst are two forms: give one or the other".into()),
+    }
+}

@@ -9,6 +9,7 @@ mod color;
 mod formula;
 mod geometry;
 mod grade;
+mod paint;
 mod pixel;
 mod stencil;
 
@@ -34,6 +35,8 @@ pub enum ParamKind {
     Matrix {
         max_side: usize,
     },
+    /// A colour matrix: 3 rows of 3 weights, or of 4 (three weights and an offset).
+    ColourMatrix,
     /// `true` or `false` (or a condition, evaluated per frame).
     Bool,
     /// `#rrggbb`, `#rrggbbaa` or `[r, g, b(, a)]` in 0..=1.
@@ -201,11 +204,16 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &grade::LEVELS,
         &grade::HUE,
         &grade::COLORCHANNELMIXER,
+        &grade::COLORMATRIX,
         &grade::SEPIA,
         &grade::VIBRANCE,
         &grade::COLORTEMPERATURE,
         &grade::THRESHOLD,
         &grade::POSTERIZE,
+        &paint::CHROMAKEY,
+        &paint::VIGNETTE,
+        &paint::DRAWBOX,
+        &paint::FADE,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,
