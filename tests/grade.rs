@@ -218,6 +218,12 @@ fn colorchannelmixer_is_ffmpegs() {
         true,
         45.0,
     );
+    // Each way of keeping the input's colour, part of the way.
+    for pc in ["lum", "max", "avg", "sum", "nrm", "pwr"] {
+        let weights = format!("rr=0.5:rg=0.6:gg=0.3:gb=-0.3:br=0.4:bb=1.3:pc={pc}:pa=0.7");
+        let stage = format!("colorchannelmixer({})", weights.replace(':', ", "));
+        compare_rgb(&stage, &format!("colorchannelmixer={weights}"), false, 45.0);
+    }
     // On RGB the alpha terms add nothing, as in FFmpeg.
     compare_rgb(
         &stage,

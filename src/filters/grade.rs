@@ -258,8 +258,8 @@ pub static COLORCHANNELMIXER: FilterSpec = FilterSpec {
     kind: FilterKind::Pointwise,
     description: "Each of R′G′B′A a weighted sum of the pixel's R′G′B′A, as FFmpeg's \
                   colorchannelmixer (rg: how much green goes into red); the alpha terms count \
-                  only where the frame has alpha, as in FFmpeg (its pc/pa preserve modes are \
-                  not here)",
+                  only where the frame has alpha, as in FFmpeg; pc keeps a measure of the \
+                  input's colour (pa of the way)",
     params: &[
         number("rr", -2.0, 2.0, 1.0, "red in red"),
         number("rg", -2.0, 2.0, 0.0, "green in red"),
@@ -277,6 +277,15 @@ pub static COLORCHANNELMIXER: FilterSpec = FilterSpec {
         number("ag", -2.0, 2.0, 0.0, "green in alpha"),
         number("ab", -2.0, 2.0, 0.0, "blue in alpha"),
         number("aa", -2.0, 2.0, 1.0, "alpha in alpha"),
+        ParamSpec {
+            name: "pc",
+            kind: ParamKind::Choice(&["none", "lum", "max", "avg", "sum", "nrm", "pwr"]),
+            default: Default::Str("none"),
+            unit: None,
+            doc: "what of the input's colour to keep: lightness (max + min), max, average, sum, \
+                  norm or power of R′G′B′",
+        },
+        number("pa", 0.0, 1.0, 0.0, "how much of it to keep"),
     ],
     lower: lower_mixer,
     examples: &[
@@ -284,6 +293,8 @@ pub static COLORCHANNELMIXER: FilterSpec = FilterSpec {
         "colorchannelmixer(rr=0.3, rg=0.4, rb=0.3, gr=0.3, gg=0.4, gb=0.3, br=0.3, bg=0.4, bb=0.3)",
         "colorchannelmixer(ra=0.2, gb=0.5, aa=0.5, ar=0.3, ba=-0.4)",
         "colorchannelmixer(rr=cos(t), rb=sin(t), bb=cos(t), br=-sin(t))",
+        "colorchannelmixer(rr=0.5, rg=0.5, gg=0.2, bb=1.4, pc=lum, pa=0.8)",
+        "colorchannelmixer(gr=0.6, bg=0.7, rb=0.8, rr=0, gg=0, bb=0, pc=pwr, pa=0.5 + 0.5 * sin(t))",
     ],
 };
 
@@ -297,6 +308,7 @@ fn lower_mixer(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
     let mut v = Values::new(format, time);
     let alpha = format.layout.alpha;
     let inputs = ["r", "g", "b", "a"];
+    let preserve = args.string("pc");
     let mut channels: [Option<F>; 4] = [None, None, None, None];
     for (c, row) in NAMES.iter().enumerate() {
         if c == 3 && !alpha {
@@ -304,7 +316,7 @@ fn lower_mixer(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
         }
         let weights: Vec<f64> = row.iter().map(|n| args.float(n)).collect();
         let identity = (0..4).all(|k| weights[k] == if k == c { 1.0 } else { 0.0 });
-        if identity {
+        if identity && (c == 3 || preserve == "none") {
             continue;
         }
         let mut sum = v.set(row[0], weights[0]) * px("r");
@@ -312,6 +324,44 @@ fn lower_mixer(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
             sum = sum + v.set(row[k], weights[k]) * px(inputs[k]);
         }
         channels[c] = Some(sum);
+    }
+    if preserve != "none" {
+        let mixed: Vec<F> = (0..3)
+            .map(|c| channels[c].clone().unwrap_or_else(|| px(RGB[c])))
+            .collect();
+        let input = [px("r"), px("g"), px("b")];
+        let measure = |[r, g, b]: [F; 3]| -> F {
+            match preserve {
+                "lum" => max3(r.clone(), g.clone(), b.clone()) + min3(r, g, b),
+                "max" => max3(r, g, b),
+                // FFmpeg adds one code before dividing by 3.
+                "avg" => (r + g + b + 1.0 / 255.0) / 3.0,
+                "sum" => r + g + b,
+                "nrm" => (r.clone() * r + g.clone() * g + b.clone() * b).sqrt(),
+                _ => {
+                    let cubes = r.clone() * r.clone() * r
+                        + g.clone() * g.clone() * g
+                        + b.clone() * b.clone() * b;
+                    // A cube root that keeps the sign, as C's cbrtf.
+                    let root = cubes.clone().abs().pow(num(1.0 / 3.0));
+                    cubes.lt(num(0.0)).select(-root.clone(), root)
+                }
+            }
+        };
+        let before = measure(input);
+        let after = measure([mixed[0].clone(), mixed[1].clone(), mixed[2].clone()]);
+        // FFmpeg's guard against dividing by nothing: half a code.
+        let after = after.clone().gt(num(0.0)).select(after, num(1.0 / 510.0));
+        let ratio = before / after;
+        let amount = v.set("pa", args.float("pa"));
+        for c in 0..3 {
+            let clipped = mixed[c].clone().clamp(num(0.0), num(1.0));
+            channels[c] = Some(
+                mixed[c]
+                    .clone()
+                    .lerp(clipped * ratio.clone(), amount.clone()),
+            );
+        }
     }
     rgb_op(channels, &v)
 }
