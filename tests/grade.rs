@@ -190,6 +190,7 @@ fn hue_is_ffmpegs_on_yuv420p() {
         ("hue(h=30, s=1.4, b=0.5)", "hue=h=30:s=1.4:b=0.5"),
         ("hue(h=-120, s=0.6)", "hue=h=-120:s=0.6"),
         ("hue(h=200, s=-1, b=-1.5)", "hue=h=200:s=-1:b=-1.5"),
+        ("hue(H=2, s=1.2)", "hue=H=2:s=1.2"),
     ] {
         let ours = raw8(&cpu(chain, &img));
         let theirs = ffmpeg_filter(&raw8(&img), (64, 48), "yuv420p", filter);
@@ -337,6 +338,7 @@ fn bad_parameters_are_named() {
         ("levels(gimin=0.5, gimax=0.5)", "gimax"),
         ("exposure(exposure=0, black=1)", "black"),
         ("hue(s=11)", "`s`"),
+        ("hue(h=10, H=1)", "H"),
         ("posterize(1)", "`levels`"),
         ("colormatrix(bt601)", "dst"),
         (

@@ -204,13 +204,26 @@ pub static HUE: FilterSpec = FilterSpec {
                   full range); RGB frames through their matrix (FFmpeg converts them to \
                   Y′CbCr); alpha is kept",
     params: &[
-        number(
-            "h",
-            -1e6,
-            1e6,
-            0.0,
-            "hue angle in degrees, e.g. \"90*t\" to turn",
-        ),
+        ParamSpec {
+            name: "h",
+            kind: ParamKind::Float {
+                min: -1e6,
+                max: 1e6,
+            },
+            default: Default::Auto("0, or H in degrees"),
+            unit: Some("degrees"),
+            doc: "hue angle in degrees, e.g. \"90*t\" to turn",
+        },
+        ParamSpec {
+            name: "H",
+            kind: ParamKind::Float {
+                min: -1e5,
+                max: 1e5,
+            },
+            default: Default::Auto("unset: h"),
+            unit: Some("radians"),
+            doc: "hue angle in radians, instead of h",
+        },
         number(
             "s",
             -10.0,
@@ -231,13 +244,21 @@ pub static HUE: FilterSpec = FilterSpec {
         "hue(h=25, s=1.3)",
         "hue(h=90*t, s=0.8, b=0.5)",
         "hue(h=-140, s=-1.5, b=-1)",
+        "hue(H=PI/2 * t, s=1.1)",
     ],
 };
 
 fn lower_hue(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>, String> {
-    let (h, s, b) = (args.float("h"), args.float("s"), args.float("b"));
+    let (s, b) = (args.float("s"), args.float("b"));
+    let radians = match (args.optional("h"), args.optional("H")) {
+        (Some(_), Some(_)) => {
+            return Err("h and H both set the angle (h in degrees, H in radians): give one".into())
+        }
+        (_, Some(_)) => args.float("H"),
+        (Some(_), None) => args.float("h").to_radians(),
+        (None, None) => 0.0,
+    };
     let mut v = Values::new(format, time);
-    let radians = h.to_radians();
     let cos = v.set("hue_cos", radians.cos() * s);
     let sin = v.set("hue_sin", radians.sin() * s);
     // 25.5 codes of 8-bit luma, in the luma's range: 219 codes from black to white in limited
