@@ -1,5 +1,5 @@
 //! Colour grading filters that are functions of one pixel: exposure, levels, hue,
-//! colorchannelmixer, sepia, vibrance, colortemperature, threshold and posterize. Each lowers
+//! colorchannelmixer, colormatrix, sepia, vibrance, colortemperature, threshold and posterize. Each lowers
 //! into one pixel program ([`super::formula`]) that both backends run on every layout, fused
 //! with its neighbours; its parameters are uniforms, so one that follows `t` keeps the program.
 //!
