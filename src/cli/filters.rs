@@ -166,6 +166,7 @@ fn parameter_doc(p: &'static ParamSpec) -> ParameterDoc {
         },
         max_side: match p.kind {
             ParamKind::Matrix { max_side } => Some(max_side),
+            ParamKind::ColourMatrix => Some(4),
             _ => None,
         },
         default,

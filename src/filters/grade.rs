@@ -214,16 +214,6 @@ pub static HUE: FilterSpec = FilterSpec {
             unit: Some("degrees"),
             doc: "hue angle in degrees, e.g. \"90*t\" to turn",
         },
-        ParamSpec {
-            name: "H",
-            kind: ParamKind::Float {
-                min: -1e5,
-                max: 1e5,
-            },
-            default: Default::Auto("unset: h"),
-            unit: Some("radians"),
-            doc: "hue angle in radians, instead of h",
-        },
         number(
             "s",
             -10.0,
@@ -238,6 +228,16 @@ pub static HUE: FilterSpec = FilterSpec {
             0.0,
             "brightness: -10 .. 10 (1 is 25.5 codes of 8-bit luma)",
         ),
+        ParamSpec {
+            name: "H",
+            kind: ParamKind::Float {
+                min: -1e5,
+                max: 1e5,
+            },
+            default: Default::Auto("unset: h"),
+            unit: Some("radians"),
+            doc: "hue angle in radians, instead of h",
+        },
     ],
     lower: lower_hue,
     examples: &[
