@@ -146,6 +146,8 @@ fn odd_and_edge_shapes_match_across_backends() {
         "sobel | dilate(2)",
         "prewitt(scale=2) | erode(3)",
         "edges(2) | gblur(1)",
+        "colormatrix(bt601, bt709) | chromakey(#30a040, 0.1, 0.1) | vignette(1)",
+        "drawbox(1, 1, 5, 3, #ff804080, 1) | fade(out, start=-0.5, duration=1, color=#102030)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

@@ -544,6 +544,7 @@ pub fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Int { min, max } => format!("integer, {min} ..= {max}"),
         ParamKind::Choice(names) => format!("one of {}", names.join(", ")),
         ParamKind::Matrix { max_side } => format!("matrix, odd sides up to {max_side}"),
+        ParamKind::ColourMatrix => "matrix, 3 rows of 3 weights or of 4 (weights, offset)".into(),
         ParamKind::Bool => "true or false".into(),
         ParamKind::Colour => "colour, #rrggbb or #rrggbbaa".into(),
         ParamKind::Expr => "expression of the pixel".into(),
@@ -626,7 +627,10 @@ fn check(
             }
         }
         Value::Expr(..) | Value::Word(..)
-            if matches!(param.kind, ParamKind::Matrix { .. } | ParamKind::Colour) =>
+            if matches!(
+                param.kind,
+                ParamKind::Matrix { .. } | ParamKind::ColourMatrix | ParamKind::Colour
+            ) =>
         {
             // Checked below: a matrix or a colour never changes from frame to frame.
             value
@@ -750,6 +754,7 @@ fn check(
             })?;
             Ok(ArgValue::Str(s.clone()))
         }
+        ParamKind::ColourMatrix => matrix(value, 0, param, spec),
         ParamKind::Planes => {
             let (Value::Str(s, _) | Value::Word(s, _)) = value else {
                 return Err(mismatch("planes, such as \"y\" or \"uv\""));
@@ -899,7 +904,14 @@ fn matrix(
         }
         (side, side, values)
     };
-    if width % 2 == 0 || height % 2 == 0 || width > max_side || height > max_side {
+    // `max_side` 0: a colour matrix, 3 rows of 3 or 4.
+    if max_side == 0 && (height != 3 || !(3..=4).contains(&width)) {
+        return Err(bad(format!(
+            "matrix of {height} rows of {width} is not allowed (expected 3 rows of 3 or of 4)"
+        )));
+    }
+    if max_side > 0 && (width % 2 == 0 || height % 2 == 0 || width > max_side || height > max_side)
+    {
         return Err(bad(format!(
             "matrix of {width}x{height} is not allowed (expected odd sides, 1 ..= {max_side})"
         )));

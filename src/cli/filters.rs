@@ -140,7 +140,7 @@ fn parameter_doc(p: &'static ParamSpec) -> ParameterDoc {
         ParamKind::Float { min, max } => ("number", Some(min.into()), Some(max.into())),
         ParamKind::Int { min, max } => ("integer", Some(min.into()), Some(max.into())),
         ParamKind::Choice(_) => ("choice", None, None),
-        ParamKind::Matrix { .. } => ("matrix", None, None),
+        ParamKind::Matrix { .. } | ParamKind::ColourMatrix => ("matrix", None, None),
         ParamKind::Bool => ("boolean", None, None),
         ParamKind::Colour => ("colour", None, None),
         ParamKind::Expr => ("expression", None, None),
@@ -167,6 +167,7 @@ fn parameter_doc(p: &'static ParamSpec) -> ParameterDoc {
         },
         max_side: match p.kind {
             ParamKind::Matrix { max_side } => Some(max_side),
+            ParamKind::ColourMatrix => Some(4),
             _ => None,
         },
         default,

@@ -201,21 +201,41 @@ pub fn rgb_op(channels: [Option<F>; 4], values: &Values) -> Result<Vec<Op>, Stri
     finish(program, values)
 }
 
+/// [`rgb_op`] with R′G′B′ left unclamped (alpha clamped): for composites that mix the pixel
+/// with a colour, so that a Y′CbCr frame's colours outside the RGB cube come back as they were
+/// where the mix leaves them (stores clamp to the plane's codes).
+pub fn rgb_op_unclamped(channels: [Option<F>; 4], values: &Values) -> Result<Vec<Op>, String> {
+    let [r, g, b, a] = channels.map(|c| c.map(|c| c.0));
+    let program = PixelProgram::compile_clamped(
+        [r.as_ref(), g.as_ref(), b.as_ref(), a.as_ref()],
+        [false, false, false, true],
+    )?;
+    finish(program, values)
+}
+
 /// The pixel's luma Y′ (0..1) and colour differences Cb, Cr (−0.5..0.5) in the frame's matrix,
 /// as expressions of its R′G′B′.
 pub fn ycc_of_rgb(format: &Format) -> [F; 3] {
-    let (kr, kb) = format.colour.matrix.kr_kb();
-    let kg = 1.0 - kr - kb;
-    let luma = kr * px("r") + kg * px("g") + kb * px("b");
-    let cb = (0.5 / (1.0 - kb)) * (px("b") - luma.clone());
-    let cr = (0.5 / (1.0 - kr)) * (px("r") - luma.clone());
-    [luma, cb, cr]
+    ycc_in(format.colour.matrix.kr_kb(), [px("r"), px("g"), px("b")])
 }
 
 /// The R′G′B′ of a Y′CbCr in the frame's matrix (unclamped: the frame's Y′CbCr planes hold
 /// what leaves the RGB cube).
-pub fn rgb_of_ycc(format: &Format, [luma, cb, cr]: [F; 3]) -> [F; 3] {
-    let (kr, kb) = format.colour.matrix.kr_kb();
+pub fn rgb_of_ycc(format: &Format, ycc: [F; 3]) -> [F; 3] {
+    rgb_in(format.colour.matrix.kr_kb(), ycc)
+}
+
+/// Y′CbCr of an R′G′B′ in the matrix of `(kr, kb)`.
+pub fn ycc_in((kr, kb): (f64, f64), [r, g, b]: [F; 3]) -> [F; 3] {
+    let kg = 1.0 - kr - kb;
+    let luma = kr * r.clone() + kg * g + kb * b.clone();
+    let cb = (0.5 / (1.0 - kb)) * (b - luma.clone());
+    let cr = (0.5 / (1.0 - kr)) * (r - luma.clone());
+    [luma, cb, cr]
+}
+
+/// R′G′B′ of a Y′CbCr in the matrix of `(kr, kb)`.
+pub fn rgb_in((kr, kb): (f64, f64), [luma, cb, cr]: [F; 3]) -> [F; 3] {
     let kg = 1.0 - kr - kb;
     let r = luma.clone() + 2.0 * (1.0 - kr) * cr;
     let b = luma.clone() + 2.0 * (1.0 - kb) * cb;

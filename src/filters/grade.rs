@@ -1,5 +1,5 @@
 //! Colour grading filters that are functions of one pixel: exposure, levels, hue,
-//! colorchannelmixer, sepia, vibrance, colortemperature, threshold and posterize. Each lowers
+//! colorchannelmixer, colormatrix, sepia, vibrance, colortemperature, threshold and posterize. Each lowers
 //! into one pixel program ([`super::formula`]) that both backends run on every layout, fused
 //! with its neighbours; its parameters are uniforms, so one that follows `t` keeps the program.
 //!
@@ -204,13 +204,16 @@ pub static HUE: FilterSpec = FilterSpec {
                   full range); RGB frames through their matrix (FFmpeg converts them to \
                   Y′CbCr); alpha is kept",
     params: &[
-        number(
-            "h",
-            -1e6,
-            1e6,
-            0.0,
-            "hue angle in degrees, e.g. \"90*t\" to turn",
-        ),
+        ParamSpec {
+            name: "h",
+            kind: ParamKind::Float {
+                min: -1e6,
+                max: 1e6,
+            },
+            default: Default::Auto("0, or H in degrees"),
+            unit: Some("degrees"),
+            doc: "hue angle in degrees, e.g. \"90*t\" to turn",
+        },
         number(
             "s",
             -10.0,
@@ -225,19 +228,37 @@ pub static HUE: FilterSpec = FilterSpec {
             0.0,
             "brightness: -10 .. 10 (1 is 25.5 codes of 8-bit luma)",
         ),
+        ParamSpec {
+            name: "H",
+            kind: ParamKind::Float {
+                min: -1e5,
+                max: 1e5,
+            },
+            default: Default::Auto("unset: h"),
+            unit: Some("radians"),
+            doc: "hue angle in radians, instead of h",
+        },
     ],
     lower: lower_hue,
     examples: &[
         "hue(h=25, s=1.3)",
         "hue(h=90*t, s=0.8, b=0.5)",
         "hue(h=-140, s=-1.5, b=-1)",
+        "hue(H=PI/2 * t, s=1.1)",
     ],
 };
 
 fn lower_hue(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>, String> {
-    let (h, s, b) = (args.float("h"), args.float("s"), args.float("b"));
+    let (s, b) = (args.float("s"), args.float("b"));
+    let radians = match (args.optional("h"), args.optional("H")) {
+        (Some(_), Some(_)) => {
+            return Err("h and H both set the angle (h in degrees, H in radians): give one".into())
+        }
+        (_, Some(_)) => args.float("H"),
+        (Some(_), None) => args.float("h").to_radians(),
+        (None, None) => 0.0,
+    };
     let mut v = Values::new(format, time);
-    let radians = h.to_radians();
     let cos = v.set("hue_cos", radians.cos() * s);
     let sin = v.set("hue_sin", radians.sin() * s);
     // 25.5 codes of 8-bit luma, in the luma's range: 219 codes from black to white in limited
@@ -258,8 +279,8 @@ pub static COLORCHANNELMIXER: FilterSpec = FilterSpec {
     kind: FilterKind::Pointwise,
     description: "Each of R′G′B′A a weighted sum of the pixel's R′G′B′A, as FFmpeg's \
                   colorchannelmixer (rg: how much green goes into red); the alpha terms count \
-                  only where the frame has alpha, as in FFmpeg (its pc/pa preserve modes are \
-                  not here)",
+                  only where the frame has alpha, as in FFmpeg; pc keeps a measure of the \
+                  input's colour (pa of the way)",
     params: &[
         number("rr", -2.0, 2.0, 1.0, "red in red"),
         number("rg", -2.0, 2.0, 0.0, "green in red"),
@@ -277,6 +298,15 @@ pub static COLORCHANNELMIXER: FilterSpec = FilterSpec {
         number("ag", -2.0, 2.0, 0.0, "green in alpha"),
         number("ab", -2.0, 2.0, 0.0, "blue in alpha"),
         number("aa", -2.0, 2.0, 1.0, "alpha in alpha"),
+        ParamSpec {
+            name: "pc",
+            kind: ParamKind::Choice(&["none", "lum", "max", "avg", "sum", "nrm", "pwr"]),
+            default: Default::Str("none"),
+            unit: None,
+            doc: "what of the input's colour to keep: lightness (max + min), max, average, sum, \
+                  norm or power of R′G′B′",
+        },
+        number("pa", 0.0, 1.0, 0.0, "how much of it to keep"),
     ],
     lower: lower_mixer,
     examples: &[
@@ -284,6 +314,8 @@ pub static COLORCHANNELMIXER: FilterSpec = FilterSpec {
         "colorchannelmixer(rr=0.3, rg=0.4, rb=0.3, gr=0.3, gg=0.4, gb=0.3, br=0.3, bg=0.4, bb=0.3)",
         "colorchannelmixer(ra=0.2, gb=0.5, aa=0.5, ar=0.3, ba=-0.4)",
         "colorchannelmixer(rr=cos(t), rb=sin(t), bb=cos(t), br=-sin(t))",
+        "colorchannelmixer(rr=0.5, rg=0.5, gg=0.2, bb=1.4, pc=lum, pa=0.8)",
+        "colorchannelmixer(gr=0.6, bg=0.7, rb=0.8, rr=0, gg=0, bb=0, pc=pwr, pa=0.5 + 0.5 * sin(t))",
     ],
 };
 
@@ -297,6 +329,7 @@ fn lower_mixer(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
     let mut v = Values::new(format, time);
     let alpha = format.layout.alpha;
     let inputs = ["r", "g", "b", "a"];
+    let preserve = args.string("pc");
     let mut channels: [Option<F>; 4] = [None, None, None, None];
     for (c, row) in NAMES.iter().enumerate() {
         if c == 3 && !alpha {
@@ -304,7 +337,7 @@ fn lower_mixer(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
         }
         let weights: Vec<f64> = row.iter().map(|n| args.float(n)).collect();
         let identity = (0..4).all(|k| weights[k] == if k == c { 1.0 } else { 0.0 });
-        if identity {
+        if identity && (c == 3 || preserve == "none") {
             continue;
         }
         let mut sum = v.set(row[0], weights[0]) * px("r");
@@ -312,6 +345,44 @@ fn lower_mixer(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>
             sum = sum + v.set(row[k], weights[k]) * px(inputs[k]);
         }
         channels[c] = Some(sum);
+    }
+    if preserve != "none" {
+        let mixed: Vec<F> = (0..3)
+            .map(|c| channels[c].clone().unwrap_or_else(|| px(RGB[c])))
+            .collect();
+        let input = [px("r"), px("g"), px("b")];
+        let measure = |[r, g, b]: [F; 3]| -> F {
+            match preserve {
+                "lum" => max3(r.clone(), g.clone(), b.clone()) + min3(r, g, b),
+                "max" => max3(r, g, b),
+                // FFmpeg adds one code before dividing by 3.
+                "avg" => (r + g + b + 1.0 / 255.0) / 3.0,
+                "sum" => r + g + b,
+                "nrm" => (r.clone() * r + g.clone() * g + b.clone() * b).sqrt(),
+                _ => {
+                    let cubes = r.clone() * r.clone() * r
+                        + g.clone() * g.clone() * g
+                        + b.clone() * b.clone() * b;
+                    // A cube root that keeps the sign, as C's cbrtf.
+                    let root = cubes.clone().abs().pow(num(1.0 / 3.0));
+                    cubes.lt(num(0.0)).select(-root.clone(), root)
+                }
+            }
+        };
+        let before = measure(input);
+        let after = measure([mixed[0].clone(), mixed[1].clone(), mixed[2].clone()]);
+        // FFmpeg's guard against dividing by nothing: half a code.
+        let after = after.clone().gt(num(0.0)).select(after, num(1.0 / 510.0));
+        let ratio = before / after;
+        let amount = v.set("pa", args.float("pa"));
+        for c in 0..3 {
+            let clipped = mixed[c].clone().clamp(num(0.0), num(1.0));
+            channels[c] = Some(
+                mixed[c]
+                    .clone()
+                    .lerp(clipped * ratio.clone(), amount.clone()),
+            );
+        }
     }
     rgb_op(channels, &v)
 }
@@ -549,4 +620,105 @@ fn lower_temperature(args: &Args, format: &Format, time: &FrameTime) -> Result<V
         )
     };
     rgb_op([channel(0), channel(1), channel(2), None], &v)
+}
+
+/// The Y′CbCr matrices FFmpeg's colormatrix knows, by its names.
+const YCC_MATRICES: &[&str] = &[
+    "bt709",
+    "fcc",
+    "bt601",
+    "bt470",
+    "bt470bg",
+    "smpte170m",
+    "smpte240m",
+    "bt2020",
+];
+
+/// Kr and Kb of a matrix in [`YCC_MATRICES`].
+fn kr_kb(name: &str) -> (f64, f64) {
+    match name {
+        "bt709" => (0.2126, 0.0722),
+        "fcc" => (0.30, 0.11),
+        "smpte240m" => (0.212, 0.087),
+        "bt2020" => (0.2627, 0.0593),
+        _ => (0.299, 0.114),
+    }
+}
+
+const fn matrix_name(name: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Choice(YCC_MATRICES),
+        default: Default::Auto("unset: the matrix form"),
+        unit: None,
+        doc,
+    }
+}
+
+pub static COLORMATRIX: FilterSpec = FilterSpec {
+    name: "colormatrix",
+    kind: FilterKind::Pointwise,
+    description: "A colour matrix, in one of two forms. colormatrix(src, dst) is FFmpeg's \
+                  colormatrix: the frame's Y′CbCr read as src's matrix and rewritten in dst's \
+                  (bt601 → bt709 fixes SD video tagged as HD; RGB frames take their Y′CbCr \
+                  through their own matrix). colormatrix(matrix=[[…], […], […]]) maps R′G′B′ \
+                  through 3 rows of 3 weights (r, g, b), or of 4 with an offset; alpha is kept",
+    params: &[
+        matrix_name("src", "the matrix the frame's Y′CbCr was made with"),
+        matrix_name("dst", "the matrix to rewrite it in"),
+        ParamSpec {
+            name: "matrix",
+            kind: ParamKind::ColourMatrix,
+            default: Default::Auto("unset: the src/dst form"),
+            unit: None,
+            doc: "rows for R′, G′, B′: weights of r, g, b and an optional offset",
+        },
+    ],
+    lower: lower_colormatrix,
+    examples: &[
+        "colormatrix(matrix=[[1.1, 0.05, -0.05, 0.02], [0.02, 0.95, 0.03, 0], [-0.1, 0.1, 0.9, 0.04]])",
+        "colormatrix(bt601, bt709)",
+        "colormatrix(src=bt709, dst=fcc)",
+        "colormatrix(matrix=[[0, 0, 1], [0, 1, 0], [1, 0, 0]])",
+    ],
+};
+
+fn lower_colormatrix(args: &Args, format: &Format, time: &FrameTime) -> Result<Vec<Op>, String> {
+    let v = Values::new(format, time);
+    let named = |n: &str| match args.optional(n) {
+        Some(ArgValue::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (named("src"), named("dst"), args.optional("matrix")) {
+        (Some(src), Some(dst), None) => {
+            if src == dst {
+                return Ok(Vec::new());
+            }
+            let ycc = ycc_of_rgb(format);
+            let rgb = super::formula::rgb_in(kr_kb(&src), ycc);
+            let out = super::formula::ycc_in(kr_kb(&dst), rgb);
+            ycc_op(format, out, None, &v)
+        }
+        (None, None, Some(ArgValue::Matrix { width, values, .. })) => {
+            let rows: Vec<F> = (0..3)
+                .map(|c| {
+                    let row = &values[c * width..(c + 1) * width];
+                    let sum = row[0] * px("r") + row[1] * px("g") + row[2] * px("b");
+                    if *width == 4 {
+                        sum + row[3]
+                    } else {
+                        sum
+                    }
+                })
+                .collect();
+            let [r, g, b] = [0, 1, 2].map(|c| Some(rows[c].clone()));
+            rgb_op([r, g, b, None], &v)
+        }
+        (None, None, _) => {
+            Err("give src and dst (e.g. colormatrix(bt601, bt709)) or a matrix".into())
+        }
+        (Some(_), None, None) => Err("src is given without dst".into()),
+        (None, Some(_), None) => Err("dst is given without src".into()),
+        _ => Err("matrix and src/dst are two forms: give one or the other".into()),
+    }
 }

@@ -13,6 +13,7 @@ mod geometry;
 mod grade;
 mod grain;
 mod lut;
+mod paint;
 mod pixel;
 mod rank;
 mod stencil;
@@ -40,6 +41,8 @@ pub enum ParamKind {
     Matrix {
         max_side: usize,
     },
+    /// A colour matrix: 3 rows of 3 weights, or of 4 (three weights and an offset).
+    ColourMatrix,
     /// `true` or `false` (or a condition, evaluated per frame).
     Bool,
     /// `#rrggbb`, `#rrggbbaa` or `[r, g, b(, a)]` in 0..=1.
@@ -227,11 +230,16 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &grade::LEVELS,
         &grade::HUE,
         &grade::COLORCHANNELMIXER,
+        &grade::COLORMATRIX,
         &grade::SEPIA,
         &grade::VIBRANCE,
         &grade::COLORTEMPERATURE,
         &grade::THRESHOLD,
         &grade::POSTERIZE,
+        &paint::CHROMAKEY,
+        &paint::VIGNETTE,
+        &paint::DRAWBOX,
+        &paint::FADE,
         &geometry::SCALE,
         &geometry::CROP,
         &geometry::HFLIP,
@@ -252,9 +260,9 @@ pub fn reads_frame(name: &str) -> bool {
 }
 
 /// True for a filter that differs from frame to frame whatever its parameters say: grain is new
-/// at every frame index.
+/// at every frame index, and a fade follows the frame's time.
 pub fn reads_time(name: &str) -> bool {
-    matches!(name, "grain")
+    matches!(name, "grain" | "fade")
 }
 
 pub fn find(name: &str) -> Option<&'static FilterSpec> {
