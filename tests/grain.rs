@@ -210,3 +210,43 @@ fn a_clip_gets_new_grain_at_every_frame_and_the_same_on_a_second_run() {
         }
     }
 }
+
+/// A filter whose parameters are all fixed but which follows the frame's time (fade) changes
+/// from frame to frame through the binary: the pipeline lowers it again for every frame.
+#[test]
+fn a_fade_with_fixed_times_follows_the_clip() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("white.mkv");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=white:s=32x24:r=10:d=1.2",
+        "-c:v",
+        "ffv1",
+        "-pix_fmt",
+        "yuv420p",
+        s(&clip),
+    ]);
+    let out = dir.path().join("out.mkv");
+    let (code, _, err) = common::tessera(&[
+        "process",
+        s(&clip),
+        "-o",
+        s(&out),
+        "-q",
+        "--codec",
+        "ffv1",
+        "--chain",
+        "fade(in, duration=1)",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let luma: Vec<u8> = common::decoded_frames(&out, "gray", 32 * 24)
+        .iter()
+        .map(|f| f[0])
+        .collect();
+    assert_eq!(luma.len(), 12);
+    // Black (16, as video is limited range) at t = 0, white (235) from t = 1 s, rising between.
+    assert!(luma[0] <= 17 && luma[10] >= 234, "{luma:?}");
+    assert!(luma.windows(2).take(10).all(|w| w[1] > w[0]), "{luma:?}");
+}
