@@ -509,7 +509,12 @@ pub enum RankOf {
     Min,
     /// The largest (dilation).
     Max,
+    /// The `k`-th smallest, from 0 (median and percentiles): not separable.
+    Nth(u32),
 }
+
+/// The largest window [`RankOf::Nth`] takes: 15×15, a radius of 7 each way.
+pub const NTH_MAX_RADIUS: u32 = 7;
 
 /// An order statistic of one plane over the `(2·rx + 1)`×`(2·ry + 1)` window around each sample,
 /// edges clamped. Min and max are separable: a vertical pass, then a horizontal one.

@@ -199,6 +199,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &detail::EDGES,
         &rank::DILATE,
         &rank::ERODE,
+        &rank::MEDIAN,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,

@@ -34,7 +34,7 @@ use rayon::prelude::*;
 
 use super::{Backend, BackendError};
 use crate::frame::{Format, Frame, Plane, PlaneBuf, PlaneRef, Samples};
-use crate::op::ResampleTable;
+use crate::op::{RankOf, ResampleTable};
 use crate::plan::{Pass, PassKind, Plan};
 use arith::{pad_row, Arith, Fixed, Float};
 pub use simd::Isa;
@@ -864,6 +864,8 @@ fn strip<A: Arith>(
             }
         }
     };
+    // The sorted windows of a median, kept from row to row.
+    let mut nth = neighbourhood::NthScratch::default();
     for (i, y) in (first..last).enumerate() {
         let result: &[A::T] = match job {
             Job::Blur { h, v } => {
@@ -907,14 +909,21 @@ fn strip<A: Arith>(
             }
             Job::Rank(r) => {
                 let (rx, ry) = (r.rx as usize, r.ry as usize);
-                let row: &[A::T] = if ry > 0 {
-                    neighbourhood::rank_v(&rows, y, ry, r.of, &mut a[..width]);
+                if let RankOf::Nth(k) = r.of {
+                    let k = k as usize;
+                    neighbourhood::rank_nth(&rows, y, (rx, ry), k, &mut nth, &mut a[..width]);
                     &a[..width]
                 } else {
-                    rows.row(y as isize)
-                };
-                neighbourhood::rank_h(row, rx, r.of, pad, &mut b[..width]);
-                &b[..width]
+                    let max = r.of == RankOf::Max;
+                    let row: &[A::T] = if ry > 0 {
+                        neighbourhood::rank_v(&rows, y, ry, max, &mut a[..width]);
+                        &a[..width]
+                    } else {
+                        rows.row(y as isize)
+                    };
+                    neighbourhood::rank_h(row, rx, max, pad, &mut b[..width]);
+                    &b[..width]
+                }
             }
             Job::Resample { h, v } => {
                 let (tv, wv) = v;

@@ -460,6 +460,12 @@ impl Builder<'_> {
                         plane: p,
                         vertical,
                     };
+                    if let RankOf::Nth(_) = r.of {
+                        let dst = self.write(i, p);
+                        let work = axis(false);
+                        self.dispatch(Kernel::Nth, work, &[src], &[dst], s, s, true);
+                        continue;
+                    }
                     let from = if r.ry > 0 && r.rx > 0 {
                         let scratch = (self.work(Store::F32.bytes(s), frame), Store::F32);
                         let kernel = Kernel::Rank { vertical: true };
@@ -761,6 +767,11 @@ impl Dispatch {
                     info.flags = match r.of {
                         RankOf::Min => 0,
                         RankOf::Max => 1,
+                        RankOf::Nth(k) => {
+                            info.taps = r.rx;
+                            info.rows = r.ry;
+                            k
+                        }
                     };
                 }
             }

@@ -26,6 +26,7 @@ const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
 const RANK: &str = include_str!("../../../shaders/rank.wgsl");
+const MEDIAN: &str = include_str!("../../../shaders/median.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 
 /// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
@@ -198,6 +199,8 @@ pub(crate) enum Kernel {
     Rank {
         vertical: bool,
     },
+    /// The k-th smallest sample of a window (`median.wgsl`).
+    Nth,
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -326,6 +329,7 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             let _ = writeln!(s, "const VERTICAL: bool = {vertical};");
             &[RANK, PER_SAMPLE]
         }
+        Kernel::Nth => &[MEDIAN, PER_SAMPLE],
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");
