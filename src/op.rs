@@ -525,6 +525,30 @@ pub struct Rank {
     pub of: RankOf,
 }
 
+/// An edge-preserving average of one plane: each sample becomes the mean of the
+/// `(2·rx + 1)`×`(2·ry + 1)` window around it, weighted by
+/// `exp(−(i²·space.0 + j²·space.1) − (s − c)²·range)` for the sample `s` at offset `(i, j)` from
+/// the centre `c` (code values); edges clamped. [`Bilateral::weight`] is the arithmetic both
+/// backends follow, in f32.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bilateral {
+    pub rx: u32,
+    pub ry: u32,
+    /// 1 / (2σ²) of the spatial Gaussian along each axis, in the plane's samples.
+    pub space: (f32, f32),
+    /// 1 / (2σ²) of the range Gaussian, in code values.
+    pub range: f32,
+}
+
+impl Bilateral {
+    /// The weight of sample `s` at offset `(i, j)` from centre `c`.
+    #[inline(always)]
+    pub fn weight(&self, i: f32, j: f32, s: f32, c: f32) -> f32 {
+        let d = s - c;
+        (-(i * i * self.space.0 + j * j * self.space.1) - d * d * self.range).exp()
+    }
+}
+
 /// What a filter lowers into, for one format. Sizes are in luma pixels of the op's input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -541,8 +565,10 @@ pub enum Op {
     },
     /// The gradient magnitude of each plane that has one (sobel, prewitt, edges).
     Gradient(PerPlane<Gradient>),
-    /// An order statistic over a window of each plane that has one (dilate, erode).
+    /// An order statistic over a window of each plane that has one (dilate, erode, median).
     Rank(PerPlane<Rank>),
+    /// An edge-preserving average of each plane that has one (bilateral).
+    Bilateral(PerPlane<Bilateral>),
     /// Every plane resampled to the plane sizes of a `width`×`height` frame.
     Resample {
         width: u32,
@@ -570,6 +596,7 @@ impl Op {
             Op::Convolve(planes) => Planes::of(planes),
             Op::Gradient(planes) => Planes::of(planes),
             Op::Rank(planes) => Planes::of(planes),
+            Op::Bilateral(planes) => Planes::of(planes),
             Op::Resample { .. } | Op::Remap { .. } => Planes::all(format),
         }
     }
@@ -587,6 +614,7 @@ impl Op {
                 .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
             Op::Gradient(planes) => planes[p].as_ref().map_or((0, 0), |_| (1, 1)),
             Op::Rank(planes) => planes[p].as_ref().map_or((0, 0), |r| (r.rx, r.ry)),
+            Op::Bilateral(planes) => planes[p].as_ref().map_or((0, 0), |b| (b.rx, b.ry)),
             Op::Resample { planes, .. } => planes[p]
                 .as_ref()
                 .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),

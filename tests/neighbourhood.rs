@@ -1,7 +1,9 @@
 //! The detail, edge and rank filters (sharpen, emboss, sobel, prewitt, edges, dilate, erode,
-//! median) against references written here in f64 on small frames of every layout, and against
-//! the `ffmpeg` CLI where FFmpeg has the same filter with the same meaning (sobel, prewitt,
-//! dilation, erosion, median on yuv420p and gray); and through the binary on both backends.
+//! median, bilateral) against references written here in f64 on small frames of every layout,
+//! and against the `ffmpeg` CLI where FFmpeg has the same filter with the same meaning (sobel,
+//! prewitt, dilation, erosion, median on yuv420p and gray; FFmpeg's bilateral is a recursive
+//! approximation, so bilateral is checked against the exact filter only); and through the binary
+//! on both backends.
 
 mod common;
 
@@ -393,6 +395,52 @@ fn median_picks_the_percentile_of_the_window() {
     }
 }
 
+/// bilateral is the exact bilateral filter: each sample the mean of its ceil(2σ) window weighted
+/// by exp(−d²/2σs²) · exp(−Δ²/2σr²), σs in luma pixels (halved on subsampled chroma axes), σr a
+/// fraction of the largest code; luma (the first plane) by default.
+#[test]
+fn bilateral_is_the_exact_edge_preserving_average() {
+    for format in formats(25, 19) {
+        let img = test_frame(format, 19);
+        for (sigma_s, sigma_r, planes) in
+            [(2.0, 0.1, None), (1.0, 0.3, Some("all")), (3.0, 0.05, None)]
+        {
+            let want: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    if planes.is_none() && p != 0 {
+                        return plane;
+                    }
+                    let (sx, sy) = span(&format, p);
+                    let (gx, gy) = (sigma_s / sx as f64, sigma_s / sy as f64);
+                    let (rx, ry) = ((2.0 * gx).ceil() as i64, (2.0 * gy).ceil() as i64);
+                    let gr = sigma_r * format.max_code() as f64;
+                    plane.map(|x, y| {
+                        let c = plane.at(x, y);
+                        let (mut sum, mut weights) = (0.0, 0.0);
+                        for j in -ry..=ry {
+                            for i in -rx..=rx {
+                                let v = plane.at(x + i, y + j);
+                                let d = (i * i) as f64 / (2.0 * gx * gx)
+                                    + (j * j) as f64 / (2.0 * gy * gy)
+                                    + (v - c).powi(2) / (2.0 * gr * gr);
+                                sum += (-d).exp() * v;
+                                weights += (-d).exp();
+                            }
+                        }
+                        sum / weights
+                    })
+                })
+                .collect();
+            let text = match planes {
+                Some(p) => format!("bilateral(sigmaS={sigma_s}, sigmaR={sigma_r}, planes=\"{p}\")"),
+                None => format!("bilateral(sigmaS={sigma_s}, sigmaR={sigma_r})"),
+            };
+            assert_within(&cpu(&text, &img), &quantise(format, &want), 1, &text);
+        }
+    }
+}
+
 /// A frame's planes one after another, as FFmpeg's rawvideo holds them (8-bit only).
 fn raw(frame: &Frame) -> Vec<u8> {
     (0..frame.format.planes())
@@ -539,6 +587,7 @@ fn the_binary_runs_them_on_both_backends() {
         "dilate(2)",
         "erode",
         "median(2, percentile=0.3)",
+        "bilateral(2, 0.2)",
     ] {
         let mut outputs = Vec::new();
         for backend in ["cpu", "gpu"] {
@@ -577,6 +626,8 @@ fn bad_parameters_are_named() {
         ("erode(planes=\"q\")", "planes"),
         ("median(radius=8)", "radius"),
         ("median(percentile=1.5)", "percentile"),
+        ("bilateral(sigmaS=9)", "sigmaS"),
+        ("bilateral(sigmaR=0)", "sigmaR"),
     ] {
         let err = match Chain::parse(chain) {
             Err(e) => e.render(chain),

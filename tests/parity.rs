@@ -131,6 +131,7 @@ fn odd_and_edge_shapes_match_across_backends() {
         "prewitt(scale=2) | erode(3)",
         "edges(2) | gblur(1)",
         "median(3, radiusV=1) | median(percentile=0.9)",
+        "bilateral(3, 0.2, planes=\"all\")",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

@@ -5,6 +5,7 @@
 //! filters`, validation and the parity tests. Filters know ops ([`crate::op::Op`]), never
 //! backends.
 
+mod bilateral;
 mod color;
 mod detail;
 mod geometry;
@@ -200,6 +201,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &rank::DILATE,
         &rank::ERODE,
         &rank::MEDIAN,
+        &bilateral::BILATERAL,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,

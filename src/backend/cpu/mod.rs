@@ -576,6 +576,7 @@ enum Job<A: Arith> {
     },
     Gradient(crate::op::Gradient),
     Rank(crate::op::Rank),
+    Bilateral(crate::op::Bilateral),
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
@@ -624,6 +625,9 @@ impl<A: Arith> Job<A> {
                 Job::Gradient(planes[p].expect("a changed plane has a gradient"))
             }
             PassKind::Rank(planes) => Job::Rank(planes[p].expect("a changed plane has a window")),
+            PassKind::Bilateral(planes) => {
+                Job::Bilateral(planes[p].expect("a changed plane has a window"))
+            }
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
                 let table =
@@ -660,6 +664,7 @@ impl<A: Arith> Job<A> {
             Job::Convolve { size, .. } => around(size.1 / 2),
             Job::Gradient(_) => around(1),
             Job::Rank(r) => around(r.ry as usize),
+            Job::Bilateral(b) => around(b.ry as usize),
             Job::Resample { v, .. } => {
                 let t = &v.0;
                 let starts = &t.starts[a..b];
@@ -905,6 +910,10 @@ fn strip<A: Arith>(
             }
             Job::Gradient(g) => {
                 neighbourhood::gradient(arith, &rows, y, g, &mut a[..width]);
+                &a[..width]
+            }
+            Job::Bilateral(bl) => {
+                neighbourhood::bilateral(arith, &rows, y, bl, &mut a[..width]);
                 &a[..width]
             }
             Job::Rank(r) => {

@@ -8,7 +8,7 @@
 //! Edges are clamped throughout. Nothing here knows filters or frames.
 
 use super::arith::{pad_row, Arith, Window};
-use crate::op::Gradient;
+use crate::op::{Bilateral, Gradient};
 
 /// Row `y` of the gradient magnitude of `rows` into `out` (unclamped: the store clamps).
 #[inline(always)]
@@ -180,5 +180,34 @@ pub fn rank_nth<T: PartialOrd + Copy>(
         next.extend_from_slice(&new[b..]);
         std::mem::swap(window, next);
         out[x] = window[k];
+    }
+}
+
+/// Row `y` of the bilateral average of `rows` into `out`: the weighted mean of each window,
+/// weights from [`Bilateral::weight`] over code values, in f32.
+#[inline(always)]
+pub fn bilateral<A: Arith>(
+    arith: &A,
+    rows: &Window<'_, A::T>,
+    y: usize,
+    b: &Bilateral,
+    out: &mut [A::T],
+) {
+    let w = rows.width;
+    let (rx, ry) = (b.rx as isize, b.ry as isize);
+    for (x, o) in out.iter_mut().enumerate().take(w) {
+        let c = arith.value(rows.row(y as isize)[x]);
+        let (mut sum, mut weights) = (0.0f32, 0.0f32);
+        for j in -ry..=ry {
+            let line = rows.row(y as isize + j);
+            for i in -rx..=rx {
+                let xi = (x as isize + i).clamp(0, w as isize - 1) as usize;
+                let s = arith.value(line[xi]);
+                let wt = b.weight(i as f32, j as f32, s, c);
+                sum += wt * s;
+                weights += wt;
+            }
+        }
+        *o = arith.from_code(sum / weights);
     }
 }

@@ -122,11 +122,15 @@ pub(crate) enum Work {
         pass: usize,
         plane: usize,
     },
-    /// One axis of a min or max.
+    /// One axis of a min or max, or a whole order statistic.
     Rank {
         pass: usize,
         plane: usize,
         vertical: bool,
+    },
+    Bilateral {
+        pass: usize,
+        plane: usize,
     },
 }
 
@@ -448,6 +452,18 @@ impl Builder<'_> {
                     self.dispatch(Kernel::Gradient, work, &[src], &[dst], s, s, true);
                 }
             }
+            PassKind::Bilateral(planes) => {
+                for p in changed.iter() {
+                    if planes[p].is_none() {
+                        return Err(format!("plane {p} changes without a window"));
+                    }
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let dst = self.write(i, p);
+                    let work = Work::Bilateral { pass: i, plane: p };
+                    self.dispatch(Kernel::Bilateral, work, &[src], &[dst], s, s, true);
+                }
+            }
             PassKind::Rank(planes) => {
                 for p in changed.iter() {
                     let r =
@@ -697,7 +713,8 @@ impl Dispatch {
             | Work::Resample { pass, plane, .. }
             | Work::Remap { pass, plane }
             | Work::Gradient { pass, plane }
-            | Work::Rank { pass, plane, .. } => (pass, Some(plane)),
+            | Work::Rank { pass, plane, .. }
+            | Work::Bilateral { pass, plane } => (pass, Some(plane)),
         };
         let pass = &plan.passes[pass];
         let math = ColourMath::of(&pass.output);
@@ -773,6 +790,15 @@ impl Dispatch {
                             k
                         }
                     };
+                }
+            }
+            (PassKind::Bilateral(planes), _, Some(p)) => {
+                if let Some(b) = &planes[p] {
+                    info.taps = b.rx;
+                    info.rows = b.ry;
+                    info.amount = b.space.0;
+                    info.bias = b.space.1;
+                    info.zero = b.range;
                 }
             }
             (PassKind::Remap { flip_h, flip_v, .. }, _, Some(p)) => {
@@ -879,7 +905,10 @@ impl Dispatch {
                     }
                 }
             }
-            Work::Remap { .. } | Work::Gradient { .. } | Work::Rank { .. } => {}
+            Work::Remap { .. }
+            | Work::Gradient { .. }
+            | Work::Rank { .. }
+            | Work::Bilateral { .. } => {}
         }
     }
 }
@@ -932,6 +961,7 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
         }
         (PassKind::Remap { .. }, PassKind::Remap { .. }) => true,
         (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
+        (PassKind::Bilateral(x), PassKind::Bilateral(y)) => per_plane(x, y, |_, _| true),
         (PassKind::Rank(x), PassKind::Rank(y)) => {
             per_plane(x, y, |r, s| (r.rx > 0, r.ry > 0) == (s.rx > 0, s.ry > 0))
         }

@@ -27,6 +27,7 @@ const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
 const RANK: &str = include_str!("../../../shaders/rank.wgsl");
 const MEDIAN: &str = include_str!("../../../shaders/median.wgsl");
+const BILATERAL: &str = include_str!("../../../shaders/bilateral.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 
 /// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
@@ -201,6 +202,8 @@ pub(crate) enum Kernel {
     },
     /// The k-th smallest sample of a window (`median.wgsl`).
     Nth,
+    /// An edge-preserving average (`bilateral.wgsl`).
+    Bilateral,
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -330,6 +333,7 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             &[RANK, PER_SAMPLE]
         }
         Kernel::Nth => &[MEDIAN, PER_SAMPLE],
+        Kernel::Bilateral => &[BILATERAL, PER_SAMPLE],
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");
