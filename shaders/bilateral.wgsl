@@ -1,7 +1,7 @@
 // bilateral.wgsl: the edge-preserving average of a plane (op::Bilateral), edges replicated:
 //   out(x, y) = sum w · s / sum w over the (2·rx + 1)x(2·ry + 1) window, with
-//   w = exp(−(i² · sx + j² · sy) − (s − c)² · range) for the sample s at offset (i, j) from the
-//   centre sample c (code values).
+//   w = exp(−(i² · sx + j² · sy)) · exp(−(s − c)² · range) for the sample s at offset (i, j)
+//   from the centre sample c (code values).
 //
 // Bindings: common.wgsl's info (in_size, taps = rx, rows = ry, amount = sx, bias = sy,
 // zero = range), in0, out0. Workgroup size 16x16 (per_sample.wgsl's entry point, which this
@@ -21,7 +21,7 @@ fn value(x: u32, y: u32) -> f32 {
             let s = load_in0(clamp_coord(i32(x) + i, size.x), sy, size.x);
             let fi = f32(i);
             let d = s - c;
-            let w = exp(-(fi * fi * info.amount + fj * fj * info.bias) - d * d * info.zero);
+            let w = exp(-(fi * fi * info.amount + fj * fj * info.bias)) * exp(-(d * d * info.zero));
             sum += w * s;
             weights += w;
         }

@@ -527,9 +527,9 @@ pub struct Rank {
 
 /// An edge-preserving average of one plane: each sample becomes the mean of the
 /// `(2·rx + 1)`×`(2·ry + 1)` window around it, weighted by
-/// `exp(−(i²·space.0 + j²·space.1) − (s − c)²·range)` for the sample `s` at offset `(i, j)` from
-/// the centre `c` (code values); edges clamped. [`Bilateral::weight`] is the arithmetic both
-/// backends follow, in f32.
+/// `exp(−(i²·space.0 + j²·space.1)) · exp(−(s − c)²·range)` for the sample `s` at offset `(i, j)`
+/// from the centre `c` (code values); edges clamped. [`Bilateral::spatial`] and
+/// [`Bilateral::similar`] are the arithmetic both backends follow, in f32.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bilateral {
     pub rx: u32,
@@ -541,11 +541,16 @@ pub struct Bilateral {
 }
 
 impl Bilateral {
-    /// The weight of sample `s` at offset `(i, j)` from centre `c`.
+    /// The spatial weight at offset `(i, j)`.
     #[inline(always)]
-    pub fn weight(&self, i: f32, j: f32, s: f32, c: f32) -> f32 {
-        let d = s - c;
-        (-(i * i * self.space.0 + j * j * self.space.1) - d * d * self.range).exp()
+    pub fn spatial(&self, i: f32, j: f32) -> f32 {
+        (-(i * i * self.space.0 + j * j * self.space.1)).exp()
+    }
+
+    /// The range weight of a difference `d` from the centre, in code values.
+    #[inline(always)]
+    pub fn similar(&self, d: f32) -> f32 {
+        (-(d * d * self.range)).exp()
     }
 }
 

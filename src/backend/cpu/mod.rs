@@ -576,7 +576,7 @@ enum Job<A: Arith> {
     },
     Gradient(crate::op::Gradient),
     Rank(crate::op::Rank),
-    Bilateral(crate::op::Bilateral),
+    Bilateral(neighbourhood::BilateralWeights),
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
@@ -625,9 +625,11 @@ impl<A: Arith> Job<A> {
                 Job::Gradient(planes[p].expect("a changed plane has a gradient"))
             }
             PassKind::Rank(planes) => Job::Rank(planes[p].expect("a changed plane has a window")),
-            PassKind::Bilateral(planes) => {
-                Job::Bilateral(planes[p].expect("a changed plane has a window"))
-            }
+            PassKind::Bilateral(planes) => Job::Bilateral(neighbourhood::BilateralWeights::new(
+                planes[p].expect("a changed plane has a window"),
+                arith.frac(),
+                pass.input.max_code(),
+            )),
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
                 let table =
@@ -664,7 +666,7 @@ impl<A: Arith> Job<A> {
             Job::Convolve { size, .. } => around(size.1 / 2),
             Job::Gradient(_) => around(1),
             Job::Rank(r) => around(r.ry as usize),
-            Job::Bilateral(b) => around(b.ry as usize),
+            Job::Bilateral(b) => around(b.op.ry as usize),
             Job::Resample { v, .. } => {
                 let t = &v.0;
                 let starts = &t.starts[a..b];

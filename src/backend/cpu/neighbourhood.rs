@@ -183,27 +183,72 @@ pub fn rank_nth<T: PartialOrd + Copy>(
     }
 }
 
+/// A bilateral op's weights for one plane: the spatial ones of its window, row by row, and for
+/// work samples with fraction bits the range weight of every difference between two samples (a
+/// difference in work units is an integer there; floating-point samples compute theirs).
+pub struct BilateralWeights {
+    pub op: Bilateral,
+    spatial: Vec<f32>,
+    similar: Vec<f32>,
+    frac: u32,
+}
+
+impl BilateralWeights {
+    /// The weights for samples with `frac` fraction bits (0: floating point) of codes up to `max`.
+    pub fn new(op: Bilateral, frac: u32, max: u32) -> BilateralWeights {
+        let (rx, ry) = (op.rx as i32, op.ry as i32);
+        let spatial = (-ry..=ry)
+            .flat_map(|j| (-rx..=rx).map(move |i| op.spatial(i as f32, j as f32)))
+            .collect();
+        let similar = if frac > 0 {
+            let unit = 1.0 / (1u32 << frac) as f32;
+            (0..=max << frac)
+                .map(|d| op.similar(d as f32 * unit))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        BilateralWeights {
+            op,
+            spatial,
+            similar,
+            frac,
+        }
+    }
+
+    #[inline(always)]
+    fn similar(&self, d: f32) -> f32 {
+        if self.frac > 0 {
+            let i = (d.abs() * (1u32 << self.frac) as f32) as usize;
+            self.similar[i.min(self.similar.len() - 1)]
+        } else {
+            self.op.similar(d)
+        }
+    }
+}
+
 /// Row `y` of the bilateral average of `rows` into `out`: the weighted mean of each window,
-/// weights from [`Bilateral::weight`] over code values, in f32.
+/// in f32 over code values.
 #[inline(always)]
 pub fn bilateral<A: Arith>(
     arith: &A,
     rows: &Window<'_, A::T>,
     y: usize,
-    b: &Bilateral,
+    b: &BilateralWeights,
     out: &mut [A::T],
 ) {
     let w = rows.width;
-    let (rx, ry) = (b.rx as isize, b.ry as isize);
+    let (rx, ry) = (b.op.rx as isize, b.op.ry as isize);
+    let span = (2 * rx + 1) as usize;
     for (x, o) in out.iter_mut().enumerate().take(w) {
         let c = arith.value(rows.row(y as isize)[x]);
         let (mut sum, mut weights) = (0.0f32, 0.0f32);
-        for j in -ry..=ry {
+        for (j, spatial) in (-ry..=ry).zip(b.spatial.chunks_exact(span)) {
             let line = rows.row(y as isize + j);
-            for i in -rx..=rx {
+            for (i, &ws) in (-rx..=rx).zip(spatial) {
                 let xi = (x as isize + i).clamp(0, w as isize - 1) as usize;
                 let s = arith.value(line[xi]);
-                let wt = b.weight(i as f32, j as f32, s, c);
+                let wt = ws * b.similar(s - c);
                 sum += wt * s;
                 weights += wt;
             }
