@@ -962,9 +962,11 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
         (PassKind::Remap { .. }, PassKind::Remap { .. }) => true,
         (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
         (PassKind::Bilateral(x), PassKind::Bilateral(y)) => per_plane(x, y, |_, _| true),
-        (PassKind::Rank(x), PassKind::Rank(y)) => {
-            per_plane(x, y, |r, s| (r.rx > 0, r.ry > 0) == (s.rx > 0, s.ry > 0))
-        }
+        (PassKind::Rank(x), PassKind::Rank(y)) => per_plane(x, y, |r, s| {
+            // Min and max run in two dispatches, an order statistic in one.
+            let nth = |o: RankOf| matches!(o, RankOf::Nth(_));
+            (r.rx > 0, r.ry > 0, nth(r.of)) == (s.rx > 0, s.ry > 0, nth(s.of))
+        }),
         _ => false,
     }
 }
