@@ -32,6 +32,7 @@ const YUV_CASES: &[(&str, &str)] = &[
     ("unsharp1", "unsharp(sigma=1, amount=1)"),
     ("sobel", "sobel"),
     ("dilate3", "dilate(radius=3)"),
+    ("median7", "median(radius=7)"),
     ("eq", "eq(brightness=0.05, contrast=1.2, saturation=1.3)"),
     ("colour5", FIVE_COLOUR_FILTERS),
     ("lanczos720p", "scale(1280, 720, lanczos3)"),

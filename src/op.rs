@@ -590,7 +590,12 @@ pub enum RankOf {
     Min,
     /// The largest (dilation).
     Max,
+    /// The `k`-th smallest, from 0 (median and percentiles): not separable.
+    Nth(u32),
 }
+
+/// The largest window [`RankOf::Nth`] takes: 15×15, a radius of 7 each way.
+pub const NTH_MAX_RADIUS: u32 = 7;
 
 /// An order statistic of one plane over the `(2·rx + 1)`×`(2·ry + 1)` window around each sample,
 /// edges clamped. Min and max are separable: a vertical pass, then a horizontal one.
@@ -599,6 +604,35 @@ pub struct Rank {
     pub rx: u32,
     pub ry: u32,
     pub of: RankOf,
+}
+
+/// An edge-preserving average of one plane: each sample becomes the mean of the
+/// `(2·rx + 1)`×`(2·ry + 1)` window around it, weighted by
+/// `exp(−(i²·space.0 + j²·space.1)) · exp(−(s − c)²·range)` for the sample `s` at offset `(i, j)`
+/// from the centre `c` (code values); edges clamped. [`Bilateral::spatial`] and
+/// [`Bilateral::similar`] are the arithmetic both backends follow, in f32.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bilateral {
+    pub rx: u32,
+    pub ry: u32,
+    /// 1 / (2σ²) of the spatial Gaussian along each axis, in the plane's samples.
+    pub space: (f32, f32),
+    /// 1 / (2σ²) of the range Gaussian, in code values.
+    pub range: f32,
+}
+
+impl Bilateral {
+    /// The spatial weight at offset `(i, j)`.
+    #[inline(always)]
+    pub fn spatial(&self, i: f32, j: f32) -> f32 {
+        (-(i * i * self.space.0 + j * j * self.space.1)).exp()
+    }
+
+    /// The range weight of a difference `d` from the centre, in code values.
+    #[inline(always)]
+    pub fn similar(&self, d: f32) -> f32 {
+        (-(d * d * self.range)).exp()
+    }
 }
 
 /// What a filter lowers into, for one format. Sizes are in luma pixels of the op's input.
@@ -617,8 +651,10 @@ pub enum Op {
     },
     /// The gradient magnitude of each plane that has one (sobel, prewitt, edges).
     Gradient(PerPlane<Gradient>),
-    /// An order statistic over a window of each plane that has one (dilate, erode).
+    /// An order statistic over a window of each plane that has one (dilate, erode, median).
     Rank(PerPlane<Rank>),
+    /// An edge-preserving average of each plane that has one (bilateral).
+    Bilateral(PerPlane<Bilateral>),
     /// The planes that have tables resampled to the plane sizes of a `width`×`height` frame
     /// of `layout` with chroma at `siting` (the input's, or another subsampling of the same
     /// family); planes without tables keep their samples and must keep their size.
@@ -713,6 +749,7 @@ impl Op {
             Op::Convolve(planes) => Planes::of(planes),
             Op::Gradient(planes) => Planes::of(planes),
             Op::Rank(planes) => Planes::of(planes),
+            Op::Bilateral(planes) => Planes::of(planes),
             Op::Resample { planes, .. } => Planes::of(planes),
             Op::Remap { .. } | Op::Warp { .. } => Planes::all(format),
         }
@@ -733,6 +770,7 @@ impl Op {
                 .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
             Op::Gradient(planes) => planes[p].as_ref().map_or((0, 0), |_| (1, 1)),
             Op::Rank(planes) => planes[p].as_ref().map_or((0, 0), |r| (r.rx, r.ry)),
+            Op::Bilateral(planes) => planes[p].as_ref().map_or((0, 0), |b| (b.rx, b.ry)),
             Op::Resample { planes, .. } => planes[p]
                 .as_ref()
                 .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),

@@ -15,8 +15,8 @@ use crate::chain::Chain;
 use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
 use crate::op::{
-    Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable, Separable,
-    Warp,
+    Bilateral, Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable,
+    Separable, Warp,
 };
 
 /// Kernels for resampling.
@@ -219,6 +219,7 @@ pub enum PassKind {
     },
     Gradient(PerPlane<Gradient>),
     Rank(PerPlane<Rank>),
+    Bilateral(PerPlane<Bilateral>),
     /// Both axes of a resample (the intermediate is neither rounded nor clamped).
     Resample(PerPlane<Resample>),
     /// Sample moves: crops, flips and transpositions, with the rectangle's origin in luma
@@ -260,6 +261,7 @@ impl Pass {
             PassKind::Convolve(planes) => Planes::of(planes),
             PassKind::Gradient(planes) => Planes::of(planes),
             PassKind::Rank(planes) => Planes::of(planes),
+            PassKind::Bilateral(planes) => Planes::of(planes),
             PassKind::Resample(planes) => Planes::of(planes),
             PassKind::Remap { .. } | PassKind::Warp(_) => Planes::all(&self.output),
         }
@@ -370,6 +372,7 @@ impl Builder {
             Op::Convolve(planes) => self.add(PassKind::Convolve(planes), output),
             Op::Gradient(planes) => self.add(PassKind::Gradient(planes), output),
             Op::Rank(planes) => self.add(PassKind::Rank(planes), output),
+            Op::Bilateral(planes) => self.add(PassKind::Bilateral(planes), output),
             Op::Unsharp { planes, amount } => {
                 self.add(PassKind::Unsharp { planes, amount }, output)
             }

@@ -1,7 +1,9 @@
-//! The detail, edge and rank filters (sharpen, emboss, sobel, prewitt, edges, dilate, erode)
-//! against references written here in f64 on small frames of every layout, and against the
-//! `ffmpeg` CLI where FFmpeg has the same filter with the same meaning (sobel, prewitt,
-//! dilation, erosion on yuv420p and gray); and through the binary on both backends.
+//! The detail, edge and rank filters (sharpen, emboss, sobel, prewitt, edges, dilate, erode,
+//! median, bilateral) against references written here in f64 on small frames of every layout,
+//! and against the `ffmpeg` CLI where FFmpeg has the same filter with the same meaning (sobel,
+//! prewitt, dilation, erosion, median on yuv420p and gray; FFmpeg's bilateral is a recursive
+//! approximation, so bilateral is checked against the exact filter only); and through the binary
+//! on both backends.
 
 mod common;
 
@@ -359,6 +361,86 @@ fn dilate_and_erode_take_the_extremes_of_a_square() {
     }
 }
 
+/// The sample at `percentile` of each plane's sorted (2rx+1)×(2ry+1) window, edges replicated
+/// (the rank truncated from `(window − 1) · percentile` in f32, as FFmpeg), every plane,
+/// chroma's radii ceil(r / subsampling).
+#[test]
+fn median_picks_the_percentile_of_the_window() {
+    for format in formats(27, 19) {
+        let img = test_frame(format, 17);
+        for (radius, radius_v, percentile) in [(1i64, 0i64, 0.5f32), (3, 1, 0.25), (2, 4, 1.0)] {
+            let want: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    let (sx, sy) = span(&format, p);
+                    let rv = if radius_v == 0 { radius } else { radius_v };
+                    let rx = (radius + sx as i64 - 1) / sx as i64;
+                    let ry = (rv + sy as i64 - 1) / sy as i64;
+                    let half = (2 * rx * ry + rx + ry) as f32;
+                    let k = (half * 2.0 * percentile) as usize;
+                    plane.map(|x, y| {
+                        let mut window: Vec<f64> = (-ry..=ry)
+                            .flat_map(|j| (-rx..=rx).map(move |i| (i, j)))
+                            .map(|(i, j)| plane.at(x + i, y + j))
+                            .collect();
+                        window.sort_by(f64::total_cmp);
+                        window[k]
+                    })
+                })
+                .collect();
+            let text =
+                format!("median(radius={radius}, radiusV={radius_v}, percentile={percentile})");
+            assert_within(&cpu(&text, &img), &quantise(format, &want), 0, &text);
+        }
+    }
+}
+
+/// bilateral is the exact bilateral filter: each sample the mean of its ceil(2σ) window weighted
+/// by exp(−d²/2σs²) · exp(−Δ²/2σr²), σs in luma pixels (halved on subsampled chroma axes), σr a
+/// fraction of the largest code; luma (the first plane) by default.
+#[test]
+fn bilateral_is_the_exact_edge_preserving_average() {
+    for format in formats(25, 19) {
+        let img = test_frame(format, 19);
+        for (sigma_s, sigma_r, planes) in
+            [(2.0, 0.1, None), (1.0, 0.3, Some("all")), (3.0, 0.05, None)]
+        {
+            let want: Vec<Values> = (0..format.planes())
+                .map(|p| {
+                    let plane = Values::of(&img, p);
+                    if planes.is_none() && p != 0 {
+                        return plane;
+                    }
+                    let (sx, sy) = span(&format, p);
+                    let (gx, gy) = (sigma_s / sx as f64, sigma_s / sy as f64);
+                    let (rx, ry) = ((2.0 * gx).ceil() as i64, (2.0 * gy).ceil() as i64);
+                    let gr = sigma_r * format.max_code() as f64;
+                    plane.map(|x, y| {
+                        let c = plane.at(x, y);
+                        let (mut sum, mut weights) = (0.0, 0.0);
+                        for j in -ry..=ry {
+                            for i in -rx..=rx {
+                                let v = plane.at(x + i, y + j);
+                                let d = (i * i) as f64 / (2.0 * gx * gx)
+                                    + (j * j) as f64 / (2.0 * gy * gy)
+                                    + (v - c).powi(2) / (2.0 * gr * gr);
+                                sum += (-d).exp() * v;
+                                weights += (-d).exp();
+                            }
+                        }
+                        sum / weights
+                    })
+                })
+                .collect();
+            let text = match planes {
+                Some(p) => format!("bilateral(sigmaS={sigma_s}, sigmaR={sigma_r}, planes=\"{p}\")"),
+                None => format!("bilateral(sigmaS={sigma_s}, sigmaR={sigma_r})"),
+            };
+            assert_within(&cpu(&text, &img), &quantise(format, &want), 1, &text);
+        }
+    }
+}
+
 /// A frame's planes one after another, as FFmpeg's rawvideo holds them (8-bit only).
 fn raw(frame: &Frame) -> Vec<u8> {
     (0..frame.format.planes())
@@ -456,6 +538,37 @@ fn dilate_and_erode_match_ffmpeg_bit_for_bit() {
     }
 }
 
+/// median is FFmpeg's median bit for bit, edges included, where the radii mean the same on
+/// every plane: radius 1 on yuv420p (chroma's radius 1 too), any radii on gray.
+#[test]
+fn median_matches_ffmpeg_bit_for_bit() {
+    let [(yuv420, _), (gray, _)] = <[_; 2]>::try_from(ffmpeg_frames()).ok().unwrap();
+    for (frame, pix_fmt, ours, theirs) in [
+        (&yuv420, "yuv420p", "median", "median"),
+        (
+            &yuv420,
+            "yuv420p",
+            "median(percentile=0.2)",
+            "median=percentile=0.2",
+        ),
+        (
+            &gray,
+            "gray",
+            "median(3, radiusV=2, percentile=0.7)",
+            "median=radius=3:radiusV=2:percentile=0.7",
+        ),
+        (&gray, "gray", "median(7)", "median=radius=7"),
+    ] {
+        let want = ffmpeg_filter(frame, pix_fmt, theirs);
+        let got = cpu(ours, frame);
+        assert_eq!(
+            got.plane_diffs(&want),
+            Some(vec![0; frame.format.planes()]),
+            "{ours} against FFmpeg's {theirs} on {pix_fmt}"
+        );
+    }
+}
+
 /// Through the binary, each filter gives the same picture on both backends (PNG in, PNG out).
 #[test]
 fn the_binary_runs_them_on_both_backends() {
@@ -473,6 +586,8 @@ fn the_binary_runs_them_on_both_backends() {
         "edges(2)",
         "dilate(2)",
         "erode",
+        "median(2, percentile=0.3)",
+        "bilateral(2, 0.2)",
     ] {
         let mut outputs = Vec::new();
         for backend in ["cpu", "gpu"] {
@@ -509,6 +624,10 @@ fn bad_parameters_are_named() {
         ("prewitt(delta=300)", "delta"),
         ("dilate(radius=33)", "radius"),
         ("erode(planes=\"q\")", "planes"),
+        ("median(radius=8)", "radius"),
+        ("median(percentile=1.5)", "percentile"),
+        ("bilateral(sigmaS=9)", "sigmaS"),
+        ("bilateral(sigmaR=0)", "sigmaR"),
     ] {
         let err = match Chain::parse(chain) {
             Err(e) => e.render(chain),

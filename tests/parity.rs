@@ -148,6 +148,8 @@ fn odd_and_edge_shapes_match_across_backends() {
         "edges(2) | gblur(1)",
         "colormatrix(bt601, bt709) | chromakey(#30a040, 0.1, 0.1) | vignette(1)",
         "drawbox(1, 1, 5, 3, #ff804080, 1) | fade(out, start=-0.5, duration=1, color=#102030)",
+        "median(3, radiusV=1) | median(percentile=0.9)",
+        "bilateral(3, 0.2, planes=\"all\")",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

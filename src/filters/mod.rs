@@ -5,6 +5,7 @@
 //! filters`, validation and the parity tests. Filters know ops ([`crate::op::Op`]), never
 //! backends.
 
+mod bilateral;
 mod color;
 mod composite;
 mod detail;
@@ -214,6 +215,8 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &detail::EDGES,
         &rank::DILATE,
         &rank::ERODE,
+        &rank::MEDIAN,
+        &bilateral::BILATERAL,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,

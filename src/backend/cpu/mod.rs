@@ -36,7 +36,7 @@ use rayon::prelude::*;
 
 use super::{Backend, BackendError};
 use crate::frame::{Format, Frame, Plane, PlaneBuf, PlaneRef, Samples};
-use crate::op::ResampleTable;
+use crate::op::{RankOf, ResampleTable};
 use crate::plan::{Pass, PassKind, Plan};
 use arith::{pad_row, Arith, Fixed, Float};
 pub use simd::Isa;
@@ -578,6 +578,7 @@ enum Job<A: Arith> {
     },
     Gradient(crate::op::Gradient),
     Rank(crate::op::Rank),
+    Bilateral(neighbourhood::BilateralWeights),
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
@@ -628,6 +629,11 @@ impl<A: Arith> Job<A> {
                 Job::Gradient(planes[p].expect("a changed plane has a gradient"))
             }
             PassKind::Rank(planes) => Job::Rank(planes[p].expect("a changed plane has a window")),
+            PassKind::Bilateral(planes) => Job::Bilateral(neighbourhood::BilateralWeights::new(
+                planes[p].expect("a changed plane has a window"),
+                arith.frac(),
+                pass.input.max_code(),
+            )),
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
                 let table =
@@ -671,6 +677,7 @@ impl<A: Arith> Job<A> {
             Job::Convolve { size, .. } => around(size.1 / 2),
             Job::Gradient(_) => around(1),
             Job::Rank(r) => around(r.ry as usize),
+            Job::Bilateral(b) => around(b.op.ry as usize),
             Job::Resample { v, .. } => {
                 let t = &v.0;
                 let starts = &t.starts[a..b];
@@ -942,6 +949,8 @@ fn strip<A: Arith>(
             }
         }
     };
+    // The sorted windows of a median, kept from row to row.
+    let mut nth = neighbourhood::NthScratch::default();
     for (i, y) in (first..last).enumerate() {
         let result: &[A::T] = match job {
             Job::Blur { h, v } => {
@@ -983,16 +992,27 @@ fn strip<A: Arith>(
                 neighbourhood::gradient(arith, &rows, y, g, &mut a[..width]);
                 &a[..width]
             }
+            Job::Bilateral(bl) => {
+                neighbourhood::bilateral(arith, &rows, y, bl, &mut a[..width]);
+                &a[..width]
+            }
             Job::Rank(r) => {
                 let (rx, ry) = (r.rx as usize, r.ry as usize);
-                let row: &[A::T] = if ry > 0 {
-                    neighbourhood::rank_v(&rows, y, ry, r.of, &mut a[..width]);
+                if let RankOf::Nth(k) = r.of {
+                    let k = k as usize;
+                    neighbourhood::rank_nth(&rows, y, (rx, ry), k, &mut nth, &mut a[..width]);
                     &a[..width]
                 } else {
-                    rows.row(y as isize)
-                };
-                neighbourhood::rank_h(row, rx, r.of, pad, &mut b[..width]);
-                &b[..width]
+                    let max = r.of == RankOf::Max;
+                    let row: &[A::T] = if ry > 0 {
+                        neighbourhood::rank_v(&rows, y, ry, max, &mut a[..width]);
+                        &a[..width]
+                    } else {
+                        rows.row(y as isize)
+                    };
+                    neighbourhood::rank_h(row, rx, max, pad, &mut b[..width]);
+                    &b[..width]
+                }
             }
             Job::Resample { h, v } => {
                 let (tv, wv) = v;

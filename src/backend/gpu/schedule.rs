@@ -122,13 +122,17 @@ pub(crate) enum Work {
         pass: usize,
         plane: usize,
     },
-    /// One axis of a min or max.
+    /// One axis of a min or max, or a whole order statistic.
     Rank {
         pass: usize,
         plane: usize,
         vertical: bool,
     },
     Warp {
+        pass: usize,
+        plane: usize,
+    },
+    Bilateral {
         pass: usize,
         plane: usize,
     },
@@ -452,6 +456,18 @@ impl Builder<'_> {
                     self.dispatch(Kernel::Gradient, work, &[src], &[dst], s, s, true);
                 }
             }
+            PassKind::Bilateral(planes) => {
+                for p in changed.iter() {
+                    if planes[p].is_none() {
+                        return Err(format!("plane {p} changes without a window"));
+                    }
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let dst = self.write(i, p);
+                    let work = Work::Bilateral { pass: i, plane: p };
+                    self.dispatch(Kernel::Bilateral, work, &[src], &[dst], s, s, true);
+                }
+            }
             PassKind::Rank(planes) => {
                 for p in changed.iter() {
                     let r =
@@ -464,6 +480,12 @@ impl Builder<'_> {
                         plane: p,
                         vertical,
                     };
+                    if let RankOf::Nth(_) = r.of {
+                        let dst = self.write(i, p);
+                        let work = axis(false);
+                        self.dispatch(Kernel::Nth, work, &[src], &[dst], s, s, true);
+                        continue;
+                    }
                     let from = if r.ry > 0 && r.rx > 0 {
                         let scratch = (self.work(Store::F32.bytes(s), frame), Store::F32);
                         let kernel = Kernel::Rank { vertical: true };
@@ -719,6 +741,7 @@ impl Dispatch {
             | Work::Gradient { pass, plane }
             | Work::Rank { pass, plane, .. }
             | Work::Warp { pass, plane } => (pass, Some(plane)),
+            Work::Bilateral { pass, plane } => (pass, Some(plane)),
         };
         let pass = &plan.passes[pass];
         let math = ColourMath::of(&pass.output);
@@ -788,7 +811,21 @@ impl Dispatch {
                     info.flags = match r.of {
                         RankOf::Min => 0,
                         RankOf::Max => 1,
+                        RankOf::Nth(k) => {
+                            info.taps = r.rx;
+                            info.rows = r.ry;
+                            k
+                        }
                     };
+                }
+            }
+            (PassKind::Bilateral(planes), _, Some(p)) => {
+                if let Some(b) = &planes[p] {
+                    info.taps = b.rx;
+                    info.rows = b.ry;
+                    info.amount = b.space.0;
+                    info.bias = b.space.1;
+                    info.zero = b.range;
                 }
             }
             (
@@ -903,7 +940,10 @@ impl Dispatch {
                     }
                 }
             }
-            Work::Remap { .. } | Work::Gradient { .. } | Work::Rank { .. } => {}
+            Work::Remap { .. }
+            | Work::Gradient { .. }
+            | Work::Rank { .. }
+            | Work::Bilateral { .. } => {}
             Work::Warp { pass: i, plane } => {
                 if let PassKind::Warp(planes) = pass(i) {
                     if let Some(w) = &planes[plane] {
@@ -1037,9 +1077,12 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
         (PassKind::Remap { transpose: s, .. }, PassKind::Remap { transpose: t, .. }) => s == t,
         (PassKind::Warp(x), PassKind::Warp(y)) => per_plane(x, y, |v, w| v.filter == w.filter),
         (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
-        (PassKind::Rank(x), PassKind::Rank(y)) => {
-            per_plane(x, y, |r, s| (r.rx > 0, r.ry > 0) == (s.rx > 0, s.ry > 0))
-        }
+        (PassKind::Bilateral(x), PassKind::Bilateral(y)) => per_plane(x, y, |_, _| true),
+        (PassKind::Rank(x), PassKind::Rank(y)) => per_plane(x, y, |r, s| {
+            // Min and max run in two dispatches, an order statistic in one.
+            let nth = |o: RankOf| matches!(o, RankOf::Nth(_));
+            (r.rx > 0, r.ry > 0, nth(r.of)) == (s.rx > 0, s.ry > 0, nth(s.of))
+        }),
         _ => false,
     }
 }

@@ -28,6 +28,8 @@ const CONVOLVE_2D_TILED: &str = include_str!("../../../shaders/convolve2d_tiled.
 const RESAMPLE: &str = include_str!("../../../shaders/resample.wgsl");
 const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
 const RANK: &str = include_str!("../../../shaders/rank.wgsl");
+const MEDIAN: &str = include_str!("../../../shaders/median.wgsl");
+const BILATERAL: &str = include_str!("../../../shaders/bilateral.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 const WARP: &str = include_str!("../../../shaders/warp.wgsl");
 
@@ -267,6 +269,10 @@ pub(crate) enum Kernel {
     Warp {
         bicubic: bool,
     },
+    /// The k-th smallest sample of a window (`median.wgsl`).
+    Nth,
+    /// An edge-preserving average (`bilateral.wgsl`).
+    Bilateral,
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -403,6 +409,8 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
             let _ = writeln!(s, "const BICUBIC: bool = {bicubic};");
             &[WARP, PER_SAMPLE]
         }
+        Kernel::Nth => &[MEDIAN, PER_SAMPLE],
+        Kernel::Bilateral => &[BILATERAL, PER_SAMPLE],
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");
