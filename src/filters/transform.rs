@@ -486,6 +486,7 @@ pub static FIT: FilterSpec = FilterSpec {
     ],
     lower: lower_fit,
     examples: &[
+        "fit(width=w/2, height=w/2)",
         "fit(40, 40)",
         "fit(width=50, height=20, mode=cover, filter=bicubic)",
         "fit(width=30, height=70, mode=fill, filter=bilinear)",
