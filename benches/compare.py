@@ -54,7 +54,7 @@ FIDELITY_ID = "fidelity"
 # The targets of each case: (time ratio, peak memory ratio), tessera ÷ peer.
 TARGETS = {"decode": (1.0, 1.1), "gblur": (1.0, 1.1), "unsharp": (1.0, 1.1), "eq": (1.0, 1.1),
            "sharpen": (1.0, 1.1), "lanczos": (1.0, 1.1), "colour5": (1.0, 1.1),
-           "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
+           "lut3d": (1.0, 1.1), "transpose": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
 # Frames of the clip the fidelity check blurs and compares.
 FIDELITY_FRAMES = 10
 
