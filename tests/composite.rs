@@ -7,18 +7,12 @@ mod common;
 
 use std::path::Path;
 
+use common::planes::cpu;
 use common::{s, test_frame, yuv};
-use tessera::backend::cpu::CpuBackend;
 use tessera::frame::{Format, Layout};
-use tessera::{plan, Backend, Chain, Frame};
+use tessera::Frame;
 
 const BADGE: &str = "assets/overlays/badge.png";
-
-fn cpu(text: &str, frame: &Frame) -> Frame {
-    let chain = Chain::parse(text).unwrap_or_else(|e| panic!("{}", e.render(text)));
-    let plan = plan::compile(&chain, &frame.format).unwrap_or_else(|e| panic!("{text}: {e}"));
-    CpuBackend::new().process(&plan, frame.clone()).unwrap()
-}
 
 /// The badge's straight-alpha RGBA bytes and size, as the `image` crate reads them.
 fn badge() -> (u32, u32, Vec<u8>) {

@@ -7,70 +7,10 @@
 
 mod common;
 
+use common::planes::{cpu, quantise, Values};
 use common::{ffmpeg, s, test_frame, yuv};
-use tessera::backend::cpu::CpuBackend;
 use tessera::frame::{Format, Layout, Role};
-use tessera::{plan, Backend, Chain, Frame};
-
-fn cpu(text: &str, frame: &Frame) -> Frame {
-    let chain = Chain::parse(text).unwrap_or_else(|e| panic!("{}", e.render(text)));
-    let plan = plan::compile(&chain, &frame.format).unwrap_or_else(|e| panic!("{text}: {e}"));
-    CpuBackend::new().process(&plan, frame.clone()).unwrap()
-}
-
-/// One plane's code values as f64, with its size.
-#[derive(Clone)]
-struct Values {
-    w: usize,
-    h: usize,
-    v: Vec<f64>,
-}
-
-impl Values {
-    fn of(frame: &Frame, p: usize) -> Values {
-        let plane = frame.plane(p);
-        let (w, h) = plane.size();
-        let v = (0..h)
-            .flat_map(|y| (0..w).map(move |x| (x, y)))
-            .map(|(x, y)| plane.get(x, y) as f64)
-            .collect();
-        Values { w, h, v }
-    }
-
-    /// The value at (x, y), the position clamped to the plane (edges replicated).
-    fn at(&self, x: i64, y: i64) -> f64 {
-        let x = x.clamp(0, self.w as i64 - 1) as usize;
-        let y = y.clamp(0, self.h as i64 - 1) as usize;
-        self.v[y * self.w + x]
-    }
-
-    fn map(&self, f: impl Fn(i64, i64) -> f64) -> Values {
-        let v = (0..self.h as i64)
-            .flat_map(|y| (0..self.w as i64).map(move |x| (x, y)))
-            .map(|(x, y)| f(x, y))
-            .collect();
-        Values { v, ..*self }
-    }
-}
-
-/// The frame of `format` whose planes are `planes`, rounded and clamped to the codes.
-fn quantise(format: Format, planes: &[Values]) -> Frame {
-    let mut out = Frame::new(format);
-    let max = format.max_code() as f64;
-    for (p, values) in planes.iter().enumerate() {
-        let code = |v: f64| v.round().clamp(0.0, max);
-        if format.is_wide() {
-            for (o, &v) in out.plane16_mut(p).data.iter_mut().zip(&values.v) {
-                *o = code(v) as u16;
-            }
-        } else {
-            for (o, &v) in out.plane8_mut(p).data.iter_mut().zip(&values.v) {
-                *o = code(v) as u8;
-            }
-        }
-    }
-    out
-}
+use tessera::{plan, Chain, Frame};
 
 /// `got` is within `tolerance` code values of `want` on every plane.
 fn assert_within(got: &Frame, want: &Frame, tolerance: u32, what: &str) {

@@ -102,6 +102,14 @@ const OPACITY: ParamSpec = ParamSpec {
     doc: "multiplies the picture's alpha",
 };
 
+const MODE: ParamSpec = ParamSpec {
+    name: "mode",
+    kind: ParamKind::Choice(Blend::NAMES),
+    default: Default::Str("normal"),
+    unit: None,
+    doc: "how its colour combines with the frame's",
+};
+
 fn blend(args: &Args) -> Result<Blend, String> {
     let name = args.string("mode");
     Blend::from_name(name).ok_or_else(|| format!("mode: {name:?} is not one of {:?}", Blend::NAMES))
@@ -138,13 +146,7 @@ pub static OVERLAY: FilterSpec = FilterSpec {
             doc: "the frame row under the picture's top edge (rounded down)",
         },
         OPACITY,
-        ParamSpec {
-            name: "mode",
-            kind: ParamKind::Choice(Blend::NAMES),
-            default: Default::Str("normal"),
-            unit: None,
-            doc: "how its colour combines with the frame's",
-        },
+        MODE,
     ],
     lower: lower_overlay,
     examples: &[
@@ -229,13 +231,7 @@ pub static WATERMARK: FilterSpec = FilterSpec {
             unit: None,
             doc: "repeats it over the whole frame",
         },
-        ParamSpec {
-            name: "mode",
-            kind: ParamKind::Choice(Blend::NAMES),
-            default: Default::Str("normal"),
-            unit: None,
-            doc: "how its colour combines with the frame's",
-        },
+        MODE,
     ],
     lower: lower_watermark,
     examples: &[

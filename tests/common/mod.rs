@@ -5,6 +5,8 @@ use tessera::backend::gpu::{AdapterPolicy, GpuBackend};
 use tessera::frame::{Colour, Format, Layout, Matrix, Samples};
 use tessera::Frame;
 
+pub mod planes;
+
 /// A small deterministic generator so test images are not trivially flat.
 pub struct Noise(u64);
 
