@@ -47,14 +47,15 @@ FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
 QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
 
 CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "lut3d", "transpose",
-            "x264", "vips"]
+            "tmix", "hqdn3d", "x264", "vips"]
 FLAT_ID = "flat"
 FIDELITY_ID = "fidelity"
 
 # The targets of each case: (time ratio, peak memory ratio), tessera ÷ peer.
 TARGETS = {"decode": (1.0, 1.1), "gblur": (1.0, 1.1), "unsharp": (1.0, 1.1), "eq": (1.0, 1.1),
            "sharpen": (1.0, 1.1), "lanczos": (1.0, 1.1), "colour5": (1.0, 1.1),
-           "lut3d": (1.0, 1.1), "transpose": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
+           "lut3d": (1.0, 1.1), "transpose": (1.0, 1.1), "tmix": (1.0, 1.1), "hqdn3d": (1.0, 1.1),
+           "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
 # Frames of the clip the fidelity check blurs and compares.
 FIDELITY_FRAMES = 10
 
@@ -328,6 +329,16 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
           "(`format=yuv420p`) back after, as tessera does inside its pass.")
     video("transpose", f"Transpose (90° clockwise), 1080p H.264, {frames} frames, discard",
           "transpose", "transpose(dir=\"clock\")", "transpose=clock")
+    video("tmix", f"tmix of 5 frames (weights 1 2 3 2 1), 1080p H.264, {frames} frames, discard",
+          "tmix 5 frames", "tmix(frames=5, weights=\"1 2 3 2 1\")", "tmix=frames=5:weights=1 2 3 2 1",
+          "Both keep the past frames: tessera as f32 planes, FFmpeg as references to decoded "
+          "frames.")
+    video("hqdn3d", f"hqdn3d (FFmpeg's defaults, 4:3:6:4.5), 1080p H.264, {frames} frames, discard",
+          "hqdn3d", "hqdn3d", "hqdn3d",
+          "The same fixed-point arithmetic on both sides (tessera's output is FFmpeg's, code "
+          "for code). FFmpeg runs its three planes on three threads, each plane's rows in "
+          "order; tessera runs the row filter on strips of rows and the column and time "
+          "filters on bands of columns.")
 
     eq_chain = "eq(brightness=0.05, contrast=1.2, saturation=1.3)"
     eq_vf = "eq=brightness=0.05:contrast=1.2:saturation=1.3"

@@ -5,7 +5,9 @@ The filters and their examples come from `tessera filters --json`, so a new filt
 without editing anything, and `tests/gallery.rs` fails when the page no longer matches the
 registry. The scene is rendered by scripts/scene.py (deterministic, no packages). Each example
 runs through the binary on the CPU backend; a chain that depends on time (it names `t` or `n`,
-or the filter is one of TIMED) runs on a two-second clip of the scene and is shown at 1 s.
+or the filter is one of TIMED) runs on a two-second clip of the scene and is shown at 1 s; a
+temporal filter (tmix, hqdn3d) runs on a clip of the scene scrolling sideways under moving grain,
+so that what it does with past frames shows.
 Thumbnails are JPEG, or PNG where the result has alpha; the picture before is the same for every
 filter and stored once.
 
@@ -35,7 +37,9 @@ PAGE = DOCS / "gallery.md"
 WORK = ROOT / "target" / "gallery"
 THUMB_WIDTH = 256
 # Filters whose effect shows only over time, whatever their example says.
-TIMED = {"fade", "tmix"}
+TIMED = {"fade"}
+# Filters that mix past frames into each one: shown on a moving, grainy clip.
+TEMPORAL = {"tmix", "hqdn3d"}
 # The moment of the clip that timed chains are shown at, in seconds.
 SHOWN_AT = 1.0
 
@@ -77,6 +81,17 @@ def scene_clip(tess, png):
     return clip
 
 
+def motion_clip(tess, png):
+    """Two seconds of the scene scrolling sideways by 2% of its width a frame, with grain that
+    changes every frame, lossless: what temporal filters act on."""
+    clip = WORK / "scene-motion.mkv"
+    if not clip.exists() or clip.stat().st_mtime < png.stat().st_mtime:
+        run(["ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "10", "-i", str(png), "-t", "2",
+             "-vf", "scroll=horizontal=0.02,noise=alls=14:allf=t", "-c:v", "ffv1", "-pix_fmt", "yuv444p",
+             str(clip)], "making the moving clip of the scene")
+    return clip
+
+
 def has_alpha(png):
     with open(png, "rb") as f:
         head = f.read(26)
@@ -84,7 +99,7 @@ def has_alpha(png):
 
 
 def timed(spec, example):
-    return spec["name"] in TIMED or re.search(r"\b[tn]\b", example) is not None
+    return spec["name"] in TIMED | TEMPORAL or re.search(r"\b[tn]\b", example) is not None
 
 
 def thumbnail(tess, source, chain, out_stem):
@@ -134,6 +149,7 @@ def main(argv):
     PICTURES.mkdir(parents=True, exist_ok=True)
     png = scene()
     before = thumbnail(tess, png, "", PICTURES / "scene")
+    moving = None
     rows = []
     for spec in registry:
         name, example = spec["name"], spec["examples"][0]
@@ -141,14 +157,27 @@ def main(argv):
         existing = [s for s in (stem.with_suffix(".jpg"), stem.with_suffix(".png")) if s.exists()]
         if only is not None and name not in only and existing:
             after = existing[0]
+        elif name in TEMPORAL:
+            after = timed_thumbnail(tess, motion_clip(tess, png), example, stem)
         elif timed(spec, example):
             after = timed_thumbnail(tess, scene_clip(tess, png), example, stem)
         else:
             after = thumbnail(tess, png, example, stem)
-        note = f" (at t = {SHOWN_AT:g} s of a clip)" if timed(spec, example) else ""
+        if name in TEMPORAL:
+            note = f" (at t = {SHOWN_AT:g} s of a moving, grainy clip)"
+        elif timed(spec, example):
+            note = f" (at t = {SHOWN_AT:g} s of a clip)"
+        else:
+            note = ""
+        shown_before = before
+        if name in TEMPORAL:
+            # The same frame of the moving clip, unfiltered.
+            if moving is None:
+                moving = timed_thumbnail(tess, motion_clip(tess, png), "", PICTURES / "scene-motion")
+            shown_before = moving
         print(f"{name}: {example}{note} -> {after.relative_to(ROOT)}")
-        rows.append((spec, example, after, note))
-    known = {r[2].name for r in rows} | {before.name}
+        rows.append((spec, example, after, note, shown_before))
+    known = {r[2].name for r in rows} | {r[4].name for r in rows}
     for stale in PICTURES.iterdir():
         if stale.name not in known:
             stale.unlink()
@@ -161,15 +190,16 @@ def main(argv):
         "code value. Written by `python3 scripts/gallery.py` from `tessera filters --json`;",
         "`tests/gallery.rs` fails when a filter or an example is missing here. The scene is",
         "rendered by `scripts/scene.py`. Chains that follow time run on a two-second clip of it and",
-        f"are shown at {SHOWN_AT:g} s. Pictures are {THUMB_WIDTH} pixels wide.",
+        f"are shown at {SHOWN_AT:g} s; temporal filters run on a clip of it scrolling sideways under",
+        f"moving grain. Pictures are {THUMB_WIDTH} pixels wide.",
         "",
         "| filter | example | before | after |",
         "| --- | --- | --- | --- |",
     ]
-    for spec, example, after, note in rows:
+    for spec, example, after, note, shown_before in rows:
         lines.append(
             f"| **{spec['name']}**<br>{cell(spec['summary'])} | `{cell(example)}`{note} "
-            f"| <img src=\"gallery/{before.name}\" width=\"{THUMB_WIDTH}\" alt=\"the scene\"> "
+            f"| <img src=\"gallery/{shown_before.name}\" width=\"{THUMB_WIDTH}\" alt=\"the scene\"> "
             f"| <img src=\"gallery/{after.name}\" width=\"{THUMB_WIDTH}\" alt=\"{spec['name']}\"> |")
     lines.append("")
     PAGE.write_text("\n".join(lines))

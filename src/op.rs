@@ -19,8 +19,10 @@ use crate::pixel::PixelProgram;
 
 mod picture;
 mod table;
+mod temporal;
 pub use picture::{over as picture_over, Blend, Picture, Placement};
 pub use table::{ChannelTables, Cube, CubeInterp};
+pub use temporal::{coefficients, Denoise3d, Mix, Temporal, TemporalKind, HISTORY_LIMIT};
 
 /// Planes a frame can have.
 pub const MAX_PLANES: usize = 4;
@@ -686,6 +688,9 @@ pub enum Op {
         height: u32,
         planes: PerPlane<Warp>,
     },
+    /// Each plane that has one computed from this frame and the past ones the backend keeps
+    /// for the op (tmix, hqdn3d): see [`Temporal`].
+    Temporal(Temporal),
 }
 
 /// How a warp interpolates between input samples.
@@ -752,6 +757,7 @@ impl Op {
             Op::Bilateral(planes) => Planes::of(planes),
             Op::Resample { planes, .. } => Planes::of(planes),
             Op::Remap { .. } | Op::Warp { .. } => Planes::all(format),
+            Op::Temporal(t) => Planes::of(&t.planes),
         }
     }
 
@@ -760,8 +766,12 @@ impl Op {
     pub fn reach(&self, p: usize) -> (u32, u32) {
         match self {
             Op::Point(_) | Op::Remap { .. } => (0, 0),
-            // A warp may read anywhere in the plane.
+            // A warp may read anywhere in the plane, and so may hqdn3d's recursive filters.
             Op::Warp { .. } => (u32::MAX, u32::MAX),
+            Op::Temporal(t) => match &t.planes[p] {
+                Some(TemporalKind::Denoise(_)) => (u32::MAX, u32::MAX),
+                _ => (0, 0),
+            },
             Op::Blur(planes) | Op::Unsharp { planes, .. } => {
                 planes[p].as_ref().map_or((0, 0), Separable::reach)
             }

@@ -16,7 +16,7 @@ use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
 use crate::op::{
     Bilateral, Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable,
-    Separable, Warp,
+    Separable, Temporal, Warp,
 };
 
 /// Kernels for resampling.
@@ -233,6 +233,8 @@ pub enum PassKind {
     },
     /// Each plane interpolated at the positions its affine map gives.
     Warp(PerPlane<Warp>),
+    /// Each plane that has one from this frame and the past ones kept under the op's id.
+    Temporal(Temporal),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -264,6 +266,7 @@ impl Pass {
             PassKind::Bilateral(planes) => Planes::of(planes),
             PassKind::Resample(planes) => Planes::of(planes),
             PassKind::Remap { .. } | PassKind::Warp(_) => Planes::all(&self.output),
+            PassKind::Temporal(t) => Planes::of(&t.planes),
         }
     }
 
@@ -395,6 +398,7 @@ impl Builder {
                 output,
             ),
             Op::Warp { planes, .. } => self.add(PassKind::Warp(planes), output),
+            Op::Temporal(t) => self.add(PassKind::Temporal(t), output),
         }
     }
 }
@@ -524,7 +528,13 @@ impl<'a> Compiler<'a> {
                 Some(ops) => ops,
                 None => {
                     let args = evaluated(&stage.args, &stage.varying, &values);
-                    let ops = (stage.spec.lower)(&args, &input, time).map_err(error)?;
+                    let mut ops = (stage.spec.lower)(&args, &input, time).map_err(error)?;
+                    // A temporal op's history is the stage's, whatever else the plan holds.
+                    for op in &mut ops {
+                        if let Op::Temporal(t) = op {
+                            t.id = i as u32;
+                        }
+                    }
                     self.lowered[i] = Some(Lowered {
                         input,
                         values,

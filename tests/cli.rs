@@ -239,7 +239,9 @@ fn filters_json_is_the_registry() {
     assert_eq!(names.len(), registry().len());
     for (f, spec) in filters.iter().zip(registry()) {
         assert_eq!(f["summary"], spec.description);
-        assert!(["pointwise", "stencil", "resample"].contains(&f["kind"].as_str().unwrap()));
+        assert!(
+            ["pointwise", "stencil", "resample", "temporal"].contains(&f["kind"].as_str().unwrap())
+        );
         assert!(
             !f["examples"].as_array().unwrap().is_empty(),
             "{}",

@@ -13,6 +13,9 @@ use tessera::frame::{Format, Layout};
 use tessera::{plan, Backend, Chain, Frame};
 
 fn run(backend: &mut dyn Backend, plan: &plan::Plan, text: &str, frame: &Frame) -> Frame {
+    // Each frame is a stream of its own: temporal filters see it alone (tests/temporal.rs
+    // runs them over streams).
+    backend.new_stream();
     backend
         .process(plan, frame.clone())
         .unwrap_or_else(|e| panic!("{text} on {}: {e}", backend.describe()))

@@ -67,6 +67,11 @@ pub trait Backend: Send {
         Ok(None)
     }
 
+    /// Says that the frames from now on are another stream's: temporal ops (tmix, hqdn3d)
+    /// start their histories again with the next frame instead of mixing in the last stream's.
+    /// A backend opened for a run starts with none.
+    fn new_stream(&mut self) {}
+
     /// Says that frames will come from a decoder working at the same time on threads of its
     /// own (a video), so that the backend leaves it cores instead of fanning every frame out
     /// over all of them.

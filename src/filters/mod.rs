@@ -18,6 +18,7 @@ mod paint;
 mod pixel;
 mod rank;
 mod stencil;
+mod temporal;
 mod transform;
 
 use crate::frame::Format;
@@ -171,6 +172,8 @@ pub enum FilterKind {
     Stencil,
     /// Pixels moved or resampled: sizes and positions change.
     Resample,
+    /// Each output pixel from this frame and past ones the backend keeps between frames.
+    Temporal,
 }
 
 impl FilterKind {
@@ -179,6 +182,7 @@ impl FilterKind {
             FilterKind::Pointwise => "pointwise",
             FilterKind::Stencil => "stencil",
             FilterKind::Resample => "resample",
+            FilterKind::Temporal => "temporal",
         }
     }
 }
@@ -217,6 +221,8 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &rank::ERODE,
         &rank::MEDIAN,
         &bilateral::BILATERAL,
+        &temporal::HQDN3D,
+        &temporal::TMIX,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,

@@ -26,6 +26,7 @@ mod point;
 mod precision;
 mod simd;
 mod table8;
+mod temporal;
 mod warp;
 
 use std::any::{Any, TypeId};
@@ -61,6 +62,8 @@ pub struct CpuBackend {
     workers: Option<rayon::ThreadPool>,
     /// The latest 8-bit colour tables and the affine maps that compute them, if any.
     affine: Mutex<Vec<([u8; 256], Option<table8::Affine8>)>>,
+    /// What temporal ops keep from one frame of the stream to the next.
+    histories: Mutex<temporal::Histories>,
 }
 
 impl Default for CpuBackend {
@@ -78,6 +81,7 @@ impl CpuBackend {
             prepared: Mutex::new(Prepared::default()),
             affine: Mutex::new(Vec::new()),
             workers: None,
+            histories: Mutex::new(temporal::Histories::default()),
         }
     }
 
@@ -136,6 +140,10 @@ impl CpuBackend {
         a
     }
 
+    fn histories(&self) -> std::sync::MutexGuard<'_, temporal::Histories> {
+        self.histories.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn prepared(&self) -> std::sync::MutexGuard<'_, Prepared> {
         self.prepared.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -188,6 +196,10 @@ impl Backend for CpuBackend {
             // Without threads of its own the backend shares rayon's pool, as for an image.
             Err(e) => tracing::debug!("no worker pool of {threads}: {e}"),
         }
+    }
+
+    fn new_stream(&mut self) {
+        self.histories().restart();
     }
 
     fn recycle(&mut self, frame: Frame) {
@@ -486,7 +498,13 @@ fn execute<A: Arith + Work>(
                 }
                 let out = {
                     let src = source(stage, &input, &pass.input, p);
-                    run_plane(backend, arith, pass, p, src, kind(k, p, stage))
+                    let kind = kind(k, p, stage);
+                    match &pass.kind {
+                        PassKind::Temporal(op) => {
+                            temporal::run_plane(backend, arith, pass, op, p, src, kind)
+                        }
+                        _ => run_plane(backend, arith, pass, p, src, kind),
+                    }
                 };
                 backend.pool().give(std::mem::replace(stage, out));
             }
@@ -666,6 +684,7 @@ impl<A: Arith> Job<A> {
             }
             PassKind::Warp(planes) => Job::Warp(planes[p].clone().expect("every plane is warped")),
             PassKind::Pointwise(_) => unreachable!("pointwise passes run in `point`"),
+            PassKind::Temporal(_) => unreachable!("temporal passes run in `temporal`"),
         }
     }
 

@@ -35,7 +35,7 @@ use wgpu::util::DeviceExt;
 
 use super::context::{scoped, Context};
 use super::pool::{BufferKind, BufferPool, PooledBuffer};
-use super::schedule::{same_shape, Info, Schedule};
+use super::schedule::{same_shape, Info, Role, Schedule};
 use super::shaders::{self, KernelKey};
 use crate::backend::BackendError;
 use crate::frame::{Frame, PlaneBuf, PlaneRef, Samples};
@@ -248,6 +248,16 @@ pub(crate) struct Executor {
     /// The state whose ring the frames on the GPU use.
     ring_plan: Option<usize>,
     spare: Spare,
+    /// What temporal ops keep between frames, by op and plane: it stays on the GPU from one
+    /// frame to the next, whichever plan state binds it.
+    histories: HashMap<(u32, usize), History>,
+}
+
+/// A temporal op's history of one plane.
+struct History {
+    buffer: PooledBuffer,
+    /// Frames submitted through it.
+    seen: u64,
 }
 
 impl Executor {
@@ -270,6 +280,7 @@ impl Executor {
             in_flight: VecDeque::with_capacity(IN_FLIGHT + 1),
             ring_plan: None,
             spare: Spare::default(),
+            histories: HashMap::new(),
         }
     }
 
@@ -296,6 +307,14 @@ impl Executor {
         self.ring_plan
             .and_then(|i| self.plans.get(i))
             .map_or(0, |p| p.ring.len())
+    }
+
+    /// Starts every temporal op's history again with the next frame submitted: its first
+    /// dispatch fills the history from that frame, so the buffers stay as they are.
+    pub(crate) fn new_stream(&mut self) {
+        for h in self.histories.values_mut() {
+            h.seen = 0;
+        }
     }
 
     /// Takes back a frame the caller is done with: its planes serve later results.
@@ -342,6 +361,7 @@ impl Executor {
             // GPU state touched by a failed frame is not trusted again, and the frames in flight
             // go with it; pipelines stay (each was cached only after it compiled cleanly).
             self.plans.clear();
+            self.histories.clear();
             self.in_flight.clear();
             self.ring_plan = None;
         }
@@ -513,6 +533,7 @@ impl Executor {
         let schedule =
             Schedule::of(plan).map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
         self.check_limits(&schedule)?;
+        self.make_histories(&schedule);
         while self.plans.len() >= PLAN_CACHE {
             self.evict_oldest();
         }
@@ -580,12 +601,47 @@ impl Executor {
         Ok(())
     }
 
+    /// Makes the histories `schedule` binds that are missing or of another size; a new one
+    /// starts with the next frame, and plan states bound to the one it replaces go. Called only
+    /// with no frame on the GPU (a new plan state is built after the ring is drained).
+    fn make_histories(&mut self, schedule: &Schedule) {
+        for spec in &schedule.buffers {
+            let Role::History { id, plane } = spec.role else {
+                continue;
+            };
+            let key = (id, plane);
+            if let Some(h) = self.histories.get(&key) {
+                if h.buffer.buffer.size() == spec.bytes.max(4) {
+                    continue;
+                }
+                while let Some(i) = self.plans.iter().position(|s| {
+                    s.schedule.buffers.iter().any(|b| {
+                        b.role
+                            == Role::History {
+                                id: key.0,
+                                plane: key.1,
+                            }
+                    })
+                }) {
+                    self.evict(i);
+                }
+            }
+            let buffer = BufferPool::history(&self.ctx.device, spec.bytes);
+            self.histories.insert(key, History { buffer, seen: 0 });
+        }
+    }
+
     /// Drops the least recently used plan state, its buffers going back to the pool. Called
     /// only with no frame on the GPU (a plan change drains the ring first).
     fn evict_oldest(&mut self) {
         let Some(oldest) = (0..self.plans.len()).min_by_key(|&i| self.plans[i].last_used) else {
             return;
         };
+        self.evict(oldest);
+    }
+
+    /// Drops plan state `oldest`, its buffers going back to the pool.
+    fn evict(&mut self, oldest: usize) {
         let old = self.plans.swap_remove(oldest);
         // `swap_remove` moved the last state into `oldest`.
         self.ring_plan = match self.ring_plan {
@@ -681,11 +737,18 @@ impl Executor {
     fn build(&mut self, plan: &Plan, schedule: Schedule) -> Result<PlanState, BackendError> {
         let device = self.ctx.device.clone();
         let limit = self.ctx.max_binding();
-        let buffers: Vec<PooledBuffer> = schedule
-            .buffers
-            .iter()
-            .map(|b| self.pool.take(&device, BufferKind::Plane, b.bytes, limit))
-            .collect();
+        let mut buffers: Vec<PooledBuffer> = Vec::with_capacity(schedule.buffers.len());
+        for b in &schedule.buffers {
+            buffers.push(match b.role {
+                Role::History { id, plane } => {
+                    let h = self.histories.get(&(id, plane)).ok_or_else(|| {
+                        BackendError::Gpu("a temporal op's history went missing".into())
+                    })?;
+                    BufferPool::lend(&h.buffer)
+                }
+                _ => self.pool.take(&device, BufferKind::Plane, b.bytes, limit),
+            });
+        }
 
         let n = schedule.dispatches.len();
         let align = self.ctx.limits.min_uniform_buffer_offset_alignment.max(1) as u64;
@@ -783,6 +846,7 @@ impl Executor {
     ) -> Result<(), BackendError> {
         let device = &self.ctx.device;
         let queue = &self.ctx.queue;
+        let histories = &mut self.histories;
         let state = &mut self.plans[state];
         let schedule = &state.schedule;
         let (upload_bytes, readback_bytes) = (schedule.upload_bytes, schedule.readback_bytes);
@@ -853,7 +917,13 @@ impl Executor {
 
         for (i, d) in schedule.dispatches.iter().enumerate() {
             let p = &mut state.params[i];
-            let info = d.info(plan);
+            let mut info = d.info(plan);
+            if let Some(key) = d.work.history(plan) {
+                // Where the frame is in the op's history: its first frame, and the slot of a
+                // mix's oldest past plane.
+                let seen = histories.get(&key).map_or(0, |h| h.seen);
+                info.set_history(seen, d.key.kernel == shaders::Kernel::Mix);
+            }
             if info != p.info {
                 queue.write_buffer(
                     &state.uniforms,
@@ -918,6 +988,17 @@ impl Executor {
             );
         }
         let submission = queue.submit([encoder.finish()]);
+        let mut counted: Vec<(u32, usize)> = Vec::new();
+        for d in &schedule.dispatches {
+            if let Some(key) = d.work.history(plan) {
+                if !counted.contains(&key) {
+                    counted.push(key);
+                    if let Some(h) = histories.get_mut(&key) {
+                        h.seen += 1;
+                    }
+                }
+            }
+        }
         let ring = &mut state.ring[slot];
         ring.readback.request(readback_bytes);
         ring.upload.request(upload_bytes);

@@ -119,6 +119,10 @@ impl Backend for GpuBackend {
         self.executor.finish()
     }
 
+    fn new_stream(&mut self) {
+        self.executor.new_stream();
+    }
+
     fn recycle(&mut self, frame: Frame) {
         self.executor.recycle(frame);
     }

@@ -16,6 +16,8 @@ pub(crate) enum BufferKind {
     Staging,
     /// CPU-written planes, copied into [`BufferKind::Plane`]s on the GPU.
     Upload,
+    /// A temporal op's history: the executor's, lent to plan states, never pooled.
+    History,
 }
 
 impl BufferKind {
@@ -28,6 +30,7 @@ impl BufferKind {
             }
             BufferKind::Staging => wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             BufferKind::Upload => wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
+            BufferKind::History => wgpu::BufferUsages::STORAGE,
         }
     }
 }
@@ -100,6 +103,7 @@ impl BufferPool {
                 BufferKind::Plane => "tessera plane",
                 BufferKind::Staging => "tessera staging",
                 BufferKind::Upload => "tessera upload",
+                BufferKind::History => "tessera history",
             }),
             size: want,
             usage: kind.usages(),
@@ -108,8 +112,32 @@ impl BufferPool {
         PooledBuffer { buffer, kind }
     }
 
+    /// A temporal op's history buffer of `size` bytes, zeroed, outside the pool.
+    pub(crate) fn history(device: &wgpu::Device, size: u64) -> PooledBuffer {
+        let kind = BufferKind::History;
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tessera history"),
+            size: size.max(4),
+            usage: kind.usages(),
+            mapped_at_creation: false,
+        });
+        PooledBuffer { buffer, kind }
+    }
+
+    /// The same history buffer, lent to another plan state.
+    pub(crate) fn lend(b: &PooledBuffer) -> PooledBuffer {
+        PooledBuffer {
+            buffer: b.buffer.clone(),
+            kind: b.kind,
+        }
+    }
+
     /// Returns `b` (unmapped) for reuse, freeing the oldest idle buffers past the budget.
+    /// History buffers are not the pool's: they go back to their op's history.
     pub(crate) fn give(&mut self, b: PooledBuffer) {
+        if b.kind == BufferKind::History {
+            return;
+        }
         self.clock += 1;
         self.idle_bytes += b.buffer.size();
         self.idle.push((b, self.clock));

@@ -20,7 +20,7 @@ use super::shaders::{Kernel, KernelKey, PointFn, Store, CURVE_WORDS};
 use crate::frame::Format;
 use crate::op::{
     compose_curves, plane_curves, ColourMath, Curve, Domain, GradientKernel, PerPlane, Planes,
-    PointOp, RankOf, Separable, WarpFilter, MAX_PLANES,
+    PointOp, RankOf, Separable, TemporalKind, WarpFilter, MAX_PLANES,
 };
 use crate::plan::{Pass, PassKind, Plan};
 
@@ -53,6 +53,18 @@ pub(crate) struct Info {
     scale_of: [f32; 4],
 }
 
+impl Info {
+    /// Says where a temporal dispatch's frame is in its op's history, `seen` frames having
+    /// gone through it: bit 0 of `flags` for the first, and for a `mix` `rows`, the slot of
+    /// its oldest past plane of the `taps` it keeps.
+    pub(crate) fn set_history(&mut self, seen: u64, mix: bool) {
+        self.flags = (seen == 0) as u32;
+        if mix && self.taps > 0 {
+            self.rows = (seen % self.taps as u64) as u32;
+        }
+    }
+}
+
 /// What a buffer of a plan holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -62,6 +74,9 @@ pub(crate) enum Role {
     Output(usize),
     /// Work samples between passes, or between the two axes of a pass.
     Work,
+    /// What temporal op `id` keeps of plane `p` between frames: the executor's, not the
+    /// plan's, so that it outlives a plan that changes around it.
+    History { id: u32, plane: usize },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -136,6 +151,26 @@ pub(crate) enum Work {
         pass: usize,
         plane: usize,
     },
+    /// A temporal op on a plane: a mix in one step; hqdn3d along rows (`columns` false), then
+    /// down columns and through time.
+    Temporal {
+        pass: usize,
+        plane: usize,
+        columns: bool,
+    },
+}
+
+impl Work {
+    /// The history a temporal dispatch reads and keeps: its op's id and plane.
+    pub(crate) fn history(&self, plan: &Plan) -> Option<(u32, usize)> {
+        match *self {
+            Work::Temporal { pass, plane, .. } => match &plan.passes[pass].kind {
+                PassKind::Temporal(t) => Some((t.id, plane)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -328,6 +363,14 @@ impl Builder<'_> {
             _ => words.len(),
         };
         self.dispatches.push(d);
+    }
+
+    /// Makes the last dispatch `n` invocations in a line, in whole workgroups (hqdn3d's row
+    /// and column walks).
+    fn one_invocation_per(&mut self, n: u32) {
+        if let Some(d) = self.dispatches.last_mut() {
+            d.groups = (n.div_ceil(GROUP * GROUP), 1);
+        }
     }
 
     /// The dispatches of pass `i`.
@@ -560,6 +603,48 @@ impl Builder<'_> {
                     self.dispatch(kernel, work, &[src], &[dst], si, so, true);
                 }
             }
+            PassKind::Temporal(t) => {
+                for p in changed.iter() {
+                    let kind = t.planes[p]
+                        .as_ref()
+                        .ok_or_else(|| format!("plane {p} changes without a temporal op"))?;
+                    let s = size(&pass.output, p);
+                    let frame = (pass.output.width, pass.output.height);
+                    let samples = s.0 as u64 * s.1 as u64;
+                    let history = |b: &mut Self, words: u64| {
+                        let role = Role::History { id: t.id, plane: p };
+                        (b.buffer(role, 4 * words, frame), Store::F32)
+                    };
+                    let step = |columns: bool| Work::Temporal {
+                        pass: i,
+                        plane: p,
+                        columns,
+                    };
+                    let src = self.read(p);
+                    match kind {
+                        TemporalKind::Mix(m) => {
+                            let past = history(self, samples * m.slots() as u64);
+                            let dst = self.write(i, p);
+                            let kernel = Kernel::Mix;
+                            self.dispatch(kernel, step(false), &[src], &[dst, past], s, s, true);
+                        }
+                        TemporalKind::Denoise(_) => {
+                            let rows = (self.work(Store::F32.bytes(s), frame), Store::F32);
+                            let kernel = Kernel::Denoise3d { columns: false };
+                            self.dispatch(kernel, step(false), &[src], &[rows], s, s, true);
+                            self.one_invocation_per(s.1);
+                            let last = history(self, samples);
+                            let dst = self.write(i, p);
+                            let kernel = Kernel::Denoise3d { columns: true };
+                            let (ins, outs) = (&[rows, src], &[dst, last]);
+                            self.dispatch(kernel, step(true), ins, outs, s, s, true);
+                            let lanes = self.dispatches.last().map_or(1, |d| d.key.lanes());
+                            self.one_invocation_per(s.0.div_ceil(lanes));
+                            self.release(rows.0);
+                        }
+                    }
+                }
+            }
             PassKind::Remap { transpose, .. } => {
                 for p in changed.iter() {
                     let (si, so) = (size(&pass.input, p), size(&pass.output, p));
@@ -741,7 +826,9 @@ impl Dispatch {
             | Work::Gradient { pass, plane }
             | Work::Rank { pass, plane, .. }
             | Work::Warp { pass, plane } => (pass, Some(plane)),
-            Work::Bilateral { pass, plane } => (pass, Some(plane)),
+            Work::Bilateral { pass, plane } | Work::Temporal { pass, plane, .. } => {
+                (pass, Some(plane))
+            }
         };
         let pass = &plan.passes[pass];
         let math = ColourMath::of(&pass.output);
@@ -828,6 +915,17 @@ impl Dispatch {
                     info.zero = b.range;
                 }
             }
+            (PassKind::Temporal(t), _, Some(p)) => match &t.planes[p] {
+                // The oldest slot and the first frame are the executor's to say, frame by
+                // frame (see `Executor::encode`).
+                Some(TemporalKind::Mix(m)) => info.taps = m.slots() as u32,
+                Some(TemporalKind::Denoise(d)) => {
+                    info.taps = d.shift;
+                    info.rows = d.lut_bits;
+                    info.weights_at = d.table_len() as u32;
+                }
+                None => {}
+            },
             (
                 PassKind::Remap {
                     flip_h,
@@ -855,6 +953,7 @@ impl Dispatch {
             (Work::Pointwise { .. }, Kernel::Pointwise { ops, .. }) => {
                 ops.iter().any(PointFn::is_table)
             }
+            (Work::Temporal { .. }, Kernel::Denoise3d { .. }) => true,
             _ => false,
         }
     }
@@ -866,6 +965,14 @@ impl Dispatch {
             return self.params(plan, out);
         }
         out.clear();
+        if let Work::Temporal { pass, plane, .. } = self.work {
+            if let PassKind::Temporal(t) = &plan.passes[pass].kind {
+                if let Some(TemporalKind::Denoise(d)) = &t.planes[plane] {
+                    out.extend(d.spatial.iter().chain(d.temporal.iter()).map(|&v| v as u32));
+                }
+            }
+            return;
+        }
         if let Work::Pointwise { pass } = self.work {
             if let PassKind::Pointwise(ops) = &plan.passes[pass].kind {
                 pointwise_words(ops, true, out);
@@ -937,6 +1044,26 @@ impl Dispatch {
                         let t = if vertical { &r.v } else { &r.h };
                         out.extend(t.starts.iter().map(|&s| s as u32));
                         bits(out, &t.weights);
+                    }
+                }
+            }
+            Work::Temporal { pass: i, plane, .. } => {
+                if let PassKind::Temporal(t) = pass(i) {
+                    match &t.planes[plane] {
+                        Some(TemporalKind::Mix(m)) => {
+                            bits(out, &m.weights);
+                            bits(out, &[m.scale]);
+                        }
+                        // The strengths decide the tables (`data`).
+                        Some(TemporalKind::Denoise(d)) => {
+                            out.extend([d.spatial_strength, d.temporal_strength].iter().flat_map(
+                                |v| {
+                                    let b = v.to_bits();
+                                    [b as u32, (b >> 32) as u32]
+                                },
+                            ))
+                        }
+                        None => {}
                     }
                 }
             }
@@ -1078,6 +1205,16 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
         (PassKind::Warp(x), PassKind::Warp(y)) => per_plane(x, y, |v, w| v.filter == w.filter),
         (PassKind::Gradient(x), PassKind::Gradient(y)) => per_plane(x, y, |_, _| true),
         (PassKind::Bilateral(x), PassKind::Bilateral(y)) => per_plane(x, y, |_, _| true),
+        (PassKind::Temporal(x), PassKind::Temporal(y)) => {
+            x.id == y.id
+                && per_plane(&x.planes, &y.planes, |k, l| match (k, l) {
+                    (TemporalKind::Mix(m), TemporalKind::Mix(n)) => m.slots() == n.slots(),
+                    (TemporalKind::Denoise(d), TemporalKind::Denoise(e)) => {
+                        d.table_len() == e.table_len()
+                    }
+                    _ => false,
+                })
+        }
         (PassKind::Rank(x), PassKind::Rank(y)) => per_plane(x, y, |r, s| {
             // Min and max run in two dispatches, an order statistic in one.
             let nth = |o: RankOf| matches!(o, RankOf::Nth(_));

@@ -32,6 +32,10 @@ const MEDIAN: &str = include_str!("../../../shaders/median.wgsl");
 const BILATERAL: &str = include_str!("../../../shaders/bilateral.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 const WARP: &str = include_str!("../../../shaders/warp.wgsl");
+const MIX: &str = include_str!("../../../shaders/tmix.wgsl");
+const DENOISE_3D: &str = include_str!("../../../shaders/hqdn3d.wgsl");
+const DENOISE_3D_ROWS: &str = include_str!("../../../shaders/hqdn3d_rows.wgsl");
+const DENOISE_3D_COLUMNS: &str = include_str!("../../../shaders/hqdn3d_columns.wgsl");
 
 /// Workgroup memory a tile may take: the smallest any wgpu adapter offers (Metal's 16352
 /// bytes; WebGPU's floor is 16384).
@@ -273,6 +277,12 @@ pub(crate) enum Kernel {
     Nth,
     /// An edge-preserving average (`bilateral.wgsl`).
     Bilateral,
+    /// A plane mixed with past ones, which it then joins (`tmix.wgsl`).
+    Mix,
+    /// hqdn3d's walk along each row, or down each column and through time (`hqdn3d.wgsl`).
+    Denoise3d {
+        columns: bool,
+    },
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -411,6 +421,20 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
         }
         Kernel::Nth => &[MEDIAN, PER_SAMPLE],
         Kernel::Bilateral => &[BILATERAL, PER_SAMPLE],
+        Kernel::Mix => {
+            let codes = key.outputs.first().is_some_and(|s| *s != Store::F32);
+            let _ = writeln!(s, "const CODES_OUT: bool = {codes};");
+            &[MIX]
+        }
+        Kernel::Denoise3d { columns } => {
+            let codes = key.outputs.first().is_some_and(|s| *s != Store::F32);
+            let _ = writeln!(s, "const CODES_OUT: bool = {codes};");
+            if *columns {
+                &[DENOISE_3D, DENOISE_3D_COLUMNS]
+            } else {
+                &[DENOISE_3D, DENOISE_3D_ROWS]
+            }
+        }
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");

@@ -199,6 +199,8 @@ fn compare(gpu: &mut GpuBackend, plan: &Plan, frame: &Frame) -> Result<(), Strin
     let want = CpuBackend::new()
         .process(plan, frame.clone())
         .map_err(|e| format!("CPU: {e}"))?;
+    // The frame is a stream of its own, as it is to the new CPU backend.
+    gpu.new_stream();
     let got = gpu
         .process(plan, frame.clone())
         .map_err(|e| format!("GPU: {e}"))?;

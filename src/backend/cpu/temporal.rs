@@ -1,0 +1,366 @@
+//! Temporal passes on the CPU (tmix, hqdn3d): each plane computed from the frame in hand and
+//! the history the backend keeps for the op ([`crate::op::Temporal`]).
+//!
+//! A mix keeps its past planes as code values (f32) in a ring: the newest plane takes the
+//! oldest's buffer, so a steady stream copies nothing. hqdn3d keeps its last output in its
+//! 16-bit fixed point; its row filter runs over strips of rows in parallel, its column and time
+//! filters over bands of columns, each band walking down the plane with the band's history laid
+//! out band by band, so that the workers share no row.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::{Arith, CpuBackend, Kind, OutRows, Source, Stage};
+use crate::frame::{nearest_code, Samples};
+use crate::op::{Denoise3d, Mix, Temporal, TemporalKind};
+use crate::plan::Pass;
+
+/// Columns in one band of hqdn3d's column filter.
+const BAND: usize = 64;
+
+/// Every temporal op's history, by op and plane.
+#[derive(Default)]
+pub(super) struct Histories(HashMap<(u32, usize), History>);
+
+/// What one plane of one temporal op keeps between frames.
+struct History {
+    /// The plane's size and the op's shape when it was made: another shape starts afresh.
+    size: (usize, usize),
+    shape: Shape,
+    /// Frames it has seen.
+    seen: u64,
+    past: Past,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Mix { slots: usize },
+    Denoise,
+}
+
+enum Past {
+    /// Past planes, oldest at `head`, and the buffer the next frame is read into.
+    Mix {
+        slots: Vec<Vec<f32>>,
+        head: usize,
+        spare: Vec<f32>,
+    },
+    /// The last output in fixed point, band by band; and the row filter's and the output's
+    /// values, kept for the next frame.
+    Denoise {
+        last: Vec<u16>,
+        rows: Vec<i32>,
+        out: Vec<i32>,
+    },
+}
+
+impl Histories {
+    /// Starts every history again with the next frame (a backend that serves another
+    /// stream); the buffers stay for it.
+    pub(super) fn restart(&mut self) {
+        for h in self.0.values_mut() {
+            h.seen = 0;
+        }
+    }
+
+    fn get(&mut self, id: u32, p: usize, size: (usize, usize), shape: Shape) -> &mut History {
+        let entry = self.0.entry((id, p));
+        let history = entry.or_insert_with(|| History::new(size, shape));
+        if history.size != size || history.shape != shape {
+            *history = History::new(size, shape);
+        }
+        history
+    }
+}
+
+impl History {
+    fn new(size: (usize, usize), shape: Shape) -> History {
+        let past = match shape {
+            Shape::Mix { slots } => Past::Mix {
+                slots: vec![Vec::new(); slots],
+                head: 0,
+                spare: Vec::new(),
+            },
+            Shape::Denoise => Past::Denoise {
+                last: Vec::new(),
+                rows: Vec::new(),
+                out: Vec::new(),
+            },
+        };
+        History {
+            size,
+            shape,
+            seen: 0,
+            past,
+        }
+    }
+}
+
+/// Row `y` of `src` from column `x0` as code values (as [`super::warp`]'s readers read them:
+/// codes above the depth's largest as the largest, fixed-point work samples over their scale).
+fn read_row(src: &Source<'_>, frac: u32, max: u32, y: usize, x0: usize, out: &mut [f32]) {
+    match src {
+        Source::U8(p) => {
+            for (o, &v) in out.iter_mut().zip(&p.row(y)[x0..]) {
+                *o = (v as u32).min(max) as f32;
+            }
+        }
+        Source::U16(p) => {
+            for (o, &v) in out.iter_mut().zip(&p.row(y)[x0..]) {
+                *o = (v as u32).min(max) as f32;
+            }
+        }
+        Source::Fixed(p) => {
+            let scale = 1.0 / (1u32 << frac) as f32;
+            for (o, &v) in out.iter_mut().zip(&p.row(y)[x0..]) {
+                *o = v as f32 * scale;
+            }
+        }
+        Source::Float(p) => out.copy_from_slice(&p.row(y)[x0..x0 + out.len()]),
+    }
+}
+
+/// Fills `stage` (`width` samples a row) row by row in parallel: `row(y, values)` gives row
+/// `y`'s code values, which codes take rounded to the nearest and work samples as they are.
+fn fill<A: Arith>(
+    arith: &A,
+    stage: &mut Stage,
+    width: usize,
+    rows: usize,
+    max: u32,
+    row: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    let task = |(i, mut out): (usize, OutRows)| {
+        let mut values = vec![0.0f32; width];
+        let mut work = vec![A::T::default(); width];
+        let first = i * rows;
+        let count = match &out {
+            OutRows::U8(s) => s.len(),
+            OutRows::U16(s) => s.len(),
+            OutRows::Fixed(s) => s.len(),
+            OutRows::Float(s) => s.len(),
+        } / width.max(1);
+        for k in 0..count {
+            row(first + k, &mut values);
+            match out.row(k, width) {
+                super::OutRow::U8(o) => {
+                    for (o, &v) in o.iter_mut().zip(&values) {
+                        *o = nearest_code(v, max as f32) as u8;
+                    }
+                }
+                super::OutRow::U16(o) => {
+                    for (o, &v) in o.iter_mut().zip(&values) {
+                        *o = nearest_code(v, max as f32) as u16;
+                    }
+                }
+                other => {
+                    for (w, &v) in work.iter_mut().zip(&values) {
+                        *w = arith.from_code(v);
+                    }
+                    arith.store(&work, other, max);
+                }
+            }
+        }
+    };
+    let chunk = rows * width.max(1);
+    match stage {
+        Stage::Codes(Samples::U8(v)) => v
+            .par_chunks_mut(chunk)
+            .map(OutRows::U8)
+            .enumerate()
+            .for_each(task),
+        Stage::Codes(Samples::U16(v)) => v
+            .par_chunks_mut(chunk)
+            .map(OutRows::U16)
+            .enumerate()
+            .for_each(task),
+        Stage::Fixed(v) => v
+            .par_chunks_mut(chunk)
+            .map(OutRows::Fixed)
+            .enumerate()
+            .for_each(task),
+        Stage::Float(v) => v
+            .par_chunks_mut(chunk)
+            .map(OutRows::Float)
+            .enumerate()
+            .for_each(task),
+        Stage::Input(_) | Stage::Gone => unreachable!("the pool makes buffers"),
+    }
+}
+
+/// Plane `p` of the temporal pass `pass` from `src`, into a new stage of `kind`.
+pub(super) fn run_plane<A: Arith>(
+    backend: &CpuBackend,
+    arith: A,
+    pass: &Pass,
+    op: &Temporal,
+    p: usize,
+    src: Source<'_>,
+    kind: Kind,
+) -> Stage {
+    let (w, h) = pass.output.plane_size(p);
+    let (w, h) = (w as usize, h as usize);
+    let max = pass.output.max_code();
+    let rows = backend.strip_rows(w, h);
+    let mut stage = backend.pool().take(kind, w * h);
+    let codes = matches!(kind, Kind::Codes { .. });
+    let mut histories = backend.histories();
+    match op.planes[p].as_ref().expect("a changed plane has an op") {
+        TemporalKind::Mix(m) => {
+            let shape = Shape::Mix { slots: m.slots() };
+            let history = histories.get(op.id, p, (w, h), shape);
+            mix(&arith, m, &src, history, &mut stage, (rows, codes), max);
+        }
+        TemporalKind::Denoise(d) => {
+            let history = histories.get(op.id, p, (w, h), Shape::Denoise);
+            let values = denoise(&arith, d, &src, history, max);
+            fill(&arith, &mut stage, w, rows, max, |y, out| {
+                // Band b holds columns b·BAND .. of every row, BAND wide (the last narrower).
+                for (b, chunk) in out.chunks_mut(BAND).enumerate() {
+                    let n = chunk.len();
+                    let at = b * BAND * h + y * n;
+                    for (o, &v) in chunk.iter_mut().zip(&values[at..at + n]) {
+                        *o = if codes {
+                            d.code(v, max) as f32
+                        } else {
+                            d.value(v)
+                        };
+                    }
+                }
+            });
+        }
+    }
+    stage
+}
+
+/// tmix: the frame's plane mixed with the ring of past ones, which it then joins.
+fn mix<A: Arith>(
+    arith: &A,
+    m: &Mix,
+    src: &Source<'_>,
+    history: &mut History,
+    stage: &mut Stage,
+    (rows, codes): (usize, bool),
+    max: u32,
+) {
+    let (w, h) = history.size;
+    let first = history.seen == 0;
+    let Past::Mix { slots, head, spare } = &mut history.past else {
+        unreachable!("a mix's history");
+    };
+    spare.resize(w * h, 0.0);
+    spare
+        .par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(y, row)| read_row(src, arith.frac(), max, y, 0, row));
+    if first {
+        for slot in slots.iter_mut() {
+            slot.clone_from(spare);
+        }
+    }
+    let count = slots.len();
+    {
+        let now: &[f32] = spare;
+        let slots: &[Vec<f32>] = slots;
+        let head = *head;
+        fill(arith, stage, w, rows, max, |y, out| {
+            let at = y * w;
+            out.fill(0.0);
+            for (k, weight) in m.weights[..count].iter().enumerate() {
+                let past = &slots[(head + k) % count][at..at + w];
+                for (o, &v) in out.iter_mut().zip(past) {
+                    *o += weight * v;
+                }
+            }
+            let weight = m.weights[count];
+            for (o, &v) in out.iter_mut().zip(&now[at..at + w]) {
+                *o = (*o + weight * v) * m.scale;
+            }
+            if codes {
+                // FFmpeg rounds a mix half to even (lrintf).
+                for o in out.iter_mut() {
+                    *o = o.round_ties_even();
+                }
+            }
+        });
+    }
+    // The frame takes the oldest's place; the oldest's buffer takes the next frame.
+    std::mem::swap(&mut slots[*head], spare);
+    *head = (*head + 1) % count;
+    history.seen += 1;
+}
+
+/// hqdn3d: the plane's filtered values in fixed point, band by band (see [`BAND`]); the
+/// history keeps the last of them for the next frame.
+fn denoise<'h, A: Arith>(
+    arith: &A,
+    d: &Denoise3d,
+    src: &Source<'_>,
+    history: &'h mut History,
+    max: u32,
+) -> &'h [i32] {
+    let (w, h) = history.size;
+    let first = history.seen == 0;
+    history.seen += 1;
+    let Past::Denoise { last, rows, out } = &mut history.past else {
+        unreachable!("hqdn3d's history");
+    };
+    let frac = arith.frac();
+    // Along each row: H(0, 0) = lowpass(L(0, 0), L(0, 0)) on the first row, H(0, y) = L(0, y)
+    // below it, then H(x, y) = lowpass(H(x − 1, y), L(x, y)).
+    rows.resize(w * h, 0);
+    rows.par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(y, row)| {
+            let mut values = vec![0.0f32; w];
+            read_row(src, frac, max, y, 0, &mut values);
+            let mut before = d.load(values[0]);
+            if y == 0 {
+                before = d.lowpass(&d.spatial, before, before);
+            }
+            row[0] = before;
+            for x in 1..w {
+                before = d.lowpass(&d.spatial, before, d.load(values[x]));
+                row[x] = before;
+            }
+        });
+    // Down each column and through time, a band of columns at a time.
+    last.resize(w * h, 0);
+    out.resize(w * h, 0);
+    let rows: &[i32] = rows;
+    last.par_chunks_mut(BAND * h)
+        .zip(out.par_chunks_mut(BAND * h))
+        .enumerate()
+        .for_each(|(b, (last, out))| {
+            let x0 = b * BAND;
+            let width = last.len() / h;
+            if first {
+                let mut values = vec![0.0f32; width];
+                for y in 0..h {
+                    read_row(src, frac, max, y, x0, &mut values);
+                    for (l, &v) in last[y * width..(y + 1) * width].iter_mut().zip(&values) {
+                        *l = d.load(v) as u16;
+                    }
+                }
+            }
+            let mut line = vec![0u16; width];
+            for y in 0..h {
+                let across = &rows[y * w + x0..y * w + x0 + width];
+                let last = &mut last[y * width..(y + 1) * width];
+                let out = &mut out[y * width..(y + 1) * width];
+                for j in 0..width {
+                    let down = if y == 0 {
+                        across[j]
+                    } else {
+                        d.lowpass(&d.spatial, line[j] as i32, across[j])
+                    };
+                    line[j] = down as u16;
+                    let now = d.lowpass(&d.temporal, last[j] as i32, down);
+                    last[j] = now as u16;
+                    out[j] = now;
+                }
+            }
+        });
+    out
+}
