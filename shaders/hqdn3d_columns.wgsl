@@ -30,9 +30,10 @@ fn main(
             if (first) {
                 last = fixed(load_in1(sx, y, size.x));
             }
-            let now = table(temporal, last, down);
+            // The output is the value kept, 16 bits, as FFmpeg's 8-bit output is.
+            let now = table(temporal, last, down) & 0xffff;
             if (x + k < size.x) {
-                out1[at] = u32(now) & 0xffffu;
+                out1[at] = u32(now);
             }
             v[k] = result(now);
         }

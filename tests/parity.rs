@@ -1,5 +1,5 @@
 //! CPU and GPU backends agree: every filter in the registry, with every example parameter set,
-//! on every layout (RGB(A) at 8 and 16 bits, Y′CbCr 4:2:0, 4:2:2 and 4:4:4 at 8 and 10 bits,
+//! on every layout (RGB(A) at 8 and 16 bits, Y′CbCr 4:2:0, 4:2:2 and 4:4:4 at 8, 10 and 12 bits,
 //! with and without alpha, grey with and without alpha), differs by at most one code value per plane between the
 //! backends. Driven by the registry, so a new filter is covered as soon as it declares its
 //! examples.
@@ -33,6 +33,7 @@ fn frames(w: u32, h: u32, seed: u64) -> Vec<Frame> {
         test_frame(yuv(w, h, Layout::YUV444, 8), seed + 6),
         test_frame(yuv(w, h, Layout::GRAY, 8), seed + 7),
         test_frame(yuv(w, h, Layout::GRAY.with_alpha(true), 10), seed + 8),
+        test_frame(yuv(w, h, Layout::YUV444, 12), seed + 9),
     ]
 }
 

@@ -75,7 +75,7 @@ fn layouts(w: u32, h: u32) -> Vec<Format> {
         yuv(w, h, Layout::YUV420, 8),
         yuv(w, h, Layout::YUV420.with_alpha(true), 8),
         yuv(w, h, Layout::YUV422, 10),
-        yuv(w, h, Layout::YUV444, 10),
+        yuv(w, h, Layout::YUV444, 12),
         yuv(w, h, Layout::GRAY, 8),
         yuv(w, h, Layout::GRAY.with_alpha(true), 16),
     ]

@@ -119,8 +119,8 @@ pub static TMIX: FilterSpec = FilterSpec {
                   before it (motion blur, frame blending), rounded to the nearest code; before \
                   that many frames have come the first frame stands in for the missing ones, \
                   so there is a frame out for each frame in, as FFmpeg 5.1 gives. Keeps \
-                  frames - 1 past planes as f32 (a 1080p 4:2:0 frame: 12 MiB each), at most \
-                  2 GiB",
+                  frames - 1 past planes: the frame's codes on the CPU (f32 after another \
+                  filter, and on the GPU), at most 2 GiB",
     params: TMIX_PARAMS,
     lower: |args, format, _| lower_tmix(args, format),
     examples: &[

@@ -3,7 +3,8 @@
 //!
 //! What such an op keeps from one frame to the next (its *history*) lives in the backend that
 //! runs the stream, keyed by the op's [`Temporal`] `id` and the plane: a ring of past planes on
-//! the CPU, buffers that stay on the GPU between frames there. A history starts with the
+//! the CPU (the frame's codes, or f32 after another filter), buffers that stay on the GPU
+//! between frames there (f32). A history starts with the
 //! stream's first frame that reaches the op, and sees the frames that reach it, in order:
 //! - frames a time range or `enable` leaves out of the op are not in its history (the op takes
 //!   up again from the frames it saw, as FFmpeg's timeline does);
@@ -61,8 +62,9 @@ impl Mix {
 /// hqdn3d's tables for one plane and what reading a sample into its fixed point takes.
 ///
 /// A sample of a `bits`-deep plane is read as `code · 2^shift + bias` (16-bit values, `shift`
-/// = 16 − bits, `bias` half a step below the midpoint, as FFmpeg's); the output is the last
-/// value's top `bits` bits. `lowpass(prev, cur) = cur + table[(prev − cur) >> (8 − lut_bits)]`,
+/// = 16 − bits, `bias` half a step below the midpoint, as FFmpeg's); the output is the top
+/// `bits` bits of the last value, kept to 16 bits (as the value FFmpeg keeps for the next frame;
+/// its 8-bit output wraps the same way on the rare step past 65535). `lowpass(prev, cur) = cur + table[(prev − cur) >> (8 − lut_bits)]`,
 /// the table indexed from its middle.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Denoise3d {
@@ -167,6 +169,7 @@ impl Temporal {
                 let (w, h) = sizes(p);
                 let samples = w as u64 * h as u64;
                 match k {
+                    // At most: a mix after another filter keeps f32 code values.
                     TemporalKind::Mix(m) => samples * 4 * m.slots() as u64,
                     TemporalKind::Denoise(_) => samples * 2,
                 }

@@ -1,5 +1,6 @@
 //! The two arithmetics the CPU kernels run in, behind one trait so that the executor is written
-//! once: [`Fixed`] for frames of 8 to 12 bits, [`Float`] for 16-bit frames.
+//! once: [`Fixed`] for frames of 8 and 10 bits, [`Float`] for 12- and 16-bit frames (the backend
+//! picks: `CpuBackend::process`).
 //!
 //! Fixed point keeps samples between a pass's steps and between passes as `i16` with
 //! `14 − bits` fraction bits (8-bit: value · 64, at most 16320), so a sum of two samples still

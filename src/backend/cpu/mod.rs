@@ -9,7 +9,8 @@
 //! Between passes a plane is kept at more than the frame's precision (see [`arith`]); the last
 //! pass that changes a plane writes the frame's codes, rounded once.
 //!
-//! Frames of 8 to 12 bits run in fixed point, 16-bit frames in f32 ([`arith::Fixed`],
+//! Frames of 8 and 10 bits run in fixed point, 12- and 16-bit frames in f32 (see [`fits`];
+//! [`arith::Fixed`],
 //! [`arith::Float`]), each kernel written once over the arithmetic. Every kernel is compiled
 //! twice, for the x86-64 baseline and for AVX2, and the faster one is picked at run time
 //! ([`simd`]); the fixed-point kernels' AVX2 build calls their hand-written forms
@@ -210,8 +211,18 @@ impl Backend for CpuBackend {
     }
 }
 
-/// True when every kernel of `plan` fits fixed point (user kernels with huge weights do not).
+/// Fraction bits fixed point must keep between a pass's steps and between passes: with the 2
+/// that 12-bit frames would keep, a separable blur's axes and a sharpening after a blur ended
+/// 2 to 3 code values from the exact result (and from the GPU's f32), where 10-bit frames' 4
+/// keep within one. 12-bit frames run in f32.
+const MIN_FRAC: u32 = 4;
+
+/// True when `plan` runs in fixed point: every kernel fits it (user kernels with huge weights
+/// do not) and it keeps at least [`MIN_FRAC`] fraction bits.
 fn fits(arith: &Fixed, plan: &Plan) -> bool {
+    if arith.frac() < MIN_FRAC {
+        return false;
+    }
     plan.passes.iter().all(|pass| match &pass.kind {
         PassKind::Convolve(planes) => planes.iter().flatten().all(|c| {
             arith
