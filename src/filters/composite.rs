@@ -94,7 +94,8 @@ fn check_picture(name: &str) -> Result<(), String> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Source {
     Still,
-    /// A video of pictures this size.
+    /// A video of pictures this size (only where tessera reads video).
+    #[cfg_attr(not(feature = "video"), allow(dead_code))]
     Video {
         width: u32,
         height: u32,
