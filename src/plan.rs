@@ -484,12 +484,22 @@ impl<'a> Compiler<'a> {
             };
             let input = builder.format;
             let size = (input.width, input.height);
-            let vars = |name: &str| time.variable(name, size);
+            let frame_vars = |name: &str| time.variable(name, size);
             if let Some(enable) = &stage.enable {
-                if enable.eval(&vars) == 0.0 {
+                if enable.eval(&frame_vars) == 0.0 {
                     continue;
                 }
             }
+            // The stage's own names (overlay's W, h, ...) before the frame's.
+            let own = match stage.varying.is_empty() {
+                true => Vec::new(),
+                false => crate::filters::stage_values(stage.spec.name, &stage.args, &input)
+                    .map_err(error)?,
+            };
+            let vars = |name: &str| match own.iter().find(|(n, _)| *n == name) {
+                Some((_, v)) => *v,
+                None => frame_vars(name),
+            };
             let mut values = Vec::with_capacity(stage.varying.len());
             for (k, expr) in &stage.varying {
                 let param = &stage.spec.params[*k];
@@ -514,10 +524,12 @@ impl<'a> Compiler<'a> {
                     }
                 }));
             }
-            // `pixel` reads the frame's variables itself (its uniforms), and grain the frame's
-            // index: they are lowered for every frame of a varying chain, which costs the
-            // uniforms, not a compile (their programs are shared).
-            let reads_frame = crate::filters::reads_frame(stage.spec.name);
+            // `pixel` reads the frame's variables itself (its uniforms), grain the frame's
+            // index and an overlay of a video the frame's time: they are lowered for every
+            // frame of a varying chain, which costs the uniforms (their programs are shared)
+            // or the video's next picture, not a compile.
+            let reads_frame = crate::filters::reads_frame(stage.spec.name)
+                || crate::filters::reads_video(stage.spec.name, &stage.args);
             let kept = match &self.lowered[i] {
                 Some(l) if !reads_frame && l.input == input && l.values == values => {
                     Some(l.ops.clone())

@@ -44,6 +44,7 @@ impl Stage {
         !self.varying.is_empty()
             || self.enable.is_some()
             || crate::filters::reads_time(self.spec.name)
+            || crate::filters::reads_video(self.spec.name, &self.args)
             || self.args.values.iter().any(
                 |v| matches!(v, Some(crate::filters::ArgValue::Expr(e)) if e.any_name(&frame_var)),
             )

@@ -575,6 +575,7 @@ fn check(
     }
     // Where a number belongs: a constant's or a variable's name, or arithmetic, stands for its
     // value; any other word is most likely a misspelt parameter of a definition.
+    let own = filters::stage_variables(spec.name);
     let folded;
     let value = match value {
         Value::Word(w, at) if numeric => match expr::constant(w) {
@@ -582,7 +583,9 @@ fn check(
                 folded = Value::Number(v, span);
                 &folded
             }
-            None if expr::frame_variable_names().any(|n| n == w) => {
+            None if expr::frame_variable_names().any(|n| n == w)
+                || own.iter().any(|(n, _)| n == w) =>
+            {
                 return Ok(Checked::Varying(Expr::Name(w.clone(), *at)))
             }
             None => {
@@ -594,7 +597,7 @@ fn check(
                     span,
                 );
                 let mut names: Vec<&str> = words.to_vec();
-                for (n, _) in FRAME_VARIABLES {
+                for (n, _) in FRAME_VARIABLES.iter().chain(own) {
                     names.push(n);
                 }
                 let suggestion = did_you_mean(w, names);
@@ -611,13 +614,18 @@ fn check(
         },
         Value::Expr(e, _) if numeric => {
             let mut names: Vec<&str> = words.to_vec();
-            for (n, _) in FRAME_VARIABLES {
+            for (n, _) in FRAME_VARIABLES.iter().chain(own) {
                 names.push(n);
             }
-            e.check(
-                &names,
-                "expressions may use PI, E, the per-frame variables t, n, w, h, fps and duration, and a definition's parameters",
-            )?;
+            let help = match own.is_empty() {
+                true => "expressions may use PI, E, the per-frame variables t, n, w, h, fps and duration, and a definition's parameters".to_string(),
+                false => format!(
+                    "expressions may use PI, E, the per-frame variables t, n, fps and duration, `{}`'s own {}, and a definition's parameters",
+                    spec.name,
+                    own.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            e.check(&names, &help)?;
             match e.fold(span)? {
                 Expr::Num(v) => {
                     folded = Value::Number(v, span);

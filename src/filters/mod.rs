@@ -274,6 +274,35 @@ pub fn reads_time(name: &str) -> bool {
     matches!(name, "grain" | "fade")
 }
 
+/// True for a stage that reads a video of its own (an overlay of a video file): its ops change
+/// from frame to frame whatever its parameters say, so it is lowered for every frame. A stage
+/// of the same filter over a still picture is not.
+pub fn reads_video(name: &str, args: &Args) -> bool {
+    name == "overlay" && composite::follows_video(args)
+}
+
+/// The names a filter's numeric parameters may use besides the frame's variables, with what
+/// they are (overlay's x and y know FFmpeg's overlay names); where one is also a frame
+/// variable's name (`w`, `h`), the filter's meaning wins, as in FFmpeg.
+pub fn stage_variables(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "overlay" => composite::OVERLAY_VARIABLES,
+        _ => &[],
+    }
+}
+
+/// The values of [`stage_variables`] for a stage of `name` with `args` on a frame of `format`.
+pub fn stage_values(
+    name: &str,
+    args: &Args,
+    format: &Format,
+) -> Result<Vec<(&'static str, f64)>, String> {
+    match name {
+        "overlay" => composite::overlay_values(args, format),
+        _ => Ok(Vec::new()),
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static FilterSpec> {
     registry().iter().copied().find(|f| f.name == name)
 }

@@ -601,6 +601,73 @@ impl Intake {
     }
 }
 
+/// Decoded pictures → straight-alpha R′G′B′A bytes at their own size, through swscale from
+/// the stream's matrix and range: an overlay's pictures, which are composited in R′G′B′. Its
+/// alpha is the picture's where it has one, opaque otherwise.
+pub struct RgbaOutlet {
+    /// The matrix and range of the pictures' Y′CbCr.
+    colour: Colour,
+    scaler: Option<Scaler>,
+}
+
+impl RgbaOutlet {
+    pub fn new(colour: Colour) -> RgbaOutlet {
+        RgbaOutlet {
+            colour,
+            scaler: None,
+        }
+    }
+
+    /// The picture's width, height and R′G′B′A bytes, row after row.
+    pub fn convert(
+        &mut self,
+        picture: &ffmpeg::frame::Video,
+    ) -> Result<(u32, u32, Vec<u8>), String> {
+        let src = picture_shape(picture);
+        let (planes, strides) = picture_planes(picture);
+        if src.format == AVPixelFormat::AV_PIX_FMT_NONE || planes[0].is_null() {
+            return Err("the decoder returned an empty picture".to_string());
+        }
+        let dst = Shape {
+            format: AVPixelFormat::AV_PIX_FMT_RGBA,
+            width: src.width,
+            height: src.height,
+        };
+        let scaler = match &mut self.scaler {
+            Some(s) if s.src == src && s.dst == dst => s,
+            slot => slot.insert(Scaler::new(src, dst, &self.colour, &Colour::RGB)?),
+        };
+        // Into a picture of FFmpeg's own (rows padded as swscale's vector code writes them),
+        // then row by row into bytes.
+        let converted = ffmpeg::frame::Video::new(dst.format.into(), dst.width, dst.height);
+        let (out_planes, out_strides) = picture_planes(&converted);
+        if out_planes[0].is_null() {
+            return Err(format!(
+                "out of memory for a {}x{} picture",
+                dst.width, dst.height
+            ));
+        }
+        // SAFETY: the picture matches the scaler's source shape (checked above) and its planes
+        // are FFmpeg's; `converted` was just allocated by FFmpeg in the destination shape.
+        unsafe {
+            scaler.run(
+                &planes,
+                &strides,
+                &out_planes.map(|p| p.cast_mut()),
+                &out_strides,
+            )
+        };
+        let row = dst.width as usize * 4;
+        let data = converted.data(0);
+        let stride = out_strides[0] as usize;
+        let mut rgba = Vec::with_capacity(row * dst.height as usize);
+        for y in 0..dst.height as usize {
+            rgba.extend_from_slice(&data[y * stride..][..row]);
+        }
+        Ok((dst.width, dst.height, rgba))
+    }
+}
+
 /// Frames → pictures in an encoder's pixel format: the planes copied where the encoder takes
 /// the frame's format, converted otherwise, from the frame's colour to the output's.
 pub struct Outlet {

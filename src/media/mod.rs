@@ -4,11 +4,14 @@
 //! `video` feature, `decode` demuxes and decodes video, `convert` maps FFmpeg's pixel formats to
 //! planar frames (reading decoded pictures in place) and back, `encode` encodes and muxes
 //! (copying audio packet for packet),
-//! and `probe` describes any media file FFmpeg opens. This layer knows frames, never filters,
+//! `probe` describes any media file FFmpeg opens, and `clip` reads a second video beside the one
+//! being filtered (an overlay's), picture by picture as time goes. This layer knows frames, never filters,
 //! plans or backends.
 
 #[cfg(feature = "video")]
 mod audio;
+#[cfg(feature = "video")]
+pub mod clip;
 #[cfg(feature = "video")]
 pub mod convert;
 pub mod damage;
