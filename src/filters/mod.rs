@@ -8,6 +8,7 @@
 mod bilateral;
 mod color;
 mod composite;
+mod denoise;
 mod detail;
 mod formula;
 mod geometry;
@@ -217,6 +218,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &rank::ERODE,
         &rank::MEDIAN,
         &bilateral::BILATERAL,
+        &denoise::DENOISE,
         &color::EQ,
         &color::GRAYSCALE,
         &color::INVERT,

@@ -8,7 +8,7 @@
 //! Edges are clamped throughout. Nothing here knows filters or frames.
 
 use super::arith::{pad_row, Arith, Window};
-use crate::op::{Bilateral, Gradient};
+use crate::op::{Bilateral, Denoise, Gradient};
 
 /// Row `y` of the gradient magnitude of `rows` into `out` (unclamped: the store clamps).
 #[inline(always)]
@@ -254,5 +254,136 @@ pub fn bilateral<A: Arith>(
             }
         }
         *o = arith.from_code(sum / weights);
+    }
+}
+
+/// A denoise op's weights for one plane: [`Denoise::weight`] of every whole patch distance in
+/// 8-bit units below the cut-off, looked up (and interpolated between for deeper planes, whose
+/// distances have fractions) rather than computed for each candidate of each sample.
+pub struct DenoiseWeights {
+    pub op: Denoise,
+    table: Vec<f32>,
+}
+
+impl DenoiseWeights {
+    pub fn new(op: Denoise) -> DenoiseWeights {
+        let inv = op.inv_h2 as f64;
+        let table = (0..=op.cutoff as usize)
+            .map(|d| (-(d as f64) * inv).exp() as f32)
+            .collect();
+        DenoiseWeights { op, table }
+    }
+
+    /// The weight of a candidate whose patch is `ssd` (code values squared) from the centre's.
+    #[inline(always)]
+    fn weight(&self, ssd: f32) -> f32 {
+        let d = ssd * self.op.unit;
+        if d < self.op.cutoff {
+            let i = d as usize;
+            let (a, b) = (self.table[i], self.table[i + 1]);
+            a + (b - a) * (d - i as f32)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Output rows `first .. last` of the non-local means of a plane `height` rows tall whose rows
+/// `rows` holds (the research and patch reach included), as code values into `out`, a row of
+/// `rows.width` after another. One research offset at a time over the strip: the squared
+/// differences between the plane and the plane shifted by the offset, summed over each patch,
+/// weigh the shifted samples into each sample's sums.
+pub fn denoise<A: Arith>(
+    arith: &A,
+    rows: &Window<'_, A::T>,
+    (first, last): (usize, usize),
+    height: usize,
+    d: &DenoiseWeights,
+    out: &mut [f32],
+) {
+    let w = rows.width;
+    let n = last - first;
+    let op = &d.op;
+    let (rx, ry, px, py) = (
+        op.rx as isize,
+        op.ry as isize,
+        op.px as isize,
+        op.py as isize,
+    );
+    let (ex, ey) = (rx + px, ry + py);
+    // The strip with its reach, edges replicated: sample (x, y) of the plane at
+    // (x + ex, y − first + ey).
+    let pw = w + 2 * ex as usize;
+    let ph = n + 2 * ey as usize;
+    let mut plane = vec![0.0f32; pw * ph];
+    for (k, line) in plane.chunks_exact_mut(pw).enumerate() {
+        let row = rows.row(first as isize + k as isize - ey);
+        for (x, v) in line.iter_mut().enumerate() {
+            let sx = (x as isize - ex).clamp(0, w as isize - 1) as usize;
+            *v = arith.value(row[sx]);
+        }
+    }
+    let at = |x: isize, y: isize| (y + ey) as usize * pw + (x + ex) as usize;
+    let mut sums = vec![0.0f32; n * w];
+    let mut weights = vec![0.0f32; n * w];
+    let mut squares = Vec::new();
+    let mut column = Vec::new();
+    let (sx, sy) = (2 * px as usize + 1, 2 * py as usize + 1);
+    for dy in -ry..=ry {
+        // Candidates lie in the plane: output rows whose row + dy does.
+        let y0 = (-dy - first as isize).clamp(0, n as isize);
+        let y1 = (height as isize - dy - first as isize).clamp(y0, n as isize);
+        if y0 == y1 {
+            continue;
+        }
+        for dx in -rx..=rx {
+            if dx == 0 && dy == 0 {
+                continue;
+            }
+            let x0 = (-dx).clamp(0, w as isize);
+            let x1 = (w as isize - dx).clamp(x0, w as isize);
+            if x0 == x1 {
+                continue;
+            }
+            // Squared differences over the rows and columns the patches of the outputs
+            // (x0 .. x1, y0 .. y1) reach.
+            let cw = (x1 - x0) as usize + sx - 1;
+            let ch = (y1 - y0) as usize + sy - 1;
+            squares.clear();
+            for y in y0 - py..y1 + py {
+                let a = &plane[at(x0 - px, y)..][..cw];
+                let b = &plane[at(x0 - px + dx, y + dy)..][..cw];
+                squares.extend(a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)));
+            }
+            debug_assert_eq!(squares.len(), cw * ch);
+            column.resize(cw, 0.0f32);
+            for (k, y) in (y0..y1).enumerate() {
+                column.copy_from_slice(&squares[k * cw..][..cw]);
+                for j in 1..sy {
+                    let line = &squares[(k + j) * cw..][..cw];
+                    for (c, s) in column.iter_mut().zip(line) {
+                        *c += s;
+                    }
+                }
+                let o = y as usize * w;
+                let candidates = &plane[at(x0 + dx, y + dy)..][..(x1 - x0) as usize];
+                let sums = &mut sums[o + x0 as usize..o + x1 as usize];
+                let weights = &mut weights[o + x0 as usize..o + x1 as usize];
+                for (i, ((s, wt), &c)) in sums.iter_mut().zip(weights).zip(candidates).enumerate() {
+                    let ssd: f32 = column[i..i + sx].iter().sum();
+                    let weight = d.weight(ssd);
+                    *wt += weight;
+                    *s += weight * c;
+                }
+            }
+        }
+    }
+    // The centre weighs 1, added last as FFmpeg adds it.
+    for (y, line) in out.chunks_exact_mut(w).take(n).enumerate() {
+        let centre = &plane[at(0, y as isize)..][..w];
+        let o = y * w;
+        for (x, v) in line.iter_mut().enumerate() {
+            *v = (sums[o + x] + centre[x]) / (weights[o + x] + 1.0);
+        }
     }
 }
