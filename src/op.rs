@@ -656,7 +656,8 @@ pub struct Denoise {
 
 impl Denoise {
     /// The weight of a candidate whose patch differs from the centre's by `ssd`, the sum of the
-    /// squared differences of their samples in code values.
+    /// squared differences of their samples in code values: exp(−d / h²) for d, `ssd` in 8-bit
+    /// units, below the cut-off, 0 from it.
     #[inline(always)]
     pub fn weight(&self, ssd: f32) -> f32 {
         let d = ssd * self.unit;

@@ -262,28 +262,41 @@ pub fn bilateral<A: Arith>(
 /// distances have fractions) rather than computed for each candidate of each sample.
 pub struct DenoiseWeights {
     pub op: Denoise,
+    /// Weights of distances 0 ..= cut-off (the cut-off's for interpolating up to it), then two
+    /// zeros that distances from the cut-off read.
     table: Vec<f32>,
 }
 
 impl DenoiseWeights {
     pub fn new(op: Denoise) -> DenoiseWeights {
         let inv = op.inv_h2 as f64;
-        let table = (0..=op.cutoff as usize)
+        let mut table: Vec<f32> = (0..=op.cutoff as usize)
             .map(|d| (-(d as f64) * inv).exp() as f32)
             .collect();
+        table.extend([0.0, 0.0]);
         DenoiseWeights { op, table }
     }
 
-    /// The weight of a candidate whose patch is `ssd` (code values squared) from the centre's.
+    /// Each patch distance of `row` (code values squared) replaced by its weight, without a
+    /// branch: a row of table reads.
     #[inline(always)]
-    fn weight(&self, ssd: f32) -> f32 {
-        let d = ssd * self.op.unit;
-        if d < self.op.cutoff {
-            let i = d as usize;
-            let (a, b) = (self.table[i], self.table[i + 1]);
-            a + (b - a) * (d - i as f32)
+    fn weigh(&self, row: &mut [f32]) {
+        let (cutoff, unit) = (self.op.cutoff, self.op.unit);
+        let past = cutoff + 1.0;
+        let table = &self.table[..];
+        if unit == 1.0 {
+            // 8-bit planes: whole distances, FFmpeg's table.
+            for s in row {
+                *s = table[if *s < cutoff { *s } else { past } as usize];
+            }
         } else {
-            0.0
+            for s in row {
+                let d = *s * unit;
+                let t = if d < cutoff { d } else { past };
+                let i = t as usize;
+                let (a, b) = (table[i], table[i + 1]);
+                *s = a + (b - a) * (t - i as f32);
+            }
         }
     }
 }
@@ -292,7 +305,8 @@ impl DenoiseWeights {
 /// `rows` holds (the research and patch reach included), as code values into `out`, a row of
 /// `rows.width` after another. One research offset at a time over the strip: the squared
 /// differences between the plane and the plane shifted by the offset, summed over each patch,
-/// weigh the shifted samples into each sample's sums.
+/// give the weight of each pair of samples that far apart, and a pair's weight counts for both
+/// of its samples (the patch distance is symmetric), so half the offsets are enough.
 pub fn denoise<A: Arith>(
     arith: &A,
     rows: &Window<'_, A::T>,
@@ -311,8 +325,8 @@ pub fn denoise<A: Arith>(
         op.py as isize,
     );
     let (ex, ey) = (rx + px, ry + py);
-    // The strip with its reach, edges replicated: sample (x, y) of the plane at
-    // (x + ex, y − first + ey).
+    // The strip with its reach, edges replicated: sample (x, first + y) of the plane at
+    // (x + ex, y + ey).
     let pw = w + 2 * ex as usize;
     let ph = n + 2 * ey as usize;
     let mut plane = vec![0.0f32; pw * ph];
@@ -326,54 +340,57 @@ pub fn denoise<A: Arith>(
     let at = |x: isize, y: isize| (y + ey) as usize * pw + (x + ex) as usize;
     let mut sums = vec![0.0f32; n * w];
     let mut weights = vec![0.0f32; n * w];
-    let mut squares = Vec::new();
-    let mut column = Vec::new();
+    let (mut squares, mut column, mut ssd) = (Vec::new(), Vec::new(), Vec::new());
     let (sx, sy) = (2 * px as usize + 1, 2 * py as usize + 1);
-    for dy in -ry..=ry {
-        // Candidates lie in the plane: output rows whose row + dy does.
-        let y0 = (-dy - first as isize).clamp(0, n as isize);
-        let y1 = (height as isize - dy - first as isize).clamp(y0, n as isize);
-        if y0 == y1 {
-            continue;
-        }
+    let (first, last, height) = (first as isize, last as isize, height as isize);
+    for dy in 0..=ry {
         for dx in -rx..=rx {
-            if dx == 0 && dy == 0 {
+            if dy == 0 && dx <= 0 {
                 continue;
             }
-            let x0 = (-dx).clamp(0, w as isize);
-            let x1 = (w as isize - dx).clamp(x0, w as isize);
-            if x0 == x1 {
+            // Pairs (a, a + (dx, dy)) with both samples in the plane and one in the strip, by
+            // a's rows (y0 .. y1, from the strip's first) and columns (x0 .. x1).
+            let y0 = (first - dy).max(0) - first;
+            let y1 = last.min(height - dy) - first;
+            let x0 = (-dx).max(0);
+            let x1 = (w as isize - dx).min(w as isize);
+            if y0 >= y1 || x0 >= x1 {
                 continue;
             }
-            // Squared differences over the rows and columns the patches of the outputs
-            // (x0 .. x1, y0 .. y1) reach.
-            let cw = (x1 - x0) as usize + sx - 1;
-            let ch = (y1 - y0) as usize + sy - 1;
+            let nx = (x1 - x0) as usize;
+            // Squared differences over the rows and columns a's patches reach.
+            let cw = nx + sx - 1;
             squares.clear();
             for y in y0 - py..y1 + py {
                 let a = &plane[at(x0 - px, y)..][..cw];
                 let b = &plane[at(x0 - px + dx, y + dy)..][..cw];
                 squares.extend(a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)));
             }
-            debug_assert_eq!(squares.len(), cw * ch);
             column.resize(cw, 0.0f32);
+            ssd.resize(nx, 0.0f32);
             for (k, y) in (y0..y1).enumerate() {
                 column.copy_from_slice(&squares[k * cw..][..cw]);
                 for j in 1..sy {
-                    let line = &squares[(k + j) * cw..][..cw];
-                    for (c, s) in column.iter_mut().zip(line) {
+                    for (c, s) in column.iter_mut().zip(&squares[(k + j) * cw..][..cw]) {
                         *c += s;
                     }
                 }
-                let o = y as usize * w;
-                let candidates = &plane[at(x0 + dx, y + dy)..][..(x1 - x0) as usize];
-                let sums = &mut sums[o + x0 as usize..o + x1 as usize];
-                let weights = &mut weights[o + x0 as usize..o + x1 as usize];
-                for (i, ((s, wt), &c)) in sums.iter_mut().zip(weights).zip(candidates).enumerate() {
-                    let ssd: f32 = column[i..i + sx].iter().sum();
-                    let weight = d.weight(ssd);
-                    *wt += weight;
-                    *s += weight * c;
+                ssd.copy_from_slice(&column[..nx]);
+                for i in 1..sx {
+                    for (s, c) in ssd.iter_mut().zip(&column[i..]) {
+                        *s += c;
+                    }
+                }
+                d.weigh(&mut ssd);
+                if y >= 0 {
+                    let o = y as usize * w + x0 as usize;
+                    let b = &plane[at(x0 + dx, y + dy)..][..nx];
+                    accumulate(&ssd, b, &mut sums[o..o + nx], &mut weights[o..o + nx]);
+                }
+                if y + dy < n as isize {
+                    let o = (y + dy) as usize * w + (x0 + dx) as usize;
+                    let a = &plane[at(x0, y)..][..nx];
+                    accumulate(&ssd, a, &mut sums[o..o + nx], &mut weights[o..o + nx]);
                 }
             }
         }
@@ -385,5 +402,14 @@ pub fn denoise<A: Arith>(
         for (x, v) in line.iter_mut().enumerate() {
             *v = (sums[o + x] + centre[x]) / (weights[o + x] + 1.0);
         }
+    }
+}
+
+/// Adds each candidate of `values` with its weight of `weights` into `sums` and `totals`.
+#[inline(always)]
+fn accumulate(weights: &[f32], values: &[f32], sums: &mut [f32], totals: &mut [f32]) {
+    for (((s, t), &w), &v) in sums.iter_mut().zip(totals).zip(weights).zip(values) {
+        *s += w * v;
+        *t += w;
     }
 }
