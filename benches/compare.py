@@ -47,7 +47,7 @@ FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
 QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
 
 CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "lut3d", "transpose",
-            "tmix", "hqdn3d", "x264", "vips"]
+            "tmix", "hqdn3d", "denoise", "denoise_hqdn3d", "x264", "vips"]
 FLAT_ID = "flat"
 FIDELITY_ID = "fidelity"
 
@@ -55,7 +55,7 @@ FIDELITY_ID = "fidelity"
 TARGETS = {"decode": (1.0, 1.1), "gblur": (1.0, 1.1), "unsharp": (1.0, 1.1), "eq": (1.0, 1.1),
            "sharpen": (1.0, 1.1), "lanczos": (1.0, 1.1), "colour5": (1.0, 1.1),
            "lut3d": (1.0, 1.1), "transpose": (1.0, 1.1), "tmix": (1.0, 1.1), "hqdn3d": (1.0, 1.1),
-           "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
+           "denoise": (1.0, 1.1), "denoise_hqdn3d": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
 # Frames of the clip the fidelity check blurs and compares.
 FIDELITY_FRAMES = 10
 
@@ -339,6 +339,15 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
           "for code). FFmpeg runs its three planes on three threads, each plane's rows in "
           "order; tessera runs the row filter on strips of rows and the column and time "
           "filters on bands of columns.")
+    video("denoise", f"Non-local means (s=4, p=3, r=7), 1080p H.264, {frames} frames, discard",
+          "denoise vs nlmeans", "denoise(4, p=3, r=7)", "nlmeans=s=4:p=3:r=7:pc=3:rc=5",
+          "The same maths: FFmpeg's nlmeans is given the chroma sizes tessera takes on 4:2:0 "
+          "(`pc`, `rc`).")
+    video("denoise_hqdn3d", f"denoise (s=4, p=3, r=7) against hqdn3d (FFmpeg's defaults), 1080p "
+          f"H.264, {frames} frames, discard",
+          "denoise vs hqdn3d", "denoise(4, p=3, r=7)", "hqdn3d",
+          "Not the same filter: hqdn3d is FFmpeg's fast spatio-temporal low-pass denoiser, the "
+          "speed a user gives up by choosing non-local means.")
 
     eq_chain = "eq(brightness=0.05, contrast=1.2, saturation=1.3)"
     eq_vf = "eq=brightness=0.05:contrast=1.2:saturation=1.3"

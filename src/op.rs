@@ -637,6 +637,40 @@ impl Bilateral {
     }
 }
 
+/// Non-local means on one plane, as FFmpeg's nlmeans: each sample becomes the mean of the samples
+/// of the `(2·rx + 1)`×`(2·ry + 1)` research window around it that lie in the plane, each
+/// weighted by how alike the `(2·px + 1)`×`(2·py + 1)` patches around it and around the centre
+/// are (patch edges clamped). [`Denoise::weight`] is that weight; the centre's is 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Denoise {
+    pub rx: u32,
+    pub ry: u32,
+    pub px: u32,
+    pub py: u32,
+    /// 1 / h² with h = 10 · strength, in 8-bit units.
+    pub inv_h2: f32,
+    /// The patch distance, in 8-bit units, from which a candidate gets no weight: FFmpeg's
+    /// floor(ln(255) · h²), where the weight would fall below 1/255.
+    pub cutoff: f32,
+    /// Squared 8-bit units per squared code value: 4^−(bits − 8).
+    pub unit: f32,
+}
+
+impl Denoise {
+    /// The weight of a candidate whose patch differs from the centre's by `ssd`, the sum of the
+    /// squared differences of their samples in code values: exp(−d / h²) for d, `ssd` in 8-bit
+    /// units, below the cut-off, 0 from it.
+    #[inline(always)]
+    pub fn weight(&self, ssd: f32) -> f32 {
+        let d = ssd * self.unit;
+        if d < self.cutoff {
+            (-d * self.inv_h2).exp()
+        } else {
+            0.0
+        }
+    }
+}
+
 /// What a filter lowers into, for one format. Sizes are in luma pixels of the op's input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -657,6 +691,8 @@ pub enum Op {
     Rank(PerPlane<Rank>),
     /// An edge-preserving average of each plane that has one (bilateral).
     Bilateral(PerPlane<Bilateral>),
+    /// Non-local means on each plane that has one (denoise).
+    Denoise(PerPlane<Denoise>),
     /// The planes that have tables resampled to the plane sizes of a `width`×`height` frame
     /// of `layout` with chroma at `siting` (the input's, or another subsampling of the same
     /// family); planes without tables keep their samples and must keep their size.
@@ -755,6 +791,7 @@ impl Op {
             Op::Gradient(planes) => Planes::of(planes),
             Op::Rank(planes) => Planes::of(planes),
             Op::Bilateral(planes) => Planes::of(planes),
+            Op::Denoise(planes) => Planes::of(planes),
             Op::Resample { planes, .. } => Planes::of(planes),
             Op::Remap { .. } | Op::Warp { .. } => Planes::all(format),
             Op::Temporal(t) => Planes::of(&t.planes),
@@ -781,6 +818,9 @@ impl Op {
             Op::Gradient(planes) => planes[p].as_ref().map_or((0, 0), |_| (1, 1)),
             Op::Rank(planes) => planes[p].as_ref().map_or((0, 0), |r| (r.rx, r.ry)),
             Op::Bilateral(planes) => planes[p].as_ref().map_or((0, 0), |b| (b.rx, b.ry)),
+            Op::Denoise(planes) => planes[p]
+                .as_ref()
+                .map_or((0, 0), |d| (d.rx + d.px, d.ry + d.py)),
             Op::Resample { planes, .. } => planes[p]
                 .as_ref()
                 .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),

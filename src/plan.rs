@@ -15,8 +15,8 @@ use crate::chain::Chain;
 use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;
 use crate::op::{
-    Bilateral, Convolution, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample, ResampleTable,
-    Separable, Temporal, Warp,
+    Bilateral, Convolution, Denoise, Gradient, Op, PerPlane, Planes, PointOp, Rank, Resample,
+    ResampleTable, Separable, Temporal, Warp,
 };
 
 /// Kernels for resampling.
@@ -220,6 +220,7 @@ pub enum PassKind {
     Gradient(PerPlane<Gradient>),
     Rank(PerPlane<Rank>),
     Bilateral(PerPlane<Bilateral>),
+    Denoise(PerPlane<Denoise>),
     /// Both axes of a resample (the intermediate is neither rounded nor clamped).
     Resample(PerPlane<Resample>),
     /// Sample moves: crops, flips and transpositions, with the rectangle's origin in luma
@@ -264,6 +265,7 @@ impl Pass {
             PassKind::Gradient(planes) => Planes::of(planes),
             PassKind::Rank(planes) => Planes::of(planes),
             PassKind::Bilateral(planes) => Planes::of(planes),
+            PassKind::Denoise(planes) => Planes::of(planes),
             PassKind::Resample(planes) => Planes::of(planes),
             PassKind::Remap { .. } | PassKind::Warp(_) => Planes::all(&self.output),
             PassKind::Temporal(t) => Planes::of(&t.planes),
@@ -376,6 +378,7 @@ impl Builder {
             Op::Gradient(planes) => self.add(PassKind::Gradient(planes), output),
             Op::Rank(planes) => self.add(PassKind::Rank(planes), output),
             Op::Bilateral(planes) => self.add(PassKind::Bilateral(planes), output),
+            Op::Denoise(planes) => self.add(PassKind::Denoise(planes), output),
             Op::Unsharp { planes, amount } => {
                 self.add(PassKind::Unsharp { planes, amount }, output)
             }

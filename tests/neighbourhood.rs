@@ -1,9 +1,9 @@
-//! The detail, edge and rank filters (sharpen, emboss, sobel, prewitt, edges, dilate, erode,
-//! median, bilateral) against references written here in f64 on small frames of every layout,
-//! and against the `ffmpeg` CLI where FFmpeg has the same filter with the same meaning (sobel,
-//! prewitt, dilation, erosion, median on yuv420p and gray; FFmpeg's bilateral is a recursive
-//! approximation, so bilateral is checked against the exact filter only); and through the binary
-//! on both backends.
+//! The detail, edge, rank and denoising filters (sharpen, emboss, sobel, prewitt, edges, dilate,
+//! erode, median, bilateral, denoise) against references written here in f64 on small frames of
+//! every layout, and against the `ffmpeg` CLI where FFmpeg has the same filter with the same
+//! meaning (sobel, prewitt, dilation, erosion, median on yuv420p and gray, nlmeans on noisy
+//! testsrc2 clips; FFmpeg's bilateral is a recursive approximation, so bilateral is checked
+//! against the exact filter only); and through the binary on both backends.
 
 mod common;
 
@@ -381,6 +381,201 @@ fn bilateral_is_the_exact_edge_preserving_average() {
     }
 }
 
+/// Non-local means as FFmpeg's nlmeans computes it, in f64: each sample the mean of the samples of
+/// its research window (half-sizes `rx`, `ry`) that lie in the plane, weighted by
+/// exp(−d / h²), h = 10·strength, d the sum of squared differences of the patches (half-sizes
+/// `px`, `py`, edges replicated) in 8-bit units, weight 0 from d = floor(ln(255)·h²); the centre
+/// weighs 1.
+fn nl_means(
+    plane: &Values,
+    (rx, ry): (i64, i64),
+    (px, py): (i64, i64),
+    strength: f64,
+    bits: u8,
+) -> Values {
+    let h2 = (10.0 * strength).powi(2);
+    let cutoff = (255f64.ln() * h2).floor();
+    let unit = 0.25f64.powi(bits as i32 - 8);
+    let (w, h) = (plane.w as i64, plane.h as i64);
+    plane.map(|x, y| {
+        let (mut sum, mut weights) = (plane.at(x, y), 1.0);
+        for dy in -ry..=ry {
+            for dx in -rx..=rx {
+                let (cx, cy) = (x + dx, y + dy);
+                if (dx, dy) == (0, 0) || !(0..w).contains(&cx) || !(0..h).contains(&cy) {
+                    continue;
+                }
+                let mut d = 0.0;
+                for j in -py..=py {
+                    for i in -px..=px {
+                        d += (plane.at(x + i, y + j) - plane.at(cx + i, cy + j)).powi(2);
+                    }
+                }
+                let d = d * unit;
+                if d < cutoff {
+                    let weight = (-d / h2).exp();
+                    sum += weight * plane.at(cx, cy);
+                    weights += weight;
+                }
+            }
+        }
+        sum / weights
+    })
+}
+
+/// denoise is FFmpeg's non-local means on every layout and depth, sizes in luma pixels (the
+/// smallest that cover them on subsampled chroma), colour planes by default: within a code value
+/// of the f64 maths on both backends.
+#[test]
+fn denoise_is_non_local_means() {
+    let mut gpu = common::gpu();
+    for format in formats(25, 19) {
+        let img = test_frame(format, 23);
+        for (strength, p, r, planes) in [
+            (1.0, 3, 7, None),
+            (6.0, 5, 5, None),
+            (20.0, 1, 9, Some("all")),
+            (12.0, 7, 3, None),
+        ] {
+            let colour = format.layout.colour_planes();
+            let want: Vec<Values> = (0..format.planes())
+                .map(|plane| {
+                    let values = Values::of(&img, plane);
+                    if planes.is_none() && plane >= colour {
+                        return values;
+                    }
+                    let (sx, sy) = span(&format, plane);
+                    let cover = |half: i64, span: u32| (half + span as i64 - 1) / span as i64;
+                    let (hp, hr) = (p / 2, r / 2);
+                    nl_means(
+                        &values,
+                        (cover(hr, sx), cover(hr, sy)),
+                        (cover(hp, sx), cover(hp, sy)),
+                        strength,
+                        format.bits,
+                    )
+                })
+                .collect();
+            let want = quantise(format, &want);
+            let text = match planes {
+                Some(pl) => format!("denoise({strength}, p={p}, r={r}, planes=\"{pl}\")"),
+                None => format!("denoise(strength={strength}, p={p}, r={r})"),
+            };
+            assert_within(&cpu(&text, &img), &want, 1, &text);
+            if let Some(gpu) = &mut gpu {
+                let chain = Chain::parse(&text).unwrap();
+                let plan = plan::compile(&chain, &format).unwrap();
+                let got = tessera::Backend::process(gpu, &plan, img.clone()).unwrap();
+                assert_within(&got, &want, 1, &format!("{text} on the GPU"));
+            }
+        }
+    }
+}
+
+/// A lossless (FFV1) testsrc2 clip of `pix_fmt` with FFmpeg's temporal noise of strength 20 on
+/// every plane, and the same frames without the noise, decoded.
+fn noisy_clip(dir: &std::path::Path, pix_fmt: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let source = format!("testsrc2=s=96x64:r=10:d=0.3,format={pix_fmt}");
+    let (noisy, clean) = (
+        dir.join(format!("noisy-{pix_fmt}.mkv")),
+        dir.join(format!("clean-{pix_fmt}.mkv")),
+    );
+    for (path, filter) in [(&noisy, ",noise=alls=20:allf=t"), (&clean, "")] {
+        let graph = format!("{source}{filter}");
+        ffmpeg(&["-f", "lavfi", "-i", &graph, "-c:v", "ffv1", s(path)]);
+    }
+    (noisy, common::decoded(&clean, pix_fmt))
+}
+
+/// PSNR in dB of 8-bit samples `got` against `want`, over plane `p` of every frame (`planes`:
+/// each plane's size in bytes).
+fn plane_psnr(got: &[u8], want: &[u8], planes: &[usize], p: usize) -> f64 {
+    assert_eq!(got.len(), want.len(), "different numbers of samples");
+    let frame: usize = planes.iter().sum();
+    let at: usize = planes[..p].iter().sum();
+    let (mut sum, mut n) = (0.0, 0.0);
+    for (a, b) in got.chunks(frame).zip(want.chunks(frame)) {
+        for (x, y) in a[at..at + planes[p]].iter().zip(&b[at..at + planes[p]]) {
+            sum += (*x as f64 - *y as f64).powi(2);
+            n += 1.0;
+        }
+    }
+    10.0 * (255.0f64 * 255.0 / (sum / n).max(1e-12)).log10()
+}
+
+/// Through the binary, denoise gives what FFmpeg's nlmeans gives for the same s, p and r (chroma's
+/// sizes given to nlmeans as `pc` and `rc`, since tessera scales them for 4:2:0), and takes noise
+/// out: the PSNR against the frames without noise rises.
+#[test]
+fn denoise_matches_ffmpegs_nlmeans_and_takes_noise_out() {
+    let dir = tempfile::tempdir().unwrap();
+    // Floors under the PSNR measured against nlmeans (yuv420p: 59.5, 62.2, 62.3 dB; gray:
+    // 58.4 dB): both sum f32 weights, in different orders, so a few samples round the other way.
+    for (pix_fmt, planes, ours, theirs, floor, gain) in [
+        (
+            "yuv420p",
+            &[96 * 64, 48 * 32, 48 * 32][..],
+            "denoise(4)",
+            "nlmeans=s=4:p=3:r=7:pc=3:rc=5",
+            50.0,
+            3.0,
+        ),
+        (
+            "gray",
+            &[96 * 64][..],
+            "denoise(10, p=7, r=15)",
+            "nlmeans=s=10",
+            50.0,
+            3.0,
+        ),
+    ] {
+        let (noisy, clean) = noisy_clip(dir.path(), pix_fmt);
+        let (ours_out, theirs_out) = (
+            dir.path().join(format!("tessera-{pix_fmt}.mkv")),
+            dir.path().join(format!("ffmpeg-{pix_fmt}.mkv")),
+        );
+        let (code, _, err) = common::tessera(&[
+            "process",
+            s(&noisy),
+            "-o",
+            s(&ours_out),
+            "--codec",
+            "ffv1",
+            "--chain",
+            ours,
+            "--backend",
+            "cpu",
+        ]);
+        assert_eq!(code, 0, "{ours}: {err}");
+        ffmpeg(&[
+            "-i",
+            s(&noisy),
+            "-vf",
+            theirs,
+            "-c:v",
+            "ffv1",
+            s(&theirs_out),
+        ]);
+        let got = common::decoded(&ours_out, pix_fmt);
+        let want = common::decoded(&theirs_out, pix_fmt);
+        let input = common::decoded(&noisy, pix_fmt);
+        for p in 0..planes.len() {
+            let db = plane_psnr(&got, &want, planes, p);
+            let before = plane_psnr(&input, &clean, planes, p);
+            let after = plane_psnr(&got, &clean, planes, p);
+            eprintln!(
+                "{ours} on {pix_fmt} plane {p}: {db:.1} dB against {theirs}; against the clean \
+                 frames {before:.1} dB before, {after:.1} dB after"
+            );
+            assert!(db >= floor, "{ours} plane {p}: {db:.1} dB against {theirs}");
+            assert!(
+                after >= before + gain,
+                "{ours} plane {p}: {before:.1} dB before, {after:.1} dB after"
+            );
+        }
+    }
+}
+
 /// A frame's planes one after another, as FFmpeg's rawvideo holds them (8-bit only).
 fn raw(frame: &Frame) -> Vec<u8> {
     (0..frame.format.planes())
@@ -528,6 +723,7 @@ fn the_binary_runs_them_on_both_backends() {
         "erode",
         "median(2, percentile=0.3)",
         "bilateral(2, 0.2)",
+        "denoise(5, p=5, r=5)",
     ] {
         let mut outputs = Vec::new();
         for backend in ["cpu", "gpu"] {
@@ -568,6 +764,10 @@ fn bad_parameters_are_named() {
         ("median(percentile=1.5)", "percentile"),
         ("bilateral(sigmaS=9)", "sigmaS"),
         ("bilateral(sigmaR=0)", "sigmaR"),
+        ("denoise(0.5)", "strength"),
+        ("denoise(p=4)", "p"),
+        ("denoise(r=101)", "r"),
+        ("denoise(r=8)", "r"),
     ] {
         let err = match Chain::parse(chain) {
             Err(e) => e.render(chain),

@@ -154,6 +154,7 @@ fn odd_and_edge_shapes_match_across_backends() {
         "drawbox(1, 1, 5, 3, #ff804080, 1) | fade(out, start=-0.5, duration=1, color=#102030)",
         "median(3, radiusV=1) | median(percentile=0.9)",
         "bilateral(3, 0.2, planes=\"all\")",
+        "denoise(8, p=5, r=5, planes=\"all\") | denoise(2)",
     ]
     .map(String::from);
     for (w, h) in [(1, 1), (1, 17), (23, 2), (33, 19)] {

@@ -8,6 +8,7 @@
 mod bilateral;
 mod color;
 mod composite;
+mod denoise;
 mod detail;
 mod formula;
 mod geometry;
@@ -221,6 +222,7 @@ pub fn registry() -> &'static [&'static FilterSpec] {
         &rank::ERODE,
         &rank::MEDIAN,
         &bilateral::BILATERAL,
+        &denoise::DENOISE,
         &temporal::HQDN3D,
         &temporal::TMIX,
         &color::EQ,

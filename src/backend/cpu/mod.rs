@@ -608,6 +608,7 @@ enum Job<A: Arith> {
     Gradient(crate::op::Gradient),
     Rank(crate::op::Rank),
     Bilateral(neighbourhood::BilateralWeights),
+    Denoise(neighbourhood::DenoiseWeights),
     /// Each axis's table and weights; the horizontal one with the margin its taps reach past
     /// the row's ends.
     Resample {
@@ -663,6 +664,9 @@ impl<A: Arith> Job<A> {
                 arith.frac(),
                 pass.input.max_code(),
             )),
+            PassKind::Denoise(planes) => Job::Denoise(neighbourhood::DenoiseWeights::new(
+                planes[p].expect("a changed plane has a window"),
+            )),
             PassKind::Resample(planes) => {
                 let r = planes[p].as_ref().expect("every plane is resampled");
                 let table =
@@ -708,6 +712,7 @@ impl<A: Arith> Job<A> {
             Job::Gradient(_) => around(1),
             Job::Rank(r) => around(r.ry as usize),
             Job::Bilateral(b) => around(b.op.ry as usize),
+            Job::Denoise(d) => around((d.op.ry + d.op.py) as usize),
             Job::Resample { v, .. } => {
                 let t = &v.0;
                 let starts = &t.starts[a..b];
@@ -940,6 +945,18 @@ fn strip<A: Arith>(
         c,
     } = scratch;
     let rows = arith.window(src, lo, hi, window);
+    if let Job::Denoise(d) = job {
+        let mut codes = vec![0.0f32; (last - first) * width];
+        neighbourhood::denoise(arith, &rows, (first, last), in_h, d, &mut codes);
+        a.resize(width, A::T::default());
+        for (i, line) in codes.chunks_exact(width).enumerate() {
+            for (o, &v) in a.iter_mut().zip(line) {
+                *o = arith.from_code(v);
+            }
+            arith.store(&a[..width], out.row(i, width), max);
+        }
+        return;
+    }
     for row in [&mut *a, &mut *b, &mut *c] {
         row.resize(in_w.max(width), A::T::default());
     }
@@ -1026,6 +1043,7 @@ fn strip<A: Arith>(
                 neighbourhood::bilateral(arith, &rows, y, bl, &mut a[..width]);
                 &a[..width]
             }
+            Job::Denoise(_) => unreachable!("denoise returns above"),
             Job::Rank(r) => {
                 let (rx, ry) = (r.rx as usize, r.ry as usize);
                 if let RankOf::Nth(k) = r.of {

@@ -8,7 +8,7 @@
 //! Edges are clamped throughout. Nothing here knows filters or frames.
 
 use super::arith::{pad_row, Arith, Window};
-use crate::op::{Bilateral, Gradient};
+use crate::op::{Bilateral, Denoise, Gradient};
 
 /// Row `y` of the gradient magnitude of `rows` into `out` (unclamped: the store clamps).
 #[inline(always)]
@@ -254,5 +254,162 @@ pub fn bilateral<A: Arith>(
             }
         }
         *o = arith.from_code(sum / weights);
+    }
+}
+
+/// A denoise op's weights for one plane: [`Denoise::weight`] of every whole patch distance in
+/// 8-bit units below the cut-off, looked up (and interpolated between for deeper planes, whose
+/// distances have fractions) rather than computed for each candidate of each sample.
+pub struct DenoiseWeights {
+    pub op: Denoise,
+    /// Weights of distances 0 ..= cut-off (the cut-off's for interpolating up to it), then two
+    /// zeros that distances from the cut-off read.
+    table: Vec<f32>,
+}
+
+impl DenoiseWeights {
+    pub fn new(op: Denoise) -> DenoiseWeights {
+        let inv = op.inv_h2 as f64;
+        let mut table: Vec<f32> = (0..=op.cutoff as usize)
+            .map(|d| (-(d as f64) * inv).exp() as f32)
+            .collect();
+        table.extend([0.0, 0.0]);
+        DenoiseWeights { op, table }
+    }
+
+    /// Each patch distance of `row` (code values squared) replaced by its weight, without a
+    /// branch: a row of table reads.
+    #[inline(always)]
+    fn weigh(&self, row: &mut [f32]) {
+        let (cutoff, unit) = (self.op.cutoff, self.op.unit);
+        let past = cutoff + 1.0;
+        let table = &self.table[..];
+        if unit == 1.0 {
+            // 8-bit planes: whole distances, FFmpeg's table.
+            for s in row {
+                *s = table[if *s < cutoff { *s } else { past } as usize];
+            }
+        } else {
+            for s in row {
+                let d = *s * unit;
+                let t = if d < cutoff { d } else { past };
+                let i = t as usize;
+                let (a, b) = (table[i], table[i + 1]);
+                *s = a + (b - a) * (t - i as f32);
+            }
+        }
+    }
+}
+
+/// Output rows `first .. last` of the non-local means of a plane `height` rows tall whose rows
+/// `rows` holds (the research and patch reach included), as code values into `out`, a row of
+/// `rows.width` after another. One research offset at a time over the strip: the squared
+/// differences between the plane and the plane shifted by the offset, summed over each patch,
+/// give the weight of each pair of samples that far apart, and a pair's weight counts for both
+/// of its samples (the patch distance is symmetric), so half the offsets are enough.
+pub fn denoise<A: Arith>(
+    arith: &A,
+    rows: &Window<'_, A::T>,
+    (first, last): (usize, usize),
+    height: usize,
+    d: &DenoiseWeights,
+    out: &mut [f32],
+) {
+    let w = rows.width;
+    let n = last - first;
+    let op = &d.op;
+    let (rx, ry, px, py) = (
+        op.rx as isize,
+        op.ry as isize,
+        op.px as isize,
+        op.py as isize,
+    );
+    let (ex, ey) = (rx + px, ry + py);
+    // The strip with its reach, edges replicated: sample (x, first + y) of the plane at
+    // (x + ex, y + ey).
+    let pw = w + 2 * ex as usize;
+    let ph = n + 2 * ey as usize;
+    let mut plane = vec![0.0f32; pw * ph];
+    for (k, line) in plane.chunks_exact_mut(pw).enumerate() {
+        let row = rows.row(first as isize + k as isize - ey);
+        for (x, v) in line.iter_mut().enumerate() {
+            let sx = (x as isize - ex).clamp(0, w as isize - 1) as usize;
+            *v = arith.value(row[sx]);
+        }
+    }
+    let at = |x: isize, y: isize| (y + ey) as usize * pw + (x + ex) as usize;
+    let mut sums = vec![0.0f32; n * w];
+    let mut weights = vec![0.0f32; n * w];
+    let (mut squares, mut column, mut ssd) = (Vec::new(), Vec::new(), Vec::new());
+    let (sx, sy) = (2 * px as usize + 1, 2 * py as usize + 1);
+    let (first, last, height) = (first as isize, last as isize, height as isize);
+    for dy in 0..=ry {
+        for dx in -rx..=rx {
+            if dy == 0 && dx <= 0 {
+                continue;
+            }
+            // Pairs (a, a + (dx, dy)) with both samples in the plane and one in the strip, by
+            // a's rows (y0 .. y1, from the strip's first) and columns (x0 .. x1).
+            let y0 = (first - dy).max(0) - first;
+            let y1 = last.min(height - dy) - first;
+            let x0 = (-dx).max(0);
+            let x1 = (w as isize - dx).min(w as isize);
+            if y0 >= y1 || x0 >= x1 {
+                continue;
+            }
+            let nx = (x1 - x0) as usize;
+            // Squared differences over the rows and columns a's patches reach.
+            let cw = nx + sx - 1;
+            squares.clear();
+            for y in y0 - py..y1 + py {
+                let a = &plane[at(x0 - px, y)..][..cw];
+                let b = &plane[at(x0 - px + dx, y + dy)..][..cw];
+                squares.extend(a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)));
+            }
+            column.resize(cw, 0.0f32);
+            ssd.resize(nx, 0.0f32);
+            for (k, y) in (y0..y1).enumerate() {
+                column.copy_from_slice(&squares[k * cw..][..cw]);
+                for j in 1..sy {
+                    for (c, s) in column.iter_mut().zip(&squares[(k + j) * cw..][..cw]) {
+                        *c += s;
+                    }
+                }
+                ssd.copy_from_slice(&column[..nx]);
+                for i in 1..sx {
+                    for (s, c) in ssd.iter_mut().zip(&column[i..]) {
+                        *s += c;
+                    }
+                }
+                d.weigh(&mut ssd);
+                if y >= 0 {
+                    let o = y as usize * w + x0 as usize;
+                    let b = &plane[at(x0 + dx, y + dy)..][..nx];
+                    accumulate(&ssd, b, &mut sums[o..o + nx], &mut weights[o..o + nx]);
+                }
+                if y + dy < n as isize {
+                    let o = (y + dy) as usize * w + (x0 + dx) as usize;
+                    let a = &plane[at(x0, y)..][..nx];
+                    accumulate(&ssd, a, &mut sums[o..o + nx], &mut weights[o..o + nx]);
+                }
+            }
+        }
+    }
+    // The centre weighs 1, added last as FFmpeg adds it.
+    for (y, line) in out.chunks_exact_mut(w).take(n).enumerate() {
+        let centre = &plane[at(0, y as isize)..][..w];
+        let o = y * w;
+        for (x, v) in line.iter_mut().enumerate() {
+            *v = (sums[o + x] + centre[x]) / (weights[o + x] + 1.0);
+        }
+    }
+}
+
+/// Adds each candidate of `values` with its weight of `weights` into `sums` and `totals`.
+#[inline(always)]
+fn accumulate(weights: &[f32], values: &[f32], sums: &mut [f32], totals: &mut [f32]) {
+    for (((s, t), &w), &v) in sums.iter_mut().zip(totals).zip(weights).zip(values) {
+        *s += w * v;
+        *t += w;
     }
 }

@@ -151,6 +151,10 @@ pub(crate) enum Work {
         pass: usize,
         plane: usize,
     },
+    Denoise {
+        pass: usize,
+        plane: usize,
+    },
     /// A temporal op on a plane: a mix in one step; hqdn3d along rows (`columns` false), then
     /// down columns and through time.
     Temporal {
@@ -511,6 +515,18 @@ impl Builder<'_> {
                     self.dispatch(Kernel::Bilateral, work, &[src], &[dst], s, s, true);
                 }
             }
+            PassKind::Denoise(planes) => {
+                for p in changed.iter() {
+                    if planes[p].is_none() {
+                        return Err(format!("plane {p} changes without a window"));
+                    }
+                    let s = size(&pass.output, p);
+                    let src = self.read(p);
+                    let dst = self.write(i, p);
+                    let work = Work::Denoise { pass: i, plane: p };
+                    self.dispatch(Kernel::Denoise, work, &[src], &[dst], s, s, true);
+                }
+            }
             PassKind::Rank(planes) => {
                 for p in changed.iter() {
                     let r =
@@ -826,9 +842,9 @@ impl Dispatch {
             | Work::Gradient { pass, plane }
             | Work::Rank { pass, plane, .. }
             | Work::Warp { pass, plane } => (pass, Some(plane)),
-            Work::Bilateral { pass, plane } | Work::Temporal { pass, plane, .. } => {
-                (pass, Some(plane))
-            }
+            Work::Bilateral { pass, plane }
+            | Work::Denoise { pass, plane }
+            | Work::Temporal { pass, plane, .. } => (pass, Some(plane)),
         };
         let pass = &plan.passes[pass];
         let math = ColourMath::of(&pass.output);
@@ -904,6 +920,16 @@ impl Dispatch {
                             k
                         }
                     };
+                }
+            }
+            (PassKind::Denoise(planes), _, Some(p)) => {
+                if let Some(d) = &planes[p] {
+                    info.origin = [d.rx as i32, d.ry as i32];
+                    info.taps = d.px;
+                    info.rows = d.py;
+                    info.amount = d.inv_h2;
+                    info.zero = d.cutoff;
+                    info.bias = d.unit;
                 }
             }
             (PassKind::Bilateral(planes), _, Some(p)) => {
@@ -1070,7 +1096,8 @@ impl Dispatch {
             Work::Remap { .. }
             | Work::Gradient { .. }
             | Work::Rank { .. }
-            | Work::Bilateral { .. } => {}
+            | Work::Bilateral { .. }
+            | Work::Denoise { .. } => {}
             Work::Warp { pass: i, plane } => {
                 if let PassKind::Warp(planes) = pass(i) {
                     if let Some(w) = &planes[plane] {
@@ -1215,6 +1242,7 @@ fn same_pass_shape(a: &Pass, b: &Pass) -> bool {
                     _ => false,
                 })
         }
+        (PassKind::Denoise(x), PassKind::Denoise(y)) => per_plane(x, y, |_, _| true),
         (PassKind::Rank(x), PassKind::Rank(y)) => per_plane(x, y, |r, s| {
             // Min and max run in two dispatches, an order statistic in one.
             let nth = |o: RankOf| matches!(o, RankOf::Nth(_));

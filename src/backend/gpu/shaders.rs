@@ -30,6 +30,7 @@ const GRADIENT: &str = include_str!("../../../shaders/gradient.wgsl");
 const RANK: &str = include_str!("../../../shaders/rank.wgsl");
 const MEDIAN: &str = include_str!("../../../shaders/median.wgsl");
 const BILATERAL: &str = include_str!("../../../shaders/bilateral.wgsl");
+const DENOISE: &str = include_str!("../../../shaders/denoise.wgsl");
 const REMAP: &str = include_str!("../../../shaders/remap.wgsl");
 const WARP: &str = include_str!("../../../shaders/warp.wgsl");
 const MIX: &str = include_str!("../../../shaders/tmix.wgsl");
@@ -283,6 +284,8 @@ pub(crate) enum Kernel {
     Denoise3d {
         columns: bool,
     },
+    /// Non-local means (`denoise.wgsl`).
+    Denoise,
 }
 
 /// The largest radius of a 1-D stencil whose tile fits [`TILE_BYTES`] for a workgroup writing
@@ -435,6 +438,7 @@ pub(crate) fn assemble(key: &KernelKey) -> String {
                 &[DENOISE_3D, DENOISE_3D_ROWS]
             }
         }
+        Kernel::Denoise => &[DENOISE, PER_SAMPLE],
     };
     for file in files {
         s.push_str("// ---- kernel ----\n");
