@@ -331,14 +331,16 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
           "transpose", "transpose(dir=\"clock\")", "transpose=clock")
     video("tmix", f"tmix of 5 frames (weights 1 2 3 2 1), 1080p H.264, {frames} frames, discard",
           "tmix 5 frames", "tmix(frames=5, weights=\"1 2 3 2 1\")", "tmix=frames=5:weights=1 2 3 2 1",
-          "Both keep the past frames: tessera as f32 planes, FFmpeg as references to decoded "
-          "frames.")
+          "Both keep the past frames: tessera as copies of their 8-bit codes, FFmpeg as "
+          "references to the decoder's frames.")
     video("hqdn3d", f"hqdn3d (FFmpeg's defaults, 4:3:6:4.5), 1080p H.264, {frames} frames, discard",
           "hqdn3d", "hqdn3d", "hqdn3d",
           "The same fixed-point arithmetic on both sides (tessera's output is FFmpeg's, code "
-          "for code). FFmpeg runs its three planes on three threads, each plane's rows in "
-          "order; tessera runs the row filter on strips of rows and the column and time "
-          "filters on bands of columns.")
+          "for code). FFmpeg runs rows, columns and time in one pass per plane, its planes on "
+          "separate threads; tessera runs the row walk on strips of rows, then the column and "
+          "time walk on bands of columns, on the one core its video path gives the filter "
+          "stage: 3.4× FFmpeg's filter time at the first run (docs/benchmarks.md says where "
+          "it goes).")
     video("denoise", f"Non-local means (s=4, p=3, r=7), 1080p H.264, {frames} frames, discard",
           "denoise vs nlmeans", "denoise(4, p=3, r=7)", "nlmeans=s=4:p=3:r=7:pc=3:rc=5",
           "The same maths: FFmpeg's nlmeans is given the chroma sizes tessera takes on 4:2:0 "
