@@ -772,30 +772,35 @@ fn run_plane<A: Arith + Work>(
             )
         });
     };
-    match &mut stage {
+    for_each_strip(&mut stage, rows * ow, task);
+    stage
+}
+
+/// Runs `task` on each strip of `chunk` samples of `stage` in parallel, with the strip's index.
+fn for_each_strip(stage: &mut Stage, chunk: usize, task: impl Fn((usize, OutRows)) + Sync + Send) {
+    match stage {
         Stage::Codes(Samples::U8(v)) => v
-            .par_chunks_mut(rows * ow)
+            .par_chunks_mut(chunk)
             .map(OutRows::U8)
             .enumerate()
             .for_each(task),
         Stage::Codes(Samples::U16(v)) => v
-            .par_chunks_mut(rows * ow)
+            .par_chunks_mut(chunk)
             .map(OutRows::U16)
             .enumerate()
             .for_each(task),
         Stage::Fixed(v) => v
-            .par_chunks_mut(rows * ow)
+            .par_chunks_mut(chunk)
             .map(OutRows::Fixed)
             .enumerate()
             .for_each(task),
         Stage::Float(v) => v
-            .par_chunks_mut(rows * ow)
+            .par_chunks_mut(chunk)
             .map(OutRows::Float)
             .enumerate()
             .for_each(task),
         Stage::Input(_) | Stage::Gone => unreachable!("the pool makes buffers"),
     }
-    stage
 }
 
 /// The buffers a strip works in, kept by each worker thread from strip to strip and frame to

@@ -208,30 +208,7 @@ fn fill<A: Arith>(
             }
         }
     };
-    let chunk = rows * width.max(1);
-    match stage {
-        Stage::Codes(Samples::U8(v)) => v
-            .par_chunks_mut(chunk)
-            .map(OutRows::U8)
-            .enumerate()
-            .for_each(task),
-        Stage::Codes(Samples::U16(v)) => v
-            .par_chunks_mut(chunk)
-            .map(OutRows::U16)
-            .enumerate()
-            .for_each(task),
-        Stage::Fixed(v) => v
-            .par_chunks_mut(chunk)
-            .map(OutRows::Fixed)
-            .enumerate()
-            .for_each(task),
-        Stage::Float(v) => v
-            .par_chunks_mut(chunk)
-            .map(OutRows::Float)
-            .enumerate()
-            .for_each(task),
-        Stage::Input(_) | Stage::Gone => unreachable!("the pool makes buffers"),
-    }
+    super::for_each_strip(stage, rows * width.max(1), task);
 }
 
 /// Plane `p` of the temporal pass `pass` from `src`, into a new stage of `kind`.
