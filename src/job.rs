@@ -36,6 +36,8 @@ pub struct Job {
     pub chain: Chain,
     pub backend: BackendChoice,
     pub encode: EncodeSettings,
+    /// How to encode a still-image output.
+    pub image: media::image::ImageSettings,
     /// The part of a video to process; the default is all of it.
     pub trim: Trim,
     /// What to do with damaged input: a damaged image, a video's damaged frames.

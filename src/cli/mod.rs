@@ -626,6 +626,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             BackendArg::Cpu => BackendChoice::Cpu,
             BackendArg::Gpu => BackendChoice::Gpu,
         },
+        image: Default::default(),
         encode: EncodeSettings {
             codec: args.codec.clone(),
             crf: args.crf,

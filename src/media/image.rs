@@ -33,6 +33,18 @@ use crate::frame::{Family, Frame, Samples};
 /// JPEG quality: visually transparent for photos, about a third of the size of quality 100.
 const JPEG_QUALITY: u8 = 92;
 
+/// How to encode a still picture: the options a user gives for the output's format. Every field
+/// left at its default takes the format's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageSettings {
+    /// 0 to 100, for the lossy formats (JPEG, lossy WebP, AVIF).
+    pub quality: Option<u8>,
+    /// Lossless WebP or AVIF.
+    pub lossless: bool,
+    /// How hard a WebP or AVIF encoder works for a smaller file: 0 (fastest) to 9 (smallest).
+    pub effort: Option<u8>,
+}
+
 const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF or BMP";
 #[cfg(feature = "video")]
 const EXPECTED_ANY: &str =

@@ -22,6 +22,7 @@ pub mod encode;
 mod ffmpeg_log;
 pub mod icc;
 pub mod image;
+pub mod metadata;
 #[cfg(feature = "video")]
 pub mod probe;
 pub mod stdin;
