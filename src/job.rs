@@ -38,6 +38,8 @@ pub struct Job {
     pub encode: EncodeSettings,
     /// How to encode a still-image output.
     pub image: media::image::ImageSettings,
+    /// What happens to a still's orientation, colour and metadata.
+    pub photo: media::image::PhotoOptions,
     /// The part of a video to process; the default is all of it.
     pub trim: Trim,
     /// What to do with damaged input: a damaged image, a video's damaged frames.

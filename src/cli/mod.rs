@@ -627,6 +627,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             BackendArg::Gpu => BackendChoice::Gpu,
         },
         image: Default::default(),
+        photo: Default::default(),
         encode: EncodeSettings {
             codec: args.codec.clone(),
             crf: args.crf,

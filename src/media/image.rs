@@ -45,6 +45,40 @@ pub struct ImageSettings {
     pub effort: Option<u8>,
 }
 
+/// What happens to a photo's orientation, colour and metadata between reading and writing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhotoOptions {
+    /// Turn the picture upright by its Exif orientation (the default; off with
+    /// `--no-auto-orient`, which keeps the pixels and the tag as they are).
+    pub auto_orient: bool,
+    /// The metadata blocks left out of the output (`--strip`).
+    pub strip: Strip,
+    /// Filter and write in the source's own colour space, its profile kept (`--keep-profile`),
+    /// instead of converting a tagged source to sRGB.
+    pub keep_profile: bool,
+    /// Convert to this ICC profile for writing, and embed it (`--profile FILE.icc`).
+    pub profile: Option<std::path::PathBuf>,
+}
+
+impl Default for PhotoOptions {
+    fn default() -> Self {
+        PhotoOptions {
+            auto_orient: true,
+            strip: Strip::default(),
+            keep_profile: false,
+            profile: None,
+        }
+    }
+}
+
+/// Which metadata blocks `--strip` removes; by default none is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Strip {
+    pub exif: bool,
+    pub xmp: bool,
+    pub icc: bool,
+}
+
 const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF or BMP";
 #[cfg(feature = "video")]
 const EXPECTED_ANY: &str =
