@@ -224,22 +224,30 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             return Err(Error::Interrupted);
         }
         let named = image_format_name(job);
+        let mut encoder_warnings = Vec::new();
         match &job.output {
             Output::File(out) => {
                 let format_of = named.as_deref().unwrap_or(out);
                 let mut folders = MadeFolders::for_output(out)?;
                 write_atomically(out, |tmp| {
-                    media::image::write(&result, tmp, format_of).map_err(Error::from)
+                    let written = media::image::write(&result, tmp, format_of, &job.image)?;
+                    encoder_warnings = written;
+                    Ok(())
                 })?;
                 folders.keep = true;
                 stages.push(stage("write", 1));
             }
             Output::Stdout => {
                 let format_of = named.as_deref().expect("checked: --format names an image");
-                write_to_stdout(&result, format_of)?;
+                encoder_warnings = write_to_stdout(&result, format_of, &job.image)?;
                 stages.push(stage("write", 1));
             }
             Output::Discard => {}
+        }
+        for warning in encoder_warnings {
+            let warning = format!("{}: {warning}", job.input.display());
+            tracing::warn!("{warning}");
+            warnings.push(warning);
         }
         return Ok(Report {
             backend: description,
@@ -284,23 +292,16 @@ pub struct Checked {
 }
 
 /// Writes the picture to standard output in the format `format_of`'s extension names, once it
-/// is whole: encoded into a temporary file first, so that a failure sends nothing.
-fn write_to_stdout(frame: &crate::Frame, format_of: &Path) -> Result<(), Error> {
+/// is whole: encoded in memory first, so that a failure sends nothing. Returns the encoder's
+/// warnings.
+fn write_to_stdout(
+    frame: &crate::Frame,
+    format_of: &Path,
+    settings: &media::image::ImageSettings,
+) -> Result<Vec<String>, Error> {
     use std::io::Write;
-    let tmp = std::env::temp_dir().join(format!(
-        ".tessera-{}-stdout.{}",
-        std::process::id(),
-        format_of.extension().unwrap_or_default().to_string_lossy()
-    ));
-    struct Cleanup<'a>(&'a Path);
-    impl Drop for Cleanup<'_> {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(self.0);
-        }
-    }
-    let _guard = Cleanup(&tmp);
-    media::image::write(frame, &tmp, format_of)
-        .map_err(|e| Error::Media(e.renamed(&media::display(&tmp), "stdout")))?;
+    let encoded = media::image::encode(frame, format_of, settings)
+        .map_err(|e| Error::Media(e.renamed(&media::display(format_of), "stdout")))?;
     let failed = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::BrokenPipe => Error::Media(MediaError::Closed {
             path: "stdout".into(),
@@ -310,10 +311,10 @@ fn write_to_stdout(frame: &crate::Frame, format_of: &Path) -> Result<(), Error> 
             message: media::io_message(&e),
         }),
     };
-    let mut file = std::fs::File::open(&tmp).map_err(failed)?;
     let mut stdout = std::io::stdout().lock();
-    std::io::copy(&mut file, &mut stdout).map_err(failed)?;
-    stdout.flush().map_err(failed)
+    stdout.write_all(&encoded.bytes).map_err(failed)?;
+    stdout.flush().map_err(failed)?;
+    Ok(encoded.warnings)
 }
 
 /// The checks on paths and kinds that come before anything is opened. Returns whether the input
@@ -405,7 +406,70 @@ fn preflight(job: &Job) -> Result<bool, Error> {
             job.input.display()
         )));
     }
+    check_encoding_flags(job)?;
     Ok(input_is_image)
+}
+
+/// The encoding flags given, against the format the job writes: an image flag for a video, a
+/// video flag for a still image, a flag for another image format (see
+/// [`media::encoders::check_flags`]).
+fn check_encoding_flags(job: &Job) -> Result<(), Error> {
+    use media::encoders::{check_flags, StillFormat, Target};
+    let e = &job.encode;
+    let video: Vec<&str> = [
+        ("--codec", e.codec.is_some()),
+        ("--crf", e.crf.is_some()),
+        ("--preset", e.preset.is_some()),
+        ("--bitrate", e.bitrate.is_some()),
+        ("--pix-fmt", e.pix_fmt.is_some()),
+        ("--gop", e.gop.is_some()),
+        ("--encoder-opt", !e.options.is_empty()),
+        ("--no-audio", e.no_audio),
+        ("--audio-codec", e.audio_codec.is_some()),
+        ("--auto-rotate", e.auto_rotate),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    let (out, name) = match &job.output {
+        Output::Discard => {
+            return check_flags(&job.image, &video, Target::Nothing).map_err(Error::Usage)
+        }
+        Output::Stdout => (PathBuf::from("stdout"), "stdout".to_string()),
+        Output::File(out) => (out.clone(), out.display().to_string()),
+    };
+    let target = match (&e.format, image_format_name(job)) {
+        (Some(_), Some(named)) => StillFormat::from_path(&named).map(|f| Target::Still(f, &name)),
+        (Some(_), None) => None,
+        (None, _) if media::is_sequence(&out) => {
+            StillFormat::from_path(&out).map(|f| Target::Sequence(f, &name))
+        }
+        (None, _) if media::image::is_image_path(&out) => {
+            StillFormat::from_path(&out).map(|f| Target::Still(f, &name))
+        }
+        (None, _) => None,
+    };
+    check_flags(&job.image, &video, target.unwrap_or(Target::Video(&name))).map_err(Error::Usage)
+}
+
+/// The video encoder's settings for writing to `output`: the job's own, and for an image
+/// sequence the image flags mapped onto FFmpeg's image encoder (see
+/// [`media::encoders::sequence_options`]); the user's `--encoder-opt`s come last and win.
+#[cfg(feature = "video")]
+fn video_encode_settings(job: &Job, output: Option<&Path>) -> EncodeSettings {
+    let mut encode = job.encode.clone();
+    let format = output
+        .filter(|out| media::is_sequence(out))
+        .and_then(media::encoders::StillFormat::from_path);
+    if let Some(format) = format {
+        let (mut options, pix_fmt) = media::encoders::sequence_options(&job.image, format);
+        options.append(&mut encode.options);
+        encode.options = options;
+        if pix_fmt.is_some() {
+            encode.pix_fmt = pix_fmt;
+        }
+    }
+    encode
 }
 
 #[cfg(feature = "video")]
@@ -489,7 +553,7 @@ fn video_job<'a>(job: &'a Job, output: Option<&'a Path>) -> crate::pipeline::Vid
     crate::pipeline::VideoJob {
         input: &job.input,
         output,
-        encode: job.encode.clone(),
+        encode: video_encode_settings(job, output),
         chain: &job.chain,
         trim: job.trim,
         on_error: job.on_error,

@@ -13,6 +13,7 @@ use tessera::backend::gpu::{AdapterPolicy, GpuDevice};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
+use tessera::media::image::ImageSettings;
 use tessera::media::{OnError, Trim};
 use tessera::{stats, Error};
 
@@ -144,27 +145,27 @@ struct ProcessArgs {
     #[arg(short, long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
     /// Video encoder, any FFmpeg encoder by name (default libx264).
-    #[arg(long)]
+    #[arg(long, help_heading = "Video encoding")]
     codec: Option<String>,
     /// Constant rate factor for the encoder (default 18 for libx264).
-    #[arg(long)]
+    #[arg(long, help_heading = "Video encoding")]
     crf: Option<u32>,
     /// Encoder preset (default medium for libx264).
-    #[arg(long)]
+    #[arg(long, help_heading = "Video encoding")]
     preset: Option<String>,
     /// Target bit rate in bits per second, with an optional k or M: 800k, 5M.
-    #[arg(long, value_parser = parse_bitrate)]
+    #[arg(long, value_parser = parse_bitrate, help_heading = "Video encoding")]
     bitrate: Option<u64>,
     /// Output pixel format by FFmpeg's name: yuv420p, yuv420p10le, yuv444p, … (default yuv420p,
     /// or yuv420p10le for a source deeper than 8 bits where the encoder takes it).
-    #[arg(long = "pix-fmt")]
+    #[arg(long = "pix-fmt", help_heading = "Video encoding")]
     pix_fmt: Option<String>,
     /// Frames between key frames.
-    #[arg(long)]
+    #[arg(long, help_heading = "Video encoding")]
     gop: Option<u32>,
     /// An encoder option passed as it is, e.g. --encoder-opt tune=film; repeatable. An option the
     /// encoder does not have is an error.
-    #[arg(long = "encoder-opt", value_name = "KEY=VALUE", value_parser = parse_option)]
+    #[arg(long = "encoder-opt", value_name = "KEY=VALUE", value_parser = parse_option, help_heading = "Video encoding")]
     encoder_opt: Vec<(String, String)>,
     /// Start this far into a video: seconds (90, 1.5, 500ms) or [hh:]mm:ss[.frac]; the output
     /// starts at its first frame at or after it, audio with it.
@@ -190,15 +191,52 @@ struct ProcessArgs {
     on_error: OnErrorArg,
     /// Turn the pictures upright as the video's rotation tag (display matrix) says, and write
     /// no tag; by default the pictures are kept as they are and the tag is copied.
-    #[arg(long = "auto-rotate")]
+    #[arg(long = "auto-rotate", help_heading = "Video encoding")]
     auto_rotate: bool,
     /// Leave the input's audio out (it is copied by default).
-    #[arg(long = "no-audio", conflicts_with = "audio_codec")]
+    #[arg(long = "no-audio", conflicts_with = "audio_codec", help_heading = "Video encoding")]
     no_audio: bool,
     /// Re-encode the audio with this FFmpeg encoder (aac, libopus, libmp3lame, flac, …) instead
     /// of copying it, e.g. for a container that cannot hold the input's audio.
-    #[arg(long = "audio-codec")]
+    #[arg(long = "audio-codec", help_heading = "Video encoding")]
     audio_codec: Option<String>,
+    /// Quality from 0 to 100 for JPEG (default 85), lossy WebP (default 75, as libwebp and vips)
+    /// and AVIF (default 60); higher is closer to the source and larger. Also for the WebP
+    /// images of a sequence (frames/%05d.webp); not for JPEG sequences, whose FFmpeg encoder
+    /// has no quality scale.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Image encoding")]
+    quality: Option<u8>,
+    /// Lossless WebP or AVIF (WebP is lossy by default).
+    #[arg(long, help_heading = "Image encoding")]
+    lossless: bool,
+    /// How hard the WebP or AVIF encoder works for a smaller file, 0 (fastest) to 9 (smallest),
+    /// default 6; for WebP effort×2/3, rounded, is libwebp's method 0–6 (6 → method 4).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9), help_heading = "Image encoding")]
+    effort: Option<u8>,
+    /// JPEG chroma subsampling: 444, 422 or 420. Default: 420 below quality 90, 444 from 90
+    /// (as vips), where the colour detail 4:2:0 drops is the largest error left.
+    #[arg(long, value_name = "444|422|420", value_parser = parse_subsampling, help_heading = "Image encoding")]
+    subsampling: Option<tessera::media::encoders::Subsampling>,
+    /// A progressive JPEG (baseline by default, which every decoder reads). JPEGs always get
+    /// optimised Huffman tables.
+    #[arg(long, help_heading = "Image encoding")]
+    progressive: bool,
+    /// PNG zlib level: 0 (stored, fastest, largest) to 9 (smallest, slowest); default 6.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9), help_heading = "Image encoding")]
+    compression: Option<u8>,
+    /// A PNG compressed for speed (fdeflate): several times faster than level 6, somewhat
+    /// larger.
+    #[arg(long, help_heading = "Image encoding")]
+    fast: bool,
+    /// TIFF compression: none (default, as vips), lzw or deflate, both lossless. (jpeg is
+    /// refused: no encoder tessera uses writes JPEG inside TIFF.)
+    #[arg(long = "tiff-compression", value_name = "none|lzw|deflate", value_parser = parse_tiff_compression, help_heading = "Image encoding")]
+    tiff_compression: Option<tessera::media::encoders::TiffCompression>,
+    /// The colour transparent parts are flattened onto where the format has no alpha (JPEG):
+    /// #rrggbb, #rgb, white, black, grey, red, green or blue; default white. The report warns
+    /// when alpha was flattened.
+    #[arg(long, value_name = "COLOR", value_parser = tessera::media::encoders::parse_colour, help_heading = "Image encoding")]
+    background: Option<[u8; 3]>,
     /// Decode and filter everything, write nothing (benchmarks, dry runs).
     #[arg(long, conflicts_with = "output")]
     discard: bool,
@@ -279,6 +317,14 @@ fn roff_text(text: &str) -> String {
     } else {
         escaped
     }
+}
+
+fn parse_subsampling(text: &str) -> Result<tessera::media::encoders::Subsampling, String> {
+    text.parse()
+}
+
+fn parse_tiff_compression(text: &str) -> Result<tessera::media::encoders::TiffCompression, String> {
+    text.parse()
 }
 
 fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
@@ -626,7 +672,17 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             BackendArg::Cpu => BackendChoice::Cpu,
             BackendArg::Gpu => BackendChoice::Gpu,
         },
-        image: Default::default(),
+        image: ImageSettings {
+            quality: args.quality,
+            lossless: args.lossless,
+            effort: args.effort,
+            subsampling: args.subsampling,
+            progressive: args.progressive,
+            compression: args.compression,
+            fast: args.fast,
+            tiff_compression: args.tiff_compression,
+            background: args.background,
+        },
         photo: Default::default(),
         encode: EncodeSettings {
             codec: args.codec.clone(),

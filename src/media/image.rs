@@ -9,32 +9,23 @@
 //! orientation, colour type, ICC profile, Exif) for `probe` without decoding it. This module
 //! never renames or deletes files: the caller writes to a temporary path and moves it into place.
 
-use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
-use image::codecs::bmp::BmpEncoder;
-use image::codecs::jpeg::JpegEncoder;
-use image::codecs::png::PngEncoder;
-use image::codecs::tiff::TiffEncoder;
-use image::codecs::webp::WebPEncoder;
 use image::metadata::Orientation;
-use image::{
-    ColorType, DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat,
-    ImageReader, Limits,
-};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use serde::Serialize;
 
+pub use super::encoders::{Subsampling, TiffCompression};
+use super::encoders::{Encoded, StillFormat};
 use super::icc::{self, IccProfile};
 use super::{damage, display, io_message, Damage, MediaError};
-use crate::frame::{Family, Frame, Samples};
-
-/// JPEG quality: visually transparent for photos, about a third of the size of quality 100.
-const JPEG_QUALITY: u8 = 92;
+use crate::frame::{Frame, Samples};
 
 /// How to encode a still picture: the options a user gives for the output's format. Every field
-/// left at its default takes the format's default.
+/// left at its default takes the format's default (see [`super::encoders`], which also says
+/// which field applies to which format).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImageSettings {
     /// 0 to 100, for the lossy formats (JPEG, lossy WebP, AVIF).
@@ -43,6 +34,19 @@ pub struct ImageSettings {
     pub lossless: bool,
     /// How hard a WebP or AVIF encoder works for a smaller file: 0 (fastest) to 9 (smallest).
     pub effort: Option<u8>,
+    /// A JPEG's chroma subsampling; by default 4:2:0 below quality 90, 4:4:4 from it.
+    pub subsampling: Option<Subsampling>,
+    /// A progressive JPEG instead of a baseline one.
+    pub progressive: bool,
+    /// A PNG's zlib level, 0 (stored) to 9.
+    pub compression: Option<u8>,
+    /// A PNG compressed for speed (fdeflate) rather than size.
+    pub fast: bool,
+    /// How a TIFF is compressed; by default not at all.
+    pub tiff_compression: Option<TiffCompression>,
+    /// The colour alpha is flattened onto where the format has no alpha (JPEG); white by
+    /// default.
+    pub background: Option<[u8; 3]>,
 }
 
 /// What happens to a photo's orientation, colour and metadata between reading and writing.
@@ -248,9 +252,16 @@ pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> 
             | DynamicImage::ImageRgb32F(_)
             | DynamicImage::ImageRgba32F(_)
     );
-    // Each channel becomes its plane; grey is spread to three equal planes, so that every
-    // filter sees an RGB photo.
+    // Each channel becomes its plane: grey one (and alpha), colour three (and alpha).
+    let grey = matches!(
+        image.color(),
+        ColorType::L8 | ColorType::La8 | ColorType::L16 | ColorType::La16
+    );
     let (channels, samples) = match (image, deep, alpha) {
+        (DynamicImage::ImageLuma8(g), _, _) => (1, Samples::U8(g.into_raw())),
+        (DynamicImage::ImageLumaA8(g), _, _) => (2, Samples::U8(g.into_raw())),
+        (DynamicImage::ImageLuma16(g), _, _) => (1, Samples::U16(g.into_raw())),
+        (DynamicImage::ImageLumaA16(g), _, _) => (2, Samples::U16(g.into_raw())),
         (DynamicImage::ImageRgb8(rgb), _, _) => (3, Samples::U8(rgb.into_raw())),
         (DynamicImage::ImageRgba8(rgba), _, _) => (4, Samples::U8(rgba.into_raw())),
         (DynamicImage::ImageRgb16(rgb), _, _) => (3, Samples::U16(rgb.into_raw())),
@@ -260,6 +271,7 @@ pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> 
         (image, false, true) => (4, Samples::U8(image.into_rgba8().into_raw())),
         (image, false, false) => (3, Samples::U8(image.into_rgb8().into_raw())),
     };
+    debug_assert_eq!(grey, channels <= 2);
     let bits = if samples.is_wide() { 16 } else { 8 };
     let frame = Frame::from_interleaved(width, height, channels, bits, samples);
     Ok((frame, damage))
@@ -497,6 +509,9 @@ pub struct StillInfo {
     pub color_type: String,
     pub channels: u32,
     pub alpha: bool,
+    /// Decoded as grey (one plane, and alpha where `alpha`), as [`read`] gives it.
+    #[serde(skip)]
+    pub grey: bool,
     /// The embedded ICC profile, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icc_profile: Option<IccProfile>,
@@ -568,6 +583,10 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
         color_type: format!("{stored:?}").to_lowercase(),
         channels,
         alpha: decoder.color_type().has_alpha(),
+        grey: matches!(
+            decoder.color_type(),
+            ColorType::L8 | ColorType::La8 | ColorType::L16 | ColorType::La16
+        ),
         icc_profile: decoder
             .icc_profile()
             .ok()
@@ -578,7 +597,8 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
 }
 
 /// The format [`read`] gives `path`'s picture, from its header alone (no pixels decoded): its
-/// size once upright, RGB or RGBA, 8 or 16 bits. For the checks a dry run makes.
+/// size once upright, grey or RGB with or without alpha, 8 or 16 bits. For the checks a dry
+/// run makes.
 pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
     use crate::frame::{Colour, Format, Layout};
     let Some(info) = still_info(path)? else {
@@ -588,7 +608,7 @@ pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
         });
     };
     let bits = if info.bit_depth > 8 { 16 } else { 8 };
-    let layout = Layout::RGB.with_alpha(info.alpha);
+    let layout = if info.grey { Layout::GRAY } else { Layout::RGB }.with_alpha(info.alpha);
     Ok(Format::new(
         info.shown_width,
         info.shown_height,
@@ -598,137 +618,62 @@ pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
     ))
 }
 
-/// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
-/// when the caller writes to a temporary file first).
-pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaError> {
-    let format = format_from_extension(format_of).ok_or_else(|| MediaError::Unsupported {
-        path: display(format_of),
-        message: format!("unsupported image format ({EXPECTED}, from the file's extension)"),
-    })?;
-    let f = &frame.format;
-    if f.width == 0 || f.height == 0 || f.layout.family != Family::Rgb || !matches!(f.bits, 8 | 16)
-    {
-        return Err(MediaError::Encode {
+/// Encodes `frame` in the format that `format_of`'s extension names, with `settings`: the
+/// file's bytes and the warnings for the report (alpha flattened onto a background, say).
+/// Nothing is written.
+pub fn encode(
+    frame: &Frame,
+    format_of: &Path,
+    settings: &ImageSettings,
+) -> Result<Encoded, MediaError> {
+    let format = format_from_extension(format_of)
+        .and_then(|_| StillFormat::from_path(format_of))
+        .ok_or_else(|| MediaError::Unsupported {
             path: display(format_of),
-            message: format!(
-                "cannot write a {} frame as an image (images are 8- or 16-bit RGB)",
-                f.describe()
-            ),
-        });
-    }
-
-    let keep_16 = matches!(format, ImageFormat::Png | ImageFormat::Tiff);
-    let opaque = match f.layout.alpha_plane() {
-        Some(a) => is_opaque(frame, a),
-        None => true,
-    };
-    let rgb = opaque || format == ImageFormat::Jpeg;
-    // Without alpha where it is opaque everywhere (or the format has none).
-    let planes = if rgb && f.layout.alpha { 3 } else { f.planes() };
-    let interleaved = interleave(frame, planes);
-    // Samples as the encoders take them (16-bit ones native-endian).
-    let (bytes, color): (Cow<[u8]>, _) = match (interleaved, keep_16) {
-        (Samples::U16(p), true) => (
-            Cow::Owned(bytemuck::cast_slice(&p).to_vec()),
-            if planes == 3 {
-                ExtendedColorType::Rgb16
-            } else {
-                ExtendedColorType::Rgba16
-            },
-        ),
-        (Samples::U16(p), false) => (
-            Cow::Owned(p.iter().map(|&v| to_8_bit(v)).collect()),
-            eight_bit(planes),
-        ),
-        (Samples::U8(p), _) => (Cow::Owned(p), eight_bit(planes)),
-    };
-
-    let file = File::create(path).map_err(|e| MediaError::Write {
+            message: format!("unsupported image format ({EXPECTED}, from the file's extension)"),
+        })?;
+    super::encoders::encode(frame, format, settings).map_err(|message| MediaError::Encode {
         path: display(format_of),
-        message: format!("cannot create the file: {}", io_message(&e)),
-    })?;
-    let mut out = BufWriter::new(file);
-    let (w, h) = (frame.width(), frame.height());
-    let encoded = match format {
-        ImageFormat::Png => PngEncoder::new(&mut out).write_image(&bytes, w, h, color),
-        ImageFormat::Tiff => TiffEncoder::new(&mut out).write_image(&bytes, w, h, color),
-        ImageFormat::Jpeg => {
-            JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).write_image(&bytes, w, h, color)
-        }
-        ImageFormat::WebP => WebPEncoder::new_lossless(&mut out).write_image(&bytes, w, h, color),
-        _ => BmpEncoder::new(&mut out).write_image(&bytes, w, h, color),
-    };
-    encoded.map_err(|e| match e {
-        image::ImageError::IoError(e) => MediaError::Write {
-            path: display(format_of),
-            message: io_message(&e),
-        },
-        e => MediaError::Encode {
-            path: display(format_of),
-            message: format!("cannot encode the image: {e}"),
-        },
-    })?;
-    out.flush().map_err(|e| MediaError::Write {
-        path: display(format_of),
-        message: io_message(&e),
+        message,
     })
 }
 
-fn eight_bit(channels: usize) -> ExtendedColorType {
-    if channels == 3 {
-        ExtendedColorType::Rgb8
-    } else {
-        ExtendedColorType::Rgba8
-    }
+/// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
+/// when the caller writes to a temporary file first), encoded with `settings`. Returns the
+/// warnings for the report.
+pub fn write(
+    frame: &Frame,
+    path: &Path,
+    format_of: &Path,
+    settings: &ImageSettings,
+) -> Result<Vec<String>, MediaError> {
+    let Encoded { bytes, warnings } = encode(frame, format_of, settings)?;
+    write_bytes(&bytes, path, format_of)?;
+    Ok(warnings)
 }
 
-/// The first `planes` planes of `frame` interleaved (r, g, b[, a] for each pixel).
-fn interleave(frame: &Frame, planes: usize) -> Samples {
-    let (w, h) = (frame.width() as usize, frame.height() as usize);
-    fn join<'a, T: Copy + 'a>(
-        rows: &dyn Fn(usize, usize) -> &'a [T],
-        planes: usize,
-        w: usize,
-        h: usize,
-    ) -> Vec<T> {
-        let mut out = Vec::with_capacity(w * h * planes);
-        for y in 0..h {
-            let rows: Vec<&[T]> = (0..planes).map(|p| rows(p, y)).collect();
-            for x in 0..w {
-                out.extend(rows.iter().map(|r| r[x]));
-            }
-        }
-        out
-    }
-    if frame.format.is_wide() {
-        Samples::U16(join(&|p, y| frame.plane16(p).row(y), planes, w, h))
-    } else {
-        Samples::U8(join(&|p, y| frame.plane8(p).row(y), planes, w, h))
-    }
-}
-
-/// 16-bit code value to the nearest 8-bit one.
-#[inline]
-fn to_8_bit(v: u16) -> u8 {
-    ((v as u32 * 255 + 32767) / 65535) as u8
-}
-
-/// True when the alpha plane `a` of `frame` is opaque everywhere.
-fn is_opaque(frame: &Frame, a: usize) -> bool {
-    let max = frame.format.max_code();
-    match frame.plane(a) {
-        crate::frame::PlaneRef::U8(p) => {
-            (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max))
-        }
-        crate::frame::PlaneRef::U16(p) => {
-            (0..p.height).all(|y| p.row(y).iter().all(|&v| v as u32 == max))
-        }
-    }
+/// Writes an encoded picture's bytes to `path`; errors name `format_of`.
+pub fn write_bytes(bytes: &[u8], path: &Path, format_of: &Path) -> Result<(), MediaError> {
+    std::fs::write(path, bytes).map_err(|e| MediaError::Write {
+        path: display(format_of),
+        message: format!("cannot write the file: {}", io_message(&e)),
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::encoders::to_8_bit;
     use super::*;
+    use image::codecs::png::PngEncoder;
+    use image::{ExtendedColorType, ImageEncoder};
+
+    /// Lossless WebP, so that every format here can be compared exactly.
+    fn exact() -> ImageSettings {
+        ImageSettings {
+            lossless: true,
+            ..ImageSettings::default()
+        }
+    }
 
     fn gradient8(w: u32, h: u32, alpha: bool) -> Frame {
         let mut data = Vec::new();
@@ -771,7 +716,12 @@ mod tests {
     fn round_trip(frame: &Frame, name: &str) -> Frame {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
-        write(frame, &path, &path).unwrap();
+        let settings = if name.ends_with(".webp") {
+            exact()
+        } else {
+            ImageSettings::default()
+        };
+        write(frame, &path, &path, &settings).unwrap();
         read(&path).unwrap()
     }
 
@@ -799,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn gray16_and_rgb16_sources_become_16_bit_rgb() {
+    fn gray16_and_rgb16_sources_keep_16_bits_and_their_planes() {
         let dir = tempfile::tempdir().unwrap();
         let gray = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(5, 4, |x, y| {
             image::Luma([(x * 1000 + y) as u16])
@@ -807,10 +757,16 @@ mod tests {
         let gray_path = dir.path().join("g.png");
         gray.save(&gray_path).unwrap();
         let frame = read(&gray_path).unwrap();
-        assert_eq!((frame.format.bits, frame.format.planes()), (16, 3));
-        for p in 0..3 {
-            assert_eq!(frame.plane16(p).row(1)[1], 1001);
-        }
+        assert_eq!((frame.format.bits, frame.format.planes()), (16, 1));
+        assert_eq!(frame.format.layout, crate::frame::Layout::GRAY);
+        assert_eq!(frame.plane16(0).row(1)[1], 1001);
+        assert_eq!(header(&gray_path).unwrap(), frame.format);
+        let ga = image::GrayAlphaImage::from_fn(3, 2, |x, _| image::LumaA([x as u8, 9]));
+        let ga_path = dir.path().join("ga.png");
+        ga.save(&ga_path).unwrap();
+        let frame = read(&ga_path).unwrap();
+        assert_eq!(frame.format.layout, crate::frame::Layout::GRAY.with_alpha(true));
+        assert_eq!(header(&ga_path).unwrap(), frame.format);
 
         let rgb = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(5, 4, |x, y| {
             image::Rgb([x as u16 * 300, y as u16, 9])
@@ -879,11 +835,11 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_is_close_and_opaque() {
+    fn jpeg_is_close_and_flattened_onto_white() {
         let mut data = Vec::new();
         for y in 0..32u32 {
             for x in 0..48u32 {
-                data.extend_from_slice(&[(x * 4) as u8, (y * 6) as u8, 128, 10]);
+                data.extend_from_slice(&[(x * 4) as u8, (y * 6) as u8, 128, 200]);
             }
         }
         let frame = Frame::from_rgba8(48, 32, data);
@@ -893,18 +849,17 @@ mod tests {
         let Samples::U8(p) = frame.interleaved() else {
             unreachable!()
         };
-        let opaque = Frame::from_rgb8(
+        // c·a + 255·(1 − a), a = 200/255.
+        let over_white = |c: u8| ((c as u32 * 200 + 255 * 55 + 127) / 255) as u8;
+        let flattened = Frame::from_rgb8(
             48,
             32,
             p.chunks_exact(4)
-                .flat_map(|px| [px[0], px[1], px[2]])
+                .flat_map(|px| [over_white(px[0]), over_white(px[1]), over_white(px[2])])
                 .collect(),
         );
-        let diff = back.max_abs_diff(&opaque).unwrap();
-        assert!(
-            diff <= 12,
-            "JPEG at quality {JPEG_QUALITY} is off by {diff}"
-        );
+        let diff = back.max_abs_diff(&flattened).unwrap();
+        assert!(diff <= 12, "JPEG is off by {diff}");
     }
 
     #[test]
@@ -912,7 +867,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frame = gradient8(8, 8, true);
         let tmp = dir.path().join("written.tmp");
-        write(&frame, &tmp, Path::new("photo.png")).unwrap();
+        write(&frame, &tmp, Path::new("photo.png"), &ImageSettings::default()).unwrap();
         let misnamed = dir.path().join("photo.jpg");
         std::fs::rename(&tmp, &misnamed).unwrap();
         assert!(is_image_file(&misnamed).unwrap());
@@ -923,7 +878,7 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let garbage = dir.path().join("x.png");
-        std::fs::write(&garbage, b"this is not an image at all, just some text").unwrap();
+        std::fs::write(&garbage, b"this is not an image at all, just some text", &ImageSettings::default()).unwrap();
         let err = is_image_file(&garbage).unwrap_err();
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
         let text = dir.path().join("notes.txt");
@@ -945,7 +900,7 @@ mod tests {
 
         // A real PNG header with a truncated body.
         let good = dir.path().join("good.png");
-        write(&gradient8(40, 40, false), &good, &good).unwrap();
+        write(&gradient8(40, 40, false), &good, &good, &ImageSettings::default()).unwrap();
         let bytes = std::fs::read(&good).unwrap();
         let truncated = dir.path().join("truncated.png");
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
@@ -1005,7 +960,7 @@ mod tests {
             ("a.bmp", "BMP"),
         ] {
             let good = dir.path().join(name);
-            write(&frame, &good, &good).unwrap();
+            write(&frame, &good, &good, &ImageSettings::default()).unwrap();
             let bytes = std::fs::read(&good).unwrap();
             assert_eq!(read_damaged(&good).unwrap().1, None, "{name} is whole");
             let mut cases: Vec<(String, Vec<u8>)> = [1, 10, 50, 90, 99]
@@ -1053,7 +1008,7 @@ mod tests {
     fn damaged_jpeg_says_where_its_data_ends() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.jpg");
-        write(&gradient8(64, 256, false), &path, &path).unwrap();
+        write(&gradient8(64, 256, false), &path, &path, &ImageSettings::default()).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let (frame, damage) = read_damaged(&path).unwrap();
@@ -1080,7 +1035,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.png");
         let frame = gradient16(40, 60, false);
-        write(&frame, &path, &path).unwrap();
+        write(&frame, &path, &path, &ImageSettings::default()).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() * 6 / 10]).unwrap();
         let (back, damage) = read_damaged(&path).unwrap();
@@ -1097,7 +1052,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frame = gradient8(4, 4, false);
         let gif = dir.path().join("a.gif");
-        let err = write(&frame, &gif, &gif).unwrap_err();
+        let err = write(&frame, &gif, &gif, &ImageSettings::default()).unwrap_err();
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
         let bad = Frame::new(crate::frame::Format::new(
             5,
@@ -1108,12 +1063,12 @@ mod tests {
         ));
         let png = dir.path().join("a.png");
         assert!(matches!(
-            write(&bad, &png, &png).unwrap_err(),
+            write(&bad, &png, &png, &ImageSettings::default()).unwrap_err(),
             MediaError::Encode { .. }
         ));
         let nowhere = dir.path().join("no/such/folder/a.png");
         assert!(matches!(
-            write(&frame, &nowhere, &nowhere).unwrap_err(),
+            write(&frame, &nowhere, &nowhere, &ImageSettings::default()).unwrap_err(),
             MediaError::Write { .. }
         ));
     }

@@ -18,6 +18,7 @@ pub mod damage;
 #[cfg(feature = "video")]
 pub mod decode;
 pub mod encode;
+pub mod encoders;
 #[cfg(feature = "video")]
 mod ffmpeg_log;
 pub mod icc;
