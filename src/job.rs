@@ -412,8 +412,9 @@ fn preflight(job: &Job) -> Result<bool, Error> {
 
 /// The encoding flags given, against the format the job writes: an image flag for a video, a
 /// video flag for a still image, a flag for another image format (see
-/// [`media::encoders::check_flags`]).
-fn check_encoding_flags(job: &Job) -> Result<(), Error> {
+/// [`media::encoders::check_flags`]). Part of [`check`] and [`run`]; a batch asks it of every
+/// file before any work.
+pub fn check_encoding_flags(job: &Job) -> Result<(), Error> {
     use media::encoders::{check_flags, StillFormat, Target};
     let e = &job.encode;
     let video: Vec<&str> = [

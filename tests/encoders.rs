@@ -120,8 +120,10 @@ fn lossless_webp_keeps_every_sample() {
     }
 }
 
-/// The JPEG's frame header: whether it is progressive (SOF2) and the first component's
-/// sampling factors (0x22 for 4:2:0, 0x21 for 4:2:2, 0x11 for 4:4:4), and the component count.
+/// The JPEG's frame header: whether it is progressive (SOF2), its chroma subsampling from the
+/// components' sampling factors (0x22 for 4:2:0, 0x21 for 4:2:2, 0x11 for 4:4:4: luma's
+/// factors over chroma's, which FFmpeg writes as 0x12 for every component at 4:4:4), and the
+/// component count.
 fn sof(path: &Path) -> (bool, u8, u8) {
     let bytes = std::fs::read(path).unwrap();
     let mut i = 2;
@@ -131,7 +133,15 @@ fn sof(path: &Path) -> (bool, u8, u8) {
         let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
         if matches!(marker, 0xc0 | 0xc1 | 0xc2) {
             let components = bytes[i + 9];
-            return (marker == 0xc2, bytes[i + 11], components);
+            let luma = bytes[i + 11];
+            let sampling = if components == 1 {
+                0x11
+            } else {
+                let chroma = bytes[i + 14];
+                assert_eq!(chroma, bytes[i + 17], "Cb and Cr alike");
+                (((luma >> 4) / (chroma >> 4)) << 4) | ((luma & 15) / (chroma & 15))
+            };
+            return (marker == 0xc2, sampling, components);
         }
         i += 2 + len;
     }
@@ -170,7 +180,12 @@ fn png_levels_change_the_size_not_the_pixels() {
     process(&source, &stored, &["--compression", "0"]);
     process(&source, &best, &["--compression", "9"]);
     process(&source, &fast, &["--fast"]);
-    assert!(size(&stored) > size(&best), "{} ≤ {}", size(&stored), size(&best));
+    assert!(
+        size(&stored) > size(&best),
+        "{} ≤ {}",
+        size(&stored),
+        size(&best)
+    );
     assert!(size(&stored) > size(&fast));
     let original = rgb(&source);
     for path in [&stored, &best, &fast] {
@@ -192,7 +207,8 @@ fn tiff_compressions_decode_to_the_same_pixels() {
     }
     assert!(sizes[1] < sizes[0] && sizes[2] < sizes[0], "{sizes:?}");
     // Grey with alpha, 16-bit grey.
-    let ga = image::GrayAlphaImage::from_fn(40, 30, |x, y| image::LumaA([(x * 6) as u8, (y * 8) as u8]));
+    let ga =
+        image::GrayAlphaImage::from_fn(40, 30, |x, y| image::LumaA([(x * 6) as u8, (y * 8) as u8]));
     let ga_path = dir.path().join("ga.png");
     ga.save(&ga_path).unwrap();
     let l16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(40, 30, |x, y| {
@@ -203,12 +219,16 @@ fn tiff_compressions_decode_to_the_same_pixels() {
     for c in ["none", "lzw", "deflate"] {
         let out = dir.path().join(format!("ga-{c}.tif"));
         process(&ga_path, &out, &["--tiff-compression", c]);
+        // Written as RGBA: the TIFF reader tessera uses reads no two-sample grey.
         let back = image::open(&out).unwrap();
-        assert_eq!(back.color(), image::ColorType::La8, "{c}");
+        assert_eq!(back.color(), image::ColorType::Rgba8, "{c}");
         assert_eq!(back.into_luma_alpha8().as_raw(), ga.as_raw(), "{c}");
         let out = dir.path().join(format!("l16-{c}.tif"));
         process(&l16_path, &out, &["--tiff-compression", c]);
-        assert_eq!(image::open(&out).unwrap().into_luma16().as_raw(), l16.as_raw());
+        assert_eq!(
+            image::open(&out).unwrap().into_luma16().as_raw(),
+            l16.as_raw()
+        );
     }
 }
 
@@ -243,7 +263,14 @@ fn grey_stays_grey() {
         ] {
             let out = dir.path().join(format!("chain-{backend}.png"));
             let (code, _, stderr) = tessera(&[
-                "process", s(&source), "-o", s(&out), "--overwrite", "-c", chain, "--backend",
+                "process",
+                s(&source),
+                "-o",
+                s(&out),
+                "--overwrite",
+                "-c",
+                chain,
+                "--backend",
                 backend,
             ]);
             assert_eq!(code, 0, "{chain} on {backend}: {stderr}");
@@ -276,7 +303,10 @@ fn alpha_is_flattened_for_jpeg_with_a_warning() {
     let black = dir.path().join("black.jpg");
     let stderr = process(&source, &black, &["--background", "black"]);
     assert!(stderr.contains("alpha flattened onto black"), "{stderr}");
-    let (w, b) = (image::open(&white).unwrap().into_rgb8(), image::open(&black).unwrap().into_rgb8());
+    let (w, b) = (
+        image::open(&white).unwrap().into_rgb8(),
+        image::open(&black).unwrap().into_rgb8(),
+    );
     let px = |img: &image::RgbImage, x| img.get_pixel(x, 16).0;
     assert!(px(&w, 8).iter().all(|&v| v >= 245), "{:?}", px(&w, 8));
     assert!(px(&b, 8).iter().all(|&v| v <= 10), "{:?}", px(&b, 8));
@@ -287,7 +317,10 @@ fn alpha_is_flattened_for_jpeg_with_a_warning() {
     let hex = dir.path().join("hex.jpg");
     process(&source, &hex, &["--background", "#336699"]);
     let p = px(&image::open(&hex).unwrap().into_rgb8(), 8);
-    assert!((p[0] as i32 - 0x33).abs() <= 6 && (p[2] as i32 - 0x99).abs() <= 6, "{p:?}");
+    assert!(
+        (p[0] as i32 - 0x33).abs() <= 6 && (p[2] as i32 - 0x99).abs() <= 6,
+        "{p:?}"
+    );
     // An opaque picture gives no warning.
     let opaque = source_png(dir.path(), 32, 32);
     let stderr = process(&opaque, &dir.path().join("opaque.jpg"), &[]);
@@ -298,7 +331,13 @@ fn alpha_is_flattened_for_jpeg_with_a_warning() {
 fn clip(dir: &Path) -> PathBuf {
     let path = dir.join("clip.mp4");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=s=96x64:r=10:d=0.3", "-pix_fmt", "yuv420p", s(&path),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=96x64:r=10:d=0.3",
+        "-pix_fmt",
+        "yuv420p",
+        s(&path),
     ]);
     path
 }
@@ -374,9 +413,17 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
         ("a.jpg", &["--effort", "3"], jpeg_flags),
         ("a.webp", &["--progressive"], webp_flags),
         ("a.webp", &["--tiff-compression", "lzw"], webp_flags),
-        ("a.tif", &["--lossless"], "the flags for TIFF are --tiff-compression"),
+        (
+            "a.tif",
+            &["--lossless"],
+            "the flags for TIFF are --tiff-compression",
+        ),
         ("a.bmp", &["--quality", "80"], "BMP takes no encoding flag"),
-        ("a.webp", &["--quality", "50", "--lossless"], "--lossless has none"),
+        (
+            "a.webp",
+            &["--quality", "50", "--lossless"],
+            "--lossless has none",
+        ),
         ("a.png", &["--fast", "--compression", "3"], "give one"),
         ("a.tif", &["--tiff-compression", "jpeg"], "JPEG inside TIFF"),
     ] {
@@ -386,18 +433,42 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
     }
     // Standard output, named by --format.
     refused(
-        &["process", s(&source), "-o", "-", "--format", "png", "--quality", "5"],
+        &[
+            "process",
+            s(&source),
+            "-o",
+            "-",
+            "--format",
+            "png",
+            "--quality",
+            "5",
+        ],
         png_flags,
         &dir.path().join("nothing"),
     );
     // Values out of range are clap's usage errors.
-    for (flag, value) in [("--quality", "101"), ("--effort", "10"), ("--compression", "10")] {
+    for (flag, value) in [
+        ("--quality", "101"),
+        ("--effort", "10"),
+        ("--compression", "10"),
+    ] {
         let out = dir.path().join("range.webp");
-        refused(&["process", s(&source), "-o", s(&out), flag, value], value, &out);
+        refused(
+            &["process", s(&source), "-o", s(&out), flag, value],
+            value,
+            &out,
+        );
     }
     let out = dir.path().join("bad.jpg");
     refused(
-        &["process", s(&source), "-o", s(&out), "--background", "mauve"],
+        &[
+            "process",
+            s(&source),
+            "-o",
+            s(&out),
+            "--background",
+            "mauve",
+        ],
         "is not a colour",
         &out,
     );
@@ -423,7 +494,13 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
         &frames,
     );
     refused(
-        &["process", s(&video), "-o", s(&frames.join("%05d.png")), "--fast"],
+        &[
+            "process",
+            s(&video),
+            "-o",
+            s(&frames.join("%05d.png")),
+            "--fast",
+        ],
         "the image flags that apply to them are --compression",
         &frames,
     );
@@ -441,7 +518,14 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
     let out = dir.path().join("out");
     let template = out.join("{stem}.png");
     refused(
-        &["process", s(&input), "-o", s(&template), "--subsampling", "420"],
+        &[
+            "process",
+            s(&input),
+            "-o",
+            s(&template),
+            "--subsampling",
+            "420",
+        ],
         png_flags,
         &out,
     );

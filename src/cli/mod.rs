@@ -194,7 +194,11 @@ struct ProcessArgs {
     #[arg(long = "auto-rotate", help_heading = "Video encoding")]
     auto_rotate: bool,
     /// Leave the input's audio out (it is copied by default).
-    #[arg(long = "no-audio", conflicts_with = "audio_codec", help_heading = "Video encoding")]
+    #[arg(
+        long = "no-audio",
+        conflicts_with = "audio_codec",
+        help_heading = "Video encoding"
+    )]
     no_audio: bool,
     /// Re-encode the audio with this FFmpeg encoder (aac, libopus, libmp3lame, flac, …) instead
     /// of copying it, e.g. for a container that cannot hold the input's audio.
@@ -949,6 +953,18 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
                 r.input,
                 r.error.as_deref().unwrap_or("")
             );
+        }
+    }
+    // The encoding flags against every output's format, before any work (as a single file's
+    // run checks them).
+    for (item, output) in &work {
+        let out = match target {
+            Some(_) => Output::File(output.clone()),
+            None => Output::Discard,
+        };
+        let job = make_job(args, item.input.clone(), out, chain.clone());
+        if let Err(Error::Usage(message)) = job::check_encoding_flags(&job) {
+            return usage(message);
         }
     }
     let total = work.len();

@@ -227,7 +227,11 @@ impl ImageSettings {
 }
 
 fn list(flags: &[ImageFlag]) -> String {
-    flags.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+    flags
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Checks the encoding flags given against what the job writes: a flag that does not apply to
@@ -322,10 +326,12 @@ pub fn check_flags(
         );
     }
     if settings.tiff_compression == Some(TiffCompression::Jpeg) {
-        return Err("--tiff-compression jpeg: no encoder tessera uses writes JPEG inside TIFF \
+        return Err(
+            "--tiff-compression jpeg: no encoder tessera uses writes JPEG inside TIFF \
                     (the tiff crate compresses with LZW, Deflate or PackBits only); use lzw or \
                     deflate for a lossless TIFF, or write a .jpg"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }
@@ -401,7 +407,8 @@ pub struct Encoded {
 /// Encodes `frame` (8- or 16-bit RGB or grey, with or without alpha) as `format`. An alpha
 /// plane that is opaque everywhere is left out; where the format has no alpha (JPEG) it is
 /// flattened onto the background, with a warning. Grey stays grey where the format has it
-/// (JPEG, PNG, TIFF) and becomes RGB where it has not (WebP, BMP). PNG and TIFF keep 16 bits;
+/// (JPEG, PNG, TIFF; grey with alpha in TIFF becomes RGBA) and becomes RGB where it has not
+/// (WebP, BMP). PNG and TIFF keep 16 bits;
 /// the others are 8-bit.
 pub fn encode(
     frame: &Frame,
@@ -486,7 +493,18 @@ pub fn encode(
         }
         StillFormat::Tiff => {
             let planes = if opaque { colours } else { colours + 1 };
-            let bytes = encode_tiff(&interleave(frame, planes), w, h, planes, settings)?;
+            let mut samples = interleave(frame, planes);
+            let mut channels = planes;
+            // Grey with alpha as RGBA: the image crate's TIFF reader, tessera's own, reads no
+            // two-sample grey.
+            if planes == 2 {
+                samples = match samples {
+                    Samples::U8(p) => Samples::U8(grey_to_rgb(&p, 2)),
+                    Samples::U16(p) => Samples::U16(grey_to_rgb(&p, 2)),
+                };
+                channels = 4;
+            }
+            let bytes = encode_tiff(&samples, w, h, channels, settings)?;
             Ok(Encoded { bytes, warnings })
         }
         StillFormat::Avif => Err("AVIF output is not available in this build".into()),
@@ -520,7 +538,13 @@ pub fn parse_colour(text: &str) -> Result<[u8; 3], String> {
     let digits = text.strip_prefix('#').unwrap_or(text);
     let hex = |s: &str| u8::from_str_radix(s, 16).ok();
     let rgb = match digits.len() {
-        6 if digits.is_ascii() => (|| Some([hex(&digits[0..2])?, hex(&digits[2..4])?, hex(&digits[4..6])?]))(),
+        6 if digits.is_ascii() => (|| {
+            Some([
+                hex(&digits[0..2])?,
+                hex(&digits[2..4])?,
+                hex(&digits[4..6])?,
+            ])
+        })(),
         3 if digits.is_ascii() => (|| {
             let d = |i: usize| hex(&digits[i..i + 1]).map(|v| v * 17);
             Some([d(0)?, d(1)?, d(2)?])
@@ -528,9 +552,7 @@ pub fn parse_colour(text: &str) -> Result<[u8; 3], String> {
         _ => None,
     };
     rgb.ok_or_else(|| {
-        format!(
-            "'{text}' is not a colour (#rrggbb, #rgb, or white, black, grey, red, green, blue)"
-        )
+        format!("'{text}' is not a colour (#rrggbb, #rgb, or white, black, grey, red, green, blue)")
     })
 }
 
@@ -547,11 +569,13 @@ fn encode_jpeg(
         ));
     }
     let quality = settings.quality.unwrap_or(DEFAULT_JPEG_QUALITY);
-    let subsampling = settings.subsampling.unwrap_or(if quality >= FULL_CHROMA_FROM {
-        Subsampling::S444
-    } else {
-        Subsampling::S420
-    });
+    let subsampling = settings
+        .subsampling
+        .unwrap_or(if quality >= FULL_CHROMA_FROM {
+            Subsampling::S444
+        } else {
+            Subsampling::S420
+        });
     // mozjpeg reports its errors by unwinding.
     let result = std::panic::catch_unwind(|| -> std::io::Result<Vec<u8>> {
         use mozjpeg::{ColorSpace, Compress};
@@ -658,13 +682,9 @@ fn encode_tiff(
             .with_predictor(predictor);
         match (samples, planes) {
             (Samples::U8(p), 1) => encoder.write_image::<colortype::Gray8>(w, h, p),
-            (Samples::U8(p), 2) => write_grey_alpha::<_, GreyAlpha8>(&mut encoder, w, h, p),
             (Samples::U8(p), 3) => encoder.write_image::<colortype::RGB8>(w, h, p),
             (Samples::U8(p), _) => encoder.write_image::<colortype::RGBA8>(w, h, p),
             (Samples::U16(p), 1) => encoder.write_image::<colortype::Gray16>(w, h, p),
-            (Samples::U16(p), 2) => {
-                write_grey_alpha::<_, GreyAlpha16>(&mut encoder, w, h, p)
-            }
             (Samples::U16(p), 3) => encoder.write_image::<colortype::RGB16>(w, h, p),
             (Samples::U16(p), _) => encoder.write_image::<colortype::RGBA16>(w, h, p),
         }
@@ -673,51 +693,15 @@ fn encode_tiff(
     Ok(out.into_inner())
 }
 
-/// Grey with alpha, which the `tiff` crate has no colour type for: two samples a pixel, the
-/// second marked as unassociated alpha (ExtraSamples 2).
-macro_rules! grey_alpha {
-    ($name:ident, $inner:ty, $bits:expr) => {
-        struct $name;
-        impl tiff::encoder::colortype::ColorType for $name {
-            type Inner = $inner;
-            const TIFF_VALUE: tiff::tags::PhotometricInterpretation =
-                tiff::tags::PhotometricInterpretation::BlackIsZero;
-            const BITS_PER_SAMPLE: &'static [u16] = &[$bits, $bits];
-            const SAMPLE_FORMAT: &'static [tiff::tags::SampleFormat] =
-                &[tiff::tags::SampleFormat::Uint, tiff::tags::SampleFormat::Uint];
-            fn horizontal_predict(row: &[$inner], result: &mut Vec<$inner>) {
-                // Each sample less the same channel's sample one pixel to the left.
-                result.extend_from_slice(&row[..2.min(row.len())]);
-                result.extend(row.iter().zip(row.iter().skip(2)).map(|(p, c)| c.wrapping_sub(*p)));
-            }
-        }
-    };
-}
-grey_alpha!(GreyAlpha8, u8, 8);
-grey_alpha!(GreyAlpha16, u16, 16);
-
-fn write_grey_alpha<W, C>(
-    encoder: &mut tiff::encoder::TiffEncoder<W>,
-    w: u32,
-    h: u32,
-    data: &[C::Inner],
-) -> tiff::TiffResult<()>
-where
-    W: std::io::Write + std::io::Seek,
-    C: tiff::encoder::colortype::ColorType,
-    [C::Inner]: tiff::encoder::TiffValue,
-{
-    let mut image = encoder.new_image::<C>(w, h)?;
-    image
-        .encoder()
-        .write_tag(tiff::tags::Tag::ExtraSamples, 2u16)?;
-    image.write_data(data)
-}
-
 /// The frame's first `planes` planes, interleaved.
 fn interleave(frame: &Frame, planes: usize) -> Samples {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
-    fn join<T: Copy>(rows: &dyn Fn(usize, usize) -> Vec<T>, planes: usize, w: usize, h: usize) -> Vec<T> {
+    fn join<T: Copy>(
+        rows: &dyn Fn(usize, usize) -> Vec<T>,
+        planes: usize,
+        w: usize,
+        h: usize,
+    ) -> Vec<T> {
         let mut out = Vec::with_capacity(w * h * planes);
         for y in 0..h {
             let rows: Vec<Vec<T>> = (0..planes).map(|p| rows(p, y)).collect();
@@ -759,7 +743,7 @@ fn as_encoder_takes(samples: &Samples, channels: usize) -> (Vec<u8>, ExtendedCol
 }
 
 /// Grey (with alpha where `planes` is 2) spread to RGB(A).
-fn grey_to_rgb(pixels: &[u8], planes: usize) -> Vec<u8> {
+fn grey_to_rgb<T: Copy>(pixels: &[T], planes: usize) -> Vec<T> {
     let mut out = Vec::with_capacity(pixels.len() / planes * (planes + 2));
     for px in pixels.chunks_exact(planes) {
         out.extend_from_slice(&[px[0], px[0], px[0]]);

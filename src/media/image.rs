@@ -17,8 +17,8 @@ use image::metadata::Orientation;
 use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use serde::Serialize;
 
-pub use super::encoders::{Subsampling, TiffCompression};
 use super::encoders::{Encoded, StillFormat};
+pub use super::encoders::{Subsampling, TiffCompression};
 use super::icc::{self, IccProfile};
 use super::{damage, display, io_message, Damage, MediaError};
 use crate::frame::{Frame, Samples};
@@ -765,7 +765,10 @@ mod tests {
         let ga_path = dir.path().join("ga.png");
         ga.save(&ga_path).unwrap();
         let frame = read(&ga_path).unwrap();
-        assert_eq!(frame.format.layout, crate::frame::Layout::GRAY.with_alpha(true));
+        assert_eq!(
+            frame.format.layout,
+            crate::frame::Layout::GRAY.with_alpha(true)
+        );
         assert_eq!(header(&ga_path).unwrap(), frame.format);
 
         let rgb = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(5, 4, |x, y| {
@@ -867,7 +870,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frame = gradient8(8, 8, true);
         let tmp = dir.path().join("written.tmp");
-        write(&frame, &tmp, Path::new("photo.png"), &ImageSettings::default()).unwrap();
+        write(
+            &frame,
+            &tmp,
+            Path::new("photo.png"),
+            &ImageSettings::default(),
+        )
+        .unwrap();
         let misnamed = dir.path().join("photo.jpg");
         std::fs::rename(&tmp, &misnamed).unwrap();
         assert!(is_image_file(&misnamed).unwrap());
@@ -878,7 +887,12 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let garbage = dir.path().join("x.png");
-        std::fs::write(&garbage, b"this is not an image at all, just some text", &ImageSettings::default()).unwrap();
+        std::fs::write(
+            &garbage,
+            b"this is not an image at all, just some text",
+            &ImageSettings::default(),
+        )
+        .unwrap();
         let err = is_image_file(&garbage).unwrap_err();
         assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
         let text = dir.path().join("notes.txt");
@@ -900,7 +914,13 @@ mod tests {
 
         // A real PNG header with a truncated body.
         let good = dir.path().join("good.png");
-        write(&gradient8(40, 40, false), &good, &good, &ImageSettings::default()).unwrap();
+        write(
+            &gradient8(40, 40, false),
+            &good,
+            &good,
+            &ImageSettings::default(),
+        )
+        .unwrap();
         let bytes = std::fs::read(&good).unwrap();
         let truncated = dir.path().join("truncated.png");
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
@@ -1008,7 +1028,13 @@ mod tests {
     fn damaged_jpeg_says_where_its_data_ends() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.jpg");
-        write(&gradient8(64, 256, false), &path, &path, &ImageSettings::default()).unwrap();
+        write(
+            &gradient8(64, 256, false),
+            &path,
+            &path,
+            &ImageSettings::default(),
+        )
+        .unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let (frame, damage) = read_damaged(&path).unwrap();
