@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use image::codecs::bmp::BmpEncoder;
@@ -27,6 +27,7 @@ use image::{
 use serde::Serialize;
 
 use super::icc::{self, IccProfile};
+use super::metadata::{self, ExifSummary, Metadata};
 use super::{damage, display, io_message, Damage, MediaError};
 use crate::frame::{Family, Frame, Samples};
 
@@ -77,6 +78,57 @@ pub struct Strip {
     pub exif: bool,
     pub xmp: bool,
     pub icc: bool,
+}
+
+impl Strip {
+    /// Every block (`--strip` alone, as `vips --strip` and `mogrify -strip`).
+    pub const ALL: Strip = Strip {
+        exif: true,
+        xmp: true,
+        icc: true,
+    };
+
+    /// The blocks a comma-separated list names: `exif`, `xmp`, `icc`, or `all`.
+    pub fn parse(list: &str) -> Result<Strip, String> {
+        let mut strip = Strip::default();
+        for name in list.split(',').map(str::trim) {
+            match name.to_ascii_lowercase().as_str() {
+                "exif" => strip.exif = true,
+                "xmp" => strip.xmp = true,
+                "icc" => strip.icc = true,
+                "all" => strip = Strip::ALL,
+                _ => {
+                    return Err(format!(
+                        "'{name}' is not a metadata block (expected exif, xmp, icc or all, \
+                         comma-separated)"
+                    ))
+                }
+            }
+        }
+        Ok(strip)
+    }
+
+    /// Both lists' blocks.
+    pub fn union(self, other: Strip) -> Strip {
+        Strip {
+            exif: self.exif || other.exif,
+            xmp: self.xmp || other.xmp,
+            icc: self.icc || other.icc,
+        }
+    }
+
+    /// Removes the blocks this names from `meta`.
+    pub fn apply(&self, meta: &mut Metadata) {
+        if self.exif {
+            meta.exif = None;
+        }
+        if self.xmp {
+            meta.xmp = None;
+        }
+        if self.icc {
+            meta.icc = None;
+        }
+    }
 }
 
 const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF or BMP";
@@ -172,6 +224,26 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
 /// what the other decoders could not reach is black (and transparent). Fails where no picture
 /// can be made, damage included (a header cut short is a [`MediaError::DamagedImage`]).
 pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> {
+    let photo = read_photo(path, true)?;
+    Ok((photo.frame, photo.damage))
+}
+
+/// A still as a job reads it: the picture, its damage, and its metadata blocks.
+#[derive(Debug)]
+pub struct Photo {
+    pub frame: Frame,
+    /// What is wrong with the picture's data, as [`read_damaged`] says.
+    pub damage: Option<Damage>,
+    /// The Exif, XMP and ICC blocks; with the picture turned upright, its orientation set to 1.
+    pub metadata: Metadata,
+    /// The metadata blocks that could not be read or kept (left out), one line each.
+    pub warnings: Vec<String>,
+}
+
+/// [`read_damaged`] with the picture's metadata blocks. With `auto_orient` the picture is turned
+/// upright by its Exif orientation and its Exif and XMP orientation become 1; without it the
+/// pixels and the tags are left as stored.
+pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
     let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
         path: display(path),
         message: io_message(&e),
@@ -236,7 +308,11 @@ pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> 
         },
     })?;
     let damage = first(found, structural).map(|what| Damage { format: name, what });
-    image.apply_orientation(orientation);
+    let (mut metadata, mut warnings) = metadata::read(&bytes, format);
+    if auto_orient {
+        image.apply_orientation(orientation);
+        metadata.mark_upright(&mut warnings);
+    }
     let (width, height) = (image.width(), image.height());
     let alpha = image.color().has_alpha();
     let deep = matches!(
@@ -262,7 +338,12 @@ pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> 
     };
     let bits = if samples.is_wide() { 16 } else { 8 };
     let frame = Frame::from_interleaved(width, height, channels, bits, samples);
-    Ok((frame, damage))
+    Ok(Photo {
+        frame,
+        damage,
+        metadata,
+        warnings,
+    })
 }
 
 /// How users name a format in messages.
@@ -503,6 +584,12 @@ pub struct StillInfo {
     /// Bytes of the Exif block, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exif_size: Option<usize>,
+    /// What the Exif block says of the camera and the shot, where it says any of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<ExifSummary>,
+    /// Bytes of the XMP packet, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xmp_size: Option<usize>,
 }
 
 /// What an Exif orientation does to the stored picture to show it upright.
@@ -551,6 +638,13 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
     );
     let stored = decoder.original_color_type();
     let channels = u32::from(stored.channel_count().max(1));
+    let bytes = std::fs::read(path).map_err(open_error)?;
+    let (meta, _) = metadata::read(&bytes, format);
+    let camera = meta
+        .exif
+        .as_deref()
+        .and_then(|exif| metadata::summary(exif).ok())
+        .filter(|c| *c != ExifSummary::default());
     Ok(Some(StillInfo {
         format: match format {
             ImageFormat::Png => "png",
@@ -573,13 +667,20 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
             .ok()
             .flatten()
             .map(|p| icc::describe(&p)),
-        exif_size: decoder.exif_metadata().ok().flatten().map(|e| e.len()),
+        exif_size: meta.exif.as_ref().map(Vec::len),
+        camera,
+        xmp_size: meta.xmp.as_ref().map(Vec::len),
     }))
 }
 
 /// The format [`read`] gives `path`'s picture, from its header alone (no pixels decoded): its
 /// size once upright, RGB or RGBA, 8 or 16 bits. For the checks a dry run makes.
 pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
+    header_as_read(path, true)
+}
+
+/// [`header`] for a picture read with or without turning it upright (`--no-auto-orient`).
+pub fn header_as_read(path: &Path, auto_orient: bool) -> Result<crate::frame::Format, MediaError> {
     use crate::frame::{Colour, Format, Layout};
     let Some(info) = still_info(path)? else {
         return Err(MediaError::Unsupported {
@@ -589,9 +690,14 @@ pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
     };
     let bits = if info.bit_depth > 8 { 16 } else { 8 };
     let layout = Layout::RGB.with_alpha(info.alpha);
+    let (width, height) = if auto_orient {
+        (info.shown_width, info.shown_height)
+    } else {
+        (info.width, info.height)
+    };
     Ok(Format::new(
-        info.shown_width,
-        info.shown_height,
+        width,
+        height,
         layout,
         bits,
         Colour::RGB,
@@ -601,6 +707,17 @@ pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
 /// when the caller writes to a temporary file first).
 pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaError> {
+    write_photo(frame, path, format_of, &Metadata::default()).map(|_| ())
+}
+
+/// [`write`] with `meta`'s blocks put into the encoded file ([`metadata::embed`]). Returns a
+/// warning for each block the format cannot hold (left out).
+pub fn write_photo(
+    frame: &Frame,
+    path: &Path,
+    format_of: &Path,
+    meta: &Metadata,
+) -> Result<Vec<String>, MediaError> {
     let format = format_from_extension(format_of).ok_or_else(|| MediaError::Unsupported {
         path: display(format_of),
         message: format!("unsupported image format ({EXPECTED}, from the file's extension)"),
@@ -643,11 +760,7 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
         (Samples::U8(p), _) => (Cow::Owned(p), eight_bit(planes)),
     };
 
-    let file = File::create(path).map_err(|e| MediaError::Write {
-        path: display(format_of),
-        message: format!("cannot create the file: {}", io_message(&e)),
-    })?;
-    let mut out = BufWriter::new(file);
+    let mut out = std::io::Cursor::new(Vec::new());
     let (w, h) = (frame.width(), frame.height());
     let encoded = match format {
         ImageFormat::Png => PngEncoder::new(&mut out).write_image(&bytes, w, h, color),
@@ -668,10 +781,24 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
             message: format!("cannot encode the image: {e}"),
         },
     })?;
-    out.flush().map_err(|e| MediaError::Write {
+    let (encoded, warnings) =
+        metadata::embed(out.into_inner(), format, meta).map_err(|message| {
+            MediaError::Encode {
+                path: display(format_of),
+                message: format!("cannot add the metadata: {message}"),
+            }
+        })?;
+    let mut file = File::create(path).map_err(|e| MediaError::Write {
         path: display(format_of),
-        message: io_message(&e),
-    })
+        message: format!("cannot create the file: {}", io_message(&e)),
+    })?;
+    file.write_all(&encoded)
+        .and_then(|()| file.flush())
+        .map_err(|e| MediaError::Write {
+            path: display(format_of),
+            message: io_message(&e),
+        })?;
+    Ok(warnings)
 }
 
 fn eight_bit(channels: usize) -> ExtendedColorType {
