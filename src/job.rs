@@ -209,7 +209,9 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                     .into())
                 }
                 OnError::Skip => return Ok(left_out(damage, (frame.width(), frame.height()))),
-                OnError::Accept => warn(format!("{damage}; written as decoded (--on-error accept)")),
+                OnError::Accept => {
+                    warn(format!("{damage}; written as decoded (--on-error accept)"))
+                }
             }
         }
         let mut stages = vec![stage("read", 1)];
@@ -228,8 +230,7 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         // output's (as vips and ImageMagick set it).
         job.photo.strip.apply(&mut metadata);
         if let Some(exif) = &mut metadata.exif {
-            if let Err(why) =
-                media::metadata::set_pixel_size(exif, result.width(), result.height())
+            if let Err(why) = media::metadata::set_pixel_size(exif, result.width(), result.height())
             {
                 warn(format!("the Exif pixel size is left as it was: {why}"));
             }

@@ -153,19 +153,32 @@ fn blocks(path: &Path) -> Blocks {
         .unwrap()
         .into_decoder()
         .unwrap();
-    let icc = decoder.icc_profile().unwrap();
-    let xmp = decoder.xmp_metadata().unwrap();
-    let exif = if path.extension().unwrap() == "tif" {
+    if path.extension().unwrap() == "tif" {
+        // The `image` crate's TIFF decoder gives no Exif, and no ICC profile from a file it did
+        // not write itself: kamadak-exif reads the TIFF's tags.
         let mut file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
         let exif = exif::Reader::new().read_from_container(&mut file).unwrap();
+        let tag = |number| match exif
+            .get_field(Tag(exif::Context::Tiff, number), In::PRIMARY)
+            .map(|f| &f.value)
+        {
+            Some(Value::Undefined(b, _) | Value::Byte(b)) => Some(b.clone()),
+            _ => None,
+        };
+        let (icc, xmp) = (tag(34675), tag(700));
         // A TIFF's IFD0 always has the image's tags: Exif is there when the camera's are.
-        exif.get_field(Tag::Make, In::PRIMARY).map(|_| exif)
-    } else {
-        decoder
-            .exif_metadata()
-            .unwrap()
-            .map(|raw| exif::Reader::new().read_raw(raw).unwrap())
-    };
+        let exif = exif
+            .get_field(Tag::Make, In::PRIMARY)
+            .is_some()
+            .then_some(exif);
+        return Blocks { icc, xmp, exif };
+    }
+    let icc = decoder.icc_profile().unwrap();
+    let xmp = decoder.xmp_metadata().unwrap();
+    let exif = decoder
+        .exif_metadata()
+        .unwrap()
+        .map(|raw| exif::Reader::new().read_raw(raw).unwrap());
     Blocks { icc, xmp, exif }
 }
 
@@ -221,22 +234,34 @@ fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
         for tag in KEPT {
             assert_eq!(field(&exif, tag), field(&original, tag), "{ext}: {tag}");
         }
-        assert_eq!(field(&exif, Tag::Orientation), field(&original, Tag::Orientation));
+        assert_eq!(
+            field(&exif, Tag::Orientation),
+            field(&original, Tag::Orientation)
+        );
         assert_eq!(
             field(&exif, Tag::GPSLatitudeRef).as_deref(),
             Some("N"),
             "{ext}"
         );
-        let maker = |e: &exif::Exif| e.get_field(Tag::MakerNote, In::PRIMARY).map(|f| f.value.clone());
+        let maker = |e: &exif::Exif| {
+            e.get_field(Tag::MakerNote, In::PRIMARY)
+                .map(|f| f.value.clone())
+        };
         assert_eq!(
-            format!("{:?}", maker(&exif).map(|v| match v {
-                Value::Undefined(b, _) => b,
-                _ => Vec::new(),
-            })),
-            format!("{:?}", maker(&original).map(|v| match v {
-                Value::Undefined(b, _) => b,
-                _ => Vec::new(),
-            })),
+            format!(
+                "{:?}",
+                maker(&exif).map(|v| match v {
+                    Value::Undefined(b, _) => b,
+                    _ => Vec::new(),
+                })
+            ),
+            format!(
+                "{:?}",
+                maker(&original).map(|v| match v {
+                    Value::Undefined(b, _) => b,
+                    _ => Vec::new(),
+                })
+            ),
             "{ext}: MakerNote"
         );
         // The picture is still a picture of the right size.
@@ -264,8 +289,15 @@ fn blocks_go_from_png_webp_and_tiff_sources_too() {
         assert_eq!(got.icc, meta.icc, "{ext}: ICC");
         assert_eq!(got.xmp, meta.xmp, "{ext}: XMP");
         let exif = got.exif.unwrap_or_else(|| panic!("{ext}: no Exif"));
-        assert_eq!(field(&exif, Tag::Model).as_deref(), Some("\"TesseraCam X100\""));
-        assert_eq!(uint(&exif, Tag::PhotographicSensitivity), Some(400), "{ext}");
+        assert_eq!(
+            field(&exif, Tag::Model).as_deref(),
+            Some("\"TesseraCam X100\"")
+        );
+        assert_eq!(
+            uint(&exif, Tag::PhotographicSensitivity),
+            Some(400),
+            "{ext}"
+        );
     }
 }
 
@@ -281,7 +313,12 @@ fn strip_removes_every_block_or_the_ones_named() {
         (&["--strip", "exif"], true, false, true),
         (&["--strip=xmp"], true, true, false),
         (&["--strip", "icc"], false, true, true),
-        (&["--strip", "exif", "--strip", "icc,xmp"], false, false, false),
+        (
+            &["--strip", "exif", "--strip", "icc,xmp"],
+            false,
+            false,
+            false,
+        ),
     ];
     for ext in ["jpg", "png", "webp", "tif"] {
         for (i, (args, icc, exif, xmp)) in cases.iter().enumerate() {
@@ -344,23 +381,36 @@ fn every_orientation_is_turned_upright_and_tagged_1() {
         let got = image::open(&out).unwrap().into_rgb8();
         assert!(got == upright(&stored, o), "orientation {o}: wrong pixels");
         let b = blocks(&out);
-        assert_eq!(uint(b.exif.as_ref().unwrap(), Tag::Orientation), Some(1), "{o}");
+        assert_eq!(
+            uint(b.exif.as_ref().unwrap(), Tag::Orientation),
+            Some(1),
+            "{o}"
+        );
         let xmp = String::from_utf8(b.xmp.unwrap()).unwrap();
         assert!(xmp.contains("tiff:Orientation=\"1\""), "{o}: {xmp}");
         // The Exif pixel size is the upright picture's.
         let exif = b.exif.unwrap();
         let (ow, oh) = got.dimensions();
         assert_eq!(
-            (uint(&exif, Tag::PixelXDimension), uint(&exif, Tag::PixelYDimension)),
+            (
+                uint(&exif, Tag::PixelXDimension),
+                uint(&exif, Tag::PixelYDimension)
+            ),
             (Some(ow), Some(oh)),
             "{o}"
         );
 
         let kept = dir.path().join(format!("stored{o}.png"));
         process(&source, &kept, &["--no-auto-orient"]);
-        assert!(image::open(&kept).unwrap().into_rgb8() == stored, "{o}: turned");
+        assert!(
+            image::open(&kept).unwrap().into_rgb8() == stored,
+            "{o}: turned"
+        );
         let b = blocks(&kept);
-        assert_eq!(uint(b.exif.as_ref().unwrap(), Tag::Orientation), Some(o as u32));
+        assert_eq!(
+            uint(b.exif.as_ref().unwrap(), Tag::Orientation),
+            Some(o as u32)
+        );
         assert_eq!(b.xmp, Some(xmp_packet(o)), "{o}");
     }
 }
@@ -382,7 +432,10 @@ fn the_exif_pixel_size_follows_a_resize() {
         process(&source, &out, &["--chain", "scale(width=20)"]);
         let exif = blocks(&out).exif.unwrap();
         assert_eq!(
-            (uint(&exif, Tag::PixelXDimension), uint(&exif, Tag::PixelYDimension)),
+            (
+                uint(&exif, Tag::PixelXDimension),
+                uint(&exif, Tag::PixelYDimension)
+            ),
             (Some(20), Some(15)),
             "{ext}"
         );
@@ -406,8 +459,7 @@ fn warnings_for(dir: &Path, name: &str, exif: Vec<u8>) -> (Vec<String>, PathBuf)
     let out = dir.join(format!("{name}-out.jpg"));
     let report = dir.join(format!("{name}.json"));
     process(&source, &out, &["--report", s(&report)]);
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let warnings = json["files"][0]["warnings"]
         .as_array()
         .map(|w| w.iter().map(|w| w.as_str().unwrap().to_string()).collect())
@@ -436,7 +488,10 @@ fn a_damaged_exif_block_is_left_out_with_a_warning() {
             "{name}: {warnings:?}"
         );
         let got = blocks(&out);
-        assert!(got.exif.is_none(), "{name}: a damaged Exif block was written");
+        assert!(
+            got.exif.is_none(),
+            "{name}: a damaged Exif block was written"
+        );
         assert_eq!(got.xmp, Some(xmp_packet(1)), "{name}: the XMP went with it");
     }
     let (warnings, _) = warnings_for(dir.path(), "whole", whole);

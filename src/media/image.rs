@@ -695,13 +695,7 @@ pub fn header_as_read(path: &Path, auto_orient: bool) -> Result<crate::frame::Fo
     } else {
         (info.width, info.height)
     };
-    Ok(Format::new(
-        width,
-        height,
-        layout,
-        bits,
-        Colour::RGB,
-    ))
+    Ok(Format::new(width, height, layout, bits, Colour::RGB))
 }
 
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
@@ -782,11 +776,9 @@ pub fn write_photo(
         },
     })?;
     let (encoded, warnings) =
-        metadata::embed(out.into_inner(), format, meta).map_err(|message| {
-            MediaError::Encode {
-                path: display(format_of),
-                message: format!("cannot add the metadata: {message}"),
-            }
+        metadata::embed(out.into_inner(), format, meta).map_err(|message| MediaError::Encode {
+            path: display(format_of),
+            message: format!("cannot add the metadata: {message}"),
         })?;
     let mut file = File::create(path).map_err(|e| MediaError::Write {
         path: display(format_of),
