@@ -74,7 +74,8 @@ pub struct Report {
     pub left_out: Option<String>,
     /// What was lost on the way though the run was done, one line each naming the input
     /// (also logged as warnings): damage accepted with [`OnError::Accept`], and the input's
-    /// streams the output could not hold.
+    /// streams the output could not hold, a photo's metadata blocks that were damaged or that the
+    /// output's format cannot hold.
     pub warnings: Vec<String>,
 }
 
@@ -183,14 +184,21 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             left_out: Some(damage.to_string()),
             warnings: Vec::new(),
         };
-        let (frame, damage) = match media::image::read_damaged(&job.input) {
+        let photo = match media::image::read_photo(&job.input, job.photo.auto_orient) {
             // Damaged where no picture could be made (a header cut short).
             Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
                 return Ok(left_out(damage, (0, 0)));
             }
             read => read?,
         };
+        let (frame, damage, mut metadata) = (photo.frame, photo.damage, photo.metadata);
         let mut warnings = Vec::new();
+        let mut warn = |what: String| {
+            let warning = format!("{}: {what}", job.input.display());
+            tracing::warn!("{warning}");
+            warnings.push(warning);
+        };
+        photo.warnings.into_iter().for_each(&mut warn);
         if let Some(damage) = damage {
             match job.on_error {
                 OnError::Stop => {
@@ -202,12 +210,7 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 }
                 OnError::Skip => return Ok(left_out(damage, (frame.width(), frame.height()))),
                 OnError::Accept => {
-                    let warning = format!(
-                        "{}: {damage}; written as decoded (--on-error accept)",
-                        job.input.display()
-                    );
-                    tracing::warn!("{warning}");
-                    warnings.push(warning);
+                    warn(format!("{damage}; written as decoded (--on-error accept)"))
                 }
             }
         }
@@ -223,32 +226,39 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         if stop_requested() && job.output != Output::Discard {
             return Err(Error::Interrupted);
         }
+        // The output's blocks: the source's, less what --strip names, its Exif pixel size the
+        // output's (as vips and ImageMagick set it).
+        job.photo.strip.apply(&mut metadata);
+        if let Some(exif) = &mut metadata.exif {
+            if let Err(why) = media::metadata::set_pixel_size(exif, result.width(), result.height())
+            {
+                warn(format!("the Exif pixel size is left as it was: {why}"));
+            }
+        }
         let named = image_format_name(job);
-        let mut encoder_warnings = Vec::new();
-        match &job.output {
+        let written = match &job.output {
             Output::File(out) => {
                 let format_of = named.as_deref().unwrap_or(out);
                 let mut folders = MadeFolders::for_output(out)?;
+                let mut written = Vec::new();
                 write_atomically(out, |tmp| {
-                    let written = media::image::write(&result, tmp, format_of, &job.image)?;
-                    encoder_warnings = written;
+                    written =
+                        media::image::write(&result, tmp, format_of, &job.image, &metadata)?;
                     Ok(())
                 })?;
                 folders.keep = true;
                 stages.push(stage("write", 1));
+                written
             }
             Output::Stdout => {
                 let format_of = named.as_deref().expect("checked: --format names an image");
-                encoder_warnings = write_to_stdout(&result, format_of, &job.image)?;
+                let written = write_to_stdout(&result, format_of, &job.image, &metadata)?;
                 stages.push(stage("write", 1));
+                written
             }
-            Output::Discard => {}
-        }
-        for warning in encoder_warnings {
-            let warning = format!("{}: {warning}", job.input.display());
-            tracing::warn!("{warning}");
-            warnings.push(warning);
-        }
+            Output::Discard => Vec::new(),
+        };
+        written.into_iter().for_each(&mut warn);
         return Ok(Report {
             backend: description,
             frames: 1,
@@ -273,7 +283,7 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
     let input_is_image = preflight(job)?;
     backend::open_on(job.backend, job.gpu.as_ref())?;
     if input_is_image {
-        let format = media::image::header(&job.input)?;
+        let format = media::image::header_as_read(&job.input, job.photo.auto_orient)?;
         let plan = plan::compile(&job.chain, &format)?;
         return Ok(Checked {
             output_size: (plan.output.width, plan.output.height),
@@ -292,15 +302,16 @@ pub struct Checked {
 }
 
 /// Writes the picture to standard output in the format `format_of`'s extension names, once it
-/// is whole: encoded in memory first, so that a failure sends nothing. Returns the encoder's
-/// warnings.
+/// is whole, with `meta`'s blocks: encoded in memory first, so that a failure sends nothing.
+/// Returns the encoder's warnings.
 fn write_to_stdout(
     frame: &crate::Frame,
     format_of: &Path,
     settings: &media::image::ImageSettings,
+    meta: &media::metadata::Metadata,
 ) -> Result<Vec<String>, Error> {
     use std::io::Write;
-    let encoded = media::image::encode(frame, format_of, settings)
+    let encoded = media::image::encode(frame, format_of, settings, meta)
         .map_err(|e| Error::Media(e.renamed(&media::display(format_of), "stdout")))?;
     let failed = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::BrokenPipe => Error::Media(MediaError::Closed {

@@ -516,6 +516,7 @@ fn a_png_is_one_video_stream() {
     );
     assert_eq!(image["alpha"], true);
     assert!(image.get("icc_profile").is_none() && image.get("exif_size").is_none());
+    assert!(image.get("camera").is_none() && image.get("xmp_size").is_none());
     let (code, summary, _) = tessera(&["probe", s(&path)]);
     assert_eq!(code, 0);
     assert!(
@@ -685,8 +686,10 @@ fn a_jpeg_is_described_as_the_still_process_reads() {
         ],
         "{summary}"
     );
+    // An Exif block of the orientation alone names no camera.
+    assert_eq!(lines[4], "  XMP: none", "{summary}");
     assert!(
-        lines[4].starts_with("  coded as: mjpeg (Baseline), yuvj4"),
+        lines[5].starts_with("  coded as: mjpeg (Baseline), yuvj4"),
         "{summary}"
     );
     // Nothing of an image demuxer's pretend video: no frame rate, no duration.

@@ -13,7 +13,7 @@ use tessera::backend::gpu::{AdapterPolicy, GpuDevice};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
-use tessera::media::image::ImageSettings;
+use tessera::media::image::{ImageSettings, PhotoOptions, Strip};
 use tessera::media::{OnError, Trim};
 use tessera::{stats, Error};
 
@@ -190,9 +190,29 @@ struct ProcessArgs {
     #[arg(long = "on-error", value_enum, default_value = "stop")]
     on_error: OnErrorArg,
     /// Turn the pictures upright as the video's rotation tag (display matrix) says, and write
-    /// no tag; by default the pictures are kept as they are and the tag is copied.
+    /// no tag; by default the pictures are kept as they are and the tag is copied. Videos only:
+    /// a photo is turned upright by its Exif orientation by default (see --no-auto-orient).
     #[arg(long = "auto-rotate", help_heading = "Video encoding")]
     auto_rotate: bool,
+    /// Keep a photo as stored: its pixels unturned and its Exif orientation tag as it is. By
+    /// default a photo is turned upright by its Exif orientation and written with orientation
+    /// 1. (Videos keep their rotation tag unless --auto-rotate.)
+    #[arg(long = "no-auto-orient", help_heading = "Photos")]
+    no_auto_orient: bool,
+    /// Leave metadata out of image outputs: every block (`--strip`), or those a comma-separated
+    /// list names: exif, xmp, icc (`--strip exif,xmp`; repeatable). By default a photo's Exif,
+    /// XMP and ICC profile are kept, its Exif orientation and pixel size set to the output's.
+    /// Video outputs are untouched by it. Put it after the inputs, or write --strip=LIST, so
+    /// that an input is not taken for a list.
+    #[arg(
+        long,
+        value_name = "LIST",
+        num_args = 0..=1,
+        default_missing_value = "all",
+        value_parser = parse_strip,
+        help_heading = "Photos"
+    )]
+    strip: Vec<Strip>,
     /// Leave the input's audio out (it is copied by default).
     #[arg(
         long = "no-audio",
@@ -329,6 +349,10 @@ fn parse_subsampling(text: &str) -> Result<tessera::media::encoders::Subsampling
 
 fn parse_tiff_compression(text: &str) -> Result<tessera::media::encoders::TiffCompression, String> {
     text.parse()
+}
+
+fn parse_strip(text: &str) -> Result<Strip, String> {
+    Strip::parse(text)
 }
 
 fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
@@ -687,7 +711,14 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             tiff_compression: args.tiff_compression,
             background: args.background,
         },
-        photo: Default::default(),
+        photo: PhotoOptions {
+            auto_orient: !args.no_auto_orient,
+            strip: args
+                .strip
+                .iter()
+                .fold(Strip::default(), |all, s| all.union(*s)),
+            ..PhotoOptions::default()
+        },
         encode: EncodeSettings {
             codec: args.codec.clone(),
             crf: args.crf,

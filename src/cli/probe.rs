@@ -139,6 +139,9 @@ fn summary(info: &tessera::media::MediaInfo) -> String {
 ///   colour: rgb8, 8 bits per channel
 ///   ICC profile: sRGB IEC61966-2.1 (v2.1.0, RGB, 3144 bytes)
 ///   Exif: 1204 bytes
+///   camera: Canon EOS R5, lens RF24-70mm F2.8 L IS USM
+///   shot: 2024:06:01 14:03:22, 1/250 s, f/2.8, ISO 400, 50 mm
+///   XMP: 3120 bytes
 ///   coded as: mjpeg (Baseline), yuvj420p (pc, bt470bg)
 /// ```
 #[cfg(feature = "video")]
@@ -184,6 +187,13 @@ fn still_summary(
         Some(bytes) => format!("  Exif: {bytes} bytes\n"),
         None => "  Exif: none\n".into(),
     };
+    if let Some(camera) = &still.camera {
+        text += &camera_lines(camera);
+    }
+    text += &match still.xmp_size {
+        Some(bytes) => format!("  XMP: {bytes} bytes\n"),
+        None => "  XMP: none\n".into(),
+    };
     if let Some(stream) = info.streams.first() {
         let mut coded = stream.codec.clone();
         if let Some(profile) = &stream.profile {
@@ -196,6 +206,33 @@ fn still_summary(
             coded += &format!(", {pixel_format}");
         }
         text += &format!("  coded as: {coded}\n");
+    }
+    text
+}
+
+/// The Exif's camera (make, model, lens) and shot (date, exposure, f-number, ISO, focal length)
+/// lines, each left out where the block says none of its facts.
+#[cfg(feature = "video")]
+fn camera_lines(camera: &tessera::media::metadata::ExifSummary) -> String {
+    let mut text = String::new();
+    let mut body: Vec<String> = Vec::new();
+    match (&camera.make, &camera.model) {
+        // Most cameras repeat the make in the model: `Canon` `Canon EOS R5`.
+        (Some(make), Some(model)) if model.starts_with(make.as_str()) => body.push(model.clone()),
+        (Some(make), Some(model)) => body.push(format!("{make} {model}")),
+        (make, model) => body.extend(make.iter().chain(model).cloned()),
+    }
+    body.extend(camera.lens.as_ref().map(|l| format!("lens {l}")));
+    if !body.is_empty() {
+        text += &format!("  camera: {}\n", body.join(", "));
+    }
+    let mut shot: Vec<String> = camera.date.iter().cloned().collect();
+    shot.extend(camera.exposure.clone());
+    shot.extend(camera.f_number.map(|f| format!("f/{}", number(f))));
+    shot.extend(camera.iso.map(|iso| format!("ISO {iso}")));
+    shot.extend(camera.focal_length.map(|mm| format!("{} mm", number(mm))));
+    if !shot.is_empty() {
+        text += &format!("  shot: {}\n", shot.join(", "));
     }
     text
 }

@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::encoders::{Encoded, StillFormat};
 pub use super::encoders::{Subsampling, TiffCompression};
 use super::icc::{self, IccProfile};
+use super::metadata::{self, ExifSummary, Metadata};
 use super::{damage, display, io_message, Damage, MediaError};
 use crate::frame::{Frame, Samples};
 
@@ -81,6 +82,57 @@ pub struct Strip {
     pub exif: bool,
     pub xmp: bool,
     pub icc: bool,
+}
+
+impl Strip {
+    /// Every block (`--strip` alone, as `vips --strip` and `mogrify -strip`).
+    pub const ALL: Strip = Strip {
+        exif: true,
+        xmp: true,
+        icc: true,
+    };
+
+    /// The blocks a comma-separated list names: `exif`, `xmp`, `icc`, or `all`.
+    pub fn parse(list: &str) -> Result<Strip, String> {
+        let mut strip = Strip::default();
+        for name in list.split(',').map(str::trim) {
+            match name.to_ascii_lowercase().as_str() {
+                "exif" => strip.exif = true,
+                "xmp" => strip.xmp = true,
+                "icc" => strip.icc = true,
+                "all" => strip = Strip::ALL,
+                _ => {
+                    return Err(format!(
+                        "'{name}' is not a metadata block (expected exif, xmp, icc or all, \
+                         comma-separated)"
+                    ))
+                }
+            }
+        }
+        Ok(strip)
+    }
+
+    /// Both lists' blocks.
+    pub fn union(self, other: Strip) -> Strip {
+        Strip {
+            exif: self.exif || other.exif,
+            xmp: self.xmp || other.xmp,
+            icc: self.icc || other.icc,
+        }
+    }
+
+    /// Removes the blocks this names from `meta`.
+    pub fn apply(&self, meta: &mut Metadata) {
+        if self.exif {
+            meta.exif = None;
+        }
+        if self.xmp {
+            meta.xmp = None;
+        }
+        if self.icc {
+            meta.icc = None;
+        }
+    }
 }
 
 const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF or BMP";
@@ -176,6 +228,26 @@ pub fn read(path: &Path) -> Result<Frame, MediaError> {
 /// what the other decoders could not reach is black (and transparent). Fails where no picture
 /// can be made, damage included (a header cut short is a [`MediaError::DamagedImage`]).
 pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> {
+    let photo = read_photo(path, true)?;
+    Ok((photo.frame, photo.damage))
+}
+
+/// A still as a job reads it: the picture, its damage, and its metadata blocks.
+#[derive(Debug)]
+pub struct Photo {
+    pub frame: Frame,
+    /// What is wrong with the picture's data, as [`read_damaged`] says.
+    pub damage: Option<Damage>,
+    /// The Exif, XMP and ICC blocks; with the picture turned upright, its orientation set to 1.
+    pub metadata: Metadata,
+    /// The metadata blocks that could not be read or kept (left out), one line each.
+    pub warnings: Vec<String>,
+}
+
+/// [`read_damaged`] with the picture's metadata blocks. With `auto_orient` the picture is turned
+/// upright by its Exif orientation and its Exif and XMP orientation become 1; without it the
+/// pixels and the tags are left as stored.
+pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
     let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
         path: display(path),
         message: io_message(&e),
@@ -240,7 +312,11 @@ pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> 
         },
     })?;
     let damage = first(found, structural).map(|what| Damage { format: name, what });
-    image.apply_orientation(orientation);
+    let (mut metadata, mut warnings) = metadata::read(&bytes, format);
+    if auto_orient {
+        image.apply_orientation(orientation);
+        metadata.mark_upright(&mut warnings);
+    }
     let (width, height) = (image.width(), image.height());
     let alpha = image.color().has_alpha();
     let deep = matches!(
@@ -274,7 +350,12 @@ pub fn read_damaged(path: &Path) -> Result<(Frame, Option<Damage>), MediaError> 
     debug_assert_eq!(grey, channels <= 2);
     let bits = if samples.is_wide() { 16 } else { 8 };
     let frame = Frame::from_interleaved(width, height, channels, bits, samples);
-    Ok((frame, damage))
+    Ok(Photo {
+        frame,
+        damage,
+        metadata,
+        warnings,
+    })
 }
 
 /// How users name a format in messages.
@@ -518,6 +599,12 @@ pub struct StillInfo {
     /// Bytes of the Exif block, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exif_size: Option<usize>,
+    /// What the Exif block says of the camera and the shot, where it says any of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<ExifSummary>,
+    /// Bytes of the XMP packet, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xmp_size: Option<usize>,
 }
 
 /// What an Exif orientation does to the stored picture to show it upright.
@@ -566,6 +653,13 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
     );
     let stored = decoder.original_color_type();
     let channels = u32::from(stored.channel_count().max(1));
+    let bytes = std::fs::read(path).map_err(open_error)?;
+    let (meta, _) = metadata::read(&bytes, format);
+    let camera = meta
+        .exif
+        .as_deref()
+        .and_then(|exif| metadata::summary(exif).ok())
+        .filter(|c| *c != ExifSummary::default());
     Ok(Some(StillInfo {
         format: match format {
             ImageFormat::Png => "png",
@@ -592,7 +686,9 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
             .ok()
             .flatten()
             .map(|p| icc::describe(&p)),
-        exif_size: decoder.exif_metadata().ok().flatten().map(|e| e.len()),
+        exif_size: meta.exif.as_ref().map(Vec::len),
+        camera,
+        xmp_size: meta.xmp.as_ref().map(Vec::len),
     }))
 }
 
@@ -600,6 +696,11 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
 /// size once upright, grey or RGB with or without alpha, 8 or 16 bits. For the checks a dry
 /// run makes.
 pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
+    header_as_read(path, true)
+}
+
+/// [`header`] for a picture read with or without turning it upright (`--no-auto-orient`).
+pub fn header_as_read(path: &Path, auto_orient: bool) -> Result<crate::frame::Format, MediaError> {
     use crate::frame::{Colour, Format, Layout};
     let Some(info) = still_info(path)? else {
         return Err(MediaError::Unsupported {
@@ -609,45 +710,55 @@ pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
     };
     let bits = if info.bit_depth > 8 { 16 } else { 8 };
     let layout = if info.grey { Layout::GRAY } else { Layout::RGB }.with_alpha(info.alpha);
-    Ok(Format::new(
-        info.shown_width,
-        info.shown_height,
-        layout,
-        bits,
-        Colour::RGB,
-    ))
+    let (width, height) = if auto_orient {
+        (info.shown_width, info.shown_height)
+    } else {
+        (info.width, info.height)
+    };
+    Ok(Format::new(width, height, layout, bits, Colour::RGB))
 }
 
-/// Encodes `frame` in the format that `format_of`'s extension names, with `settings`: the
-/// file's bytes and the warnings for the report (alpha flattened onto a background, say).
-/// Nothing is written.
+/// Encodes `frame` in the format that `format_of`'s extension names, with `settings`, and puts
+/// `meta`'s blocks into the encoded file ([`metadata::embed`]): the file's bytes and the
+/// warnings for the report (alpha flattened onto a background, a block the format cannot
+/// hold). Nothing is written.
 pub fn encode(
     frame: &Frame,
     format_of: &Path,
     settings: &ImageSettings,
+    meta: &Metadata,
 ) -> Result<Encoded, MediaError> {
-    let format = format_from_extension(format_of)
-        .and_then(|_| StillFormat::from_path(format_of))
+    let (format, still) = format_from_extension(format_of)
+        .and_then(|f| Some((f, StillFormat::from_path(format_of)?)))
         .ok_or_else(|| MediaError::Unsupported {
             path: display(format_of),
             message: format!("unsupported image format ({EXPECTED}, from the file's extension)"),
         })?;
-    super::encoders::encode(frame, format, settings).map_err(|message| MediaError::Encode {
+    let encode_error = |message| MediaError::Encode {
         path: display(format_of),
         message,
-    })
+    };
+    let Encoded {
+        bytes,
+        mut warnings,
+    } = super::encoders::encode(frame, still, settings).map_err(encode_error)?;
+    let (bytes, more) = metadata::embed(bytes, format, meta)
+        .map_err(|message| encode_error(format!("cannot add the metadata: {message}")))?;
+    warnings.extend(more);
+    Ok(Encoded { bytes, warnings })
 }
 
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
-/// when the caller writes to a temporary file first), encoded with `settings`. Returns the
-/// warnings for the report.
+/// when the caller writes to a temporary file first), encoded with `settings`, with `meta`'s
+/// blocks. Returns the warnings for the report.
 pub fn write(
     frame: &Frame,
     path: &Path,
     format_of: &Path,
     settings: &ImageSettings,
+    meta: &Metadata,
 ) -> Result<Vec<String>, MediaError> {
-    let Encoded { bytes, warnings } = encode(frame, format_of, settings)?;
+    let Encoded { bytes, warnings } = encode(frame, format_of, settings, meta)?;
     write_bytes(&bytes, path, format_of)?;
     Ok(warnings)
 }
