@@ -131,7 +131,7 @@ fn sof(path: &Path) -> (bool, u8, u8) {
         assert_eq!(bytes[i], 0xff, "a marker at {i}");
         let marker = bytes[i + 1];
         let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
-        if matches!(marker, 0xc0 | 0xc1 | 0xc2) {
+        if matches!(marker, 0xc0..=0xc2) {
             let components = bytes[i + 9];
             let luma = bytes[i + 11];
             let sampling = if components == 1 {

@@ -522,12 +522,12 @@ fn a_png_is_one_video_stream() {
     assert!(
         summary.starts_with(&format!(
             "{}: PNG image, 48x32\n  colour: rgba8, 8 bits per channel\n  ICC profile: none\n  \
-             Exif: none\n  coded as: png, rgba",
+             Exif: none\n  XMP: none\n  coded as: png, rgba",
             s(&path)
         )),
         "{summary}"
     );
-    assert_eq!(summary.lines().count(), 5, "{summary}");
+    assert_eq!(summary.lines().count(), 6, "{summary}");
 }
 
 /// A minimal ICC v2 display profile whose `desc` tag (textDescriptionType) names it `name`.

@@ -554,8 +554,11 @@ fn embed_png(encoded: &[u8], meta: &Metadata) -> Result<Vec<u8>, String> {
 // ---------------------------------------------------------------------------------------------
 // WebP
 
-/// The chunks of a RIFF WebP file: four-character code and data.
-fn webp_chunks(bytes: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, String> {
+/// A RIFF chunk: its four-character code and its data.
+type RiffChunk<'a> = ([u8; 4], &'a [u8]);
+
+/// The chunks of a RIFF WebP file.
+fn webp_chunks(bytes: &[u8]) -> Result<Vec<RiffChunk<'_>>, String> {
     if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WEBP" {
         return Err("no RIFF WEBP header".into());
     }
