@@ -58,6 +58,9 @@ pub struct PhotoOptions {
     pub keep_profile: bool,
     /// Convert to this ICC profile for writing, and embed it (`--profile FILE.icc`).
     pub profile: Option<std::path::PathBuf>,
+    /// How colours are brought into a smaller gamut by these conversions (`--intent`; relative
+    /// colorimetric by default, as vips).
+    pub intent: super::cms::Intent,
 }
 
 impl Default for PhotoOptions {
@@ -67,6 +70,7 @@ impl Default for PhotoOptions {
             strip: Strip::default(),
             keep_profile: false,
             profile: None,
+            intent: super::cms::Intent::default(),
         }
     }
 }
@@ -598,9 +602,48 @@ pub fn header(path: &Path) -> Result<crate::frame::Format, MediaError> {
     ))
 }
 
+/// The ICC profile `path`'s picture embeds, read from its header (no pixels decoded); `None`
+/// where it has none. A profile block the decoder cannot read (a damaged iCCP chunk, APP2
+/// chunks that do not join up) is an error naming the file. A header the decoder cannot read
+/// at all gives `None`: decoding the picture then says what is wrong with it.
+pub fn icc_profile(path: &Path) -> Result<Option<Vec<u8>>, MediaError> {
+    let open_error = |e: std::io::Error| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    };
+    let file = File::open(path).map_err(open_error)?;
+    let reader = ImageReader::new(BufReader::new(file))
+        .with_guessed_format()
+        .map_err(open_error)?;
+    if !reader.format().is_some_and(supported) {
+        return Ok(None);
+    }
+    let Ok(mut decoder) = reader.into_decoder() else {
+        return Ok(None);
+    };
+    decoder.icc_profile().map_err(|e| MediaError::Decode {
+        path: display(path),
+        message: format!(
+            "damaged ICC profile ({e}); --strip icc drops it and takes the picture as sRGB, \
+             --keep-profile keeps the pixels as stored"
+        ),
+    })
+}
+
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
 /// when the caller writes to a temporary file first).
 pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaError> {
+    write_with_profile(frame, path, format_of, None)
+}
+
+/// [`write`], embedding the ICC profile `icc` where the format holds one (PNG, JPEG, WebP,
+/// TIFF); a BMP cannot, and is written without it.
+pub fn write_with_profile(
+    frame: &Frame,
+    path: &Path,
+    format_of: &Path,
+    icc: Option<&[u8]>,
+) -> Result<(), MediaError> {
     let format = format_from_extension(format_of).ok_or_else(|| MediaError::Unsupported {
         path: display(format_of),
         message: format!("unsupported image format ({EXPECTED}, from the file's extension)"),
@@ -649,14 +692,34 @@ pub fn write(frame: &Frame, path: &Path, format_of: &Path) -> Result<(), MediaEr
     })?;
     let mut out = BufWriter::new(file);
     let (w, h) = (frame.width(), frame.height());
-    let encoded = match format {
-        ImageFormat::Png => PngEncoder::new(&mut out).write_image(&bytes, w, h, color),
-        ImageFormat::Tiff => TiffEncoder::new(&mut out).write_image(&bytes, w, h, color),
-        ImageFormat::Jpeg => {
-            JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).write_image(&bytes, w, h, color)
+    /// Writes with `encoder`, its ICC profile set where there is one.
+    fn encode(
+        mut encoder: impl ImageEncoder,
+        icc: Option<&[u8]>,
+        bytes: &[u8],
+        (w, h): (u32, u32),
+        color: ExtendedColorType,
+    ) -> image::ImageResult<()> {
+        if let Some(icc) = icc {
+            encoder
+                .set_icc_profile(icc.to_vec())
+                .map_err(image::ImageError::Unsupported)?;
         }
-        ImageFormat::WebP => WebPEncoder::new_lossless(&mut out).write_image(&bytes, w, h, color),
-        _ => BmpEncoder::new(&mut out).write_image(&bytes, w, h, color),
+        encoder.write_image(bytes, w, h, color)
+    }
+    let size = (w, h);
+    let encoded = match format {
+        ImageFormat::Png => encode(PngEncoder::new(&mut out), icc, &bytes, size, color),
+        ImageFormat::Tiff => encode(TiffEncoder::new(&mut out), icc, &bytes, size, color),
+        ImageFormat::Jpeg => encode(
+            JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY),
+            icc,
+            &bytes,
+            size,
+            color,
+        ),
+        ImageFormat::WebP => encode(WebPEncoder::new_lossless(&mut out), icc, &bytes, size, color),
+        _ => encode(BmpEncoder::new(&mut out), None, &bytes, size, color),
     };
     encoded.map_err(|e| match e {
         image::ImageError::IoError(e) => MediaError::Write {
