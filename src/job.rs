@@ -183,6 +183,8 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             left_out: Some(damage.to_string()),
             warnings: Vec::new(),
         };
+        // The profiles are read and checked before the picture is decoded.
+        let colour = colour_plan(job)?;
         let (frame, damage) = match media::image::read_damaged(&job.input) {
             // Damaged where no picture could be made (a header cut short).
             Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
@@ -211,10 +213,13 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 }
             }
         }
+        let frame = colour.before_chain(frame, &job.input)?;
         let mut stages = vec![stage("read", 1)];
         let input_size = (frame.width(), frame.height());
         let plan = plan::compile(&job.chain, &frame.format)?;
         let result = backend.process(&plan, frame)?;
+        let result = colour.after_chain(result, &job.input)?;
+        let icc = colour.output_icc.as_deref();
         stages.push(stage("filter", 1));
         // The backend may keep the input's samples for a next frame that will not come: give
         // them back before the writer makes its own copy.
@@ -229,14 +234,15 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 let format_of = named.as_deref().unwrap_or(out);
                 let mut folders = MadeFolders::for_output(out)?;
                 write_atomically(out, |tmp| {
-                    media::image::write(&result, tmp, format_of).map_err(Error::from)
+                    media::image::write_with_profile(&result, tmp, format_of, icc)
+                        .map_err(Error::from)
                 })?;
                 folders.keep = true;
                 stages.push(stage("write", 1));
             }
             Output::Stdout => {
                 let format_of = named.as_deref().expect("checked: --format names an image");
-                write_to_stdout(&result, format_of)?;
+                write_to_stdout(&result, format_of, icc)?;
                 stages.push(stage("write", 1));
             }
             Output::Discard => {}
@@ -265,6 +271,7 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
     let input_is_image = preflight(job)?;
     backend::open_on(job.backend, job.gpu.as_ref())?;
     if input_is_image {
+        colour_plan(job)?;
         let format = media::image::header(&job.input)?;
         let plan = plan::compile(&job.chain, &format)?;
         return Ok(Checked {
@@ -273,6 +280,17 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
         });
     }
     check_video(job)
+}
+
+/// What the job does to the still's colour: its ICC profile (read from the file's header) and
+/// `--profile`'s checked, nothing decoded.
+fn colour_plan(job: &Job) -> Result<media::cms::ColourPlan, Error> {
+    let source = if job.photo.strip.icc {
+        None
+    } else {
+        media::image::icc_profile(&job.input)?
+    };
+    Ok(media::cms::ColourPlan::new(source, &job.photo, &job.input)?)
 }
 
 /// What a dry run found out about a job that would run.
@@ -285,7 +303,11 @@ pub struct Checked {
 
 /// Writes the picture to standard output in the format `format_of`'s extension names, once it
 /// is whole: encoded into a temporary file first, so that a failure sends nothing.
-fn write_to_stdout(frame: &crate::Frame, format_of: &Path) -> Result<(), Error> {
+fn write_to_stdout(
+    frame: &crate::Frame,
+    format_of: &Path,
+    icc: Option<&[u8]>,
+) -> Result<(), Error> {
     use std::io::Write;
     let tmp = std::env::temp_dir().join(format!(
         ".tessera-{}-stdout.{}",
@@ -299,7 +321,7 @@ fn write_to_stdout(frame: &crate::Frame, format_of: &Path) -> Result<(), Error> 
         }
     }
     let _guard = Cleanup(&tmp);
-    media::image::write(frame, &tmp, format_of)
+    media::image::write_with_profile(frame, &tmp, format_of, icc)
         .map_err(|e| Error::Media(e.renamed(&media::display(&tmp), "stdout")))?;
     let failed = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::BrokenPipe => Error::Media(MediaError::Closed {
@@ -398,6 +420,15 @@ fn preflight(job: &Job) -> Result<bool, Error> {
                 out.display()
             )));
         }
+    }
+    let colour_flags = job.photo.keep_profile
+        || job.photo.profile.is_some()
+        || job.photo.intent != media::cms::Intent::default();
+    if !input_is_image && colour_flags {
+        return Err(Error::Usage(format!(
+            "{} is a video: --keep-profile, --profile and --intent apply to still images",
+            job.input.display()
+        )));
     }
     if input_is_image && job.trim != Trim::default() {
         return Err(Error::Usage(format!(

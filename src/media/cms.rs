@@ -365,13 +365,31 @@ pub fn convert(
     let mut planes: Vec<Samples> = Vec::with_capacity(format.planes());
     if f.bits == 8 {
         let rows = |y: usize, c: usize| frame.plane8(sources[c]).row(y);
-        let out = convert_rows(w, h, sources.len(), out_channels, &rows, &run, &widen, &narrow)
-            .map_err(failed)?;
+        let out = convert_rows(
+            w,
+            h,
+            sources.len(),
+            out_channels,
+            &rows,
+            &run,
+            &widen,
+            &narrow,
+        )
+        .map_err(failed)?;
         planes.extend(out.into_iter().map(Samples::U8));
     } else {
         let rows = |y: usize, c: usize| frame.plane16(sources[c]).row(y);
-        let out = convert_rows(w, h, sources.len(), out_channels, &rows, &run, &|v| v, &|v| v)
-            .map_err(failed)?;
+        let out = convert_rows(
+            w,
+            h,
+            sources.len(),
+            out_channels,
+            &rows,
+            &run,
+            &|v| v,
+            &|v| v,
+        )
+        .map_err(failed)?;
         planes.extend(out.into_iter().map(Samples::U16));
     }
     if let Some(a) = f.layout.alpha_plane() {
@@ -442,27 +460,24 @@ where
             bands[y].push(row);
         }
     }
-    bands
-        .into_par_iter()
-        .enumerate()
-        .try_for_each_init(
-            || (vec![0u16; w * inputs], vec![0u16; w * outputs]),
-            |(src, dst), (y, mut out)| {
-                for c in 0..inputs {
-                    let row = rows(y, c);
-                    for (x, &v) in row.iter().enumerate() {
-                        src[x * inputs + c] = up(v);
-                    }
+    bands.into_par_iter().enumerate().try_for_each_init(
+        || (vec![0u16; w * inputs], vec![0u16; w * outputs]),
+        |(src, dst), (y, mut out)| {
+            for c in 0..inputs {
+                let row = rows(y, c);
+                for (x, &v) in row.iter().enumerate() {
+                    src[x * inputs + c] = up(v);
                 }
-                transform(src, dst)?;
-                for (c, plane_row) in out.iter_mut().enumerate() {
-                    for (x, v) in plane_row.iter_mut().enumerate() {
-                        *v = down(dst[x * outputs + c]);
-                    }
+            }
+            transform(src, dst)?;
+            for (c, plane_row) in out.iter_mut().enumerate() {
+                for (x, v) in plane_row.iter_mut().enumerate() {
+                    *v = down(dst[x * outputs + c]);
                 }
-                Ok(())
-            },
-        )?;
+            }
+            Ok(())
+        },
+    )?;
     Ok(planes)
 }
 

@@ -718,7 +718,13 @@ pub fn write_with_profile(
             size,
             color,
         ),
-        ImageFormat::WebP => encode(WebPEncoder::new_lossless(&mut out), icc, &bytes, size, color),
+        ImageFormat::WebP => encode(
+            WebPEncoder::new_lossless(&mut out),
+            icc,
+            &bytes,
+            size,
+            color,
+        ),
         _ => encode(BmpEncoder::new(&mut out), None, &bytes, size, color),
     };
     encoded.map_err(|e| match e {
