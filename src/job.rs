@@ -184,6 +184,8 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             left_out: Some(damage.to_string()),
             warnings: Vec::new(),
         };
+        // The profiles are read and checked before the picture is decoded.
+        colour_plan(job)?;
         let photo = match media::image::read_photo(&job.input, job.photo.auto_orient) {
             // Damaged where no picture could be made (a header cut short).
             Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
@@ -214,10 +216,14 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 }
             }
         }
+        // The conversions, from the profile the metadata read (the same block the check read).
+        let colour = media::cms::ColourPlan::new(metadata.icc.clone(), &job.photo, &job.input)?;
+        let frame = colour.before_chain(frame, &job.input)?;
         let mut stages = vec![stage("read", 1)];
         let input_size = (frame.width(), frame.height());
         let plan = plan::compile(&job.chain, &frame.format)?;
         let result = backend.process(&plan, frame)?;
+        let result = colour.after_chain(result, &job.input)?;
         stages.push(stage("filter", 1));
         // The backend may keep the input's samples for a next frame that will not come: give
         // them back before the writer makes its own copy.
@@ -226,8 +232,10 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         if stop_requested() && job.output != Output::Discard {
             return Err(Error::Interrupted);
         }
-        // The output's blocks: the source's, less what --strip names, its Exif pixel size the
-        // output's (as vips and ImageMagick set it).
+        // The output's blocks: the source's, less what --strip names, its ICC profile the one
+        // its pixels are now in, its Exif pixel size the output's (as vips and ImageMagick set
+        // it).
+        metadata.icc = colour.output_icc.clone();
         job.photo.strip.apply(&mut metadata);
         if let Some(exif) = &mut metadata.exif {
             if let Err(why) = media::metadata::set_pixel_size(exif, result.width(), result.height())
@@ -242,8 +250,7 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
                 let mut folders = MadeFolders::for_output(out)?;
                 let mut written = Vec::new();
                 write_atomically(out, |tmp| {
-                    written =
-                        media::image::write(&result, tmp, format_of, &job.image, &metadata)?;
+                    written = media::image::write(&result, tmp, format_of, &job.image, &metadata)?;
                     Ok(())
                 })?;
                 folders.keep = true;
@@ -283,6 +290,7 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
     let input_is_image = preflight(job)?;
     backend::open_on(job.backend, job.gpu.as_ref())?;
     if input_is_image {
+        colour_plan(job)?;
         let format = media::image::header_as_read(&job.input, job.photo.auto_orient)?;
         let plan = plan::compile(&job.chain, &format)?;
         return Ok(Checked {
@@ -291,6 +299,17 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
         });
     }
     check_video(job)
+}
+
+/// What the job does to the still's colour: its ICC profile (read from the file's header) and
+/// `--profile`'s checked, nothing decoded.
+fn colour_plan(job: &Job) -> Result<media::cms::ColourPlan, Error> {
+    let source = if job.photo.strip.icc {
+        None
+    } else {
+        media::image::icc_profile(&job.input)?
+    };
+    Ok(media::cms::ColourPlan::new(source, &job.photo, &job.input)?)
 }
 
 /// What a dry run found out about a job that would run.
@@ -410,6 +429,15 @@ fn preflight(job: &Job) -> Result<bool, Error> {
                 out.display()
             )));
         }
+    }
+    let colour_flags = job.photo.keep_profile
+        || job.photo.profile.is_some()
+        || job.photo.intent != media::cms::Intent::default();
+    if !input_is_image && colour_flags {
+        return Err(Error::Usage(format!(
+            "{} is a video: --keep-profile, --profile and --intent apply to still images",
+            job.input.display()
+        )));
     }
     if input_is_image && job.trim != Trim::default() {
         return Err(Error::Usage(format!(

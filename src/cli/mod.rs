@@ -13,6 +13,7 @@ use tessera::backend::gpu::{AdapterPolicy, GpuDevice};
 use tessera::backend::BackendChoice;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
+use tessera::media::cms::Intent;
 use tessera::media::image::{ImageSettings, PhotoOptions, Strip};
 use tessera::media::{OnError, Trim};
 use tessera::{stats, Error};
@@ -276,6 +277,30 @@ struct ProcessArgs {
     /// queues between them ran.
     #[arg(long)]
     stats: bool,
+    /// Filter and write a photo in its own colour space, its ICC profile kept, instead of
+    /// converting a tagged photo (Adobe RGB, Display P3, ProPhoto, …) to sRGB.
+    #[arg(long = "keep-profile", help_heading = "Photos")]
+    keep_profile: bool,
+    /// Convert the picture to this ICC profile's RGB space after the chain, and embed the
+    /// profile in the output.
+    #[arg(long, value_name = "FILE.icc", help_heading = "Photos")]
+    profile: Option<PathBuf>,
+    /// The rendering intent of colour conversions: how colours outside the destination's
+    /// gamut are brought in.
+    #[arg(long, value_enum, default_value = "relative", help_heading = "Photos")]
+    intent: IntentArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IntentArg {
+    /// Compress the whole gamut into the destination's.
+    Perceptual,
+    /// Keep in-gamut colours exactly, clip the rest (vips' and ImageMagick's default).
+    Relative,
+    /// Keep saturated colours saturated.
+    Saturation,
+    /// As relative, without adapting the white point.
+    Absolute,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -717,7 +742,14 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
                 .strip
                 .iter()
                 .fold(Strip::default(), |all, s| all.union(*s)),
-            ..PhotoOptions::default()
+            keep_profile: args.keep_profile,
+            profile: args.profile.clone(),
+            intent: match args.intent {
+                IntentArg::Perceptual => Intent::Perceptual,
+                IntentArg::Relative => Intent::Relative,
+                IntentArg::Saturation => Intent::Saturation,
+                IntentArg::Absolute => Intent::Absolute,
+            },
         },
         encode: EncodeSettings {
             codec: args.codec.clone(),

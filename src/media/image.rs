@@ -63,6 +63,9 @@ pub struct PhotoOptions {
     pub keep_profile: bool,
     /// Convert to this ICC profile for writing, and embed it (`--profile FILE.icc`).
     pub profile: Option<std::path::PathBuf>,
+    /// How colours are brought into a smaller gamut by these conversions (`--intent`; relative
+    /// colorimetric by default, as vips).
+    pub intent: super::cms::Intent,
 }
 
 impl Default for PhotoOptions {
@@ -72,6 +75,7 @@ impl Default for PhotoOptions {
             strip: Strip::default(),
             keep_profile: false,
             profile: None,
+            intent: super::cms::Intent::default(),
         }
     }
 }
@@ -748,6 +752,21 @@ pub fn encode(
     Ok(Encoded { bytes, warnings })
 }
 
+/// The ICC profile `path`'s picture embeds, as [`metadata::read`] finds it (the block the
+/// writer would carry over), no pixels decoded; `None` where it has none, where the file is no
+/// picture tessera reads (decoding it then says what is wrong), or where the block cannot be
+/// read (reading the picture then warns of it).
+pub fn icc_profile(path: &Path) -> Result<Option<Vec<u8>>, MediaError> {
+    let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
+    Ok(match image::guess_format(&bytes) {
+        Ok(format) if supported(format) => metadata::read(&bytes, format).0.icc,
+        _ => None,
+    })
+}
+
 /// Writes `frame` to `path` in the format that `format_of`'s extension names (the two differ
 /// when the caller writes to a temporary file first), encoded with `settings`, with `meta`'s
 /// blocks. Returns the warnings for the report.
@@ -777,6 +796,16 @@ mod tests {
     use super::*;
     use image::codecs::png::PngEncoder;
     use image::{ExtendedColorType, ImageEncoder};
+
+    /// [`super::write`] without metadata.
+    fn write(
+        frame: &Frame,
+        path: &Path,
+        format_of: &Path,
+        settings: &ImageSettings,
+    ) -> Result<Vec<String>, MediaError> {
+        super::write(frame, path, format_of, settings, &Metadata::default())
+    }
 
     /// Lossless WebP, so that every format here can be compared exactly.
     fn exact() -> ImageSettings {

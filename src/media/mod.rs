@@ -12,6 +12,7 @@
 mod audio;
 #[cfg(feature = "video")]
 pub mod clip;
+pub mod cms;
 #[cfg(feature = "video")]
 pub mod convert;
 pub mod damage;

@@ -1,0 +1,231 @@
+//! Colour management through the binary: tagged photos converted to sRGB as lcms2 converts
+//! them, `--keep-profile` and untagged photos left as stored, damaged profiles refused.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use image::codecs::png::PngEncoder;
+use image::{ExtendedColorType, ImageDecoder, ImageEncoder};
+use lcms2::{CIExyY, CIExyYTRIPLE, Intent, PixelFormat, Profile, ToneCurve, Transform};
+
+/// Adobe RGB (1998) from its published primaries, D65 white and gamma 563/256.
+fn adobe_rgb() -> Vec<u8> {
+    let d65 = CIExyY {
+        x: 0.3127,
+        y: 0.3290,
+        Y: 1.0,
+    };
+    let primaries = CIExyYTRIPLE {
+        Red: CIExyY {
+            x: 0.64,
+            y: 0.33,
+            Y: 1.0,
+        },
+        Green: CIExyY {
+            x: 0.21,
+            y: 0.71,
+            Y: 1.0,
+        },
+        Blue: CIExyY {
+            x: 0.15,
+            y: 0.06,
+            Y: 1.0,
+        },
+    };
+    let gamma = ToneCurve::new(563.0 / 256.0);
+    Profile::new_rgb(&d65, &primaries, &[&gamma, &gamma, &gamma])
+        .unwrap()
+        .icc()
+        .unwrap()
+}
+
+/// A 64×48 picture of every kind of colour: ramps in red and green, blue by position.
+fn pixels() -> Vec<u8> {
+    let mut data = Vec::new();
+    for y in 0..48u32 {
+        for x in 0..64u32 {
+            data.extend_from_slice(&[(x * 4) as u8, (y * 5) as u8, ((x * 7 + y * 3) % 256) as u8]);
+        }
+    }
+    data
+}
+
+fn write_png(path: &Path, data: &[u8], icc: Option<&[u8]>) {
+    let mut encoder = PngEncoder::new(std::fs::File::create(path).unwrap());
+    if let Some(icc) = icc {
+        encoder.set_icc_profile(icc.to_vec()).unwrap();
+    }
+    encoder
+        .write_image(data, 64, 48, ExtendedColorType::Rgb8)
+        .unwrap();
+}
+
+/// The pixels and ICC profile of a PNG.
+fn read_png(path: &Path) -> (Vec<u8>, Option<Vec<u8>>) {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut decoder = image::codecs::png::PngDecoder::new(file).unwrap();
+    let icc = decoder.icc_profile().unwrap();
+    let mut data = vec![0u8; decoder.total_bytes() as usize];
+    decoder.read_image(&mut data).unwrap();
+    (data, icc)
+}
+
+fn dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tessera-colour-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn tessera(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("process")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn run(input: &Path, output: &Path, extra: &[&str]) {
+    let mut args = vec![input.to_str().unwrap(), "-o", output.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = tessera(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// lcms2's conversion of 8-bit `data` from `from` to `to`, in floating point, rounded.
+fn lcms2_convert(data: &[u8], from: &Profile, to: &Profile) -> Vec<u8> {
+    let t: Transform<[f64; 3], [f64; 3]> = Transform::new(
+        from,
+        PixelFormat::RGB_DBL,
+        to,
+        PixelFormat::RGB_DBL,
+        Intent::RelativeColorimetric,
+    )
+    .unwrap();
+    let input: Vec<[f64; 3]> = data
+        .chunks_exact(3)
+        .map(|p| {
+            [
+                p[0] as f64 / 255.0,
+                p[1] as f64 / 255.0,
+                p[2] as f64 / 255.0,
+            ]
+        })
+        .collect();
+    let mut out = vec![[0.0; 3]; input.len()];
+    t.transform_pixels(&input, &mut out);
+    out.iter()
+        .flatten()
+        .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect()
+}
+
+fn max_diff(a: &[u8], b: &[u8]) -> u8 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap()
+}
+
+#[test]
+fn an_adobe_rgb_photo_is_converted_to_srgb_as_lcms2_converts_it() {
+    let dir = dir("adobe");
+    let (input, output) = (dir.join("in.png"), dir.join("out.png"));
+    let adobe = adobe_rgb();
+    write_png(&input, &pixels(), Some(&adobe));
+    run(&input, &output, &[]);
+    let (got, icc) = read_png(&output);
+    let want = lcms2_convert(
+        &pixels(),
+        &Profile::new_icc(&adobe).unwrap(),
+        &Profile::new_srgb(),
+    );
+    assert!(
+        max_diff(&got, &want) <= 1,
+        "off by {}",
+        max_diff(&got, &want)
+    );
+    // Converted: the numbers moved, and the output says it is sRGB.
+    assert!(max_diff(&got, &pixels()) > 10);
+    let icc = icc.expect("an sRGB profile is embedded");
+    let srgb = Profile::new_icc(&icc).unwrap();
+    assert_eq!(
+        lcms2_convert(&want, &srgb, &Profile::new_srgb()).len(),
+        want.len()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn keep_profile_leaves_pixels_and_profile_as_they_were() {
+    let dir = dir("keep");
+    let (input, output) = (dir.join("in.png"), dir.join("out.png"));
+    let adobe = adobe_rgb();
+    write_png(&input, &pixels(), Some(&adobe));
+    run(&input, &output, &["--keep-profile"]);
+    let (got, icc) = read_png(&output);
+    assert_eq!(got, pixels());
+    assert_eq!(icc.as_deref(), Some(&adobe[..]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_untagged_photo_is_taken_as_srgb_and_left_as_stored() {
+    let dir = dir("untagged");
+    let (input, output) = (dir.join("in.png"), dir.join("out.png"));
+    write_png(&input, &pixels(), None);
+    run(&input, &output, &[]);
+    let (got, icc) = read_png(&output);
+    assert_eq!(got, pixels());
+    assert_eq!(icc, None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn profile_converts_srgb_to_the_given_space_and_embeds_it() {
+    let dir = dir("profile");
+    let (input, output, file) = (dir.join("in.png"), dir.join("out.png"), dir.join("a.icc"));
+    let adobe = adobe_rgb();
+    std::fs::write(&file, &adobe).unwrap();
+    write_png(&input, &pixels(), None);
+    run(&input, &output, &["--profile", file.to_str().unwrap()]);
+    let (got, icc) = read_png(&output);
+    let want = lcms2_convert(
+        &pixels(),
+        &Profile::new_srgb(),
+        &Profile::new_icc(&adobe).unwrap(),
+    );
+    assert!(
+        max_diff(&got, &want) <= 1,
+        "off by {}",
+        max_diff(&got, &want)
+    );
+    assert_eq!(icc.as_deref(), Some(&adobe[..]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_damaged_profile_is_refused_naming_the_file() {
+    let dir = dir("damaged");
+    let (input, output) = (dir.join("in.png"), dir.join("out.png"));
+    let mut broken = adobe_rgb();
+    broken.truncate(140);
+    write_png(&input, &pixels(), Some(&broken));
+    let out = tessera(&[input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("in.png") && stderr.contains("damaged ICC profile"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--strip icc") && stderr.contains("--keep-profile"),
+        "{stderr}"
+    );
+    assert!(!output.exists());
+    // --keep-profile takes it as it is.
+    run(&input, &output, &["--keep-profile"]);
+    assert_eq!(read_png(&output).0, pixels());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
