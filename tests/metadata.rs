@@ -96,18 +96,10 @@ fn xmp_packet(orientation: u16) -> Vec<u8> {
     .into_bytes()
 }
 
-/// An ICC-shaped block: a 128-byte header (display class, RGB, XYZ, `acsp`) and 300 bytes of
-/// pattern, so that a byte moved or lost shows.
+/// A real ICC profile, sRGB as tessera embeds it: the colour management reads every profile, and
+/// an sRGB one leaves the pixels and the block as they are, so that a byte moved or lost shows.
 fn icc_block() -> Vec<u8> {
-    let mut icc = vec![0u8; 128];
-    icc[12..16].copy_from_slice(b"mntr");
-    icc[16..20].copy_from_slice(b"RGB ");
-    icc[20..24].copy_from_slice(b"XYZ ");
-    icc[36..40].copy_from_slice(b"acsp");
-    icc.extend((0..300u32).map(|i| (i * 7 % 251) as u8));
-    let size = icc.len() as u32;
-    icc[0..4].copy_from_slice(&size.to_be_bytes());
-    icc
+    tessera::media::cms::srgb_icc().to_vec()
 }
 
 /// The source picture: a gradient with a mark in one corner, so that every turn differs.
