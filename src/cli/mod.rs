@@ -225,16 +225,16 @@ struct ProcessArgs {
     /// of copying it, e.g. for a container that cannot hold the input's audio.
     #[arg(long = "audio-codec", help_heading = "Video encoding")]
     audio_codec: Option<String>,
-    /// Quality from 0 to 100 for JPEG (default 85), lossy WebP (default 75, as libwebp and vips)
-    /// and AVIF (default 60); higher is closer to the source and larger. Also for the WebP
+    /// Quality from 0 to 100 for JPEG (default 85) and lossy WebP (default 75, as libwebp and
+    /// vips); higher is closer to the source and larger. Also for the WebP
     /// images of a sequence (frames/%05d.webp); not for JPEG sequences, whose FFmpeg encoder
     /// has no quality scale.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Image encoding")]
     quality: Option<u8>,
-    /// Lossless WebP or AVIF (WebP is lossy by default).
+    /// Lossless WebP (WebP is lossy by default).
     #[arg(long, help_heading = "Image encoding")]
     lossless: bool,
-    /// How hard the WebP or AVIF encoder works for a smaller file, 0 (fastest) to 9 (smallest),
+    /// How hard the WebP encoder works for a smaller file, 0 (fastest) to 9 (smallest),
     /// default 6; for WebP effort×2/3, rounded, is libwebp's method 0–6 (6 → method 4).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9), help_heading = "Image encoding")]
     effort: Option<u8>,
