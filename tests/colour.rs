@@ -148,11 +148,13 @@ fn an_adobe_rgb_photo_is_converted_to_srgb_as_lcms2_converts_it() {
     );
     // Converted: the numbers moved, and the output says it is sRGB.
     assert!(max_diff(&got, &pixels()) > 10);
+    // The embedded profile is sRGB: lcms2 converts through it to its own sRGB as the identity.
     let icc = icc.expect("an sRGB profile is embedded");
     let srgb = Profile::new_icc(&icc).unwrap();
-    assert_eq!(
-        lcms2_convert(&want, &srgb, &Profile::new_srgb()).len(),
-        want.len()
+    let through = lcms2_convert(&want, &srgb, &Profile::new_srgb());
+    assert!(
+        max_diff(&through, &want) <= 1,
+        "the embedded profile is not sRGB"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -227,5 +229,129 @@ fn a_damaged_profile_is_refused_naming_the_file() {
     // --keep-profile takes it as it is.
     run(&input, &output, &["--keep-profile"]);
     assert_eq!(read_png(&output).0, pixels());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An RGB profile from its primaries, white point and tone curve.
+fn rgb_profile(white: (f64, f64), primaries: [(f64, f64); 3], curve: &ToneCurve) -> Vec<u8> {
+    let xy = |(x, y): (f64, f64)| CIExyY { x, y, Y: 1.0 };
+    let triple = CIExyYTRIPLE {
+        Red: xy(primaries[0]),
+        Green: xy(primaries[1]),
+        Blue: xy(primaries[2]),
+    };
+    Profile::new_rgb(&xy(white), &triple, &[curve, curve, curve])
+        .unwrap()
+        .icc()
+        .unwrap()
+}
+
+/// Display P3: DCI-P3's primaries, D65 white, the sRGB tone curve.
+fn display_p3() -> Vec<u8> {
+    let srgb_curve =
+        ToneCurve::new_parametric(4, &[2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045])
+            .unwrap();
+    rgb_profile(
+        (0.3127, 0.3290),
+        [(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)],
+        &srgb_curve,
+    )
+}
+
+/// ProPhoto RGB (ROMM): its primaries, D50 white, gamma 1.8.
+fn prophoto() -> Vec<u8> {
+    rgb_profile(
+        (0.3457, 0.3585),
+        [(0.7347, 0.2653), (0.1596, 0.8404), (0.0366, 0.0001)],
+        &ToneCurve::new(1.8),
+    )
+}
+
+#[test]
+fn display_p3_and_prophoto_photos_are_converted_as_lcms2_converts_them() {
+    let dir = dir("wide");
+    for (name, icc) in [("p3", display_p3()), ("prophoto", prophoto())] {
+        let (input, output) = (
+            dir.join(format!("{name}.png")),
+            dir.join(format!("{name}-out.png")),
+        );
+        write_png(&input, &pixels(), Some(&icc));
+        run(&input, &output, &[]);
+        let want = lcms2_convert(
+            &pixels(),
+            &Profile::new_icc(&icc).unwrap(),
+            &Profile::new_srgb(),
+        );
+        let got = read_png(&output).0;
+        assert!(
+            max_diff(&got, &want) <= 1,
+            "{name}: off by {}",
+            max_diff(&got, &want)
+        );
+        assert!(max_diff(&got, &pixels()) > 10, "{name}: not converted");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_16_bit_adobe_rgb_photo_is_converted_at_16_bits() {
+    let dir = dir("deep");
+    let (input, output) = (dir.join("in.png"), dir.join("out.png"));
+    let adobe = adobe_rgb();
+    // 64×48 of fine 16-bit ramps: values no 8-bit path could give back.
+    let source: Vec<u16> = (0..64 * 48 * 3u32)
+        .map(|i| ((i * 2731 + (i / 3) * 17) % 65536) as u16)
+        .collect();
+    let mut encoder = PngEncoder::new(std::fs::File::create(&input).unwrap());
+    encoder.set_icc_profile(adobe.clone()).unwrap();
+    let bytes: Vec<u8> = source.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    encoder
+        .write_image(&bytes, 64, 48, ExtendedColorType::Rgb16)
+        .unwrap();
+    run(&input, &output, &[]);
+    let file = std::io::BufReader::new(std::fs::File::open(&output).unwrap());
+    let decoder = image::codecs::png::PngDecoder::new(file).unwrap();
+    assert_eq!(
+        decoder.color_type(),
+        image::ColorType::Rgb16,
+        "16 bits kept"
+    );
+    let mut raw = vec![0u8; decoder.total_bytes() as usize];
+    decoder.read_image(&mut raw).unwrap();
+    let got: Vec<u16> = raw
+        .chunks_exact(2)
+        .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+        .collect();
+    // lcms2 in floating point.
+    let t: Transform<[f64; 3], [f64; 3]> = Transform::new(
+        &Profile::new_icc(&adobe).unwrap(),
+        PixelFormat::RGB_DBL,
+        &Profile::new_srgb(),
+        PixelFormat::RGB_DBL,
+        Intent::RelativeColorimetric,
+    )
+    .unwrap();
+    let input: Vec<[f64; 3]> = source
+        .chunks_exact(3)
+        .map(|p| [p[0], p[1], p[2]].map(|v| v as f64 / 65535.0))
+        .collect();
+    let mut want = vec![[0.0; 3]; input.len()];
+    t.transform_pixels(&input, &mut want);
+    let diffs: Vec<u32> = want
+        .iter()
+        .flatten()
+        .zip(&got)
+        .map(|(&w, &g)| {
+            ((w.clamp(0.0, 1.0) * 65535.0).round() as i64 - g as i64).unsigned_abs() as u32
+        })
+        .collect();
+    let worst = *diffs.iter().max().unwrap();
+    let mean = diffs.iter().map(|&d| d as f64).sum::<f64>() / diffs.len() as f64;
+    // Within a third of an 8-bit step at worst, and a small fraction of one on average: a
+    // conversion through 8 bits would be off by up to 128 codes everywhere.
+    assert!(
+        worst <= 96 && mean <= 16.0,
+        "worst {worst}, mean {mean:.1} of 65535"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
