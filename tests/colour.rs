@@ -1,43 +1,15 @@
 //! Colour management through the binary: tagged photos converted to sRGB as lcms2 converts
 //! them, `--keep-profile` and untagged photos left as stored, damaged profiles refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::adobe_rgb;
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageDecoder, ImageEncoder};
 use lcms2::{CIExyY, CIExyYTRIPLE, Intent, PixelFormat, Profile, ToneCurve, Transform};
-
-/// Adobe RGB (1998) from its published primaries, D65 white and gamma 563/256.
-fn adobe_rgb() -> Vec<u8> {
-    let d65 = CIExyY {
-        x: 0.3127,
-        y: 0.3290,
-        Y: 1.0,
-    };
-    let primaries = CIExyYTRIPLE {
-        Red: CIExyY {
-            x: 0.64,
-            y: 0.33,
-            Y: 1.0,
-        },
-        Green: CIExyY {
-            x: 0.21,
-            y: 0.71,
-            Y: 1.0,
-        },
-        Blue: CIExyY {
-            x: 0.15,
-            y: 0.06,
-            Y: 1.0,
-        },
-    };
-    let gamma = ToneCurve::new(563.0 / 256.0);
-    Profile::new_rgb(&d65, &primaries, &[&gamma, &gamma, &gamma])
-        .unwrap()
-        .icc()
-        .unwrap()
-}
 
 /// A 64×48 picture of every kind of colour: ramps in red and green, blue by position.
 fn pixels() -> Vec<u8> {

@@ -250,9 +250,15 @@ static SRGB: OnceLock<Profile> = OnceLock::new();
 /// encoded as an ICC v4 profile.
 fn srgb() -> Profile {
     let parsed = ColorProfile::new_srgb();
-    let bytes = parsed
+    let mut bytes = parsed
         .encode()
         .expect("moxcms encodes its own sRGB profile");
+    // moxcms stamps the header's creation date with the time of encoding; a fixed one keeps
+    // tessera's outputs the same from run to run (the header carries no profile ID to update).
+    let created: [u16; 6] = [2026, 11, 28, 0, 0, 0];
+    for (i, part) in created.iter().enumerate() {
+        bytes[24 + 2 * i..26 + 2 * i].copy_from_slice(&part.to_be_bytes());
+    }
     Profile {
         info: icc::describe(&bytes),
         bytes: Arc::new(bytes),

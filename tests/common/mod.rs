@@ -241,3 +241,35 @@ pub fn ffprobe(path: &std::path::Path, args: &[&str]) -> String {
         .expect("run ffprobe");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Adobe RGB (1998) from its published primaries, D65 white and gamma 563/256.
+pub fn adobe_rgb() -> Vec<u8> {
+    use lcms2::{CIExyY, CIExyYTRIPLE, Profile, ToneCurve};
+    let d65 = CIExyY {
+        x: 0.3127,
+        y: 0.3290,
+        Y: 1.0,
+    };
+    let primaries = CIExyYTRIPLE {
+        Red: CIExyY {
+            x: 0.64,
+            y: 0.33,
+            Y: 1.0,
+        },
+        Green: CIExyY {
+            x: 0.21,
+            y: 0.71,
+            Y: 1.0,
+        },
+        Blue: CIExyY {
+            x: 0.15,
+            y: 0.06,
+            Y: 1.0,
+        },
+    };
+    let gamma = ToneCurve::new(563.0 / 256.0);
+    Profile::new_rgb(&d65, &primaries, &[&gamma, &gamma, &gamma])
+        .unwrap()
+        .icc()
+        .unwrap()
+}
