@@ -291,28 +291,21 @@ fn embed_jpeg(
     let (segments, sos) = jpeg_segments(encoded);
     let sos = sos.map_err(|why| format!("the encoded JPEG is malformed: {why}"))?;
     let mut ours = Vec::new();
-    if let Some(exif) = &meta.exif {
-        if exif.len() > JPEG_EXIF_MAX {
+    // Each of Exif and XMP must fit one APP1 segment.
+    let app1 = [
+        (&meta.exif, JPEG_EXIF_MAX, EXIF_PREFIX, "the Exif block"),
+        (&meta.xmp, JPEG_XMP_MAX, XMP_NAMESPACE, "the XMP packet"),
+    ];
+    for (block, max, prefix, what) in app1 {
+        let Some(block) = block else { continue };
+        if block.len() > max {
             warnings.push(format!(
-                "the Exif block ({} bytes) is larger than a JPEG's APP1 segment holds ({} \
-                 bytes); left out",
-                exif.len(),
-                JPEG_EXIF_MAX
+                "{what} ({} bytes) is larger than a JPEG's APP1 segment holds ({max} bytes); \
+                 left out",
+                block.len()
             ));
         } else {
-            ours.extend(app_segment(0xE1, EXIF_PREFIX, exif));
-        }
-    }
-    if let Some(xmp) = &meta.xmp {
-        if xmp.len() > JPEG_XMP_MAX {
-            warnings.push(format!(
-                "the XMP packet ({} bytes) is larger than a JPEG's APP1 segment holds ({} \
-                 bytes); left out",
-                xmp.len(),
-                JPEG_XMP_MAX
-            ));
-        } else {
-            ours.extend(app_segment(0xE1, XMP_NAMESPACE, xmp));
+            ours.extend(app_segment(0xE1, prefix, block));
         }
     }
     if let Some(icc) = &meta.icc {
