@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what tessera needs to build and test on Debian or Ubuntu, skipping what is there:
-# FFmpeg's libraries, pkg-config and clang (bindgen), nasm (mozjpeg's SIMD), a Vulkan driver (Mesa's lavapipe, so the
-# GPU backend runs without a GPU), the ffmpeg CLI (tests only), and a Rust toolchain.
+# FFmpeg's libraries, libavif (AVIF stills), pkg-config and clang (bindgen), a Vulkan driver
+# (Mesa's lavapipe, so the GPU backend runs without a GPU), the ffmpeg CLI (tests only), and a
+# Rust toolchain.
 set -euo pipefail
 
 packages=(
   libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev
-  pkg-config clang libclang-dev nasm mesa-vulkan-drivers libvulkan1 ffmpeg ca-certificates curl
+  libavif-dev pkg-config clang libclang-dev mesa-vulkan-drivers libvulkan1 ffmpeg ca-certificates curl
 )
 missing=()
 for p in "${packages[@]}"; do

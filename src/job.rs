@@ -399,7 +399,7 @@ fn preflight(job: &Job) -> Result<bool, Error> {
         if input_is_image && !output_is_image {
             return Err(Error::Usage(format!(
                 "{} is a still image but {} names a video format; write an image (.png, .jpg, \
-                 .webp, .tiff, .bmp)",
+                 .webp, .tiff, .bmp, .avif)",
                 job.input.display(),
                 out.display()
             )));
@@ -408,7 +408,7 @@ fn preflight(job: &Job) -> Result<bool, Error> {
             return Err(Error::Media(MediaError::Unsupported {
                 path: media::display(&job.input),
                 message: format!(
-                    "not a picture tessera reads (PNG, JPEG, WebP, TIFF or BMP), so it cannot go \
+                    "not a picture tessera reads (PNG, JPEG, WebP, TIFF, BMP or AVIF), so it cannot go \
                      into the still image {}; a video from standard input goes into a video format",
                     out.display()
                 ),
@@ -489,6 +489,24 @@ pub fn check_encoding_flags(job: &Job) -> Result<(), Error> {
         }
         (None, _) => None,
     };
+    if !cfg!(feature = "avif")
+        && matches!(
+            target,
+            Some(Target::Still(StillFormat::Avif, _) | Target::Sequence(StillFormat::Avif, _))
+        )
+    {
+        return Err(Error::Media(MediaError::Unsupported {
+            path: name,
+            message: format!("cannot write AVIF: {}", media::encoders::NO_AVIF),
+        }));
+    }
+    if let Some(Target::Sequence(StillFormat::Avif, _)) = target {
+        return Err(Error::Usage(format!(
+            "{name}: tessera writes AVIF stills, not AVIF image sequences (FFmpeg's image \
+             sequence writer has no AVIF encoder); write the frames as PNG, WebP or JPEG, or the \
+             clip as AV1 video (-o clip.mkv --codec libaom-av1)"
+        )));
+    }
     check_flags(&job.image, &video, target.unwrap_or(Target::Video(&name))).map_err(Error::Usage)
 }
 
@@ -503,6 +521,9 @@ fn video_encode_settings(job: &Job, output: Option<&Path>) -> EncodeSettings {
         .and_then(media::encoders::StillFormat::from_path);
     if let Some(format) = format {
         let (mut options, pix_fmt) = media::encoders::sequence_options(&job.image, format);
+        if let (media::encoders::StillFormat::Jpeg, Some(quality)) = (format, job.image.quality) {
+            encode.jpeg_tables = Some(Box::new(media::encoders::jpeg_tables(quality)));
+        }
         options.append(&mut encode.options);
         encode.options = options;
         if pix_fmt.is_some() {

@@ -327,3 +327,75 @@ fn a_16_bit_adobe_rgb_photo_is_converted_at_16_bits() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An AVIF tagged Display P3 by its nclx box alone (H.273 primaries 12, sRGB transfer; no ICC
+/// profile), as phones write them, made by FFmpeg's AVIF writer: decoded as FFmpeg decodes it,
+/// its colours are converted to sRGB as lcms2 converts them from Display P3.
+#[cfg(feature = "avif")]
+#[test]
+fn an_avif_tagged_display_p3_by_code_points_is_converted() {
+    let dir = dir("nclx");
+    let (png, avif, output) = (dir.join("in.png"), dir.join("p3.avif"), dir.join("out.png"));
+    write_png(&png, &pixels(), None);
+    common::ffmpeg(&[
+        "-i",
+        png.to_str().unwrap(),
+        "-frames:v",
+        "1",
+        "-c:v",
+        "libaom-av1",
+        "-still-picture",
+        "1",
+        "-crf",
+        "0",
+        "-pix_fmt",
+        "yuv444p",
+        "-color_range",
+        "pc",
+        "-colorspace",
+        "bt470bg",
+        "-color_primaries",
+        "smpte432",
+        "-color_trc",
+        "iec61966-2-1",
+        avif.to_str().unwrap(),
+    ]);
+    // As stored: tessera's decode agrees with FFmpeg's (their YUV to RGB may differ by a code
+    // value or two), and keeps the profile the code points describe.
+    let kept = dir.join("kept.png");
+    run(&avif, &kept, &["--keep-profile"]);
+    let (stored, kept_icc) = read_png(&kept);
+    let ffmpeg = common::decoded(&avif, "rgb24");
+    assert!(
+        max_diff(&stored, &ffmpeg) <= 2,
+        "off FFmpeg's decode by {}",
+        max_diff(&stored, &ffmpeg)
+    );
+    let kept_icc = kept_icc.expect("the code points' profile is kept");
+    let want = lcms2_convert(
+        &stored,
+        &Profile::new_icc(&display_p3()).unwrap(),
+        &Profile::new_srgb(),
+    );
+    // The profile made from the code points converts as Display P3 does.
+    let by_kept = lcms2_convert(
+        &stored,
+        &Profile::new_icc(&kept_icc).unwrap(),
+        &Profile::new_srgb(),
+    );
+    assert!(
+        max_diff(&by_kept, &want) <= 1,
+        "the kept profile converts off by {}",
+        max_diff(&by_kept, &want)
+    );
+    run(&avif, &output, &[]);
+    let (got, icc) = read_png(&output);
+    assert!(
+        max_diff(&got, &want) <= 1,
+        "off by {}",
+        max_diff(&got, &want)
+    );
+    assert!(max_diff(&got, &stored) > 10, "not converted");
+    assert_eq!(icc.as_deref(), Some(tessera::media::cms::srgb_icc()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

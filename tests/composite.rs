@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::planes::cpu;
-use common::{s, test_frame, yuv};
+use common::{psnr, s, test_frame, yuv};
 use tessera::frame::{Format, Layout};
 use tessera::{Backend, Frame};
 
@@ -453,18 +453,6 @@ fn a_video_overlay_shows_its_latest_frame_at_or_before_each_time_on_both_backend
     // A photo under a video takes its first frame.
     let photo = cpu(&format!("overlay(\"{}\", 1, 1)", s(&clip)), &frame);
     assert_eq!(rgb_at(&photo, 5, 5), clip_colour(0));
-}
-
-/// PSNR in dB of two byte buffers of the same length.
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }
 
 #[test]

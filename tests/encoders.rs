@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ffmpeg, s, tessera, Noise};
+use common::{ffmpeg, psnr, s, tessera, Noise};
 
 /// A photo-like picture: smooth gradients, a soft texture, fine noise and one hard edge.
 fn photo(w: u32, h: u32) -> image::RgbImage {
@@ -26,16 +26,6 @@ fn photo(w: u32, h: u32) -> image::RgbImage {
             c(200.0 - 120.0 * fx * fy),
         ])
     })
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let se: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum();
-    10.0 * (255.0f64.powi(2) / (se / a.len() as f64)).log10()
 }
 
 fn rgb(path: &Path) -> Vec<u8> {
@@ -368,6 +358,62 @@ fn image_flags_reach_ffmpegs_sequence_encoders() {
     assert_eq!(sof(&full.join("00001.jpg")).1, 0x11);
     let half = run("j420", "jpg", &["--subsampling", "420"]);
     assert_eq!(sof(&half.join("00001.jpg")).1, 0x22);
+    // JPEG frames at a quality carry that quality's tables (FFmpeg's mjpeg keeps its DC step
+    // of 8), and are smaller at a lower one.
+    let mut last = u64::MAX;
+    for quality in [95u8, 75, 30] {
+        let folder = run(
+            &format!("jq{quality}"),
+            "jpg",
+            &["--quality", &quality.to_string()],
+        );
+        let tables = tessera::media::encoders::jpeg_tables(quality);
+        for (id, table) in dqt(&folder.join("00002.jpg")) {
+            assert_eq!(table[1..], tables[id][1..], "quality {quality}, table {id}");
+            assert_eq!(table[0], 8, "quality {quality}: the DC step");
+        }
+        let bytes = sequence_bytes(&folder);
+        assert!(
+            bytes < last,
+            "quality {quality}: {bytes} bytes after {last}"
+        );
+        last = bytes;
+    }
+}
+
+/// A JPEG's quantisation tables by their ids, in raster order (DQT stores them in zigzag).
+fn dqt(path: &Path) -> Vec<(usize, [u16; 64])> {
+    const ZIGZAG: [usize; 64] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
+        20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ];
+    let bytes = std::fs::read(path).unwrap();
+    let mut tables = Vec::new();
+    let mut i = 2;
+    while i + 4 < bytes.len() && bytes[i + 1] != 0xda {
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        if bytes[i + 1] == 0xdb {
+            let mut at = i + 4;
+            while at < i + 2 + len {
+                assert_eq!(bytes[at] >> 4, 0, "8-bit tables");
+                let mut table = [0u16; 64];
+                for (k, &z) in ZIGZAG.iter().enumerate() {
+                    table[z] = u16::from(bytes[at + 1 + k]);
+                }
+                tables.push((usize::from(bytes[at] & 15), table));
+                at += 65;
+            }
+        }
+        i += 2 + len;
+    }
+    assert_eq!(
+        tables.len(),
+        2,
+        "luma and chroma tables in {}",
+        path.display()
+    );
+    tables
 }
 
 /// Runs a command line that must be refused as a usage error, before any work: exit code 2,
@@ -484,8 +530,17 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
     let frames = dir.path().join("frames");
     let pattern = frames.join("%05d.jpg");
     refused(
-        &["process", s(&video), "-o", s(&pattern), "--quality", "50"],
-        "no JPEG quality maps onto it faithfully",
+        &[
+            "process",
+            s(&video),
+            "-o",
+            s(&pattern),
+            "--quality",
+            "50",
+            "--bitrate",
+            "2M",
+        ],
+        "--quality and --bitrate both set",
         &frames,
     );
     refused(

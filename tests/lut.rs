@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{s, tessera, test_frame, yuv, Noise};
+use common::{psnr, s, tessera, test_frame, yuv, Noise};
 use tessera::backend::cpu::CpuBackend;
 use tessera::frame::{Format, Layout};
 use tessera::{plan, Backend, Chain, Frame};
@@ -36,21 +36,6 @@ fn write_cube(path: &Path, n: usize, f: impl Fn(f64, f64, f64) -> [f64; 3]) {
         }
     }
     std::fs::write(path, text).unwrap();
-}
-
-/// PSNR of two pictures' bytes, in dB (peak 255).
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    if mse == 0.0 {
-        return f64::INFINITY;
-    }
-    10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
 /// tessera's picture of `chain` (CPU backend, through the binary) and FFmpeg's of `vf`, on the

@@ -1,9 +1,10 @@
 //! A photo's metadata through `tessera process`: Exif, XMP and ICC kept from a JPEG into JPEG,
-//! PNG, WebP and TIFF; `--strip` and `--strip LIST`; the Exif orientations 1 to 8 turned upright
+//! PNG, WebP, TIFF and AVIF, and from an AVIF back; `--strip` and `--strip LIST`; the Exif orientations 1 to 8 turned upright
 //! (and left alone with `--no-auto-orient`); the Exif pixel size after a resize; a damaged Exif
 //! block; `probe`'s camera facts. Sources are drawn here, their Exif written by kamadak-exif's
 //! writer, the blocks put in with tessera's own `embed`; outputs are read back with the `image`
-//! crate's decoders and kamadak-exif, not with tessera's reader.
+//! crate's decoders and kamadak-exif (AVIF's boxes with libavif's parser), not with tessera's
+//! reader.
 
 mod common;
 
@@ -139,6 +140,17 @@ struct Blocks {
 }
 
 fn blocks(path: &Path) -> Blocks {
+    #[cfg(feature = "avif")]
+    if path.extension().unwrap() == "avif" {
+        let header = tessera::media::avif::header(&std::fs::read(path).unwrap()).unwrap();
+        let m = header.metadata;
+        let exif = m.exif.map(|raw| exif::Reader::new().read_raw(raw).unwrap());
+        return Blocks {
+            icc: m.icc,
+            xmp: m.xmp,
+            exif,
+        };
+    }
     let mut decoder = image::ImageReader::open(path)
         .unwrap()
         .with_guessed_format()
@@ -194,6 +206,15 @@ fn process(input: &Path, output: &Path, extra: &[&str]) -> String {
     stderr
 }
 
+/// The still formats tessera writes with metadata: AVIF too where the build has it.
+fn formats() -> Vec<&'static str> {
+    let mut formats = vec!["jpg", "png", "webp", "tif"];
+    if cfg!(feature = "avif") {
+        formats.push("avif");
+    }
+    formats
+}
+
 /// The camera's facts every output must keep.
 const KEPT: [Tag; 9] = [
     Tag::Make,
@@ -216,7 +237,7 @@ fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
     let original = exif::Reader::new()
         .read_raw(meta.exif.clone().unwrap())
         .unwrap();
-    for ext in ["jpg", "png", "webp", "tif"] {
+    for ext in formats() {
         let out = dir.path().join(format!("out.{ext}"));
         process(&source, &out, &[]);
         let got = blocks(&out);
@@ -257,7 +278,9 @@ fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
             "{ext}: MakerNote"
         );
         // The picture is still a picture of the right size.
-        assert_eq!(image::image_dimensions(&out).unwrap(), (W, H), "{ext}");
+        if ext != "avif" {
+            assert_eq!(image::image_dimensions(&out).unwrap(), (W, H), "{ext}");
+        }
     }
 }
 
@@ -293,6 +316,66 @@ fn blocks_go_from_png_webp_and_tiff_sources_too() {
     }
 }
 
+/// An AVIF tessera wrote from a camera JPEG gives its blocks to the next output, as it got them.
+#[cfg(feature = "avif")]
+#[test]
+fn blocks_go_from_an_avif_source_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("camera.jpg");
+    let meta = camera_meta(1);
+    photo(&source, ImageFormat::Jpeg, &meta);
+    let avif = dir.path().join("camera.avif");
+    process(&source, &avif, &[]);
+    for ext in ["jpg", "png"] {
+        let out = dir.path().join(format!("from-avif.{ext}"));
+        process(&avif, &out, &[]);
+        let got = blocks(&out);
+        assert_eq!(got.icc, meta.icc, "{ext}: ICC");
+        assert_eq!(got.xmp, meta.xmp, "{ext}: XMP");
+        let exif = got.exif.unwrap_or_else(|| panic!("{ext}: no Exif"));
+        assert_eq!(
+            field(&exif, Tag::Model).as_deref(),
+            Some("\"TesseraCam X100\""),
+            "{ext}"
+        );
+    }
+}
+
+/// An AVIF keeps a turn it was not given in its irot and imir boxes: written with
+/// `--no-auto-orient` from a photo with Exif orientation `o`, it holds the stored pixels and
+/// says `o`; read back, it comes out upright.
+#[cfg(feature = "avif")]
+#[test]
+fn avif_carries_every_orientation_in_its_boxes() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = picture(W, H);
+    for o in 1..=8u16 {
+        let source = dir.path().join(format!("o{o}.png"));
+        photo(
+            &source,
+            ImageFormat::Png,
+            &Metadata {
+                exif: Some(camera_exif(o, Size::Short, false)),
+                ..Metadata::default()
+            },
+        );
+        let avif = dir.path().join(format!("o{o}.avif"));
+        process(&source, &avif, &["--no-auto-orient", "--lossless"]);
+        let header = tessera::media::avif::header(&std::fs::read(&avif).unwrap()).unwrap();
+        assert_eq!(header.orientation.to_exif(), o as u8, "{o}: irot/imir");
+        assert_eq!((header.width, header.height), (W, H), "{o}: stored size");
+        let out = dir.path().join(format!("up{o}.png"));
+        process(&avif, &out, &[]);
+        let got = image::open(&out).unwrap().into_rgb8();
+        assert!(got == upright(&stored, o), "orientation {o}: wrong pixels");
+        // Kept as stored, the turn goes into the output's Exif.
+        let kept = dir.path().join(format!("kept{o}.jpg"));
+        process(&avif, &kept, &["--no-auto-orient"]);
+        let exif = blocks(&kept).exif.unwrap();
+        assert_eq!(uint(&exif, Tag::Orientation), Some(u32::from(o)), "{o}");
+    }
+}
+
 #[test]
 fn strip_removes_every_block_or_the_ones_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -312,7 +395,7 @@ fn strip_removes_every_block_or_the_ones_named() {
             false,
         ),
     ];
-    for ext in ["jpg", "png", "webp", "tif"] {
+    for ext in formats() {
         for (i, (args, icc, exif, xmp)) in cases.iter().enumerate() {
             let out = dir.path().join(format!("strip{i}.{ext}"));
             process(&source, &out, args);

@@ -7,7 +7,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{decoded as raw, ffmpeg, s, tessera, test_frame, test_image16, test_image8, yuv};
+use common::{
+    decoded as raw, ffmpeg, psnr, s, tessera, test_frame, test_image16, test_image8, yuv,
+};
 use tessera::backend::cpu::CpuBackend;
 use tessera::frame::{Layout, Siting};
 use tessera::{plan, Backend, Chain, Frame};
@@ -390,18 +392,6 @@ fn rotate_interpolates_as_an_f64_inverse_map() {
 /// Raw samples of a picture as FFmpeg decodes it.
 fn rgb24(path: &Path) -> Vec<u8> {
     raw(path, "rgb24")
-}
-
-/// PSNR of two 8-bit sample arrays, in dB.
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0 * 255.0 / mse.max(1e-12)).log10()
 }
 
 fn process(input: &Path, output: &Path, chain: &str, extra: &[&str]) {

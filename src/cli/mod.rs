@@ -90,7 +90,7 @@ struct ProcessArgs {
     /// one from standard input.
     #[arg(required = true, num_args = 1..)]
     inputs: Vec<PathBuf>,
-    /// Where to write; the format follows the extension (png, jpg, webp, tiff, bmp; mp4, mkv,
+    /// Where to write; the format follows the extension (png, jpg, webp, tiff, bmp, avif; mp4, mkv,
     /// mov, webm, …), or --format; `-` writes to standard output. With several inputs, a folder (mirroring the inputs' tree below it) or a
     /// template with {dir}, {stem}, {ext}, {name}, {index} and {chain}:
     /// -o 'out/{dir}/{stem}_graded.webp'.
@@ -225,17 +225,19 @@ struct ProcessArgs {
     /// of copying it, e.g. for a container that cannot hold the input's audio.
     #[arg(long = "audio-codec", help_heading = "Video encoding")]
     audio_codec: Option<String>,
-    /// Quality from 0 to 100 for JPEG (default 85) and lossy WebP (default 75, as libwebp and
-    /// vips); higher is closer to the source and larger. Also for the WebP
-    /// images of a sequence (frames/%05d.webp); not for JPEG sequences, whose FFmpeg encoder
-    /// has no quality scale.
+    /// Quality from 0 to 100 for JPEG (default 85), lossy WebP (default 75, as libwebp and
+    /// vips) and AVIF (default 60, as libavif); higher is closer to the source and larger. Also
+    /// for the images of a sequence (frames/%05d.webp, frames/%05d.jpg: libjpeg's tables for
+    /// that quality).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Image encoding")]
     quality: Option<u8>,
-    /// Lossless WebP (WebP is lossy by default).
+    /// Lossless WebP or AVIF (both are lossy by default); a lossless AVIF keeps 8-bit RGB and
+    /// alpha exactly, and 16-bit pictures at 12 bits.
     #[arg(long, help_heading = "Image encoding")]
     lossless: bool,
-    /// How hard the WebP encoder works for a smaller file, 0 (fastest) to 9 (smallest),
-    /// default 6; for WebP effort×2/3, rounded, is libwebp's method 0–6 (6 → method 4).
+    /// How hard the WebP or AVIF encoder works for a smaller file, 0 (fastest) to 9 (smallest).
+    /// WebP: default 6; effort×2/3, rounded, is libwebp's method 0–6 (6 → method 4). AVIF:
+    /// default 4; libavif's speed is 10 − effort×10/9, rounded (4 → speed 6, its default).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9), help_heading = "Image encoding")]
     effort: Option<u8>,
     /// JPEG chroma subsampling: 444, 422 or 420. Default: 420 below quality 90, 444 from 90
@@ -269,7 +271,7 @@ struct ProcessArgs {
     #[arg(long)]
     overwrite: bool,
     /// The output's format where its name cannot say: with -o - (standard output) or a name
-    /// without an extension. An image format (png, jpg, webp, tiff, bmp) or an FFmpeg muxer by
+    /// without an extension. An image format (png, jpg, webp, tiff, bmp, avif) or an FFmpeg muxer by
     /// name (matroska, mp4, mov, webm, mpegts, nut, yuv4mpegpipe, …).
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
@@ -763,6 +765,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             audio_codec: args.audio_codec.clone(),
             auto_rotate: args.auto_rotate,
             format: args.format.clone(),
+            jpeg_tables: None,
         },
         trim: Trim {
             start: args.start.unwrap_or(0.0),

@@ -250,20 +250,85 @@ static SRGB: OnceLock<Profile> = OnceLock::new();
 /// encoded as an ICC v4 profile.
 fn srgb() -> Profile {
     let parsed = ColorProfile::new_srgb();
-    let mut bytes = parsed
-        .encode()
-        .expect("moxcms encodes its own sRGB profile");
-    // moxcms stamps the header's creation date with the time of encoding; a fixed one keeps
-    // tessera's outputs the same from run to run (the header carries no profile ID to update).
-    let created: [u16; 6] = [2026, 11, 28, 0, 0, 0];
-    for (i, part) in created.iter().enumerate() {
-        bytes[24 + 2 * i..26 + 2 * i].copy_from_slice(&part.to_be_bytes());
-    }
+    let bytes = encode_dated(&parsed).expect("moxcms encodes its own sRGB profile");
     Profile {
         info: icc::describe(&bytes),
         bytes: Arc::new(bytes),
         parsed: Arc::new(parsed),
     }
+}
+
+/// A profile tessera makes, encoded as ICC. moxcms stamps the header's creation date with the
+/// time of encoding; a fixed one keeps tessera's outputs the same from run to run (the header
+/// carries no profile ID to update).
+fn encode_dated(profile: &ColorProfile) -> Result<Vec<u8>, moxcms::CmsError> {
+    let mut bytes = profile.encode()?;
+    let created: [u16; 6] = [2026, 11, 28, 0, 0, 0];
+    for (i, part) in created.iter().enumerate() {
+        bytes[24 + 2 * i..26 + 2 * i].copy_from_slice(&part.to_be_bytes());
+    }
+    Ok(bytes)
+}
+
+/// The ICC profile for colours tagged by code points (ITU-T H.273, as an AVIF's nclx box tags
+/// them): `None` for sRGB (BT.709 primaries or unspecified, with the sRGB, BT.709 or an
+/// unspecified transfer, which browsers show as sRGB), else a profile built from the primaries
+/// and the transfer curve, so that the colour plan converts the picture as it would a tagged
+/// one. An HDR transfer (PQ, HLG) or a code point without a curve is an error in words: the
+/// picture is then taken as sRGB, unconverted and not tone-mapped.
+pub fn icc_from_cicp(primaries: u16, transfer: u16) -> Result<Option<Vec<u8>>, String> {
+    use moxcms::{
+        CicpColorPrimaries, CicpProfile, LocalizableString, MatrixCoefficients, ProfileText,
+        TransferCharacteristics,
+    };
+    const SRGB_PRIMARIES: [u16; 2] = [1, 2];
+    const SRGB_LIKE_TRANSFER: [u16; 4] = [1, 2, 6, 13];
+    if SRGB_PRIMARIES.contains(&primaries) && SRGB_LIKE_TRANSFER.contains(&transfer) {
+        return Ok(None);
+    }
+    let unsupported = || {
+        format!(
+            "its colours are tagged with primaries {primaries} and transfer {transfer} (H.273 \
+             code points), which tessera cannot turn into a profile{}; they are taken as sRGB",
+            if matches!(transfer, 16 | 18) {
+                " (an HDR picture: it is not tone-mapped)"
+            } else {
+                ""
+            }
+        )
+    };
+    let code = |v: u16| u8::try_from(v).map_err(|_| unsupported());
+    let cicp = CicpProfile {
+        // Unspecified primaries with a named curve are BT.709's, as browsers take them.
+        color_primaries: match primaries {
+            2 => CicpColorPrimaries::Bt709,
+            p => CicpColorPrimaries::try_from(code(p)?).map_err(|_| unsupported())?,
+        },
+        transfer_characteristics: match transfer {
+            2 | 1 | 6 => TransferCharacteristics::Srgb,
+            t => TransferCharacteristics::try_from(code(t)?).map_err(|_| unsupported())?,
+        },
+        matrix_coefficients: MatrixCoefficients::Bt709,
+        full_range: true,
+    };
+    let mut profile = ColorProfile::new_from_cicp(cicp);
+    if profile.red_trc.is_none() || profile.cicp.is_none() {
+        return Err(unsupported());
+    }
+    let name = match primaries {
+        12 => "Display P3".to_string(),
+        9 => "BT.2020".to_string(),
+        11 => "DCI-P3".to_string(),
+        p => format!("H.273 primaries {p}"),
+    };
+    profile.description = Some(ProfileText::Localizable(vec![LocalizableString::new(
+        "en".into(),
+        "US".into(),
+        format!("{name}, transfer {transfer} (from H.273 code points)"),
+    )]));
+    encode_dated(&profile)
+        .map(Some)
+        .map_err(|e| format!("{} ({e})", unsupported()))
 }
 
 /// The sRGB profile's bytes, as tessera embeds them in a picture it converted to sRGB.

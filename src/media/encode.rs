@@ -42,6 +42,10 @@ pub struct EncodeSettings {
     /// The container by FFmpeg's muxer name (`matroska`, `mp4`, `nut`, …) where the output's
     /// name cannot say (`--format`; standard output); by default the extension chooses.
     pub format: Option<String>,
+    /// Quantisation tables for an MJPEG encoder (a JPEG image sequence), luma then chroma, in
+    /// raster order: written as they are for every AC coefficient (FFmpeg's mjpeg fixes the DC
+    /// step at 8). See [`super::encoders::jpeg_tables`].
+    pub jpeg_tables: Option<Box<[[u16; 64]; 2]>>,
 }
 
 /// The encoder used when none is named.
@@ -509,6 +513,25 @@ mod writer {
                 (*ctx).thread_count = 0;
                 if self.flags.contains(format::Flags::GLOBAL_HEADER) {
                     (*ctx).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+                }
+                // An MJPEG encoder at a fixed qscale of 8 writes its intra matrices unscaled
+                // (qscale × matrix / 8): the tables a JPEG quality asks for. avcodec frees the
+                // matrices with the context.
+                if let Some(tables) = &self.settings.jpeg_tables {
+                    let matrix = |table: &[u16; 64]| {
+                        let m = ffi::av_malloc(std::mem::size_of_val(table)) as *mut u16;
+                        if !m.is_null() {
+                            std::ptr::copy_nonoverlapping(table.as_ptr(), m, 64);
+                        }
+                        m
+                    };
+                    (*ctx).intra_matrix = matrix(&tables[0]);
+                    (*ctx).chroma_intra_matrix = matrix(&tables[1]);
+                    if (*ctx).intra_matrix.is_null() || (*ctx).chroma_intra_matrix.is_null() {
+                        return Err(Refusal::Failed("out of memory for the JPEG tables".into()));
+                    }
+                    (*ctx).flags |= ffi::AV_CODEC_FLAG_QSCALE as i32;
+                    (*ctx).global_quality = 8 * ffi::FF_QP2LAMBDA;
                 }
                 // libvpx takes crf as a quality cap under a bit rate unless the rate is 0.
                 if self.settings.crf.is_some()
@@ -1117,6 +1140,16 @@ mod writer {
             }
             self.last_pts = Some(pts);
             self.picture.set_pts(Some(pts));
+            // SAFETY: plain fields of a live encoder context and of the frame handed to it.
+            unsafe {
+                // An encoder at a fixed quantiser (`AV_CODEC_FLAG_QSCALE`, as a JPEG sequence's
+                // tables set it) takes each picture's quantiser from the picture, as FFmpeg's
+                // own command line gives it.
+                let ctx = self.encoder.as_ptr();
+                if (*ctx).flags & ffi::AV_CODEC_FLAG_QSCALE as i32 != 0 {
+                    (*self.picture.as_mut_ptr()).quality = (*ctx).global_quality;
+                }
+            }
             self.encoder.send_frame(&self.picture).map_err(|e| {
                 encode_error(
                     &self.path,

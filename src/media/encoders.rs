@@ -1,6 +1,6 @@
 //! Still-image encoders and the options users give them: JPEG through mozjpeg, WebP through
 //! libwebp, PNG through the `png` encoder of the `image` crate, TIFF through the `tiff` crate,
-//! BMP through the `image` crate. [`encode`] turns a frame into the file's bytes in memory, so
+//! BMP through the `image` crate, AVIF through the system's libavif ([`super::avif`]). [`encode`] turns a frame into the file's bytes in memory, so
 //! that metadata can be embedded before the file is written; it never touches a file.
 //!
 //! It also owns which encoding flag applies to which output ([`check_flags`]), and how the
@@ -15,6 +15,7 @@ use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
 
 pub use super::image::ImageSettings;
+use super::metadata::Metadata;
 use crate::frame::{Family, Frame, PlaneRef, Samples};
 
 /// JPEG quality when none is given. Higher than vips' 75 because a tessera output is often
@@ -28,6 +29,9 @@ pub const DEFAULT_WEBP_QUALITY: u8 = 75;
 pub const DEFAULT_AVIF_QUALITY: u8 = 60;
 /// Effort when none is given: libwebp's method 4, its own default.
 pub const DEFAULT_EFFORT: u8 = 6;
+/// AVIF effort when none is given: libavif's own default speed, 6. AV1 encoding is slow enough
+/// that WebP's default effort (libavif's speed 3) would take several times as long.
+pub const DEFAULT_AVIF_EFFORT: u8 = 4;
 /// zlib level for PNG when none is given: zlib's and vips' own default.
 pub const DEFAULT_PNG_COMPRESSION: u8 = 6;
 /// From this JPEG quality up, chroma is kept whole (4:4:4) unless `--subsampling` says
@@ -89,7 +93,7 @@ impl StillFormat {
     pub fn sequence_flags(self) -> &'static [ImageFlag] {
         use ImageFlag::*;
         match self {
-            StillFormat::Jpeg => &[Subsampling],
+            StillFormat::Jpeg => &[Quality, Subsampling],
             StillFormat::Png => &[Compression],
             StillFormat::WebP => &[Quality, Lossless, Effort],
             StillFormat::Tiff => &[TiffCompression],
@@ -269,11 +273,6 @@ pub fn check_flags(
             let applies = format.sequence_flags();
             if let Some(flag) = given.iter().find(|f| !applies.contains(f)) {
                 let why = match (format, flag) {
-                    (StillFormat::Jpeg, ImageFlag::Quality) => {
-                        " (FFmpeg's mjpeg encoder scales one fixed quantisation matrix by a whole \
-                         quantiser from 1 to 31, with a fixed DC step, so no JPEG quality maps \
-                         onto it faithfully: write PNG or WebP frames for a quality setting)"
-                    }
                     (StillFormat::Jpeg, ImageFlag::Progressive) => {
                         " (FFmpeg's mjpeg encoder writes baseline JPEGs only)"
                     }
@@ -290,6 +289,16 @@ pub fn check_flags(
                     format.name(),
                     VIDEO_FLAGS[..7].join(", ")
                 ));
+            }
+            if format == StillFormat::Jpeg
+                && settings.quality.is_some()
+                && video_flags.contains(&"--bitrate")
+            {
+                return Err(
+                    "--quality and --bitrate both set how much the JPEG frames are compressed; \
+                     give one"
+                        .into(),
+                );
             }
             if settings.subsampling.is_some() && video_flags.contains(&"--pix-fmt") {
                 return Err(
@@ -386,6 +395,36 @@ pub fn sequence_options(
         StillFormat::Bmp | StillFormat::Avif => {}
     }
     (options, pix_fmt)
+}
+
+/// The baseline JPEG quantisation tables of ITU-T T.81 Annex K (K.1 luminance, K.2
+/// chrominance), in raster order: the tables a JPEG quality scales.
+const ANNEX_K: [[u16; 64]; 2] = [
+    [
+        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69,
+        56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81,
+        104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+    ],
+    [
+        17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99,
+        99, 47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+        99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    ],
+];
+
+/// The quantisation tables (luma, chroma; raster order) of a JPEG at `quality` 0–100, as
+/// libjpeg scales the Annex K tables: by 5000/quality percent below 50, by 200 − 2 × quality
+/// from 50, each entry rounded and kept within 1–255 (baseline). For JPEG image sequences,
+/// whose FFmpeg encoder (mjpeg) has no quality scale of its own; tessera's still JPEGs use
+/// mozjpeg's tuned tables instead.
+pub fn jpeg_tables(quality: u8) -> [[u16; 64]; 2] {
+    let quality = u32::from(quality.clamp(1, 100));
+    let percent = if quality < 50 {
+        5000 / quality
+    } else {
+        200 - 2 * quality
+    };
+    ANNEX_K.map(|table| table.map(|v| ((u32::from(v) * percent + 50) / 100).clamp(1, 255) as u16))
 }
 
 /// libwebp's method (0 to 6) for an effort from 0 to 9: 0→0, 1→1, 2→1, 3→2, 4→3, 5→3, 6→4,
@@ -507,9 +546,64 @@ pub fn encode(
             let bytes = encode_tiff(&samples, w, h, channels, settings)?;
             Ok(Encoded { bytes, warnings })
         }
-        StillFormat::Avif => Err("AVIF output is not available in this build".into()),
+        StillFormat::Avif => encode_avif(frame, settings, &Metadata::default()),
     }
 }
+
+/// Encodes `frame` as AVIF with `meta`'s blocks inside, which AVIF's encoder writes itself (no
+/// embedding afterwards): 8-bit frames at 8 bits, 16-bit ones at 10 bits (12 when lossless);
+/// grey written as RGB (tessera's AVIFs are RGB); an alpha plane kept unless it is opaque. The
+/// Exif orientation, where the picture was not turned upright, goes into AVIF's irot and imir
+/// boxes, which viewers apply.
+pub fn encode_avif(
+    frame: &Frame,
+    settings: &ImageSettings,
+    meta: &Metadata,
+) -> Result<Encoded, EncodeError> {
+    #[cfg(feature = "avif")]
+    {
+        let f = &frame.format;
+        let grey = f.layout.family == Family::Gray;
+        let colours = if grey { 1 } else { 3 };
+        let opaque = f.layout.alpha_plane().is_none_or(|a| is_opaque(frame, a));
+        let planes = if opaque { colours } else { colours + 1 };
+        let mut samples = interleave(frame, planes);
+        if grey {
+            samples = match samples {
+                Samples::U8(p) => Samples::U8(grey_to_rgb(&p, planes)),
+                Samples::U16(p) => Samples::U16(grey_to_rgb(&p, planes)),
+            };
+        }
+        let orientation = meta
+            .exif
+            .as_deref()
+            .and_then(super::metadata::orientation)
+            .and_then(image::metadata::Orientation::from_exif)
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        let source = super::avif::Source {
+            width: frame.width(),
+            height: frame.height(),
+            channels: if opaque { 3 } else { 4 },
+            samples: &samples,
+            orientation,
+        };
+        let bytes = super::avif::encode(&source, settings, meta)
+            .map_err(|e| format!("cannot encode the AVIF: {e}"))?;
+        Ok(Encoded {
+            bytes,
+            warnings: Vec::new(),
+        })
+    }
+    #[cfg(not(feature = "avif"))]
+    {
+        let _ = (frame, settings, meta);
+        Err(NO_AVIF.into())
+    }
+}
+
+/// Why a build without the `avif` feature writes no AVIF.
+pub const NO_AVIF: &str = "this build of tessera has no AVIF support (the cargo feature `avif`, \
+                           which needs the system's libavif)";
 
 /// `#rrggbb`, or the name for white and black.
 fn colour_name(rgb: [u8; 3]) -> String {
@@ -848,6 +942,18 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_tables_scale_annex_k_as_libjpeg_does() {
+        // Quality 50 is Annex K itself; 100 is all ones; 75 halves (rounded); low qualities
+        // reach the baseline's 255.
+        assert_eq!(jpeg_tables(50), ANNEX_K);
+        assert!(jpeg_tables(100).iter().flatten().all(|&v| v == 1));
+        assert_eq!(jpeg_tables(75)[0][..4], [8, 6, 5, 8]);
+        assert_eq!(jpeg_tables(85)[1][0], 5);
+        assert_eq!(jpeg_tables(1)[1][63], 255);
+        assert_eq!(jpeg_tables(0), jpeg_tables(1));
+    }
+
+    #[test]
     fn flags_apply_by_format() {
         let quality = ImageSettings {
             quality: Some(50),
@@ -861,7 +967,18 @@ mod tests {
             "--quality does not apply to a.png, a PNG image; the flags for PNG are \
              --compression, --fast"
         );
-        assert!(check_flags(&quality, &[], Target::Sequence(StillFormat::Jpeg, "f")).is_err());
+        assert!(check_flags(&quality, &[], Target::Sequence(StillFormat::Jpeg, "f")).is_ok());
+        assert!(check_flags(
+            &quality,
+            &["--bitrate"],
+            Target::Sequence(StillFormat::Jpeg, "f")
+        )
+        .is_err());
+        let progressive = ImageSettings {
+            progressive: true,
+            ..ImageSettings::default()
+        };
+        assert!(check_flags(&progressive, &[], Target::Sequence(StillFormat::Jpeg, "f")).is_err());
         assert!(check_flags(&quality, &[], Target::Sequence(StillFormat::WebP, "f")).is_ok());
         let none = ImageSettings::default();
         assert!(check_flags(&none, &["--crf"], Target::Video("a.mp4")).is_ok());

@@ -1,10 +1,11 @@
-//! Still images through the `image` crate: PNG, JPEG, WebP, TIFF and BMP.
+//! Still images: PNG, JPEG, WebP, TIFF and BMP through the `image` crate (JPEG through
+//! zune-jpeg), AVIF through [`super::avif`] (libavif, with the `avif` feature).
 //!
 //! Reading recognises the format from the file's content, never its name, turns photos upright
-//! by their Exif orientation, and keeps the source's depth: images become RGB planes (with an
-//! alpha plane where the file has alpha), 16-bit for 16-bit PNG and TIFF (grey, RGB or RGBA),
-//! 8-bit otherwise. Writing picks the format from a file name's extension; PNG and TIFF keep 16
-//! bits, JPEG, WebP (lossless) and BMP are 8-bit. An image whose alpha is opaque everywhere is
+//! by their Exif orientation (an AVIF by its irot and imir boxes), and keeps the source's depth:
+//! images become RGB or grey planes (with an alpha plane where the file has alpha), 16-bit for
+//! 16-bit PNG and TIFF and 10- or 12-bit AVIF, 8-bit otherwise. Writing picks the format from a
+//! file name's extension ([`super::encoders`] says what each keeps). An image whose alpha is opaque everywhere is
 //! written without an alpha channel. [`still_info`] reads a still's header facts (size,
 //! orientation, colour type, ICC profile, Exif) for `probe` without decoding it. This module
 //! never renames or deletes files: the caller writes to a temporary path and moves it into place.
@@ -139,14 +140,16 @@ impl Strip {
     }
 }
 
-const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF or BMP";
+const EXPECTED: &str = "expected PNG, JPEG, WebP, TIFF, BMP or AVIF";
 #[cfg(feature = "video")]
 const EXPECTED_ANY: &str =
-    "images: PNG, JPEG, WebP, TIFF or BMP; video: any container FFmpeg reads";
+    "images: PNG, JPEG, WebP, TIFF, BMP or AVIF; video: any container FFmpeg reads";
 #[cfg(not(feature = "video"))]
-const EXPECTED_ANY: &str = "images: PNG, JPEG, WebP, TIFF or BMP; this build has no video support";
+const EXPECTED_ANY: &str =
+    "images: PNG, JPEG, WebP, TIFF, BMP or AVIF; this build has no video support";
 
-/// The formats tessera reads and writes.
+/// The formats tessera reads and writes. AVIF is one in every build, so that a build without the
+/// `avif` feature refuses it as an image (saying why) rather than handing it to FFmpeg.
 fn supported(format: ImageFormat) -> bool {
     matches!(
         format,
@@ -155,6 +158,7 @@ fn supported(format: ImageFormat) -> bool {
             | ImageFormat::WebP
             | ImageFormat::Tiff
             | ImageFormat::Bmp
+            | ImageFormat::Avif
     )
 }
 
@@ -297,10 +301,10 @@ pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
         ImageFormat::Jpeg => found.or(structural),
         _ => structural.or(found),
     };
-    let decoded = if format == ImageFormat::Jpeg {
-        read_jpeg(&bytes)
-    } else {
-        read_with_image(format, &bytes)
+    let decoded = match format {
+        ImageFormat::Jpeg => read_jpeg(&bytes),
+        ImageFormat::Avif => read_avif(&bytes),
+        _ => read_with_image(format, &bytes),
     };
     let (mut image, orientation, found) = decoded.map_err(|e| match e {
         Unreadable::Damaged(what) => {
@@ -320,6 +324,8 @@ pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
     if auto_orient {
         image.apply_orientation(orientation);
         metadata.mark_upright(&mut warnings);
+    } else if format == ImageFormat::Avif {
+        keep_avif_turn(&mut metadata, orientation, &mut warnings);
     }
     let (width, height) = (image.width(), image.height());
     let alpha = image.color().has_alpha();
@@ -369,8 +375,68 @@ fn format_name(format: ImageFormat) -> &'static str {
         ImageFormat::Png => "PNG",
         ImageFormat::WebP => "WebP",
         ImageFormat::Tiff => "TIFF",
+        ImageFormat::Avif => "AVIF",
         _ => "BMP",
     }
+}
+
+/// An AVIF kept as stored (`--no-auto-orient`) keeps its turn where other formats' viewers look
+/// for it, in the Exif orientation (an AVIF's irot and imir boxes say it; its Exif orientation,
+/// if any, is only informative): the block's tag set, or a block made that holds the tag alone.
+fn keep_avif_turn(metadata: &mut Metadata, orientation: Orientation, warnings: &mut Vec<String>) {
+    let value = orientation.to_exif();
+    match &mut metadata.exif {
+        None if value == 1 => {}
+        None => metadata.exif = Some(metadata::orientation_only(value)),
+        Some(exif) => {
+            if let Err(why) = metadata::set_orientation(exif, u16::from(value)) {
+                warnings.push(format!(
+                    "the AVIF's turn ({}) is not kept: its Exif block cannot hold it ({why})",
+                    orientation_name(value)
+                ));
+            }
+        }
+    }
+}
+
+/// Decodes an AVIF through libavif: the picture as stored, and the turn its irot/imir boxes
+/// ask for. libavif makes a whole picture or none, so there is never partial damage to report.
+#[cfg(feature = "avif")]
+fn read_avif(bytes: &[u8]) -> Result<Decoded, Unreadable> {
+    use super::avif::{self, AvifError};
+    let max = Limits::default().max_alloc.unwrap_or(u64::MAX);
+    let decoded = avif::decode(bytes, max).map_err(|e| match e {
+        AvifError::Damaged(what) => Unreadable::Damaged(what),
+        AvifError::Unsupported(what) => Unreadable::Unsupported(what),
+        AvifError::Failed(what) => Unreadable::Other(what),
+    })?;
+    let (w, h) = (decoded.header.width, decoded.header.height);
+    let image = match (decoded.samples, decoded.channels) {
+        (Samples::U8(p), 1) => image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageLuma8),
+        (Samples::U8(p), 2) => image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageLumaA8),
+        (Samples::U8(p), 3) => image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageRgb8),
+        (Samples::U8(p), _) => image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageRgba8),
+        (Samples::U16(p), 1) => {
+            image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageLuma16)
+        }
+        (Samples::U16(p), 2) => {
+            image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageLumaA16)
+        }
+        (Samples::U16(p), 3) => image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageRgb16),
+        (Samples::U16(p), _) => {
+            image::ImageBuffer::from_raw(w, h, p).map(DynamicImage::ImageRgba16)
+        }
+    }
+    .ok_or_else(|| Unreadable::Other("the decoder's size is wrong".into()))?;
+    Ok((image, decoded.header.orientation, None))
+}
+
+#[cfg(not(feature = "avif"))]
+fn read_avif(_: &[u8]) -> Result<Decoded, Unreadable> {
+    Err(Unreadable::Unsupported(format!(
+        "an AVIF image, and {}",
+        super::encoders::NO_AVIF
+    )))
 }
 
 /// Why a decoder made no picture.
@@ -639,6 +705,7 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
         .map_err(open_error)?;
     let format = match reader.format() {
         Some(ImageFormat::WebP) if is_animated_webp(path) => return Ok(None),
+        Some(ImageFormat::Avif) => return avif_info(path).map(Some),
         Some(format) if supported(format) => format,
         _ => return Ok(None),
     };
@@ -696,6 +763,59 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
     }))
 }
 
+/// [`still_info`] of an AVIF, from its boxes (libavif parses them; no picture is decoded).
+#[cfg(feature = "avif")]
+fn avif_info(path: &Path) -> Result<StillInfo, MediaError> {
+    let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
+    let header = super::avif::header(&bytes).map_err(|e| MediaError::Decode {
+        path: display(path),
+        message: format!("cannot read the image header: {e}"),
+    })?;
+    let (meta, _) = metadata::read(&bytes, ImageFormat::Avif);
+    let orientation = header.orientation;
+    let turned = matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    let (width, height) = (header.width, header.height);
+    let colour = if header.is_grey() { 1 } else { 3 };
+    Ok(StillInfo {
+        format: "avif",
+        width,
+        height,
+        shown_width: if turned { height } else { width },
+        shown_height: if turned { width } else { height },
+        orientation: orientation.to_exif(),
+        bit_depth: header.depth,
+        color_type: header.subsampling.to_string(),
+        channels: colour + u32::from(header.alpha),
+        alpha: header.alpha,
+        grey: header.is_grey(),
+        icc_profile: meta.icc.as_deref().map(icc::describe),
+        exif_size: meta.exif.as_ref().map(Vec::len),
+        camera: meta
+            .exif
+            .as_deref()
+            .and_then(|exif| metadata::summary(exif).ok())
+            .filter(|c| *c != ExifSummary::default()),
+        xmp_size: meta.xmp.as_ref().map(Vec::len),
+    })
+}
+
+#[cfg(not(feature = "avif"))]
+fn avif_info(path: &Path) -> Result<StillInfo, MediaError> {
+    Err(MediaError::Unsupported {
+        path: display(path),
+        message: format!("an AVIF image, and {}", super::encoders::NO_AVIF),
+    })
+}
+
 /// The format [`read`] gives `path`'s picture, from its header alone (no pixels decoded): its
 /// size once upright, grey or RGB with or without alpha, 8 or 16 bits. For the checks a dry
 /// run makes.
@@ -742,6 +862,10 @@ pub fn encode(
         path: display(format_of),
         message,
     };
+    if still == StillFormat::Avif {
+        // AVIF's encoder writes the blocks itself.
+        return super::encoders::encode_avif(frame, settings, meta).map_err(encode_error);
+    }
     let Encoded {
         bytes,
         mut warnings,
@@ -1042,7 +1166,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "{}: unsupported image format (expected PNG, JPEG, WebP, TIFF or BMP)",
+                "{}: unsupported image format (expected PNG, JPEG, WebP, TIFF, BMP or AVIF)",
                 garbage.display()
             )
         );

@@ -47,6 +47,32 @@ impl Metadata {
     }
 }
 
+/// An AVIF's blocks, as libavif parses them from its boxes (no picture decoded). A picture tagged
+/// only by its nclx colour box (colour primaries and transfer, as phones write) gets the ICC
+/// profile those describe, so that colour management sees its colours as they are.
+#[cfg(feature = "avif")]
+fn read_avif(bytes: &[u8], warnings: &mut Vec<String>) -> Metadata {
+    match super::avif::header(bytes) {
+        Ok(header) => {
+            let mut meta = header.metadata;
+            if meta.icc.is_none() {
+                match super::cms::icc_from_cicp(header.primaries, header.transfer) {
+                    Ok(icc) => meta.icc = icc,
+                    Err(why) => warnings.push(why),
+                }
+            }
+            meta
+        }
+        // Decoding says what is wrong with the file.
+        Err(_) => Metadata::default(),
+    }
+}
+
+#[cfg(not(feature = "avif"))]
+fn read_avif(_: &[u8], _: &mut Vec<String>) -> Metadata {
+    Metadata::default()
+}
+
 /// JPEG's APP1 Exif prefix.
 const EXIF_PREFIX: &[u8] = b"Exif\0\0";
 /// JPEG's APP1 XMP namespace (with its terminating NUL).
@@ -67,7 +93,7 @@ const PNG_XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
 const INFLATE_LIMIT: usize = 64 << 20;
 
 /// The metadata blocks of an encoded still, and a warning for each block that is there but
-/// cannot be read (left out). AVIF's blocks come from libavif's decoder, not from here; other
+/// cannot be read (left out). AVIF's blocks come from libavif's parser; other
 /// formats (BMP) carry none.
 pub fn read(bytes: &[u8], format: ImageFormat) -> (Metadata, Vec<String>) {
     let mut warnings = Vec::new();
@@ -76,6 +102,7 @@ pub fn read(bytes: &[u8], format: ImageFormat) -> (Metadata, Vec<String>) {
         ImageFormat::Png => read_png(bytes, &mut warnings),
         ImageFormat::WebP => read_webp(bytes, &mut warnings),
         ImageFormat::Tiff => read_tiff(bytes, &mut warnings),
+        ImageFormat::Avif => read_avif(bytes, &mut warnings),
         _ => Metadata::default(),
     };
     if let Some(exif) = &meta.exif {
@@ -1108,6 +1135,30 @@ fn embed_tiff(
 // ---------------------------------------------------------------------------------------------
 // Exif edits
 
+/// The Exif orientation, 1 to 8; `None` where the block has no valid one.
+pub fn orientation(exif: &[u8]) -> Option<u8> {
+    let (tiff, ifd0) = Tiff::new(exif).ok()?;
+    let value = match tiff.find(ifd0, ORIENTATION).ok()?? {
+        (at, 3) => u32::from(tiff.u16(at).ok()?),
+        (at, _) => tiff.u32(at).ok()?,
+    };
+    u8::try_from(value).ok().filter(|v| (1..=8).contains(v))
+}
+
+/// The smallest Exif block that says an orientation: a big-endian TIFF header and an IFD0 with
+/// the one tag. For a picture whose turn lived outside Exif (an AVIF's irot and imir boxes) and
+/// goes into a format whose viewers read it from Exif.
+pub fn orientation_only(value: u8) -> Vec<u8> {
+    let mut exif = b"MM\0*\0\0\0\x08".to_vec();
+    exif.extend_from_slice(&1u16.to_be_bytes());
+    exif.extend_from_slice(&ORIENTATION.to_be_bytes());
+    exif.extend_from_slice(&3u16.to_be_bytes());
+    exif.extend_from_slice(&1u32.to_be_bytes());
+    exif.extend_from_slice(&u16::from(value).to_be_bytes());
+    exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    exif
+}
+
 /// Sets the Exif orientation (1 to 8) in place. A block without the tag is left as it is when
 /// `value` is 1 (no tag reads as 1).
 pub fn set_orientation(exif: &mut [u8], value: u16) -> Result<(), String> {
@@ -1273,6 +1324,16 @@ pub fn summary(exif: &[u8]) -> Result<ExifSummary, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_orientation_alone_makes_a_valid_exif_block() {
+        for o in 1..=8 {
+            let exif = orientation_only(o);
+            check_exif(&exif).unwrap();
+            assert_eq!(orientation(&exif), Some(o));
+            assert!(exif::Reader::new().read_raw(exif).is_ok());
+        }
+    }
     use image::ImageDecoder;
 
     fn entry(tag: u16, typ: u16, count: u32, value: Vec<u8>) -> Entry {

@@ -10,6 +10,8 @@
 
 #[cfg(feature = "video")]
 mod audio;
+#[cfg(feature = "avif")]
+pub mod avif;
 #[cfg(feature = "video")]
 pub mod clip;
 pub mod cms;

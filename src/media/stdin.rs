@@ -85,6 +85,7 @@ pub fn take() -> Result<Taken, MediaError> {
         image::ImageFormat::WebP => Some("webp"),
         image::ImageFormat::Tiff => Some("tiff"),
         image::ImageFormat::Bmp => Some("bmp"),
+        image::ImageFormat::Avif => Some("avif"),
         _ => None,
     });
     if let Some(extension) = extension {
@@ -131,9 +132,10 @@ fn stream(head: Vec<u8>) -> Result<Taken, MediaError> {
 fn stream(_head: Vec<u8>) -> Result<Taken, MediaError> {
     Err(MediaError::Unsupported {
         path: NAME.to_string(),
-        message: "not a picture (PNG, JPEG, WebP, TIFF or BMP), and this build of tessera has no \
+        message:
+            "not a picture (PNG, JPEG, WebP, TIFF, BMP or AVIF), and this build of tessera has no \
                   video support"
-            .into(),
+                .into(),
     })
 }
 

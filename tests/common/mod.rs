@@ -273,3 +273,24 @@ pub fn adobe_rgb() -> Vec<u8> {
         .icc()
         .unwrap()
 }
+
+/// PSNR of 8-bit samples `b` against `a` (equal lengths), in dB; infinite where they are equal.
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    psnr_over(
+        &a.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+        &b.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+        255.0,
+    )
+}
+
+/// PSNR of samples `b` against `a` (equal lengths) over a peak of `peak` (255, 65535), in dB;
+/// infinite where they are equal.
+pub fn psnr_over(a: &[f64], b: &[f64], peak: f64) -> f64 {
+    assert_eq!(a.len(), b.len(), "PSNR of unequal lengths");
+    let mse = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (peak * peak / mse).log10()
+    }
+}
