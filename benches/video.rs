@@ -69,6 +69,7 @@ fn video(c: &mut Criterion) {
                     on_error: Default::default(),
                     fps: None,
                     progress: None,
+                    limits: Default::default(),
                 };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);

@@ -10,6 +10,8 @@ use std::time::Instant;
 use crate::backend::{self, BackendChoice};
 use crate::chain::Chain;
 use crate::error::Error;
+pub use crate::limits::Limits;
+use crate::limits::{self, Held};
 use crate::media::{self, MediaError, OnError, Trim};
 use crate::plan;
 use crate::stats::{Laps, StageStats};
@@ -53,6 +55,8 @@ pub struct Job {
     pub progress: Option<std::sync::Arc<Progress>>,
     /// Replace an existing output.
     pub overwrite: bool,
+    /// How large a run may grow (`--max-pixels`, `--max-memory`).
+    pub limits: Limits,
 }
 
 /// What a finished run did.
@@ -184,9 +188,20 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             left_out: Some(damage.to_string()),
             warnings: Vec::new(),
         };
-        // The profiles are read and checked before the picture is decoded.
+        // The profiles are read and checked before the picture is decoded; the limits
+        // against its header (where the header cannot be read, decoding says why).
         colour_plan(job)?;
-        let photo = match media::image::read_photo(&job.input, job.photo.auto_orient) {
+        if let Ok(format) = media::image::header_as_read(&job.input, job.photo.auto_orient) {
+            if let Ok(plan) = plan::compile(&job.chain, &format) {
+                limits::check(&job.input, &job.limits, &plan, Held::Still)?;
+            }
+        }
+        let read = media::image::read_photo_within(
+            &job.input,
+            job.photo.auto_orient,
+            job.limits.max_memory,
+        );
+        let photo = match read {
             // Damaged where no picture could be made (a header cut short).
             Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
                 return Ok(left_out(damage, (0, 0)));
@@ -293,6 +308,7 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
         colour_plan(job)?;
         let format = media::image::header_as_read(&job.input, job.photo.auto_orient)?;
         let plan = plan::compile(&job.chain, &format)?;
+        limits::check(&job.input, &job.limits, &plan, Held::Still)?;
         return Ok(Checked {
             output_size: (plan.output.width, plan.output.height),
             warnings: Vec::new(),
@@ -620,6 +636,7 @@ fn video_job<'a>(job: &'a Job, output: Option<&'a Path>) -> crate::pipeline::Vid
         on_error: job.on_error,
         fps: job.fps,
         progress: job.progress.clone(),
+        limits: job.limits,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod filters;
 pub mod frame;
 pub mod job;
+pub mod limits;
 pub mod media;
 pub mod op;
 pub mod pipeline;

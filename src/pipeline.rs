@@ -67,6 +67,9 @@ pub struct VideoJob<'a> {
     pub fps: Option<f64>,
     /// Where the run counts the frames it has written, for a progress display.
     pub progress: Option<Arc<Progress>>,
+    /// How large the frames may be, and the memory they may hold (`--max-pixels`,
+    /// `--max-memory`): checked before the first frame is decoded.
+    pub limits: crate::limits::Limits,
 }
 
 /// What a finished video run did.
@@ -143,6 +146,7 @@ impl Failure {
 pub fn check_video(job: &VideoJob) -> Result<(Format, Vec<String>), Error> {
     let (decoder, clock, _, format) = open_input(job)?;
     let plan = Compiler::new(job.chain).plan_at(&format, &clock.start())?;
+    crate::limits::check(job.input, &job.limits, &plan, crate::limits::Held::Video)?;
     let left_out = match job.output {
         Some(path) => VideoWriter::check(path, &decoder, &job.encode, &plan.output)?,
         None => Vec::new(),
@@ -191,6 +195,7 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     let progress = job.progress.as_deref();
     let mut compiler = Compiler::new(job.chain);
     let plan = compiler.plan_at(&format, &clock.start())?;
+    crate::limits::check(job.input, &job.limits, &plan, crate::limits::Held::Video)?;
     tracing::debug!(
         "{}: {} at {:.3} fps, {:.3} s; plan of {} passes to {}{}",
         job.input.display(),

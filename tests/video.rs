@@ -227,6 +227,7 @@ fn run(
         on_error: Default::default(),
         fps: None,
         progress: None,
+        limits: Default::default(),
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -442,6 +443,7 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         on_error: Default::default(),
         fps: None,
         progress: None,
+        limits: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -480,6 +482,7 @@ fn ten_bit_sources_stay_ten_bit_and_encode() {
         on_error: Default::default(),
         fps: None,
         progress: None,
+        limits: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.format.bits, 10);
@@ -780,6 +783,7 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         on_error: Default::default(),
         fps: None,
         progress: None,
+        limits: Default::default(),
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

@@ -270,6 +270,15 @@ struct ProcessArgs {
     /// Replace the output if it exists.
     #[arg(long)]
     overwrite: bool,
+    /// Refuse a still picture larger than this many pixels, as read or as the chain makes it
+    /// (k, M, G: thousands, millions, billions; e.g. 100M). No limit by default.
+    #[arg(long = "max-pixels", value_name = "N", value_parser = parse_pixels)]
+    max_pixels: Option<u64>,
+    /// The most memory a still's pictures may take at once (k, M, G, T: KiB, MiB, GiB, TiB;
+    /// e.g. 2G). Default: half of this machine's memory. A picture that would need more is
+    /// refused before it is decoded.
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_memory)]
+    max_memory: Option<u64>,
     /// The output's format where its name cannot say: with -o - (standard output) or a name
     /// without an extension. An image format (png, jpg, webp, tiff, bmp, avif) or an FFmpeg muxer by
     /// name (matroska, mp4, mov, webm, mpegts, nut, yuv4mpegpipe, …).
@@ -368,6 +377,14 @@ fn roff_text(text: &str) -> String {
     } else {
         escaped
     }
+}
+
+fn parse_pixels(text: &str) -> Result<u64, String> {
+    tessera::limits::parse_amount(text, true)
+}
+
+fn parse_memory(text: &str) -> Result<u64, String> {
+    tessera::limits::parse_amount(text, false)
 }
 
 fn parse_subsampling(text: &str) -> Result<tessera::media::encoders::Subsampling, String> {
@@ -781,6 +798,12 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
         gpu: None,
         progress: None,
         overwrite: args.overwrite,
+        limits: tessera::limits::Limits {
+            max_pixels: args.max_pixels,
+            max_memory: args
+                .max_memory
+                .unwrap_or_else(tessera::limits::default_max_memory),
+        },
     }
 }
 

@@ -256,6 +256,20 @@ pub struct Photo {
 /// upright by its Exif orientation and its Exif and XMP orientation become 1; without it the
 /// pixels and the tags are left as stored.
 pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
+    read_photo_within(path, auto_orient, DECODE_LIMIT)
+}
+
+/// What a picture may take once decoded where the caller sets no limit: the `image` crate's
+/// own default, 512 MiB.
+pub const DECODE_LIMIT: u64 = 512 << 20;
+
+/// [`read_photo`], the decoded picture allowed `max_bytes` (a job's `--max-memory`): a larger
+/// one is refused before it is decoded.
+pub fn read_photo_within(
+    path: &Path,
+    auto_orient: bool,
+    max_bytes: u64,
+) -> Result<Photo, MediaError> {
     let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
         path: display(path),
         message: io_message(&e),
@@ -302,9 +316,9 @@ pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
         _ => structural.or(found),
     };
     let decoded = match format {
-        ImageFormat::Jpeg => read_jpeg(&bytes),
-        ImageFormat::Avif => read_avif(&bytes),
-        _ => read_with_image(format, &bytes),
+        ImageFormat::Jpeg => read_jpeg(&bytes, max_bytes),
+        ImageFormat::Avif => read_avif(&bytes, max_bytes),
+        _ => read_with_image(format, &bytes, max_bytes),
     };
     let (mut image, orientation, found) = decoded.map_err(|e| match e {
         Unreadable::Damaged(what) => {
@@ -402,10 +416,9 @@ fn keep_avif_turn(metadata: &mut Metadata, orientation: Orientation, warnings: &
 /// Decodes an AVIF through libavif: the picture as stored, and the turn its irot/imir boxes
 /// ask for. libavif makes a whole picture or none, so there is never partial damage to report.
 #[cfg(feature = "avif")]
-fn read_avif(bytes: &[u8]) -> Result<Decoded, Unreadable> {
+fn read_avif(bytes: &[u8], max_bytes: u64) -> Result<Decoded, Unreadable> {
     use super::avif::{self, AvifError};
-    let max = Limits::default().max_alloc.unwrap_or(u64::MAX);
-    let decoded = avif::decode(bytes, max).map_err(|e| match e {
+    let decoded = avif::decode(bytes, max_bytes).map_err(|e| match e {
         AvifError::Damaged(what) => Unreadable::Damaged(what),
         AvifError::Unsupported(what) => Unreadable::Unsupported(what),
         AvifError::Failed(what) => Unreadable::Other(what),
@@ -432,11 +445,23 @@ fn read_avif(bytes: &[u8]) -> Result<Decoded, Unreadable> {
 }
 
 #[cfg(not(feature = "avif"))]
-fn read_avif(_: &[u8]) -> Result<Decoded, Unreadable> {
+fn read_avif(_: &[u8], _: u64) -> Result<Decoded, Unreadable> {
     Err(Unreadable::Unsupported(format!(
         "an AVIF image, and {}",
         super::encoders::NO_AVIF
     )))
+}
+
+/// Refuses a decoded picture of `bytes` over `max_bytes`, in the user's words.
+fn within(bytes: u64, max_bytes: u64) -> Result<(), Unreadable> {
+    if bytes > max_bytes {
+        return Err(Unreadable::Other(format!(
+            "the decoded picture would take {}, more than the {} allowed (--max-memory)",
+            crate::limits::bytes_text(bytes),
+            crate::limits::bytes_text(max_bytes)
+        )));
+    }
+    Ok(())
 }
 
 /// Why a decoder made no picture.
@@ -453,15 +478,19 @@ type Decoded = (DynamicImage, Orientation, Option<String>);
 
 /// Decodes any format but JPEG through the `image` crate. A decoder that fails part way leaves
 /// the rows it wrote; the rest stay zero.
-fn read_with_image(format: ImageFormat, bytes: &[u8]) -> Result<Decoded, Unreadable> {
+fn read_with_image(
+    format: ImageFormat,
+    bytes: &[u8],
+    max_bytes: u64,
+) -> Result<Decoded, Unreadable> {
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes));
     reader.set_format(format);
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(max_bytes);
+    reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
-    // The same allocation cap `ImageReader::decode` applies: a huge header is an error, not an
-    // abort.
-    Limits::default()
-        .reserve(decoder.total_bytes())
-        .map_err(unreadable)?;
+    // A huge header is an error, not an abort.
+    within(decoder.total_bytes(), max_bytes)?;
     // Photos are stored as the sensor saw them and turned upright by their Exif orientation;
     // a damaged Exif block leaves the picture as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
@@ -540,7 +569,7 @@ fn unreadable(e: image::ImageError) -> Unreadable {
 /// corrupt file lacks with grey and says nothing. On damage it decodes again leniently for what
 /// can be kept, and says where the data ends or goes wrong (the first row of the grey it filled
 /// in).
-fn read_jpeg(bytes: &[u8]) -> Result<Decoded, Unreadable> {
+fn read_jpeg(bytes: &[u8], max_bytes: u64) -> Result<Decoded, Unreadable> {
     use zune_jpeg::zune_core::bytestream::ZCursor;
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
@@ -570,9 +599,7 @@ fn read_jpeg(bytes: &[u8]) -> Result<Decoded, Unreadable> {
         ColorSpace::LumaA => (ColorSpace::LumaA, 2),
         _ => (ColorSpace::RGB, 3),
     };
-    Limits::default()
-        .reserve((width * height * channels) as u64)
-        .map_err(unreadable)?;
+    within((width * height * channels) as u64, max_bytes)?;
     let orientation = headers
         .exif()
         .and_then(|exif| Orientation::from_exif_chunk(exif))

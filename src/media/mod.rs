@@ -176,6 +176,10 @@ pub enum MediaError {
     /// The output cannot be written (permissions, disk full, a folder that does not exist).
     #[error("{path}: {message}")]
     Write { path: String, message: String },
+    /// The picture, or what the chain makes of it, is larger than `--max-pixels` or would need
+    /// more memory than `--max-memory`: refused before it is decoded.
+    #[error("{path}: {message}")]
+    TooLarge { path: String, message: String },
     /// The program reading the output (a pipe's other end) closed it before the end.
     #[error("{path}: closed by the program reading it")]
     Closed { path: String },
@@ -197,6 +201,7 @@ macro_rules! path_of {
             | MediaError::Damaged { path, .. }
             | MediaError::DamagedImage { path, .. }
             | MediaError::Write { path, .. }
+            | MediaError::TooLarge { path, .. }
             | MediaError::Closed { path } => path,
         }
     };
