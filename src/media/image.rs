@@ -256,7 +256,7 @@ pub struct Photo {
 /// upright by its Exif orientation and its Exif and XMP orientation become 1; without it the
 /// pixels and the tags are left as stored.
 pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
-    read_photo_within(path, auto_orient, DECODE_LIMIT)
+    read_photo_within(path, auto_orient, DECODE_LIMIT, 1)
 }
 
 /// What a picture may take once decoded where the caller sets no limit: the `image` crate's
@@ -264,11 +264,15 @@ pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
 pub const DECODE_LIMIT: u64 = 512 << 20;
 
 /// [`read_photo`], the decoded picture allowed `max_bytes` (a job's `--max-memory`): a larger
-/// one is refused before it is decoded.
+/// one is refused before it is decoded. A JPEG is decoded `jpeg_shrink` (2, 4 or 8) times
+/// smaller on each side by the decoder itself, where that is 1 or more ([`jpeg_shrunk_size`]
+/// gives the size); any other format, and a JPEG the shrinking decoder finds damaged or cannot
+/// read (CMYK), is decoded whole.
 pub fn read_photo_within(
     path: &Path,
     auto_orient: bool,
     max_bytes: u64,
+    jpeg_shrink: u32,
 ) -> Result<Photo, MediaError> {
     let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
         path: display(path),
@@ -316,6 +320,8 @@ pub fn read_photo_within(
         _ => structural.or(found),
     };
     let decoded = match format {
+        ImageFormat::Jpeg if jpeg_shrink > 1 => read_jpeg_shrunk(&bytes, max_bytes, jpeg_shrink)
+            .or_else(|_| read_jpeg(&bytes, max_bytes)),
         ImageFormat::Jpeg => read_jpeg(&bytes, max_bytes),
         ImageFormat::Avif => read_avif(&bytes, max_bytes),
         _ => read_with_image(format, &bytes, max_bytes),
@@ -450,6 +456,98 @@ fn read_avif(_: &[u8], _: u64) -> Result<Decoded, Unreadable> {
         "an AVIF image, and {}",
         super::encoders::NO_AVIF
     )))
+}
+
+/// True when the file starts as a JPEG does (its SOI marker and the next marker's 0xFF).
+pub fn is_jpeg(path: &Path) -> bool {
+    let mut head = [0u8; 3];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == [0xFF, 0xD8, 0xFF]
+}
+
+/// The size a `width`×`height` JPEG decodes to when shrunk on load `shrink` (2, 4 or 8) times:
+/// libjpeg scales the DCT by 8/`shrink` and rounds the size up.
+pub fn jpeg_shrunk_size(width: u32, height: u32, shrink: u32) -> (u32, u32) {
+    (width.div_ceil(shrink), height.div_ceil(shrink))
+}
+
+thread_local! {
+    /// Warnings libjpeg gave on this thread: damaged data it worked around.
+    static JPEG_WARNINGS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// libjpeg's message hook: counts warnings (level −1), says nothing.
+extern "C-unwind" fn count_jpeg_warning(_: &mut mozjpeg_sys::jpeg_common_struct, level: i32) {
+    if level < 0 {
+        JPEG_WARNINGS.with(|w| w.set(w.get() + 1));
+    }
+}
+
+/// libjpeg's fatal-error hook: unwinds to the `catch_unwind` around the decode.
+extern "C-unwind" fn jpeg_fatal(_: &mut mozjpeg_sys::jpeg_common_struct) {
+    std::panic::resume_unwind(Box::new("libjpeg could not decode the data"));
+}
+
+/// Decodes a JPEG `shrink` (2, 4 or 8) times smaller on each side through libjpeg's DCT
+/// scaling (mozjpeg's decoder): the picture as stored, and the turn its Exif asks for. Only a
+/// whole, readable picture is returned: damage (a warning from libjpeg), a CMYK JPEG or any
+/// failure is an error, and the caller decodes the JPEG whole instead, which says where the
+/// damage is.
+fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Decoded, Unreadable> {
+    let failed = || Unreadable::Other("the shrinking decoder could not read it".into());
+    let numerator = match shrink {
+        2 => 4,
+        4 => 2,
+        8 => 1,
+        _ => return Err(failed()),
+    };
+    JPEG_WARNINGS.with(|w| w.set(0));
+    let decoded = std::panic::catch_unwind(|| -> Option<(u32, u32, bool, Vec<u8>)> {
+        // SAFETY: jpeg_std_error fills in a zeroed error manager.
+        let mut err: mozjpeg_sys::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+        unsafe { mozjpeg_sys::jpeg_std_error(&mut err) };
+        err.error_exit = Some(jpeg_fatal);
+        err.emit_message = Some(count_jpeg_warning);
+        let mut decoder = mozjpeg::Decompress::with_err(err).from_mem(bytes).ok()?;
+        decoder.scale(numerator);
+        let (grey, mut started) = match decoder.image().ok()? {
+            mozjpeg::Format::RGB(d) => (false, d),
+            mozjpeg::Format::Gray(d) => (true, d),
+            mozjpeg::Format::CMYK(_) => return None,
+        };
+        let (w, h) = (started.width(), started.height());
+        let channels = if grey { 1 } else { 3 };
+        if (w * h * channels) as u64 > max_bytes {
+            return None;
+        }
+        let pixels: Vec<u8> = started.read_scanlines().ok()?;
+        started.finish().ok()?;
+        Some((w as u32, h as u32, grey, pixels))
+    });
+    let Ok(Some((w, h, grey, pixels))) = decoded else {
+        return Err(failed());
+    };
+    if JPEG_WARNINGS.with(|w| w.get()) > 0 {
+        return Err(Unreadable::Damaged(
+            "libjpeg worked around damaged data".into(),
+        ));
+    }
+    let image = if grey {
+        image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+    }
+    .ok_or_else(failed)?;
+    let orientation = metadata::read(bytes, ImageFormat::Jpeg)
+        .0
+        .exif
+        .as_deref()
+        .and_then(metadata::orientation)
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
+    Ok((image, orientation, None))
 }
 
 /// Refuses a decoded picture of `bytes` over `max_bytes`, in the user's words.
