@@ -45,9 +45,13 @@ GNU_TIME = "/usr/bin/time"
 
 FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
 QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
+# The thumbnail case's camera-sized JPEG (a 27-megapixel sensor's 6000×5232, as issue 15 names
+# it) and the width both tools make of it.
+PHOTO = (6000, 5232)
+THUMB_WIDTH = 800
 
 CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "lut3d", "transpose",
-            "tmix", "hqdn3d", "denoise", "denoise_hqdn3d", "x264", "vips"]
+            "tmix", "hqdn3d", "denoise", "denoise_hqdn3d", "x264", "vips", "thumbnail"]
 FLAT_ID = "flat"
 FIDELITY_ID = "fidelity"
 
@@ -55,7 +59,8 @@ FIDELITY_ID = "fidelity"
 TARGETS = {"decode": (1.0, 1.1), "gblur": (1.0, 1.1), "unsharp": (1.0, 1.1), "eq": (1.0, 1.1),
            "sharpen": (1.0, 1.1), "lanczos": (1.0, 1.1), "colour5": (1.0, 1.1),
            "lut3d": (1.0, 1.1), "transpose": (1.0, 1.1), "tmix": (1.0, 1.1), "hqdn3d": (1.0, 1.1),
-           "denoise": (1.0, 1.1), "denoise_hqdn3d": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 2.0)}
+           "denoise": (1.0, 1.1), "denoise_hqdn3d": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 2.0),
+           "thumbnail": (1.0, 1.5)}
 # Frames of the clip the fidelity check blurs and compares.
 FIDELITY_FRAMES = 10
 
@@ -244,6 +249,27 @@ def make_tiff(size):
     return path
 
 
+def make_photo(size):
+    """A photo-like JPEG: FFmpeg's test pattern softened and grained, at -q:v 2."""
+    w, h = size
+    path = WORK / f"testsrc2-grain-{w}x{h}.jpg"
+    if path.exists():
+        try:
+            if image_info(path)[:3] == (w, h, 3):
+                return path
+        except BenchError:
+            pass
+        log(f"{rel(path)} is not as expected: making it again")
+    part = path.with_name(path.stem + ".part.jpg")
+    argv = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=size={w}x{h},gblur=sigma=1.5,noise=alls=8:allf=t",
+            "-frames:v", "1", "-update", "1", "-q:v", "2", part]
+    log(f"making {rel(path)}: {show(argv)}")
+    run_checked(argv, "making the test photo")
+    part.replace(path)
+    return path
+
+
 # --------------------------------------------------------------------------------------------
 # cases
 
@@ -284,7 +310,7 @@ def write_grade_cube(path, size):
     path.write_text("\n".join(lines) + "\n")
 
 
-def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
+def build_cases(tess, clip, frames, tiff, tiff_size, run_dir, photo=None):
     t = rel(tess)
     c = rel(clip)
     cases = []
@@ -391,6 +417,21 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir):
         note=f"`{vmat}` holds the mask `3 3 8 0` / `-1 -1 -1` / `-1 16 -1` / `-1 -1 -1` "
              "(width, height, scale, offset, then the rows); the intermediate `.v` files are "
              "vips's native format."))
+
+    if photo is not None:
+        jpg = rel(photo)
+        cases.append(Case(
+            "thumbnail",
+            f"Thumbnail: a {PHOTO[0]}×{PHOTO[1]} JPEG to {THUMB_WIDTH} px wide, JPEG at quality 75",
+            "thumbnail JPEG",
+            [t, "process", jpg, "-o", rel(run_dir / "tessera-thumb.jpg"), "--overwrite",
+             "--backend", "cpu", "--quality", "75", "--chain", f"scale(width={THUMB_WIDTH})"],
+            # vipsthumbnail writes a relative -o beside its input: the path is absolute.
+            ["vipsthumbnail", jpg, "--size", str(THUMB_WIDTH), "-o",
+             str(run_dir / "vips-thumb.jpg") + "[Q=75]"],
+            "vips", 1,
+            note="Both shrink on load (libjpeg's DCT scaling) and resize the rest; tessera keeps "
+                 "the shrunk picture at least twice the asked size, vips at least the size."))
     return cases
 
 
@@ -446,7 +487,7 @@ def warm_up(cases, inputs):
             while f.read(1 << 22):
                 pass
     for case in cases:
-        if case.id == "vips":  # short enough to run once for real: the first vips run is slow
+        if case.id in ("vips", "thumbnail"):  # short: run once for real; first vips runs are slow
             log("warm-up: vips case, both sides (untimed)")
             measure(case.tessera, "tessera", case.frames)
             measure(case.peer, "peer")
@@ -485,6 +526,14 @@ def check_outputs(cases, run_dir, frames, tiff_size):
             raise BenchError(f"the vips-bench outputs differ: tessera {it}, vips {iv}")
         lines.append(f"vips-bench: both TIFFs are {it[0]}×{it[1]}, {it[2]} bands, {it[3]}; "
                      f"PSNR tessera vs vips output {psnr(t_tif, v_tif)} dB.")
+    if "thumbnail" in by_id:
+        t_jpg, v_jpg = run_dir / "tessera-thumb.jpg", run_dir / "vips-thumb.jpg"
+        it, iv = image_info(t_jpg), image_info(v_jpg)
+        if it[:3] != iv[:3]:
+            raise BenchError(f"the thumbnails differ: tessera {it}, vips {iv}")
+        lines.append(f"Thumbnail: both JPEGs are {it[0]}×{it[1]}; PSNR tessera vs vips output "
+                     f"{psnr(t_jpg, v_jpg)} dB; {t_jpg.stat().st_size} and "
+                     f"{v_jpg.stat().st_size} bytes.")
     return lines
 
 
@@ -496,7 +545,7 @@ def added_rows(cases):
         return []
     rows = []
     for c in cases:
-        if c.id in ("decode", "x264", "vips"):
+        if c.id in ("decode", "x264", "vips", "thumbnail"):
             continue
         ta = c.median("tessera", 0) - base.median("tessera", 0)
         pa = c.median("peer", 0) - base.median("peer", 0)
@@ -992,10 +1041,12 @@ def main(argv):
         if describe_clip(fid_clip).split()[-1] not in ("yuv420p", "yuvj420p"):
             raise BenchError(f"--fidelity-clip {args.fidelity_clip}: the check needs an 8-bit "
                              f"4:2:0 clip; this one is {describe_clip(fid_clip)}")
-    need_video = any(c != "vips" for c in selected) or do_flat or (do_fidelity and not fid_clip)
+    need_video = (any(c not in ("vips", "thumbnail") for c in selected) or do_flat
+                  or (do_fidelity and not fid_clip))
     clip = make_clip(cfg["frames"]) if need_video or args.prepare else None
     long_clip = make_clip(cfg["long_frames"]) if do_flat or args.prepare else None
     tiff = make_tiff(cfg["tiff"]) if "vips" in selected or args.prepare else None
+    photo = make_photo(PHOTO) if "thumbnail" in selected or args.prepare else None
     if args.prepare:
         log("inputs ready")
         return 0
@@ -1008,10 +1059,11 @@ def main(argv):
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    cases = [c for c in build_cases(tess, clip, cfg["frames"], tiff, cfg["tiff"], run_dir)
+    cases = [c for c in build_cases(tess, clip, cfg["frames"], tiff, cfg["tiff"], run_dir, photo)
              if c.id in selected]
 
-    inputs = ([clip] if need_video else []) + ([tiff] if "vips" in selected else [])
+    inputs = (([clip] if need_video else []) + ([tiff] if "vips" in selected else [])
+              + ([photo] if photo else []))
     warm_up(cases, inputs)
     load_timed = loadavg()
     if load_timed[0] > 1.5:
