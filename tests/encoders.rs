@@ -425,7 +425,16 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
             "--lossless has none",
         ),
         ("a.png", &["--fast", "--compression", "3"], "give one"),
-        ("a.tif", &["--tiff-compression", "jpeg"], "JPEG inside TIFF"),
+        ("a.tif", &["--quality", "50"], "--quality applies to"),
+        (
+            "a.tif",
+            &["--tiff-compression", "lzw", "--background", "black"],
+            "only with --tiff-compression jpeg",
+        ),
+        ("a.png", &["--tiff-tile"], png_flags),
+        ("a.jpg", &["--tiff-pyramid"], jpeg_flags),
+        ("a.tif", &["--tiff-tile=100"], "a multiple of 16"),
+        ("a.tif", &["--tiff-tile=64x0"], "a multiple of 16"),
     ] {
         let out = dir.path().join(name);
         let args = [&["process", s(&source), "-o", s(&out)][..], flags].concat();
@@ -502,6 +511,29 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
             "--fast",
         ],
         "the image flags that apply to them are --compression",
+        &frames,
+    );
+    let tiffs = frames.join("%05d.tif");
+    refused(
+        &["process", s(&video), "-o", s(&tiffs), "--tiff-tile"],
+        "strips only",
+        &frames,
+    );
+    refused(
+        &[
+            "process",
+            s(&video),
+            "-o",
+            s(&tiffs),
+            "--tiff-compression",
+            "jpeg",
+        ],
+        "not JPEG",
+        &frames,
+    );
+    refused(
+        &["process", s(&video), "-o", s(&tiffs), "--quality", "50"],
+        "no JPEG compression",
         &frames,
     );
     refused(

@@ -45,6 +45,10 @@ pub struct ImageSettings {
     pub fast: bool,
     /// How a TIFF is compressed; by default not at all.
     pub tiff_compression: Option<TiffCompression>,
+    /// A tiled TIFF with tiles of this width and height (multiples of 16); strips by default.
+    pub tiff_tile: Option<(u32, u32)>,
+    /// A TIFF pyramid: reduced-resolution IFDs after the full-size one (tiled).
+    pub tiff_pyramid: bool,
     /// The colour alpha is flattened onto where the format has no alpha (JPEG); white by
     /// default.
     pub background: Option<[u8; 3]>,
@@ -390,7 +394,7 @@ type Decoded = (DynamicImage, Orientation, Option<String>);
 fn read_with_image(format: ImageFormat, bytes: &[u8]) -> Result<Decoded, Unreadable> {
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes));
     reader.set_format(format);
-    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let mut decoder = super::tiff_file::into_decoder(reader).map_err(unreadable)?;
     // The same allocation cap `ImageReader::decode` applies: a huge header is an error, not an
     // abort.
     Limits::default()
@@ -642,7 +646,7 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
         Some(format) if supported(format) => format,
         _ => return Ok(None),
     };
-    let mut decoder = reader.into_decoder().map_err(|e| MediaError::Decode {
+    let mut decoder = super::tiff_file::into_decoder(reader).map_err(|e| MediaError::Decode {
         path: display(path),
         message: format!("cannot read the image header: {e}"),
     })?;
