@@ -222,6 +222,296 @@ fn tiff_compressions_decode_to_the_same_pixels() {
     }
 }
 
+/// The values of tag `number` in IFD `ifd` of a TIFF, read by the `tiff` crate; `None` where
+/// the IFD has no such tag.
+fn tiff_tag(path: &Path, ifd: usize, number: u16) -> Option<Vec<u64>> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut decoder = tiff::decoder::Decoder::new(file).unwrap();
+    for _ in 0..ifd {
+        decoder.next_image().unwrap();
+    }
+    decoder
+        .find_tag_unsigned_vec::<u64>(tiff::tags::Tag::from_u16_exhaustive(number))
+        .unwrap()
+}
+
+/// Each IFD's size and samples as the `tiff` crate decodes them (8-bit only).
+fn tiff_levels(path: &Path) -> Vec<((u32, u32), Vec<u8>)> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut decoder = tiff::decoder::Decoder::new(file).unwrap();
+    let mut levels = Vec::new();
+    loop {
+        let size = decoder.dimensions().unwrap();
+        let tiff::decoder::DecodingResult::U8(samples) = decoder.read_image().unwrap() else {
+            panic!("not 8-bit");
+        };
+        levels.push((size, samples));
+        if !decoder.more_images() {
+            return levels;
+        }
+        decoder.next_image().unwrap();
+    }
+}
+
+/// A picture as tessera reads it back: written to PNG by the binary, then opened.
+fn read_back(path: &Path) -> image::DynamicImage {
+    let png = path.with_extension("back.png");
+    process(path, &png, &["--overwrite"]);
+    image::open(&png).unwrap()
+}
+
+const COMPRESSION: u16 = 259;
+const PHOTOMETRIC: u16 = 262;
+const SAMPLES_PER_PIXEL: u16 = 277;
+const BITS_PER_SAMPLE: u16 = 258;
+const STRIP_OFFSETS: u16 = 273;
+const TILE_WIDTH: u16 = 322;
+const TILE_LENGTH: u16 = 323;
+const TILE_OFFSETS: u16 = 324;
+const TILE_BYTE_COUNTS: u16 = 325;
+const NEW_SUBFILE_TYPE: u16 = 254;
+const YCBCR_SUBSAMPLING: u16 = 530;
+
+#[test]
+fn jpeg_tiffs_follow_quality_and_subsampling() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not a multiple of 16 either way: the last strip is short.
+    let source = source_png(dir.path(), 251, 173);
+    let original = rgb(&source);
+    let mut last: Option<(u64, f64)> = None;
+    for q in [30, 60, 85, 95] {
+        let out = dir.path().join(format!("q{q}.tif"));
+        process(
+            &source,
+            &out,
+            &["--tiff-compression", "jpeg", "--quality", &q.to_string()],
+        );
+        assert_eq!(tiff_tag(&out, 0, COMPRESSION), Some(vec![7]));
+        assert_eq!(tiff_tag(&out, 0, PHOTOMETRIC), Some(vec![6]), "Y′CbCr");
+        // 4:2:0 below quality 90, as for a .jpg; 4:4:4 from it.
+        let expected = if q < 90 { [2, 2] } else { [1, 1] };
+        assert_eq!(
+            tiff_tag(&out, 0, YCBCR_SUBSAMPLING),
+            Some(expected.to_vec())
+        );
+        let back = read_back(&out).into_rgb8().into_raw();
+        let (bytes, db) = (size(&out), psnr(&original, &back));
+        if q == 85 {
+            assert!(db >= 36.0, "quality 85: {db:.2} dB");
+        }
+        if let Some((b, p)) = last {
+            assert!(bytes > b, "q{q}: {bytes} bytes, not more than {b}");
+            assert!(db > p, "q{q}: {db:.2} dB, not more than {p:.2}");
+        }
+        last = Some((bytes, db));
+    }
+    for (sub, expected) in [("444", [1, 1]), ("422", [2, 1]), ("420", [2, 2])] {
+        let out = dir.path().join(format!("s{sub}.tif"));
+        process(
+            &source,
+            &out,
+            &["--tiff-compression", "jpeg", "--subsampling", sub],
+        );
+        assert_eq!(
+            tiff_tag(&out, 0, YCBCR_SUBSAMPLING),
+            Some(expected.to_vec()),
+            "{sub}"
+        );
+        assert!(psnr(&original, &read_back(&out).into_rgb8().into_raw()) >= 36.0);
+    }
+    // Grey stays one component, BlackIsZero.
+    let grey = image::GrayImage::from_fn(70, 45, |x, y| image::Luma([(x * 2 + y * 2) as u8]));
+    let grey_path = dir.path().join("grey.png");
+    grey.save(&grey_path).unwrap();
+    let out = dir.path().join("grey.tif");
+    process(&grey_path, &out, &["--tiff-compression", "jpeg"]);
+    assert_eq!(tiff_tag(&out, 0, SAMPLES_PER_PIXEL), Some(vec![1]));
+    assert_eq!(tiff_tag(&out, 0, PHOTOMETRIC), Some(vec![1]));
+    assert_eq!(tiff_tag(&out, 0, YCBCR_SUBSAMPLING), None);
+    let back = image::open(&out).unwrap();
+    assert_eq!(back.color(), image::ColorType::L8);
+    // As close as a .jpg of the same picture: the same mozjpeg setup.
+    let jpg = dir.path().join("grey.jpg");
+    process(&grey_path, &jpg, &[]);
+    let (tif_db, jpg_db) = (
+        psnr(grey.as_raw(), back.as_bytes()),
+        psnr(grey.as_raw(), image::open(&jpg).unwrap().as_bytes()),
+    );
+    assert!(
+        tif_db >= 36.0 && (tif_db - jpg_db).abs() < 0.5,
+        "{tif_db:.2} dB against the .jpg's {jpg_db:.2}"
+    );
+    // 16 bits become 8, alpha is flattened: both with a warning, as vips does.
+    let deep = image::ImageBuffer::<image::Rgba<u16>, _>::from_fn(48, 40, |x, y| {
+        image::Rgba([
+            (x * 1300) as u16,
+            (y * 1500) as u16,
+            30000,
+            if x < 8 { 0 } else { 65535 },
+        ])
+    });
+    let deep_path = dir.path().join("deep.png");
+    deep.save(&deep_path).unwrap();
+    let out = dir.path().join("deep.tif");
+    let stderr = process(&deep_path, &out, &["--tiff-compression", "jpeg"]);
+    assert!(
+        stderr.contains("16-bit samples written as 8-bit"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("alpha flattened onto white"), "{stderr}");
+    assert_eq!(tiff_tag(&out, 0, BITS_PER_SAMPLE), Some(vec![8, 8, 8]));
+    let back = read_back(&out).into_rgb8();
+    assert!(back.get_pixel(2, 20).0.iter().all(|&v| v >= 245));
+}
+
+#[test]
+fn tiles_hold_the_same_pixels_as_strips() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo8 = photo(203, 141);
+    let rgb8 = dir.path().join("rgb8.png");
+    photo8.save(&rgb8).unwrap();
+    let rgba8 = dir.path().join("rgba8.png");
+    image::RgbaImage::from_fn(203, 141, |x, y| {
+        let p = photo8.get_pixel(x, y).0;
+        image::Rgba([p[0], p[1], p[2], (x + y) as u8])
+    })
+    .save(&rgba8)
+    .unwrap();
+    let grey8 = dir.path().join("grey8.png");
+    image::GrayImage::from_fn(203, 141, |x, y| image::Luma([photo8.get_pixel(x, y).0[1]]))
+        .save(&grey8)
+        .unwrap();
+    let rgb16 = dir.path().join("rgb16.png");
+    image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(203, 141, |x, y| {
+        let p = photo8.get_pixel(x, y).0;
+        image::Rgb([
+            p[0] as u16 * 256 + x as u16,
+            p[1] as u16 * 250,
+            p[2] as u16 * 255 + y as u16,
+        ])
+    })
+    .save(&rgb16)
+    .unwrap();
+    let grey16 = dir.path().join("grey16.png");
+    image::ImageBuffer::<image::Luma<u16>, _>::from_fn(203, 141, |x, y| {
+        image::Luma([(x * 300 + y * 17) as u16])
+    })
+    .save(&grey16)
+    .unwrap();
+    for source in [&rgb8, &rgba8, &grey8, &rgb16, &grey16] {
+        let name = source.file_stem().unwrap().to_str().unwrap();
+        for c in ["none", "lzw", "deflate"] {
+            let strips = dir.path().join(format!("{name}-{c}-strips.tif"));
+            process(source, &strips, &["--tiff-compression", c]);
+            let tiles = dir.path().join(format!("{name}-{c}-tiles.tif"));
+            process(
+                source,
+                &tiles,
+                &["--tiff-compression", c, "--tiff-tile=64x32"],
+            );
+            let (a, b) = (image::open(&strips).unwrap(), image::open(&tiles).unwrap());
+            assert_eq!(a.color(), b.color(), "{name} {c}");
+            assert_eq!(a.as_bytes(), b.as_bytes(), "{name} {c}");
+            assert_eq!(
+                b.as_bytes(),
+                image::open(source).unwrap().as_bytes(),
+                "{name} {c}"
+            );
+            assert_eq!(tiff_tag(&tiles, 0, TILE_WIDTH), Some(vec![64]));
+            assert_eq!(tiff_tag(&tiles, 0, TILE_LENGTH), Some(vec![32]));
+            // 4 tiles across (the last one part outside), 5 down.
+            assert_eq!(tiff_tag(&tiles, 0, TILE_OFFSETS).unwrap().len(), 20);
+            assert_eq!(tiff_tag(&tiles, 0, TILE_BYTE_COUNTS).unwrap().len(), 20);
+            assert_eq!(tiff_tag(&tiles, 0, STRIP_OFFSETS), None);
+            assert_eq!(
+                tiff_tag(&tiles, 0, COMPRESSION),
+                tiff_tag(&strips, 0, COMPRESSION)
+            );
+        }
+    }
+    // JPEG tiles: as close to the source as JPEG strips.
+    let original = photo8.into_raw();
+    let strips = dir.path().join("jpeg-strips.tif");
+    process(&rgb8, &strips, &["--tiff-compression", "jpeg"]);
+    let tiles = dir.path().join("jpeg-tiles.tif");
+    process(
+        &rgb8,
+        &tiles,
+        &["--tiff-compression", "jpeg", "--tiff-tile"],
+    );
+    assert_eq!(
+        tiff_tag(&tiles, 0, TILE_WIDTH),
+        Some(vec![256]),
+        "the default"
+    );
+    let (a, b) = (
+        psnr(&original, &read_back(&strips).into_rgb8().into_raw()),
+        psnr(&original, &read_back(&tiles).into_rgb8().into_raw()),
+    );
+    assert!(
+        b >= 36.0 && (a - b).abs() < 1.0,
+        "strips {a:.2} dB, tiles {b:.2} dB"
+    );
+}
+
+/// The 2×2 mean of `level`'s samples (`channels` a pixel), rounded, at half its size.
+fn halved(level: &[u8], (w, h): (u32, u32), channels: usize) -> Vec<u8> {
+    let (w, h) = (w as usize, h as usize);
+    let mut out = Vec::new();
+    for y in 0..h / 2 {
+        for x in 0..w / 2 {
+            for c in 0..channels {
+                let at = |dx: usize, dy: usize| {
+                    level[((2 * y + dy) * w + 2 * x + dx) * channels + c] as u32
+                };
+                out.push(((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1) + 2) / 4) as u8);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn pyramids_halve_down_to_one_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_png(dir.path(), 301, 203);
+    let out = dir.path().join("pyramid.tif");
+    process(&source, &out, &["--tiff-pyramid", "--tiff-tile=64"]);
+    let levels = tiff_levels(&out);
+    let sizes: Vec<(u32, u32)> = levels.iter().map(|l| l.0).collect();
+    // 75×50 still overflows a 64×64 tile; 37×25 fits.
+    assert_eq!(sizes, [(301, 203), (150, 101), (75, 50), (37, 25)]);
+    for (i, expected) in [0, 1, 1, 1].into_iter().enumerate() {
+        assert_eq!(tiff_tag(&out, i, NEW_SUBFILE_TYPE), Some(vec![expected]));
+        assert_eq!(tiff_tag(&out, i, TILE_WIDTH), Some(vec![64]));
+    }
+    assert_eq!(levels[0].1, rgb(&source), "level 0 is the picture");
+    for pair in levels.windows(2) {
+        let mean = halved(&pair[0].1, pair[0].0, 3);
+        assert_eq!(mean.len(), pair[1].1.len());
+        assert!(
+            mean.iter()
+                .zip(&pair[1].1)
+                .all(|(&a, &b)| a.abs_diff(b) <= 1),
+            "a level is not its parent's 2×2 mean"
+        );
+    }
+    // Read as its full-size picture; JPEG pyramids too, with a 256 tile by default.
+    assert_eq!(rgb(&out), rgb(&source));
+    let big = source_png(dir.path(), 600, 300);
+    let out = dir.path().join("jpeg-pyramid.tif");
+    process(
+        &big,
+        &out,
+        &["--tiff-pyramid", "--tiff-compression", "jpeg"],
+    );
+    assert_eq!(tiff_tag(&out, 0, TILE_WIDTH), Some(vec![256]));
+    assert_eq!(tiff_tag(&out, 2, NEW_SUBFILE_TYPE), Some(vec![1]));
+    let back = read_back(&out);
+    assert_eq!((back.width(), back.height()), (600, 300));
+    assert!(psnr(&rgb(&big), &back.into_rgb8().into_raw()) >= 36.0);
+}
+
 #[test]
 fn grey_stays_grey() {
     let dir = tempfile::tempdir().unwrap();
@@ -471,7 +761,16 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
             "--lossless has none",
         ),
         ("a.png", &["--fast", "--compression", "3"], "give one"),
-        ("a.tif", &["--tiff-compression", "jpeg"], "JPEG inside TIFF"),
+        ("a.tif", &["--quality", "50"], "--quality applies to"),
+        (
+            "a.tif",
+            &["--tiff-compression", "lzw", "--background", "black"],
+            "only with --tiff-compression jpeg",
+        ),
+        ("a.png", &["--tiff-tile"], png_flags),
+        ("a.jpg", &["--tiff-pyramid"], jpeg_flags),
+        ("a.tif", &["--tiff-tile=100"], "a multiple of 16"),
+        ("a.tif", &["--tiff-tile=64x0"], "a multiple of 16"),
     ] {
         let out = dir.path().join(name);
         let args = [&["process", s(&source), "-o", s(&out)][..], flags].concat();
@@ -557,6 +856,29 @@ fn flags_that_do_not_apply_are_refused_before_any_work() {
             "--fast",
         ],
         "the image flags that apply to them are --compression",
+        &frames,
+    );
+    let tiffs = frames.join("%05d.tif");
+    refused(
+        &["process", s(&video), "-o", s(&tiffs), "--tiff-tile"],
+        "strips only",
+        &frames,
+    );
+    refused(
+        &[
+            "process",
+            s(&video),
+            "-o",
+            s(&tiffs),
+            "--tiff-compression",
+            "jpeg",
+        ],
+        "not JPEG",
+        &frames,
+    );
+    refused(
+        &["process", s(&video), "-o", s(&tiffs), "--quality", "50"],
+        "no JPEG compression",
         &frames,
     );
     refused(

@@ -151,12 +151,6 @@ fn blocks(path: &Path) -> Blocks {
             exif,
         };
     }
-    let mut decoder = image::ImageReader::open(path)
-        .unwrap()
-        .with_guessed_format()
-        .unwrap()
-        .into_decoder()
-        .unwrap();
     if path.extension().unwrap() == "tif" {
         // The `image` crate's TIFF decoder gives no Exif, and no ICC profile from a file it did
         // not write itself: kamadak-exif reads the TIFF's tags.
@@ -177,6 +171,12 @@ fn blocks(path: &Path) -> Blocks {
             .then_some(exif);
         return Blocks { icc, xmp, exif };
     }
+    let mut decoder = image::ImageReader::open(path)
+        .unwrap()
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
     let icc = decoder.icc_profile().unwrap();
     let xmp = decoder.xmp_metadata().unwrap();
     let exif = decoder
@@ -281,6 +281,51 @@ fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
         if ext != "avif" {
             assert_eq!(image::image_dimensions(&out).unwrap(), (W, H), "{ext}");
         }
+    }
+}
+
+#[test]
+fn blocks_go_into_tiled_pyramid_and_jpeg_tiffs() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("camera.jpg");
+    let meta = camera_meta(1);
+    photo(&source, ImageFormat::Jpeg, &meta);
+    let original = exif::Reader::new()
+        .read_raw(meta.exif.clone().unwrap())
+        .unwrap();
+    for (name, flags) in [
+        (
+            "tiled",
+            &["--tiff-tile=32", "--tiff-compression", "deflate"][..],
+        ),
+        ("jpeg", &["--tiff-compression", "jpeg"]),
+        (
+            "jpeg-tiled",
+            &["--tiff-compression", "jpeg", "--tiff-tile=16"],
+        ),
+        ("pyramid", &["--tiff-pyramid", "--tiff-tile=16"]),
+    ] {
+        let out = dir.path().join(format!("{name}.tif"));
+        process(&source, &out, flags);
+        let got = blocks(&out);
+        assert_eq!(got.icc, meta.icc, "{name}: ICC");
+        assert_eq!(got.xmp, meta.xmp, "{name}: XMP");
+        let exif = got.exif.unwrap_or_else(|| panic!("{name}: no Exif"));
+        for tag in KEPT {
+            assert_eq!(field(&exif, tag), field(&original, tag), "{name}: {tag}");
+        }
+        // The picture is whole, and a pyramid keeps its reduced levels after IFD0's rebuild.
+        let frame = tessera::media::image::read(&out).unwrap();
+        assert_eq!((frame.width(), frame.height()), (W, H), "{name}");
+        let file = std::io::BufReader::new(std::fs::File::open(&out).unwrap());
+        let mut decoder = tiff::decoder::Decoder::new(file).unwrap();
+        let mut ifds = 1;
+        while decoder.more_images() {
+            decoder.next_image().unwrap();
+            decoder.read_image().unwrap();
+            ifds += 1;
+        }
+        assert_eq!(ifds > 1, name == "pyramid", "{name}: {ifds} IFDs");
     }
 }
 

@@ -225,10 +225,10 @@ struct ProcessArgs {
     /// of copying it, e.g. for a container that cannot hold the input's audio.
     #[arg(long = "audio-codec", help_heading = "Video encoding")]
     audio_codec: Option<String>,
-    /// Quality from 0 to 100 for JPEG (default 85), lossy WebP (default 75, as libwebp and
-    /// vips) and AVIF (default 60, as libavif); higher is closer to the source and larger. Also
-    /// for the images of a sequence (frames/%05d.webp, frames/%05d.jpg: libjpeg's tables for
-    /// that quality).
+    /// Quality from 0 to 100 for JPEG (default 85), a TIFF with --tiff-compression jpeg
+    /// (default 85), lossy WebP (default 75, as libwebp and vips) and AVIF (default 60, as
+    /// libavif); higher is closer to the source and larger. Also for the images of a sequence
+    /// (frames/%05d.webp, frames/%05d.jpg: libjpeg's tables for that quality).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Image encoding")]
     quality: Option<u8>,
     /// Lossless WebP or AVIF (both are lossy by default); a lossless AVIF keeps 8-bit RGB and
@@ -240,8 +240,9 @@ struct ProcessArgs {
     /// default 4; libavif's speed is 10 − effort×10/9, rounded (4 → speed 6, its default).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9), help_heading = "Image encoding")]
     effort: Option<u8>,
-    /// JPEG chroma subsampling: 444, 422 or 420. Default: 420 below quality 90, 444 from 90
-    /// (as vips), where the colour detail 4:2:0 drops is the largest error left.
+    /// JPEG chroma subsampling (also of a TIFF with --tiff-compression jpeg): 444, 422 or 420.
+    /// Default: 420 below quality 90, 444 from 90 (as vips), where the colour detail 4:2:0
+    /// drops is the largest error left.
     #[arg(long, value_name = "444|422|420", value_parser = parse_subsampling, help_heading = "Image encoding")]
     subsampling: Option<tessera::media::encoders::Subsampling>,
     /// A progressive JPEG (baseline by default, which every decoder reads). JPEGs always get
@@ -255,11 +256,21 @@ struct ProcessArgs {
     /// larger.
     #[arg(long, help_heading = "Image encoding")]
     fast: bool,
-    /// TIFF compression: none (default, as vips), lzw or deflate, both lossless. (jpeg is
-    /// refused: no encoder tessera uses writes JPEG inside TIFF.)
-    #[arg(long = "tiff-compression", value_name = "none|lzw|deflate", value_parser = parse_tiff_compression, help_heading = "Image encoding")]
+    /// TIFF compression: none (default, as vips), lzw or deflate (both lossless, with the
+    /// horizontal predictor), or jpeg: lossy, 8-bit, Y′CbCr or grey, alpha flattened onto
+    /// --background, with --quality (default 85) and --subsampling as for a .jpg.
+    #[arg(long = "tiff-compression", value_name = "none|lzw|deflate|jpeg", value_parser = parse_tiff_compression, help_heading = "Image encoding")]
     tiff_compression: Option<tessera::media::encoders::TiffCompression>,
-    /// The colour transparent parts are flattened onto where the format has no alpha (JPEG):
+    /// A tiled TIFF instead of strips: tiles of 256×256, or --tiff-tile=N (square) or
+    /// --tiff-tile=WxH, multiples of 16. Any --tiff-compression applies to each tile.
+    #[arg(long = "tiff-tile", value_name = "SIZE", num_args = 0..=1, require_equals = true, default_missing_value = "256", value_parser = tessera::media::tiff_file::parse_tile, help_heading = "Image encoding")]
+    tiff_tile: Option<(u32, u32)>,
+    /// A pyramid TIFF (tiled): after the full-size image, each next image half the size of the
+    /// last (2×2 means), down to one that fits in a tile, as `vips tiffsave --pyramid`.
+    #[arg(long = "tiff-pyramid", help_heading = "Image encoding")]
+    tiff_pyramid: bool,
+    /// The colour transparent parts are flattened onto where the format has no alpha (JPEG, and
+    /// TIFF with --tiff-compression jpeg):
     /// #rrggbb, #rgb, white, black, grey, red, green or blue; default white. The report warns
     /// when alpha was flattened.
     #[arg(long, value_name = "COLOR", value_parser = tessera::media::encoders::parse_colour, help_heading = "Image encoding")]
@@ -753,6 +764,8 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
             compression: args.compression,
             fast: args.fast,
             tiff_compression: args.tiff_compression,
+            tiff_tile: args.tiff_tile,
+            tiff_pyramid: args.tiff_pyramid,
             background: args.background,
         },
         photo: PhotoOptions {

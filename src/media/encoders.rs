@@ -1,6 +1,8 @@
 //! Still-image encoders and the options users give them: JPEG through mozjpeg, WebP through
-//! libwebp, PNG through the `png` encoder of the `image` crate, TIFF through the `tiff` crate,
-//! BMP through the `image` crate, AVIF through the system's libavif ([`super::avif`]). [`encode`] turns a frame into the file's bytes in memory, so
+//! libwebp, PNG through the `png` encoder of the `image` crate, TIFF through the `tiff` crate
+//! (strips) or [`super::tiff_file`] (tiles, pyramids, JPEG inside TIFF), BMP through the `image`
+//! crate, AVIF through the system's libavif ([`super::avif`]). [`encode`] turns a frame into the
+//! file's bytes in memory, so
 //! that metadata can be embedded before the file is written; it never touches a file.
 //!
 //! It also owns which encoding flag applies to which output ([`check_flags`]), and how the
@@ -16,6 +18,7 @@ use image::{ExtendedColorType, ImageEncoder};
 
 pub use super::image::ImageSettings;
 use super::metadata::Metadata;
+use super::tiff_file::{self, Codec, DEFAULT_TILE};
 use crate::frame::{Family, Frame, PlaneRef, Samples};
 
 /// JPEG quality when none is given. Higher than vips' 75 because a tessera output is often
@@ -83,7 +86,14 @@ impl StillFormat {
             StillFormat::Jpeg => &[Quality, Subsampling, Progressive, Background],
             StillFormat::Png => &[Compression, Fast],
             StillFormat::WebP | StillFormat::Avif => &[Quality, Lossless, Effort],
-            StillFormat::Tiff => &[TiffCompression],
+            StillFormat::Tiff => &[
+                TiffCompression,
+                TiffTile,
+                TiffPyramid,
+                Quality,
+                Subsampling,
+                Background,
+            ],
             StillFormat::Bmp => &[],
         }
     }
@@ -125,13 +135,13 @@ impl std::str::FromStr for Subsampling {
     }
 }
 
-/// How a TIFF's strips are compressed.
+/// How a TIFF's strips or tiles are compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TiffCompression {
     None,
     Lzw,
     Deflate,
-    /// JPEG inside TIFF: asked for, and refused with a reason (see [`check_flags`]).
+    /// JPEG inside TIFF (Compression 7): 8-bit, grey or Y′CbCr, no alpha.
     Jpeg,
 }
 
@@ -161,6 +171,8 @@ pub enum ImageFlag {
     Compression,
     Fast,
     TiffCompression,
+    TiffTile,
+    TiffPyramid,
     Background,
 }
 
@@ -175,6 +187,8 @@ impl ImageFlag {
             ImageFlag::Compression => "--compression",
             ImageFlag::Fast => "--fast",
             ImageFlag::TiffCompression => "--tiff-compression",
+            ImageFlag::TiffTile => "--tiff-tile",
+            ImageFlag::TiffPyramid => "--tiff-pyramid",
             ImageFlag::Background => "--background",
         }
     }
@@ -225,6 +239,8 @@ impl ImageSettings {
         add(self.compression.is_some(), ImageFlag::Compression);
         add(self.fast, ImageFlag::Fast);
         add(self.tiff_compression.is_some(), ImageFlag::TiffCompression);
+        add(self.tiff_tile.is_some(), ImageFlag::TiffTile);
+        add(self.tiff_pyramid, ImageFlag::TiffPyramid);
         add(self.background.is_some(), ImageFlag::Background);
         flags
     }
@@ -268,6 +284,21 @@ pub fn check_flags(
                     format.name()
                 ));
             }
+            let jpeg = settings.tiff_compression == Some(TiffCompression::Jpeg);
+            if format == StillFormat::Tiff && !jpeg {
+                use ImageFlag::{Background, Quality, Subsampling};
+                if let Some(flag) = given
+                    .iter()
+                    .find(|f| matches!(f, Quality | Subsampling | Background))
+                {
+                    return Err(format!(
+                        "{} applies to {out} only with --tiff-compression jpeg (a TIFF is \
+                         otherwise lossless and keeps its alpha); without it the flags for TIFF \
+                         are --tiff-compression, --tiff-tile, --tiff-pyramid",
+                        flag.name()
+                    ));
+                }
+            }
         }
         Target::Sequence(format, out) => {
             let applies = format.sequence_flags();
@@ -276,6 +307,13 @@ pub fn check_flags(
                     (StillFormat::Jpeg, ImageFlag::Progressive) => {
                         " (FFmpeg's mjpeg encoder writes baseline JPEGs only)"
                     }
+                    (StillFormat::Tiff, ImageFlag::TiffTile | ImageFlag::TiffPyramid) => {
+                        " (FFmpeg's tiff encoder writes strips only: no tiles, no pyramid)"
+                    }
+                    (
+                        StillFormat::Tiff,
+                        ImageFlag::Quality | ImageFlag::Subsampling | ImageFlag::Background,
+                    ) => " (FFmpeg's tiff encoder has no JPEG compression)",
                     _ => "",
                 };
                 let applies = match applies {
@@ -299,6 +337,15 @@ pub fn check_flags(
                      give one"
                         .into(),
                 );
+            }
+            if format == StillFormat::Tiff
+                && settings.tiff_compression == Some(TiffCompression::Jpeg)
+            {
+                return Err(format!(
+                    "--tiff-compression jpeg does not apply to {out}, TIFF images FFmpeg writes as \
+                     a sequence (FFmpeg's tiff encoder compresses with none, packbits, lzw or \
+                     deflate, not JPEG); use lzw or deflate, or write the frames as .jpg"
+                ));
             }
             if settings.subsampling.is_some() && video_flags.contains(&"--pix-fmt") {
                 return Err(
@@ -332,14 +379,6 @@ pub fn check_flags(
     if settings.fast && settings.compression.is_some() {
         return Err(
             "--fast and --compression both set how hard PNG is compressed; give one".into(),
-        );
-    }
-    if settings.tiff_compression == Some(TiffCompression::Jpeg) {
-        return Err(
-            "--tiff-compression jpeg: no encoder tessera uses writes JPEG inside TIFF \
-                    (the tiff crate compresses with LZW, Deflate or PackBits only); use lzw or \
-                    deflate for a lossless TIFF, or write a .jpg"
-                .into(),
         );
     }
     Ok(())
@@ -477,10 +516,7 @@ pub fn encode(
             let pixels = if opaque {
                 to_8_bits(interleave(frame, colours))
             } else {
-                warnings.push(format!(
-                    "alpha flattened onto {} (JPEG has no alpha; --background sets the colour)",
-                    colour_name(background)
-                ));
+                warnings.push(flattened(background));
                 flatten(frame, colours, background)
             };
             let bytes = encode_jpeg(&pixels, w, h, grey, settings)?;
@@ -529,6 +565,25 @@ pub fn encode(
                 bytes: out,
                 warnings,
             })
+        }
+        StillFormat::Tiff if settings.tiff_compression == Some(TiffCompression::Jpeg) => {
+            // As vips: JPEG inside TIFF is 8-bit, and alpha is flattened as for a .jpg.
+            let background = settings.background.unwrap_or([255, 255, 255]);
+            let pixels = if opaque {
+                to_8_bits(interleave(frame, colours))
+            } else {
+                warnings.push(flattened(background));
+                flatten(frame, colours, background)
+            };
+            if f.bits > 8 {
+                warnings.push(
+                    "16-bit samples written as 8-bit (JPEG inside TIFF holds 8 bits; \
+                     --tiff-compression lzw or deflate keeps 16)"
+                        .into(),
+                );
+            }
+            let bytes = encode_tiff(&Samples::U8(pixels), w, h, colours, settings)?;
+            Ok(Encoded { bytes, warnings })
         }
         StillFormat::Tiff => {
             let planes = if opaque { colours } else { colours + 1 };
@@ -605,6 +660,14 @@ pub fn encode_avif(
 pub const NO_AVIF: &str = "this build of tessera has no AVIF support (the cargo feature `avif`, \
                            which needs the system's libavif)";
 
+/// The report's warning for alpha flattened onto `background`.
+fn flattened(background: [u8; 3]) -> String {
+    format!(
+        "alpha flattened onto {} (JPEG has no alpha; --background sets the colour)",
+        colour_name(background)
+    )
+}
+
 /// `#rrggbb`, or the name for white and black.
 fn colour_name(rgb: [u8; 3]) -> String {
     match rgb {
@@ -650,6 +713,34 @@ pub fn parse_colour(text: &str) -> Result<[u8; 3], String> {
     })
 }
 
+/// How one JPEG stream is encoded: what a .jpg and the strips or tiles of a JPEG-compressed TIFF
+/// share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JpegOptions {
+    pub quality: u8,
+    pub subsampling: Subsampling,
+    pub progressive: bool,
+}
+
+impl JpegOptions {
+    /// The options `settings` give, with the defaults filled in.
+    pub fn from_settings(settings: &ImageSettings) -> JpegOptions {
+        let quality = settings.quality.unwrap_or(DEFAULT_JPEG_QUALITY);
+        let subsampling = settings
+            .subsampling
+            .unwrap_or(if quality >= FULL_CHROMA_FROM {
+                Subsampling::S444
+            } else {
+                Subsampling::S420
+            });
+        JpegOptions {
+            quality,
+            subsampling,
+            progressive: settings.progressive,
+        }
+    }
+}
+
 fn encode_jpeg(
     pixels: &[u8],
     w: u32,
@@ -657,19 +748,28 @@ fn encode_jpeg(
     grey: bool,
     settings: &ImageSettings,
 ) -> Result<Vec<u8>, EncodeError> {
+    jpeg_stream(pixels, w, h, grey, &JpegOptions::from_settings(settings))
+}
+
+/// One complete JPEG stream (a .jpg's bytes) of 8-bit grey or RGB `pixels`, through mozjpeg
+/// with optimised Huffman tables.
+pub(crate) fn jpeg_stream(
+    pixels: &[u8],
+    w: u32,
+    h: u32,
+    grey: bool,
+    options: &JpegOptions,
+) -> Result<Vec<u8>, EncodeError> {
     if w > 65_535 || h > 65_535 {
         return Err(format!(
             "{w}×{h} is too large for JPEG (at most 65535 pixels a side)"
         ));
     }
-    let quality = settings.quality.unwrap_or(DEFAULT_JPEG_QUALITY);
-    let subsampling = settings
-        .subsampling
-        .unwrap_or(if quality >= FULL_CHROMA_FROM {
-            Subsampling::S444
-        } else {
-            Subsampling::S420
-        });
+    let JpegOptions {
+        quality,
+        subsampling,
+        progressive,
+    } = *options;
     // mozjpeg reports its errors by unwinding.
     let result = std::panic::catch_unwind(|| -> std::io::Result<Vec<u8>> {
         use mozjpeg::{ColorSpace, Compress};
@@ -689,7 +789,7 @@ fn encode_jpeg(
             c.set_chroma_sampling_pixel_sizes(size, size);
         }
         c.set_optimize_coding(true);
-        if settings.progressive {
+        if progressive {
             c.set_progressive_mode();
         } else {
             // mozjpeg's defaults are progressive: no scan script makes a baseline JPEG.
@@ -756,13 +856,29 @@ fn encode_tiff(
     settings: &ImageSettings,
 ) -> Result<Vec<u8>, EncodeError> {
     use tiff::encoder::{colortype, Compression, DeflateLevel, Predictor, TiffEncoder};
-    let compression = match settings.tiff_compression {
-        None | Some(TiffCompression::None) => Compression::Uncompressed,
-        Some(TiffCompression::Lzw) => Compression::Lzw,
-        Some(TiffCompression::Deflate) => Compression::Deflate(DeflateLevel::Balanced),
-        Some(TiffCompression::Jpeg) => {
-            return Err("JPEG inside TIFF is not written (see --tiff-compression)".into())
-        }
+    let codec = match settings.tiff_compression {
+        None | Some(TiffCompression::None) => Codec::None,
+        Some(TiffCompression::Lzw) => Codec::Lzw,
+        Some(TiffCompression::Deflate) => Codec::Deflate,
+        Some(TiffCompression::Jpeg) => Codec::Jpeg(JpegOptions::from_settings(settings)),
+    };
+    // Tiles, pyramids and JPEG are written by tessera's own TIFF writer; plain strips by the
+    // `tiff` crate's.
+    if settings.tiff_tile.is_some() || settings.tiff_pyramid || matches!(codec, Codec::Jpeg(_)) {
+        let tile = settings.tiff_tile.or(settings
+            .tiff_pyramid
+            .then_some((DEFAULT_TILE, DEFAULT_TILE)));
+        let layout = tiff_file::Layout {
+            codec,
+            tile,
+            pyramid: settings.tiff_pyramid,
+        };
+        return tiff_file::write(samples, w, h, planes, &layout);
+    }
+    let compression = match codec {
+        Codec::Lzw => Compression::Lzw,
+        Codec::Deflate => Compression::Deflate(DeflateLevel::Balanced),
+        _ => Compression::Uncompressed,
     };
     // Differences between neighbours compress better than the samples themselves.
     let predictor = match compression {

@@ -46,6 +46,10 @@ pub struct ImageSettings {
     pub fast: bool,
     /// How a TIFF is compressed; by default not at all.
     pub tiff_compression: Option<TiffCompression>,
+    /// A tiled TIFF with tiles of this width and height (multiples of 16); strips by default.
+    pub tiff_tile: Option<(u32, u32)>,
+    /// A TIFF pyramid: reduced-resolution IFDs after the full-size one (tiled).
+    pub tiff_pyramid: bool,
     /// The colour alpha is flattened onto where the format has no alpha (JPEG); white by
     /// default.
     pub background: Option<[u8; 3]>,
@@ -585,8 +589,7 @@ fn read_with_image(
     reader.set_format(format);
     let mut limits = Limits::default();
     limits.max_alloc = Some(max_bytes);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let mut decoder = super::tiff_file::into_decoder(reader, limits).map_err(unreadable)?;
     // A huge header is an error, not an abort.
     within(decoder.total_bytes(), max_bytes)?;
     // Photos are stored as the sensor saw them and turned upright by their Exif orientation;
@@ -834,9 +837,11 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
         Some(format) if supported(format) => format,
         _ => return Ok(None),
     };
-    let mut decoder = reader.into_decoder().map_err(|e| MediaError::Decode {
-        path: display(path),
-        message: format!("cannot read the image header: {e}"),
+    let mut decoder = super::tiff_file::into_decoder(reader, Limits::default()).map_err(|e| {
+        MediaError::Decode {
+            path: display(path),
+            message: format!("cannot read the image header: {e}"),
+        }
     })?;
     let (width, height) = decoder.dimensions();
     let orientation = upright(&mut decoder);

@@ -1,6 +1,8 @@
 //! Image and video reading and writing: files in, [`Frame`](crate::frame::Frame)s out, and back.
 //!
-//! One file per direction: [`image`] reads and writes stills through the `image` crate; with the
+//! One file per direction: [`image`] reads and writes stills through the `image` crate
+//! ([`encoders`] encodes them, [`tiff_file`] writes tiled, pyramid and JPEG-compressed TIFFs and
+//! reads the Y′CbCr ones back); with the
 //! `video` feature, `decode` demuxes and decodes video, `convert` maps FFmpeg's pixel formats to
 //! planar frames (reading decoded pictures in place) and back, `encode` encodes and muxes
 //! (copying audio packet for packet),
@@ -32,6 +34,7 @@ pub mod probe;
 pub mod stdin;
 #[cfg(feature = "video")]
 mod subtitle;
+pub mod tiff_file;
 #[cfg(feature = "video")]
 mod webp;
 
