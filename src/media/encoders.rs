@@ -512,13 +512,7 @@ pub fn encode(
     let (w, h) = (frame.width(), frame.height());
     match format {
         StillFormat::Jpeg => {
-            let background = settings.background.unwrap_or([255, 255, 255]);
-            let pixels = if opaque {
-                to_8_bits(interleave(frame, colours))
-            } else {
-                warnings.push(flattened(background));
-                flatten(frame, colours, background)
-            };
+            let pixels = without_alpha(frame, colours, opaque, settings, &mut warnings);
             let bytes = encode_jpeg(&pixels, w, h, grey, settings)?;
             Ok(Encoded { bytes, warnings })
         }
@@ -568,13 +562,7 @@ pub fn encode(
         }
         StillFormat::Tiff if settings.tiff_compression == Some(TiffCompression::Jpeg) => {
             // As vips: JPEG inside TIFF is 8-bit, and alpha is flattened as for a .jpg.
-            let background = settings.background.unwrap_or([255, 255, 255]);
-            let pixels = if opaque {
-                to_8_bits(interleave(frame, colours))
-            } else {
-                warnings.push(flattened(background));
-                flatten(frame, colours, background)
-            };
+            let pixels = without_alpha(frame, colours, opaque, settings, &mut warnings);
             if f.bits > 8 {
                 warnings.push(
                     "16-bit samples written as 8-bit (JPEG inside TIFF holds 8 bits; \
@@ -659,6 +647,23 @@ pub fn encode_avif(
 /// Why a build without the `avif` feature writes no AVIF.
 pub const NO_AVIF: &str = "this build of tessera has no AVIF support (the cargo feature `avif`, \
                            which needs the system's libavif)";
+
+/// The frame's colour planes as 8-bit samples for an encoder without alpha (JPEG): an alpha
+/// plane that is not opaque everywhere flattened onto `--background`, with the warning.
+fn without_alpha(
+    frame: &Frame,
+    colours: usize,
+    opaque: bool,
+    settings: &ImageSettings,
+    warnings: &mut Vec<String>,
+) -> Vec<u8> {
+    if opaque {
+        return to_8_bits(interleave(frame, colours));
+    }
+    let background = settings.background.unwrap_or([255, 255, 255]);
+    warnings.push(flattened(background));
+    flatten(frame, colours, background)
+}
 
 /// The report's warning for alpha flattened onto `background`.
 fn flattened(background: [u8; 3]) -> String {

@@ -50,8 +50,8 @@ pub struct ImageSettings {
     pub tiff_tile: Option<(u32, u32)>,
     /// A TIFF pyramid: reduced-resolution IFDs after the full-size one (tiled).
     pub tiff_pyramid: bool,
-    /// The colour alpha is flattened onto where the format has no alpha (JPEG); white by
-    /// default.
+    /// The colour alpha is flattened onto where the format has no alpha (JPEG, and TIFF with
+    /// JPEG compression); white by default.
     pub background: Option<[u8; 3]>,
 }
 
@@ -805,6 +805,17 @@ pub struct StillInfo {
     pub xmp_size: Option<usize>,
 }
 
+/// True where showing the picture upright exchanges its width and height.
+fn quarter_turn(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
 /// What an Exif orientation does to the stored picture to show it upright.
 pub fn orientation_name(exif: u8) -> &'static str {
     match exif {
@@ -845,13 +856,7 @@ pub fn still_info(path: &Path) -> Result<Option<StillInfo>, MediaError> {
     })?;
     let (width, height) = decoder.dimensions();
     let orientation = upright(&mut decoder);
-    let turned = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
+    let turned = quarter_turn(orientation);
     let stored = decoder.original_color_type();
     let channels = u32::from(stored.channel_count().max(1));
     let bytes = std::fs::read(path).map_err(open_error)?;
@@ -906,13 +911,7 @@ fn avif_info(path: &Path) -> Result<StillInfo, MediaError> {
     })?;
     let (meta, _) = metadata::read(&bytes, ImageFormat::Avif);
     let orientation = header.orientation;
-    let turned = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
+    let turned = quarter_turn(orientation);
     let (width, height) = (header.width, header.height);
     let colour = if header.is_grey() { 1 } else { 3 };
     Ok(StillInfo {
