@@ -606,30 +606,8 @@ pub fn encode(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A small ICC v2 display profile named `name` (header, one `desc` tag).
-    pub(crate) fn icc_profile(name: &str) -> Vec<u8> {
-        let mut desc = b"desc\0\0\0\0".to_vec();
-        desc.extend_from_slice(&(name.len() as u32 + 1).to_be_bytes());
-        desc.extend_from_slice(name.as_bytes());
-        desc.extend_from_slice(&[0; 13]);
-        let mut p = vec![0u8; 128];
-        p[8] = 2;
-        p[9] = 0x10;
-        p[12..16].copy_from_slice(b"mntr");
-        p[16..20].copy_from_slice(b"RGB ");
-        p[36..40].copy_from_slice(b"acsp");
-        p.extend_from_slice(&1u32.to_be_bytes());
-        p.extend_from_slice(b"desc");
-        p.extend_from_slice(&144u32.to_be_bytes());
-        p.extend_from_slice(&(desc.len() as u32).to_be_bytes());
-        p.extend(desc);
-        let size = p.len() as u32;
-        p[..4].copy_from_slice(&size.to_be_bytes());
-        p
-    }
 
     fn picture(w: u32, h: u32, channels: usize) -> Samples {
         let mut data = Vec::new();
@@ -724,7 +702,7 @@ pub(crate) mod tests {
     #[test]
     fn metadata_blocks_come_back_byte_for_byte() {
         let metadata = Metadata {
-            icc: Some(icc_profile("Display P3")),
+            icc: Some(crate::media::cms::srgb_icc().to_vec()),
             exif: Some(exif_with(1)),
             xmp: Some(b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF/></x:xmpmeta>".to_vec()),
         };
