@@ -902,6 +902,67 @@ impl Frame {
         }
     }
 
+    /// The luma rows `rows` of plane `p` in that plane's rows: chroma subsampled `v` times
+    /// vertically holds rows `start >> v` up to the one that covers the last luma row.
+    pub fn plane_rows(
+        format: &Format,
+        p: usize,
+        rows: &std::ops::Range<u32>,
+    ) -> std::ops::Range<usize> {
+        let v = format.layout.shift(p).1;
+        let (_, h) = format.plane_size(p);
+        let end = rows.end.div_ceil(1 << v).min(h);
+        (rows.start >> v) as usize..end as usize
+    }
+
+    /// Luma rows `rows` of the frame as a frame of their own (copied), with the frame's index
+    /// and pts. `rows.start` is a multiple of the chroma subsampling.
+    pub fn rows(&self, rows: std::ops::Range<u32>) -> Frame {
+        let format = self
+            .format
+            .with_size(self.format.width, rows.end - rows.start);
+        let planes = (0..format.planes())
+            .map(|p| {
+                let range = Frame::plane_rows(&self.format, p, &rows);
+                match self.plane(p) {
+                    PlaneRef::U8(plane) => {
+                        Samples::U8(range.flat_map(|y| plane.row(y)).copied().collect())
+                    }
+                    PlaneRef::U16(plane) => {
+                        Samples::U16(range.flat_map(|y| plane.row(y)).copied().collect())
+                    }
+                }
+            })
+            .collect();
+        let mut out = Frame::from_planes(format, planes);
+        (out.index, out.pts) = (self.index, self.pts);
+        out
+    }
+
+    /// Copies `src`'s luma rows `from` into the frame from luma row `at` (a multiple of the
+    /// chroma subsampling), plane by plane; the frames have the same layout, depth and width.
+    pub fn put_rows(&mut self, at: u32, src: &Frame, from: std::ops::Range<u32>) {
+        let to = at..at + (from.end - from.start);
+        for p in 0..self.format.planes() {
+            let source = Frame::plane_rows(&src.format, p, &from);
+            let target = Frame::plane_rows(&self.format, p, &to);
+            match src.plane(p) {
+                PlaneRef::U8(plane) => {
+                    let mut out = self.plane8_mut(p);
+                    for (y, t) in source.zip(target) {
+                        out.row(t).copy_from_slice(plane.row(y));
+                    }
+                }
+                PlaneRef::U16(plane) => {
+                    let mut out = self.plane16_mut(p);
+                    for (y, t) in source.zip(target) {
+                        out.row(t).copy_from_slice(plane.row(y));
+                    }
+                }
+            }
+        }
+    }
+
     /// Makes every plane the frame's own, copying shared planes once.
     pub fn make_owned(&mut self) {
         for p in 0..self.format.planes() {

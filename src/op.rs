@@ -781,6 +781,55 @@ impl Warp {
     }
 }
 
+/// How far, in samples of its plane, a neighbourhood's output sample reads from its position,
+/// horizontally and vertically (edges clamped, or left out where the op says so): what the
+/// halo of a tile or a strip must hold.
+pub trait Reach {
+    fn reach(&self) -> (u32, u32);
+}
+
+/// The reach of plane `p`'s kernel; none where the plane has none.
+pub fn reach_of<T: Reach>(planes: &PerPlane<T>, p: usize) -> (u32, u32) {
+    planes[p].as_ref().map_or((0, 0), Reach::reach)
+}
+
+impl Reach for Separable {
+    fn reach(&self) -> (u32, u32) {
+        Separable::reach(self)
+    }
+}
+
+impl Reach for Convolution {
+    fn reach(&self) -> (u32, u32) {
+        (self.width / 2, self.height / 2)
+    }
+}
+
+impl Reach for Gradient {
+    fn reach(&self) -> (u32, u32) {
+        (1, 1)
+    }
+}
+
+impl Reach for Rank {
+    fn reach(&self) -> (u32, u32) {
+        (self.rx, self.ry)
+    }
+}
+
+impl Reach for Bilateral {
+    fn reach(&self) -> (u32, u32) {
+        (self.rx, self.ry)
+    }
+}
+
+impl Reach for Denoise {
+    /// The research window's and the patch's together.
+    fn reach(&self) -> (u32, u32) {
+        (self.rx + self.px, self.ry + self.py)
+    }
+}
+
 impl Op {
     /// The planes of `format` the op changes; the others pass through.
     pub fn planes(&self, format: &Format) -> Planes {
@@ -809,18 +858,12 @@ impl Op {
                 Some(TemporalKind::Denoise(_)) => (u32::MAX, u32::MAX),
                 _ => (0, 0),
             },
-            Op::Blur(planes) | Op::Unsharp { planes, .. } => {
-                planes[p].as_ref().map_or((0, 0), Separable::reach)
-            }
-            Op::Convolve(planes) => planes[p]
-                .as_ref()
-                .map_or((0, 0), |c| (c.width / 2, c.height / 2)),
-            Op::Gradient(planes) => planes[p].as_ref().map_or((0, 0), |_| (1, 1)),
-            Op::Rank(planes) => planes[p].as_ref().map_or((0, 0), |r| (r.rx, r.ry)),
-            Op::Bilateral(planes) => planes[p].as_ref().map_or((0, 0), |b| (b.rx, b.ry)),
-            Op::Denoise(planes) => planes[p]
-                .as_ref()
-                .map_or((0, 0), |d| (d.rx + d.px, d.ry + d.py)),
+            Op::Blur(planes) | Op::Unsharp { planes, .. } => reach_of(planes, p),
+            Op::Convolve(planes) => reach_of(planes, p),
+            Op::Gradient(planes) => reach_of(planes, p),
+            Op::Rank(planes) => reach_of(planes, p),
+            Op::Bilateral(planes) => reach_of(planes, p),
+            Op::Denoise(planes) => reach_of(planes, p),
             Op::Resample { planes, .. } => planes[p]
                 .as_ref()
                 .map_or((0, 0), |r| (r.h.taps.div_ceil(2), r.v.taps.div_ceil(2))),

@@ -25,6 +25,11 @@ use crate::chain::expr::{Expr, Op, PIXEL_VARIABLES};
 /// The pixel's variables, in the order of their values: r, g, b, a, x, y.
 pub const INPUTS: usize = 6;
 
+/// The uniform a program that reads `y` adds to the frame's row: 0 for a whole picture, the
+/// strip's first row for a strip of it ([`PixelProgram::row_origin`]). A name no chain can
+/// write.
+const ROW_ORIGIN: &str = "row origin";
+
 /// An operation on one value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnOp {
@@ -445,13 +450,24 @@ impl PixelProgram {
         self.reads(4) || self.reads(5)
     }
 
+    /// The uniform holding the row a frame starts at in the picture (0 for a whole picture),
+    /// where the program reads `y`: a strip of the picture sets it to its first row.
+    pub fn row_origin(&self) -> Option<usize> {
+        self.uniforms
+            .iter()
+            .position(|e| matches!(e, Expr::Name(n, _) if n == ROW_ORIGIN))
+    }
+
     /// The value of every uniform for a frame: `vars` gives the frame's variables. An error
     /// where one is not a finite f32.
     pub fn uniform_values(&self, vars: &dyn Fn(&str) -> f64) -> Result<Vec<f32>, String> {
         self.uniforms
             .iter()
             .map(|e| {
-                let v = e.eval(vars);
+                let v = match e {
+                    Expr::Name(n, _) if n == ROW_ORIGIN => 0.0,
+                    e => e.eval(vars),
+                };
                 let f = v as f32;
                 if f.is_finite() {
                     Ok(f)
@@ -852,6 +868,12 @@ impl Builder {
                     .iter()
                     .position(|(n, _)| n == name)
                     .ok_or_else(|| format!("unknown name `{name}`"))?;
+                if i == 5 {
+                    // y is the row in the frame plus the row the frame starts at in the
+                    // picture: a strip's program reads its rows' places in the whole.
+                    let origin = self.uniform(&Expr::Name(ROW_ORIGIN.into(), (0, 0)));
+                    return Ok(self.bin(BinOp::Add, Arg::Value(5), origin));
+                }
                 Arg::Value(i as u32)
             }
             Expr::Neg(a) => {

@@ -11,6 +11,9 @@
 
 use std::sync::Arc;
 
+mod strips;
+pub use strips::{run_in_strips, Strip};
+
 use crate::chain::Chain;
 use crate::filters::{ArgValue, Args, ParamKind};
 use crate::frame::Format;

@@ -31,12 +31,14 @@ pub enum BackendError {
     NoAdapter(String),
     #[error("could not open the GPU device: {0}")]
     Device(String),
-    #[error("frame of {width}x{height} needs a {needed}-byte GPU buffer, more than this adapter allows ({limit} bytes)")]
+    #[error("frame of {width}x{height} needs a {needed}-byte GPU buffer, more than this adapter allows ({limit} bytes), and cannot run in strips: {why} (--backend cpu runs it whole)")]
     FrameTooLarge {
         width: u32,
         height: u32,
         needed: u64,
         limit: u64,
+        /// Why the plan cannot run in strips that fit.
+        why: &'static str,
     },
     #[error("GPU error: {0}")]
     Gpu(String),

@@ -295,7 +295,6 @@ impl Executor {
     }
 
     /// Frames submitted and not yet handed back.
-    #[cfg(test)]
     pub(crate) fn frames_held(&self) -> usize {
         self.in_flight.len()
     }
@@ -549,6 +548,30 @@ impl Executor {
         Ok(self.plans.len() - 1)
     }
 
+    /// Whether `plan`'s buffers fit this device's bindings; `Err` for a plan that would fail
+    /// for another reason (tables too large, too many workgroups).
+    pub(crate) fn fits(&self, plan: &Plan) -> Result<bool, BackendError> {
+        // A plane between passes takes four bytes a sample: planes below the binding's size
+        // at that need no schedule to know.
+        let widest = plan
+            .passes
+            .iter()
+            .flat_map(|p| [&p.input, &p.output])
+            .flat_map(|f| (0..f.planes()).map(|p| f.plane_len(p) as u64))
+            .max()
+            .unwrap_or(0);
+        if widest * 4 <= self.ctx.max_binding() && widest * 16 <= self.ctx.limits.max_buffer_size {
+            return Ok(true);
+        }
+        let schedule =
+            Schedule::of(plan).map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
+        match self.check_limits(&schedule) {
+            Ok(()) => Ok(true),
+            Err(BackendError::FrameTooLarge { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Refuses a schedule whose buffers or dispatches this device cannot hold.
     fn check_limits(&self, schedule: &Schedule) -> Result<(), BackendError> {
         let binding = self.ctx.max_binding();
@@ -559,6 +582,7 @@ impl Executor {
                 height,
                 needed,
                 limit,
+                why: "",
             };
         for b in &schedule.buffers {
             if b.bytes > binding {

@@ -81,7 +81,8 @@ impl GpuBackend {
 
     /// The largest plane buffer, in bytes, this device can bind (an 8-bit plane takes a byte a
     /// sample, a deeper one two, a plane between passes four); frames with larger planes are
-    /// refused with [`BackendError::FrameTooLarge`] (and must be tiled by the caller).
+    /// run in strips that fit ([`crate::plan::run_in_strips`]), or refused with
+    /// [`BackendError::FrameTooLarge`] where the chain cannot be cut into strips.
     pub fn max_frame_bytes(&self) -> u64 {
         self.executor.ctx.max_binding()
     }
@@ -92,6 +93,61 @@ impl GpuBackend {
         let s = schedule::Schedule::of(plan)
             .map_err(|m| BackendError::Gpu(format!("malformed plan: {m}")))?;
         Ok((s.upload_bytes, s.readback_bytes))
+    }
+}
+
+impl GpuBackend {
+    /// Runs a frame larger than one binding as bands of rows, each with the halo its chain
+    /// needs ([`crate::plan::run_in_strips`]): the same samples as a device that could bind it
+    /// whole. The bands are as tall as fit, halved from the frame's height until one from the
+    /// middle (a halo on both sides) fits.
+    fn in_strips(&mut self, plan: &Plan, frame: Frame) -> Result<Frame, BackendError> {
+        let too_large = |why: &'static str| {
+            let (width, height) = (plan.output.width, plan.output.height);
+            let bytes = |f: &crate::frame::Format| {
+                (0..f.planes())
+                    .map(|p| f.plane_len(p) as u64)
+                    .max()
+                    .unwrap_or(0)
+                    * 4
+            };
+            BackendError::FrameTooLarge {
+                width,
+                height,
+                needed: plan
+                    .passes
+                    .iter()
+                    .map(|p| bytes(&p.input).max(bytes(&p.output)))
+                    .max()
+                    .unwrap_or(0),
+                limit: self.max_frame_bytes(),
+                why,
+            }
+        };
+        if let Some(why) = plan.strips_refused() {
+            return Err(too_large(why));
+        }
+        let step = plan.strip_step();
+        let height = plan.output.height;
+        let mut rows = height;
+        loop {
+            let start = (height / 2).saturating_sub(rows / 2) / step * step;
+            let strip = plan.strip(start..(start + rows).min(height));
+            if self.executor.fits(&strip.plan)? {
+                break;
+            }
+            if rows <= step {
+                return Err(too_large(
+                    "one row of it with its halo is too large already",
+                ));
+            }
+            rows = (rows / 2).max(step);
+        }
+        tracing::debug!(
+            "{}: larger than one GPU binding, run in strips of {rows} rows",
+            plan.output.describe()
+        );
+        crate::plan::run_in_strips(plan, &frame, rows, |p, f| self.executor.run(p, f))
     }
 }
 
@@ -106,12 +162,24 @@ impl Backend for GpuBackend {
         if plan.passes.is_empty() {
             return Ok(frame);
         }
+        if !self.executor.fits(plan)? {
+            return self.in_strips(plan, frame);
+        }
         self.executor.run(plan, frame)
     }
 
-    /// Keeps a few frames on the GPU at once (the executor's ring), handed back in order.
+    /// Keeps a few frames on the GPU at once (the executor's ring), handed back in order; a
+    /// frame too large for one binding runs in strips, on its own.
     fn submit(&mut self, plan: &Plan, frame: Frame) -> Result<Option<Frame>, BackendError> {
         super::check_format(plan, &frame)?;
+        if !plan.passes.is_empty() && !self.executor.fits(plan)? {
+            if self.executor.frames_held() > 0 {
+                return Err(BackendError::Gpu(
+                    "a frame too large for one binding came after frames in flight".into(),
+                ));
+            }
+            return self.in_strips(plan, frame).map(Some);
+        }
         self.executor.submit(plan, frame)
     }
 
