@@ -15,6 +15,7 @@ use crate::limits::{self, Held};
 use crate::media::{self, MediaError, OnError, Trim};
 use crate::plan;
 use crate::stats::{Laps, StageStats};
+use crate::stream;
 
 pub use crate::media::EncodeSettings;
 
@@ -168,6 +169,9 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
     );
     on_backend(&backend.describe());
     if input_is_image {
+        if let Some(report) = run_in_bands(job, &mut *backend, started)? {
+            return Ok(report);
+        }
         // An image runs its stages one after another: each one's time is all working.
         let mut laps = Laps::start();
         let mut stage = |name, frames| StageStats {
@@ -177,17 +181,7 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
             ..StageStats::default()
         };
         // A damaged image left out: nothing is written.
-        let left_out = |damage: media::Damage, input_size| Report {
-            backend: backend.describe(),
-            frames: 0,
-            input_size,
-            output_size: (0, 0),
-            seconds: started.elapsed().as_secs_f64(),
-            stages: Vec::new(),
-            skipped: 1,
-            left_out: Some(damage.to_string()),
-            warnings: Vec::new(),
-        };
+        let left_out = |damage, input_size| damaged_report(&*backend, started, damage, input_size);
         // The profiles are read and checked before the picture is decoded; the limits
         // against its header (where the header cannot be read, decoding says why).
         colour_plan(job)?;
@@ -260,14 +254,7 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         // The output's blocks: the source's, less what --strip names, its ICC profile the one
         // its pixels are now in, its Exif pixel size the output's (as vips and ImageMagick set
         // it).
-        metadata.icc = colour.output_icc.clone();
-        job.photo.strip.apply(&mut metadata);
-        if let Some(exif) = &mut metadata.exif {
-            if let Err(why) = media::metadata::set_pixel_size(exif, result.width(), result.height())
-            {
-                warn(format!("the Exif pixel size is left as it was: {why}"));
-            }
-        }
+        output_metadata(job, &mut metadata, &colour, &plan.output, &mut warn);
         let named = image_format_name(job);
         let written = match &job.output {
             Output::File(out) => {
@@ -304,6 +291,184 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         });
     }
     run_video(job, backend, started)
+}
+
+/// The output's blocks: the source's, less what --strip names, its ICC profile the one its
+/// pixels are now in, its Exif pixel size the output's (as vips and ImageMagick set it).
+fn output_metadata(
+    job: &Job,
+    metadata: &mut media::metadata::Metadata,
+    colour: &media::cms::ColourPlan,
+    output: &crate::frame::Format,
+    warn: &mut dyn FnMut(String),
+) {
+    metadata.icc = colour.output_icc.clone();
+    job.photo.strip.apply(metadata);
+    if let Some(exif) = &mut metadata.exif {
+        if let Err(why) = media::metadata::set_pixel_size(exif, output.width, output.height) {
+            warn(format!("the Exif pixel size is left as it was: {why}"));
+        }
+    }
+}
+
+/// Runs a still in bands of rows ([`crate::stream`]) where its file, chain and output allow,
+/// so that memory follows the picture's width, not its height; `None` where the picture is to
+/// be read whole, with the reason at `-v`. Everything the whole path checks and does to the
+/// colour and the metadata, it does alike; a picture found damaged partway is left out
+/// (`--on-error skip`) or an error, as the whole path would (`--on-error accept`, which keeps
+/// what a damaged file gives, reads it whole).
+fn run_in_bands(
+    job: &Job,
+    backend: &mut dyn backend::Backend,
+    started: Instant,
+) -> Result<Option<Report>, Error> {
+    let whole = |why: &str| {
+        tracing::info!("{}: read whole: {why}", job.input.display());
+        Ok(None)
+    };
+    let Output::File(out) = &job.output else {
+        return whole("bands are written to files");
+    };
+    if job.on_error == OnError::Accept {
+        return whole("--on-error accept keeps what a damaged file gives");
+    }
+    let opened = match media::rows::open(&job.input, job.photo.auto_orient, job.limits.max_memory) {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(why)) => return whole(why),
+        // The whole path says what is wrong, and how --on-error takes it.
+        Err(_) => return Ok(None),
+    };
+    let media::rows::Opened {
+        mut reader,
+        mut metadata,
+        warnings: read_warnings,
+    } = opened;
+    let colour = media::cms::ColourPlan::new(metadata.icc.clone(), &job.photo, &job.input)?;
+    let input = reader.format();
+    // The chain sees the picture after the conversion into its colour space, whose format a
+    // band of it shows.
+    let first_rows = stream::first_rows(&input);
+    let mut laps = Laps::start();
+    let first = match reader.read(first_rows) {
+        Ok(band) => colour.before_chain(band, &job.input)?,
+        Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
+            return Ok(Some(damaged_report(
+                backend,
+                started,
+                damage,
+                (input.width, input.height),
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let read_first = laps.lap();
+    let format = first.format.with_size(input.width, input.height);
+    let plan = plan::compile(&job.chain, &format)?;
+    if let Some(why) = plan.strips_refused() {
+        return whole(why);
+    }
+    if !colour.converts_bands(&format, &plan.output) {
+        return whole("its grey ICC profile on colour pixels is converted whole");
+    }
+    let rows = stream::band_rows(&plan);
+    let band = plan.strip(0..rows.min(plan.output.height));
+    let named = image_format_name(job);
+    let format_of = named.as_deref().unwrap_or(out);
+    let whole_output = !media::rows::writes_bands(format_of, &plan.output, &job.image, &metadata);
+    let held = limits::band_bytes(&band.plan, whole_output.then_some(&plan.output));
+    limits::check(&job.input, &job.limits, &plan, Held::Bands(held))?;
+    tracing::info!(
+        "{}: read, filtered and written in bands of {rows} rows{}",
+        job.input.display(),
+        if whole_output {
+            ", the output put together whole for its encoder"
+        } else {
+            ""
+        }
+    );
+    let mut warnings = Vec::new();
+    let mut warn = |what: String| {
+        let warning = format!("{}: {what}", job.input.display());
+        tracing::warn!("{warning}");
+        warnings.push(warning);
+    };
+    read_warnings.into_iter().for_each(&mut warn);
+    output_metadata(job, &mut metadata, &colour, &plan.output, &mut warn);
+    let mut folders = MadeFolders::for_output(out)?;
+    let mut times = stream::Times::default();
+    let mut written = Vec::new();
+    let result = write_atomically(out, |tmp| {
+        let mut writer = media::rows::create(tmp, format_of, plan.output, &job.image, &metadata)?;
+        times = stream::run(
+            &plan,
+            first,
+            &mut *reader,
+            &mut *writer,
+            backend,
+            rows,
+            &|band| Ok(colour.before_chain(band, &job.input)?),
+            &|band| Ok(colour.after_chain(band, &job.input)?),
+        )?;
+        written = writer.finish()?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => {}
+        Err(Error::Media(MediaError::DamagedImage { damage, .. }))
+            if job.on_error == OnError::Skip =>
+        {
+            return Ok(Some(damaged_report(
+                backend,
+                started,
+                damage,
+                (input.width, input.height),
+            )))
+        }
+        Err(e) => return Err(e),
+    }
+    folders.keep = true;
+    written.into_iter().for_each(&mut warn);
+    let stage = |name, working| StageStats {
+        name,
+        frames: 1,
+        working,
+        ..StageStats::default()
+    };
+    Ok(Some(Report {
+        backend: backend.describe(),
+        frames: 1,
+        input_size: (input.width, input.height),
+        output_size: (plan.output.width, plan.output.height),
+        seconds: started.elapsed().as_secs_f64(),
+        stages: vec![
+            stage("read", read_first + times.read),
+            stage("filter", times.filter),
+            stage("write", times.write),
+        ],
+        skipped: 0,
+        left_out: None,
+        warnings,
+    }))
+}
+
+/// The report of a still left out for damage: nothing is written.
+fn damaged_report(
+    backend: &dyn backend::Backend,
+    started: Instant,
+    damage: media::Damage,
+    input_size: (u32, u32),
+) -> Report {
+    Report {
+        backend: backend.describe(),
+        frames: 0,
+        input_size,
+        output_size: (0, 0),
+        seconds: started.elapsed().as_secs_f64(),
+        stages: Vec::new(),
+        skipped: 1,
+        left_out: Some(damage.to_string()),
+        warnings: Vec::new(),
+    }
 }
 
 /// Every check [`run`] makes before it decodes anything, for `--dry-run`: the input and output

@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod pixel;
 pub mod plan;
 pub mod stats;
+pub mod stream;
 
 pub use backend::{Backend, BackendChoice, BackendError};
 pub use chain::Chain;

@@ -112,6 +112,17 @@ pub enum Held {
     /// A video's frames in flight: the decoder's picture and its planes, the converted frame,
     /// the filtered one, the encoder's copy and the one recycled, each stage holding one.
     Video,
+    /// A still run in bands of rows ([`crate::stream`]): what one band holds at once, from
+    /// [`band_bytes`].
+    Bands(u64),
+}
+
+/// What a still run in bands holds at once: a band's rows through its strip plan `band` (as
+/// [`Held::Still`] counts a whole picture), the rows read ahead of it, and where the output's
+/// encoder takes whole pictures, the `output` put together and its encoded copy.
+pub fn band_bytes(band: &Plan, whole_output: Option<&Format>) -> u64 {
+    let (peak, _) = peak_memory(0, band, Held::Still);
+    peak + frame_bytes(&band.input) + whole_output.map_or(0, |f| 2 * frame_bytes(f))
 }
 
 /// The bytes of a frame of `format`.
@@ -142,6 +153,7 @@ fn peak_memory(file_bytes: u64, plan: &Plan, held: Held) -> (u64, String) {
             }
             peak
         }
+        Held::Bands(bytes) => (bytes, "a band of rows at a time".to_string()),
         Held::Video => {
             let filtering = widest.map_or(input, |(bytes, _)| bytes);
             (
@@ -162,7 +174,7 @@ pub fn check(input: &Path, limits: &Limits, plan: &Plan, held: Held) -> Result<(
     };
     let pixels = |f: &Format| u64::from(f.width) * u64::from(f.height);
     let picture = match held {
-        Held::Still => "picture",
+        Held::Still | Held::Bands(_) => "picture",
         Held::Video => "video's frames",
     };
     if let Some(max) = limits.max_pixels {
@@ -171,7 +183,7 @@ pub fn check(input: &Path, limits: &Limits, plan: &Plan, held: Held) -> Result<(
             return Err(too_large(format!(
                 "the {picture} {} {}x{}, {} pixels, more than --max-pixels {max}; raise \
                  --max-pixels to read it",
-                if held == Held::Still { "is" } else { "are" },
+                if held == Held::Video { "are" } else { "is" },
                 f.width,
                 f.height,
                 pixels(f)
@@ -189,13 +201,19 @@ pub fn check(input: &Path, limits: &Limits, plan: &Plan, held: Held) -> Result<(
     }
     let file_bytes = match held {
         Held::Still => std::fs::metadata(input).map_or(0, |m| m.len()),
-        Held::Video => 0,
+        Held::Video | Held::Bands(_) => 0,
     };
     let (needed, step) = peak_memory(file_bytes, plan, held);
     if needed > limits.max_memory {
         let what = match held {
             Held::Still => format!(
                 "a {}x{} picture needs about {} at once ({step}; tessera holds whole pictures)",
+                plan.input.width,
+                plan.input.height,
+                bytes_text(needed)
+            ),
+            Held::Bands(_) => format!(
+                "a {}x{} picture needs about {} at once ({step}, with the chain's halo)",
                 plan.input.width,
                 plan.input.height,
                 bytes_text(needed)

@@ -175,6 +175,22 @@ pub fn render(stages: &[StageStats], seconds: f64) -> String {
     out
 }
 
+/// The most memory the process has held resident so far (Linux's VmHWM, for the process's own
+/// image since it started: the figure `/usr/bin/time` prints as maximum resident set size);
+/// `None` where the system does not say.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,3 +121,272 @@ fn chains_give_the_same_samples_in_strips_on_both_backends() {
         strips_match_whole(&mut gpu, &chains, &frames);
     }
 }
+
+// ---- the streaming still path through the binary ----
+
+use std::path::Path;
+use tessera::frame::Samples;
+use tessera::media::{self, cms::ColourPlan, image::PhotoOptions};
+
+/// The test image's first `channels` planes (1: its first plane, grey) at 8 or 16 bits,
+/// interleaved as files hold them.
+fn pixels(w: u32, h: u32, channels: usize, wide: bool, seed: u64) -> Samples {
+    let frame = if wide {
+        common::test_image16(w, h, seed)
+    } else {
+        common::test_image8(w, h, seed)
+    };
+    fn pick<T: Copy>(v: Vec<T>, channels: usize) -> Vec<T> {
+        v.chunks_exact(4)
+            .flat_map(|px| px[..channels].to_vec())
+            .collect()
+    }
+    match frame.interleaved() {
+        Samples::U8(v) => Samples::U8(pick(v, channels)),
+        Samples::U16(v) => Samples::U16(pick(v, channels)),
+    }
+}
+
+fn write_png(path: &Path, w: u32, h: u32, channels: usize, wide: bool) {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut encoder = png::Encoder::new(file, w, h);
+    encoder.set_color(match channels {
+        1 => png::ColorType::Grayscale,
+        3 => png::ColorType::Rgb,
+        _ => png::ColorType::Rgba,
+    });
+    encoder.set_depth(if wide {
+        png::BitDepth::Sixteen
+    } else {
+        png::BitDepth::Eight
+    });
+    let mut writer = encoder.write_header().unwrap();
+    let bytes = match pixels(w, h, channels, wide, 11) {
+        Samples::U8(v) => v,
+        Samples::U16(v) => v.iter().flat_map(|s| s.to_be_bytes()).collect(),
+    };
+    writer.write_image_data(&bytes).unwrap();
+}
+
+/// A strip-organised TIFF (the `tiff` crate's strips of about 1 MB), LZW-compressed, with an ICC
+/// profile where given.
+fn write_tiff(path: &Path, w: u32, h: u32, channels: usize, wide: bool, icc: Option<&[u8]>) {
+    use tiff::encoder::{colortype, Compression, TiffEncoder};
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut tiff = TiffEncoder::new(file)
+        .unwrap()
+        .with_compression(Compression::Lzw);
+    macro_rules! image {
+        ($c:ty, $v:expr) => {{
+            let mut image = tiff.new_image::<$c>(w, h).unwrap();
+            if let Some(icc) = icc {
+                image
+                    .encoder()
+                    .write_tag(tiff::tags::Tag::Unknown(34675), icc)
+                    .unwrap();
+            }
+            image.write_data($v).unwrap();
+        }};
+    }
+    match (pixels(w, h, channels, wide, 12), channels) {
+        (Samples::U8(v), 1) => image!(colortype::Gray8, &v),
+        (Samples::U8(v), 3) => image!(colortype::RGB8, &v),
+        (Samples::U8(v), _) => image!(colortype::RGBA8, &v),
+        (Samples::U16(v), 1) => image!(colortype::Gray16, &v),
+        (Samples::U16(v), 3) => image!(colortype::RGB16, &v),
+        (Samples::U16(v), _) => image!(colortype::RGBA16, &v),
+    }
+}
+
+/// What the library's whole-picture path makes of `input` through `chain`: read whole,
+/// converted into sRGB by its profile, filtered whole on the CPU.
+fn whole(input: &Path, chain: &str) -> Frame {
+    let photo = media::image::read_photo(input, true).unwrap();
+    let colour =
+        ColourPlan::new(photo.metadata.icc.clone(), &PhotoOptions::default(), input).unwrap();
+    let frame = colour.before_chain(photo.frame, input).unwrap();
+    let plan = plan::compile(&Chain::parse(chain).unwrap(), &frame.format).unwrap();
+    let result = CpuBackend::new().process(&plan, frame).unwrap();
+    colour.after_chain(result, input).unwrap()
+}
+
+#[test]
+fn streamed_pictures_are_the_whole_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (157, 1301);
+    let inputs = [
+        ("rgb8.png", 3, false),
+        ("grey16.png", 1, true),
+        ("rgba8.png", 4, false),
+        ("rgb16.tif", 3, true),
+        ("grey8.tif", 1, false),
+        ("icc.tif", 3, false),
+    ];
+    let adobe = common::adobe_rgb();
+    for (name, channels, wide) in inputs {
+        let path = dir.path().join(name);
+        if name.ends_with(".png") {
+            write_png(&path, w, h, channels, wide);
+        } else {
+            let icc = name.starts_with("icc").then_some(&adobe[..]);
+            write_tiff(&path, w, h, channels, wide, icc);
+        }
+    }
+    let chains = [
+        "gblur(2) | unsharp(1.5) | crop(x=3, y=7, width=w-10, height=h-20)",
+        "scale(width=w/3, height=h/3, filter=lanczos3) | vignette | grain(0.2)",
+        "pad(w+4, h+6, 2, 3, #4080c0) | sobel | eq(contrast=1.2)",
+    ];
+    let mut failures = Vec::new();
+    for (name, _, _) in inputs {
+        let input = dir.path().join(name);
+        for (c, chain) in chains.iter().enumerate() {
+            let want = whole(&input, chain);
+            for ext in ["png", "tif"] {
+                let out = dir.path().join(format!("{name}-{c}.{ext}"));
+                let (code, _, stderr) = common::tessera(&[
+                    "process",
+                    common::s(&input),
+                    "-o",
+                    common::s(&out),
+                    "--chain",
+                    chain,
+                    "--backend",
+                    "cpu",
+                    "-v",
+                ]);
+                assert_eq!(code, 0, "{name} {chain}: {stderr}");
+                assert!(
+                    stderr.contains("in bands of"),
+                    "{name} {chain} -> {ext} is not streamed:\n{stderr}"
+                );
+                let got = media::image::read(&out).unwrap();
+                // An opaque alpha plane is dropped by the writer, as it is from a whole picture.
+                let want = if got.format.planes() < want.format.planes() {
+                    let planes = (0..got.format.planes())
+                        .map(|p| want.plane(p))
+                        .map(|plane| match plane {
+                            tessera::frame::PlaneRef::U8(p) => {
+                                Samples::U8((0..p.height).flat_map(|y| p.row(y).to_vec()).collect())
+                            }
+                            tessera::frame::PlaneRef::U16(p) => Samples::U16(
+                                (0..p.height).flat_map(|y| p.row(y).to_vec()).collect(),
+                            ),
+                        })
+                        .collect();
+                    Frame::from_planes(got.format, planes)
+                } else {
+                    want.clone()
+                };
+                match got.plane_diffs(&want) {
+                    Some(d) if d.iter().all(|&d| d == 0) => {}
+                    d => failures.push(format!(
+                        "{name} | {chain} -> {ext}: {} against {}: {d:?}",
+                        got.format.describe(),
+                        want.format.describe()
+                    )),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Runs tessera with `args` and `--stats`, and returns the peak memory it reports, in bytes.
+fn peak_bytes(args: &[&str]) -> f64 {
+    let mut args = args.to_vec();
+    args.push("--stats");
+    let (code, _, stderr) = common::tessera(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak memory "))
+        .unwrap_or_else(|| panic!("no peak memory in:\n{stderr}"));
+    let (value, unit) = line.split_once(' ').unwrap();
+    let scale = match unit {
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => panic!("{line}"),
+    };
+    value.parse::<f64>().unwrap() * scale
+}
+
+#[test]
+fn streamed_memory_does_not_grow_with_the_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = 1500;
+    let mut peaks = Vec::new();
+    for h in [1000, 16000] {
+        let input = dir.path().join(format!("{h}.tif"));
+        write_tiff(&input, w, h, 3, false, None);
+        let out = dir.path().join(format!("{h}-out.tif"));
+        peaks.push(peak_bytes(&[
+            "process",
+            common::s(&input),
+            "-o",
+            common::s(&out),
+            "--chain",
+            "gblur(2) | unsharp",
+            "--backend",
+            "cpu",
+        ]));
+    }
+    // The tall picture's samples alone are 72 MB, its whole path holds several times that;
+    // in bands it holds what the short one does.
+    let (short, tall) = (peaks[0], peaks[1]);
+    assert!(
+        tall < short + 16e6,
+        "peak {short} bytes for 1500x1000, {tall} for 1500x16000"
+    );
+}
+
+#[test]
+fn a_picture_damaged_partway_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tall.png");
+    write_png(&input, 1000, 6000, 3, false);
+    // The structure is whole (every chunk its length), the data garbled in the middle: found
+    // only once the rows there are decoded, after earlier bands went to the output.
+    let mut bytes = std::fs::read(&input).unwrap();
+    let middle = bytes.len() * 3 / 4;
+    bytes[middle..middle + 64]
+        .iter_mut()
+        .for_each(|b| *b ^= 0x5a);
+    std::fs::write(&input, &bytes).unwrap();
+    let out = dir.path().join("out.png");
+    let (code, _, stderr) = common::tessera(&[
+        "process",
+        common::s(&input),
+        "-o",
+        common::s(&out),
+        "--chain",
+        "gblur(1)",
+        "-v",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("in bands of"), "{stderr}");
+    assert!(stderr.contains("tall.png: damaged PNG"), "{stderr}");
+    let (code, _, stderr) = common::tessera(&[
+        "process",
+        common::s(&input),
+        "-o",
+        common::s(&out),
+        "--chain",
+        "gblur(1)",
+        "--on-error",
+        "skip",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("skipped"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["tall.png"], "no output and no temporary file");
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        bytes,
+        "the input is untouched"
+    );
+}

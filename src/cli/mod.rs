@@ -295,8 +295,8 @@ struct ProcessArgs {
     /// name (matroska, mp4, mov, webm, mpegts, nut, yuv4mpegpipe, …).
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
-    /// At the end, print the time each stage spent working and waiting, and how full the
-    /// queues between them ran.
+    /// At the end, print the time each stage spent working and waiting, how full the queues
+    /// between them ran, and the most memory the run held.
     #[arg(long)]
     stats: bool,
     /// Filter and write a photo in its own colour space, its ICC profile kept, instead of
@@ -708,6 +708,9 @@ fn process(args: ProcessArgs) -> i32 {
             }
             if args.stats {
                 eprint!("{}", stats::render(&report.stages, report.seconds));
+                if let Some(bytes) = stats::peak_memory() {
+                    eprintln!("peak memory {}", tessera::limits::bytes_text(bytes));
+                }
             }
             0
         }

@@ -654,6 +654,18 @@ impl ColourPlan {
         }
     }
 
+    /// True when the conversions work pixel by pixel on a picture of `input` made `output` by
+    /// the chain, so that a band converts as it would in the whole picture: not so where RGB
+    /// pixels carry a grey profile, which is applied only when the whole picture is grey.
+    pub fn converts_bands(&self, input: &Format, output: &Format) -> bool {
+        let per_pixel = |c: &Option<Conversion>, f: &Format| {
+            c.as_ref().is_none_or(|c| {
+                !(f.layout.family == Family::Rgb && c.from.space() == Some(Space::Gray))
+            })
+        };
+        per_pixel(&self.before, input) && per_pixel(&self.after, output)
+    }
+
     /// Converts the chain's result into the output's space.
     pub fn after_chain(&self, frame: Frame, path: &Path) -> Result<Frame, MediaError> {
         match &self.after {

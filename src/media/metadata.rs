@@ -523,6 +523,28 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The chunks (type and data) that hold `meta`'s blocks in a PNG: iCCP, eXIf, and XMP's iTXt,
+/// to go after IHDR.
+pub fn png_blocks(meta: &Metadata) -> Vec<([u8; 4], Vec<u8>)> {
+    let mut ours = Vec::new();
+    if let Some(icc) = &meta.icc {
+        let mut data = b"ICC profile\0\0".to_vec();
+        data.extend(miniz_oxide::deflate::compress_to_vec_zlib(icc, 6));
+        ours.push((*b"iCCP", data));
+    }
+    if let Some(exif) = &meta.exif {
+        ours.push((*b"eXIf", exif.clone()));
+    }
+    if let Some(xmp) = &meta.xmp {
+        let mut data = PNG_XMP_KEYWORD.to_vec();
+        // Keyword's NUL, uncompressed, no language, no translated keyword.
+        data.extend_from_slice(&[0, 0, 0, 0, 0]);
+        data.extend_from_slice(xmp);
+        ours.push((*b"iTXt", data));
+    }
+    ours
+}
+
 fn embed_png(encoded: &[u8], meta: &Metadata) -> Result<Vec<u8>, String> {
     let (chunks, damage) = png_chunks(encoded);
     if let Some(why) = damage {
@@ -531,22 +553,10 @@ fn embed_png(encoded: &[u8], meta: &Metadata) -> Result<Vec<u8>, String> {
     if chunks.first().map(|c| &c.0.kind) != Some(b"IHDR") {
         return Err("the encoded PNG does not start with IHDR".into());
     }
-    let mut ours = Vec::new();
-    if let Some(icc) = &meta.icc {
-        let mut data = b"ICC profile\0\0".to_vec();
-        data.extend(miniz_oxide::deflate::compress_to_vec_zlib(icc, 6));
-        ours.extend(png_chunk(b"iCCP", &data));
-    }
-    if let Some(exif) = &meta.exif {
-        ours.extend(png_chunk(b"eXIf", exif));
-    }
-    if let Some(xmp) = &meta.xmp {
-        let mut data = PNG_XMP_KEYWORD.to_vec();
-        // Keyword's NUL, uncompressed, no language, no translated keyword.
-        data.extend_from_slice(&[0, 0, 0, 0, 0]);
-        data.extend_from_slice(xmp);
-        ours.extend(png_chunk(b"iTXt", &data));
-    }
+    let ours: Vec<u8> = png_blocks(meta)
+        .iter()
+        .flat_map(|(kind, data)| png_chunk(kind, data))
+        .collect();
     let replaced = |c: &Chunk| {
         let data = &encoded[c.data.clone()];
         match &c.kind {
@@ -727,14 +737,14 @@ fn embed_webp(encoded: Vec<u8>, meta: &Metadata) -> Result<Vec<u8>, String> {
 // TIFF structures: Exif blocks and TIFF files
 
 /// Tags whose value is the offset of a sub-IFD: Exif, GPS and (inside Exif) Interoperability.
-const EXIF_IFD: u16 = 0x8769;
-const GPS_IFD: u16 = 0x8825;
+pub(crate) const EXIF_IFD: u16 = 0x8769;
+pub(crate) const GPS_IFD: u16 = 0x8825;
 const INTEROP_IFD: u16 = 0xA005;
 const ORIENTATION: u16 = 0x0112;
 const PIXEL_X: u16 = 0xA002;
 const PIXEL_Y: u16 = 0xA003;
-const TIFF_ICC: u16 = 34675;
-const TIFF_XMP: u16 = 700;
+pub(crate) const TIFF_ICC: u16 = 34675;
+pub(crate) const TIFF_XMP: u16 = 700;
 /// The camera's tags of a TIFF's IFD0 that belong to the photo's Exif: description, make,
 /// model, orientation, resolution, software, date, artist, copyright.
 const CAMERA_TAGS: [u16; 11] = [270, 271, 272, 274, 282, 283, 296, 305, 306, 315, 33432];

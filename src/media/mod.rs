@@ -31,6 +31,7 @@ pub mod image;
 pub mod metadata;
 #[cfg(feature = "video")]
 pub mod probe;
+pub mod rows;
 pub mod stdin;
 #[cfg(feature = "video")]
 mod subtitle;

@@ -1,0 +1,836 @@
+//! Pictures read and written a band of rows at a time, for the streaming still path: PNG row by
+//! row, TIFF strip by strip, in; PNG and TIFF strips out; every other output put together
+//! whole from its bands and written by [`super::image::write`] (WebP and AVIF encode whole
+//! pictures; a JPEG, a tiled or pyramid TIFF and a picture with alpha are written whole too, the
+//! last because whether an alpha plane is kept depends on all of it being opaque).
+//!
+//! A reader gives the same samples, format and metadata as [`super::image::read_photo_within`]
+//! gives for the same file, a band at a time; where it cannot (an interlaced PNG, a tiled or
+//! planar TIFF, an orientation to turn upright, a TIFF's Exif directory), [`open`] says why and
+//! the caller reads the picture whole.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use image::ImageFormat;
+
+use super::encoders::{TiffCompression, DEFAULT_PNG_COMPRESSION};
+use super::image::ImageSettings;
+use super::metadata::{self, Metadata};
+use super::{display, io_message, Damage, MediaError};
+use crate::frame::{Format, Frame, Samples};
+
+/// A picture delivered a band of rows at a time, top to bottom.
+pub trait RowReader {
+    /// The whole picture's format.
+    fn format(&self) -> Format;
+    /// The next `rows` rows (fewer at the bottom) as a frame; an error where the file is
+    /// damaged, naming it.
+    fn read(&mut self, rows: u32) -> Result<Frame, MediaError>;
+}
+
+/// A reader and what the file says besides its samples.
+pub struct Opened {
+    pub reader: Box<dyn RowReader>,
+    /// As [`super::image::Photo::metadata`]: marked upright where `auto_orient` is on.
+    pub metadata: Metadata,
+    pub warnings: Vec<String>,
+}
+
+/// `path` opened for reading in bands, or why it must be read whole (`Ok(Err(why))`). Pictures
+/// whose decoded rows would take more than `max_bytes` are refused as
+/// [`super::image::read_photo_within`] refuses them.
+pub fn open(
+    path: &Path,
+    auto_orient: bool,
+    max_bytes: u64,
+) -> Result<Result<Opened, &'static str>, MediaError> {
+    let mut file = File::open(path).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
+    let mut magic = [0u8; 8];
+    let n = read_up_to(&mut file, &mut magic).map_err(|e| MediaError::Open {
+        path: display(path),
+        message: io_message(&e),
+    })?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| damaged(path, "PNG", io_what(&e)))?;
+    match image::guess_format(&magic[..n]) {
+        Ok(ImageFormat::Png) => png_rows(path, file, auto_orient, max_bytes),
+        Ok(ImageFormat::Tiff) => tiff_rows(path, file, auto_orient, max_bytes),
+        _ => Ok(Err(
+            "the format is read whole (only PNG and TIFF are read in bands)",
+        )),
+    }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn damaged(path: &Path, format: &'static str, what: String) -> MediaError {
+    MediaError::DamagedImage {
+        path: display(path),
+        damage: Damage { format, what },
+    }
+}
+
+fn io_what(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        "the data ends early (cut short)".into()
+    } else {
+        format!("corrupt data ({e})")
+    }
+}
+
+/// Refuses a picture whose decoded samples would take more than `max_bytes`, as the whole read
+/// does before it decodes.
+fn within(path: &Path, format: &Format, max_bytes: u64) -> Result<(), MediaError> {
+    let bytes = format.samples_len() as u64 * if format.is_wide() { 2 } else { 1 };
+    if bytes > max_bytes {
+        return Err(MediaError::Decode {
+            path: display(path),
+            message: format!(
+                "cannot decode the image: the {}x{} picture would take {} decoded, more than \
+                 the {} allowed",
+                format.width,
+                format.height,
+                crate::limits::bytes_text(bytes),
+                crate::limits::bytes_text(max_bytes)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A band of interleaved rows made a frame: each channel its plane, as the whole read makes it.
+fn band(width: u32, rows: u32, channels: usize, samples: Samples) -> Frame {
+    let bits = if samples.is_wide() { 16 } else { 8 };
+    Frame::from_interleaved(width, rows, channels, bits, samples)
+}
+
+// ---------------------------------------------------------------------------------------------
+// PNG
+
+struct PngRows {
+    reader: png::Reader<BufReader<File>>,
+    path: PathBuf,
+    width: u32,
+    left: u32,
+    channels: usize,
+    wide: bool,
+    format: Format,
+}
+
+/// The PNG's chunks but its image data, as a PNG of their own: what the metadata reader needs,
+/// without holding the pixels' compressed bytes.
+fn png_without_data(path: &Path, file: &mut File) -> Result<Vec<u8>, MediaError> {
+    let mut reader = BufReader::new(&mut *file);
+    let mut out = vec![0u8; 8];
+    let cut = |e: std::io::Error| damaged(path, "PNG", io_what(&e));
+    reader.read_exact(&mut out).map_err(cut)?;
+    loop {
+        let mut head = [0u8; 8];
+        reader.read_exact(&mut head).map_err(cut)?;
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = [head[4], head[5], head[6], head[7]];
+        if &kind == b"IDAT" {
+            reader.seek_relative(len as i64 + 4).map_err(cut)?;
+            continue;
+        }
+        out.extend_from_slice(&head);
+        let at = out.len();
+        out.resize(at + len + 4, 0);
+        reader.read_exact(&mut out[at..]).map_err(cut)?;
+        if &kind == b"IEND" {
+            break;
+        }
+    }
+    drop(reader);
+    file.seek(SeekFrom::Start(0)).map_err(cut)?;
+    Ok(out)
+}
+
+fn png_error(path: &Path, e: png::DecodingError) -> MediaError {
+    match e {
+        png::DecodingError::IoError(e) => damaged(path, "PNG", io_what(&e)),
+        png::DecodingError::Format(e) => damaged(path, "PNG", format!("corrupt data ({e})")),
+        png::DecodingError::LimitsExceeded => MediaError::Decode {
+            path: display(path),
+            message: "cannot decode the image: its rows are larger than the memory allowed".into(),
+        },
+        e => MediaError::Decode {
+            path: display(path),
+            message: format!("cannot decode the image: {e}"),
+        },
+    }
+}
+
+fn png_rows(
+    path: &Path,
+    mut file: File,
+    auto_orient: bool,
+    max_bytes: u64,
+) -> Result<Result<Opened, &'static str>, MediaError> {
+    let head = png_without_data(path, &mut file)?;
+    let (mut metadata, mut warnings) = metadata::read(&head, ImageFormat::Png);
+    let turned = metadata
+        .exif
+        .as_deref()
+        .and_then(metadata::orientation)
+        .is_some_and(|o| o != 1);
+    if auto_orient && turned {
+        return Ok(Err(
+            "its Exif orientation turns it, which needs the whole picture",
+        ));
+    }
+    let mut decoder = png::Decoder::new_with_limits(
+        BufReader::new(file),
+        png::Limits {
+            bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+        },
+    );
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let reader = decoder.read_info().map_err(|e| png_error(path, e))?;
+    if reader.info().interlaced {
+        return Ok(Err("an interlaced PNG holds its rows in seven passes"));
+    }
+    if reader.info().is_animated() {
+        return Ok(Err("an animated PNG is read whole"));
+    }
+    let (width, height) = reader.info().size();
+    let (colour, depth) = reader.output_color_type();
+    let channels = colour.samples();
+    let wide = depth == png::BitDepth::Sixteen;
+    let format = Frame::from_interleaved(
+        1,
+        1,
+        channels,
+        if wide { 16 } else { 8 },
+        Samples::sized(channels, wide, None),
+    )
+    .format
+    .with_size(width, height);
+    within(path, &format, max_bytes)?;
+    if auto_orient {
+        metadata.mark_upright(&mut warnings);
+    }
+    Ok(Ok(Opened {
+        reader: Box::new(PngRows {
+            reader,
+            path: path.to_path_buf(),
+            width,
+            left: height,
+            channels,
+            wide,
+            format,
+        }),
+        metadata,
+        warnings,
+    }))
+}
+
+impl RowReader for PngRows {
+    fn format(&self) -> Format {
+        self.format
+    }
+
+    fn read(&mut self, rows: u32) -> Result<Frame, MediaError> {
+        let rows = rows.min(self.left);
+        if rows == 0 {
+            return Ok(band(
+                self.width,
+                0,
+                self.channels,
+                Samples::sized(0, self.wide, None),
+            ));
+        }
+        let row_samples = self.width as usize * self.channels;
+        let mut bytes =
+            Vec::with_capacity(row_samples * rows as usize * if self.wide { 2 } else { 1 });
+        for _ in 0..rows {
+            let row = self
+                .reader
+                .next_row()
+                .map_err(|e| png_error(&self.path, e))?
+                .ok_or_else(|| {
+                    damaged(&self.path, "PNG", "the data ends early (cut short)".into())
+                })?;
+            bytes.extend_from_slice(row.data());
+        }
+        self.left -= rows;
+        if self.left == 0 {
+            // The chunks after the last row, to IEND: a file cut there is damaged too.
+            self.reader.finish().map_err(|e| png_error(&self.path, e))?;
+        }
+        let samples = if self.wide {
+            Samples::U16(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                    .collect(),
+            )
+        } else {
+            Samples::U8(bytes)
+        };
+        Ok(band(self.width, rows, self.channels, samples))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TIFF
+
+struct TiffRows {
+    decoder: tiff::decoder::Decoder<BufReader<File>>,
+    path: PathBuf,
+    width: u32,
+    channels: usize,
+    format: Format,
+    /// The next strip to read, and the strips there are.
+    strip: u32,
+    strips: u32,
+    /// Samples of rows read from a strip and not handed out yet.
+    pending: Samples,
+    /// Rows not handed out yet.
+    left: u32,
+}
+
+fn tiff_error(path: &Path, e: tiff::TiffError) -> MediaError {
+    match e {
+        tiff::TiffError::IoError(e) => damaged(path, "TIFF", io_what(&e)),
+        tiff::TiffError::LimitsExceeded => MediaError::Decode {
+            path: display(path),
+            message: "cannot decode the image: its strips are larger than the memory allowed"
+                .into(),
+        },
+        tiff::TiffError::UnsupportedError(e) => MediaError::Unsupported {
+            path: display(path),
+            message: format!("unsupported image: {e}"),
+        },
+        e => damaged(path, "TIFF", format!("corrupt data ({e})")),
+    }
+}
+
+fn tiff_rows(
+    path: &Path,
+    file: File,
+    auto_orient: bool,
+    max_bytes: u64,
+) -> Result<Result<Opened, &'static str>, MediaError> {
+    use tiff::decoder::{ChunkType, Decoder, Limits};
+    use tiff::tags::Tag;
+    use tiff::ColorType;
+    let fail = |e| tiff_error(path, e);
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+    let mut decoder = Decoder::new(BufReader::new(file))
+        .map_err(fail)?
+        .with_limits(limits);
+    let tag = |d: &mut Decoder<BufReader<File>>, t: u16| {
+        d.find_tag(Tag::Unknown(t)).map_err(|e| tiff_error(path, e))
+    };
+    let number = |d: &mut Decoder<BufReader<File>>, t: Tag| {
+        d.find_tag(t)
+            .map_err(|e| tiff_error(path, e))
+            .map(|v| v.and_then(|v| v.into_u32().ok()))
+    };
+    if decoder.get_chunk_type() != ChunkType::Strip {
+        return Ok(Err("a tiled TIFF is read whole"));
+    }
+    if number(&mut decoder, Tag::PlanarConfiguration)?.is_some_and(|c| c != 1) {
+        return Ok(Err("a TIFF with a plane per channel is read whole"));
+    }
+    // None, LZW, Deflate (both tags), PackBits: what the strips decode to as they are.
+    if number(&mut decoder, Tag::Compression)?
+        .is_some_and(|c| ![1, 5, 8, 32946, 32773].contains(&c))
+    {
+        return Ok(Err("a TIFF with this compression is read whole"));
+    }
+    if number(&mut decoder, Tag::SampleFormat)?.is_some_and(|f| f != 1) {
+        return Ok(Err(
+            "a TIFF of floating-point or signed samples is read whole",
+        ));
+    }
+    if auto_orient && number(&mut decoder, Tag::Orientation)?.is_some_and(|o| o != 1) {
+        return Ok(Err(
+            "its orientation turns it, which needs the whole picture",
+        ));
+    }
+    if tag(&mut decoder, metadata::EXIF_IFD)?.is_some()
+        || tag(&mut decoder, metadata::GPS_IFD)?.is_some()
+    {
+        return Ok(Err(
+            "a TIFF's Exif directory is kept by the whole-picture path",
+        ));
+    }
+    let channels = match decoder.colortype().map_err(fail)? {
+        ColorType::Gray(8 | 16) => 1,
+        ColorType::RGB(8 | 16) => 3,
+        ColorType::RGBA(8 | 16) => 4,
+        _ => return Ok(Err("a TIFF of this colour type is read whole")),
+    };
+    let wide = matches!(
+        decoder.colortype().map_err(fail)?,
+        ColorType::Gray(16) | ColorType::RGB(16) | ColorType::RGBA(16)
+    );
+    let (width, height) = decoder.dimensions().map_err(fail)?;
+    let bytes = |d: &mut Decoder<BufReader<File>>, t: u16| -> Result<Option<Vec<u8>>, MediaError> {
+        match tag(d, t)? {
+            Some(_) => d
+                .get_tag_u8_vec(Tag::Unknown(t))
+                .map(Some)
+                .map_err(|e| tiff_error(path, e)),
+            None => Ok(None),
+        }
+    };
+    let metadata = Metadata {
+        icc: bytes(&mut decoder, metadata::TIFF_ICC)?,
+        exif: None,
+        xmp: bytes(&mut decoder, metadata::TIFF_XMP)?,
+    };
+    let format = Frame::from_interleaved(
+        1,
+        1,
+        channels,
+        if wide { 16 } else { 8 },
+        Samples::sized(channels, wide, None),
+    )
+    .format
+    .with_size(width, height);
+    within(path, &format, max_bytes)?;
+    let strips = decoder.strip_count().map_err(fail)?;
+    Ok(Ok(Opened {
+        reader: Box::new(TiffRows {
+            decoder,
+            path: path.to_path_buf(),
+            width,
+            channels,
+            format,
+            strip: 0,
+            strips,
+            pending: Samples::sized(0, wide, None),
+            left: height,
+        }),
+        metadata,
+        warnings: Vec::new(),
+    }))
+}
+
+impl RowReader for TiffRows {
+    fn format(&self) -> Format {
+        self.format
+    }
+
+    fn read(&mut self, rows: u32) -> Result<Frame, MediaError> {
+        let row_samples = self.width as usize * self.channels;
+        let rows = rows.min(self.left);
+        let want = rows as usize * row_samples;
+        while self.pending.len() < want && self.strip < self.strips {
+            let chunk = self
+                .decoder
+                .read_chunk(self.strip)
+                .map_err(|e| tiff_error(&self.path, e))?;
+            let (_, chunk_rows) = self.decoder.chunk_data_dimensions(self.strip);
+            let n = chunk_rows as usize * row_samples;
+            self.strip += 1;
+            match (&mut self.pending, chunk) {
+                (Samples::U8(p), tiff::decoder::DecodingResult::U8(v)) if v.len() >= n => {
+                    p.extend_from_slice(&v[..n])
+                }
+                (Samples::U16(p), tiff::decoder::DecodingResult::U16(v)) if v.len() >= n => {
+                    p.extend_from_slice(&v[..n])
+                }
+                _ => {
+                    return Err(damaged(
+                        &self.path,
+                        "TIFF",
+                        format!("strip {} holds fewer samples than its rows", self.strip - 1),
+                    ))
+                }
+            }
+        }
+        let take = want.min(self.pending.len() / row_samples * row_samples);
+        if take == 0 && rows > 0 {
+            return Err(damaged(
+                &self.path,
+                "TIFF",
+                "its strips end before its last row".into(),
+            ));
+        }
+        let samples = match &mut self.pending {
+            Samples::U8(p) => Samples::U8(p.drain(..take).collect()),
+            Samples::U16(p) => Samples::U16(p.drain(..take).collect()),
+        };
+        let rows = (take / row_samples) as u32;
+        self.left -= rows;
+        Ok(band(self.width, rows, self.channels, samples))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writers
+
+/// A picture written a band of rows at a time.
+pub trait RowWriter {
+    /// The next rows, top to bottom, in the format the writer was made for.
+    fn write(&mut self, rows: &Frame) -> Result<(), MediaError>;
+    /// Ends the file once every row is in; the encoder's warnings.
+    fn finish(self: Box<Self>) -> Result<Vec<String>, MediaError>;
+}
+
+/// True when a picture of `format` in the format `format_of`'s extension names, with `meta`'s
+/// blocks, is written band by band as the bands come; false when it is put together whole
+/// first (see the module's page).
+pub fn writes_bands(
+    format_of: &Path,
+    format: &Format,
+    settings: &ImageSettings,
+    meta: &Metadata,
+) -> bool {
+    use super::encoders::StillFormat;
+    let plain = !format.layout.alpha && matches!(format.bits, 8 | 16);
+    match StillFormat::from_path(format_of) {
+        Some(StillFormat::Png) => plain,
+        Some(StillFormat::Tiff) => {
+            plain
+                && settings.tiff_tile.is_none()
+                && !settings.tiff_pyramid
+                && settings.tiff_compression != Some(TiffCompression::Jpeg)
+                // The Exif block's directory is rebuilt into the finished file.
+                && meta.exif.is_none()
+        }
+        _ => false,
+    }
+}
+
+/// A writer to `path` of a picture of `format` in the format `format_of`'s extension names,
+/// with `meta`'s blocks: band by band where [`writes_bands`] says so, else put together whole
+/// and written by [`super::image::write`] at the end.
+pub fn create(
+    path: &Path,
+    format_of: &Path,
+    format: Format,
+    settings: &ImageSettings,
+    meta: &Metadata,
+) -> Result<Box<dyn RowWriter>, MediaError> {
+    use super::encoders::StillFormat;
+    let file = || {
+        File::create(path)
+            .map(BufWriter::new)
+            .map_err(|e| write_error(format_of, e.to_string()))
+    };
+    if writes_bands(format_of, &format, settings, meta) {
+        if StillFormat::from_path(format_of) == Some(StillFormat::Png) {
+            return Ok(Box::new(PngWriter::new(
+                file()?,
+                format,
+                settings,
+                meta,
+                format_of,
+            )?));
+        }
+        return Ok(Box::new(TiffWriter::new(
+            file()?,
+            format,
+            settings,
+            meta,
+            format_of,
+        )?));
+    }
+    Ok(Box::new(Whole {
+        frame: Frame::new(format),
+        at: 0,
+        path: path.to_path_buf(),
+        format_of: format_of.to_path_buf(),
+        settings: settings.clone(),
+        meta: meta.clone(),
+    }))
+}
+
+fn write_error(format_of: &Path, message: String) -> MediaError {
+    MediaError::Write {
+        path: display(format_of),
+        message,
+    }
+}
+
+fn encode_error(format_of: &Path, message: String) -> MediaError {
+    MediaError::Encode {
+        path: display(format_of),
+        message,
+    }
+}
+
+/// The picture put together from its bands, then written whole.
+struct Whole {
+    frame: Frame,
+    at: u32,
+    path: PathBuf,
+    format_of: PathBuf,
+    settings: ImageSettings,
+    meta: Metadata,
+}
+
+impl RowWriter for Whole {
+    fn write(&mut self, rows: &Frame) -> Result<(), MediaError> {
+        self.frame.put_rows(self.at, rows, 0..rows.height());
+        self.at += rows.height();
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<String>, MediaError> {
+        super::image::write(
+            &self.frame,
+            &self.path,
+            &self.format_of,
+            &self.settings,
+            &self.meta,
+        )
+    }
+}
+
+struct PngWriter {
+    stream: png::StreamWriter<'static, BufWriter<File>>,
+    format_of: PathBuf,
+}
+
+impl PngWriter {
+    fn new(
+        out: BufWriter<File>,
+        format: Format,
+        settings: &ImageSettings,
+        meta: &Metadata,
+        format_of: &Path,
+    ) -> Result<PngWriter, MediaError> {
+        let fail = |e: png::EncodingError| {
+            encode_error(format_of, format!("cannot encode the image: {e}"))
+        };
+        let mut encoder = png::Encoder::new(out, format.width, format.height);
+        encoder.set_color(if format.planes() == 1 {
+            png::ColorType::Grayscale
+        } else {
+            png::ColorType::Rgb
+        });
+        encoder.set_depth(if format.is_wide() {
+            png::BitDepth::Sixteen
+        } else {
+            png::BitDepth::Eight
+        });
+        // As the whole picture's encoder sets them (the `image` crate's PNG encoder).
+        match (settings.fast, settings.compression) {
+            (true, _) => encoder.set_compression(png::Compression::Fast),
+            (false, Some(0)) => encoder.set_compression(png::Compression::NoCompression),
+            (false, level) => {
+                encoder.set_compression(png::Compression::Fast);
+                encoder.set_deflate_compression(png::DeflateCompression::Level(
+                    level.unwrap_or(DEFAULT_PNG_COMPRESSION),
+                ));
+            }
+        }
+        encoder.set_filter(png::Filter::Adaptive);
+        let mut writer = encoder.write_header().map_err(fail)?;
+        for (kind, data) in metadata::png_blocks(meta) {
+            writer
+                .write_chunk(png::chunk::ChunkType(kind), &data)
+                .map_err(fail)?;
+        }
+        Ok(PngWriter {
+            stream: writer.into_stream_writer().map_err(fail)?,
+            format_of: format_of.to_path_buf(),
+        })
+    }
+}
+
+impl RowWriter for PngWriter {
+    fn write(&mut self, rows: &Frame) -> Result<(), MediaError> {
+        let bytes = match rows.interleaved() {
+            Samples::U8(v) => v,
+            Samples::U16(v) => v.iter().flat_map(|s| s.to_be_bytes()).collect(),
+        };
+        self.stream
+            .write_all(&bytes)
+            .map_err(|e| write_error(&self.format_of, e.to_string()))
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<String>, MediaError> {
+        let format_of = self.format_of;
+        self.stream
+            .finish()
+            .map_err(|e| write_error(&format_of, e.to_string()))?;
+        Ok(Vec::new())
+    }
+}
+
+/// TIFF strips through the `tiff` crate's encoder, as the whole picture's TIFF writer makes
+/// them (its strips of about 1 MB, its compression and predictor), with ICC and XMP as tags of
+/// the image's directory. The encoder borrows its file for the image's life, so it lives on a
+/// thread of its own, which also compresses while the next band is filtered.
+struct TiffWriter {
+    bands: Option<std::sync::mpsc::SyncSender<Samples>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    format_of: PathBuf,
+}
+
+impl TiffWriter {
+    fn new(
+        out: BufWriter<File>,
+        format: Format,
+        settings: &ImageSettings,
+        meta: &Metadata,
+        format_of: &Path,
+    ) -> Result<TiffWriter, MediaError> {
+        use tiff::encoder::{colortype, Compression, DeflateLevel, Predictor};
+        let compression = match settings.tiff_compression {
+            Some(TiffCompression::Lzw) => Compression::Lzw,
+            Some(TiffCompression::Deflate) => Compression::Deflate(DeflateLevel::Balanced),
+            _ => Compression::Uncompressed,
+        };
+        let predictor = match compression {
+            Compression::Uncompressed => Predictor::None,
+            _ => Predictor::Horizontal,
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Samples>(2);
+        let meta = meta.clone();
+        let (w, h) = (format.width, format.height);
+        let (planes, wide) = (format.planes(), format.is_wide());
+        let thread = std::thread::Builder::new()
+            .name("tiff writer".into())
+            .spawn(move || -> Result<(), String> {
+                let encoder = tiff::encoder::TiffEncoder::new(out)
+                    .map_err(|e| e.to_string())?
+                    .with_compression(compression)
+                    .with_predictor(predictor);
+                match (planes, wide) {
+                    (1, false) => tiff_strips::<colortype::Gray8>(encoder, w, h, &meta, rx),
+                    (1, true) => tiff_strips::<colortype::Gray16>(encoder, w, h, &meta, rx),
+                    (_, false) => tiff_strips::<colortype::RGB8>(encoder, w, h, &meta, rx),
+                    (_, true) => tiff_strips::<colortype::RGB16>(encoder, w, h, &meta, rx),
+                }
+                .map_err(|e| e.to_string())
+            })
+            .map_err(|e| write_error(format_of, format!("cannot start the TIFF writer: {e}")))?;
+        Ok(TiffWriter {
+            bands: Some(tx),
+            thread: Some(thread),
+            format_of: format_of.to_path_buf(),
+        })
+    }
+
+    /// The writer thread's error, once it has stopped.
+    fn stopped(&mut self) -> MediaError {
+        self.bands = None;
+        let why = match self.thread.take().map(|t| t.join()) {
+            Some(Ok(Err(why))) => why,
+            _ => "the TIFF writer stopped".into(),
+        };
+        encode_error(&self.format_of, format!("cannot encode the TIFF: {why}"))
+    }
+}
+
+/// Samples of a depth, as the `tiff` crate's colour types hold them.
+trait FromSamples: Sized {
+    fn take(samples: Samples) -> Vec<Self>;
+}
+
+impl FromSamples for u8 {
+    fn take(samples: Samples) -> Vec<u8> {
+        match samples {
+            Samples::U8(v) => v,
+            Samples::U16(_) => unreachable!("the writer's depth is the frame's"),
+        }
+    }
+}
+
+impl FromSamples for u16 {
+    fn take(samples: Samples) -> Vec<u16> {
+        match samples {
+            Samples::U16(v) => v,
+            Samples::U8(_) => unreachable!("the writer's depth is the frame's"),
+        }
+    }
+}
+
+/// Writes the image's strips as the bands come in from `bands`, then its directory.
+fn tiff_strips<C>(
+    mut encoder: tiff::encoder::TiffEncoder<BufWriter<File>>,
+    w: u32,
+    h: u32,
+    meta: &Metadata,
+    bands: std::sync::mpsc::Receiver<Samples>,
+) -> tiff::TiffResult<()>
+where
+    C: tiff::encoder::colortype::ColorType,
+    C::Inner: FromSamples + Copy,
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    use tiff::tags::Tag;
+    let mut image = encoder.new_image::<C>(w, h)?;
+    if let Some(icc) = &meta.icc {
+        image
+            .encoder()
+            .write_tag(Tag::Unknown(metadata::TIFF_ICC), &icc[..])?;
+    }
+    if let Some(xmp) = &meta.xmp {
+        image
+            .encoder()
+            .write_tag(Tag::Unknown(metadata::TIFF_XMP), &xmp[..])?;
+    }
+    let mut pending: Vec<C::Inner> = Vec::new();
+    for band in bands {
+        pending.extend(C::Inner::take(band));
+        loop {
+            let n = image.next_strip_sample_count() as usize;
+            if n == 0 || pending.len() < n {
+                break;
+            }
+            image.write_strip(&pending[..n])?;
+            pending.drain(..n);
+        }
+    }
+    if image.next_strip_sample_count() != 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the picture's rows ended before its last strip",
+        )
+        .into());
+    }
+    image.finish()
+}
+
+impl RowWriter for TiffWriter {
+    fn write(&mut self, rows: &Frame) -> Result<(), MediaError> {
+        let sent = match &self.bands {
+            Some(tx) => tx.send(rows.interleaved()).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            Err(self.stopped())
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Vec<String>, MediaError> {
+        self.bands = None;
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(Ok(()))) => Ok(Vec::new()),
+            Some(Ok(Err(why))) => Err(encode_error(
+                &self.format_of,
+                format!("cannot encode the TIFF: {why}"),
+            )),
+            _ => Err(encode_error(
+                &self.format_of,
+                "the TIFF writer stopped".into(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The still path in bands, as libvips runs a pipeline: the decoder hands over rows as it reads
+//! them ([`media::rows::RowReader`]), the plan runs strip by strip on just the rows each band
+//! of output needs ([`Plan::strip`]: its halo added, the rows no later band reads dropped), and
+//! the encoder takes each band as it comes ([`media::rows::RowWriter`]). The memory held is a
+//! band's rows with their halo at every stage, whatever the picture's height; the samples are
+//! the whole picture's.
+
+use std::time::{Duration, Instant};
+
+use crate::backend::Backend;
+use crate::error::Error;
+use crate::frame::Frame;
+use crate::media::rows::{RowReader, RowWriter};
+use crate::plan::Plan;
+
+/// Input rows a band reads at least, before the chain's halo and resizes: enough that each
+/// band's work spreads over the cores and the halo's rows, read twice, stay a small part.
+const BAND_BYTES: u64 = 4 << 20;
+/// The fewest rows of input a band reads.
+const MIN_BAND_ROWS: u32 = 16;
+
+/// The rows of a picture of `format` read before the chain is compiled (its first band).
+pub fn first_rows(format: &crate::frame::Format) -> u32 {
+    let row = format.samples_len() as u64 / format.height.max(1) as u64
+        * if format.is_wide() { 2 } else { 1 };
+    (BAND_BYTES / row.max(1)).max(MIN_BAND_ROWS as u64) as u32
+}
+
+/// The output rows of a band for `plan`: about [`BAND_BYTES`] of its input.
+pub fn band_rows(plan: &Plan) -> u32 {
+    let input = &plan.input;
+    let row = (0..input.planes())
+        .map(|p| input.plane_size(p).0 as u64)
+        .sum::<u64>()
+        * if input.is_wide() { 2 } else { 1 };
+    let in_rows = (BAND_BYTES / row.max(1)).max(MIN_BAND_ROWS as u64) as f64;
+    let out_rows = in_rows * plan.output.height as f64 / input.height.max(1) as f64;
+    let step = plan.strip_step();
+    ((out_rows as u32).max(1).div_ceil(step) * step).min(plan.output.height.max(1))
+}
+
+/// Where a streamed run spent its time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Times {
+    pub read: Duration,
+    pub filter: Duration,
+    pub write: Duration,
+}
+
+/// Runs `plan` over the picture `reader` gives, band by band into `writer`: `first` is the
+/// picture's first rows, already read; `before` converts each band read (the source's colour
+/// into the chain's), `after` each band made (into the output's). Every row of the input is
+/// read, those the chain leaves out too, so that damage anywhere in the file is found.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    plan: &Plan,
+    first: Frame,
+    reader: &mut dyn RowReader,
+    writer: &mut dyn RowWriter,
+    backend: &mut dyn Backend,
+    rows: u32,
+    before: &dyn Fn(Frame) -> Result<Frame, Error>,
+    after: &dyn Fn(Frame) -> Result<Frame, Error>,
+) -> Result<Times, Error> {
+    let mut times = Times::default();
+    let height = plan.input.height;
+    let read_rows = first.height().max(1);
+    // Rows `start..start + window.height()` of the input, converted.
+    let mut window = first;
+    let mut start = 0;
+    let mut read = |times: &mut Times, n: u32| -> Result<Frame, Error> {
+        let t = Instant::now();
+        let band = before(reader.read(n)?)?;
+        times.read += t.elapsed();
+        Ok(band)
+    };
+    let mut y = 0;
+    while y < plan.output.height {
+        if crate::job::stop_requested() {
+            return Err(Error::Interrupted);
+        }
+        let strip = plan.strip(y..(y + rows).min(plan.output.height));
+        // Rows no band from here on reads are let go before more are read.
+        if strip.input.start > start {
+            let drop = (strip.input.start - start).min(window.height());
+            window = window.rows(drop..window.height());
+            start += drop;
+        }
+        while start + window.height() < strip.input.end {
+            let want = (strip.input.end - start - window.height()).max(read_rows);
+            let band = read(&mut times, want.min(height - start - window.height()))?;
+            if band.height() == 0 {
+                break;
+            }
+            window = stack(&window, &band);
+        }
+        let t = Instant::now();
+        let rows_in = (strip.input.start - start)..(strip.input.end - start);
+        let input = if rows_in == (0..window.height()) {
+            window.clone()
+        } else {
+            window.rows(rows_in)
+        };
+        let made = backend.process(&strip.plan, input)?;
+        let made = if strip.keep == (0..made.height()) {
+            made
+        } else {
+            made.rows(strip.keep.clone())
+        };
+        let made = after(made)?;
+        times.filter += t.elapsed();
+        let t = Instant::now();
+        writer.write(&made)?;
+        times.write += t.elapsed();
+        y = strip.output.end;
+    }
+    drop(window);
+    // The rows below the last one the chain read.
+    loop {
+        let t = Instant::now();
+        let band = reader.read(read_rows)?;
+        times.read += t.elapsed();
+        if band.height() == 0 {
+            break;
+        }
+    }
+    Ok(times)
+}
+
+/// `bottom`'s rows under `top`'s.
+fn stack(top: &Frame, bottom: &Frame) -> Frame {
+    if top.height() == 0 {
+        return bottom.clone();
+    }
+    let format = top
+        .format
+        .with_size(top.width(), top.height() + bottom.height());
+    let mut out = Frame::new(format);
+    out.put_rows(0, top, 0..top.height());
+    out.put_rows(top.height(), bottom, 0..bottom.height());
+    out
+}
