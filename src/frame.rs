@@ -921,16 +921,19 @@ impl Frame {
         let format = self
             .format
             .with_size(self.format.width, rows.end - rows.start);
+        fn copy<T: Copy>(plane: Plane<'_, T>, rows: std::ops::Range<usize>) -> Vec<T> {
+            let mut out = Vec::with_capacity(rows.len() * plane.width);
+            for y in rows {
+                out.extend_from_slice(plane.row(y));
+            }
+            out
+        }
         let planes = (0..format.planes())
             .map(|p| {
                 let range = Frame::plane_rows(&self.format, p, &rows);
                 match self.plane(p) {
-                    PlaneRef::U8(plane) => {
-                        Samples::U8(range.flat_map(|y| plane.row(y)).copied().collect())
-                    }
-                    PlaneRef::U16(plane) => {
-                        Samples::U16(range.flat_map(|y| plane.row(y)).copied().collect())
-                    }
+                    PlaneRef::U8(plane) => Samples::U8(copy(plane, range)),
+                    PlaneRef::U16(plane) => Samples::U16(copy(plane, range)),
                 }
             })
             .collect();
