@@ -43,15 +43,21 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "compare"
 GNU_TIME = "/usr/bin/time"
 
-FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "rounds": 3}
-QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "rounds": 1}
+FULL = {"frames": 300, "long_frames": 3000, "tiff": 5000, "huge": 30000, "batch": 200,
+        "rounds": 3}
+QUICK = {"frames": 30, "long_frames": 300, "tiff": 1000, "huge": 6000, "batch": 12, "rounds": 1}
 # The thumbnail case's camera-sized JPEG (a 27-megapixel sensor's 6000×5232, as issue 15 names
 # it) and the width both tools make of it.
 PHOTO = (6000, 5232)
 THUMB_WIDTH = 800
 
 CASE_IDS = ["decode", "gblur", "unsharp", "eq", "sharpen", "lanczos", "colour5", "lut3d", "transpose",
-            "tmix", "hqdn3d", "denoise", "denoise_hqdn3d", "x264", "vips", "thumbnail"]
+            "tmix", "hqdn3d", "denoise", "denoise_hqdn3d", "x264", "vips", "vips_py", "thumbnail",
+            "huge", "batch"]
+# The cases on still images (no video input), each run once untimed before the rounds.
+IMAGE_CASES = ("vips", "vips_py", "thumbnail", "huge", "batch")
+# Distinct photos among the batch case's files (the rest are links to them).
+BATCH_DISTINCT = 8
 FLAT_ID = "flat"
 FIDELITY_ID = "fidelity"
 
@@ -59,8 +65,10 @@ FIDELITY_ID = "fidelity"
 TARGETS = {"decode": (1.0, 1.1), "gblur": (1.0, 1.1), "unsharp": (1.0, 1.1), "eq": (1.0, 1.1),
            "sharpen": (1.0, 1.1), "lanczos": (1.0, 1.1), "colour5": (1.0, 1.1),
            "lut3d": (1.0, 1.1), "transpose": (1.0, 1.1), "tmix": (1.0, 1.1), "hqdn3d": (1.0, 1.1),
-           "denoise": (1.0, 1.1), "denoise_hqdn3d": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 2.0),
-           "thumbnail": (1.0, 1.5)}
+           "denoise": (1.0, 1.1), "denoise_hqdn3d": (1.0, 1.1), "x264": (1.02, 1.1), "vips": (1.0, 1.5),
+           "vips_py": (1.0, 1.5), "thumbnail": (1.0, 1.5), "huge": (None, None), "batch": (1.0, None)}
+# Targets of peak memory in MiB, whatever the peer holds: the huge picture's.
+MEMORY_MIB = {"huge": 256}
 # Frames of the clip the fidelity check blurs and compares.
 FIDELITY_FRAMES = 10
 
@@ -270,6 +278,106 @@ def make_photo(size):
     return path
 
 
+def make_huge_tiff(size):
+    """A size×size 8-bit RGB TIFF in strips of 16 rows, uncompressed, written here row by row
+    (FFmpeg refuses pictures this large): 61 rows of noise, each row one of them shifted, so
+    that a blur has detail everywhere and no two neighbouring rows are alike."""
+    path = WORK / f"noise-{size}x{size}-rgb24-strips.tif"
+    if path.exists():
+        try:
+            if image_info(path) == (size, size, 3, "uchar"):
+                return path
+        except BenchError:
+            pass
+        log(f"{rel(path)} is not as expected: making it again")
+    part = path.with_name(path.stem + ".part.tif")
+    log(f"making {rel(path)} ({size * size * 3 / 2**30:.1f} GiB)")
+    row_bytes = size * 3
+    rows_per_strip = 16
+    strips = (size + rows_per_strip - 1) // rows_per_strip
+    import struct
+    import random
+    rng = random.Random(15)
+    # Smooth-ish noise: the sum of a few random values per sample keeps the blur's work real.
+    base = [bytes(rng.randrange(256) for _ in range(row_bytes + 3 * 61)) for _ in range(7)]
+    rows = [bytes((a + b) // 2 for a, b in zip(base[i % 7][i:i + row_bytes],
+                                              base[(i + 3) % 7][2 * i:2 * i + row_bytes]))
+            for i in range(61)]
+    header_len = 8
+    # Image data first, then the strip tables, then the IFD.
+    data_at = header_len
+    offsets_at = data_at + size * row_bytes
+    counts_at = offsets_at + 4 * strips
+    bps_at = counts_at + 4 * strips
+    ifd_at = bps_at + 6
+    entries = [
+        (256, 4, 1, size), (257, 4, 1, size), (258, 3, 3, bps_at), (259, 3, 1, 1),
+        (262, 3, 1, 2), (273, 4, strips, offsets_at), (277, 3, 1, 3),
+        (278, 4, 1, rows_per_strip), (279, 4, strips, counts_at), (284, 3, 1, 1),
+    ]
+    with open(part, "wb") as f:
+        f.write(b"II*\0" + struct.pack("<I", ifd_at))
+        for y in range(size):
+            f.write(rows[(y * 7) % 61])
+        f.write(struct.pack(f"<{strips}I", *[data_at + k * rows_per_strip * row_bytes
+                                               for k in range(strips)]))
+        f.write(struct.pack(f"<{strips}I", *[min(rows_per_strip, size - k * rows_per_strip)
+                                               * row_bytes for k in range(strips)]))
+        f.write(struct.pack("<3H", 8, 8, 8))
+        f.write(struct.pack("<H", len(entries)))
+        for tag, typ, count, value in entries:
+            packed = struct.pack("<H", value) + b"\0\0" if typ == 3 and count == 1 else \
+                struct.pack("<I", value)
+            f.write(struct.pack("<HHI", tag, typ, count) + packed)
+        f.write(struct.pack("<I", 0))
+    part.replace(path)
+    if image_info(path) != (size, size, 3, "uchar"):
+        raise BenchError(f"{rel(path)} is not a {size}x{size} 8-bit RGB TIFF")
+    return path
+
+
+def make_batch(count):
+    """A folder of `count` camera-sized JPEGs: BATCH_DISTINCT photos made as the thumbnail
+    case's, the rest hard links to them (the page cache holds each once, as it would a
+    photographer's folder read twice)."""
+    w, h = PHOTO
+    folder = WORK / f"batch-{count}"
+    names = [folder / f"photo-{i:03d}.jpg" for i in range(count)]
+    if all(n.exists() for n in names) and len(list(folder.iterdir())) == count:
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    distinct = WORK / f"batch-distinct-{w}x{h}"
+    distinct.mkdir(parents=True, exist_ok=True)
+    sources = [distinct / f"{i}.jpg" for i in range(BATCH_DISTINCT)]
+    if not all(s.exists() for s in sources):
+        argv = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi",
+                "-i", f"testsrc2=size={w}x{h}:rate=1,gblur=sigma=1.5,noise=alls=8:allf=t",
+                "-frames:v", str(BATCH_DISTINCT), "-q:v", "2", "-start_number", "0",
+                str(distinct / "%d.jpg")]
+        log(f"making {BATCH_DISTINCT} photos for the batch case: {show(argv)}")
+        run_checked(argv, "making the batch photos")
+    for i, name in enumerate(names):
+        os.link(sources[i % BATCH_DISTINCT], name)
+    return folder
+
+
+def ensure_pyvips():
+    """A virtual environment under target/compare with pyvips (which binds the system's
+    libvips); its Python."""
+    venv = WORK / "venv"
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", "import pyvips"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    log(f"making {rel(venv)} with pyvips")
+    run_checked([sys.executable, "-m", "venv", str(venv)], "python3 -m venv")
+    run_checked([str(python), "-m", "pip", "install", "--quiet", "pyvips"], "pip install pyvips")
+    run_checked(check, "import pyvips")
+    return python
+
+
 # --------------------------------------------------------------------------------------------
 # cases
 
@@ -310,7 +418,8 @@ def write_grade_cube(path, size):
     path.write_text("\n".join(lines) + "\n")
 
 
-def build_cases(tess, clip, frames, tiff, tiff_size, run_dir, photo=None):
+def build_cases(tess, clip, frames, tiff, tiff_size, run_dir, photo=None, huge=None,
+                batch=None, pyvips=None):
     t = rel(tess)
     c = rel(clip)
     cases = []
@@ -418,6 +527,64 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir, photo=None):
              "(width, height, scale, offset, then the rows); the intermediate `.v` files are "
              "vips's native format."))
 
+    if pyvips is not None:
+        script = run_dir / "vips-bench.py"
+        script.write_text(
+            "import sys\n"
+            "import pyvips\n"
+            "image = pyvips.Image.new_from_file(sys.argv[1], access='sequential')\n"
+            "mask = pyvips.Image.new_from_array([[-1, -1, -1], [-1, 16, -1], [-1, -1, -1]], "
+            "scale=8)\n"
+            f"image = image.crop(100, 100, {inner}, {inner}).resize(0.9, kernel='linear')\n"
+            "image.conv(mask, precision='integer').write_to_file(sys.argv[2])\n")
+        cases.append(Case(
+            "vips_py",
+            f"vips-bench in one pipeline: the same steps through pyvips, {tiff_size}×{tiff_size} "
+            "RGB TIFF in, TIFF out",
+            "vips-bench TIFF",
+            [t, "process", tif, "-o", rel(run_dir / "tessera-out-py.tif"), "--overwrite",
+             "--backend", "cpu", "--chain",
+             f"crop(100, 100, {inner}, {inner}) | scale({shrunk}, {shrunk}, bilinear) | "
+             "convolve([[-1,-1,-1],[-1,16,-1],[-1,-1,-1]], 8)"],
+            [rel(pyvips), rel(script), tif, rel(run_dir / "pyvips-out.tif")],
+            "pyvips", 1,
+            note="One libvips pipeline, demand-driven from the TIFF reader to the writer (no "
+                 "intermediate files), as a Python user of libvips runs it."))
+
+    if huge is not None:
+        side = image_info(huge)[0]
+        cases.append(Case(
+            "huge",
+            f"A {side}×{side} 8-bit RGB TIFF in strips (uncompressed, "
+            f"{side * side * 3 / 2**30:.1f} GiB) → gblur σ=2 → TIFF",
+            f"{side}² TIFF gblur",
+            [t, "process", rel(huge), "-o", rel(run_dir / "tessera-huge.tif"), "--overwrite",
+             "--backend", "cpu", "--chain", "gblur(2)"],
+            ["vips", "gaussblur", rel(huge), rel(run_dir / "vips-huge.tif"), "2"],
+            "vips", 1,
+            note="The target is tessera's peak memory, 256 MiB, whatever the picture's size; "
+                 "that the bands give the whole picture's samples is tests/streaming.rs's. "
+                 "vips' gaussblur cuts its kernel where it falls below 0.2 of a code (min_ampl), "
+                 "tessera's at 3σ."))
+
+    if batch is not None:
+        count = len(list(batch.iterdir()))
+        t_out, v_out = run_dir / "tessera-batch", run_dir / "vips-batch"
+        for d in (t_out, v_out):
+            d.mkdir(parents=True, exist_ok=True)
+        cases.append(Case(
+            "batch",
+            f"A folder of {count} {PHOTO[0]}×{PHOTO[1]} JPEGs → {THUMB_WIDTH} px wide WebP, two at "
+            "a time",
+            f"{count} JPEG → WebP, 2 at a time",
+            [t, "process", rel(batch), "-o", rel(t_out) + "/{stem}.webp", "--overwrite", "-j", "2",
+             "--backend", "cpu", "--chain", f"scale(width={THUMB_WIDTH})"],
+            ["sh", "-c", f"ls {shlex.quote(rel(batch))}/*.jpg | xargs -P 2 -I{{}} vipsthumbnail "
+                         f"{{}} --size {THUMB_WIDTH} -o {shlex.quote(str(v_out))}/%s.webp"],
+            "vips", None,
+            note="vipsthumbnail runs once a file, two at once through xargs; its peak memory is "
+                 "one of those processes', tessera's that of its one process running two jobs."))
+
     if photo is not None:
         jpg = rel(photo)
         cases.append(Case(
@@ -487,7 +654,7 @@ def warm_up(cases, inputs):
             while f.read(1 << 22):
                 pass
     for case in cases:
-        if case.id in ("vips", "thumbnail"):  # short: run once for real; first vips runs are slow
+        if case.id in IMAGE_CASES:  # short: run once for real; first vips runs are slow
             log("warm-up: vips case, both sides (untimed)")
             measure(case.tessera, "tessera", case.frames)
             measure(case.peer, "peer")
@@ -526,6 +693,30 @@ def check_outputs(cases, run_dir, frames, tiff_size):
             raise BenchError(f"the vips-bench outputs differ: tessera {it}, vips {iv}")
         lines.append(f"vips-bench: both TIFFs are {it[0]}×{it[1]}, {it[2]} bands, {it[3]}; "
                      f"PSNR tessera vs vips output {psnr(t_tif, v_tif)} dB.")
+    if "vips_py" in by_id:
+        t_tif, v_tif = run_dir / "tessera-out-py.tif", run_dir / "pyvips-out.tif"
+        it, iv = image_info(t_tif), image_info(v_tif)
+        if it != iv:
+            raise BenchError(f"the vips-bench outputs differ: tessera {it}, pyvips {iv}")
+        lines.append(f"vips-bench through pyvips: both TIFFs are {it[0]}×{it[1]}; PSNR tessera vs "
+                     f"pyvips output {psnr(t_tif, v_tif)} dB.")
+    if "huge" in by_id:
+        t_tif, v_tif = run_dir / "tessera-huge.tif", run_dir / "vips-huge.tif"
+        it, iv = image_info(t_tif), image_info(v_tif)
+        if it != iv:
+            raise BenchError(f"the huge outputs differ: tessera {it}, vips {iv}")
+        lines.append(f"Huge TIFF: both outputs are {it[0]}×{it[1]}, {it[2]} bands, {it[3]}.")
+    if "batch" in by_id:
+        t_dir, v_dir = run_dir / "tessera-batch", run_dir / "vips-batch"
+        tn, vn = len(list(t_dir.glob("*.webp"))), len(list(v_dir.glob("*.webp")))
+        if tn != vn or tn == 0:
+            raise BenchError(f"the batch outputs differ: tessera wrote {tn} WebPs, vips {vn}")
+        name = sorted(t_dir.glob("*.webp"))[0].name
+        it, iv = image_info(t_dir / name), image_info(v_dir / name)
+        if it[:2] != iv[:2]:
+            raise BenchError(f"the batch outputs differ: tessera {it}, vips {iv}")
+        lines.append(f"Batch: both wrote {tn} WebPs of {it[0]}×{it[1]}; PSNR of {name}, tessera "
+                     f"vs vips {psnr(t_dir / name, v_dir / name)} dB.")
     if "thumbnail" in by_id:
         t_jpg, v_jpg = run_dir / "tessera-thumb.jpg", run_dir / "vips-thumb.jpg"
         it, iv = image_info(t_jpg), image_info(v_jpg)
@@ -545,7 +736,7 @@ def added_rows(cases):
         return []
     rows = []
     for c in cases:
-        if c.id in ("decode", "x264", "vips", "thumbnail"):
+        if c.id in ("decode", "x264") + IMAGE_CASES:
             continue
         ta = c.median("tessera", 0) - base.median("tessera", 0)
         pa = c.median("peer", 0) - base.median("peer", 0)
@@ -705,9 +896,19 @@ def table_rows(cases):
         tw, pw = c.median("tessera", 0), c.median("peer", 0)
         tm, pm = c.median("tessera", 1) / 1024, c.median("peer", 1) / 1024
         tt, tmem = TARGETS[c.id]
-        met = "yes" if tw / pw <= tt and tm / pm <= tmem else "no"
+        parts, met = [], True
+        if tt is not None:
+            parts.append(f"≤ {tt:.2f}")
+            met = met and tw / pw <= tt
+        if tmem is not None:
+            parts.append(f"≤ {tmem:.2f}")
+            met = met and tm / pm <= tmem
+        if c.id in MEMORY_MIB:
+            parts.append(f"≤ {MEMORY_MIB[c.id]} MiB")
+            met = met and tm <= MEMORY_MIB[c.id]
         rows.append([f"{c.short} (vs {c.peer_name})", f"{tw:.2f}", f"{pw:.2f}", f"{tw / pw:.2f}",
-                     f"{tm:.0f}", f"{pm:.0f}", f"{tm / pm:.2f}", f"≤ {tt:.2f}, ≤ {tmem:.2f}", met])
+                     f"{tm:.0f}", f"{pm:.0f}", f"{tm / pm:.2f}", ", ".join(parts),
+                     "yes" if met else "no"])
     return rows
 
 
@@ -1041,12 +1242,17 @@ def main(argv):
         if describe_clip(fid_clip).split()[-1] not in ("yuv420p", "yuvj420p"):
             raise BenchError(f"--fidelity-clip {args.fidelity_clip}: the check needs an 8-bit "
                              f"4:2:0 clip; this one is {describe_clip(fid_clip)}")
-    need_video = (any(c not in ("vips", "thumbnail") for c in selected) or do_flat
+    need_video = (any(c not in IMAGE_CASES for c in selected) or do_flat
                   or (do_fidelity and not fid_clip))
     clip = make_clip(cfg["frames"]) if need_video or args.prepare else None
     long_clip = make_clip(cfg["long_frames"]) if do_flat or args.prepare else None
     tiff = make_tiff(cfg["tiff"]) if "vips" in selected or args.prepare else None
     photo = make_photo(PHOTO) if "thumbnail" in selected or args.prepare else None
+    huge = make_huge_tiff(cfg["huge"]) if "huge" in selected or args.prepare else None
+    batch = make_batch(cfg["batch"]) if "batch" in selected or args.prepare else None
+    pyvips = ensure_pyvips() if "vips_py" in selected else None
+    if pyvips is not None and tiff is None:
+        tiff = make_tiff(cfg["tiff"])
     if args.prepare:
         log("inputs ready")
         return 0
@@ -1059,11 +1265,14 @@ def main(argv):
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    cases = [c for c in build_cases(tess, clip, cfg["frames"], tiff, cfg["tiff"], run_dir, photo)
+    cases = [c for c in build_cases(tess, clip, cfg["frames"], tiff, cfg["tiff"], run_dir, photo,
+                                    huge, batch, pyvips)
              if c.id in selected]
 
-    inputs = (([clip] if need_video else []) + ([tiff] if "vips" in selected else [])
-              + ([photo] if photo else []))
+    inputs = (([clip] if need_video else [])
+              + ([tiff] if "vips" in selected or "vips_py" in selected else [])
+              + ([photo] if photo else [])
+              + [p for p in (batch.iterdir() if batch else [])])
     warm_up(cases, inputs)
     load_timed = loadavg()
     if load_timed[0] > 1.5:

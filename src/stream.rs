@@ -21,20 +21,20 @@ const MIN_BAND_ROWS: u32 = 16;
 
 /// The rows of a picture of `format` read before the chain is compiled (its first band).
 pub fn first_rows(format: &crate::frame::Format) -> u32 {
-    let row = format.samples_len() as u64 / format.height.max(1) as u64
-        * if format.is_wide() { 2 } else { 1 };
-    (BAND_BYTES / row.max(1)).max(MIN_BAND_ROWS as u64) as u32
+    (BAND_BYTES / row_bytes(format).max(1)).max(MIN_BAND_ROWS as u64) as u32
 }
 
-/// The output rows of a band for `plan`: about [`BAND_BYTES`] of its input.
+/// Bytes of one row of `format`'s samples, every plane.
+fn row_bytes(format: &crate::frame::Format) -> u64 {
+    format.samples_len() as u64 / format.height.max(1) as u64 * if format.is_wide() { 2 } else { 1 }
+}
+
+/// The output rows of a band for `plan`: about [`BAND_BYTES`] of its input, and no more than
+/// that of its output where the chain enlarges.
 pub fn band_rows(plan: &Plan) -> u32 {
-    let input = &plan.input;
-    let row = (0..input.planes())
-        .map(|p| input.plane_size(p).0 as u64)
-        .sum::<u64>()
-        * if input.is_wide() { 2 } else { 1 };
-    let in_rows = (BAND_BYTES / row.max(1)).max(MIN_BAND_ROWS as u64) as f64;
-    let out_rows = in_rows * plan.output.height as f64 / input.height.max(1) as f64;
+    let in_rows = (BAND_BYTES / row_bytes(&plan.input).max(1)).max(MIN_BAND_ROWS as u64) as f64;
+    let out_rows = (in_rows * plan.output.height as f64 / plan.input.height.max(1) as f64)
+        .min((BAND_BYTES / row_bytes(&plan.output).max(1)).max(MIN_BAND_ROWS as u64) as f64);
     let step = plan.strip_step();
     ((out_rows as u32).max(1).div_ceil(step) * step).min(plan.output.height.max(1))
 }

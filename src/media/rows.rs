@@ -670,10 +670,10 @@ impl RowWriter for PngWriter {
     }
 }
 
-/// TIFF strips through the `tiff` crate's encoder, as the whole picture's TIFF writer makes
-/// them (its strips of about 1 MB, its compression and predictor), with ICC and XMP as tags of
-/// the image's directory. The encoder borrows its file for the image's life, so it lives on a
-/// thread of its own, which also compresses while the next band is filtered.
+/// TIFF strips through tessera's own TIFF writer ([`super::tiff_file::write_strips`]: strips
+/// of about 64 KiB, none, LZW or Deflate with the horizontal predictor, as for a whole
+/// picture), with ICC and XMP as tags of the image's directory. The writer takes the bands
+/// from a channel on a thread of its own, which compresses while the next band is filtered.
 struct TiffWriter {
     bands: Option<std::sync::mpsc::SyncSender<Samples>>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
@@ -688,34 +688,29 @@ impl TiffWriter {
         meta: &Metadata,
         format_of: &Path,
     ) -> Result<TiffWriter, MediaError> {
-        use tiff::encoder::{colortype, Compression, DeflateLevel, Predictor};
-        let compression = match settings.tiff_compression {
-            Some(TiffCompression::Lzw) => Compression::Lzw,
-            Some(TiffCompression::Deflate) => Compression::Deflate(DeflateLevel::Balanced),
-            _ => Compression::Uncompressed,
-        };
-        let predictor = match compression {
-            Compression::Uncompressed => Predictor::None,
-            _ => Predictor::Horizontal,
+        use super::tiff_file::Codec;
+        let codec = match settings.tiff_compression {
+            Some(TiffCompression::Lzw) => Codec::Lzw,
+            Some(TiffCompression::Deflate) => Codec::Deflate,
+            _ => Codec::None,
         };
         let (tx, rx) = std::sync::mpsc::sync_channel::<Samples>(2);
         let meta = meta.clone();
-        let (w, h) = (format.width, format.height);
+        let size = (format.width, format.height);
         let (planes, wide) = (format.planes(), format.is_wide());
         let thread = std::thread::Builder::new()
             .name("tiff writer".into())
-            .spawn(move || -> Result<(), String> {
-                let encoder = tiff::encoder::TiffEncoder::new(out)
-                    .map_err(|e| e.to_string())?
-                    .with_compression(compression)
-                    .with_predictor(predictor);
-                match (planes, wide) {
-                    (1, false) => tiff_strips::<colortype::Gray8>(encoder, w, h, &meta, rx),
-                    (1, true) => tiff_strips::<colortype::Gray16>(encoder, w, h, &meta, rx),
-                    (_, false) => tiff_strips::<colortype::RGB8>(encoder, w, h, &meta, rx),
-                    (_, true) => tiff_strips::<colortype::RGB16>(encoder, w, h, &meta, rx),
-                }
-                .map_err(|e| e.to_string())
+            .spawn(move || {
+                super::tiff_file::write_strips(
+                    out,
+                    size,
+                    planes,
+                    wide,
+                    codec,
+                    meta.icc.as_deref(),
+                    meta.xmp.as_deref(),
+                    rx.into_iter(),
+                )
             })
             .map_err(|e| write_error(format_of, format!("cannot start the TIFF writer: {e}")))?;
         Ok(TiffWriter {
@@ -732,78 +727,8 @@ impl TiffWriter {
             Some(Ok(Err(why))) => why,
             _ => "the TIFF writer stopped".into(),
         };
-        encode_error(&self.format_of, format!("cannot encode the TIFF: {why}"))
+        encode_error(&self.format_of, why)
     }
-}
-
-/// Samples of a depth, as the `tiff` crate's colour types hold them.
-trait FromSamples: Sized {
-    fn take(samples: Samples) -> Vec<Self>;
-}
-
-impl FromSamples for u8 {
-    fn take(samples: Samples) -> Vec<u8> {
-        match samples {
-            Samples::U8(v) => v,
-            Samples::U16(_) => unreachable!("the writer's depth is the frame's"),
-        }
-    }
-}
-
-impl FromSamples for u16 {
-    fn take(samples: Samples) -> Vec<u16> {
-        match samples {
-            Samples::U16(v) => v,
-            Samples::U8(_) => unreachable!("the writer's depth is the frame's"),
-        }
-    }
-}
-
-/// Writes the image's strips as the bands come in from `bands`, then its directory.
-fn tiff_strips<C>(
-    mut encoder: tiff::encoder::TiffEncoder<BufWriter<File>>,
-    w: u32,
-    h: u32,
-    meta: &Metadata,
-    bands: std::sync::mpsc::Receiver<Samples>,
-) -> tiff::TiffResult<()>
-where
-    C: tiff::encoder::colortype::ColorType,
-    C::Inner: FromSamples + Copy,
-    [C::Inner]: tiff::encoder::TiffValue,
-{
-    use tiff::tags::Tag;
-    let mut image = encoder.new_image::<C>(w, h)?;
-    if let Some(icc) = &meta.icc {
-        image
-            .encoder()
-            .write_tag(Tag::Unknown(metadata::TIFF_ICC), &icc[..])?;
-    }
-    if let Some(xmp) = &meta.xmp {
-        image
-            .encoder()
-            .write_tag(Tag::Unknown(metadata::TIFF_XMP), &xmp[..])?;
-    }
-    let mut pending: Vec<C::Inner> = Vec::new();
-    for band in bands {
-        pending.extend(C::Inner::take(band));
-        loop {
-            let n = image.next_strip_sample_count() as usize;
-            if n == 0 || pending.len() < n {
-                break;
-            }
-            image.write_strip(&pending[..n])?;
-            pending.drain(..n);
-        }
-    }
-    if image.next_strip_sample_count() != 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "the picture's rows ended before its last strip",
-        )
-        .into());
-    }
-    image.finish()
 }
 
 impl RowWriter for TiffWriter {
@@ -823,10 +748,7 @@ impl RowWriter for TiffWriter {
         self.bands = None;
         match self.thread.take().map(|t| t.join()) {
             Some(Ok(Ok(()))) => Ok(Vec::new()),
-            Some(Ok(Err(why))) => Err(encode_error(
-                &self.format_of,
-                format!("cannot encode the TIFF: {why}"),
-            )),
+            Some(Ok(Err(why))) => Err(encode_error(&self.format_of, why)),
             _ => Err(encode_error(
                 &self.format_of,
                 "the TIFF writer stopped".into(),

@@ -265,39 +265,76 @@ fn write_ifd<W: std::io::Write + Seek, T: Sample>(
     let mut counts = Vec::with_capacity(chunks.len());
     for &(x0, y0, cw, ch) in &chunks {
         let block = picture.block(x0, y0, cw, ch);
-        let bytes = compress(&block, (cw, ch), c, layout.codec)?;
-        let at = dir.write_data(&bytes[..]).map_err(tiff_error)?;
-        offsets.push(u32::try_from(at).map_err(|_| "the TIFF would pass 4 GiB".to_string())?);
-        counts.push(bytes.len() as u32);
+        write_chunk(
+            &mut dir,
+            &block,
+            (cw, ch),
+            c,
+            layout.codec,
+            &mut offsets,
+            &mut counts,
+        )?;
     }
+    directory::<W, T>(&mut dir, (w, h, c), layout, reduced, &offsets, &counts)?;
+    dir.finish().map_err(tiff_error)
+}
+
+/// Compresses one chunk and writes it, its offset and byte count noted.
+fn write_chunk<W: std::io::Write + Seek, T: Sample>(
+    dir: &mut DirectoryEncoder<'_, W, TiffKindStandard>,
+    block: &[T],
+    size: (u32, u32),
+    channels: usize,
+    codec: Codec,
+    offsets: &mut Vec<u32>,
+    counts: &mut Vec<u32>,
+) -> Result<(), String> {
+    let bytes = compress(block, size, channels, codec)?;
+    let at = dir.write_data(&bytes[..]).map_err(tiff_error)?;
+    offsets.push(u32::try_from(at).map_err(|_| "the TIFF would pass 4 GiB".to_string())?);
+    counts.push(bytes.len() as u32);
+    Ok(())
+}
+
+/// The tags of an image directory whose chunks are written: sizes, samples, compression, the
+/// chunks' layout, offsets and byte counts.
+fn directory<W: std::io::Write + Seek, T: Sample>(
+    dir: &mut DirectoryEncoder<'_, W, TiffKindStandard>,
+    (w, h, c): (u32, u32, usize),
+    layout: &Layout,
+    reduced: bool,
+    offsets: &[u32],
+    counts: &[u32],
+) -> Result<(), String> {
+    let row_bytes = w as usize * c * size_of::<T>();
     dir.write_tag(Tag::NewSubfileType, u32::from(reduced))
         .map_err(tiff_error)?;
     dir.write_tag(Tag::ImageWidth, w).map_err(tiff_error)?;
     dir.write_tag(Tag::ImageLength, h).map_err(tiff_error)?;
-    tag(&mut dir, Tag::BitsPerSample, &vec![T::BITS; c])?;
+    tag(dir, Tag::BitsPerSample, &vec![T::BITS; c])?;
     let (compression, predictor) = match layout.codec {
         Codec::None => (1, 1),
         Codec::Lzw => (5, 2),
         Codec::Deflate => (8, 2),
         Codec::Jpeg(_) => (7, 1),
     };
-    tag(&mut dir, Tag::Compression, &[compression])?;
+    tag(dir, Tag::Compression, &[compression])?;
     let photometric = match (layout.codec, c) {
         (_, 1) => 1,
         (Codec::Jpeg(_), _) => 6,
         _ => 2,
     };
-    tag(&mut dir, Tag::PhotometricInterpretation, &[photometric])?;
-    tag(&mut dir, Tag::SamplesPerPixel, &[c as u16])?;
-    tag(&mut dir, Tag::PlanarConfiguration, &[1])?;
+    tag(dir, Tag::PhotometricInterpretation, &[photometric])?;
+    tag(dir, Tag::SamplesPerPixel, &[c as u16])?;
+    tag(dir, Tag::PlanarConfiguration, &[1])?;
     if predictor != 1 {
-        tag(&mut dir, Tag::Predictor, &[predictor])?;
+        tag(dir, Tag::Predictor, &[predictor])?;
     }
     if c == 4 {
         // Unassociated alpha, as tessera's frames hold it.
-        tag(&mut dir, Tag::ExtraSamples, &[2])?;
+        tag(dir, Tag::ExtraSamples, &[2])?;
     }
-    tag(&mut dir, Tag::SampleFormat, &vec![1; c])?;
+    tag(dir, Tag::SampleFormat, &vec![1; c])?;
     let (offsets_tag, counts_tag) = match layout.tile {
         Some((tw, th)) => {
             dir.write_tag(Tag::TileWidth, tw).map_err(tiff_error)?;
@@ -310,16 +347,15 @@ fn write_ifd<W: std::io::Write + Seek, T: Sample>(
             (Tag::StripOffsets, Tag::StripByteCounts)
         }
     };
-    dir.write_tag(offsets_tag, &offsets[..])
-        .map_err(tiff_error)?;
-    dir.write_tag(counts_tag, &counts[..]).map_err(tiff_error)?;
+    dir.write_tag(offsets_tag, offsets).map_err(tiff_error)?;
+    dir.write_tag(counts_tag, counts).map_err(tiff_error)?;
     if let (Codec::Jpeg(options), 3) = (layout.codec, c) {
         let (x, y) = match options.subsampling {
             Subsampling::S444 => (1, 1),
             Subsampling::S422 => (2, 1),
             Subsampling::S420 => (2, 2),
         };
-        tag(&mut dir, Tag::ChromaSubsampling, &[x, y])?;
+        tag(dir, Tag::ChromaSubsampling, &[x, y])?;
         // JPEG's full-range Y′CbCr, which TIFF does not assume (its default reference is the
         // samples' whole range for every component).
         let r = |n| Rational { n, d: 1 };
@@ -332,8 +368,93 @@ fn write_ifd<W: std::io::Write + Seek, T: Sample>(
     let one = Rational { n: 1, d: 1 };
     dir.write_tag(Tag::XResolution, &one).map_err(tiff_error)?;
     dir.write_tag(Tag::YResolution, &one).map_err(tiff_error)?;
-    tag(&mut dir, Tag::ResolutionUnit, &[1])?;
-    dir.finish().map_err(tiff_error)
+    tag(dir, Tag::ResolutionUnit, &[1])
+}
+
+/// Writes a strip-organised `w`×`h` TIFF of `channels` samples a pixel (grey, RGB or RGBA) to
+/// `out` from the bands of whole rows `bands` gives (interleaved, 8 or 16 bits as `wide`
+/// says), each strip compressed with `codec` as soon as its rows are in; `icc` and `xmp` go
+/// into the image's directory. What the streaming still path writes.
+#[allow(clippy::too_many_arguments)]
+pub fn write_strips<W: std::io::Write + Seek>(
+    out: W,
+    (w, h): (u32, u32),
+    channels: usize,
+    wide: bool,
+    codec: Codec,
+    icc: Option<&[u8]>,
+    xmp: Option<&[u8]>,
+    bands: impl Iterator<Item = Samples>,
+) -> Result<(), String> {
+    fn strips<W: std::io::Write + Seek, T: Sample>(
+        out: W,
+        (w, h, c): (u32, u32, usize),
+        codec: Codec,
+        blocks: [(u16, Option<&[u8]>); 2],
+        bands: impl Iterator<Item = Vec<T>>,
+    ) -> Result<(), String> {
+        let mut encoder = TiffEncoder::new(out).map_err(tiff_error)?;
+        let mut dir = encoder.image_directory().map_err(tiff_error)?;
+        let row = w as usize * c;
+        let rows = rows_per_strip(row * size_of::<T>(), h);
+        let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+        let mut pending: Vec<T> = Vec::new();
+        let mut done = 0;
+        for band in bands {
+            pending.extend_from_slice(&band);
+            while done < h {
+                let n = rows.min(h - done);
+                let len = n as usize * row;
+                if pending.len() < len {
+                    break;
+                }
+                write_chunk(
+                    &mut dir,
+                    &pending[..len],
+                    (w, n),
+                    c,
+                    codec,
+                    &mut offsets,
+                    &mut counts,
+                )?;
+                pending.drain(..len);
+                done += n;
+            }
+        }
+        if done < h {
+            return Err(format!("the picture's rows ended at row {done} of {h}"));
+        }
+        let layout = Layout {
+            codec,
+            tile: None,
+            pyramid: false,
+        };
+        directory::<W, T>(&mut dir, (w, h, c), &layout, false, &offsets, &counts)?;
+        for (t, value) in blocks {
+            if let Some(value) = value {
+                dir.write_tag(Tag::Unknown(t), value).map_err(tiff_error)?;
+            }
+        }
+        dir.finish().map_err(tiff_error)
+    }
+    let blocks = [
+        (super::metadata::TIFF_ICC, icc),
+        (super::metadata::TIFF_XMP, xmp),
+    ];
+    let size = (w, h, channels);
+    if wide {
+        let bands = bands.map(|b| match b {
+            Samples::U16(v) => v,
+            Samples::U8(_) => unreachable!("a band's depth is the picture's"),
+        });
+        strips::<W, u16>(out, size, codec, blocks, bands)
+    } else {
+        let bands = bands.map(|b| match b {
+            Samples::U8(v) => v,
+            Samples::U16(_) => unreachable!("a band's depth is the picture's"),
+        });
+        strips::<W, u8>(out, size, codec, blocks, bands)
+    }
 }
 
 /// Writes a tag of SHORT values.
