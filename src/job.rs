@@ -322,21 +322,11 @@ fn run_in_bands(
     backend: &mut dyn backend::Backend,
     started: Instant,
 ) -> Result<Option<Report>, Error> {
-    let whole = |why: &str| {
-        tracing::info!("{}: read whole: {why}", job.input.display());
-        Ok(None)
+    let Some(opened) = band_reader(job) else {
+        return Ok(None);
     };
     let Output::File(out) = &job.output else {
-        return whole("bands are written to files");
-    };
-    if job.on_error == OnError::Accept {
-        return whole("--on-error accept keeps what a damaged file gives");
-    }
-    let opened = match media::rows::open(&job.input, job.photo.auto_orient, job.limits.max_memory) {
-        Ok(Ok(opened)) => opened,
-        Ok(Err(why)) => return whole(why),
-        // The whole path says what is wrong, and how --on-error takes it.
-        Err(_) => return Ok(None),
+        unreachable!("bands are written to files");
     };
     let media::rows::Opened {
         mut reader,
@@ -363,20 +353,18 @@ fn run_in_bands(
     };
     let read_first = laps.lap();
     let format = first.format.with_size(input.width, input.height);
-    let plan = plan::compile(&job.chain, &format)?;
-    if let Some(why) = plan.strips_refused() {
-        return whole(why);
-    }
-    if !colour.converts_bands(&format, &plan.output) {
-        return whole("its grey ICC profile on colour pixels is converted whole");
-    }
-    let rows = stream::band_rows(&plan);
-    let band = plan.strip(0..rows.min(plan.output.height));
-    let named = image_format_name(job);
-    let format_of = named.as_deref().unwrap_or(out);
-    let whole_output = !media::rows::writes_bands(format_of, &plan.output, &job.image, &metadata);
-    let held = limits::band_bytes(&band.plan, whole_output.then_some(&plan.output));
-    limits::check(&job.input, &job.limits, &plan, Held::Bands(held))?;
+    let Bands {
+        plan,
+        rows,
+        whole_output,
+        format_of,
+    } = match bands(job, &format, &colour, &metadata)? {
+        Ok(bands) => bands,
+        Err(why) => {
+            whole_because(job, why);
+            return Ok(None);
+        }
+    };
     tracing::info!(
         "{}: read, filtered and written in bands of {rows} rows{}",
         job.input.display(),
@@ -398,7 +386,7 @@ fn run_in_bands(
     let mut times = stream::Times::default();
     let mut written = Vec::new();
     let result = write_atomically(out, |tmp| {
-        let mut writer = media::rows::create(tmp, format_of, plan.output, &job.image, &metadata)?;
+        let mut writer = media::rows::create(tmp, &format_of, plan.output, &job.image, &metadata)?;
         times = stream::run(
             &plan,
             first,
@@ -451,6 +439,78 @@ fn run_in_bands(
     }))
 }
 
+/// Says at `-v` why a still is read whole.
+fn whole_because(job: &Job, why: &str) {
+    tracing::info!("{}: read whole: {why}", job.input.display());
+}
+
+/// The still opened for reading in bands where the job allows it (a file written, damage not
+/// accepted) and its format can be read so; `None` for the whole path, which also says what is
+/// wrong with a file that cannot be opened.
+fn band_reader(job: &Job) -> Option<media::rows::Opened> {
+    let whole = |why: &str| {
+        whole_because(job, why);
+        None
+    };
+    if !matches!(job.output, Output::File(_)) {
+        return whole("bands are written to files");
+    }
+    if job.on_error == OnError::Accept {
+        return whole("--on-error accept keeps what a damaged file gives");
+    }
+    match media::rows::open(&job.input, job.photo.auto_orient, job.limits.max_memory) {
+        Ok(Ok(opened)) => Some(opened),
+        Ok(Err(why)) => whole(why),
+        Err(_) => None,
+    }
+}
+
+/// How a still of `format` (as the chain sees it) runs in bands.
+struct Bands {
+    plan: plan::Plan,
+    /// Output rows a band.
+    rows: u32,
+    /// The output is put together whole for its encoder.
+    whole_output: bool,
+    /// The path whose extension names the output's format.
+    format_of: PathBuf,
+}
+
+/// The plan of a still of `format` and its bands, within the job's limits for what a band
+/// holds; `Ok(Err(why))` where the chain or the colour conversion needs the whole picture.
+fn bands(
+    job: &Job,
+    format: &crate::frame::Format,
+    colour: &media::cms::ColourPlan,
+    metadata: &media::metadata::Metadata,
+) -> Result<Result<Bands, &'static str>, Error> {
+    let plan = plan::compile(&job.chain, format)?;
+    if let Some(why) = plan.strips_refused() {
+        return Ok(Err(why));
+    }
+    if !colour.converts_bands(format, &plan.output) {
+        return Ok(Err(
+            "its grey ICC profile on colour pixels is converted whole",
+        ));
+    }
+    let rows = stream::band_rows(&plan);
+    let band = plan.strip(0..rows.min(plan.output.height));
+    let format_of = match (image_format_name(job), &job.output) {
+        (Some(named), _) => named,
+        (None, Output::File(out)) => out.clone(),
+        (None, _) => unreachable!("bands are written to files"),
+    };
+    let whole_output = !media::rows::writes_bands(&format_of, &plan.output, &job.image, metadata);
+    let held = limits::band_bytes(&band.plan, whole_output.then_some(&plan.output));
+    limits::check(&job.input, &job.limits, &plan, Held::Bands(held))?;
+    Ok(Ok(Bands {
+        plan,
+        rows,
+        whole_output,
+        format_of,
+    }))
+}
+
 /// The report of a still left out for damage: nothing is written.
 fn damaged_report(
     backend: &dyn backend::Backend,
@@ -480,6 +540,18 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
     let input_is_image = preflight(job)?;
     backend::open_on(job.backend, job.gpu.as_ref())?;
     if input_is_image {
+        // As the run would: in bands where it can, the limits those bands hold.
+        if let Some(opened) = band_reader(job) {
+            let colour =
+                media::cms::ColourPlan::new(opened.metadata.icc.clone(), &job.photo, &job.input)?;
+            let format = opened.reader.format();
+            if let Ok(bands) = bands(job, &format, &colour, &opened.metadata)? {
+                return Ok(Checked {
+                    output_size: (bands.plan.output.width, bands.plan.output.height),
+                    warnings: Vec::new(),
+                });
+            }
+        }
         colour_plan(job)?;
         let format = media::image::header_as_read(&job.input, job.photo.auto_orient)?;
         let plan = plan::compile(&job.chain, &format)?;

@@ -334,6 +334,25 @@ fn streamed_memory_does_not_grow_with_the_height() {
     }
     // The tall picture's samples alone are 72 MB, its whole path holds several times that;
     // in bands it holds what the short one does.
+    // --max-memory counts what a band holds: the tall picture runs, and a dry run says so,
+    // within a budget its whole path would exceed; a rotation, read whole, is refused.
+    let tall = dir.path().join("16000.tif");
+    let out = dir.path().join("limited.tif");
+    for (chain, code) in [("gblur(2) | unsharp", 0), ("rotate(0.1)", 1)] {
+        for dry in [true, false] {
+            let mut args = vec!["process", common::s(&tall), "-o", common::s(&out)];
+            args.extend(["--chain", chain, "--max-memory", "120M", "--backend", "cpu"]);
+            args.push("--overwrite");
+            if dry {
+                args.push("--dry-run");
+            }
+            let (got, _, stderr) = common::tessera(&args);
+            assert_eq!(got, code, "{chain} (dry run: {dry}): {stderr}");
+            if code == 1 {
+                assert!(stderr.contains("--max-memory"), "{stderr}");
+            }
+        }
+    }
     let (short, tall) = (peaks[0], peaks[1]);
     assert!(
         tall < short + 16e6,
