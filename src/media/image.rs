@@ -323,9 +323,32 @@ pub fn read_photo_within(
         ImageFormat::Jpeg => found.or(structural),
         _ => structural.or(found),
     };
+    // A JPEG shrunk on load is decoded straight into its frame's planes (no interleaved copy
+    // beside them); one the shrinking decoder cannot read is decoded whole below.
+    if format == ImageFormat::Jpeg && jpeg_shrink > 1 && structural.is_none() {
+        if let Ok(frame) = read_jpeg_shrunk(&bytes, max_bytes, jpeg_shrink) {
+            let (mut metadata, mut warnings) = metadata::read(&bytes, format);
+            let mut frame = frame;
+            if auto_orient {
+                let turn = metadata
+                    .exif
+                    .as_deref()
+                    .and_then(metadata::orientation)
+                    .map_or_else(crate::frame::Orientation::default, upright_turn);
+                if !turn.is_identity() {
+                    frame = frame.oriented(turn);
+                }
+                metadata.mark_upright(&mut warnings);
+            }
+            return Ok(Photo {
+                frame,
+                damage: None,
+                metadata,
+                warnings,
+            });
+        }
+    }
     let decoded = match format {
-        ImageFormat::Jpeg if jpeg_shrink > 1 => read_jpeg_shrunk(&bytes, max_bytes, jpeg_shrink)
-            .or_else(|_| read_jpeg(&bytes, max_bytes)),
         ImageFormat::Jpeg => read_jpeg(&bytes, max_bytes),
         ImageFormat::Avif => read_avif(&bytes, max_bytes),
         _ => read_with_image(format, &bytes, max_bytes),
@@ -499,7 +522,7 @@ extern "C-unwind" fn jpeg_fatal(_: &mut mozjpeg_sys::jpeg_common_struct) {
 /// whole, readable picture is returned: damage (a warning from libjpeg), a CMYK JPEG or any
 /// failure is an error, and the caller decodes the JPEG whole instead, which says where the
 /// damage is.
-fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Decoded, Unreadable> {
+fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Frame, Unreadable> {
     let failed = || Unreadable::Other("the shrinking decoder could not read it".into());
     let numerator = match shrink {
         2 => 4,
@@ -508,7 +531,7 @@ fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Decoded
         _ => return Err(failed()),
     };
     JPEG_WARNINGS.with(|w| w.set(0));
-    let decoded = std::panic::catch_unwind(|| -> Option<(u32, u32, bool, Vec<u8>)> {
+    let decoded = std::panic::catch_unwind(|| -> Option<Frame> {
         // SAFETY: jpeg_std_error fills in a zeroed error manager.
         let mut err: mozjpeg_sys::jpeg_error_mgr = unsafe { std::mem::zeroed() };
         unsafe { mozjpeg_sys::jpeg_std_error(&mut err) };
@@ -526,11 +549,45 @@ fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Decoded
         if (w * h * channels) as u64 > max_bytes {
             return None;
         }
-        let pixels: Vec<u8> = started.read_scanlines().ok()?;
+        // A few rows at a time, spread over the planes as they come.
+        let format = if grey {
+            crate::frame::Format::new(
+                w as u32,
+                h as u32,
+                crate::frame::Layout::GRAY,
+                8,
+                crate::frame::Colour::RGB,
+            )
+        } else {
+            crate::frame::Format::rgb(w as u32, h as u32, 8, false)
+        };
+        let mut frame = Frame::new(format);
+        const ROWS: usize = 16;
+        let mut rows = vec![0u8; ROWS * w * channels];
+        let mut y = 0;
+        while y < h {
+            let n = ROWS.min(h - y);
+            let got = started
+                .read_scanlines_into(&mut rows[..n * w * channels])
+                .ok()?;
+            if got.len() != n * w * channels {
+                return None;
+            }
+            for c in 0..channels {
+                let mut plane = frame.plane8_mut(c);
+                for r in 0..n {
+                    let src = &rows[r * w * channels..(r + 1) * w * channels];
+                    for (d, px) in plane.row(y + r).iter_mut().zip(src.chunks_exact(channels)) {
+                        *d = px[c];
+                    }
+                }
+            }
+            y += n;
+        }
         started.finish().ok()?;
-        Some((w as u32, h as u32, grey, pixels))
+        Some(frame)
     });
-    let Ok(Some((w, h, grey, pixels))) = decoded else {
+    let Ok(Some(frame)) = decoded else {
         return Err(failed());
     };
     if JPEG_WARNINGS.with(|w| w.get()) > 0 {
@@ -538,20 +595,28 @@ fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Decoded
             "libjpeg worked around damaged data".into(),
         ));
     }
-    let image = if grey {
-        image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
-    } else {
-        image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+    Ok(frame)
+}
+
+/// The turn that shows a picture stored with Exif orientation `exif` (1 to 8) upright, as
+/// viewers and the `image` crate apply it: 2 mirrors, 3 turns half round, 4 flips top to
+/// bottom (a mirror and a half turn), 5 transposes (a mirror and three quarter turns), 6 turns
+/// a quarter clockwise, 7 transverses (a mirror and a quarter turn), 8 turns three quarters.
+fn upright_turn(exif: u8) -> crate::frame::Orientation {
+    let (mirror, quarter_turns) = match exif {
+        2 => (true, 0),
+        3 => (false, 2),
+        4 => (true, 2),
+        5 => (true, 3),
+        6 => (false, 1),
+        7 => (true, 1),
+        8 => (false, 3),
+        _ => (false, 0),
+    };
+    crate::frame::Orientation {
+        mirror,
+        quarter_turns,
     }
-    .ok_or_else(failed)?;
-    let orientation = metadata::read(bytes, ImageFormat::Jpeg)
-        .0
-        .exif
-        .as_deref()
-        .and_then(metadata::orientation)
-        .and_then(Orientation::from_exif)
-        .unwrap_or(Orientation::NoTransforms);
-    Ok((image, orientation, None))
 }
 
 /// Refuses a decoded picture of `bytes` over `max_bytes`, in the user's words.
@@ -1202,6 +1267,31 @@ mod tests {
             unreachable!()
         };
         assert_eq!(&turned[..4], &data[(3 * 6) * 4..(3 * 6) * 4 + 4]);
+    }
+
+    #[test]
+    fn upright_turns_match_the_image_crates_orientations() {
+        let frame = gradient8(5, 3, false);
+        let Samples::U8(data) = frame.interleaved() else {
+            unreachable!()
+        };
+        for exif in 1..=8 {
+            let mut image =
+                DynamicImage::ImageRgb8(image::RgbImage::from_raw(5, 3, data.clone()).unwrap());
+            image.apply_orientation(Orientation::from_exif(exif).unwrap());
+            let want = Frame::from_interleaved(
+                image.width(),
+                image.height(),
+                3,
+                8,
+                Samples::U8(image.into_rgb8().into_raw()),
+            );
+            assert_eq!(
+                frame.oriented(upright_turn(exif)),
+                want,
+                "Exif orientation {exif}"
+            );
+        }
     }
 
     #[test]
