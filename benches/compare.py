@@ -564,7 +564,7 @@ def build_cases(tess, clip, frames, tiff, tiff_size, run_dir, photo=None, huge=N
             "vips", 1,
             note="The target is tessera's peak memory, 256 MiB, whatever the picture's size; "
                  "that the bands give the whole picture's samples is tests/streaming.rs's. "
-                 "vips' gaussblur cuts its kernel where it falls below 0.2 of a code (min_ampl), "
+                 "vips' gaussblur cuts its kernel where it falls below 0.2 of its peak (min_ampl), "
                  "tessera's at 3σ."))
 
     if batch is not None:
