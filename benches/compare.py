@@ -236,15 +236,22 @@ def image_info(path):
         raise BenchError(f"vipsheader could not read the size of {rel(path)}:\n{out}")
 
 
-def make_tiff(size):
-    path = WORK / f"testsrc2-{size}x{size}-rgb24.tif"
+def cached_rgb_tiff(path, size):
+    """True when `path` is already the size×size 8-bit RGB TIFF it should be."""
     if path.exists():
         try:
             if image_info(path) == (size, size, 3, "uchar"):
-                return path
+                return True
         except BenchError:
             pass
         log(f"{rel(path)} is not as expected: making it again")
+    return False
+
+
+def make_tiff(size):
+    path = WORK / f"testsrc2-{size}x{size}-rgb24.tif"
+    if cached_rgb_tiff(path, size):
+        return path
     part = path.with_name(path.stem + ".part.tif")
     argv = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi",
             "-i", f"testsrc2=size={size}x{size}", "-frames:v", "1", "-update", "1",
@@ -283,13 +290,8 @@ def make_huge_tiff(size):
     (FFmpeg refuses pictures this large): 61 rows of noise, each row one of them shifted, so
     that a blur has detail everywhere and no two neighbouring rows are alike."""
     path = WORK / f"noise-{size}x{size}-rgb24-strips.tif"
-    if path.exists():
-        try:
-            if image_info(path) == (size, size, 3, "uchar"):
-                return path
-        except BenchError:
-            pass
-        log(f"{rel(path)} is not as expected: making it again")
+    if cached_rgb_tiff(path, size):
+        return path
     part = path.with_name(path.stem + ".part.tif")
     log(f"making {rel(path)} ({size * size * 3 / 2**30:.1f} GiB)")
     row_bytes = size * 3
@@ -680,6 +682,14 @@ def psnr(a, b):
     return m.group(1) if m.group(1) == "inf" else f"{float(m.group(1)):.1f}"
 
 
+def same_images(t, v, what, peer):
+    """The size, bands and format both images have; an error when they differ."""
+    it, iv = image_info(t), image_info(v)
+    if it != iv:
+        raise BenchError(f"the {what} outputs differ: tessera {it}, {peer} {iv}")
+    return it
+
+
 def check_outputs(cases, run_dir, frames, tiff_size):
     """After the rounds: the written outputs of both sides must agree in size; reports PSNR."""
     lines = []
@@ -694,23 +704,17 @@ def check_outputs(cases, run_dir, frames, tiff_size):
                      f"PSNR tessera vs ffmpeg output {psnr(t_mp4, p_mp4)} dB (the psnr filter's average over the planes).")
     if "vips" in by_id:
         t_tif, v_tif = run_dir / "tessera-out.tif", run_dir / "vips-out.tif"
-        it, iv = image_info(t_tif), image_info(v_tif)
-        if it != iv:
-            raise BenchError(f"the vips-bench outputs differ: tessera {it}, vips {iv}")
+        it = same_images(t_tif, v_tif, "vips-bench", "vips")
         lines.append(f"vips-bench: both TIFFs are {it[0]}×{it[1]}, {it[2]} bands, {it[3]}; "
                      f"PSNR tessera vs vips output {psnr(t_tif, v_tif)} dB.")
     if "vips_py" in by_id:
         t_tif, v_tif = run_dir / "tessera-out-py.tif", run_dir / "pyvips-out.tif"
-        it, iv = image_info(t_tif), image_info(v_tif)
-        if it != iv:
-            raise BenchError(f"the vips-bench outputs differ: tessera {it}, pyvips {iv}")
+        it = same_images(t_tif, v_tif, "vips-bench", "pyvips")
         lines.append(f"vips-bench through pyvips: both TIFFs are {it[0]}×{it[1]}; PSNR tessera vs "
                      f"pyvips output {psnr(t_tif, v_tif)} dB.")
     if "huge" in by_id:
         t_tif, v_tif = run_dir / "tessera-huge.tif", run_dir / "vips-huge.tif"
-        it, iv = image_info(t_tif), image_info(v_tif)
-        if it != iv:
-            raise BenchError(f"the huge outputs differ: tessera {it}, vips {iv}")
+        it = same_images(t_tif, v_tif, "huge", "vips")
         lines.append(f"Huge TIFF: both outputs are {it[0]}×{it[1]}, {it[2]} bands, {it[3]}.")
     if "batch" in by_id:
         t_dir, v_dir = run_dir / "tessera-batch", run_dir / "vips-batch"

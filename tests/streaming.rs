@@ -374,28 +374,17 @@ fn a_picture_damaged_partway_leaves_nothing_behind() {
         .for_each(|b| *b ^= 0x5a);
     std::fs::write(&input, &bytes).unwrap();
     let out = dir.path().join("out.png");
-    let (code, _, stderr) = common::tessera(&[
-        "process",
-        common::s(&input),
-        "-o",
-        common::s(&out),
-        "--chain",
-        "gblur(1)",
-        "-v",
-    ]);
+    let run = |flags: &[&str]| {
+        let mut args = vec!["process", common::s(&input), "-o", common::s(&out)];
+        args.extend(["--chain", "gblur(1)"]);
+        args.extend(flags);
+        common::tessera(&args)
+    };
+    let (code, _, stderr) = run(&["-v"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("in bands of"), "{stderr}");
     assert!(stderr.contains("tall.png: damaged PNG"), "{stderr}");
-    let (code, _, stderr) = common::tessera(&[
-        "process",
-        common::s(&input),
-        "-o",
-        common::s(&out),
-        "--chain",
-        "gblur(1)",
-        "--on-error",
-        "skip",
-    ]);
+    let (code, _, stderr) = run(&["--on-error", "skip"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("skipped"), "{stderr}");
     let left: Vec<_> = std::fs::read_dir(dir.path())

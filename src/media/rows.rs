@@ -112,6 +112,14 @@ fn within(path: &Path, format: &Format, max_bytes: u64) -> Result<(), MediaError
     Ok(())
 }
 
+/// The format of a `width`×`height` picture of `channels` interleaved samples (grey, grey and
+/// alpha, RGB, RGBA) at 8 or 16 bits: the one the whole read gives it.
+fn picture_format(width: u32, height: u32, channels: usize, wide: bool) -> Format {
+    band(1, 1, channels, Samples::sized(channels, wide, None))
+        .format
+        .with_size(width, height)
+}
+
 /// A band of interleaved rows made a frame: each channel its plane, as the whole read makes it.
 fn band(width: u32, rows: u32, channels: usize, samples: Samples) -> Frame {
     let bits = if samples.is_wide() { 16 } else { 8 };
@@ -211,15 +219,7 @@ fn png_rows(
     let (colour, depth) = reader.output_color_type();
     let channels = colour.samples();
     let wide = depth == png::BitDepth::Sixteen;
-    let format = Frame::from_interleaved(
-        1,
-        1,
-        channels,
-        if wide { 16 } else { 8 },
-        Samples::sized(channels, wide, None),
-    )
-    .format
-    .with_size(width, height);
+    let format = picture_format(width, height, channels, wide);
     within(path, &format, max_bytes)?;
     if auto_orient {
         metadata.mark_upright(&mut warnings);
@@ -397,15 +397,7 @@ fn tiff_rows(
         exif: None,
         xmp: bytes(&mut decoder, metadata::TIFF_XMP)?,
     };
-    let format = Frame::from_interleaved(
-        1,
-        1,
-        channels,
-        if wide { 16 } else { 8 },
-        Samples::sized(channels, wide, None),
-    )
-    .format
-    .with_size(width, height);
+    let format = picture_format(width, height, channels, wide);
     within(path, &format, max_bytes)?;
     let strips = decoder.strip_count().map_err(fail)?;
     Ok(Ok(Opened {
@@ -529,22 +521,13 @@ pub fn create(
             .map_err(|e| write_error(format_of, e.to_string()))
     };
     if writes_bands(format_of, &format, settings, meta) {
-        if StillFormat::from_path(format_of) == Some(StillFormat::Png) {
-            return Ok(Box::new(PngWriter::new(
-                file()?,
-                format,
-                settings,
-                meta,
-                format_of,
-            )?));
-        }
-        return Ok(Box::new(TiffWriter::new(
-            file()?,
-            format,
-            settings,
-            meta,
-            format_of,
-        )?));
+        let out = file()?;
+        return Ok(match StillFormat::from_path(format_of) {
+            Some(StillFormat::Png) => {
+                Box::new(PngWriter::new(out, format, settings, meta, format_of)?)
+            }
+            _ => Box::new(TiffWriter::new(out, format, settings, meta, format_of)?),
+        });
     }
     Ok(Box::new(Whole {
         frame: Frame::new(format),
