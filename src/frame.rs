@@ -753,13 +753,26 @@ impl Frame {
         // Each plane its own buffer, so that only the interleaved one and the planes are ever
         // alive together (twice the picture, not three times).
         fn split<T: Copy + Default>(data: &[T], channels: usize, n: usize) -> Vec<Vec<T>> {
-            (0..channels)
-                .map(|c| {
-                    let mut plane = Vec::with_capacity(n);
-                    plane.extend(data.chunks_exact(channels).map(|px| px[c]));
-                    plane
-                })
-                .collect()
+            let mut planes: Vec<Vec<T>> = (0..channels).map(|_| vec![T::default(); n]).collect();
+            /// One pixel's `C` samples to `C` planes, the count known to the compiler.
+            fn unweave<T: Copy, const C: usize>(data: &[T], planes: &mut [Vec<T>]) {
+                let outs: [&mut [T]; C] = {
+                    let mut it = planes.iter_mut();
+                    std::array::from_fn(|_| it.next().expect("a plane a channel").as_mut_slice())
+                };
+                for (x, px) in data.chunks_exact(C).enumerate() {
+                    for c in 0..C {
+                        outs[c][x] = px[c];
+                    }
+                }
+            }
+            match channels {
+                1 => planes[0].copy_from_slice(data),
+                2 => unweave::<T, 2>(data, &mut planes),
+                3 => unweave::<T, 3>(data, &mut planes),
+                _ => unweave::<T, 4>(data, &mut planes),
+            }
+            planes
         }
         let planes = match &data {
             Samples::U8(d) => split(d, channels, n).into_iter().map(Samples::U8).collect(),
@@ -778,11 +791,23 @@ impl Frame {
         let n = self.format.planes();
         fn join<T: Copy + Default>(planes: &[Plane<'_, T>]) -> Vec<T> {
             let (w, h) = (planes[0].width, planes[0].height);
-            let mut out = Vec::with_capacity(w * h * planes.len());
-            for y in 0..h {
-                let rows: Vec<&[T]> = planes.iter().map(|p| p.row(y)).collect();
-                for x in 0..w {
-                    out.extend(rows.iter().map(|r| r[x]));
+            let c = planes.len();
+            let mut out = vec![T::default(); w * h * c];
+            /// One row of `C` planes woven into pixels, the count known to the compiler.
+            fn weave<T: Copy, const C: usize>(planes: &[Plane<'_, T>], y: usize, out: &mut [T]) {
+                let rows: [&[T]; C] = std::array::from_fn(|p| planes[p].row(y));
+                for (x, px) in out.chunks_exact_mut(C).enumerate() {
+                    for p in 0..C {
+                        px[p] = rows[p][x];
+                    }
+                }
+            }
+            for (y, row) in out.chunks_exact_mut((w * c).max(1)).enumerate().take(h) {
+                match c {
+                    1 => row.copy_from_slice(planes[0].row(y)),
+                    2 => weave::<T, 2>(planes, y, row),
+                    3 => weave::<T, 3>(planes, y, row),
+                    _ => weave::<T, 4>(planes, y, row),
                 }
             }
             out
@@ -918,28 +943,44 @@ impl Frame {
     /// Luma rows `rows` of the frame as a frame of their own (copied), with the frame's index
     /// and pts. `rows.start` is a multiple of the chroma subsampling.
     pub fn rows(&self, rows: std::ops::Range<u32>) -> Frame {
-        let format = self
-            .format
-            .with_size(self.format.width, rows.end - rows.start);
-        fn copy<T: Copy>(plane: Plane<'_, T>, rows: std::ops::Range<usize>) -> Vec<T> {
-            let mut out = Vec::with_capacity(rows.len() * plane.width);
-            for y in rows {
-                out.extend_from_slice(plane.row(y));
+        let mut out = Frame::gather(&[(self, rows)]);
+        (out.index, out.pts) = (self.index, self.pts);
+        out
+    }
+
+    /// The luma rows of `pieces`, one piece's rows under the last's, as one frame: frames of
+    /// the same layout, depth and width, each range starting on a multiple of the chroma
+    /// subsampling. Each row is copied once, into planes made to measure.
+    pub fn gather(pieces: &[(&Frame, std::ops::Range<u32>)]) -> Frame {
+        let first = pieces.first().expect("a piece to gather").0;
+        let height = pieces.iter().map(|(_, r)| r.end - r.start).sum();
+        let format = first.format.with_size(first.format.width, height);
+        fn copy<'a, T: Copy + 'a>(
+            rows: impl Iterator<Item = (Plane<'a, T>, std::ops::Range<usize>)>,
+            len: usize,
+        ) -> Vec<T> {
+            let mut out = Vec::with_capacity(len);
+            for (plane, range) in rows {
+                for y in range {
+                    out.extend_from_slice(plane.row(y));
+                }
             }
             out
         }
         let planes = (0..format.planes())
             .map(|p| {
-                let range = Frame::plane_rows(&self.format, p, &rows);
-                match self.plane(p) {
-                    PlaneRef::U8(plane) => Samples::U8(copy(plane, range)),
-                    PlaneRef::U16(plane) => Samples::U16(copy(plane, range)),
+                let len = format.plane_len(p);
+                let ranges = pieces
+                    .iter()
+                    .map(move |(f, r)| (*f, Frame::plane_rows(&f.format, p, r)));
+                if format.is_wide() {
+                    Samples::U16(copy(ranges.map(|(f, r)| (f.plane16(p), r)), len))
+                } else {
+                    Samples::U8(copy(ranges.map(|(f, r)| (f.plane8(p), r)), len))
                 }
             })
             .collect();
-        let mut out = Frame::from_planes(format, planes);
-        (out.index, out.pts) = (self.index, self.pts);
-        out
+        Frame::from_planes(format, planes)
     }
 
     /// Copies `src`'s luma rows `from` into the frame from luma row `at` (a multiple of the

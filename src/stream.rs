@@ -65,9 +65,11 @@ pub fn run(
     let mut times = Times::default();
     let height = plan.input.height;
     let read_rows = first.height().max(1);
-    // Rows `start..start + window.height()` of the input, converted.
-    let mut window = first;
-    let mut start = 0;
+    // The bands read and still needed, each with the input row it starts at; `end` the row
+    // after the last one read.
+    let mut held: std::collections::VecDeque<(u32, Frame)> = std::collections::VecDeque::new();
+    let mut end = first.height();
+    held.push_back((0, first));
     let mut read = |times: &mut Times, n: u32| -> Result<Frame, Error> {
         let t = Instant::now();
         let band = before(reader.read(n)?)?;
@@ -80,26 +82,36 @@ pub fn run(
             return Err(Error::Interrupted);
         }
         let strip = plan.strip(y..(y + rows).min(plan.output.height));
-        // Rows no band from here on reads are let go before more are read.
-        if strip.input.start > start {
-            let drop = (strip.input.start - start).min(window.height());
-            window = window.rows(drop..window.height());
-            start += drop;
+        // Bands no strip from here on reads are let go before more are read.
+        while held
+            .front()
+            .is_some_and(|(at, band)| at + band.height() <= strip.input.start)
+        {
+            held.pop_front();
         }
-        while start + window.height() < strip.input.end {
-            let want = (strip.input.end - start - window.height()).max(read_rows);
-            let band = read(&mut times, want.min(height - start - window.height()))?;
+        while end < strip.input.end {
+            let want = (strip.input.end - end).max(read_rows).min(height - end);
+            let band = read(&mut times, want)?;
             if band.height() == 0 {
                 break;
             }
-            window = stack(&window, &band);
+            let at = end;
+            end += band.height();
+            held.push_back((at, band));
         }
         let t = Instant::now();
-        let rows_in = (strip.input.start - start)..(strip.input.end - start);
-        let input = if rows_in == (0..window.height()) {
-            window.clone()
-        } else {
-            window.rows(rows_in)
+        // The strip's rows, each copied once from the bands that hold them.
+        let pieces: Vec<(&Frame, std::ops::Range<u32>)> = held
+            .iter()
+            .filter_map(|(at, band)| {
+                let from = strip.input.start.max(*at);
+                let to = strip.input.end.min(at + band.height());
+                (from < to).then(|| (band, (from - at)..(to - at)))
+            })
+            .collect();
+        let input = match pieces.as_slice() {
+            [(band, r)] if *r == (0..band.height()) => (*band).clone(),
+            _ => Frame::gather(&pieces),
         };
         let made = backend.process(&strip.plan, input)?;
         let made = if strip.keep == (0..made.height()) {
@@ -114,7 +126,7 @@ pub fn run(
         times.write += t.elapsed();
         y = strip.output.end;
     }
-    drop(window);
+    drop(held);
     // The rows below the last one the chain read.
     loop {
         let t = Instant::now();
@@ -125,18 +137,4 @@ pub fn run(
         }
     }
     Ok(times)
-}
-
-/// `bottom`'s rows under `top`'s.
-fn stack(top: &Frame, bottom: &Frame) -> Frame {
-    if top.height() == 0 {
-        return bottom.clone();
-    }
-    let format = top
-        .format
-        .with_size(top.width(), top.height() + bottom.height());
-    let mut out = Frame::new(format);
-    out.put_rows(0, top, 0..top.height());
-    out.put_rows(top.height(), bottom, 0..bottom.height());
-    out
 }
