@@ -228,25 +228,38 @@ const KEPT: [Tag; 9] = [
     Tag::LensModel,
 ];
 
-#[test]
-fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("camera.jpg");
+/// A camera JPEG with every block in `dir`: its path, its blocks, and its Exif as read.
+fn camera_jpeg(dir: &Path) -> (PathBuf, Metadata, exif::Exif) {
+    let source = dir.join("camera.jpg");
     let meta = camera_meta(1);
     photo(&source, ImageFormat::Jpeg, &meta);
     let original = exif::Reader::new()
         .read_raw(meta.exif.clone().unwrap())
         .unwrap();
+    (source, meta, original)
+}
+
+/// `out`'s blocks: the ICC and XMP of `meta`, and the Exif's kept tags as `original` has them;
+/// returns its Exif.
+fn same_blocks(out: &Path, meta: &Metadata, original: &exif::Exif, what: &str) -> exif::Exif {
+    let got = blocks(out);
+    assert_eq!(got.icc, meta.icc, "{what}: ICC");
+    assert_eq!(got.xmp, meta.xmp, "{what}: XMP");
+    let exif = got.exif.unwrap_or_else(|| panic!("{what}: no Exif"));
+    for tag in KEPT {
+        assert_eq!(field(&exif, tag), field(original, tag), "{what}: {tag}");
+    }
+    exif
+}
+
+#[test]
+fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, meta, original) = camera_jpeg(dir.path());
     for ext in formats() {
         let out = dir.path().join(format!("out.{ext}"));
         process(&source, &out, &[]);
-        let got = blocks(&out);
-        assert_eq!(got.icc, meta.icc, "{ext}: ICC");
-        assert_eq!(got.xmp, meta.xmp, "{ext}: XMP");
-        let exif = got.exif.unwrap_or_else(|| panic!("{ext}: no Exif"));
-        for tag in KEPT {
-            assert_eq!(field(&exif, tag), field(&original, tag), "{ext}: {tag}");
-        }
+        let exif = same_blocks(&out, &meta, &original, ext);
         assert_eq!(
             field(&exif, Tag::Orientation),
             field(&original, Tag::Orientation)
@@ -287,12 +300,7 @@ fn exif_xmp_and_icc_go_from_a_jpeg_into_every_format() {
 #[test]
 fn blocks_go_into_tiled_pyramid_and_jpeg_tiffs() {
     let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("camera.jpg");
-    let meta = camera_meta(1);
-    photo(&source, ImageFormat::Jpeg, &meta);
-    let original = exif::Reader::new()
-        .read_raw(meta.exif.clone().unwrap())
-        .unwrap();
+    let (source, meta, original) = camera_jpeg(dir.path());
     for (name, flags) in [
         (
             "tiled",
@@ -307,13 +315,7 @@ fn blocks_go_into_tiled_pyramid_and_jpeg_tiffs() {
     ] {
         let out = dir.path().join(format!("{name}.tif"));
         process(&source, &out, flags);
-        let got = blocks(&out);
-        assert_eq!(got.icc, meta.icc, "{name}: ICC");
-        assert_eq!(got.xmp, meta.xmp, "{name}: XMP");
-        let exif = got.exif.unwrap_or_else(|| panic!("{name}: no Exif"));
-        for tag in KEPT {
-            assert_eq!(field(&exif, tag), field(&original, tag), "{name}: {tag}");
-        }
+        same_blocks(&out, &meta, &original, name);
         // The picture is whole, and a pyramid keeps its reduced levels after IFD0's rebuild.
         let frame = tessera::media::image::read(&out).unwrap();
         assert_eq!((frame.width(), frame.height()), (W, H), "{name}");
