@@ -621,14 +621,22 @@ fn upright_turn(exif: u8) -> crate::frame::Orientation {
 
 /// Refuses a decoded picture of `bytes` over `max_bytes`, in the user's words.
 fn within(bytes: u64, max_bytes: u64) -> Result<(), Unreadable> {
-    if bytes > max_bytes {
-        return Err(Unreadable::Other(format!(
+    match over_budget(bytes, max_bytes) {
+        Some(why) => Err(Unreadable::Other(why)),
+        None => Ok(()),
+    }
+}
+
+/// Why a picture whose decoded samples take `bytes` is not decoded within `max_bytes`; `None`
+/// where it fits.
+pub(super) fn over_budget(bytes: u64, max_bytes: u64) -> Option<String> {
+    (bytes > max_bytes).then(|| {
+        format!(
             "the decoded picture would take {}, more than the {} allowed (--max-memory)",
             crate::limits::bytes_text(bytes),
             crate::limits::bytes_text(max_bytes)
-        )));
-    }
-    Ok(())
+        )
+    })
 }
 
 /// Why a decoder made no picture.

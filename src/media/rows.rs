@@ -96,20 +96,13 @@ fn io_what(e: &std::io::Error) -> String {
 /// does before it decodes.
 fn within(path: &Path, format: &Format, max_bytes: u64) -> Result<(), MediaError> {
     let bytes = format.samples_len() as u64 * if format.is_wide() { 2 } else { 1 };
-    if bytes > max_bytes {
-        return Err(MediaError::Decode {
+    match super::image::over_budget(bytes, max_bytes) {
+        Some(why) => Err(MediaError::Decode {
             path: display(path),
-            message: format!(
-                "cannot decode the image: the {}x{} picture would take {} decoded, more than \
-                 the {} allowed",
-                format.width,
-                format.height,
-                crate::limits::bytes_text(bytes),
-                crate::limits::bytes_text(max_bytes)
-            ),
-        });
+            message: format!("cannot decode the image: {why}"),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The format of a `width`×`height` picture of `channels` interleaved samples (grey, grey and
