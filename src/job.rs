@@ -189,16 +189,10 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         if let Ok(format) = media::image::header_as_read(&job.input, job.photo.auto_orient) {
             if let Ok(plan) = plan::compile(&job.chain, &format) {
                 limits::check(&job.input, &job.limits, &plan, Held::Still)?;
-                shrink = jpeg_shrink(job, &format, &plan);
+                shrink = shrink_on_load(job, &format, &plan);
             }
         }
-        if shrink > 1 {
-            tracing::info!(
-                "{}: decoded 1/{shrink} the size by the JPEG decoder (shrink-on-load), then \
-                 resized by the chain",
-                job.input.display()
-            );
-        }
+        said_shrunk(job, shrink);
         let read = media::image::read_photo_within(
             &job.input,
             job.photo.auto_orient,
@@ -358,7 +352,7 @@ fn run_in_bands(
         rows,
         whole_output,
         format_of,
-    } = match bands(job, &format, &colour, &metadata)? {
+    } = match bands(job, &format, &colour, &metadata, reader.held_bytes())? {
         Ok(bands) => bands,
         Err(why) => {
             whole_because(job, why);
@@ -439,6 +433,17 @@ fn run_in_bands(
     }))
 }
 
+/// Says at `-v` that a JPEG is decoded `shrink` times smaller, where it is.
+fn said_shrunk(job: &Job, shrink: u32) {
+    if shrink > 1 {
+        tracing::info!(
+            "{}: decoded 1/{shrink} the size by the JPEG decoder (shrink-on-load), then resized \
+             by the chain",
+            job.input.display()
+        );
+    }
+}
+
 /// Says at `-v` why a still is read whole.
 fn whole_because(job: &Job, why: &str) {
     tracing::info!("{}: read whole: {why}", job.input.display());
@@ -458,8 +463,25 @@ fn band_reader(job: &Job) -> Option<media::rows::Opened> {
     if job.on_error == OnError::Accept {
         return whole("--on-error accept keeps what a damaged file gives");
     }
-    match media::rows::open(&job.input, job.photo.auto_orient, job.limits.max_memory) {
-        Ok(Ok(opened)) => Some(opened),
+    // A JPEG the chain starts by shrinking is decoded smaller, as the whole read decodes it.
+    let mut shrink = 1;
+    if media::image::is_jpeg(&job.input) {
+        if let Ok(format) = media::image::header_as_read(&job.input, job.photo.auto_orient) {
+            if let Ok(plan) = plan::compile(&job.chain, &format) {
+                shrink = shrink_on_load(job, &format, &plan);
+            }
+        }
+    }
+    match media::rows::open(
+        &job.input,
+        job.photo.auto_orient,
+        job.limits.max_memory,
+        shrink,
+    ) {
+        Ok(Ok(opened)) => {
+            said_shrunk(job, shrink);
+            Some(opened)
+        }
         Ok(Err(why)) => whole(why),
         Err(_) => None,
     }
@@ -477,12 +499,13 @@ struct Bands {
 }
 
 /// The plan of a still of `format` and its bands, within the job's limits for what a band
-/// holds; `Ok(Err(why))` where the chain or the colour conversion needs the whole picture.
+/// holds with the `decoder_bytes` its decoder holds besides; `Ok(Err(why))` where the chain or the colour conversion needs the whole picture.
 fn bands(
     job: &Job,
     format: &crate::frame::Format,
     colour: &media::cms::ColourPlan,
     metadata: &media::metadata::Metadata,
+    decoder_bytes: u64,
 ) -> Result<Result<Bands, &'static str>, Error> {
     let plan = plan::compile(&job.chain, format)?;
     if let Some(why) = plan.strips_refused() {
@@ -501,7 +524,11 @@ fn bands(
         (None, _) => unreachable!("bands are written to files"),
     };
     let whole_output = !media::rows::writes_bands(&format_of, &plan.output, &job.image, metadata);
-    let held = limits::band_bytes(&band.plan, whole_output.then_some(&plan.output));
+    let encoder_bytes =
+        media::rows::writer_held_bytes(&format_of, &plan.output, &job.image, metadata);
+    let held = limits::band_bytes(&band.plan, whole_output.then_some(&plan.output))
+        + decoder_bytes
+        + encoder_bytes;
     limits::check(&job.input, &job.limits, &plan, Held::Bands(held))?;
     Ok(Ok(Bands {
         plan,
@@ -545,7 +572,8 @@ pub fn check(job: &Job) -> Result<Checked, Error> {
             let colour =
                 media::cms::ColourPlan::new(opened.metadata.icc.clone(), &job.photo, &job.input)?;
             let format = opened.reader.format();
-            if let Ok(bands) = bands(job, &format, &colour, &opened.metadata)? {
+            let held = opened.reader.held_bytes();
+            if let Ok(bands) = bands(job, &format, &colour, &opened.metadata, held)? {
                 return Ok(Checked {
                     output_size: (bands.plan.output.width, bands.plan.output.height),
                     warnings: Vec::new(),
@@ -575,23 +603,26 @@ fn colour_plan(job: &Job) -> Result<media::cms::ColourPlan, Error> {
     Ok(media::cms::ColourPlan::new(source, &job.photo, &job.input)?)
 }
 
-/// How many times smaller on each side (2, 4 or 8; 1 for not at all) a JPEG source is best
-/// decoded, as `vips thumbnail` does it: where the chain starts by resizing, libjpeg's DCT
-/// scaling decodes the picture at the largest of those shrinks that leaves it at least
-/// [`SHRINK_MARGIN`] times the resize's size on each side (vips leaves it at least the size), and the chain's resize then makes
-/// the exact size it asks for. Only where the chain makes the same frames from the shrunk
+/// How many times smaller on each side (2, 4 or 8; 1 for not at all) a JPEG or still WebP
+/// source is best decoded, as `vips thumbnail` does it: where the chain starts by resizing,
+/// libjpeg's DCT scaling (libwebp's scaling decoder) decodes the picture at the largest of
+/// those shrinks that leaves it at least [`SHRINK_MARGIN`] times the resize's size on each side
+/// (vips leaves it at least the size), and the chain's resize then makes the exact size it
+/// asks for. Only where the chain makes the same frames from the shrunk
 /// picture as from the whole one: a resize whose size follows the input's (`scale(width=w/2)`)
 /// is left whole.
-fn jpeg_shrink(job: &Job, format: &crate::frame::Format, plan: &plan::Plan) -> u32 {
+fn shrink_on_load(job: &Job, format: &crate::frame::Format, plan: &plan::Plan) -> u32 {
     let Some(first) = plan.passes.first() else {
         return 1;
     };
-    if !matches!(first.kind, plan::PassKind::Resample(_)) || !media::image::is_jpeg(&job.input) {
+    if !matches!(first.kind, plan::PassKind::Resample(_))
+        || !media::image::shrinks_on_load(&job.input)
+    {
         return 1;
     }
     let (ow, oh) = (first.output.width, first.output.height);
     for shrink in [8, 4, 2] {
-        let (sw, sh) = media::image::jpeg_shrunk_size(format.width, format.height, shrink);
+        let (sw, sh) = media::image::shrunk_size(format.width, format.height, shrink);
         if sw < ow * SHRINK_MARGIN || sh < oh * SHRINK_MARGIN {
             continue;
         }

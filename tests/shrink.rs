@@ -3,7 +3,8 @@
 //! scaling, and the chain's resize still makes the exact size asked, within 40 dB of a whole
 //! decode followed by the same resize (the whole decode is taken from a PNG copy of the JPEG,
 //! which tessera decodes whole). A resize whose size follows the input's is not shrunk; a
-//! damaged JPEG is reported as a whole decode reports it; the Exif orientation still applies.
+//! damaged JPEG is reported as a whole decode reports it; the Exif orientation still applies. A
+//! still WebP is shrunk on load by libwebp's scaling decoder, within the same 40 dB.
 
 mod common;
 
@@ -131,4 +132,58 @@ fn the_exif_orientation_applies_to_a_shrunk_jpeg() {
     assert!(said.contains("decoded 1/4 the size"), "{said}");
     // Turned a quarter: 1200 wide and 1600 high once upright.
     assert_eq!(image::image_dimensions(&out).unwrap(), (150, 200));
+}
+
+#[test]
+fn a_webp_resized_down_is_decoded_smaller_and_stays_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = photo(dir.path());
+    // A lossless WebP of the photo, and its whole decode kept losslessly.
+    let webp = dir.path().join("photo.webp");
+    let (code, _, stderr) = tessera(&[
+        "process",
+        s(&jpeg),
+        "-o",
+        s(&webp),
+        "--lossless",
+        "--overwrite",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let whole = dir.path().join("whole.png");
+    let said = process(&webp, &whole, "hflip | hflip");
+    assert!(!said.contains("shrink-on-load"), "{said}");
+    for (width, height, shrink) in [(100, 75, 8), (200, 150, 4), (390, 293, 2)] {
+        let chain = format!("scale(width={width})");
+        let shrunk = dir.path().join(format!("shrunk{width}.png"));
+        let said = process(&webp, &shrunk, &chain);
+        assert!(
+            said.contains(&format!("decoded 1/{shrink} the size")),
+            "{chain}: {said}"
+        );
+        let reference = dir.path().join(format!("reference{width}.png"));
+        process(&whole, &reference, &chain);
+        let (got, size) = rgb(&shrunk);
+        let (want, want_size) = rgb(&reference);
+        assert_eq!(size, (width, height), "{chain}");
+        assert_eq!(want_size, size);
+        let db = psnr(&want, &got);
+        eprintln!("WebP {chain}: shrunk 1/{shrink}, {db:.1} dB from the whole decode");
+        assert!(db >= 40.0, "{chain}: {db:.1} dB");
+    }
+    // A damaged WebP shrinks nothing: the whole decode says what is wrong.
+    let bytes = std::fs::read(&webp).unwrap();
+    let cut = dir.path().join("cut.webp");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = dir.path().join("cut.png");
+    let (code, _, stderr) = tessera(&[
+        "process",
+        s(&cut),
+        "-o",
+        s(&out),
+        "--chain",
+        "scale(width=200)",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("damaged WebP"), "{stderr}");
+    assert!(!out.exists());
 }

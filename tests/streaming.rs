@@ -232,34 +232,67 @@ fn streamed_pictures_are_the_whole_paths() {
             write_tiff(&path, w, h, channels, wide, icc);
         }
     }
+    // JPEGs made by tessera from those: baseline 4:2:0, grey, and progressive 4:4:4 with the
+    // Adobe RGB profile (libjpeg holds a progressive picture's coefficients, not its rows).
+    let jpegs = [
+        ("rgb8.png", "rgb.jpg", &[][..]),
+        ("grey8.tif", "grey.jpg", &[][..]),
+        (
+            "icc.tif",
+            "icc-progressive.jpg",
+            &["--progressive", "--quality", "95"][..],
+        ),
+    ];
+    for (from, name, flags) in jpegs {
+        let (from, to) = (dir.path().join(from), dir.path().join(name));
+        let mut args = vec!["process", common::s(&from)];
+        args.extend(["-o", common::s(&to), "--backend", "cpu"]);
+        args.extend(flags);
+        let (code, _, stderr) = common::tessera(&args);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let inputs = inputs
+        .iter()
+        .map(|&(name, _, _)| name)
+        .chain(jpegs.iter().map(|&(_, name, _)| name));
     let chains = [
         "gblur(2) | unsharp(1.5) | crop(x=3, y=7, width=w-10, height=h-20)",
         "scale(width=w/3, height=h/3, filter=lanczos3) | vignette | grain(0.2)",
         "pad(w+4, h+6, 2, 3, #4080c0) | sobel | eq(contrast=1.2)",
     ];
     let mut failures = Vec::new();
-    for (name, _, _) in inputs {
+    for name in inputs {
         let input = dir.path().join(name);
         for (c, chain) in chains.iter().enumerate() {
             let want = whole(&input, chain);
-            for ext in ["png", "tif"] {
+            for ext in ["png", "tif", "jpg"] {
                 let out = dir.path().join(format!("{name}-{c}.{ext}"));
-                let (code, _, stderr) = common::tessera(&[
-                    "process",
-                    common::s(&input),
-                    "-o",
-                    common::s(&out),
-                    "--chain",
-                    chain,
-                    "--backend",
-                    "cpu",
-                    "-v",
-                ]);
-                assert_eq!(code, 0, "{name} {chain}: {stderr}");
+                let run = |out: &Path, flags: &[&str]| {
+                    let mut args = vec!["process", common::s(&input), "-o", common::s(out)];
+                    args.extend(["--chain", chain, "--backend", "cpu", "-v"]);
+                    args.extend(flags);
+                    let (code, _, stderr) = common::tessera(&args);
+                    assert_eq!(code, 0, "{name} {chain}: {stderr}");
+                    stderr
+                };
+                let stderr = run(&out, &[]);
                 assert!(
                     stderr.contains("in bands of"),
                     "{name} {chain} -> {ext} is not streamed:\n{stderr}"
                 );
+                if ext == "jpg" {
+                    // Lossy: the file written in bands is the one the whole path writes
+                    // (`--on-error accept` reads and writes whole), byte for byte.
+                    let whole_out = dir.path().join(format!("{name}-{c}-whole.jpg"));
+                    let said = run(&whole_out, &["--on-error", "accept"]);
+                    assert!(!said.contains("in bands of"), "{said}");
+                    if std::fs::read(&out).unwrap() != std::fs::read(&whole_out).unwrap() {
+                        failures.push(format!(
+                            "{name} | {chain} -> jpg: not the whole path's file"
+                        ));
+                    }
+                    continue;
+                }
                 let got = media::image::read(&out).unwrap();
                 // An opaque alpha plane is dropped by the writer, as it is from a whole picture.
                 let want = if got.format.planes() < want.format.planes() {
@@ -363,18 +396,42 @@ fn streamed_memory_does_not_grow_with_the_height() {
 
 #[test]
 fn a_picture_damaged_partway_leaves_nothing_behind() {
+    // The structure is whole (every PNG chunk its length), the data garbled three quarters in;
+    // or a JPEG cut there: found only once the rows there are decoded, after earlier bands
+    // went to the output.
+    for (name, kind) in [
+        ("tall.png", "garbled"),
+        ("tall.jpg", "garbled"),
+        ("tall.jpg", "cut"),
+    ] {
+        damaged_partway(name, kind);
+    }
+}
+
+fn damaged_partway(name: &str, kind: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("tall.png");
-    write_png(&input, 1000, 6000, 3, false);
-    // The structure is whole (every chunk its length), the data garbled in the middle: found
-    // only once the rows there are decoded, after earlier bands went to the output.
+    let input = dir.path().join(name);
+    let png = dir.path().join("source.png");
+    write_png(&png, 1000, 6000, 3, false);
+    if name.ends_with(".jpg") {
+        let (code, _, stderr) =
+            common::tessera(&["process", common::s(&png), "-o", common::s(&input)]);
+        assert_eq!(code, 0, "{stderr}");
+    } else {
+        std::fs::rename(&png, &input).unwrap();
+    }
+    std::fs::remove_file(&png).ok();
     let mut bytes = std::fs::read(&input).unwrap();
     let middle = bytes.len() * 3 / 4;
-    bytes[middle..middle + 64]
-        .iter_mut()
-        .for_each(|b| *b ^= 0x5a);
+    if kind == "cut" {
+        bytes.truncate(middle);
+    } else {
+        bytes[middle..middle + 64]
+            .iter_mut()
+            .for_each(|b| *b ^= 0x5a);
+    }
     std::fs::write(&input, &bytes).unwrap();
-    let out = dir.path().join("out.png");
+    let out = dir.path().join(name.replace("tall", "out"));
     let run = |flags: &[&str]| {
         let mut args = vec!["process", common::s(&input), "-o", common::s(&out)];
         args.extend(["--chain", "gblur(1)"]);
@@ -382,9 +439,20 @@ fn a_picture_damaged_partway_leaves_nothing_behind() {
         common::tessera(&args)
     };
     let (code, _, stderr) = run(&["-v"]);
-    assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("in bands of"), "{stderr}");
-    assert!(stderr.contains("tall.png: damaged PNG"), "{stderr}");
+    assert_eq!(code, 1, "{name} {kind}: {stderr}");
+    assert!(stderr.contains("in bands of"), "{name} {kind}: {stderr}");
+    let format = if name.ends_with(".png") {
+        "PNG"
+    } else {
+        "JPEG"
+    };
+    assert!(
+        stderr.contains(&format!("{name}: damaged {format}")),
+        "{name} {kind}: {stderr}"
+    );
+    if kind == "cut" {
+        assert!(stderr.contains("cut short"), "{stderr}");
+    }
     let (code, _, stderr) = run(&["--on-error", "skip"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("skipped"), "{stderr}");
@@ -392,7 +460,7 @@ fn a_picture_damaged_partway_leaves_nothing_behind() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(left, ["tall.png"], "no output and no temporary file");
+    assert_eq!(left, [name], "no output and no temporary file");
     assert_eq!(
         std::fs::read(&input).unwrap(),
         bytes,

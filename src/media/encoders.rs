@@ -765,47 +765,72 @@ pub(crate) fn jpeg_stream(
     grey: bool,
     options: &JpegOptions,
 ) -> Result<Vec<u8>, EncodeError> {
+    jpeg_fits(w, h)?;
+    // mozjpeg reports its errors by unwinding.
+    let result = std::panic::catch_unwind(|| -> std::io::Result<Vec<u8>> {
+        let mut started = jpeg_compressor(w, h, grey, options).start_compress(Vec::new())?;
+        started.write_scanlines(pixels)?;
+        started.finish()
+    });
+    jpeg_result(result)
+}
+
+/// Refuses a JPEG larger than its headers can say.
+pub(crate) fn jpeg_fits(w: u32, h: u32) -> Result<(), EncodeError> {
     if w > 65_535 || h > 65_535 {
         return Err(format!(
             "{w}×{h} is too large for JPEG (at most 65535 pixels a side)"
         ));
     }
+    Ok(())
+}
+
+/// mozjpeg's compressor for a `w`×`h` 8-bit grey or RGB picture with `options`, optimised
+/// Huffman tables, not started. It may panic, as mozjpeg reports errors: call it inside
+/// `catch_unwind`, and give [`jpeg_result`] the outcome.
+pub(crate) fn jpeg_compressor(
+    w: u32,
+    h: u32,
+    grey: bool,
+    options: &JpegOptions,
+) -> mozjpeg::Compress {
+    use mozjpeg::{ColorSpace, Compress};
     let JpegOptions {
         quality,
         subsampling,
         progressive,
     } = *options;
-    // mozjpeg reports its errors by unwinding.
-    let result = std::panic::catch_unwind(|| -> std::io::Result<Vec<u8>> {
-        use mozjpeg::{ColorSpace, Compress};
-        let mut c = Compress::new(if grey {
-            ColorSpace::JCS_GRAYSCALE
-        } else {
-            ColorSpace::JCS_RGB
-        });
-        c.set_size(w as usize, h as usize);
-        c.set_quality(f32::from(quality));
-        if !grey {
-            let size = match subsampling {
-                Subsampling::S444 => (1, 1),
-                Subsampling::S422 => (2, 1),
-                Subsampling::S420 => (2, 2),
-            };
-            c.set_chroma_sampling_pixel_sizes(size, size);
-        }
-        c.set_optimize_coding(true);
-        if progressive {
-            c.set_progressive_mode();
-        } else {
-            // mozjpeg's defaults are progressive: no scan script makes a baseline JPEG.
-            c.set_optimize_scans(false);
-        }
-        let mut started = c.start_compress(Vec::new())?;
-        started.write_scanlines(pixels)?;
-        started.finish()
+    let mut c = Compress::new(if grey {
+        ColorSpace::JCS_GRAYSCALE
+    } else {
+        ColorSpace::JCS_RGB
     });
+    c.set_size(w as usize, h as usize);
+    c.set_quality(f32::from(quality));
+    if !grey {
+        let size = match subsampling {
+            Subsampling::S444 => (1, 1),
+            Subsampling::S422 => (2, 1),
+            Subsampling::S420 => (2, 2),
+        };
+        c.set_chroma_sampling_pixel_sizes(size, size);
+    }
+    c.set_optimize_coding(true);
+    if progressive {
+        c.set_progressive_mode();
+    } else {
+        // mozjpeg's defaults are progressive: no scan script makes a baseline JPEG.
+        c.set_optimize_scans(false);
+    }
+    c
+}
+
+/// A mozjpeg call's outcome, caught as it unwinds, in the user's words.
+pub(crate) fn jpeg_result<T>(
+    result: std::thread::Result<std::io::Result<T>>,
+) -> Result<T, EncodeError> {
     match result {
-        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(format!("cannot encode the JPEG: {e}")),
         Err(panic) => Err(format!(
             "cannot encode the JPEG: {}",
@@ -816,6 +841,22 @@ pub(crate) fn jpeg_stream(
                 .unwrap_or("the encoder failed")
         )),
     }
+}
+
+/// The bytes mozjpeg holds while it encodes a `w`×`h` picture with `options`: with optimised
+/// Huffman tables, every DCT coefficient of the picture until the end.
+pub fn jpeg_held_bytes(w: u32, h: u32, grey: bool, options: &JpegOptions) -> u64 {
+    let chroma = match options.subsampling {
+        Subsampling::S444 => (1, 1),
+        Subsampling::S422 => (2, 1),
+        Subsampling::S420 => (2, 2),
+    };
+    let sampling: &[(u8, u8)] = if grey {
+        &[(1, 1)]
+    } else {
+        &[chroma, (1, 1), (1, 1)]
+    };
+    super::jpeg::coefficient_bytes(w, h, sampling)
 }
 
 fn encode_webp(

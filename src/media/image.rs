@@ -268,16 +268,29 @@ pub fn read_photo(path: &Path, auto_orient: bool) -> Result<Photo, MediaError> {
 pub const DECODE_LIMIT: u64 = 512 << 20;
 
 /// [`read_photo`], the decoded picture allowed `max_bytes` (a job's `--max-memory`): a larger
-/// one is refused before it is decoded. A JPEG is decoded `jpeg_shrink` (2, 4 or 8) times
-/// smaller on each side by the decoder itself, where that is 1 or more ([`jpeg_shrunk_size`]
+/// one is refused before it is decoded. A JPEG or a still WebP is decoded `shrink` (2, 4 or 8)
+/// times smaller on each side by the decoder itself, where that is more than 1 ([`shrunk_size`]
 /// gives the size); any other format, and a JPEG the shrinking decoder finds damaged or cannot
 /// read (CMYK), is decoded whole.
 pub fn read_photo_within(
     path: &Path,
     auto_orient: bool,
     max_bytes: u64,
-    jpeg_shrink: u32,
+    shrink: u32,
 ) -> Result<Photo, MediaError> {
+    // A clean JPEG is decoded by libjpeg from the file, straight into its frame's planes (shrunk
+    // on load where asked); any other, and a JPEG libjpeg finds damaged, is read into memory
+    // and decoded below.
+    if is_jpeg(path) {
+        if let Some((frame, header)) = super::jpeg::read_whole(path, max_bytes, shrink) {
+            return Ok(turned_upright(
+                frame,
+                &header.bytes,
+                ImageFormat::Jpeg,
+                auto_orient,
+            ));
+        }
+    }
     let bytes = std::fs::read(path).map_err(|e| MediaError::Open {
         path: display(path),
         message: io_message(&e),
@@ -323,29 +336,11 @@ pub fn read_photo_within(
         ImageFormat::Jpeg => found.or(structural),
         _ => structural.or(found),
     };
-    // A JPEG shrunk on load is decoded straight into its frame's planes (no interleaved copy
-    // beside them); one the shrinking decoder cannot read is decoded whole below.
-    if format == ImageFormat::Jpeg && jpeg_shrink > 1 && structural.is_none() {
-        if let Ok(frame) = read_jpeg_shrunk(&bytes, max_bytes, jpeg_shrink) {
-            let (mut metadata, mut warnings) = metadata::read(&bytes, format);
-            let mut frame = frame;
-            if auto_orient {
-                let turn = metadata
-                    .exif
-                    .as_deref()
-                    .and_then(metadata::orientation)
-                    .map_or_else(crate::frame::Orientation::default, upright_turn);
-                if !turn.is_identity() {
-                    frame = frame.oriented(turn);
-                }
-                metadata.mark_upright(&mut warnings);
-            }
-            return Ok(Photo {
-                frame,
-                damage: None,
-                metadata,
-                warnings,
-            });
+    // A WebP shrunk on load: libwebp's decoder scales it as it decodes, so the whole picture
+    // is never held; one it finds damaged is decoded whole below, which says where.
+    if format == ImageFormat::WebP && shrink > 1 && structural.is_none() {
+        if let Some(frame) = read_webp_shrunk(&bytes, max_bytes, shrink) {
+            return Ok(turned_upright(frame, &bytes, format, auto_orient));
         }
     }
     let decoded = match format {
@@ -494,108 +489,101 @@ pub fn is_jpeg(path: &Path) -> bool {
         && head == [0xFF, 0xD8, 0xFF]
 }
 
-/// The size a `width`×`height` JPEG decodes to when shrunk on load `shrink` (2, 4 or 8) times:
-/// libjpeg scales the DCT by 8/`shrink` and rounds the size up.
-pub fn jpeg_shrunk_size(width: u32, height: u32, shrink: u32) -> (u32, u32) {
+/// True when the picture at `path` can be decoded smaller by its decoder: a JPEG, or a still
+/// WebP.
+pub fn shrinks_on_load(path: &Path) -> bool {
+    is_jpeg(path) || (format_of_file(path) == Some(ImageFormat::WebP) && !is_animated_webp(path))
+}
+
+/// The format the first bytes of the file at `path` say, if it can be read.
+fn format_of_file(path: &Path) -> Option<ImageFormat> {
+    let mut head = [0u8; 16];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .ok()?;
+    image::guess_format(&head).ok()
+}
+
+/// The size a `width`×`height` JPEG or WebP decodes to when shrunk on load `shrink` (2, 4 or
+/// 8) times: libjpeg scales the DCT by 8/`shrink` and rounds the size up; libwebp is asked for
+/// the same size.
+pub fn shrunk_size(width: u32, height: u32, shrink: u32) -> (u32, u32) {
     (width.div_ceil(shrink), height.div_ceil(shrink))
 }
 
-thread_local! {
-    /// Warnings libjpeg gave on this thread: damaged data it worked around.
-    static JPEG_WARNINGS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// libjpeg's message hook: counts warnings (level −1), says nothing.
-extern "C-unwind" fn count_jpeg_warning(_: &mut mozjpeg_sys::jpeg_common_struct, level: i32) {
-    if level < 0 {
-        JPEG_WARNINGS.with(|w| w.set(w.get() + 1));
+/// A picture decoded as stored, with the metadata `bytes` (its file, or its headers) hold:
+/// turned upright as its Exif orientation says where `auto_orient` is on.
+fn turned_upright(frame: Frame, bytes: &[u8], format: ImageFormat, auto_orient: bool) -> Photo {
+    let (mut metadata, mut warnings) = metadata::read(bytes, format);
+    let mut frame = frame;
+    if auto_orient {
+        let turn = metadata
+            .exif
+            .as_deref()
+            .and_then(metadata::orientation)
+            .map_or_else(crate::frame::Orientation::default, upright_turn);
+        if !turn.is_identity() {
+            frame = frame.oriented(turn);
+        }
+        metadata.mark_upright(&mut warnings);
+    }
+    Photo {
+        frame,
+        damage: None,
+        metadata,
+        warnings,
     }
 }
 
-/// libjpeg's fatal-error hook: unwinds to the `catch_unwind` around the decode.
-extern "C-unwind" fn jpeg_fatal(_: &mut mozjpeg_sys::jpeg_common_struct) {
-    std::panic::resume_unwind(Box::new("libjpeg could not decode the data"));
-}
-
-/// Decodes a JPEG `shrink` (2, 4 or 8) times smaller on each side through libjpeg's DCT
-/// scaling (mozjpeg's decoder): the picture as stored, and the turn its Exif asks for. Only a
-/// whole, readable picture is returned: damage (a warning from libjpeg), a CMYK JPEG or any
-/// failure is an error, and the caller decodes the JPEG whole instead, which says where the
-/// damage is.
-fn read_jpeg_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Result<Frame, Unreadable> {
-    let failed = || Unreadable::Other("the shrinking decoder could not read it".into());
-    let numerator = match shrink {
-        2 => 4,
-        4 => 2,
-        8 => 1,
-        _ => return Err(failed()),
-    };
-    JPEG_WARNINGS.with(|w| w.set(0));
-    let decoded = std::panic::catch_unwind(|| -> Option<Frame> {
-        // SAFETY: jpeg_std_error fills in a zeroed error manager.
-        let mut err: mozjpeg_sys::jpeg_error_mgr = unsafe { std::mem::zeroed() };
-        unsafe { mozjpeg_sys::jpeg_std_error(&mut err) };
-        err.error_exit = Some(jpeg_fatal);
-        err.emit_message = Some(count_jpeg_warning);
-        let mut decoder = mozjpeg::Decompress::with_err(err).from_mem(bytes).ok()?;
-        decoder.scale(numerator);
-        let (grey, mut started) = match decoder.image().ok()? {
-            mozjpeg::Format::RGB(d) => (false, d),
-            mozjpeg::Format::Gray(d) => (true, d),
-            mozjpeg::Format::CMYK(_) => return None,
-        };
-        let (w, h) = (started.width(), started.height());
-        let channels = if grey { 1 } else { 3 };
-        if (w * h * channels) as u64 > max_bytes {
+/// Decodes a still WebP `shrink` (2, 4 or 8) times smaller on each side (its size rounded up,
+/// as a JPEG's) through libwebp's scaling decoder, which averages the rows into the smaller
+/// picture as it decodes them; `None` where libwebp cannot decode it or the picture would take
+/// more than `max_bytes`, for the whole decode to say why.
+fn read_webp_shrunk(bytes: &[u8], max_bytes: u64, shrink: u32) -> Option<Frame> {
+    use libwebp_sys as webp;
+    // SAFETY: the config is initialised by libwebp, read within `bytes`, and its output buffer
+    // (allocated by libwebp, `size` bytes) is copied out before it is freed.
+    unsafe {
+        let mut config: webp::WebPDecoderConfig = std::mem::zeroed();
+        if !webp::WebPInitDecoderConfig(&mut config) {
             return None;
         }
-        // A few rows at a time, spread over the planes as they come.
-        let format = if grey {
-            crate::frame::Format::new(
-                w as u32,
-                h as u32,
-                crate::frame::Layout::GRAY,
-                8,
-                crate::frame::Colour::RGB,
-            )
-        } else {
-            crate::frame::Format::rgb(w as u32, h as u32, 8, false)
-        };
-        let mut frame = Frame::new(format);
-        const ROWS: usize = 16;
-        let mut rows = vec![0u8; ROWS * w * channels];
-        let mut y = 0;
-        while y < h {
-            let n = ROWS.min(h - y);
-            let got = started
-                .read_scanlines_into(&mut rows[..n * w * channels])
-                .ok()?;
-            if got.len() != n * w * channels {
-                return None;
-            }
-            for c in 0..channels {
-                let mut plane = frame.plane8_mut(c);
-                for r in 0..n {
-                    let src = &rows[r * w * channels..(r + 1) * w * channels];
-                    for (d, px) in plane.row(y + r).iter_mut().zip(src.chunks_exact(channels)) {
-                        *d = px[c];
-                    }
-                }
-            }
-            y += n;
+        if webp::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &mut config.input)
+            != webp::VP8StatusCode::VP8_STATUS_OK
+            || config.input.has_animation != 0
+        {
+            return None;
         }
-        started.finish().ok()?;
-        Some(frame)
-    });
-    let Ok(Some(frame)) = decoded else {
-        return Err(failed());
-    };
-    if JPEG_WARNINGS.with(|w| w.get()) > 0 {
-        return Err(Unreadable::Damaged(
-            "libjpeg worked around damaged data".into(),
-        ));
+        let (width, height) = (config.input.width as u32, config.input.height as u32);
+        let (w, h) = shrunk_size(width, height, shrink);
+        let channels = if config.input.has_alpha != 0 { 4 } else { 3 };
+        if (w as u64 * h as u64 * channels as u64) > max_bytes {
+            return None;
+        }
+        config.options.use_scaling = 1;
+        config.options.scaled_width = w as i32;
+        config.options.scaled_height = h as i32;
+        config.output.colorspace = if channels == 4 {
+            webp::WEBP_CSP_MODE::MODE_RGBA
+        } else {
+            webp::WEBP_CSP_MODE::MODE_RGB
+        };
+        let status = webp::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config);
+        let rgba = config.output.u.RGBA;
+        let frame =
+            (status == webp::VP8StatusCode::VP8_STATUS_OK && !rgba.rgba.is_null()).then(|| {
+                let out = std::slice::from_raw_parts(rgba.rgba, rgba.size);
+                let stride = rgba.stride as usize;
+                let row = w as usize * channels;
+                let mut samples = Vec::with_capacity(row * h as usize);
+                for y in 0..h as usize {
+                    samples.extend_from_slice(&out[y * stride..y * stride + row]);
+                }
+                Frame::from_interleaved(w, h, channels, 8, Samples::U8(samples))
+            });
+        webp::WebPFreeDecBuffer(&mut config.output);
+        frame
     }
-    Ok(frame)
 }
 
 /// The turn that shows a picture stored with Exif orientation `exif` (1 to 8) upright, as

@@ -300,24 +300,11 @@ fn join_icc(chunks: &mut [(u8, u8, &[u8])]) -> Result<Vec<u8>, String> {
 }
 
 /// An APP`n` segment holding `prefix` then `data`.
-fn app_segment(marker: u8, prefix: &[u8], data: &[u8]) -> Vec<u8> {
-    let length = 2 + prefix.len() + data.len();
-    let mut out = Vec::with_capacity(length + 2);
-    out.extend_from_slice(&[0xFF, marker]);
-    out.extend_from_slice(&(length as u16).to_be_bytes());
-    out.extend_from_slice(prefix);
-    out.extend_from_slice(data);
-    out
-}
-
-fn embed_jpeg(
-    encoded: &[u8],
-    meta: &Metadata,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<u8>, String> {
-    let (segments, sos) = jpeg_segments(encoded);
-    let sos = sos.map_err(|why| format!("the encoded JPEG is malformed: {why}"))?;
-    let mut ours = Vec::new();
+/// `meta`'s blocks as a JPEG holds them, in the order they are written after the JFIF segment:
+/// each an APP marker (0xE1 Exif and XMP, 0xE2 the ICC profile's chunks) and its payload. A
+/// block too large for the segments its kind may take is left out, with a warning.
+pub fn jpeg_segments_of(meta: &Metadata, warnings: &mut Vec<String>) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
     // Each of Exif and XMP must fit one APP1 segment.
     let app1 = [
         (&meta.exif, JPEG_EXIF_MAX, EXIF_PREFIX, "the Exif block"),
@@ -332,7 +319,7 @@ fn embed_jpeg(
                 block.len()
             ));
         } else {
-            ours.extend(app_segment(0xE1, prefix, block));
+            out.push((0xE1, [prefix, &block[..]].concat()));
         }
     }
     if let Some(icc) = &meta.icc {
@@ -344,11 +331,28 @@ fn embed_jpeg(
             ));
         } else {
             for (i, chunk) in icc.chunks(ICC_CHUNK).enumerate() {
-                let mut prefix = ICC_PREFIX.to_vec();
-                prefix.extend_from_slice(&[i as u8 + 1, count as u8]);
-                ours.extend(app_segment(0xE2, &prefix, chunk));
+                out.push((
+                    0xE2,
+                    [ICC_PREFIX, &[i as u8 + 1, count as u8], chunk].concat(),
+                ));
             }
         }
+    }
+    out
+}
+
+fn embed_jpeg(
+    encoded: &[u8],
+    meta: &Metadata,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, String> {
+    let (segments, sos) = jpeg_segments(encoded);
+    let sos = sos.map_err(|why| format!("the encoded JPEG is malformed: {why}"))?;
+    let mut ours = Vec::new();
+    for (marker, payload) in jpeg_segments_of(meta, warnings) {
+        ours.extend_from_slice(&[0xFF, marker]);
+        ours.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        ours.extend_from_slice(&payload);
     }
     let mut out = Vec::with_capacity(encoded.len() + ours.len());
     out.extend_from_slice(&encoded[..2]);

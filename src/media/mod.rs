@@ -28,6 +28,7 @@ pub mod encoders;
 mod ffmpeg_log;
 pub mod icc;
 pub mod image;
+mod jpeg;
 pub mod metadata;
 #[cfg(feature = "video")]
 pub mod probe;

@@ -1,13 +1,14 @@
 //! Pictures read and written a band of rows at a time, for the streaming still path: PNG row by
-//! row, TIFF strip by strip, in; PNG and TIFF strips out; every other output put together
-//! whole from its bands and written by [`super::image::write`] (WebP and AVIF encode whole
-//! pictures; a JPEG, a tiled or pyramid TIFF and a picture with alpha are written whole too, the
-//! last because whether an alpha plane is kept depends on all of it being opaque).
+//! row, TIFF strip by strip, JPEG a few rows at a time (libjpeg), in; PNG rows, TIFF strips and
+//! JPEG rows out; every other output put together whole from its bands and written by
+//! [`super::image::write`] (WebP and AVIF encode whole pictures; a tiled or pyramid TIFF and a
+//! picture with alpha are written whole too, the last because whether an alpha plane is kept
+//! depends on all of it being opaque).
 //!
 //! A reader gives the same samples, format and metadata as [`super::image::read_photo_within`]
 //! gives for the same file, a band at a time; where it cannot (an interlaced PNG, a tiled or
-//! planar TIFF, an orientation to turn upright, a TIFF's Exif directory), [`open`] says why and
-//! the caller reads the picture whole.
+//! planar TIFF, an orientation to turn upright, a TIFF's Exif directory, a CMYK or damaged
+//! JPEG), [`open`] says why and the caller reads the picture whole.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -28,6 +29,11 @@ pub trait RowReader {
     /// The next `rows` rows (fewer at the bottom) as a frame; an error where the file is
     /// damaged, naming it.
     fn read(&mut self, rows: u32) -> Result<Frame, MediaError>;
+    /// The bytes the decoder holds besides the rows it hands out (a progressive JPEG's
+    /// coefficients).
+    fn held_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// A reader and what the file says besides its samples.
@@ -40,11 +46,13 @@ pub struct Opened {
 
 /// `path` opened for reading in bands, or why it must be read whole (`Ok(Err(why))`). Pictures
 /// whose decoded rows would take more than `max_bytes` are refused as
-/// [`super::image::read_photo_within`] refuses them.
+/// [`super::image::read_photo_within`] refuses them; a JPEG is decoded `jpeg_shrink` (1, 2, 4
+/// or 8) times smaller on each side, as that function decodes it.
 pub fn open(
     path: &Path,
     auto_orient: bool,
     max_bytes: u64,
+    jpeg_shrink: u32,
 ) -> Result<Result<Opened, &'static str>, MediaError> {
     let mut file = File::open(path).map_err(|e| MediaError::Open {
         path: display(path),
@@ -60,8 +68,9 @@ pub fn open(
     match image::guess_format(&magic[..n]) {
         Ok(ImageFormat::Png) => png_rows(path, file, auto_orient, max_bytes),
         Ok(ImageFormat::Tiff) => tiff_rows(path, file, auto_orient, max_bytes),
+        Ok(ImageFormat::Jpeg) => jpeg_rows(path, file, auto_orient, max_bytes, jpeg_shrink),
         _ => Ok(Err(
-            "the format is read whole (only PNG and TIFF are read in bands)",
+            "the format is read whole (only PNG, TIFF and JPEG are read in bands)",
         )),
     }
 }
@@ -280,6 +289,76 @@ impl RowReader for PngRows {
 }
 
 // ---------------------------------------------------------------------------------------------
+// JPEG
+
+/// A JPEG through libjpeg ([`super::jpeg`]), the decoder of the whole read.
+struct JpegRows {
+    rows: super::jpeg::JpegRows,
+    path: PathBuf,
+    /// What libjpeg holds besides the bands.
+    held: u64,
+}
+
+fn jpeg_rows(
+    path: &Path,
+    mut file: File,
+    auto_orient: bool,
+    max_bytes: u64,
+    shrink: u32,
+) -> Result<Result<Opened, &'static str>, MediaError> {
+    // What libjpeg cannot read cleanly, the whole read reads and says what is wrong with it.
+    const WHOLE: &str =
+        "libjpeg cannot read it cleanly (damage, or CMYK), and the whole read says why";
+    let Ok(header) = super::jpeg::header(&mut BufReader::new(&mut file)) else {
+        return Ok(Err(WHOLE));
+    };
+    let (mut metadata, mut warnings) = metadata::read(&header.bytes, ImageFormat::Jpeg);
+    let turned = metadata
+        .exif
+        .as_deref()
+        .and_then(metadata::orientation)
+        .is_some_and(|o| o != 1);
+    if auto_orient && turned {
+        return Ok(Err(
+            "its Exif orientation turns it, which needs the whole picture",
+        ));
+    }
+    let held = header.held_bytes();
+    let Some(rows) = super::jpeg::open(file, &header, shrink) else {
+        return Ok(Err(WHOLE));
+    };
+    within(path, &rows.format(), max_bytes)?;
+    if auto_orient {
+        metadata.mark_upright(&mut warnings);
+    }
+    Ok(Ok(Opened {
+        reader: Box::new(JpegRows {
+            rows,
+            path: path.to_path_buf(),
+            held,
+        }),
+        metadata,
+        warnings,
+    }))
+}
+
+impl RowReader for JpegRows {
+    fn format(&self) -> Format {
+        self.rows.format()
+    }
+
+    fn read(&mut self, rows: u32) -> Result<Frame, MediaError> {
+        self.rows
+            .read(rows)
+            .map_err(|what| damaged(&self.path, "JPEG", what))
+    }
+
+    fn held_bytes(&self) -> u64 {
+        self.held
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // TIFF
 
 struct TiffRows {
@@ -485,6 +564,9 @@ pub fn writes_bands(
     let plain = !format.layout.alpha && matches!(format.bits, 8 | 16);
     match StillFormat::from_path(format_of) {
         Some(StillFormat::Png) => plain,
+        // mozjpeg takes 8-bit rows; 16-bit ones are rounded per band as the whole write rounds
+        // them.
+        Some(StillFormat::Jpeg) => plain && format.width <= 65_535 && format.height <= 65_535,
         Some(StillFormat::Tiff) => {
             plain
                 && settings.tiff_tile.is_none()
@@ -494,6 +576,29 @@ pub fn writes_bands(
                 && meta.exif.is_none()
         }
         _ => false,
+    }
+}
+
+/// The bytes a band writer made by [`create`] holds besides the band it is given: a JPEG's
+/// coefficients, which mozjpeg keeps to the end; 0 for PNG and TIFF, and for an output put
+/// together whole (the caller counts that picture).
+pub fn writer_held_bytes(
+    format_of: &Path,
+    format: &Format,
+    settings: &ImageSettings,
+    meta: &Metadata,
+) -> u64 {
+    use super::encoders::{jpeg_held_bytes, JpegOptions, StillFormat};
+    match StillFormat::from_path(format_of) {
+        Some(StillFormat::Jpeg) if writes_bands(format_of, format, settings, meta) => {
+            jpeg_held_bytes(
+                format.width,
+                format.height,
+                format.planes() == 1,
+                &JpegOptions::from_settings(settings),
+            )
+        }
+        _ => 0,
     }
 }
 
@@ -518,6 +623,9 @@ pub fn create(
         return Ok(match StillFormat::from_path(format_of) {
             Some(StillFormat::Png) => {
                 Box::new(PngWriter::new(out, format, settings, meta, format_of)?)
+            }
+            Some(StillFormat::Jpeg) => {
+                Box::new(JpegWriter::new(out, format, settings, meta, format_of)?)
             }
             _ => Box::new(TiffWriter::new(out, format, settings, meta, format_of)?),
         });
@@ -643,6 +751,86 @@ impl RowWriter for PngWriter {
             .finish()
             .map_err(|e| write_error(&format_of, e.to_string()))?;
         Ok(Vec::new())
+    }
+}
+
+/// A JPEG through mozjpeg, as the whole write encodes it ([`super::encoders::jpeg_stream`]'s
+/// settings), with the blocks where the whole write puts them: after the JFIF segment. mozjpeg
+/// holds the picture's DCT coefficients until the end, to optimise its Huffman tables
+/// ([`super::encoders::jpeg_held_bytes`]); the rows themselves go as they come.
+struct JpegWriter {
+    started: Option<mozjpeg::compress::CompressStarted<BufWriter<File>>>,
+    format_of: PathBuf,
+    warnings: Vec<String>,
+}
+
+impl JpegWriter {
+    fn new(
+        out: BufWriter<File>,
+        format: Format,
+        settings: &ImageSettings,
+        meta: &Metadata,
+        format_of: &Path,
+    ) -> Result<JpegWriter, MediaError> {
+        use super::encoders::{jpeg_compressor, jpeg_result, JpegOptions};
+        let mut warnings = Vec::new();
+        let blocks = metadata::jpeg_segments_of(meta, &mut warnings);
+        let options = JpegOptions::from_settings(settings);
+        let grey = format.planes() == 1;
+        let started = jpeg_result(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            || {
+                let mut started = jpeg_compressor(format.width, format.height, grey, &options)
+                    .start_compress(out)?;
+                for (marker, payload) in &blocks {
+                    started.write_marker(mozjpeg::Marker::APP(marker - 0xE0), payload);
+                }
+                Ok(started)
+            },
+        )))
+        .map_err(|why| encode_error(format_of, why))?;
+        Ok(JpegWriter {
+            started: Some(started),
+            format_of: format_of.to_path_buf(),
+            warnings,
+        })
+    }
+}
+
+impl RowWriter for JpegWriter {
+    fn write(&mut self, rows: &Frame) -> Result<(), MediaError> {
+        let bytes = match rows.interleaved() {
+            Samples::U8(v) => v,
+            Samples::U16(v) => v.iter().map(|&s| super::encoders::to_8_bit(s)).collect(),
+        };
+        let Some(started) = self.started.as_mut() else {
+            return Err(encode_error(
+                &self.format_of,
+                "the JPEG encoder stopped".into(),
+            ));
+        };
+        let written = super::encoders::jpeg_result(std::panic::catch_unwind(
+            std::panic::AssertUnwindSafe(|| started.write_scanlines(&bytes)),
+        ));
+        written.map_err(|why| {
+            self.started = None;
+            encode_error(&self.format_of, why)
+        })
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Vec<String>, MediaError> {
+        let Some(started) = self.started.take() else {
+            return Err(encode_error(
+                &self.format_of,
+                "the JPEG encoder stopped".into(),
+            ));
+        };
+        let out = super::encoders::jpeg_result(std::panic::catch_unwind(
+            std::panic::AssertUnwindSafe(|| started.finish()),
+        ))
+        .map_err(|why| encode_error(&self.format_of, why))?;
+        out.into_inner()
+            .map_err(|e| write_error(&self.format_of, e.error().to_string()))?;
+        Ok(self.warnings)
     }
 }
 
