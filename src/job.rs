@@ -623,7 +623,8 @@ fn shrink_on_load(job: &Job, format: &crate::frame::Format, plan: &plan::Plan) -
     let (ow, oh) = (first.output.width, first.output.height);
     for shrink in [8, 4, 2] {
         let (sw, sh) = media::image::shrunk_size(format.width, format.height, shrink);
-        if sw < ow * SHRINK_MARGIN || sh < oh * SHRINK_MARGIN {
+        let (num, den) = SHRINK_MARGIN;
+        if sw * den < ow * num || sh * den < oh * num {
             continue;
         }
         let shrunk = format.with_size(sw, sh);
@@ -644,12 +645,16 @@ fn shrink_on_load(job: &Job, format: &crate::frame::Format, plan: &plan::Plan) -
     1
 }
 
-/// How much larger than a resize's size a picture shrunk on load stays on each side, so that
-/// the resize's own kernel still makes the picture: libjpeg's smaller decodes average each 8×8
-/// block's detail into 4×4, 2×2 or one sample, a box filter that on sharp pictures falls under
-/// 40 dB of a whole decode resized with lanczos when nothing is left for the kernel to do (38.8
-/// dB for 1/8 of a 6000×4000 test pattern; with twice the size left, 46–50 dB).
-const SHRINK_MARGIN: u32 = 2;
+/// How much larger than a resize's size a picture shrunk on load stays on each side, as a
+/// fraction (3/2), so that the resize's own kernel still makes the picture: libjpeg's smaller
+/// decodes average each 8×8 block's detail into 4×4, 2×2 or one sample, a box filter that falls
+/// under 40 dB of a whole decode resized with lanczos where nothing is left for the kernel to
+/// do (vips' margin of 1: 36.2 dB at 1/2 and 38.8 dB at 1/8 of FFmpeg's sharp 6000×4000 test
+/// pattern). With 3/2 left the worst case measured was 41.1 dB (that pattern at 1/8), and 42.6
+/// dB on the photo-like pictures of the tests and benchmarks (the pattern softened and
+/// grained); 5/4 fell to 39.4 dB. Measured with libjpeg's scaled decode and Pillow's lanczos
+/// (`docs/images.md`, "Shrink-on-load").
+const SHRINK_MARGIN: (u32, u32) = (3, 2);
 
 /// What a dry run found out about a job that would run.
 #[derive(Clone, Debug)]
