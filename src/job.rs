@@ -186,7 +186,10 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         // against its header (where the header cannot be read, decoding says why).
         colour_plan(job)?;
         let mut shrink = 1;
+        // The picture's size as the file holds it (upright), whatever size it is decoded at.
+        let mut stored_size = None;
         if let Ok(format) = media::image::header_as_read(&job.input, job.photo.auto_orient) {
+            stored_size = Some((format.width, format.height));
             if let Ok(plan) = plan::compile(&job.chain, &format) {
                 limits::check(&job.input, &job.limits, &plan, Held::Still)?;
                 shrink = shrink_on_load(job, &format, &plan);
@@ -233,7 +236,9 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         let colour = media::cms::ColourPlan::new(metadata.icc.clone(), &job.photo, &job.input)?;
         let frame = colour.before_chain(frame, &job.input)?;
         let mut stages = vec![stage("read", 1)];
-        let input_size = (frame.width(), frame.height());
+        let input_size = stored_size
+            .filter(|_| shrink > 1)
+            .unwrap_or((frame.width(), frame.height()));
         let plan = plan::compile(&job.chain, &frame.format)?;
         let result = backend.process(&plan, frame)?;
         let result = colour.after_chain(result, &job.input)?;
@@ -326,6 +331,7 @@ fn run_in_bands(
         mut reader,
         mut metadata,
         warnings: read_warnings,
+        stored_size,
     } = opened;
     let colour = media::cms::ColourPlan::new(metadata.icc.clone(), &job.photo, &job.input)?;
     let input = reader.format();
@@ -336,12 +342,7 @@ fn run_in_bands(
     let first = match reader.read(first_rows) {
         Ok(band) => colour.before_chain(band, &job.input)?,
         Err(MediaError::DamagedImage { damage, .. }) if job.on_error == OnError::Skip => {
-            return Ok(Some(damaged_report(
-                backend,
-                started,
-                damage,
-                (input.width, input.height),
-            )))
+            return Ok(Some(damaged_report(backend, started, damage, stored_size)))
         }
         Err(e) => return Err(e.into()),
     };
@@ -399,12 +400,7 @@ fn run_in_bands(
         Err(Error::Media(MediaError::DamagedImage { damage, .. }))
             if job.on_error == OnError::Skip =>
         {
-            return Ok(Some(damaged_report(
-                backend,
-                started,
-                damage,
-                (input.width, input.height),
-            )))
+            return Ok(Some(damaged_report(backend, started, damage, stored_size)))
         }
         Err(e) => return Err(e),
     }
@@ -419,7 +415,7 @@ fn run_in_bands(
     Ok(Some(Report {
         backend: backend.describe(),
         frames: 1,
-        input_size: (input.width, input.height),
+        input_size: stored_size,
         output_size: (plan.output.width, plan.output.height),
         seconds: started.elapsed().as_secs_f64(),
         stages: vec![

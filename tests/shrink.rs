@@ -70,6 +70,11 @@ fn a_jpeg_resized_down_is_decoded_smaller_and_stays_close() {
             said.contains(&format!("decoded 1/{shrink} the size")),
             "{chain}: {said}"
         );
+        // The report gives the file's size, not the shrunk decode's.
+        assert!(
+            said.contains(&format!("1600x1200 -> {width}x{height}")),
+            "{chain}: {said}"
+        );
         let reference = dir.path().join(format!("reference{width}.png"));
         process(&whole, &reference, &chain);
         let (got, size) = rgb(&shrunk);

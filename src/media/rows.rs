@@ -42,6 +42,8 @@ pub struct Opened {
     /// As [`super::image::Photo::metadata`]: marked upright where `auto_orient` is on.
     pub metadata: Metadata,
     pub warnings: Vec<String>,
+    /// The size of the picture the file holds: the reader's, unless it decodes it shrunk.
+    pub stored_size: (u32, u32),
 }
 
 /// `path` opened for reading in bands, or why it must be read whole (`Ok(Err(why))`). Pictures
@@ -227,6 +229,7 @@ fn png_rows(
         metadata.mark_upright(&mut warnings);
     }
     Ok(Ok(Opened {
+        stored_size: (width, height),
         reader: Box::new(PngRows {
             reader,
             path: path.to_path_buf(),
@@ -332,6 +335,7 @@ fn jpeg_rows(
         metadata.mark_upright(&mut warnings);
     }
     Ok(Ok(Opened {
+        stored_size: (header.width, header.height),
         reader: Box::new(JpegRows {
             rows,
             path: path.to_path_buf(),
@@ -473,6 +477,7 @@ fn tiff_rows(
     within(path, &format, max_bytes)?;
     let strips = decoder.strip_count().map_err(fail)?;
     Ok(Ok(Opened {
+        stored_size: (width, height),
         reader: Box::new(TiffRows {
             decoder,
             path: path.to_path_buf(),
