@@ -108,17 +108,3 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     }
     text
 }
-
-#[cfg(test)]
-mod tests {
-    use super::line_column;
-
-    #[test]
-    fn places_are_one_based_and_count_characters() {
-        assert_eq!(line_column("gblr(2)", 0), (1, 1));
-        assert_eq!(line_column("invert | gblr(2)", 9), (1, 10));
-        assert_eq!(line_column("invert\n  gblr(2)", 9), (2, 3));
-        assert_eq!(line_column("é | gblr", 5), (1, 5));
-        assert_eq!(line_column("x", 99), (1, 2));
-    }
-}
