@@ -150,7 +150,7 @@ impl Pixels {
             1 | 2 => Layout::GRAY,
             _ => Layout::RGB,
         }
-        .with_alpha(self.channels % 2 == 0);
+        .with_alpha(self.channels.is_multiple_of(2));
         let bits = match self.depth {
             Depth::U8 => 8,
             Depth::U16 => 16,
@@ -177,7 +177,7 @@ impl Pixels {
 
     /// The frame the array holds: a packed grey array as the plane itself, any other taken
     /// apart into planes in one pass. Call without the GIL.
-    pub fn to_frame(self) -> Frame {
+    pub fn into_frame(self) -> Frame {
         let format = self.format();
         if self.channels == 1 && self.is_packed() {
             let picture = ArrayPicture {

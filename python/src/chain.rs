@@ -103,7 +103,7 @@ impl Chain {
         let two_dim = pixels.two_dim();
         let chain = &self.chain;
         let done = py.detach(move || -> Result<_, Failure> {
-            let frame = pixels.to_frame();
+            let frame = pixels.into_frame();
             let plan = plan::compile(chain, &frame.format)
                 .map_err(|e| Failure::Library(tessera::Error::Plan(e)))?;
             let mut lent = backends::lend(choice).map_err(Failure::Backend)?;
