@@ -1241,3 +1241,9 @@ fn write_atomically(
     guard.1 = true;
     Ok(())
 }
+
+/// Takes back [`request_stop`] once the run it stopped has ended, so that a process that goes
+/// on (a Python session after Ctrl-C) can run again; the binary, which exits, never calls it.
+pub fn clear_stop() {
+    STOP.store(false, std::sync::atomic::Ordering::SeqCst);
+}

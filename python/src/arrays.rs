@@ -1,0 +1,302 @@
+//! numpy arrays in and out: an (H, W), (H, W, 1–4) array of `uint8` or `uint16` becomes a
+//! [`Frame`] of grey or RGB planes, with alpha where it has 2 or 4 channels, and a frame
+//! becomes an array of the same kind.
+//!
+//! Frames hold planes of 8- or 16-bit integer codes (8 to 16 bits), never floats: a `float32`
+//! array is refused with a message saying how to convert it, since a conversion done here
+//! would not give back the values that came in. Everything here is checked before a frame is
+//! made: a bad array is a Python exception, never a panic.
+//!
+//! The array is read in place, without the GIL: a C-contiguous grey array is the frame's plane
+//! itself; the channels of a colour array are taken apart into planes straight from the
+//! array's memory, following its strides, so a non-contiguous array (a slice, a transposed
+//! view) costs the same single pass. Arrays handed back own the frame's samples without a copy.
+
+use std::sync::Arc;
+
+use numpy::ndarray::{Array2, Array3};
+use numpy::{
+    dtype, IntoPyArray, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use tessera::frame::{Colour, Family, Layout, Picture, Samples};
+use tessera::{Format, Frame};
+
+/// The sample type of an array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    U8,
+    U16,
+}
+
+impl Depth {
+    fn bytes(self) -> usize {
+        match self {
+            Depth::U8 => 1,
+            Depth::U16 => 2,
+        }
+    }
+}
+
+/// An array's pixels, checked, as a call reads them once the GIL is released.
+pub struct Pixels {
+    /// The first sample; readable at every offset the shape and strides give for as long as
+    /// `owner` lives.
+    data: *const u8,
+    height: usize,
+    width: usize,
+    channels: usize,
+    /// Bytes between rows, columns and channels (numpy's strides; may be negative).
+    strides: [isize; 3],
+    depth: Depth,
+    /// The array had two dimensions (grey): the result has two too, where it stays grey.
+    two_dim: bool,
+    /// The array, kept alive while its memory is read.
+    owner: Py<PyAny>,
+}
+
+// SAFETY: `data` points into the array `owner` keeps alive; it is only read. Python code that
+// writes to the array while a call reads it gets what numpy's own GIL-free functions give.
+unsafe impl Send for Pixels {}
+unsafe impl Sync for Pixels {}
+
+/// What each dtype tessera refuses should become, said in the error.
+const DTYPES: &str = "tessera takes arrays of uint8 or uint16 (8- or 16-bit codes)";
+
+/// Checks `array` and takes its place in memory. Raises `TypeError` for what is not a numpy
+/// array of uint8 or uint16, `ValueError` for a shape that is not a picture.
+pub fn read(array: &Bound<'_, PyAny>) -> PyResult<Pixels> {
+    let py = array.py();
+    let Ok(a) = array.cast::<PyUntypedArray>() else {
+        let kind = array.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "expected a numpy array of shape (H, W) or (H, W, C), got {kind}"
+        )));
+    };
+    let descr = a.dtype();
+    let depth = if descr.is_equiv_to(&dtype::<u8>(py)) {
+        Depth::U8
+    } else if descr.is_equiv_to(&dtype::<u16>(py)) {
+        Depth::U16
+    } else if descr.is_equiv_to(&dtype::<f32>(py)) || descr.is_equiv_to(&dtype::<f64>(py)) {
+        return Err(PyTypeError::new_err(format!(
+            "{DTYPES}; frames hold integer codes, so a {} array cannot be filtered and given \
+             back exactly. Convert it yourself, choosing the rounding: for values in 0..1, \
+             (a * 65535).round().astype(numpy.uint16), and the result / 65535 back",
+            descr.str()?
+        )));
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "{DTYPES} in the machine's byte order, not {}",
+            descr.str()?
+        )));
+    };
+    let shape = a.shape();
+    let (height, width, channels) = match *shape {
+        [h, w] => (h, w, 1),
+        [h, w, c] => (h, w, c),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "an array of shape {shape:?} is not a picture: expected (H, W) for grey or \
+                 (H, W, C) with C channels"
+            )))
+        }
+    };
+    if !(1..=4).contains(&channels) {
+        return Err(PyValueError::new_err(format!(
+            "an array of shape {shape:?} has {channels} channels: expected 1 (grey), 2 (grey \
+             and alpha), 3 (RGB) or 4 (RGBA)"
+        )));
+    }
+    if height == 0 || width == 0 {
+        return Err(PyValueError::new_err(format!(
+            "an array of shape {shape:?} holds no pixels"
+        )));
+    }
+    if height > u32::MAX as usize || width > u32::MAX as usize {
+        return Err(PyValueError::new_err(format!(
+            "an array of shape {shape:?} is larger than a picture can be (4294967295 on a side)"
+        )));
+    }
+    let s = a.strides();
+    let strides = if s.len() == 3 {
+        [s[0], s[1], s[2]]
+    } else {
+        [s[0], s[1], 0]
+    };
+    let data = match depth {
+        Depth::U8 => a.cast::<PyArrayDyn<u8>>()?.data() as *const u8,
+        Depth::U16 => a.cast::<PyArrayDyn<u16>>()?.data() as *const u8,
+    };
+    Ok(Pixels {
+        data,
+        height,
+        width,
+        channels,
+        strides,
+        depth,
+        two_dim: shape.len() == 2,
+        owner: array.clone().unbind(),
+    })
+}
+
+impl Pixels {
+    /// The frame's format: grey or RGB planes, alpha with 2 or 4 channels, at 8 or 16 bits,
+    /// tagged as images are (full-range RGB).
+    pub fn format(&self) -> Format {
+        let layout = match self.channels {
+            1 | 2 => Layout::GRAY,
+            _ => Layout::RGB,
+        }
+        .with_alpha(self.channels.is_multiple_of(2));
+        let bits = match self.depth {
+            Depth::U8 => 8,
+            Depth::U16 => 16,
+        };
+        Format::new(
+            self.width as u32,
+            self.height as u32,
+            layout,
+            bits,
+            Colour::RGB,
+        )
+    }
+
+    /// True where the rows are laid one after another with no gap and samples are aligned:
+    /// the array is read as slices.
+    fn is_packed(&self) -> bool {
+        let size = self.depth.bytes() as isize;
+        let aligned = (self.data as usize).is_multiple_of(self.depth.bytes());
+        aligned
+            && self.strides[2] == size * (self.channels > 1) as isize
+            && self.strides[1] == size * self.channels as isize
+            && self.strides[0] == self.strides[1] * self.width as isize
+    }
+
+    /// The frame the array holds: a packed grey array as the plane itself, any other taken
+    /// apart into planes in one pass. Call without the GIL.
+    pub fn into_frame(self) -> Frame {
+        let format = self.format();
+        if self.channels == 1 && self.is_packed() {
+            let picture = ArrayPicture {
+                data: self.data,
+                row_bytes: self.strides[0] as usize,
+                _owner: self.owner,
+            };
+            return Frame::shared(format, Arc::new(picture));
+        }
+        let planes = match self.depth {
+            Depth::U8 => self.planes::<u8>().into_iter().map(Samples::U8).collect(),
+            Depth::U16 => self.planes::<u16>().into_iter().map(Samples::U16).collect(),
+        };
+        Frame::from_planes(format, planes)
+    }
+
+    /// One plane a channel, read from the array's memory.
+    fn planes<T: Copy + Default>(&self) -> Vec<Vec<T>> {
+        let (w, h, c) = (self.width, self.height, self.channels);
+        let mut planes: Vec<Vec<T>> = (0..c).map(|_| Vec::with_capacity(w * h)).collect();
+        if self.is_packed() {
+            // SAFETY: packed and aligned, the array is `w * h * c` samples of `T` from `data`.
+            let all = unsafe { std::slice::from_raw_parts(self.data as *const T, w * h * c) };
+            for px in all.chunks_exact(c) {
+                for (plane, &v) in planes.iter_mut().zip(px) {
+                    plane.push(v);
+                }
+            }
+            return planes;
+        }
+        let [sy, sx, sc] = self.strides;
+        for (ch, plane) in planes.iter_mut().enumerate() {
+            for y in 0..h {
+                // SAFETY: every offset lies inside the array, whose shape and strides numpy
+                // checked; unaligned reads serve arrays whose samples are not aligned.
+                let row = unsafe { self.data.offset(y as isize * sy + ch as isize * sc) };
+                plane.extend((0..w).map(|x| unsafe {
+                    std::ptr::read_unaligned(row.offset(x as isize * sx) as *const T)
+                }));
+            }
+        }
+        planes
+    }
+
+    /// True when the result of a chain that keeps grey grey is (H, W).
+    pub fn two_dim(&self) -> bool {
+        self.two_dim
+    }
+}
+
+/// A packed grey array read in place as a frame's plane.
+struct ArrayPicture {
+    data: *const u8,
+    row_bytes: usize,
+    /// Keeps the array's memory alive for as long as the frame (or a backend that kept it)
+    /// holds the picture.
+    _owner: Py<PyAny>,
+}
+
+// SAFETY: the picture's one plane is the array `_owner` keeps alive, laid out as
+// `Pixels::is_packed` checked (aligned, rows of `row_bytes`), and it is never written.
+unsafe impl Picture for ArrayPicture {
+    fn plane(&self, _p: usize) -> (*const u8, usize) {
+        (self.data, self.row_bytes)
+    }
+}
+
+// SAFETY: the memory is only read (see `Pixels`).
+unsafe impl Send for ArrayPicture {}
+unsafe impl Sync for ArrayPicture {}
+
+/// A frame's samples interleaved, with the shape the array will have; made without the GIL.
+pub struct Interleaved {
+    samples: Samples,
+    shape: (usize, usize, usize),
+    two_dim: bool,
+}
+
+/// Interleaves `frame` for an array: grey stays (H, W) when the input was, else (H, W, C).
+/// Fails for a format an array of pixels cannot hold (Y′CbCr, a depth other than 8 or 16).
+pub fn interleave(frame: &Frame, input_two_dim: bool) -> Result<Interleaved, String> {
+    let f = &frame.format;
+    if f.layout.family == Family::Yuv || !matches!(f.bits, 8 | 16) {
+        return Err(format!(
+            "the chain's output is {}, which an array of grey or RGB 8- or 16-bit pixels \
+             cannot hold",
+            f.describe()
+        ));
+    }
+    let channels = f.layout.planes();
+    Ok(Interleaved {
+        samples: frame.interleaved(),
+        shape: (f.height as usize, f.width as usize, channels),
+        two_dim: input_two_dim && channels == 1,
+    })
+}
+
+impl Interleaved {
+    /// The numpy array owning the samples (no copy).
+    pub fn into_array(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        let (h, w, c) = self.shape;
+        let bad = |e: numpy::ndarray::ShapeError| PyValueError::new_err(e.to_string());
+        Ok(match (self.samples, self.two_dim) {
+            (Samples::U8(v), true) => Array2::from_shape_vec((h, w), v)
+                .map_err(bad)?
+                .into_pyarray(py)
+                .into_any(),
+            (Samples::U8(v), false) => Array3::from_shape_vec((h, w, c), v)
+                .map_err(bad)?
+                .into_pyarray(py)
+                .into_any(),
+            (Samples::U16(v), true) => Array2::from_shape_vec((h, w), v)
+                .map_err(bad)?
+                .into_pyarray(py)
+                .into_any(),
+            (Samples::U16(v), false) => Array3::from_shape_vec((h, w, c), v)
+                .map_err(bad)?
+                .into_pyarray(py)
+                .into_any(),
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! Backends for the package's calls, made once per process and lent to one call at a time.
+//!
+//! Opening a GPU device is slow (a second or more on Mesa's lavapipe), so each device is opened
+//! on first use and kept for the life of the process. A backend is `Send` but not `Sync` (it
+//! keeps buffers and pipelines between frames), so calls running at the same time on several
+//! Python threads each borrow their own from a pool, made on the shared device, and give it
+//! back when done: threads run in parallel, and a steady loop of calls allocates nothing new.
+
+use std::sync::{Mutex, OnceLock};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use tessera::backend::cpu::CpuBackend;
+use tessera::backend::gpu::{AdapterPolicy, GpuBackend, GpuDevice};
+use tessera::{Backend, BackendChoice};
+
+use crate::errors::BackendError;
+
+/// `"cpu"`, `"gpu"` or `"auto"`, as the command line's `--backend` takes them.
+pub fn choice(name: &str) -> PyResult<BackendChoice> {
+    match name {
+        "cpu" => Ok(BackendChoice::Cpu),
+        "gpu" => Ok(BackendChoice::Gpu),
+        "auto" => Ok(BackendChoice::Auto),
+        other => Err(PyValueError::new_err(format!(
+            "backend {other:?} is not one of \"cpu\", \"gpu\", \"auto\""
+        ))),
+    }
+}
+
+/// What a choice comes to once devices are known: the CPU, or a GPU device opened under one
+/// policy (the pool keeps their backends apart).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cpu,
+    Gpu(Policy),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    Any,
+    HardwareOnly,
+}
+
+/// Any adapter, software ones included (`"gpu"`); the error's text where none opened.
+static ANY_GPU: OnceLock<Result<GpuDevice, String>> = OnceLock::new();
+/// A hardware adapter (`"auto"`); `None` where there is none, and `"auto"` takes the CPU.
+static HARDWARE_GPU: OnceLock<Option<GpuDevice>> = OnceLock::new();
+/// Backends not lent at the moment.
+static IDLE: Mutex<Vec<(Kind, Box<dyn Backend>)>> = Mutex::new(Vec::new());
+
+/// The GPU device a choice runs on, opened on first use; `Ok(None)` where the choice is the
+/// CPU (`"cpu"`, or `"auto"` on a machine without a hardware GPU). Call without the GIL: the
+/// first call may take seconds.
+pub fn device(choice: BackendChoice) -> Result<Option<GpuDevice>, tessera::BackendError> {
+    match choice {
+        BackendChoice::Cpu => Ok(None),
+        BackendChoice::Auto => Ok(HARDWARE_GPU
+            .get_or_init(|| GpuDevice::open(AdapterPolicy::HardwareOnly).ok())
+            .clone()),
+        BackendChoice::Gpu => match ANY_GPU
+            .get_or_init(|| GpuDevice::open(AdapterPolicy::Any).map_err(|e| e.to_string()))
+        {
+            Ok(device) => Ok(Some(device.clone())),
+            Err(text) => Err(tessera::BackendError::Device(text.clone())),
+        },
+    }
+}
+
+/// A backend lent to one call; it goes back to the pool when dropped.
+pub struct Lent {
+    kind: Kind,
+    backend: Option<Box<dyn Backend>>,
+}
+
+impl Lent {
+    pub fn get(&mut self) -> &mut dyn Backend {
+        &mut **self
+            .backend
+            .as_mut()
+            .expect("a lent backend is held until drop")
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(mut backend) = self.backend.take() {
+            // What one call left (a temporal filter's history) is not the next call's.
+            backend.new_stream();
+            if let Ok(mut idle) = IDLE.lock() {
+                idle.push((self.kind, backend));
+            }
+        }
+    }
+}
+
+/// Lends a backend for `choice`, from the pool or newly made. Call without the GIL.
+pub fn lend(choice: BackendChoice) -> Result<Lent, tessera::BackendError> {
+    let device = device(choice)?;
+    let kind = match (&device, choice) {
+        (None, _) => Kind::Cpu,
+        (Some(_), BackendChoice::Auto) => Kind::Gpu(Policy::HardwareOnly),
+        (Some(_), _) => Kind::Gpu(Policy::Any),
+    };
+    let pooled = IDLE.lock().ok().and_then(|mut idle| {
+        let at = idle.iter().position(|(k, _)| *k == kind)?;
+        Some(idle.swap_remove(at).1)
+    });
+    let mut backend = match (pooled, &device) {
+        (Some(backend), _) => backend,
+        (None, Some(device)) => Box::new(GpuBackend::on(device)) as Box<dyn Backend>,
+        (None, None) => Box::new(CpuBackend::new()),
+    };
+    backend.new_stream();
+    Ok(Lent {
+        kind,
+        backend: Some(backend),
+    })
+}
+
+/// The library's backend error as the package's.
+pub fn to_py(error: tessera::BackendError) -> PyErr {
+    BackendError::new_err(error.to_string())
+}

@@ -1,0 +1,136 @@
+//! `tessera.Chain`: chain text parsed and checked once, applied to numpy arrays.
+//!
+//! A chain is immutable once made (a frozen class), so one `Chain` serves any number of
+//! Python threads; each call borrows its own backend ([`crate::backends`]) and runs without
+//! the GIL, so calls on several threads run at the same time.
+
+use pyo3::prelude::*;
+use tessera::chain::Chain as LibChain;
+use tessera::plan;
+
+use crate::arrays;
+use crate::backends;
+use crate::errors;
+
+/// A filter chain, parsed and checked against the filter registry when made.
+///
+/// ``Chain(text)`` takes the chain language of ``tessera process --chain``: stages separated
+/// by ``|`` or new lines, each ``name(key=value, ...)`` or ``name`` alone, ``#`` comments,
+/// ``let`` definitions. ``tessera filters`` on the command line lists every filter with its
+/// parameters, ranges and defaults. Text that does not parse, names an unknown filter or gives
+/// a parameter out of its range raises :class:`tessera.ChainError`, whose ``str()`` points at
+/// the error with a caret, and whose ``line``, ``column`` and ``hint`` say where and what.
+///
+/// A chain is immutable and may be shared between threads: calls to :meth:`apply` from
+/// several threads run in parallel, the GIL released.
+///
+/// Example::
+///
+///     import numpy as np, tessera
+///     chain = tessera.Chain("gblur(sigma=2) | unsharp(amount=1.2) | eq(saturation=1.1)")
+///     out = chain.apply(np.zeros((480, 640, 3), np.uint8))   # (480, 640, 3) uint8
+#[pyclass(frozen, module = "tessera")]
+pub struct Chain {
+    chain: LibChain,
+}
+
+impl Chain {
+    /// The library's chain, for the package's other calls.
+    pub fn library(&self) -> &LibChain {
+        &self.chain
+    }
+}
+
+#[pymethods]
+impl Chain {
+    #[new]
+    #[pyo3(signature = (text))]
+    fn new(py: Python<'_>, text: &str) -> PyResult<Chain> {
+        match LibChain::parse_all(text) {
+            Ok(chain) => Ok(Chain { chain }),
+            Err(errors) => Err(errors::chain_error(py, &errors, text)),
+        }
+    }
+
+    /// The chain's text as it was given.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.chain.source
+    }
+
+    /// The chain with every default filled in and every definition expanded, as
+    /// ``tessera check`` prints it.
+    #[getter]
+    fn resolved(&self) -> String {
+        self.chain.to_text()
+    }
+
+    /// Runs the chain over a picture held in a numpy array and returns the result as a new
+    /// array.
+    ///
+    /// ``img``: a numpy array of shape (H, W) (grey), (H, W, 1), (H, W, 2) (grey and alpha),
+    /// (H, W, 3) (RGB) or (H, W, 4) (RGBA), of dtype ``uint8`` or ``uint16`` (16-bit codes,
+    /// 0 to 65535). The result has the same dtype and layout, and the size the chain makes
+    /// (``scale``, ``crop``, ``pad``, ``rotate`` change it); a chain that adds or removes
+    /// alpha adds or removes that channel. The picture is taken as full-range sRGB, as a PNG
+    /// without a colour profile is, and the result equals what
+    /// ``tessera process in.png -o out.png --chain ...`` writes for the same pixels.
+    ///
+    /// ``float32`` arrays are refused (``TypeError``): tessera's frames hold integer codes,
+    /// and a conversion made here could not give the same values back. Scale and round to
+    /// ``uint16`` yourself.
+    ///
+    /// ``backend``: ``"cpu"``, ``"gpu"`` (any GPU adapter, a software one such as Mesa's
+    /// lavapipe included) or ``"auto"`` (a hardware GPU when there is one, the CPU
+    /// otherwise). The first call on a GPU opens the device, once per process.
+    ///
+    /// The array is read in place (C-contiguous or not; a non-contiguous one is read following
+    /// its strides) and must not be written to by another thread during the call. The work
+    /// runs with the GIL released.
+    ///
+    /// Raises ``TypeError`` or ``ValueError`` for an array that is not a picture,
+    /// :class:`tessera.ChainError` for a chain that cannot run on this picture (a crop outside
+    /// it), :class:`tessera.BackendError` when the backend fails or no GPU opens.
+    #[pyo3(signature = (img, backend = "auto"))]
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        img: &Bound<'py, PyAny>,
+        backend: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let choice = backends::choice(backend)?;
+        let pixels = arrays::read(img)?;
+        let two_dim = pixels.two_dim();
+        let chain = &self.chain;
+        let done = py.detach(move || -> Result<_, Failure> {
+            let frame = pixels.into_frame();
+            let plan = plan::compile(chain, &frame.format)
+                .map_err(|e| Failure::Library(tessera::Error::Plan(e)))?;
+            let mut lent = backends::lend(choice).map_err(Failure::Backend)?;
+            let result = lent.get().process(&plan, frame).map_err(Failure::Backend)?;
+            drop(lent);
+            arrays::interleave(&result, two_dim).map_err(Failure::Shape)
+        });
+        match done {
+            Ok(samples) => samples.into_array(py),
+            Err(Failure::Library(e)) => Err(errors::to_py(py, e, chain)),
+            Err(Failure::Backend(e)) => Err(backends::to_py(e)),
+            Err(Failure::Shape(text)) => Err(errors::Error::new_err(text)),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("tessera.Chain({:?})", self.chain.source)
+    }
+
+    fn __str__(&self) -> String {
+        self.chain.source.clone()
+    }
+}
+
+/// What can go wrong while the GIL is released, turned into an exception once it is taken back.
+enum Failure {
+    Library(tessera::Error),
+    Backend(tessera::BackendError),
+    Shape(String),
+}

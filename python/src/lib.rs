@@ -1,0 +1,30 @@
+//! The `tessera` Python package's compiled part, `tessera._tessera`: the library's chains,
+//! backends and jobs for Python, numpy arrays in and out.
+//!
+//! One file per concern: [`chain`] (`tessera.Chain`), [`arrays`] (numpy arrays to frames and
+//! back), [`backends`] (devices opened once per process, backends lent per call), [`process`]
+//! (`tessera.process`, one file as the command line processes it), [`errors`] (the exception
+//! classes). Every call that works runs with the GIL released. The Python side
+//! (`tessera/__init__.py`, the stubs) re-exports what is registered here.
+
+mod arrays;
+mod backends;
+mod chain;
+mod errors;
+mod process;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _tessera(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("VIDEO", cfg!(feature = "video"))?;
+    m.add_class::<chain::Chain>()?;
+    m.add_function(wrap_pyfunction!(process::process, m)?)?;
+    m.add("Error", py.get_type::<errors::Error>())?;
+    m.add("ChainError", py.get_type::<errors::ChainError>())?;
+    m.add("MediaError", py.get_type::<errors::MediaError>())?;
+    m.add("BackendError", py.get_type::<errors::BackendError>())?;
+    Ok(())
+}

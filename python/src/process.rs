@@ -1,0 +1,414 @@
+//! `tessera.process`: the command line's `tessera process INPUT -o OUTPUT` for one file, its
+//! options as keywords, its report as a dict.
+//!
+//! The run goes on a thread of its own, the GIL released, while the calling thread watches for
+//! Ctrl-C: Python handles signals only on its main thread, so the caller (not a helper thread)
+//! checks them every 50 ms. On KeyboardInterrupt it asks the library to stop
+//! ([`tessera::job::request_stop`]): a video stops within a frame, its temporary output is
+//! removed, nothing is written, and the call raises KeyboardInterrupt.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use tessera::chain::Chain as LibChain;
+use tessera::job::{self, EncodeSettings, Job, Output, Report};
+use tessera::media::cms::Intent;
+use tessera::media::image::{ImageSettings, PhotoOptions, Strip};
+use tessera::media::{OnError, Trim};
+use tessera::BackendChoice;
+
+use crate::backends;
+use crate::chain::Chain;
+use crate::errors;
+
+/// How often the caller looks for Ctrl-C while a run goes on.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// A chain given as text or as a made `Chain`.
+#[derive(FromPyObject)]
+pub enum ChainArg<'py> {
+    Made(Bound<'py, Chain>),
+    Text(String),
+}
+
+/// A count given as a number or as text with a unit (`"100M"`, `"2G"`).
+#[derive(FromPyObject)]
+pub enum Amount {
+    Number(u64),
+    Text(String),
+}
+
+/// `strip=True` (every block) or a list of blocks: `"exif,xmp"` or `["exif", "xmp"]`.
+#[derive(FromPyObject)]
+pub enum StripArg {
+    All(bool),
+    Text(String),
+    List(Vec<String>),
+}
+
+fn value_error(text: impl Into<String>) -> PyErr {
+    PyValueError::new_err(text.into())
+}
+
+/// `value` in `range`, or a ValueError naming the keyword and what it takes.
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    value: Option<T>,
+    low: T,
+    high: T,
+) -> PyResult<Option<T>> {
+    match value {
+        Some(v) if v < low || v > high => Err(value_error(format!(
+            "{name}={v} is out of range (expected {low} to {high})"
+        ))),
+        v => Ok(v),
+    }
+}
+
+/// `text` read by the library's own parser for the command line's flag, or a ValueError
+/// naming the keyword.
+fn parsed<T>(
+    name: &str,
+    text: Option<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> PyResult<Option<T>> {
+    text.map(|t| parse(&t).map_err(|e| value_error(format!("{name}: {e}"))))
+        .transpose()
+}
+
+fn amount(name: &str, value: Option<Amount>, pixels: bool) -> PyResult<Option<u64>> {
+    match value {
+        None => Ok(None),
+        Some(Amount::Number(n)) => Ok(Some(n)),
+        Some(Amount::Text(t)) => tessera::limits::parse_amount(&t, pixels)
+            .map(Some)
+            .map_err(|e| value_error(format!("{name}: {e}"))),
+    }
+}
+
+/// The encoder's options in the dict's order (a later one wins), values as their `str()`.
+fn options(dict: &Bound<'_, PyDict>) -> PyResult<Vec<(String, String)>> {
+    dict.iter()
+        .map(|(k, v)| Ok((k.extract::<String>()?, v.str()?.to_string())))
+        .collect()
+}
+
+fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<f64>> {
+    match value {
+        Some(v) if !(v.is_finite() && v >= 0.0) => Err(value_error(format!(
+            "{name}={v} is not a time (expected seconds, 0 or more)"
+        ))),
+        v => Ok(v),
+    }
+}
+
+/// Runs a filter chain over one image or video file and writes the result, as
+/// ``tessera process INPUT -o OUTPUT`` does.
+///
+/// ``input``: the file to read (never modified). ``output``: where to write, its format from
+/// the extension (png, jpg, webp, tiff, bmp, avif; mp4, mkv, mov, webm, ...) or ``format``;
+/// ``None`` decodes and filters everything and writes nothing. The output is written to a
+/// temporary file beside it and renamed into place when complete: a run that fails or is
+/// interrupted (Ctrl-C raises KeyboardInterrupt) leaves no output behind.
+///
+/// ``chain``: chain text or a :class:`Chain`; ``None`` passes frames through unchanged.
+/// ``backend``: ``"auto"``, ``"cpu"`` or ``"gpu"``.
+///
+/// Video encoding: ``codec`` (any FFmpeg encoder: libx264, libx265, libvpx-vp9, ffv1, ...),
+/// ``crf``, ``preset``, ``bitrate`` (bits per second), ``pix_fmt``, ``gop``, ``encoder_options``
+/// (a dict passed to the encoder as it is), ``no_audio``, ``audio_codec``, ``auto_rotate``;
+/// part of a video: ``start`` and ``duration`` (seconds), ``frames``; ``fps`` of an
+/// image-sequence input.
+///
+/// Image encoding: ``quality`` (0-100), ``lossless``, ``effort`` (0-9), ``subsampling``
+/// ("444", "422", "420"), ``progressive``, ``compression`` (PNG, 0-9), ``fast``,
+/// ``tiff_compression`` ("none", "lzw", "deflate", "jpeg"), ``tiff_tile`` ("256" or "512x256"),
+/// ``tiff_pyramid``, ``background`` ("#rrggbb", "white", ...).
+///
+/// Photos: ``strip`` (True for every metadata block, or "exif,xmp,icc" or a list of them),
+/// ``auto_orient`` (default True: turned upright by the Exif orientation), ``keep_profile``,
+/// ``profile`` (an ICC file to convert to), ``intent`` ("perceptual", "relative",
+/// "saturation", "absolute").
+///
+/// Run: ``overwrite`` (replace an existing output; otherwise it is an error), ``on_error``
+/// ("stop", "skip", "accept"), ``max_pixels`` and ``max_memory`` (numbers, or text such as
+/// "100M", "2G"), ``format`` (the output's format where its name cannot say).
+///
+/// Returns the run's report as a dict: ``input``, ``output``, ``status`` ("done", or "skipped"
+/// for a damaged image left out with ``on_error="skip"``), ``error`` (why it was left out),
+/// ``frames``, ``pixels``, ``seconds``, ``backend``, ``warnings`` (as a line of
+/// ``tessera process --report`` has them), and ``input_size``, ``output_size`` (width,
+/// height), ``skipped_frames``, ``stages`` (where the time went).
+///
+/// Raises :class:`ChainError`, :class:`MediaError` (a missing, unreadable or damaged input,
+/// an encoder error), :class:`BackendError`, :class:`Error` (an existing output without
+/// ``overwrite``, an option that does not apply to the output's format), ``ValueError`` for
+/// an option out of range, KeyboardInterrupt when interrupted.
+#[pyfunction]
+#[pyo3(signature = (
+    input, output, chain = None, backend = "auto", *,
+    overwrite = false, format = None,
+    codec = None, crf = None, preset = None, bitrate = None, pix_fmt = None, gop = None,
+    encoder_options = None, no_audio = false, audio_codec = None, auto_rotate = false,
+    start = None, duration = None, frames = None, fps = None,
+    quality = None, lossless = false, effort = None, subsampling = None, progressive = false,
+    compression = None, fast = false, tiff_compression = None, tiff_tile = None,
+    tiff_pyramid = false, background = None,
+    strip = None, auto_orient = true, keep_profile = false, profile = None,
+    intent = "relative", on_error = "stop", max_pixels = None, max_memory = None,
+))]
+#[allow(clippy::too_many_arguments)]
+pub fn process<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: Option<PathBuf>,
+    chain: Option<ChainArg<'py>>,
+    backend: &str,
+    overwrite: bool,
+    format: Option<String>,
+    codec: Option<String>,
+    crf: Option<u32>,
+    preset: Option<String>,
+    bitrate: Option<u64>,
+    pix_fmt: Option<String>,
+    gop: Option<u32>,
+    encoder_options: Option<Bound<'py, PyDict>>,
+    no_audio: bool,
+    audio_codec: Option<String>,
+    auto_rotate: bool,
+    start: Option<f64>,
+    duration: Option<f64>,
+    frames: Option<u64>,
+    fps: Option<f64>,
+    quality: Option<u8>,
+    lossless: bool,
+    effort: Option<u8>,
+    subsampling: Option<String>,
+    progressive: bool,
+    compression: Option<u8>,
+    fast: bool,
+    tiff_compression: Option<String>,
+    tiff_tile: Option<String>,
+    tiff_pyramid: bool,
+    background: Option<String>,
+    strip: Option<StripArg>,
+    auto_orient: bool,
+    keep_profile: bool,
+    profile: Option<PathBuf>,
+    intent: &str,
+    on_error: &str,
+    max_pixels: Option<Amount>,
+    max_memory: Option<Amount>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let chain: LibChain = match chain {
+        None => LibChain::default(),
+        Some(ChainArg::Made(made)) => made.get().library().clone(),
+        Some(ChainArg::Text(text)) => {
+            LibChain::parse_all(&text).map_err(|e| errors::chain_error(py, &e, &text))?
+        }
+    };
+    if no_audio && audio_codec.is_some() {
+        return Err(value_error(
+            "no_audio and audio_codec cannot be given together",
+        ));
+    }
+    if frames == Some(0) {
+        return Err(value_error("frames=0 keeps nothing (give 1 or more)"));
+    }
+    if matches!(fps, Some(f) if !(f.is_finite() && f > 0.0)) {
+        return Err(value_error("fps must be a number above 0"));
+    }
+    let strip = match strip {
+        None | Some(StripArg::All(false)) => Strip::default(),
+        Some(StripArg::All(true)) => Strip::ALL,
+        Some(StripArg::Text(t)) => Strip::parse(&t).map_err(value_error)?,
+        Some(StripArg::List(list)) => Strip::parse(&list.join(",")).map_err(value_error)?,
+    };
+    let choice = backends::choice(backend)?;
+    let mut job = Job {
+        input: input.clone(),
+        output: match &output {
+            Some(path) => Output::File(path.clone()),
+            None => Output::Discard,
+        },
+        chain,
+        backend: choice,
+        encode: EncodeSettings {
+            codec,
+            crf,
+            preset,
+            bitrate: in_range("bitrate", bitrate, 1, 999_999_999_999)?,
+            pix_fmt,
+            gop,
+            options: encoder_options
+                .map(|d| options(&d))
+                .transpose()?
+                .unwrap_or_default(),
+            no_audio,
+            audio_codec,
+            auto_rotate,
+            format,
+            jpeg_tables: None,
+        },
+        image: ImageSettings {
+            quality: in_range("quality", quality, 0, 100)?,
+            lossless,
+            effort: in_range("effort", effort, 0, 9)?,
+            subsampling: parsed("subsampling", subsampling, |t| t.parse())?,
+            progressive,
+            compression: in_range("compression", compression, 0, 9)?,
+            fast,
+            tiff_compression: parsed("tiff_compression", tiff_compression, |t| t.parse())?,
+            tiff_tile: parsed(
+                "tiff_tile",
+                tiff_tile,
+                tessera::media::tiff_file::parse_tile,
+            )?,
+            tiff_pyramid,
+            background: parsed(
+                "background",
+                background,
+                tessera::media::encoders::parse_colour,
+            )?,
+        },
+        photo: PhotoOptions {
+            auto_orient,
+            strip,
+            keep_profile,
+            profile,
+            intent: match intent {
+                "perceptual" => Intent::Perceptual,
+                "relative" => Intent::Relative,
+                "saturation" => Intent::Saturation,
+                "absolute" => Intent::Absolute,
+                other => {
+                    return Err(value_error(format!(
+                        "intent {other:?} is not one of \"perceptual\", \"relative\", \
+                         \"saturation\", \"absolute\""
+                    )))
+                }
+            },
+        },
+        trim: Trim {
+            start: seconds("start", start)?.unwrap_or(0.0),
+            duration: seconds("duration", duration)?,
+            frames,
+        },
+        on_error: match on_error {
+            "stop" => OnError::Stop,
+            "skip" => OnError::Skip,
+            "accept" => OnError::Accept,
+            other => {
+                return Err(value_error(format!(
+                    "on_error {other:?} is not one of \"stop\", \"skip\", \"accept\""
+                )))
+            }
+        },
+        fps,
+        gpu: None,
+        progress: None,
+        overwrite,
+        limits: tessera::limits::Limits {
+            max_pixels: amount("max_pixels", max_pixels, true)?,
+            max_memory: amount("max_memory", max_memory, false)?
+                .unwrap_or_else(tessera::limits::default_max_memory),
+        },
+    };
+    let report = run_watched(py, &mut job)?;
+    report_dict(py, &job, &report)
+}
+
+/// Runs `job` on a thread of its own without the GIL, checking for Ctrl-C meanwhile.
+fn run_watched(py: Python<'_>, job: &mut Job) -> PyResult<Report> {
+    let mut interrupt: Option<PyErr> = None;
+    let result = py.detach(|| {
+        // The GPU device the process keeps (opened here the first time); `auto` without a
+        // hardware GPU is the CPU, not a probe for one at every call.
+        match backends::device(job.backend) {
+            Ok(Some(device)) => job.gpu = Some(device),
+            Ok(None) => job.backend = BackendChoice::Cpu,
+            Err(e) => return Err(tessera::Error::Backend(e)),
+        }
+        let job = &*job;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            scope.spawn(move || {
+                let _ = tx.send(job::run(job, &mut |_: &str| {}));
+            });
+            loop {
+                match rx.recv_timeout(SIGNAL_CHECK) {
+                    Ok(result) => return result,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        return Err(tessera::Error::Usage(
+                            "the run ended without a result".into(),
+                        ))
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if interrupt.is_none() {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        interrupt = Some(e);
+                        job::request_stop();
+                    }
+                }
+            }
+        })
+    });
+    if let Some(signal) = interrupt {
+        // The run stopped for this call's signal: later runs in this process start afresh.
+        job::clear_stop();
+        return Err(signal);
+    }
+    result.map_err(|e| errors::to_py(py, e, &job.chain))
+}
+
+/// The report as a dict, with the fields of a file's line of `tessera process --report`.
+fn report_dict<'py>(py: Python<'py>, job: &Job, report: &Report) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("input", job.input.display().to_string())?;
+    d.set_item(
+        "output",
+        match &job.output {
+            Output::File(path) => Some(path.display().to_string()),
+            _ => None,
+        },
+    )?;
+    d.set_item(
+        "status",
+        if report.left_out.is_some() {
+            "skipped"
+        } else {
+            "done"
+        },
+    )?;
+    d.set_item("error", report.left_out.as_deref())?;
+    d.set_item("frames", report.frames)?;
+    let (w, h) = report.input_size;
+    d.set_item("pixels", report.frames * w as u64 * h as u64)?;
+    d.set_item("seconds", report.seconds)?;
+    d.set_item("backend", report.backend.as_str())?;
+    d.set_item("warnings", report.warnings.clone())?;
+    d.set_item("input_size", report.input_size)?;
+    d.set_item("output_size", report.output_size)?;
+    d.set_item(
+        "skipped_frames",
+        if report.left_out.is_some() {
+            0
+        } else {
+            report.skipped
+        },
+    )?;
+    let stages = pyo3::types::PyList::empty(py);
+    for s in &report.stages {
+        let stage = PyDict::new(py);
+        stage.set_item("name", s.name)?;
+        stage.set_item("frames", s.frames)?;
+        stage.set_item("working", s.working.as_secs_f64())?;
+        stages.append(stage)?;
+    }
+    d.set_item("stages", stages)?;
+    Ok(d)
+}

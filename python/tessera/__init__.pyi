@@ -1,0 +1,122 @@
+"""Type stubs of the tessera package (its compiled part, ``tessera._tessera``)."""
+
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from typing import Literal, TypedDict, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+VIDEO: bool
+"""True when this build reads and writes video (the ``video`` feature); images otherwise."""
+
+Backend = Literal["auto", "cpu", "gpu"]
+Pixels = Union[npt.NDArray[np.uint8], npt.NDArray[np.uint16]]
+StrPath = Union[str, PathLike[str]]
+
+class Error(Exception):
+    """Base class of every error tessera raises."""
+
+class ChainError(Error):
+    """A chain that does not parse or resolve, or that cannot run on the picture given.
+
+    ``str(e)`` is the offending line with a caret under the error."""
+
+    message: str
+    """The first error's text."""
+    line: int
+    """1-based line of the first error in the chain text."""
+    column: int
+    """1-based column (in characters) of the first error."""
+    hint: str | None
+    """A suggestion, such as "did you mean `gblur`?"."""
+    errors: int
+    """How many errors the text has."""
+
+class MediaError(Error):
+    """A file that cannot be read, decoded, encoded or written."""
+
+class BackendError(Error):
+    """The backend failed: no GPU adapter, a GPU error, a frame too large for the device."""
+
+class Chain:
+    """A filter chain, parsed and checked against the filter registry when made.
+
+    Immutable; may be shared between threads, whose calls run in parallel."""
+
+    def __init__(self, text: str) -> None: ...
+    @property
+    def text(self) -> str:
+        """The chain's text as it was given."""
+    @property
+    def resolved(self) -> str:
+        """The chain with every default filled in, as ``tessera check`` prints it."""
+    def apply(self, img: Pixels, backend: Backend = "auto") -> Pixels:
+        """Runs the chain over a picture: (H, W) or (H, W, 1-4) of uint8 or uint16 in, the
+        same dtype and layout out, at the size the chain makes. float32 is refused."""
+
+class StageReport(TypedDict):
+    name: str
+    frames: int
+    working: float
+
+class Report(TypedDict):
+    input: str
+    output: str | None
+    status: Literal["done", "skipped"]
+    error: str | None
+    frames: int
+    pixels: int
+    seconds: float
+    backend: str
+    warnings: list[str]
+    input_size: tuple[int, int]
+    output_size: tuple[int, int]
+    skipped_frames: int
+    stages: list[StageReport]
+
+def process(
+    input: StrPath,
+    output: StrPath | None,
+    chain: str | Chain | None = None,
+    backend: Backend = "auto",
+    *,
+    overwrite: bool = False,
+    format: str | None = None,
+    codec: str | None = None,
+    crf: int | None = None,
+    preset: str | None = None,
+    bitrate: int | None = None,
+    pix_fmt: str | None = None,
+    gop: int | None = None,
+    encoder_options: Mapping[str, object] | None = None,
+    no_audio: bool = False,
+    audio_codec: str | None = None,
+    auto_rotate: bool = False,
+    start: float | None = None,
+    duration: float | None = None,
+    frames: int | None = None,
+    fps: float | None = None,
+    quality: int | None = None,
+    lossless: bool = False,
+    effort: int | None = None,
+    subsampling: Literal["444", "422", "420"] | None = None,
+    progressive: bool = False,
+    compression: int | None = None,
+    fast: bool = False,
+    tiff_compression: Literal["none", "lzw", "deflate", "jpeg"] | None = None,
+    tiff_tile: str | None = None,
+    tiff_pyramid: bool = False,
+    background: str | None = None,
+    strip: bool | str | Sequence[str] | None = None,
+    auto_orient: bool = True,
+    keep_profile: bool = False,
+    profile: StrPath | None = None,
+    intent: Literal["perceptual", "relative", "saturation", "absolute"] = "relative",
+    on_error: Literal["stop", "skip", "accept"] = "stop",
+    max_pixels: int | str | None = None,
+    max_memory: int | str | None = None,
+) -> Report:
+    """Runs a chain over one image or video file and writes the result, as
+    ``tessera process INPUT -o OUTPUT`` does; returns the run's report."""
