@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what tessera needs to build and test on Debian or Ubuntu, skipping what is there:
-# FFmpeg's libraries, libavif (AVIF stills), pkg-config and clang (bindgen), a Vulkan driver
+# FFmpeg's libraries, libavif (AVIF stills), pkg-config and clang (bindgen), nasm (the SIMD code of
+# mozjpeg's libjpeg: without it JPEG's DCTs and colour conversions run as plain C), a Vulkan driver
 # (Mesa's lavapipe, so the GPU backend runs without a GPU), the ffmpeg CLI (tests only), Python
 # with venv (the Python package and its tests), and a Rust toolchain.
 set -euo pipefail
 
 packages=(
   libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev
-  libavif-dev pkg-config clang libclang-dev mesa-vulkan-drivers libvulkan1 ffmpeg ca-certificates curl
+  libavif-dev pkg-config clang libclang-dev nasm mesa-vulkan-drivers libvulkan1 ffmpeg ca-certificates curl
   python3 python3-venv
 )
 missing=()
