@@ -387,6 +387,25 @@ fn streamed_memory_does_not_grow_with_the_height() {
             }
         }
     }
+    // Written as JPEG, mozjpeg's coefficients for the whole picture (6 bytes a pixel at 4:2:0,
+    // 144 MB here) count too: refused at that budget, run at a larger one.
+    let jpeg = dir.path().join("limited.jpg");
+    for (budget, code) in [("120M", 1), ("400M", 0)] {
+        let (got, _, stderr) = common::tessera(&[
+            "process",
+            common::s(&tall),
+            "-o",
+            common::s(&jpeg),
+            "--chain",
+            "gblur(2)",
+            "--max-memory",
+            budget,
+            "--backend",
+            "cpu",
+            "--dry-run",
+        ]);
+        assert_eq!(got, code, "JPEG at {budget}: {stderr}");
+    }
     let (short, tall) = (peaks[0], peaks[1]);
     assert!(
         tall < short + 16e6,

@@ -844,7 +844,9 @@ pub(crate) fn jpeg_result<T>(
 }
 
 /// The bytes mozjpeg holds while it encodes a `w`×`h` picture with `options`: with optimised
-/// Huffman tables, every DCT coefficient of the picture until the end.
+/// Huffman tables and trellis quantisation, every DCT coefficient of the picture until the end,
+/// twice (quantised, and as the trellis had them): 6 bytes a pixel at 4:2:0 (an 8000×8000
+/// picture written in bands peaked 358 MiB above the same run written as TIFF).
 pub fn jpeg_held_bytes(w: u32, h: u32, grey: bool, options: &JpegOptions) -> u64 {
     let chroma = match options.subsampling {
         Subsampling::S444 => (1, 1),
@@ -856,7 +858,7 @@ pub fn jpeg_held_bytes(w: u32, h: u32, grey: bool, options: &JpegOptions) -> u64
     } else {
         &[chroma, (1, 1), (1, 1)]
     };
-    super::jpeg::coefficient_bytes(w, h, sampling)
+    2 * super::jpeg::coefficient_bytes(w, h, sampling)
 }
 
 fn encode_webp(
