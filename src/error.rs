@@ -34,3 +34,18 @@ impl Error {
         matches!(self, Error::Chain(_) | Error::Plan(_) | Error::Usage(_))
     }
 }
+
+/// `error`'s text followed by each cause it keeps that its text does not already say, a
+/// `caused by:` line each: what the command line and the Python package print.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text += &format!("\n  caused by: {line}");
+        }
+        source = cause.source();
+    }
+    text
+}

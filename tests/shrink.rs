@@ -52,6 +52,36 @@ fn rgb(path: &Path) -> (Vec<u8>, (u32, u32)) {
     (image.into_raw(), size)
 }
 
+/// Resizes the 1600×1200 `source` to each `(width, height)` and checks that it was decoded
+/// `shrink` times smaller, is reported at its file's size, and stays within 40 dB of `whole`
+/// (its whole decode, kept losslessly) resized alike.
+fn shrunk_and_close(source: &Path, whole: &Path, sizes: &[(u32, u32, u32)], what: &str) {
+    let dir = source.parent().unwrap();
+    for &(width, height, shrink) in sizes {
+        let chain = format!("scale(width={width})");
+        let shrunk = dir.join(format!("{what}-shrunk{width}.png"));
+        let said = process(source, &shrunk, &chain);
+        assert!(
+            said.contains(&format!("decoded 1/{shrink} the size")),
+            "{what} {chain}: {said}"
+        );
+        // The report gives the file's size, not the shrunk decode's.
+        assert!(
+            said.contains(&format!("1600x1200 -> {width}x{height}")),
+            "{what} {chain}: {said}"
+        );
+        let reference = dir.join(format!("{what}-reference{width}.png"));
+        process(whole, &reference, &chain);
+        let (got, size) = rgb(&shrunk);
+        let (want, want_size) = rgb(&reference);
+        assert_eq!(size, (width, height), "{what} {chain}");
+        assert_eq!(want_size, size);
+        let db = psnr(&want, &got);
+        eprintln!("{what} {chain}: shrunk 1/{shrink}, {db:.1} dB from the whole decode");
+        assert!(db >= 40.0, "{what} {chain}: {db:.1} dB");
+    }
+}
+
 #[test]
 fn a_jpeg_resized_down_is_decoded_smaller_and_stays_close() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,29 +92,8 @@ fn a_jpeg_resized_down_is_decoded_smaller_and_stays_close() {
     assert!(!said.contains("shrink-on-load"), "{said}");
     // Decoded at least 1.5 times the resize's size: 1600/8 > 1.5 × 100, 1600/4 > 1.5 × 200 and
     // 1.5 × 240 (where twice would take 1/2), 1600/2 > 1.5 × 390; 700 leaves no room.
-    for (width, height, shrink) in [(100, 75, 8), (200, 150, 4), (240, 180, 4), (390, 293, 2)] {
-        let chain = format!("scale(width={width})");
-        let shrunk = dir.path().join(format!("shrunk{width}.png"));
-        let said = process(&jpeg, &shrunk, &chain);
-        assert!(
-            said.contains(&format!("decoded 1/{shrink} the size")),
-            "{chain}: {said}"
-        );
-        // The report gives the file's size, not the shrunk decode's.
-        assert!(
-            said.contains(&format!("1600x1200 -> {width}x{height}")),
-            "{chain}: {said}"
-        );
-        let reference = dir.path().join(format!("reference{width}.png"));
-        process(&whole, &reference, &chain);
-        let (got, size) = rgb(&shrunk);
-        let (want, want_size) = rgb(&reference);
-        assert_eq!(size, (width, height), "{chain}");
-        assert_eq!(want_size, size);
-        let db = psnr(&want, &got);
-        eprintln!("{chain}: shrunk 1/{shrink}, {db:.1} dB from the whole decode");
-        assert!(db >= 40.0, "{chain}: {db:.1} dB");
-    }
+    let sizes = [(100, 75, 8), (200, 150, 4), (240, 180, 4), (390, 293, 2)];
+    shrunk_and_close(&jpeg, &whole, &sizes, "JPEG");
     // Decoded whole: a size that follows the input's (the same pixels as from the PNG), and a
     // resize that leaves no room for a shrink.
     let relative = dir.path().join("relative.png");
@@ -157,24 +166,12 @@ fn a_webp_resized_down_is_decoded_smaller_and_stays_close() {
     let whole = dir.path().join("whole.png");
     let said = process(&webp, &whole, "hflip | hflip");
     assert!(!said.contains("shrink-on-load"), "{said}");
-    for (width, height, shrink) in [(100, 75, 8), (200, 150, 4), (390, 293, 2)] {
-        let chain = format!("scale(width={width})");
-        let shrunk = dir.path().join(format!("shrunk{width}.png"));
-        let said = process(&webp, &shrunk, &chain);
-        assert!(
-            said.contains(&format!("decoded 1/{shrink} the size")),
-            "{chain}: {said}"
-        );
-        let reference = dir.path().join(format!("reference{width}.png"));
-        process(&whole, &reference, &chain);
-        let (got, size) = rgb(&shrunk);
-        let (want, want_size) = rgb(&reference);
-        assert_eq!(size, (width, height), "{chain}");
-        assert_eq!(want_size, size);
-        let db = psnr(&want, &got);
-        eprintln!("WebP {chain}: shrunk 1/{shrink}, {db:.1} dB from the whole decode");
-        assert!(db >= 40.0, "{chain}: {db:.1} dB");
-    }
+    shrunk_and_close(
+        &webp,
+        &whole,
+        &[(100, 75, 8), (200, 150, 4), (390, 293, 2)],
+        "WebP",
+    );
     // A damaged WebP shrinks nothing: the whole decode says what is wrong.
     let bytes = std::fs::read(&webp).unwrap();
     let cut = dir.path().join("cut.webp");

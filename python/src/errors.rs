@@ -87,24 +87,9 @@ pub fn to_py(py: Python<'_>, error: tessera::Error, chain: &Chain) -> PyErr {
             let as_chain = LibChainError::new(e.to_string(), e.span);
             chain_error_from(py, &[as_chain], &chain.source, chain.origin.as_deref())
         }
-        E::Media(e) => MediaError::new_err(with_causes(&e)),
-        E::Backend(e) => BackendError::new_err(with_causes(&e)),
+        E::Media(e) => MediaError::new_err(tessera::error::with_causes(&e)),
+        E::Backend(e) => BackendError::new_err(tessera::error::with_causes(&e)),
         E::Usage(text) => Error::new_err(text),
         E::Interrupted => PyKeyboardInterrupt::new_err("tessera: interrupted; nothing written"),
     }
-}
-
-/// The error's text followed by each cause it keeps that its text does not already say, as the
-/// command line prints them.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text += &format!("\n  caused by: {line}");
-        }
-        source = cause.source();
-    }
-    text
 }

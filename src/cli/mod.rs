@@ -1288,17 +1288,6 @@ fn describe(error: &Error, chain: &Chain) -> String {
         Error::Chain(e) => e.render_in(&chain.source, chain.origin.as_deref()),
         Error::Plan(e) => tessera::chain::ChainError::new(e.to_string(), e.span)
             .render_in(&chain.source, chain.origin.as_deref()),
-        other => {
-            let mut text = format!("error: {other}");
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                let line = cause.to_string();
-                if !text.contains(&line) {
-                    text += &format!("\n  caused by: {line}");
-                }
-                source = cause.source();
-            }
-            text
-        }
+        other => format!("error: {}", tessera::error::with_causes(other)),
     }
 }

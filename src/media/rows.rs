@@ -130,6 +130,18 @@ fn band(width: u32, rows: u32, channels: usize, samples: Samples) -> Frame {
     Frame::from_interleaved(width, rows, channels, bits, samples)
 }
 
+/// Why a picture to turn upright is read whole.
+const TURNED: &str = "its Exif orientation turns it, which needs the whole picture";
+
+/// True when the Exif block of `metadata` asks for a turn (an orientation other than 1).
+fn turned(metadata: &Metadata) -> bool {
+    metadata
+        .exif
+        .as_deref()
+        .and_then(metadata::orientation)
+        .is_some_and(|o| o != 1)
+}
+
 // ---------------------------------------------------------------------------------------------
 // PNG
 
@@ -195,15 +207,8 @@ fn png_rows(
 ) -> Result<Result<Opened, &'static str>, MediaError> {
     let head = png_without_data(path, &mut file)?;
     let (mut metadata, mut warnings) = metadata::read(&head, ImageFormat::Png);
-    let turned = metadata
-        .exif
-        .as_deref()
-        .and_then(metadata::orientation)
-        .is_some_and(|o| o != 1);
-    if auto_orient && turned {
-        return Ok(Err(
-            "its Exif orientation turns it, which needs the whole picture",
-        ));
+    if auto_orient && turned(&metadata) {
+        return Ok(Err(TURNED));
     }
     let mut decoder = png::Decoder::new_with_limits(
         BufReader::new(file),
@@ -316,15 +321,8 @@ fn jpeg_rows(
         return Ok(Err(WHOLE));
     };
     let (mut metadata, mut warnings) = metadata::read(&header.bytes, ImageFormat::Jpeg);
-    let turned = metadata
-        .exif
-        .as_deref()
-        .and_then(metadata::orientation)
-        .is_some_and(|o| o != 1);
-    if auto_orient && turned {
-        return Ok(Err(
-            "its Exif orientation turns it, which needs the whole picture",
-        ));
+    if auto_orient && turned(&metadata) {
+        return Ok(Err(TURNED));
     }
     let held = header.held_bytes();
     let Some(rows) = super::jpeg::open(file, &header, shrink) else {
