@@ -230,9 +230,7 @@ pub fn open(mut file: File, header: &Header, shrink: u32) -> Option<JpegRows> {
     });
     let (decoder, channels) = started.ok().flatten()?;
     let (w, h) = (decoder.width() as u32, decoder.height() as u32);
-    let format = Frame::from_interleaved(1, 1, channels, 8, Samples::U8(vec![0; channels]))
-        .format
-        .with_size(w, h);
+    let format = super::rows::picture_format(w, h, channels, false);
     Some(JpegRows {
         decoder: Some(decoder),
         format,

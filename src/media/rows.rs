@@ -118,7 +118,7 @@ fn within(path: &Path, format: &Format, max_bytes: u64) -> Result<(), MediaError
 
 /// The format of a `width`×`height` picture of `channels` interleaved samples (grey, grey and
 /// alpha, RGB, RGBA) at 8 or 16 bits: the one the whole read gives it.
-fn picture_format(width: u32, height: u32, channels: usize, wide: bool) -> Format {
+pub(super) fn picture_format(width: u32, height: u32, channels: usize, wide: bool) -> Format {
     band(1, 1, channels, Samples::sized(channels, wide, None))
         .format
         .with_size(width, height)
