@@ -251,10 +251,31 @@ fn streamed_pictures_are_the_whole_paths() {
         let (code, _, stderr) = common::tessera(&args);
         assert_eq!(code, 0, "{stderr}");
     }
+    // Tiled TIFFs made by tessera from those: tiles that do not divide the size (the right and
+    // bottom tiles hold fewer pixels than a tile), 16-bit, grey and alpha.
+    let tiled = [
+        ("rgb16.tif", "tiled-rgb16.tif", "--tiff-tile=32x48"),
+        ("grey8.tif", "tiled-grey8.tif", "--tiff-tile=64"),
+        ("rgba8.png", "tiled-rgba8.tif", "--tiff-tile=128x16"),
+    ];
+    for (from, name, tile) in tiled {
+        let (from, to) = (dir.path().join(from), dir.path().join(name));
+        let (code, _, stderr) = common::tessera(&[
+            "process",
+            common::s(&from),
+            "-o",
+            common::s(&to),
+            tile,
+            "--tiff-compression",
+            "deflate",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    }
     let inputs = inputs
         .iter()
         .map(|&(name, _, _)| name)
-        .chain(jpegs.iter().map(|&(_, name, _)| name));
+        .chain(jpegs.iter().map(|&(_, name, _)| name))
+        .chain(tiled.iter().map(|&(_, name, _)| name));
     let chains = [
         "gblur(2) | unsharp(1.5) | crop(x=3, y=7, width=w-10, height=h-20)",
         "scale(width=w/3, height=h/3, filter=lanczos3) | vignette | grain(0.2)",
@@ -422,9 +443,23 @@ fn a_picture_damaged_partway_leaves_nothing_behind() {
         ("tall.png", "garbled"),
         ("tall.jpg", "garbled"),
         ("tall.jpg", "cut"),
+        ("tall.tif", "tile offset"),
     ] {
         damaged_partway(name, kind);
     }
+}
+
+/// The little-endian TIFF's first directory entry with `tag`: its count and value (or offset).
+fn tiff_entry(bytes: &[u8], tag: u16) -> (usize, usize) {
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[..4], b"II*\0", "a little-endian TIFF");
+    let ifd = u32_at(4);
+    (0..u16_at(ifd))
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&entry| u16_at(entry) == tag as usize)
+        .map(|entry| (u32_at(entry + 4), u32_at(entry + 8)))
+        .unwrap_or_else(|| panic!("no tag {tag}"))
 }
 
 fn damaged_partway(name: &str, kind: &str) {
@@ -432,9 +467,12 @@ fn damaged_partway(name: &str, kind: &str) {
     let input = dir.path().join(name);
     let png = dir.path().join("source.png");
     write_png(&png, 1000, 6000, 3, false);
-    if name.ends_with(".jpg") {
+    if name.ends_with(".jpg") || name.ends_with(".tif") {
+        // A TIFF in deflated tiles.
+        let mut args = vec!["process", common::s(&png), "-o", common::s(&input)];
+        args.extend(["--tiff-tile", "--tiff-compression", "deflate"]);
         let (code, _, stderr) =
-            common::tessera(&["process", common::s(&png), "-o", common::s(&input)]);
+            common::tessera(&args[..if name.ends_with(".tif") { 7 } else { 4 }]);
         assert_eq!(code, 0, "{stderr}");
     } else {
         std::fs::rename(&png, &input).unwrap();
@@ -442,7 +480,14 @@ fn damaged_partway(name: &str, kind: &str) {
     std::fs::remove_file(&png).ok();
     let mut bytes = std::fs::read(&input).unwrap();
     let middle = bytes.len() * 3 / 4;
-    if kind == "cut" {
+    if kind == "tile offset" {
+        // The tiles' directory lies after them: the offset (TileOffsets, tag 324) of a tile
+        // three quarters down made to point past the end of the file.
+        let (tiles, offsets) = tiff_entry(&bytes, 324);
+        let at = offsets + 4 * (tiles * 3 / 4);
+        let past = (bytes.len() as u32 + 4096).to_le_bytes();
+        bytes[at..at + 4].copy_from_slice(&past);
+    } else if kind == "cut" {
         bytes.truncate(middle);
     } else {
         bytes[middle..middle + 64]
@@ -460,10 +505,10 @@ fn damaged_partway(name: &str, kind: &str) {
     let (code, _, stderr) = run(&["-v"]);
     assert_eq!(code, 1, "{name} {kind}: {stderr}");
     assert!(stderr.contains("in bands of"), "{name} {kind}: {stderr}");
-    let format = if name.ends_with(".png") {
-        "PNG"
-    } else {
-        "JPEG"
+    let format = match name.rsplit('.').next() {
+        Some("png") => "PNG",
+        Some("tif") => "TIFF",
+        _ => "JPEG",
     };
     assert!(
         stderr.contains(&format!("{name}: damaged {format}")),

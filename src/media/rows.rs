@@ -1,20 +1,21 @@
 //! Pictures read and written a band of rows at a time, for the streaming still path: PNG row by
-//! row, TIFF strip by strip, JPEG a few rows at a time (libjpeg), in; PNG rows, TIFF strips and
-//! JPEG rows out; every other output put together whole from its bands and written by
-//! [`super::image::write`] (WebP and AVIF encode whole pictures; a tiled or pyramid TIFF and a
-//! picture with alpha are written whole too, the last because whether an alpha plane is kept
-//! depends on all of it being opaque).
+//! row, TIFF strip by strip or a row of tiles at a time, JPEG a few rows at a time (libjpeg),
+//! in; PNG rows, TIFF strips and JPEG rows out; every other output put together whole from its
+//! bands and written by [`super::image::write`] (WebP and AVIF encode whole pictures; a tiled
+//! or pyramid TIFF and a picture with alpha are written whole too, the last because whether an
+//! alpha plane is kept depends on all of it being opaque).
 //!
 //! A reader gives the same samples, format and metadata as [`super::image::read_photo_within`]
-//! gives for the same file, a band at a time; where it cannot (an interlaced PNG, a tiled or
-//! planar TIFF, an orientation to turn upright, a TIFF's Exif directory, a CMYK or damaged
-//! JPEG), [`open`] says why and the caller reads the picture whole.
+//! gives for the same file, a band at a time; where it cannot (an interlaced PNG, a planar
+//! TIFF, a TIFF of JPEG-compressed chunks, an orientation to turn upright, a TIFF's Exif
+//! directory, a CMYK or damaged JPEG), [`open`] says why and the caller reads the picture whole.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use image::ImageFormat;
+use tiff::decoder::DecodingResult;
 
 use super::encoders::{TiffCompression, DEFAULT_PNG_COMPRESSION};
 use super::image::ImageSettings;
@@ -369,13 +370,26 @@ struct TiffRows {
     width: u32,
     channels: usize,
     format: Format,
-    /// The next strip to read, and the strips there are.
-    strip: u32,
-    strips: u32,
-    /// Samples of rows read from a strip and not handed out yet.
+    /// How the file's chunks cover the picture.
+    chunks: Chunks,
+    /// The next row of chunks to read (a strip, or a row of tiles), and the rows of chunks
+    /// there are.
+    next: u32,
+    count: u32,
+    /// Samples of rows read from chunks and not handed out yet.
     pending: Samples,
+    /// One tile's samples as decoded, reused from tile to tile.
+    tile: Option<tiff::decoder::DecodingResult>,
     /// Rows not handed out yet.
     left: u32,
+}
+
+/// How a TIFF's pixels are cut: strips of whole rows, or tiles of `width`×`height`, `across`
+/// to a row of tiles, numbered left to right and top to bottom.
+#[derive(Clone, Copy)]
+enum Chunks {
+    Strips,
+    Tiles { across: u32, width: u32 },
 }
 
 fn tiff_error(path: &Path, e: tiff::TiffError) -> MediaError {
@@ -417,9 +431,6 @@ fn tiff_rows(
             .map_err(|e| tiff_error(path, e))
             .map(|v| v.and_then(|v| v.into_u32().ok()))
     };
-    if decoder.get_chunk_type() != ChunkType::Strip {
-        return Ok(Err("a tiled TIFF is read whole"));
-    }
     if number(&mut decoder, Tag::PlanarConfiguration)?.is_some_and(|c| c != 1) {
         return Ok(Err("a TIFF with a plane per channel is read whole"));
     }
@@ -473,7 +484,33 @@ fn tiff_rows(
     };
     let format = picture_format(width, height, channels, wide);
     within(path, &format, max_bytes)?;
-    let strips = decoder.strip_count().map_err(fail)?;
+    let (chunks, count) = match decoder.get_chunk_type() {
+        ChunkType::Strip => (Chunks::Strips, decoder.strip_count().map_err(fail)?),
+        ChunkType::Tile => {
+            let (tile_width, tile_height) = decoder.chunk_dimensions();
+            if tile_width == 0 || tile_height == 0 {
+                return Err(damaged(path, "TIFF", "its tiles have no size".into()));
+            }
+            let across = width.div_ceil(tile_width);
+            let down = height.div_ceil(tile_height);
+            let tiles = decoder.tile_count().map_err(fail)?;
+            if u64::from(tiles) != u64::from(across) * u64::from(down) {
+                return Err(damaged(
+                    path,
+                    "TIFF",
+                    format!(
+                        "it lists {tiles} tiles where its size needs {across}x{down} of \
+                         {tile_width}x{tile_height}"
+                    ),
+                ));
+            }
+            let tiles = Chunks::Tiles {
+                across,
+                width: tile_width,
+            };
+            (tiles, down)
+        }
+    };
     Ok(Ok(Opened {
         stored_size: (width, height),
         reader: Box::new(TiffRows {
@@ -482,14 +519,116 @@ fn tiff_rows(
             width,
             channels,
             format,
-            strip: 0,
-            strips,
+            chunks,
+            next: 0,
+            count,
             pending: Samples::sized(0, wide, None),
+            tile: None,
             left: height,
         }),
         metadata,
         warnings: Vec::new(),
     }))
+}
+
+impl TiffRows {
+    /// Appends the next row of chunks (a strip, or a row of tiles put side by side) to
+    /// `pending`.
+    fn read_chunks(&mut self) -> Result<(), MediaError> {
+        let row_samples = self.width as usize * self.channels;
+        let index = match self.chunks {
+            Chunks::Strips => self.next,
+            Chunks::Tiles { across, .. } => self.next * across,
+        };
+        let (_, rows) = self.decoder.chunk_data_dimensions(index);
+        let short = |what: &str| {
+            damaged(
+                &self.path,
+                "TIFF",
+                format!("{what} {index} holds fewer samples than its rows"),
+            )
+        };
+        match self.chunks {
+            Chunks::Strips => {
+                let chunk = self
+                    .decoder
+                    .read_chunk(index)
+                    .map_err(|e| tiff_error(&self.path, e))?;
+                let n = rows as usize * row_samples;
+                match (&mut self.pending, chunk) {
+                    (Samples::U8(p), DecodingResult::U8(v)) if v.len() >= n => {
+                        p.extend_from_slice(&v[..n])
+                    }
+                    (Samples::U16(p), DecodingResult::U16(v)) if v.len() >= n => {
+                        p.extend_from_slice(&v[..n])
+                    }
+                    _ => return Err(short("strip")),
+                }
+            }
+            Chunks::Tiles { across, width } => {
+                let sample = if self.format.is_wide() { 2 } else { 1 };
+                let start = self.pending.len();
+                match &mut self.pending {
+                    Samples::U8(p) => p.resize(start + rows as usize * row_samples, 0),
+                    Samples::U16(p) => p.resize(start + rows as usize * row_samples, 0),
+                }
+                for column in 0..across {
+                    let tile = index + column;
+                    let (data_width, data_rows) = self.decoder.chunk_data_dimensions(tile);
+                    let row_bytes = data_width as usize * self.channels * sample;
+                    let buffer = match self.tile.take() {
+                        Some(mut buffer) => self
+                            .decoder
+                            .read_chunk_to_buffer(&mut buffer, tile, row_bytes)
+                            .map(|()| buffer),
+                        None => self.decoder.read_chunk(tile),
+                    }
+                    .map_err(|e| tiff_error(&self.path, e))?;
+                    let place = Place {
+                        row_samples,
+                        x: (column * width) as usize * self.channels,
+                        samples: data_width as usize * self.channels,
+                        rows: data_rows.min(rows) as usize,
+                    };
+                    let fits = match (&mut self.pending, &buffer) {
+                        (Samples::U8(p), DecodingResult::U8(v)) => place.copy(&mut p[start..], v),
+                        (Samples::U16(p), DecodingResult::U16(v)) => place.copy(&mut p[start..], v),
+                        _ => false,
+                    };
+                    if !fits {
+                        return Err(short("tile"));
+                    }
+                    self.tile = Some(buffer);
+                }
+            }
+        }
+        self.next += 1;
+        Ok(())
+    }
+}
+
+/// Where a tile's rows go in a band of whole rows: `rows` rows of `samples` samples each, from
+/// sample `x` of rows `row_samples` long.
+struct Place {
+    row_samples: usize,
+    x: usize,
+    samples: usize,
+    rows: usize,
+}
+
+impl Place {
+    /// Copies a tile's rows into `band`; false where the tile holds fewer samples than its
+    /// rows need.
+    fn copy<T: Copy>(&self, band: &mut [T], tile: &[T]) -> bool {
+        if tile.len() < self.rows * self.samples {
+            return false;
+        }
+        for (y, row) in tile.chunks_exact(self.samples).take(self.rows).enumerate() {
+            let at = y * self.row_samples + self.x;
+            band[at..at + self.samples].copy_from_slice(row);
+        }
+        true
+    }
 }
 
 impl RowReader for TiffRows {
@@ -501,36 +640,15 @@ impl RowReader for TiffRows {
         let row_samples = self.width as usize * self.channels;
         let rows = rows.min(self.left);
         let want = rows as usize * row_samples;
-        while self.pending.len() < want && self.strip < self.strips {
-            let chunk = self
-                .decoder
-                .read_chunk(self.strip)
-                .map_err(|e| tiff_error(&self.path, e))?;
-            let (_, chunk_rows) = self.decoder.chunk_data_dimensions(self.strip);
-            let n = chunk_rows as usize * row_samples;
-            self.strip += 1;
-            match (&mut self.pending, chunk) {
-                (Samples::U8(p), tiff::decoder::DecodingResult::U8(v)) if v.len() >= n => {
-                    p.extend_from_slice(&v[..n])
-                }
-                (Samples::U16(p), tiff::decoder::DecodingResult::U16(v)) if v.len() >= n => {
-                    p.extend_from_slice(&v[..n])
-                }
-                _ => {
-                    return Err(damaged(
-                        &self.path,
-                        "TIFF",
-                        format!("strip {} holds fewer samples than its rows", self.strip - 1),
-                    ))
-                }
-            }
+        while self.pending.len() < want && self.next < self.count {
+            self.read_chunks()?;
         }
         let take = want.min(self.pending.len() / row_samples * row_samples);
         if take == 0 && rows > 0 {
             return Err(damaged(
                 &self.path,
                 "TIFF",
-                "its strips end before its last row".into(),
+                "its strips or tiles end before its last row".into(),
             ));
         }
         let samples = match &mut self.pending {
@@ -540,6 +658,19 @@ impl RowReader for TiffRows {
         let rows = (take / row_samples) as u32;
         self.left -= rows;
         Ok(band(self.width, rows, self.channels, samples))
+    }
+
+    /// A row of chunks decoded ahead, which may be taller than a band: a strip, and the strip
+    /// as the decoder hands it over; or a row of tiles and one tile.
+    fn held_bytes(&self) -> u64 {
+        let (chunk_width, chunk_rows) = self.decoder.chunk_dimensions();
+        let sample = if self.format.is_wide() { 2 } else { 1 };
+        let pixel = self.channels as u64 * sample;
+        let chunk = match self.chunks {
+            Chunks::Strips => u64::from(self.width),
+            Chunks::Tiles { .. } => u64::from(chunk_width),
+        };
+        (u64::from(self.width) + chunk) * pixel * u64::from(chunk_rows)
     }
 }
 
