@@ -18,7 +18,8 @@ in f64, plane by plane.
 Inputs are made with FFmpeg's testsrc2 source and cached under target/compare/. A full run
 writes docs/benchmarks.md and docs/benchmarks.svg; `--quick` and `--only` runs write to
 target/compare/report/ unless `--out` says otherwise, so a test run does not replace the
-published figures.
+published figures. Sections of an existing report that the run does not write (written by hand,
+or a partial run's figures copied in) are kept, after the new ones.
 
 Only Python's standard library is used. Needs ffmpeg, ffprobe, vips and /usr/bin/time; the
 last two are installed with apt-get when missing (through sudo when not root).
@@ -1184,7 +1185,28 @@ def write_markdown(path, svg_name, ctx):
                          ", ".join(f"{w:.2f} s / {k / 1024:.0f}" for w, k in c.samples["peer"])]
                         for c in cases], numeric=False),
               ""]
-    path.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    path.write_text(text + kept_sections(path, text))
+
+
+def sections(text):
+    """The `## ` sections of a Markdown text as (heading, text) pairs, in order."""
+    found = []
+    for part in re.split(r"(?m)^(?=## )", text):
+        if part.startswith("## "):
+            found.append((part.split("\n", 1)[0], part))
+    return found
+
+
+def kept_sections(path, text):
+    """The sections of the report already at `path` that this run does not write (those added
+    by hand, and partial runs' figures), to go after the new report: a full run replaces the
+    generated sections and keeps the rest."""
+    if not path.exists():
+        return ""
+    made = {heading for heading, _ in sections(text)}
+    kept = [part for heading, part in sections(path.read_text()) if heading not in made]
+    return "".join("\n" + part.rstrip("\n") + "\n" for part in kept)
 
 
 # --------------------------------------------------------------------------------------------

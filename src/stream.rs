@@ -14,8 +14,17 @@ use crate::media::rows::{RowReader, RowWriter};
 use crate::plan::Plan;
 
 /// Input rows a band reads at least, before the chain's halo and resizes: enough that each
-/// band's work spreads over the cores and the halo's rows, read twice, stay a small part.
-const BAND_BYTES: u64 = 4 << 20;
+/// band's work spreads over the cores. Measured on 5000- to 8000-pixel-wide RGB (see
+/// docs/images.md): 1 MiB bands hold 47 MiB where 4 MiB ones held 77 (the process itself is 33)
+/// at the same speed, for chains whose halo is a few rows.
+const BAND_BYTES: u64 = 1 << 20;
+/// The most input a band grows to so that its halo stays a small part of its work.
+const MAX_BAND_BYTES: u64 = 16 << 20;
+/// The work a band may do over what its own rows need (the rows of the halo each pass makes
+/// again for the next band) before it is made taller: half as much again. Measured on an
+/// 8000² RGB TIFF: `gblur(2) | unsharp` (1.42 in 1 MiB bands) takes the CPU time it takes in
+/// 4 MiB ones, `gblur(12)` (2.67 in 1 MiB bands, 1.41 in 4 MiB) takes 1.8 times as long.
+const MAX_OVERWORK: f64 = 1.5;
 /// The fewest rows of input a band reads.
 const MIN_BAND_ROWS: u32 = 16;
 
@@ -30,13 +39,43 @@ fn row_bytes(format: &crate::frame::Format) -> u64 {
 }
 
 /// The output rows of a band for `plan`: about [`BAND_BYTES`] of its input, and no more than
-/// that of its output where the chain enlarges.
+/// that of its output where the chain enlarges; taller, up to [`MAX_BAND_BYTES`], where the
+/// rows each pass makes again for its halo (a wide blur's) would add more than
+/// [`MAX_OVERWORK`] to the band's work.
 pub fn band_rows(plan: &Plan) -> u32 {
-    let in_rows = (BAND_BYTES / row_bytes(&plan.input).max(1)).max(MIN_BAND_ROWS as u64) as f64;
-    let out_rows = (in_rows * plan.output.height as f64 / plan.input.height.max(1) as f64)
-        .min((BAND_BYTES / row_bytes(&plan.output).max(1)).max(MIN_BAND_ROWS as u64) as f64);
+    let rows_of = |bytes: u64| {
+        let in_rows = (bytes / row_bytes(&plan.input).max(1)).max(MIN_BAND_ROWS as u64) as f64;
+        let out_rows = (in_rows * plan.output.height as f64 / plan.input.height.max(1) as f64)
+            .min((bytes / row_bytes(&plan.output).max(1)).max(MIN_BAND_ROWS as u64) as f64);
+        let step = plan.strip_step();
+        ((out_rows as u32).max(1).div_ceil(step) * step).min(plan.output.height.max(1))
+    };
+    let mut bytes = BAND_BYTES;
+    let mut rows = rows_of(bytes);
+    while bytes < MAX_BAND_BYTES && rows < plan.output.height && overwork(plan, rows) > MAX_OVERWORK
+    {
+        bytes *= 2;
+        rows = rows_of(bytes);
+    }
+    rows
+}
+
+/// The rows a band of `rows` output rows in the middle of the picture makes, every pass
+/// counted, over the rows the whole picture's passes make for as many output rows.
+fn overwork(plan: &Plan, rows: u32) -> f64 {
     let step = plan.strip_step();
-    ((out_rows as u32).max(1).div_ceil(step) * step).min(plan.output.height.max(1))
+    let start = (plan.output.height.saturating_sub(rows) / 2) / step * step;
+    let strip = plan.strip(start..(start + rows).min(plan.output.height));
+    let made = |passes: &[crate::plan::Pass]| -> f64 {
+        passes.iter().map(|p| f64::from(p.output.height)).sum()
+    };
+    let share = f64::from(strip.output.end - strip.output.start) / f64::from(plan.output.height);
+    let whole = made(&plan.passes) * share;
+    if whole <= 0.0 {
+        1.0
+    } else {
+        made(&strip.plan.passes) / whole
+    }
 }
 
 /// Where a streamed run spent its time.
@@ -137,4 +176,36 @@ pub fn run(
         }
     }
     Ok(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Format;
+    use crate::Chain;
+
+    fn plan(chain: &str, width: u32, height: u32) -> Plan {
+        let format = Format::rgb(width, height, 8, false);
+        crate::plan::compile(&Chain::parse(chain).unwrap(), &format).unwrap()
+    }
+
+    #[test]
+    fn bands_grow_with_the_halo() {
+        // A 3×3 sharpen reads a row either side: 1 MiB bands (69 rows of 5000 RGB pixels).
+        let sharpen = plan("convolve([[0,-1,0],[-1,5,-1],[0,-1,0]])", 5000, 5000);
+        let rows = band_rows(&sharpen);
+        assert_eq!(rows, 69);
+        assert!(overwork(&sharpen, rows) < 1.1);
+        // A wide blur reads 36 rows either side: in bands of 69 rows it would make each row
+        // more than twice; its bands grow until the halo adds at most half as much again.
+        let blur = plan("gblur(12)", 5000, 5000);
+        assert!(overwork(&blur, 69) > 2.0);
+        let rows = band_rows(&blur);
+        assert!(rows > 4 * 69, "{rows}");
+        assert!(overwork(&blur, rows) <= MAX_OVERWORK, "{rows}");
+        // No taller than the most a band may hold, whatever the halo.
+        let huge = plan("gblur(64) | gblur(64)", 5000, 5000);
+        let most = (MAX_BAND_BYTES / 15000) as u32;
+        assert!(band_rows(&huge) <= most, "{}", band_rows(&huge));
+    }
 }
