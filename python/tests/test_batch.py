@@ -3,6 +3,7 @@ writes, progress on the caller's thread, Ctrl-C and failures as the command line
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import threading
@@ -186,3 +187,12 @@ def test_ctrl_c_keeps_finished_outputs_and_leaves_no_partial_one(tmp_path):
     report = tessera.process_batch(folder, out, chain, "cpu", skip_existing=True, preset="ultrafast")
     assert report["processed"] == 4 - len(left) and report["skipped"] == len(left)
     assert len(os.listdir(out)) == 4
+
+
+def test_a_chain_pickles_as_its_text():
+    chain = tessera.Chain("let soft(s) = gblur(sigma=s)\nsoft(1.5) | eq(saturation=1.2)  # a look")
+    again = pickle.loads(pickle.dumps(chain))
+    assert type(again) is tessera.Chain and again.text == chain.text
+    assert again.resolved == chain.resolved
+    img = picture(20, 30, 3, np.uint8)
+    assert np.array_equal(again.apply(img, "cpu"), chain.apply(img, "cpu"))
