@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The Python package's tests: a virtual environment in target/pyenv with maturin, numpy and
-# pytest; the package built as a wheel with the dev profile (reusing the library `cargo test`
-# compiled, where `pip install ./python` would build it again for release) and installed into
-# it, wheel layout, stubs and all; then pytest over python/tests, which compares the package
-# with the tessera binary of the same build (target/debug/tessera).
+# The Python package's tests: a virtual environment in target/pyenv with maturin, numpy,
+# pytest and Dask's distributed scheduler (examples/dask_batch.py runs on it in
+# python/tests/test_dask.py); the package built as a wheel with the dev profile (reusing the
+# library `cargo test` compiled, where `pip install ./python` would build it again for
+# release) and installed into it, wheel layout, stubs and all; then pytest over python/tests,
+# which compares the package with the tessera binary of the same build (target/debug/tessera).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
@@ -11,7 +12,8 @@ env=target/pyenv
 if [ ! -x "$env/bin/python" ]; then
   python3 -m venv "$env"
 fi
-"$env/bin/python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest
+"$env/bin/python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest \
+  "dask[distributed]"
 # The binary the tests compare with, as `cargo test` builds it (a no-op after it): `cargo build`
 # would compile the library again without the dev-dependencies' features.
 cargo test --locked --no-run --quiet

@@ -7,6 +7,7 @@
 //! that a backend runs.
 
 pub mod backend;
+pub mod batch;
 pub mod chain;
 pub mod error;
 pub mod filters;

@@ -1,11 +1,14 @@
-//! numpy arrays in and out: an (H, W), (H, W, 1–4) array of `uint8` or `uint16` becomes a
-//! [`Frame`] of grey or RGB planes, with alpha where it has 2 or 4 channels, and a frame
-//! becomes an array of the same kind.
+//! numpy arrays in and out: an (H, W), (H, W, 1–4) array of `uint8`, `uint16` or `float32`
+//! becomes a [`Frame`] of grey or RGB planes, with alpha where it has 2 or 4 channels, and a
+//! frame becomes an array of the same kind.
 //!
-//! Frames hold planes of 8- or 16-bit integer codes (8 to 16 bits), never floats: a `float32`
-//! array is refused with a message saying how to convert it, since a conversion done here
-//! would not give back the values that came in. Everything here is checked before a frame is
-//! made: a bad array is a Python exception, never a panic.
+//! Frames hold planes of integer codes (8 to 16 bits), never floats. A `float32` array is
+//! taken as 16-bit codes by one exact mapping ([`code_of`], [`value_of`]): x in [0, 1] is the
+//! code round(x·65535), and a code c comes back as the float32 nearest c/65535, so codes that
+//! came in as c/65535 go out unchanged. A value that rounds outside 0..=65535, or NaN, is a
+//! ValueError rather than clamped: 0–255 floats clamped would come back white without a word.
+//! Everything here is checked before a frame is made: a bad array is a Python exception, never
+//! a panic.
 //!
 //! The array is read in place, without the GIL: a C-contiguous grey array is the frame's plane
 //! itself; the channels of a colour array are taken apart into planes straight from the
@@ -29,6 +32,8 @@ use tessera::{Format, Frame};
 pub enum Depth {
     U8,
     U16,
+    /// Values in [0, 1], taken as 16-bit codes.
+    F32,
 }
 
 impl Depth {
@@ -36,8 +41,22 @@ impl Depth {
         match self {
             Depth::U8 => 1,
             Depth::U16 => 2,
+            Depth::F32 => 4,
         }
     }
+}
+
+/// The 16-bit code of a float32 sample: round(x·65535), halves away from zero (x·65535 is
+/// exact in f64), or `None` for NaN and values that round outside 0..=65535.
+pub fn code_of(x: f32) -> Option<u16> {
+    let code = (x as f64 * 65535.0).round();
+    (0.0..=65535.0).contains(&code).then_some(code as u16)
+}
+
+/// The float32 sample of a 16-bit code: the float32 nearest code/65535 (one correctly rounded
+/// division).
+pub fn value_of(code: u16) -> f32 {
+    code as f32 / 65535.0
 }
 
 /// An array's pixels, checked, as a call reads them once the GIL is released.
@@ -63,10 +82,11 @@ unsafe impl Send for Pixels {}
 unsafe impl Sync for Pixels {}
 
 /// What each dtype tessera refuses should become, said in the error.
-const DTYPES: &str = "tessera takes arrays of uint8 or uint16 (8- or 16-bit codes)";
+const DTYPES: &str =
+    "tessera takes arrays of uint8 or uint16 (8- or 16-bit codes) or float32 (values in 0..1)";
 
 /// Checks `array` and takes its place in memory. Raises `TypeError` for what is not a numpy
-/// array of uint8 or uint16, `ValueError` for a shape that is not a picture.
+/// array of uint8, uint16 or float32, `ValueError` for a shape that is not a picture.
 pub fn read(array: &Bound<'_, PyAny>) -> PyResult<Pixels> {
     let py = array.py();
     let Ok(a) = array.cast::<PyUntypedArray>() else {
@@ -80,12 +100,12 @@ pub fn read(array: &Bound<'_, PyAny>) -> PyResult<Pixels> {
         Depth::U8
     } else if descr.is_equiv_to(&dtype::<u16>(py)) {
         Depth::U16
-    } else if descr.is_equiv_to(&dtype::<f32>(py)) || descr.is_equiv_to(&dtype::<f64>(py)) {
+    } else if descr.is_equiv_to(&dtype::<f32>(py)) {
+        Depth::F32
+    } else if descr.is_equiv_to(&dtype::<f64>(py)) {
         return Err(PyTypeError::new_err(format!(
-            "{DTYPES}; frames hold integer codes, so a {} array cannot be filtered and given \
-             back exactly. Convert it yourself, choosing the rounding: for values in 0..1, \
-             (a * 65535).round().astype(numpy.uint16), and the result / 65535 back",
-            descr.str()?
+            "{DTYPES}, not float64: frames hold 16-bit codes at most, which float32 holds \
+             exactly; convert with a.astype(numpy.float32)"
         )));
     } else {
         return Err(PyTypeError::new_err(format!(
@@ -129,6 +149,7 @@ pub fn read(array: &Bound<'_, PyAny>) -> PyResult<Pixels> {
     let data = match depth {
         Depth::U8 => a.cast::<PyArrayDyn<u8>>()?.data() as *const u8,
         Depth::U16 => a.cast::<PyArrayDyn<u16>>()?.data() as *const u8,
+        Depth::F32 => a.cast::<PyArrayDyn<f32>>()?.data() as *const u8,
     };
     Ok(Pixels {
         data,
@@ -153,7 +174,7 @@ impl Pixels {
         .with_alpha(self.channels.is_multiple_of(2));
         let bits = match self.depth {
             Depth::U8 => 8,
-            Depth::U16 => 16,
+            Depth::U16 | Depth::F32 => 16,
         };
         Format::new(
             self.width as u32,
@@ -175,23 +196,62 @@ impl Pixels {
             && self.strides[0] == self.strides[1] * self.width as isize
     }
 
-    /// The frame the array holds: a packed grey array as the plane itself, any other taken
-    /// apart into planes in one pass. Call without the GIL.
-    pub fn into_frame(self) -> Frame {
+    /// The frame the array holds: a packed grey integer array as the plane itself, any other
+    /// taken apart into planes in one pass, float32 values made codes ([`code_of`]). Call
+    /// without the GIL. Fails, saying where, for a float32 value that has no code.
+    pub fn into_frame(self) -> Result<Frame, String> {
         let format = self.format();
+        if self.depth == Depth::F32 {
+            let planes = self
+                .planes::<f32>()
+                .iter()
+                .enumerate()
+                .map(|(channel, plane)| self.codes(plane, channel).map(Samples::U16))
+                .collect::<Result<_, _>>()?;
+            return Ok(Frame::from_planes(format, planes));
+        }
         if self.channels == 1 && self.is_packed() {
             let picture = ArrayPicture {
                 data: self.data,
                 row_bytes: self.strides[0] as usize,
                 _owner: self.owner,
             };
-            return Frame::shared(format, Arc::new(picture));
+            return Ok(Frame::shared(format, Arc::new(picture)));
         }
         let planes = match self.depth {
             Depth::U8 => self.planes::<u8>().into_iter().map(Samples::U8).collect(),
-            Depth::U16 => self.planes::<u16>().into_iter().map(Samples::U16).collect(),
+            _ => self.planes::<u16>().into_iter().map(Samples::U16).collect(),
         };
-        Frame::from_planes(format, planes)
+        Ok(Frame::from_planes(format, planes))
+    }
+
+    /// A float32 plane as 16-bit codes, or what is wrong with its first value that has none.
+    fn codes(&self, plane: &[f32], channel: usize) -> Result<Vec<u16>, String> {
+        let mut codes = Vec::with_capacity(plane.len());
+        for (i, &x) in plane.iter().enumerate() {
+            let Some(code) = code_of(x) else {
+                let (row, column) = (i / self.width, i % self.width);
+                let at = if self.two_dim {
+                    format!("[{row}, {column}]")
+                } else {
+                    format!("[{row}, {column}, {channel}]")
+                };
+                return Err(if x.is_nan() {
+                    format!(
+                        "the float32 array has NaN at {at}: a NaN has no 16-bit code; replace it \
+                         (numpy.nan_to_num) before the call"
+                    )
+                } else {
+                    format!(
+                        "the float32 array has {x} at {at}: float32 pictures take values from 0 \
+                         to 1 (a 16-bit code each, round(x * 65535)); scale the array into 0..1 \
+                         (divide 0-255 values by 255) or clip it (numpy.clip(a, 0, 1))"
+                    )
+                });
+            };
+            codes.push(code);
+        }
+        Ok(codes)
     }
 
     /// One plane a channel, read from the array's memory.
@@ -226,6 +286,11 @@ impl Pixels {
     pub fn two_dim(&self) -> bool {
         self.two_dim
     }
+
+    /// True for a float32 array: the result is float32 too.
+    pub fn is_float(&self) -> bool {
+        self.depth == Depth::F32
+    }
 }
 
 /// A packed grey array read in place as a frame's plane.
@@ -254,11 +319,14 @@ pub struct Interleaved {
     samples: Samples,
     shape: (usize, usize, usize),
     two_dim: bool,
+    /// Given back as float32 values ([`value_of`]).
+    float: Option<Vec<f32>>,
 }
 
-/// Interleaves `frame` for an array: grey stays (H, W) when the input was, else (H, W, C).
-/// Fails for a format an array of pixels cannot hold (Y′CbCr, a depth other than 8 or 16).
-pub fn interleave(frame: &Frame, input_two_dim: bool) -> Result<Interleaved, String> {
+/// Interleaves `frame` for an array: grey stays (H, W) when the input was, else (H, W, C);
+/// float32 when `float` (the input was), each code c as c/65535. Fails for a format an array
+/// of pixels cannot hold (Y′CbCr, a depth other than 8 or 16).
+pub fn interleave(frame: &Frame, input_two_dim: bool, float: bool) -> Result<Interleaved, String> {
     let f = &frame.format;
     if f.layout.family == Family::Yuv || !matches!(f.bits, 8 | 16) {
         return Err(format!(
@@ -268,10 +336,22 @@ pub fn interleave(frame: &Frame, input_two_dim: bool) -> Result<Interleaved, Str
         ));
     }
     let channels = f.layout.planes();
+    let samples = frame.interleaved();
+    let float = match (&samples, float) {
+        (Samples::U16(codes), true) => Some(codes.iter().map(|&c| value_of(c)).collect()),
+        (Samples::U8(_), true) => {
+            return Err(format!(
+                "the chain's output is {}: a float32 picture comes back from 16-bit codes",
+                f.describe()
+            ))
+        }
+        _ => None,
+    };
     Ok(Interleaved {
-        samples: frame.interleaved(),
+        samples,
         shape: (f.height as usize, f.width as usize, channels),
         two_dim: input_two_dim && channels == 1,
+        float,
     })
 }
 
@@ -280,6 +360,19 @@ impl Interleaved {
     pub fn into_array(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         let (h, w, c) = self.shape;
         let bad = |e: numpy::ndarray::ShapeError| PyValueError::new_err(e.to_string());
+        if let Some(values) = self.float {
+            return Ok(if self.two_dim {
+                Array2::from_shape_vec((h, w), values)
+                    .map_err(bad)?
+                    .into_pyarray(py)
+                    .into_any()
+            } else {
+                Array3::from_shape_vec((h, w, c), values)
+                    .map_err(bad)?
+                    .into_pyarray(py)
+                    .into_any()
+            });
+        }
         Ok(match (self.samples, self.two_dim) {
             (Samples::U8(v), true) => Array2::from_shape_vec((h, w), v)
                 .map_err(bad)?

@@ -4,7 +4,9 @@
 //! Python threads; each call borrows its own backend ([`crate::backends`]) and runs without
 //! the GIL, so calls on several threads run at the same time.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 use tessera::chain::Chain as LibChain;
 use tessera::plan;
 
@@ -69,16 +71,24 @@ impl Chain {
     /// array.
     ///
     /// ``img``: a numpy array of shape (H, W) (grey), (H, W, 1), (H, W, 2) (grey and alpha),
-    /// (H, W, 3) (RGB) or (H, W, 4) (RGBA), of dtype ``uint8`` or ``uint16`` (16-bit codes,
-    /// 0 to 65535). The result has the same dtype and layout, and the size the chain makes
-    /// (``scale``, ``crop``, ``pad``, ``rotate`` change it); a chain that adds or removes
-    /// alpha adds or removes that channel. The picture is taken as full-range sRGB, as a PNG
-    /// without a colour profile is, and the result equals what
-    /// ``tessera process in.png -o out.png --chain ...`` writes for the same pixels.
+    /// (H, W, 3) (RGB) or (H, W, 4) (RGBA), of dtype ``uint8``, ``uint16`` (16-bit codes,
+    /// 0 to 65535) or ``float32`` (values from 0 to 1). The result has the same dtype and
+    /// layout, and the size the chain makes (``scale``, ``crop``, ``pad``, ``rotate`` change
+    /// it); a chain that adds or removes alpha adds or removes that channel. The picture is
+    /// taken as full-range sRGB, as a PNG without a colour profile is, and the result equals
+    /// what ``tessera process in.png -o out.png --chain ...`` writes for the same pixels.
     ///
-    /// ``float32`` arrays are refused (``TypeError``): tessera's frames hold integer codes,
-    /// and a conversion made here could not give the same values back. Scale and round to
-    /// ``uint16`` yourself.
+    /// ``float32``: tessera's frames hold integer codes, so each value x is taken as the 16-bit
+    /// code round(x * 65535) (halves away from zero), the chain runs at 16 bits, and each code
+    /// c of the result comes back as the float32 nearest c / 65535. The result is exactly that
+    /// of ``uint16`` codes divided by 65535, and values that are already c / 65535 go in
+    /// unchanged; other values move to the nearest code, at most half a step (1/131070) away:
+    /// 1/65535 is the precision. A value that does not round into 0..65535 (-0.5/65535 and
+    /// below, 1 + 0.5/65535 and above), infinity or NaN raises ``ValueError`` naming where it
+    /// is: clamping would hide a picture on another scale (0-255 floats would come back
+    /// white). Clip (``numpy.clip(a, 0, 1)``) or replace NaN (``numpy.nan_to_num``) first where
+    /// that is what you mean. ``float64`` is refused (``TypeError``): convert with
+    /// ``a.astype(numpy.float32)``, which tells every 16-bit code apart.
     ///
     /// ``backend``: ``"cpu"``, ``"gpu"`` (any GPU adapter, a software one such as Mesa's
     /// lavapipe included) or ``"auto"`` (a hardware GPU when there is one, the CPU
@@ -88,7 +98,8 @@ impl Chain {
     /// its strides) and must not be written to by another thread during the call. The work
     /// runs with the GIL released.
     ///
-    /// Raises ``TypeError`` or ``ValueError`` for an array that is not a picture,
+    /// Raises ``TypeError`` or ``ValueError`` for an array that is not a picture (or holds a
+    /// float32 value with no code),
     /// :class:`tessera.ChainError` for a chain that cannot run on this picture (a crop outside
     /// it), :class:`tessera.BackendError` when the backend fails or no GPU opens.
     #[pyo3(signature = (img, backend = "auto"))]
@@ -101,22 +112,30 @@ impl Chain {
         let choice = backends::choice(backend)?;
         let pixels = arrays::read(img)?;
         let two_dim = pixels.two_dim();
+        let float = pixels.is_float();
         let chain = &self.chain;
         let done = py.detach(move || -> Result<_, Failure> {
-            let frame = pixels.into_frame();
+            let frame = pixels.into_frame().map_err(Failure::Value)?;
             let plan = plan::compile(chain, &frame.format)
                 .map_err(|e| Failure::Library(tessera::Error::Plan(e)))?;
             let mut lent = backends::lend(choice).map_err(Failure::Backend)?;
             let result = lent.get().process(&plan, frame).map_err(Failure::Backend)?;
             drop(lent);
-            arrays::interleave(&result, two_dim).map_err(Failure::Shape)
+            arrays::interleave(&result, two_dim, float).map_err(Failure::Shape)
         });
         match done {
             Ok(samples) => samples.into_array(py),
             Err(Failure::Library(e)) => Err(errors::to_py(py, e, chain)),
             Err(Failure::Backend(e)) => Err(backends::to_py(e)),
             Err(Failure::Shape(text)) => Err(errors::Error::new_err(text)),
+            Err(Failure::Value(text)) => Err(PyValueError::new_err(text)),
         }
+    }
+
+    /// Pickles as its text: unpickled (in another process, a Dask worker), the text is parsed
+    /// and checked again. A chain file's name, which errors mention, is not kept.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, PyType>, (String,)) {
+        (slf.get_type(), (slf.get().chain.source.clone(),))
     }
 
     fn __repr__(&self) -> String {
@@ -133,4 +152,6 @@ enum Failure {
     Library(tessera::Error),
     Backend(tessera::BackendError),
     Shape(String),
+    /// A float32 value with no 16-bit code.
+    Value(String),
 }

@@ -3,12 +3,14 @@
 //!
 //! One file per concern: [`chain`] (`tessera.Chain`), [`arrays`] (numpy arrays to frames and
 //! back), [`backends`] (devices opened once per process, backends lent per call), [`process`]
-//! (`tessera.process`, one file as the command line processes it), [`errors`] (the exception
+//! (`tessera.process`, one file as the command line processes it), [`batch`]
+//! (`tessera.process_batch`, many files as the command line's batch), [`errors`] (the exception
 //! classes). Every call that works runs with the GIL released. The Python side
 //! (`tessera/__init__.py`, the stubs) re-exports what is registered here.
 
 mod arrays;
 mod backends;
+mod batch;
 mod chain;
 mod errors;
 mod process;
@@ -22,6 +24,7 @@ fn _tessera(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("VIDEO", cfg!(feature = "video"))?;
     m.add_class::<chain::Chain>()?;
     m.add_function(wrap_pyfunction!(process::process, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::process_batch, m)?)?;
     m.add("Error", py.get_type::<errors::Error>())?;
     m.add("ChainError", py.get_type::<errors::ChainError>())?;
     m.add("MediaError", py.get_type::<errors::MediaError>())?;

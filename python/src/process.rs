@@ -6,11 +6,15 @@
 //! checks them every 50 ms. On KeyboardInterrupt it asks the library to stop
 //! ([`tessera::job::request_stop`]): a video stops within a frame, its temporary output is
 //! removed, nothing is written, and the call raises KeyboardInterrupt.
+//!
+//! The options are read from the keywords once, by [`job_options`], for this call and for
+//! `tessera.process_batch` ([`crate::batch`]) alike.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::conversion::FromPyObjectOwned;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tessera::chain::Chain as LibChain;
@@ -25,7 +29,7 @@ use crate::chain::Chain;
 use crate::errors;
 
 /// How often the caller looks for Ctrl-C while a run goes on.
-const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+pub const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// A chain given as text or as a made `Chain`.
 #[derive(FromPyObject)]
@@ -49,7 +53,7 @@ pub enum StripArg {
     List(Vec<String>),
 }
 
-fn value_error(text: impl Into<String>) -> PyErr {
+pub fn value_error(text: impl Into<String>) -> PyErr {
     PyValueError::new_err(text.into())
 }
 
@@ -143,143 +147,186 @@ fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<f64>> {
 /// ``tessera process --report`` has them), and ``input_size``, ``output_size`` (width,
 /// height), ``skipped_frames``, ``stages`` (where the time went).
 ///
+/// Every option is a keyword argument; one this function does not take is a ``TypeError``.
+///
 /// Raises :class:`ChainError`, :class:`MediaError` (a missing, unreadable or damaged input,
 /// an encoder error), :class:`BackendError`, :class:`Error` (an existing output without
 /// ``overwrite``, an option that does not apply to the output's format), ``ValueError`` for
 /// an option out of range, KeyboardInterrupt when interrupted.
 #[pyfunction]
-#[pyo3(signature = (
-    input, output, chain = None, backend = "auto", *,
-    overwrite = false, format = None,
-    codec = None, crf = None, preset = None, bitrate = None, pix_fmt = None, gop = None,
-    encoder_options = None, no_audio = false, audio_codec = None, auto_rotate = false,
-    start = None, duration = None, frames = None, fps = None,
-    quality = None, lossless = false, effort = None, subsampling = None, progressive = false,
-    compression = None, fast = false, tiff_compression = None, tiff_tile = None,
-    tiff_pyramid = false, background = None,
-    strip = None, auto_orient = true, keep_profile = false, profile = None,
-    intent = "relative", on_error = "stop", max_pixels = None, max_memory = None,
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (input, output, chain = None, backend = "auto", **options))]
 pub fn process<'py>(
     py: Python<'py>,
     input: PathBuf,
     output: Option<PathBuf>,
     chain: Option<ChainArg<'py>>,
     backend: &str,
-    overwrite: bool,
-    format: Option<String>,
-    codec: Option<String>,
-    crf: Option<u32>,
-    preset: Option<String>,
-    bitrate: Option<u64>,
-    pix_fmt: Option<String>,
-    gop: Option<u32>,
-    encoder_options: Option<Bound<'py, PyDict>>,
-    no_audio: bool,
-    audio_codec: Option<String>,
-    auto_rotate: bool,
-    start: Option<f64>,
-    duration: Option<f64>,
-    frames: Option<u64>,
-    fps: Option<f64>,
-    quality: Option<u8>,
-    lossless: bool,
-    effort: Option<u8>,
-    subsampling: Option<String>,
-    progressive: bool,
-    compression: Option<u8>,
-    fast: bool,
-    tiff_compression: Option<String>,
-    tiff_tile: Option<String>,
-    tiff_pyramid: bool,
-    background: Option<String>,
-    strip: Option<StripArg>,
-    auto_orient: bool,
-    keep_profile: bool,
-    profile: Option<PathBuf>,
-    intent: &str,
-    on_error: &str,
-    max_pixels: Option<Amount>,
-    max_memory: Option<Amount>,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let chain: LibChain = match chain {
-        None => LibChain::default(),
-        Some(ChainArg::Made(made)) => made.get().library().clone(),
-        Some(ChainArg::Text(text)) => {
-            LibChain::parse_all(&text).map_err(|e| errors::chain_error(py, &e, &text))?
-        }
+    let chain = library_chain(py, chain)?;
+    let keywords = Keywords::new(py, options, "process")?;
+    let mut job = job_options(&keywords)?;
+    keywords.finish()?;
+    job.input = input;
+    job.output = match output {
+        Some(path) => Output::File(path),
+        None => Output::Discard,
     };
+    job.chain = chain;
+    job.backend = backends::choice(backend)?;
+    let report = run_watched(py, &mut job)?;
+    report_dict(py, &job, &report)
+}
+
+/// The library's chain for a `chain` argument; `None` is the empty chain, which passes frames
+/// through unchanged.
+pub fn library_chain(py: Python<'_>, chain: Option<ChainArg<'_>>) -> PyResult<LibChain> {
+    match chain {
+        None => Ok(LibChain::default()),
+        Some(ChainArg::Made(made)) => Ok(made.get().library().clone()),
+        Some(ChainArg::Text(text)) => {
+            LibChain::parse_all(&text).map_err(|e| errors::chain_error(py, &e, &text))
+        }
+    }
+}
+
+/// Keyword arguments taken one at a time by name; what is left at the end is a keyword the
+/// function does not take.
+pub struct Keywords<'py> {
+    dict: Bound<'py, PyDict>,
+    function: &'static str,
+}
+
+impl<'py> Keywords<'py> {
+    pub fn new(
+        py: Python<'py>,
+        options: Option<&Bound<'py, PyDict>>,
+        function: &'static str,
+    ) -> PyResult<Keywords<'py>> {
+        let dict = match options {
+            Some(d) => d.copy()?,
+            None => PyDict::new(py),
+        };
+        Ok(Keywords { dict, function })
+    }
+
+    /// The keyword `name`, `None` where it is not given or given as `None`. A value of the
+    /// wrong type is a TypeError naming the keyword, as for any Python function.
+    pub fn get<T: FromPyObjectOwned<'py>>(&self, name: &str) -> PyResult<Option<T>> {
+        let Some(value) = self.dict.get_item(name)? else {
+            return Ok(None);
+        };
+        self.dict.del_item(name)?;
+        if value.is_none() {
+            return Ok(None);
+        }
+        value.extract::<T>().map(Some).map_err(|e| {
+            let e: PyErr = e.into();
+            if e.is_instance_of::<PyTypeError>(value.py()) {
+                PyTypeError::new_err(format!("{}() argument '{name}': {e}", self.function))
+            } else {
+                e
+            }
+        })
+    }
+
+    /// A flag: the keyword `name`, or `default` where it is not given.
+    pub fn flag(&self, name: &str, default: bool) -> PyResult<bool> {
+        Ok(self.get(name)?.unwrap_or(default))
+    }
+
+    /// Every keyword taken, or a TypeError naming one the function does not take.
+    pub fn finish(self) -> PyResult<()> {
+        match self.dict.keys().iter().next() {
+            None => Ok(()),
+            Some(key) => Err(PyTypeError::new_err(format!(
+                "{}() got an unexpected keyword argument {}",
+                self.function,
+                key.repr()?
+            ))),
+        }
+    }
+}
+
+/// A file's job from the keywords `tessera.process` and `tessera.process_batch` share (every
+/// option of the command line's `tessera process` for one file), checked; its input, output,
+/// chain and backend are the caller's to set.
+pub fn job_options(kw: &Keywords<'_>) -> PyResult<Job> {
+    let no_audio = kw.flag("no_audio", false)?;
+    let audio_codec: Option<String> = kw.get("audio_codec")?;
     if no_audio && audio_codec.is_some() {
         return Err(value_error(
             "no_audio and audio_codec cannot be given together",
         ));
     }
+    let frames: Option<u64> = kw.get("frames")?;
     if frames == Some(0) {
         return Err(value_error("frames=0 keeps nothing (give 1 or more)"));
     }
+    let fps: Option<f64> = kw.get("fps")?;
     if matches!(fps, Some(f) if !(f.is_finite() && f > 0.0)) {
         return Err(value_error("fps must be a number above 0"));
     }
-    let strip = match strip {
+    let strip = match kw.get::<StripArg>("strip")? {
         None | Some(StripArg::All(false)) => Strip::default(),
         Some(StripArg::All(true)) => Strip::ALL,
         Some(StripArg::Text(t)) => Strip::parse(&t).map_err(value_error)?,
         Some(StripArg::List(list)) => Strip::parse(&list.join(",")).map_err(value_error)?,
     };
-    let choice = backends::choice(backend)?;
-    let mut job = Job {
-        input: input.clone(),
-        output: match &output {
-            Some(path) => Output::File(path.clone()),
-            None => Output::Discard,
-        },
-        chain,
-        backend: choice,
+    let encoder_options: Option<Bound<'_, PyDict>> = kw.get("encoder_options")?;
+    let intent: String = kw.get("intent")?.unwrap_or_else(|| "relative".into());
+    let on_error: String = kw.get("on_error")?.unwrap_or_else(|| "stop".into());
+    Ok(Job {
+        input: PathBuf::new(),
+        output: Output::Discard,
+        chain: LibChain::default(),
+        backend: BackendChoice::Auto,
         encode: EncodeSettings {
-            codec,
-            crf,
-            preset,
-            bitrate: in_range("bitrate", bitrate, 1, 999_999_999_999)?,
-            pix_fmt,
-            gop,
+            codec: kw.get("codec")?,
+            crf: kw.get("crf")?,
+            preset: kw.get("preset")?,
+            bitrate: in_range("bitrate", kw.get("bitrate")?, 1, 999_999_999_999)?,
+            pix_fmt: kw.get("pix_fmt")?,
+            gop: kw.get("gop")?,
             options: encoder_options
                 .map(|d| options(&d))
                 .transpose()?
                 .unwrap_or_default(),
             no_audio,
             audio_codec,
-            auto_rotate,
-            format,
+            auto_rotate: kw.flag("auto_rotate", false)?,
+            format: kw.get("format")?,
             jpeg_tables: None,
         },
         image: ImageSettings {
-            quality: in_range("quality", quality, 0, 100)?,
-            lossless,
-            effort: in_range("effort", effort, 0, 9)?,
-            subsampling: parsed("subsampling", subsampling, |t| t.parse())?,
-            progressive,
-            compression: in_range("compression", compression, 0, 9)?,
-            fast,
-            tiff_compression: parsed("tiff_compression", tiff_compression, |t| t.parse())?,
+            quality: in_range("quality", kw.get("quality")?, 0, 100)?,
+            lossless: kw.flag("lossless", false)?,
+            effort: in_range("effort", kw.get("effort")?, 0, 9)?,
+            subsampling: parsed("subsampling", kw.get("subsampling")?, |t| t.parse())?,
+            progressive: kw.flag("progressive", false)?,
+            compression: in_range("compression", kw.get("compression")?, 0, 9)?,
+            fast: kw.flag("fast", false)?,
+            tiff_compression: parsed("tiff_compression", kw.get("tiff_compression")?, |t| {
+                t.parse()
+            })?,
             tiff_tile: parsed(
                 "tiff_tile",
-                tiff_tile,
+                kw.get("tiff_tile")?,
                 tessera::media::tiff_file::parse_tile,
             )?,
-            tiff_pyramid,
+            tiff_pyramid: kw.flag("tiff_pyramid", false)?,
             background: parsed(
                 "background",
-                background,
+                kw.get("background")?,
                 tessera::media::encoders::parse_colour,
             )?,
         },
         photo: PhotoOptions {
-            auto_orient,
+            auto_orient: kw.flag("auto_orient", true)?,
             strip,
-            keep_profile,
-            profile,
-            intent: match intent {
+            keep_profile: kw.flag("keep_profile", false)?,
+            profile: kw.get("profile")?,
+            intent: match intent.as_str() {
                 "perceptual" => Intent::Perceptual,
                 "relative" => Intent::Relative,
                 "saturation" => Intent::Saturation,
@@ -293,11 +340,11 @@ pub fn process<'py>(
             },
         },
         trim: Trim {
-            start: seconds("start", start)?.unwrap_or(0.0),
-            duration: seconds("duration", duration)?,
+            start: seconds("start", kw.get("start")?)?.unwrap_or(0.0),
+            duration: seconds("duration", kw.get("duration")?)?,
             frames,
         },
-        on_error: match on_error {
+        on_error: match on_error.as_str() {
             "stop" => OnError::Stop,
             "skip" => OnError::Skip,
             "accept" => OnError::Accept,
@@ -310,15 +357,13 @@ pub fn process<'py>(
         fps,
         gpu: None,
         progress: None,
-        overwrite,
+        overwrite: kw.flag("overwrite", false)?,
         limits: tessera::limits::Limits {
-            max_pixels: amount("max_pixels", max_pixels, true)?,
-            max_memory: amount("max_memory", max_memory, false)?
+            max_pixels: amount("max_pixels", kw.get("max_pixels")?, true)?,
+            max_memory: amount("max_memory", kw.get("max_memory")?, false)?
                 .unwrap_or_else(tessera::limits::default_max_memory),
         },
-    };
-    let report = run_watched(py, &mut job)?;
-    report_dict(py, &job, &report)
+    })
 }
 
 /// Runs `job` on a thread of its own without the GIL, checking for Ctrl-C meanwhile.

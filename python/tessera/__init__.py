@@ -1,8 +1,9 @@
 """tessera: filter chains over numpy arrays, images and videos, on the CPU or the GPU.
 
 ``Chain(text)`` parses and checks a chain once; ``chain.apply(array)`` runs it over a picture
-in a numpy array; ``process(input, output, chain)`` runs it over an image or video file as
-``tessera process`` does. The chain language and every filter are described by
+in a numpy array (uint8, uint16, or float32 in 0..1); ``process(input, output, chain)`` runs it
+over an image or video file as ``tessera process`` does, and ``process_batch(inputs, output,
+chain)`` over many, as ``tessera process A B C -o 'out/{stem}.webp'`` does. The chain language and every filter are described by
 ``tessera filters`` on the command line and in the project's README.
 
     >>> import numpy as np, tessera
@@ -20,6 +21,7 @@ from ._tessera import (
     MediaError,
     __version__,
     process,
+    process_batch,
 )
 
 __all__ = [
@@ -31,4 +33,5 @@ __all__ = [
     "MediaError",
     "__version__",
     "process",
+    "process_batch",
 ]

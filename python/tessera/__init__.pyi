@@ -1,6 +1,6 @@
 """Type stubs of the tessera package (its compiled part, ``tessera._tessera``)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from typing import Literal, TypedDict, Union
 
@@ -12,7 +12,7 @@ VIDEO: bool
 """True when this build reads and writes video (the ``video`` feature); images otherwise."""
 
 Backend = Literal["auto", "cpu", "gpu"]
-Pixels = Union[npt.NDArray[np.uint8], npt.NDArray[np.uint16]]
+Pixels = Union[npt.NDArray[np.uint8], npt.NDArray[np.uint16], npt.NDArray[np.float32]]
 StrPath = Union[str, PathLike[str]]
 
 class Error(Exception):
@@ -53,8 +53,12 @@ class Chain:
     def resolved(self) -> str:
         """The chain with every default filled in, as ``tessera check`` prints it."""
     def apply(self, img: Pixels, backend: Backend = "auto") -> Pixels:
-        """Runs the chain over a picture: (H, W) or (H, W, 1-4) of uint8 or uint16 in, the
-        same dtype and layout out, at the size the chain makes. float32 is refused."""
+        """Runs the chain over a picture: (H, W) or (H, W, 1-4) of uint8, uint16 or float32
+        in, the same dtype and layout out, at the size the chain makes. float32 values are
+        taken as 16-bit codes, round(x * 65535), and come back as code / 65535; a value that
+        does not round into 0..65535, infinity or NaN raises ValueError."""
+    def __reduce__(self) -> tuple[type[Chain], tuple[str]]:
+        """Pickles as the chain's text."""
 
 class StageReport(TypedDict):
     name: str
@@ -120,3 +124,88 @@ def process(
 ) -> Report:
     """Runs a chain over one image or video file and writes the result, as
     ``tessera process INPUT -o OUTPUT`` does; returns the run's report."""
+
+class FileRecord(TypedDict, total=False):
+    """One file's line in a batch's report; ``output``, ``error``, ``backend`` and
+    ``warnings`` are absent where they have no value, as in the JSON."""
+
+    input: str
+    output: str
+    status: Literal["done", "skipped", "failed", "interrupted", "not started"]
+    error: str
+    frames: int
+    pixels: int
+    seconds: float
+    backend: str
+    warnings: list[str]
+
+class BatchReport(TypedDict, total=False):
+    """The document ``tessera process --report`` writes (docs/batch.md); ``shard`` only with
+    a shard."""
+
+    schema: int
+    chain: str
+    shard: str
+    processed: int
+    skipped: int
+    failed: int
+    interrupted: int
+    not_started: int
+    seconds: float
+    files: list[FileRecord]
+
+def process_batch(
+    inputs: StrPath | Sequence[StrPath],
+    output: StrPath | None,
+    chain: str | Chain | None = None,
+    backend: Backend = "auto",
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int, int, FileRecord], object] | None = None,
+    recursive: bool = False,
+    include: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
+    skip_existing: bool = False,
+    fail_fast: bool = False,
+    shard: str | tuple[int, int] | None = None,
+    overwrite: bool = False,
+    format: str | None = None,
+    codec: str | None = None,
+    crf: int | None = None,
+    preset: str | None = None,
+    bitrate: int | None = None,
+    pix_fmt: str | None = None,
+    gop: int | None = None,
+    encoder_options: Mapping[str, object] | None = None,
+    no_audio: bool = False,
+    audio_codec: str | None = None,
+    auto_rotate: bool = False,
+    start: float | None = None,
+    duration: float | None = None,
+    frames: int | None = None,
+    fps: float | None = None,
+    quality: int | None = None,
+    lossless: bool = False,
+    effort: int | None = None,
+    subsampling: Literal["444", "422", "420"] | None = None,
+    progressive: bool = False,
+    compression: int | None = None,
+    fast: bool = False,
+    tiff_compression: Literal["none", "lzw", "deflate", "jpeg"] | None = None,
+    tiff_tile: str | None = None,
+    tiff_pyramid: bool = False,
+    background: str | None = None,
+    strip: bool | str | Sequence[str] | None = None,
+    auto_orient: bool = True,
+    keep_profile: bool = False,
+    profile: StrPath | None = None,
+    intent: Literal["perceptual", "relative", "saturation", "absolute"] = "relative",
+    on_error: Literal["stop", "skip", "accept"] = "stop",
+    max_pixels: int | str | None = None,
+    max_memory: int | str | None = None,
+) -> BatchReport:
+    """Runs a chain over many files (paths, folders, glob patterns), as ``tessera process A B
+    C -o OUTPUT`` does, ``output`` a folder or a template such as ``"out/{stem}.webp"``;
+    returns the report ``--report`` writes. ``progress(done, total, entry)`` is called on the
+    calling thread as each file is through. Ctrl-C raises KeyboardInterrupt, whose ``report``
+    attribute is the report so far."""

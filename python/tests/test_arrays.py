@@ -71,8 +71,8 @@ def test_unaligned_16_bit_samples_are_read():
         (np.zeros((4, 4, 0), np.uint8), ValueError, "0 channels"),
         (np.zeros((0, 4, 3), np.uint8), ValueError, "no pixels"),
         (np.zeros((4, 0), np.uint16), ValueError, "no pixels"),
-        (np.zeros((4, 4, 3), np.float32), TypeError, "float32"),
         (np.zeros((4, 4, 3), np.float64), TypeError, "float64"),
+        (np.zeros((4, 4, 3), ">f4"), TypeError, "byte order"),
         (np.zeros((4, 4, 3), np.int32), TypeError, "uint8 or uint16"),
         (np.zeros((4, 4, 3), ">u2"), TypeError, "byte order"),
         (np.zeros((4, 4), bool), TypeError, "uint8 or uint16"),
@@ -84,6 +84,52 @@ def test_bad_arrays_raise_clear_errors(bad, error, words):
     with pytest.raises(error) as caught:
         tessera.Chain("invert").apply(bad, "cpu")
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("channels", SHAPES)
+def test_float32_is_uint16_codes_over_65535_exactly(channels):
+    codes = picture(23, 31, channels, np.uint16)
+    codes.flat[:4] = [0, 1, 65534, 65535]
+    values = (codes / 65535).astype(np.float32)
+    chain = tessera.Chain("gblur(sigma=1.5) | eq(contrast=1.2, saturation=1.3) | scale(width=20)")
+    out = chain.apply(values, "cpu")
+    want = chain.apply(codes, "cpu")
+    assert out.dtype == np.float32 and out.shape == want.shape
+    assert np.array_equal(out, (want / 65535).astype(np.float32))
+    # What goes in as a code comes out as it: the mapping loses nothing but what lies between
+    # codes.
+    assert np.array_equal(tessera.Chain("hflip").apply(values, "cpu"), values[:, ::-1])
+
+
+def test_float32_values_between_codes_take_the_nearest():
+    x = np.array([[0.0, 0.25, 0.5, 1.0, 1e-6, 1 - 1e-6, -1e-6, 1 + 7e-6]], np.float32)
+    nearest = np.floor(x.astype(np.float64) * 65535 + 0.5).astype(np.uint16)
+    assert nearest.tolist() == [[0, 16384, 32768, 65535, 0, 65535, 0, 65535]]
+    out = tessera.Chain("hflip | hflip").apply(x, "cpu")
+    assert np.array_equal(out, (nearest / 65535).astype(np.float32))
+    assert np.abs(out - x).max() <= 0.5 / 65535 + 1e-7
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (np.nan, "NaN at [2, 3, 1]"),
+        (np.inf, "inf at [2, 3, 1]"),
+        (255.0, "255 at [2, 3, 1]"),
+        (1 + 1e-4, "from 0 to 1"),
+        (-1e-4, "from 0 to 1"),
+    ],
+)
+def test_float32_values_without_a_code_are_refused(value, words):
+    img = np.full((4, 5, 3), 0.5, np.float32)
+    img[2, 3, 1] = value
+    with pytest.raises(ValueError) as caught:
+        tessera.Chain("invert").apply(img, "cpu")
+    assert words in str(caught.value)
+    grey = np.zeros((4, 5), np.float32)
+    grey[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN at \[1, 2\]"):
+        tessera.Chain("invert").apply(grey, "cpu")
 
 
 def test_an_unknown_backend_is_refused():

@@ -1,6 +1,5 @@
 //! Command-line arguments, resolved once into a library [`Job`]; error printing and exit codes.
 
-mod batch;
 mod filters;
 mod habits;
 mod log;
@@ -11,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use tessera::backend::gpu::{AdapterPolicy, GpuDevice};
 use tessera::backend::BackendChoice;
+use tessera::batch;
 use tessera::chain::{render_all, Chain};
 use tessera::job::{self, EncodeSettings, Job, Output};
 use tessera::media::cms::Intent;
@@ -100,11 +100,11 @@ struct ProcessArgs {
     #[arg(short, long)]
     recursive: bool,
     /// Only the files whose path below their folder (or name) matches this glob; repeatable.
-    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    #[arg(long, value_name = "GLOB", value_parser = batch::parse_glob)]
     include: Vec<glob::Pattern>,
     /// Leave out the files whose path below their folder (or name) matches this glob;
     /// repeatable.
-    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    #[arg(long, value_name = "GLOB", value_parser = batch::parse_glob)]
     exclude: Vec<glob::Pattern>,
     /// Leave the outputs that exist as they are (to finish an interrupted batch).
     #[arg(long, conflicts_with = "overwrite")]
@@ -339,6 +339,16 @@ enum BackendArg {
     Gpu,
 }
 
+impl BackendArg {
+    fn choice(self) -> BackendChoice {
+        match self {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+        }
+    }
+}
+
 /// The manual page: the command's own sections, a list of the subcommands, then each
 /// subcommand's synopsis, description and options in a section of this page, all from the
 /// argument definitions. (clap_mangen's own list would point at `tessera-process(1)` pages,
@@ -408,10 +418,6 @@ fn parse_tiff_compression(text: &str) -> Result<tessera::media::encoders::TiffCo
 
 fn parse_strip(text: &str) -> Result<Strip, String> {
     Strip::parse(text)
-}
-
-fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
-    glob::Pattern::new(text).map_err(|e| format!("'{text}' is not a glob pattern: {e}"))
 }
 
 /// `800k`, `5M`, `2.5M` or a plain number of bits per second.
@@ -753,11 +759,7 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
         input,
         output,
         chain,
-        backend: match args.backend {
-            BackendArg::Auto => BackendChoice::Auto,
-            BackendArg::Cpu => BackendChoice::Cpu,
-            BackendArg::Gpu => BackendChoice::Gpu,
-        },
+        backend: args.backend.choice(),
         image: ImageSettings {
             quality: args.quality,
             lossless: args.lossless,
@@ -823,236 +825,107 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
     }
 }
 
-/// One file's line in the run report.
-#[derive(serde::Serialize)]
-struct FileRecord {
-    input: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output: Option<String>,
-    /// `done`, `skipped`, `failed`, `interrupted` or `not started`.
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    frames: u64,
-    /// Pixels of the input's frames processed.
-    pixels: u64,
-    seconds: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backend: Option<String>,
-    /// What the file lost on the way though it was done: damage accepted (`--on-error
-    /// accept`: written from what was decoded) and streams its output cannot hold.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<String>,
-}
-
-#[derive(serde::Serialize)]
-struct RunRecord {
-    schema: u32,
-    chain: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shard: Option<String>,
-    processed: usize,
-    skipped: usize,
-    failed: usize,
-    interrupted: usize,
-    not_started: usize,
-    seconds: f64,
-    files: Vec<FileRecord>,
-}
-
 fn usage(message: String) -> i32 {
     eprintln!("error: {message}");
     2
 }
 
-/// What every file of a batch shares.
-struct Run<'a> {
-    args: &'a ProcessArgs,
-    chain: &'a Chain,
-    target: Option<&'a batch::Target>,
+/// What the command line shows of a batch as it runs: a bar for each file, a line (or an
+/// error's lines) as each one ends.
+struct Shown<'a> {
     bars: &'a log::Bars,
-    gpu: Option<&'a GpuDevice>,
+    chain: &'a Chain,
+    total: usize,
+    fail_fast: bool,
+    stopping: std::sync::atomic::AtomicBool,
 }
 
-/// One file of a batch, `place` being its number and the batch's size, for the log.
-fn process_one(
-    run: &Run,
-    item: &batch::Item,
-    output: &std::path::Path,
-    (n, total): (usize, usize),
-) -> FileRecord {
-    let Run {
-        args,
-        chain,
-        target,
-        bars,
-        gpu,
-    } = *run;
-    let mut record = FileRecord {
-        input: item.input.display().to_string(),
-        output: target.map(|_| output.display().to_string()),
-        status: "done",
-        error: None,
-        frames: 0,
-        pixels: 0,
-        seconds: 0.0,
-        backend: None,
-        warnings: Vec::new(),
-    };
-    // The run makes the output's folders, and removes them again if it fails.
-    let out = match target {
-        Some(_) => Output::File(output.to_path_buf()),
-        None => Output::Discard,
-    };
-    let mut job = make_job(args, item.input.clone(), out, chain.clone());
-    job.gpu = gpu.cloned();
-    let progress = std::sync::Arc::new(job::Progress::default());
-    job.progress = Some(progress.clone());
-    let started = std::time::Instant::now();
-    let mut backend = None;
-    let result = bars.watch(&item.input.display().to_string(), &progress, || {
-        job::run(&job, &mut |b: &str| backend = Some(b.to_string()))
-    });
-    record.seconds = started.elapsed().as_secs_f64();
-    record.backend = backend;
-    match result {
-        Ok(report) if report.left_out.is_some() => {
-            let reason = report.left_out.unwrap_or_default();
-            bars.line(format!(
-                "tessera: [{n}/{total}] skipped {}: {reason}; nothing written",
-                item.input.display()
-            ));
-            record.status = "skipped";
-            record.error = Some(reason);
-        }
-        Ok(report) => {
-            record.warnings = report.warnings;
-            record.frames = report.frames;
-            record.pixels = report.frames * report.input_size.0 as u64 * report.input_size.1 as u64;
-            bars.line(format!(
-                "tessera: [{n}/{total}] {} -> {}: {} frame{} in {:.2} s",
-                item.input.display(),
+impl batch::Watch for Shown<'_> {
+    fn file(
+        &self,
+        entry: &batch::Entry,
+        progress: &job::Progress,
+        work: &mut dyn FnMut() -> Result<job::Report, Error>,
+    ) -> Result<job::Report, Error> {
+        self.bars
+            .watch(&entry.item.input.display().to_string(), progress, work)
+    }
+
+    fn finished(&self, entry: &batch::Entry, record: &batch::FileRecord, error: Option<&Error>) {
+        let (n, total, bars) = (entry.place + 1, self.total, self.bars);
+        let input = entry.item.input.display();
+        match (record.status, error) {
+            (batch::Status::Skipped, _) => bars.line(format!(
+                "tessera: [{n}/{total}] skipped {input}: {}; nothing written",
+                record.error.as_deref().unwrap_or_default()
+            )),
+            (batch::Status::Interrupted, _) => bars.error(match record.output.as_deref() {
+                Some(out) => {
+                    format!("tessera: [{n}/{total}] {input} interrupted; {out} was not written")
+                }
+                None => format!("tessera: [{n}/{total}] {input} interrupted"),
+            }),
+            (batch::Status::Failed, Some(e)) => bars.error(format!(
+                "tessera: [{n}/{total}] {input} failed:\n{}",
+                describe(e, self.chain)
+            )),
+            _ => bars.line(format!(
+                "tessera: [{n}/{total}] {input} -> {}: {} frame{} in {:.2} s",
                 record.output.as_deref().unwrap_or("(discarded)"),
-                report.frames,
-                if report.frames == 1 { "" } else { "s" },
+                record.frames,
+                if record.frames == 1 { "" } else { "s" },
                 record.seconds
-            ));
+            )),
         }
-        Err(Error::Interrupted) => {
-            bars.error(match record.output.as_deref() {
-                Some(out) => format!(
-                    "tessera: [{n}/{total}] {} interrupted; {out} was not written",
-                    item.input.display()
-                ),
-                None => format!(
-                    "tessera: [{n}/{total}] {} interrupted",
-                    item.input.display()
-                ),
-            });
-            record.status = "interrupted";
-            record.error = Some("interrupted before it was done".into());
-        }
-        Err(e) => {
-            let text = describe(&e, chain);
-            bars.error(format!(
-                "tessera: [{n}/{total}] {} failed:\n{text}",
-                item.input.display()
-            ));
-            record.status = "failed";
-            record.error = Some(e.to_string());
+        let failed = record.status == batch::Status::Failed;
+        bars.file_done(failed);
+        if failed
+            && self.fail_fast
+            && !self
+                .stopping
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            eprintln!("tessera: stopping at the first failure (--fail-fast)");
         }
     }
-    record
 }
 
-/// Many files: expanded, named and checked before any work, then processed one after another;
-/// a failing file is reported and the others go on (unless --fail-fast). `one_file`: a single
+/// Many files: expanded, named and checked before any work, then processed a few at a time; a
+/// failing file is reported and the others go on (unless --fail-fast). `one_file`: a single
 /// input file to a single output file, run as a batch for its report or dry run.
 fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
     let started = std::time::Instant::now();
-    let find = batch::Find {
-        inputs: &args.inputs,
-        recursive: args.recursive,
-        include: &args.include,
-        exclude: &args.exclude,
-    };
-    let mut items = match batch::expand(&find) {
-        Ok(items) => items,
-        Err(message) => return usage(message),
-    };
-    if let Some(shard) = args.shard {
-        items.retain(|i| batch::in_shard(i, shard));
-    }
-    let resolved = chain.to_text();
-    let hash = batch::chain_hash(&resolved);
     let target = match (&args.output, args.discard) {
         (Some(o), false) if one_file => Some(batch::Target::File(o.clone())),
         (Some(o), false) => Some(batch::Target::of(o)),
         _ => None,
     };
-    if let Some(batch::Target::Folder(dir)) = &target {
-        if dir.exists() && !dir.is_dir() {
-            return usage(format!(
-                "{} is a file; with several inputs -o is a folder or a template such as 'out/{{stem}}.png'",
-                dir.display()
-            ));
-        }
-    }
-    // Outputs named and checked before any work.
-    let mut pairs = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let output = match &target {
-            Some(t) => match t.output(item, i + 1, &hash) {
-                Ok(o) => o,
-                Err(message) => return usage(message),
-            },
-            None => PathBuf::new(),
-        };
-        pairs.push((item.clone(), output));
-    }
-    if target.is_some() {
-        if let Err(message) = batch::check_outputs(&pairs) {
-            return usage(message);
-        }
-    }
-    let mut records = Vec::new();
-    let mut work = Vec::new();
-    for (item, output) in pairs {
-        let exists = target.is_some() && output.exists();
-        // A damaged video is still one: its run fails and says what is wrong.
-        let media = matches!(
-            tessera::media::image::is_image_file(&item.input),
-            Ok(_) | Err(tessera::media::MediaError::Decode { .. })
-        );
-        let skip = match (media, exists && args.skip_existing) {
-            (false, _) => Some("not an image or a video tessera reads"),
-            (true, true) => Some("the output exists (--skip-existing)"),
-            (true, false) => None,
-        };
-        match skip {
-            Some(reason) => records.push(FileRecord {
-                input: item.input.display().to_string(),
-                output: (media && target.is_some()).then(|| output.display().to_string()),
-                status: "skipped",
-                error: Some(reason.to_string()),
-                frames: 0,
-                pixels: 0,
-                seconds: 0.0,
-                backend: None,
-                warnings: Vec::new(),
-            }),
-            None if exists && !args.overwrite => {
-                return usage(format!(
-                    "{} exists (the output of {}); pass --overwrite to replace outputs or --skip-existing to leave them",
-                    output.display(),
-                    item.input.display()
-                ))
-            }
-            None => work.push((item, output)),
-        }
-    }
+    let request = batch::Request {
+        find: batch::Find {
+            inputs: &args.inputs,
+            recursive: args.recursive,
+            include: &args.include,
+            exclude: &args.exclude,
+        },
+        shard: args.shard,
+        target,
+        skip_existing: args.skip_existing,
+        overwrite: args.overwrite,
+    };
+    let make = |entry: &batch::Entry| {
+        make_job(
+            args,
+            entry.item.input.clone(),
+            entry.job_output(),
+            chain.clone(),
+        )
+    };
+    let planned = match batch::plan(&request, &chain, &make) {
+        Ok(planned) => planned,
+        Err(message) => return usage(message),
+    };
     if !args.quiet {
-        for r in &records {
+        for r in &planned.skipped {
             eprintln!(
                 "tessera: skipped {}: {}",
                 r.input,
@@ -1060,120 +933,53 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
             );
         }
     }
-    // The encoding flags against every output's format, before any work (as a single file's
-    // run checks them).
-    for (item, output) in &work {
-        let out = match target {
-            Some(_) => Output::File(output.clone()),
-            None => Output::Discard,
-        };
-        let job = make_job(args, item.input.clone(), out, chain.clone());
-        if let Err(Error::Usage(message)) = job::check_encoding_flags(&job) {
-            return usage(message);
-        }
-    }
-    let total = work.len();
+    let total = planned.work.len();
+    let choice = args.backend.choice();
     // One GPU device serves every file; where none opens, each file's run says why (`gpu`) or
     // takes the CPU (`auto`). Opened before the bars exist: the probe briefly takes over stderr.
-    let gpu = match args.backend {
-        BackendArg::Gpu if total > 0 => GpuDevice::open(AdapterPolicy::Any).ok(),
-        BackendArg::Auto if total > 0 => GpuDevice::open(AdapterPolicy::HardwareOnly).ok(),
+    let gpu = match choice {
+        BackendChoice::Gpu if total > 0 => GpuDevice::open(AdapterPolicy::Any).ok(),
+        BackendChoice::Auto if total > 0 => GpuDevice::open(AdapterPolicy::HardwareOnly).ok(),
         _ => None,
     };
+    let with_gpu = |entry: &batch::Entry| {
+        let mut job = make(entry);
+        job.gpu = gpu.clone();
+        job
+    };
     if args.dry_run {
-        return dry_run(
-            args,
-            &chain,
-            target.as_ref(),
-            gpu.as_ref(),
-            &work,
-            records.len(),
-        );
+        return dry_run(&chain, &with_gpu, &planned.work, planned.skipped.len());
     }
     let bars = log::Bars::new(args.quiet, total);
-    let jobs = args.jobs.map_or_else(
-        || match args.backend {
-            // A GPU run keeps one file on the device at a time; on the CPU, a file's own pipeline
-            // keeps a few cores busy, so files share the machine a few at a time.
-            BackendArg::Cpu => {
-                (std::thread::available_parallelism().map_or(1, |n| n.get()) / 4).max(1)
-            }
-            BackendArg::Gpu | BackendArg::Auto => 1,
-        },
-        |j| j as usize,
-    );
-    let run = Run {
-        args,
-        chain: &chain,
-        target: target.as_ref(),
+    let jobs = args
+        .jobs
+        .map_or_else(|| batch::default_jobs(choice), |j| j as usize);
+    let shown = Shown {
         bars: &bars,
-        gpu: gpu.as_ref(),
+        chain: &chain,
+        total,
+        fail_fast: args.fail_fast,
+        stopping: false.into(),
     };
-    let queue = std::sync::Mutex::new(work.into_iter().enumerate().collect::<Vec<_>>());
-    let done = std::sync::Mutex::new(Vec::new());
-    let stop_taking = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, total.max(1)) {
-            scope.spawn(|| loop {
-                if stop_taking.load(std::sync::atomic::Ordering::SeqCst) || job::stop_requested() {
-                    return;
-                }
-                // Files are taken in order.
-                let next = queue.lock().ok().and_then(|mut q| {
-                    if q.is_empty() {
-                        None
-                    } else {
-                        Some(q.remove(0))
-                    }
-                });
-                let Some((n, (item, output))) = next else {
-                    return;
-                };
-                let record = process_one(&run, &item, &output, (n + 1, total));
-                bars.file_done(record.status == "failed");
-                let failed = record.status == "failed";
-                if let Ok(mut d) = done.lock() {
-                    d.push((n, record));
-                }
-                if failed
-                    && args.fail_fast
-                    && !stop_taking.swap(true, std::sync::atomic::Ordering::SeqCst)
-                {
-                    eprintln!("tessera: stopping at the first failure (--fail-fast)");
-                }
-            });
-        }
-    });
-    let mut finished = done.into_inner().unwrap_or_default();
-    // The files an interruption or --fail-fast left untouched are in the report too.
-    let why = if job::stop_requested() {
-        "the run was interrupted before this file"
-    } else {
-        "the run stopped at a failure (--fail-fast) before this file"
-    };
-    for (n, (item, output)) in queue.into_inner().unwrap_or_default() {
-        let record = FileRecord {
-            input: item.input.display().to_string(),
-            output: target.is_some().then(|| output.display().to_string()),
-            status: "not started",
-            error: Some(why.to_string()),
-            frames: 0,
-            pixels: 0,
-            seconds: 0.0,
-            backend: None,
-            warnings: Vec::new(),
-        };
-        finished.push((n, record));
-    }
-    finished.sort_by_key(|(n, _)| *n);
-    records.extend(finished.into_iter().map(|(_, r)| r));
+    let mut records = planned.skipped;
+    records.extend(batch::run(
+        planned.work,
+        jobs,
+        args.fail_fast,
+        &with_gpu,
+        &shown,
+    ));
     let seconds = started.elapsed().as_secs_f64();
-    let count = |status: &str| records.iter().filter(|r| r.status == status).count();
-    let (processed, skipped, failed) = (count("done"), count("skipped"), count("failed"));
-    let (interrupted, not_started) = (count("interrupted"), count("not started"));
-    let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
-    let frames: u64 = records.iter().map(|r| r.frames).sum();
+    let record = batch::RunRecord::new(chain.to_text(), args.shard, records, seconds);
+    let warned = record
+        .files
+        .iter()
+        .filter(|r| !r.warnings.is_empty())
+        .count();
+    let frames: u64 = record.files.iter().map(|r| r.frames).sum();
     bars.finish();
+    let (processed, skipped, failed) = (record.processed, record.skipped, record.failed);
+    let (interrupted, not_started) = (record.interrupted, record.not_started);
     if !args.quiet || failed + interrupted + not_started > 0 {
         let with_warnings = match warned {
             0 => String::new(),
@@ -1192,19 +998,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
             frames as f64 / seconds.max(1e-9)
         );
     }
-    let record = RunRecord {
-        schema: 1,
-        chain: resolved,
-        shard: args.shard.map(|(k, n)| format!("{k}/{n}")),
-        processed,
-        skipped,
-        failed,
-        interrupted,
-        not_started,
-        seconds,
-        files: records,
-    };
-    let json = serde_json::to_string_pretty(&record).unwrap_or_default();
+    let json = record.to_json();
     if let Some(path) = &args.report {
         if let Err(e) = std::fs::write(path, &json) {
             eprintln!("error: cannot write the report {}: {e}", path.display());
@@ -1228,41 +1022,33 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
 /// [`job::check`]) and listed as `input -> output`, or with why it would fail. Exit code 0 when
 /// every file would be processed, else that of the worst failure.
 fn dry_run(
-    args: &ProcessArgs,
     chain: &Chain,
-    target: Option<&batch::Target>,
-    gpu: Option<&GpuDevice>,
-    work: &[(batch::Item, PathBuf)],
+    job: &dyn Fn(&batch::Entry) -> Job,
+    work: &[batch::Entry],
     skipped: usize,
 ) -> i32 {
     let mut failing = 0;
     let mut code = 0;
-    for (item, output) in work {
-        let out = match target {
-            Some(_) => Output::File(output.clone()),
-            None => Output::Discard,
-        };
-        let mut job = make_job(args, item.input.clone(), out, chain.clone());
-        job.gpu = gpu.cloned();
-        let shown = match target {
-            Some(_) => output.display().to_string(),
+    for entry in work {
+        let input = entry.item.input.display();
+        let shown = match &entry.output {
+            Some(output) => output.display().to_string(),
             None => "(discarded)".to_string(),
         };
-        match job::check(&job) {
+        match job::check(&job(entry)) {
             Ok(checked) => {
                 let (w, h) = checked.output_size;
-                tracing::info!("{}: the output would be {w}x{h}", item.input.display());
-                print_or_stop(&format!("{} -> {shown}\n", item.input.display()));
+                tracing::info!("{input}: the output would be {w}x{h}");
+                print_or_stop(&format!("{input} -> {shown}\n"));
                 for warning in &checked.warnings {
-                    eprintln!("tessera: {}: {warning}", item.input.display());
+                    eprintln!("tessera: {input}: {warning}");
                 }
             }
             Err(e) => {
                 failing += 1;
                 code = code.max(if e.is_usage() { 2 } else { 1 });
                 eprintln!(
-                    "tessera: {} -> {shown} would fail:\n{}",
-                    item.input.display(),
+                    "tessera: {input} -> {shown} would fail:\n{}",
                     describe(&e, chain)
                 );
             }
