@@ -13,7 +13,6 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use tessera::chain::Chain as LibChain;
 use tessera::job::{self, EncodeSettings, Job, Output, Report};
 use tessera::media::cms::Intent;
 use tessera::media::image::{ImageSettings, PhotoOptions, Strip};
@@ -21,18 +20,13 @@ use tessera::media::{OnError, Trim};
 use tessera::BackendChoice;
 
 use crate::backends;
-use crate::chain::Chain;
+use crate::chain;
+// Where the package's other calls have found it.
+pub use crate::chain::ChainArg;
 use crate::errors;
 
 /// How often the caller looks for Ctrl-C while a run goes on.
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
-
-/// A chain given as text or as a made `Chain`.
-#[derive(FromPyObject)]
-pub enum ChainArg<'py> {
-    Made(Bound<'py, Chain>),
-    Text(String),
-}
 
 /// A count given as a number or as text with a unit (`"100M"`, `"2G"`).
 #[derive(FromPyObject)]
@@ -203,13 +197,7 @@ pub fn process<'py>(
     max_pixels: Option<Amount>,
     max_memory: Option<Amount>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let chain: LibChain = match chain {
-        None => LibChain::default(),
-        Some(ChainArg::Made(made)) => made.get().library().clone(),
-        Some(ChainArg::Text(text)) => {
-            LibChain::parse_all(&text).map_err(|e| errors::chain_error(py, &e, &text))?
-        }
-    };
+    let chain = chain::library_chain(py, chain)?;
     if no_audio && audio_codec.is_some() {
         return Err(value_error(
             "no_audio and audio_codec cannot be given together",

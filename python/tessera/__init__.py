@@ -2,7 +2,8 @@
 
 ``Chain(text)`` parses and checks a chain once; ``chain.apply(array)`` runs it over a picture
 in a numpy array; ``process(input, output, chain)`` runs it over an image or video file as
-``tessera process`` does. The chain language and every filter are described by
+``tessera process`` does; ``open(path, chain)`` reads a video frame by frame, each frame through
+the chain, as numpy arrays. The chain language and every filter are described by
 ``tessera filters`` on the command line and in the project's README.
 
     >>> import numpy as np, tessera
@@ -22,13 +23,29 @@ from ._tessera import (
     process,
 )
 
+if VIDEO:
+    from ._tessera import Frame, Video, open
+else:
+
+    def open(path, chain=None, backend="auto", *, read_ahead=4):
+        """Reads a video frame by frame: this tessera was built without its ``video`` feature
+        (``tessera.VIDEO`` is False), so it raises :class:`MediaError`."""
+        raise MediaError(
+            f"{path}: tessera.open reads videos with FFmpeg, and this tessera was built without "
+            "its `video` feature (tessera.VIDEO is False); build it with the default features"
+        )
+
+
 __all__ = [
     "VIDEO",
     "BackendError",
     "Chain",
     "ChainError",
     "Error",
+    "Frame",
     "MediaError",
+    "Video",
     "__version__",
+    "open",
     "process",
 ]
