@@ -703,6 +703,8 @@ pub struct FramesJob {
     pub from: Option<Seek>,
     /// The frame rate of an image-sequence input (FFmpeg's 25 without it).
     pub fps: Option<f64>,
+    /// What to do with damaged video.
+    pub on_error: OnError,
     /// Finished frames that may wait for the reader (1 or more): the read runs this far ahead
     /// of it, and no further.
     pub ahead: usize,
@@ -780,6 +782,7 @@ impl Frames {
     /// Opens `job.input` and starts reading it on `backend`.
     pub fn open(job: FramesJob, mut backend: Box<dyn Backend>) -> Result<Frames, Error> {
         let mut decoder = VideoDecoder::open_at(&job.input, job.fps)?;
+        decoder.on_error(job.on_error);
         let origin = decoder.origin();
         if let Some(seek) = job.from.filter(|s| s.time > 0.0) {
             decoder.trim(Trim {

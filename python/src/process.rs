@@ -90,6 +90,18 @@ fn options(dict: &Bound<'_, PyDict>) -> PyResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// `on_error="stop"|"skip"|"accept"`, as the command line's `--on-error` takes it.
+pub fn on_error_policy(name: &str) -> PyResult<OnError> {
+    match name {
+        "stop" => Ok(OnError::Stop),
+        "skip" => Ok(OnError::Skip),
+        "accept" => Ok(OnError::Accept),
+        other => Err(value_error(format!(
+            "on_error {other:?} is not one of \"stop\", \"skip\", \"accept\""
+        ))),
+    }
+}
+
 fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<f64>> {
     match value {
         Some(v) if !(v.is_finite() && v >= 0.0) => Err(value_error(format!(
@@ -285,16 +297,7 @@ pub fn process<'py>(
             duration: seconds("duration", duration)?,
             frames,
         },
-        on_error: match on_error {
-            "stop" => OnError::Stop,
-            "skip" => OnError::Skip,
-            "accept" => OnError::Accept,
-            other => {
-                return Err(value_error(format!(
-                    "on_error {other:?} is not one of \"stop\", \"skip\", \"accept\""
-                )))
-            }
-        },
+        on_error: on_error_policy(on_error)?,
         fps,
         gpu: None,
         progress: None,

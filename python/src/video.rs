@@ -26,7 +26,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use tessera::chain::Chain as LibChain;
 use tessera::frame::PlaneRef;
-use tessera::media::{convert, MediaError};
+use tessera::media::{convert, MediaError, OnError};
 use tessera::pipeline::{self, Frames, FramesJob, Next, Seek};
 use tessera::{BackendChoice, Frame, Samples};
 
@@ -253,6 +253,7 @@ pub struct Video {
     path: PathBuf,
     chain: LibChain,
     choice: BackendChoice,
+    on_error: OnError,
     info: tessera::media::decode::StreamInfo,
     output: tessera::Format,
     /// Whether a frame depends on the frames before it: `get_frames` then reads from the start.
@@ -264,14 +265,22 @@ pub struct Video {
     seeks: OnceLock<Option<Vec<Seek>>>,
 }
 
-/// Opens a read of `path` on the backend `choice` names, from `from`. Call without the GIL.
-fn start(
-    path: &std::path::Path,
-    chain: &LibChain,
+/// What every read of one video is made with.
+#[derive(Clone, Copy)]
+struct Opened<'a> {
+    path: &'a std::path::Path,
+    chain: &'a LibChain,
     choice: BackendChoice,
+    on_error: OnError,
+}
+
+/// Opens a read of the video from `from`, `ahead` frames ahead. Call without the GIL.
+fn start(
+    video: &Opened,
     from: Option<Seek>,
     ahead: usize,
 ) -> Result<Frames, tessera::Error> {
+    let Opened { path, chain, choice, on_error } = *video;
     // As `tessera.process`: the GPU device the process keeps; `auto` without a hardware GPU
     // is the CPU, not a probe for one at every call.
     let device = backends::device(choice)?;
@@ -286,6 +295,7 @@ fn start(
         chain: chain.clone(),
         from,
         fps: None,
+        on_error,
         ahead,
         limits: tessera::limits::Limits {
             max_pixels: None,
@@ -318,6 +328,15 @@ fn next_frame(
 }
 
 impl Video {
+    fn opened(&self) -> Opened<'_> {
+        Opened {
+            path: &self.path,
+            chain: &self.chain,
+            choice: self.choice,
+            on_error: self.on_error,
+        }
+    }
+
     fn frame(&self, py: Python<'_>, frames: &Frames, frame: Frame) -> PyResult<Py<VideoFrame>> {
         let tb = self.info.time_base;
         Py::new(
@@ -357,9 +376,9 @@ impl Video {
         wanted: &[u64],
         got: &mut Vec<(u64, Py<VideoFrame>)>,
     ) -> PyResult<Result<(), u64>> {
-        let (path, chain, choice) = (&self.path, &self.chain, self.choice);
+        let (opened, chain) = (self.opened(), &self.chain);
         let mut frames = py
-            .detach(|| start(path, chain, choice, None, GET_AHEAD))
+            .detach(|| start(&opened, None, GET_AHEAD))
             .map_err(|e| errors::to_py(py, e, chain))?;
         let mut read = 0;
         for &k in wanted {
@@ -388,7 +407,7 @@ impl Video {
         wanted: &[u64],
         got: &mut Vec<(u64, Py<VideoFrame>)>,
     ) -> PyResult<bool> {
-        let (path, chain, choice) = (&self.path, &self.chain, self.choice);
+        let (opened, chain) = (self.opened(), &self.chain);
         let mut reading: Option<(Frames, u64)> = None;
         for &k in wanted {
             let seek = seeks[k as usize];
@@ -399,7 +418,7 @@ impl Video {
                 if let Some((old, _)) = reading.take() {
                     py.detach(|| drop(old));
                 }
-                match py.detach(|| start(path, chain, choice, Some(seek), GET_AHEAD)) {
+                match py.detach(|| start(&opened, Some(seek), GET_AHEAD)) {
                     Ok(frames) => reading = Some((frames, k)),
                     // A stream that cannot seek there is read from the start.
                     Err(tessera::Error::Media(MediaError::Unsupported { .. })) => return Ok(false),
@@ -412,7 +431,8 @@ impl Video {
                     return Ok(false);
                 };
                 *next = frame.index + 1;
-                if frame.pts != Some(seeks[frame.index as usize].pts) {
+                let indexed = seeks.get(frame.index as usize).map(|s| s.pts);
+                if indexed.is_none() || frame.pts != indexed {
                     return Ok(false);
                 }
                 if frame.index == k {
@@ -624,12 +644,15 @@ impl Video {
 /// ``backend``: ``"auto"``, ``"cpu"`` or ``"gpu"``, as for :meth:`Chain.apply`.
 /// ``read_ahead``: how many finished frames may wait for the loop (1 or more; the decoder and
 /// each stage hold one more besides): the read runs this far ahead and no further, so memory
-/// stays the same however long the video.
+/// stays the same however long the video. ``on_error``: what a damaged frame does, as for
+/// :func:`process`: ``"stop"`` raises :class:`MediaError` from the loop, ``"skip"`` leaves it
+/// out (the frames after it keep counting from the last one handed out), ``"accept"`` hands
+/// out what the decoder made of it.
 ///
 /// The file is opened and the chain compiled for its frames here, so a missing or unreadable
 /// file raises :class:`MediaError` and a chain that cannot run on these frames
 /// :class:`ChainError` at once; then the read starts. A damaged frame met later raises
-/// :class:`MediaError` from the loop, naming the file and the frame.
+/// :class:`MediaError` from the loop, naming the file and the frame (with ``on_error="stop"``).
 ///
 /// Example::
 ///
@@ -638,16 +661,18 @@ impl Video {
 ///             rgb = frame.to_numpy("rgb24")     # (H, W, 3) uint8
 ///             y, u, v = frame.planes            # the frame's own planes, no copy
 #[pyfunction]
-#[pyo3(signature = (path, chain = None, backend = "auto", *, read_ahead = 4))]
+#[pyo3(signature = (path, chain = None, backend = "auto", *, read_ahead = 4, on_error = "stop"))]
 pub fn open(
     py: Python<'_>,
     path: PathBuf,
     chain: Option<ChainArg<'_>>,
     backend: &str,
     read_ahead: usize,
+    on_error: &str,
 ) -> PyResult<Video> {
     let chain = chain::library_chain(py, chain)?;
     let choice = backends::choice(backend)?;
+    let on_error = crate::process::on_error_policy(on_error)?;
     if read_ahead == 0 {
         return Err(PyValueError::new_err(
             "read_ahead=0 would stop the read (give 1 or more)",
@@ -665,8 +690,14 @@ pub fn open(
         Ok(false) => {}
         Err(e) => return Err(errors::MediaError::new_err(tessera::error::with_causes(&e))),
     }
+    let opened = Opened {
+        path: &path,
+        chain: &chain,
+        choice,
+        on_error,
+    };
     let frames = py
-        .detach(|| start(&path, &chain, choice, None, read_ahead))
+        .detach(|| start(&opened, None, read_ahead))
         .map_err(|e| errors::to_py(py, e, &chain))?;
     let info = *frames.info();
     let output = *frames.output();
@@ -681,6 +712,7 @@ pub fn open(
         path,
         chain,
         choice,
+        on_error,
         info,
         output,
         history,

@@ -27,7 +27,7 @@ if VIDEO:
     from ._tessera import Frame, Video, open
 else:
 
-    def open(path, chain=None, backend="auto", *, read_ahead=4):
+    def open(path, chain=None, backend="auto", *, read_ahead=4, on_error="stop"):
         """Reads a video frame by frame: this tessera was built without its ``video`` feature
         (``tessera.VIDEO`` is False), so it raises :class:`MediaError`."""
         raise MediaError(

@@ -199,6 +199,7 @@ def open(
     backend: Backend = "auto",
     *,
     read_ahead: int = 4,
+    on_error: Literal["stop", "skip", "accept"] = "stop",
 ) -> Video:
     """Opens a video to read frame by frame, each frame through ``chain``, decoding and the
     chain running on threads ahead of the loop by at most ``read_ahead`` frames.

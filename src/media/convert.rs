@@ -794,8 +794,8 @@ impl Outlet {
 
 /// `frame`'s pixels in the packed FFmpeg format `format` (`rgb24`, `rgba`, `gray`, `rgb48le`,
 /// …), rows one after another with no padding: converted as the video encoder's conversion
-/// converts them ([`Outlet`], from the frame's matrix and range; R′G′B′ and grey full range),
-/// so that they equal the frames of an image sequence the command line writes. 16-bit formats
+/// converts them ([`Outlet`], from the frame's matrix and range), so that R′G′B′ equals the
+/// frames of an image sequence the command line writes; R′G′B′ and grey are full range. 16-bit formats
 /// come as native-endian `u16` samples.
 pub fn packed(frame: &Frame, format: AVPixelFormat) -> Result<crate::frame::Samples, String> {
     use crate::frame::Samples;
@@ -812,7 +812,12 @@ pub fn packed(frame: &Frame, format: AVPixelFormat) -> Result<crate::frame::Samp
     if picture_planes(&picture).0[0].is_null() {
         return Err(format!("out of memory for a {w}x{h} picture"));
     }
-    Outlet::new(format, Colour::RGB).convert(frame, &mut picture)?;
+    // Grey is the frame's luma at full range, its matrix kept.
+    let colour = Colour {
+        full_range: true,
+        ..frame.format.colour
+    };
+    Outlet::new(format, colour).convert(frame, &mut picture)?;
     let row = w as usize * bits / 8;
     let stride = picture.stride(0);
     let data = picture.data(0);
