@@ -275,12 +275,13 @@ struct Opened<'a> {
 }
 
 /// Opens a read of the video from `from`, `ahead` frames ahead. Call without the GIL.
-fn start(
-    video: &Opened,
-    from: Option<Seek>,
-    ahead: usize,
-) -> Result<Frames, tessera::Error> {
-    let Opened { path, chain, choice, on_error } = *video;
+fn start(video: &Opened, from: Option<Seek>, ahead: usize) -> Result<Frames, tessera::Error> {
+    let Opened {
+        path,
+        chain,
+        choice,
+        on_error,
+    } = *video;
     // As `tessera.process`: the GPU device the process keeps; `auto` without a hardware GPU
     // is the CPU, not a probe for one at every call.
     let device = backends::device(choice)?;
