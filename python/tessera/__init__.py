@@ -42,10 +42,11 @@ __all__ = [
     "Chain",
     "ChainError",
     "Error",
-    "Frame",
     "MediaError",
-    "Video",
     "__version__",
-    "open",
     "process",
 ]
+if VIDEO:
+    __all__ += ["Frame", "Video"]
+# `open` is left out of `from tessera import *`, which would hide the built-in `open`: it is
+# `tessera.open`.

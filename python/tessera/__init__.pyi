@@ -124,7 +124,8 @@ def process(
 PackedFormat = Literal["rgb24", "rgba", "bgr24", "bgra", "gray", "rgb48", "rgba64", "gray16"]
 
 class Frame:
-    """One frame of a video read by :func:`open`, as the chain made it."""
+    """One frame of a video read by :func:`open`, as the chain made it (present where
+    ``VIDEO`` is True)."""
 
     @property
     def index(self) -> int:
@@ -157,7 +158,8 @@ class Frame:
         converts frames it writes as image sequences: (H, W, 3 or 4), or (H, W) for grey."""
 
 class Video:
-    """A video opened by :func:`open`: an iterator of its frames, one pass."""
+    """A video opened by :func:`open`: an iterator of its frames, one pass (present where
+    ``VIDEO`` is True). No ``len()``: see ``frame_count``."""
 
     @property
     def path(self) -> str: ...
