@@ -19,18 +19,19 @@
 #![cfg(feature = "video")]
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::{self, Scope, ScopedJoinHandle};
-use std::time::Instant;
+use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use ffmpeg_next::Packet;
 
 use crate::backend::Backend;
 use crate::chain::Chain;
 use crate::error::Error;
+use crate::filters::FilterKind;
 use crate::frame::{Format, Frame, Orientation};
 pub use crate::job::Progress;
 use crate::media::convert::Intake;
@@ -241,7 +242,14 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
             decode_stage(decoder, decoded_tx)
         });
         let convert = spawn(s, "convert", &failure, move || {
-            convert_stage(decoded_rx, converted_tx, intake, orientation, &input_name)
+            convert_stage(
+                decoded_rx,
+                converted_tx,
+                intake,
+                orientation,
+                0,
+                &input_name,
+            )
         });
         let plans = Plans {
             compiler,
@@ -435,23 +443,24 @@ fn relay<A, B>(
 
 /// Pictures → frames: planar pictures read in place, others converted to the nearest planar
 /// format; turned upright here with `--auto-rotate`, so that every backend gets them so.
+/// Frames are numbered from `first_index` (a read that starts partway numbers them as a read
+/// from the start would).
 fn convert_stage(
     rx: Receiver<Message<Picture>>,
     tx: Sender<Message<Frame>>,
     mut intake: Intake,
     orientation: Orientation,
+    first_index: u64,
     input: &str,
 ) -> StageResult<()> {
     relay("convert", rx, tx, |p| {
-        let index = p.index;
-        let frame = intake
-            .convert(p.picture, p.index, p.pts)
-            .map_err(|message| {
-                Error::from(MediaError::Decode {
-                    path: input.to_string(),
-                    message: format!("cannot convert picture {index}: {message}"),
-                })
-            })?;
+        let index = first_index + p.index;
+        let frame = intake.convert(p.picture, index, p.pts).map_err(|message| {
+            Error::from(MediaError::Decode {
+                path: input.to_string(),
+                message: format!("cannot convert picture {index}: {message}"),
+            })
+        })?;
         Ok(match orientation.is_identity() {
             true => frame,
             false => frame.oriented(orientation),
@@ -681,4 +690,247 @@ fn discard_stage(
         |_, _, _| Ok(()),
         |_, _, frames| Ok(frames),
     )
+}
+
+/// A video to read frame by frame ([`Frames`]).
+#[derive(Clone, Debug)]
+pub struct FramesJob {
+    pub input: PathBuf,
+    /// The chain each frame goes through; an empty one hands out the decoder's frames as
+    /// they are.
+    pub chain: Chain,
+    /// Where to start; `None` starts at the first frame.
+    pub from: Option<Seek>,
+    /// The frame rate of an image-sequence input (FFmpeg's 25 without it).
+    pub fps: Option<f64>,
+    /// What to do with damaged video.
+    pub on_error: OnError,
+    /// Finished frames that may wait for the reader (1 or more): the read runs this far ahead
+    /// of it, and no further.
+    pub ahead: usize,
+    /// How large the frames may be, and the memory they may hold.
+    pub limits: crate::limits::Limits,
+}
+
+/// A frame to start a read at: frame `index` of the video (counted from its first, as a read
+/// from the start counts), which is at `time` seconds on the container's clock and has the
+/// timestamp `pts` (in the stream's time base), which the caller may check the first frame
+/// read against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Seek {
+    pub index: u64,
+    pub time: f64,
+    pub pts: i64,
+}
+
+/// Where each frame of `input` is, in order, from its packets alone
+/// ([`VideoDecoder::packet_times`]: nothing is decoded, the file is read to its end); `None`
+/// where the packets do not say.
+pub fn seeks(input: &Path, fps: Option<f64>) -> Result<Option<Vec<Seek>>, Error> {
+    let decoder = VideoDecoder::open_at(input, fps)?;
+    let origin = decoder.origin();
+    let time_base = f64::from(decoder.info().time_base);
+    let Some(times) = decoder.packet_times()? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        (0u64..)
+            .zip(times)
+            .map(|(index, pts)| Seek {
+                index,
+                time: pts as f64 * time_base - origin,
+                pts,
+            })
+            .collect(),
+    ))
+}
+
+/// What [`Frames::next`] found.
+pub enum Next {
+    Frame(Frame),
+    /// The video has no more frames.
+    End,
+    /// No frame came within the wait; the read goes on.
+    NotYet,
+}
+
+/// A video's frames, filtered, for a caller that takes them one at a time (the Python
+/// package's iterator). Opening checks what [`run_video`] checks before its first frame (the
+/// input, the chain compiled for its frames, the limits); then decoding, conversion and the
+/// filter run on threads of their own, as in [`run_video`], ahead of the caller by at most
+/// [`FramesJob::ahead`] finished frames besides the one each stage holds, so memory stays flat
+/// however slowly the frames are taken. Frames keep their index and pts; a read that starts
+/// partway ([`FramesJob::from`]) seeks to the key frame before its start, as `--start` does,
+/// and numbers and times its frames as a read from the start would.
+///
+/// Dropping it stops the read: the stages see the caller gone at their next frame and end,
+/// and the drop waits for them.
+pub struct Frames {
+    /// The input as messages name it.
+    name: String,
+    frames: Option<Receiver<Message<Frame>>>,
+    /// The thread that runs the stages and ends with the first error any of them hit.
+    driver: Option<JoinHandle<Result<(), Error>>>,
+    clock: Clock,
+    info: StreamInfo,
+    output: Format,
+    history: bool,
+    ended: bool,
+}
+
+impl Frames {
+    /// Opens `job.input` and starts reading it on `backend`.
+    pub fn open(job: FramesJob, mut backend: Box<dyn Backend>) -> Result<Frames, Error> {
+        let mut decoder = VideoDecoder::open_at(&job.input, job.fps)?;
+        decoder.on_error(job.on_error);
+        let origin = decoder.origin();
+        if let Some(seek) = job.from.filter(|s| s.time > 0.0) {
+            decoder.trim(Trim {
+                start: seek.time,
+                ..Trim::default()
+            })?;
+        }
+        let info = *decoder.info();
+        let clock = Clock::of(&info, origin);
+        let format = info.frame;
+        let plan = Compiler::new(&job.chain).plan_at(&format, &clock.start())?;
+        crate::limits::check(&job.input, &job.limits, &plan, crate::limits::Held::Video)?;
+        let history = job.chain.stages.iter().any(|s| {
+            s.spec.kind == FilterKind::Temporal || crate::filters::reads_video(s.spec.name, &s.args)
+        });
+        let output = plan.output;
+        let first_index = job.from.map_or(0, |s| s.index);
+        backend.share_cores_with_decoder();
+        let (tx, rx) = bounded(job.ahead.max(1));
+        let name = display(&job.input);
+        let run = move || {
+            let FramesJob { input, chain, .. } = job;
+            let input = display(&input);
+            let failure = Failure::new(input.clone());
+            let intake = Intake::new(format);
+            let (decoded_tx, decoded_rx) = bounded(CHANNEL_DEPTH);
+            let (converted_tx, converted_rx) = bounded(CHANNEL_DEPTH);
+            // Frames handed out are the caller's: none comes back to the backend.
+            let (_, recycled) = bounded(0);
+            let panic = thread::scope(|s| {
+                let decode = spawn(s, "decode", &failure, move || {
+                    decode_stage(decoder, decoded_tx)
+                });
+                let convert = spawn(s, "convert", &failure, || {
+                    convert_stage(
+                        decoded_rx,
+                        converted_tx,
+                        intake,
+                        Orientation::default(),
+                        first_index,
+                        &input,
+                    )
+                });
+                let plans = Plans {
+                    compiler: Compiler::new(&chain),
+                    first: &plan,
+                    clock,
+                    varies: chain.varies(),
+                    current: None,
+                };
+                let filter = spawn(s, "filter", &failure, move || {
+                    filter_stage(converted_rx, tx, recycled, backend, plans)
+                });
+                let mut panic = None;
+                join(decode, &mut panic);
+                join(convert, &mut panic);
+                join(filter, &mut panic);
+                panic
+            });
+            if let Some(payload) = panic {
+                std::panic::resume_unwind(payload);
+            }
+            failure.take().map_or(Ok(()), Err)
+        };
+        let driver = thread::Builder::new()
+            .name("tessera-frames".into())
+            .spawn(run)
+            .map_err(|e| MediaError::Decode {
+                path: name.clone(),
+                message: format!("cannot start the reading thread: {e}"),
+            })?;
+        Ok(Frames {
+            name,
+            frames: Some(rx),
+            driver: Some(driver),
+            clock,
+            info,
+            output,
+            history,
+            ended: false,
+        })
+    }
+
+    /// The next frame, waiting at most `wait` for it. After the end or an error, `End`.
+    pub fn next(&mut self, wait: Duration) -> Result<Next, Error> {
+        let Some(rx) = self.frames.as_ref().filter(|_| !self.ended) else {
+            return Ok(Next::End);
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Message::Frame { frame, .. }) => Ok(Next::Frame(frame)),
+            Err(RecvTimeoutError::Timeout) => Ok(Next::NotYet),
+            Ok(Message::End { .. }) => {
+                self.ended = true;
+                self.stop().map(|()| Next::End)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                // The stages ended without the end of the video: the driver says why.
+                self.ended = true;
+                self.stop()?;
+                Err(Error::Media(MediaError::Decode {
+                    path: self.name.clone(),
+                    message: "the video's reading stopped before its end".into(),
+                }))
+            }
+        }
+    }
+
+    /// Stops the read, if it still runs, and waits for its threads; the first error they hit.
+    pub fn stop(&mut self) -> Result<(), Error> {
+        self.ended = true;
+        // The stages see the caller gone at their next frame.
+        drop(self.frames.take());
+        match self.driver.take().map(JoinHandle::join) {
+            None => Ok(()),
+            Some(Ok(result)) => result,
+            Some(Err(payload)) => std::panic::resume_unwind(payload),
+        }
+    }
+
+    /// Seconds from the start of the video (the container's clock) of `frame`: its timestamp,
+    /// or its index over the frame rate where it has none; as per-frame expressions see `t`.
+    pub fn time(&self, frame: &Frame) -> f64 {
+        self.clock.time(frame).t
+    }
+
+    /// The format of the frames handed out.
+    pub fn output(&self) -> &Format {
+        &self.output
+    }
+
+    /// What the decoder says of the video stream.
+    pub fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    /// True where a frame depends on the frames before it (a temporal filter, an overlay of
+    /// another video): such a frame is the same only in a read from the start.
+    pub fn reads_history(&self) -> bool {
+        self.history
+    }
+}
+
+impl Drop for Frames {
+    fn drop(&mut self) {
+        drop(self.frames.take());
+        if let Some(driver) = self.driver.take() {
+            // A panic in a stage was a bug the caller has already left behind.
+            let _ = driver.join();
+        }
+    }
 }

@@ -136,7 +136,7 @@ pub fn process_batch<'py>(
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let started = std::time::Instant::now();
-    let chain = process::library_chain(py, chain)?;
+    let chain = crate::chain::library_chain(py, chain)?;
     let keywords = Keywords::new(py, options, "process_batch")?;
     let mut template = process::job_options(&keywords)?;
     keywords.finish()?;

@@ -147,6 +147,25 @@ impl Chain {
     }
 }
 
+/// A chain given as text or as a made `Chain`, as the package's functions take one.
+#[derive(FromPyObject)]
+pub enum ChainArg<'py> {
+    Made(Bound<'py, Chain>),
+    Text(String),
+}
+
+/// The library's chain of a `chain=` argument: none passes frames through unchanged; text
+/// that does not parse raises `ChainError`.
+pub fn library_chain(py: Python<'_>, chain: Option<ChainArg<'_>>) -> PyResult<LibChain> {
+    match chain {
+        None => Ok(LibChain::default()),
+        Some(ChainArg::Made(made)) => Ok(made.get().library().clone()),
+        Some(ChainArg::Text(text)) => {
+            LibChain::parse_all(&text).map_err(|e| errors::chain_error(py, &e, &text))
+        }
+    }
+}
+
 /// What can go wrong while the GIL is released, turned into an exception once it is taken back.
 enum Failure {
     Library(tessera::Error),

@@ -4,7 +4,8 @@
 //! One file per concern: [`chain`] (`tessera.Chain`), [`arrays`] (numpy arrays to frames and
 //! back), [`backends`] (devices opened once per process, backends lent per call), [`process`]
 //! (`tessera.process`, one file as the command line processes it), [`batch`]
-//! (`tessera.process_batch`, many files as the command line's batch), [`errors`] (the exception
+//! (`tessera.process_batch`, many files as the command line's batch), `video`
+//! (`tessera.open`, a video read frame by frame; with the `video` feature), [`errors`] (the exception
 //! classes). Every call that works runs with the GIL released. The Python side
 //! (`tessera/__init__.py`, the stubs) re-exports what is registered here.
 
@@ -14,6 +15,8 @@ mod batch;
 mod chain;
 mod errors;
 mod process;
+#[cfg(feature = "video")]
+mod video;
 
 use pyo3::prelude::*;
 
@@ -25,6 +28,12 @@ fn _tessera(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chain::Chain>()?;
     m.add_function(wrap_pyfunction!(process::process, m)?)?;
     m.add_function(wrap_pyfunction!(batch::process_batch, m)?)?;
+    #[cfg(feature = "video")]
+    {
+        m.add_function(wrap_pyfunction!(video::open, m)?)?;
+        m.add_class::<video::Video>()?;
+        m.add_class::<video::VideoFrame>()?;
+    }
     m.add("Error", py.get_type::<errors::Error>())?;
     m.add("ChainError", py.get_type::<errors::ChainError>())?;
     m.add("MediaError", py.get_type::<errors::MediaError>())?;

@@ -25,18 +25,13 @@ use tessera::media::{OnError, Trim};
 use tessera::BackendChoice;
 
 use crate::backends;
-use crate::chain::Chain;
+use crate::chain;
+// Where the package's other calls have found it.
+pub use crate::chain::ChainArg;
 use crate::errors;
 
 /// How often the caller looks for Ctrl-C while a run goes on.
 pub const SIGNAL_CHECK: Duration = Duration::from_millis(50);
-
-/// A chain given as text or as a made `Chain`.
-#[derive(FromPyObject)]
-pub enum ChainArg<'py> {
-    Made(Bound<'py, Chain>),
-    Text(String),
-}
 
 /// A count given as a number or as text with a unit (`"100M"`, `"2G"`).
 #[derive(FromPyObject)]
@@ -98,6 +93,18 @@ fn options(dict: &Bound<'_, PyDict>) -> PyResult<Vec<(String, String)>> {
     dict.iter()
         .map(|(k, v)| Ok((k.extract::<String>()?, v.str()?.to_string())))
         .collect()
+}
+
+/// `on_error="stop"|"skip"|"accept"`, as the command line's `--on-error` takes it.
+pub fn on_error_policy(name: &str) -> PyResult<OnError> {
+    match name {
+        "stop" => Ok(OnError::Stop),
+        "skip" => Ok(OnError::Skip),
+        "accept" => Ok(OnError::Accept),
+        other => Err(value_error(format!(
+            "on_error {other:?} is not one of \"stop\", \"skip\", \"accept\""
+        ))),
+    }
 }
 
 fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<f64>> {
@@ -163,7 +170,7 @@ pub fn process<'py>(
     backend: &str,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let chain = library_chain(py, chain)?;
+    let chain = chain::library_chain(py, chain)?;
     let keywords = Keywords::new(py, options, "process")?;
     let mut job = job_options(&keywords)?;
     keywords.finish()?;
@@ -176,18 +183,6 @@ pub fn process<'py>(
     job.backend = backends::choice(backend)?;
     let report = run_watched(py, &mut job)?;
     report_dict(py, &job, &report)
-}
-
-/// The library's chain for a `chain` argument; `None` is the empty chain, which passes frames
-/// through unchanged.
-pub fn library_chain(py: Python<'_>, chain: Option<ChainArg<'_>>) -> PyResult<LibChain> {
-    match chain {
-        None => Ok(LibChain::default()),
-        Some(ChainArg::Made(made)) => Ok(made.get().library().clone()),
-        Some(ChainArg::Text(text)) => {
-            LibChain::parse_all(&text).map_err(|e| errors::chain_error(py, &e, &text))
-        }
-    }
 }
 
 /// Keyword arguments taken one at a time by name; what is left at the end is a keyword the
@@ -344,16 +339,7 @@ pub fn job_options(kw: &Keywords<'_>) -> PyResult<Job> {
             duration: seconds("duration", kw.get("duration")?)?,
             frames,
         },
-        on_error: match on_error.as_str() {
-            "stop" => OnError::Stop,
-            "skip" => OnError::Skip,
-            "accept" => OnError::Accept,
-            other => {
-                return Err(value_error(format!(
-                    "on_error {other:?} is not one of \"stop\", \"skip\", \"accept\""
-                )))
-            }
-        },
+        on_error: on_error_policy(&on_error)?,
         fps,
         gpu: None,
         progress: None,

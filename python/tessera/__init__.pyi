@@ -209,3 +209,90 @@ def process_batch(
     returns the report ``--report`` writes. ``progress(done, total, entry)`` is called on the
     calling thread as each file is through. Ctrl-C raises KeyboardInterrupt, whose ``report``
     attribute is the report so far."""
+
+PackedFormat = Literal["rgb24", "rgba", "bgr24", "bgra", "gray", "rgb48", "rgba64", "gray16"]
+
+class Frame:
+    """One frame of a video read by :func:`open`, as the chain made it (present where
+    ``VIDEO`` is True)."""
+
+    @property
+    def index(self) -> int:
+        """Its place in the video, from 0, in presentation order."""
+    @property
+    def pts(self) -> int | None:
+        """Its timestamp in the stream's time base; None where the stream has none."""
+    @property
+    def time_base(self) -> tuple[int, int]:
+        """The stream's time base as (numerator, denominator): ``pts * num / den`` seconds."""
+    @property
+    def time(self) -> float:
+        """Seconds from the start of the file; ``t`` in the chain's per-frame expressions."""
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def bits(self) -> int:
+        """Bits a sample, 8 to 16."""
+    @property
+    def format(self) -> str:
+        """The planes' pixel format as FFmpeg names it: "yuv420p", "yuv420p10le", "gbrp", "gray"."""
+    @property
+    def planes(self) -> list[Pixels]:
+        """The frame's own planes, read-only (H, W) views with no copy (``base`` is the frame);
+        chroma at its subsampled size; uint16 above 8 bits, holding the codes themselves."""
+    def to_numpy(self, format: PackedFormat = "rgb24") -> Pixels:
+        """The frame as one packed array, converted once without the GIL as the command line
+        converts frames it writes as image sequences: (H, W, 3 or 4), or (H, W) for grey."""
+
+class Video:
+    """A video opened by :func:`open`: an iterator of its frames, one pass (present where
+    ``VIDEO`` is True). No ``len()``: see ``frame_count``."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def fps(self) -> float | None:
+        """Frames a second (FFmpeg's best guess); None when unknown."""
+    @property
+    def duration(self) -> float | None:
+        """Seconds the video stream lasts; None when unknown."""
+    @property
+    def streams(self) -> list[dict[str, object]]:
+        """Every stream of the file as ``tessera probe --json`` lists them."""
+    @property
+    def frame_count(self) -> int | None:
+        """Frames, from the container's index of its packets (read once, the whole file,
+        nothing decoded); None where the packets carry no timestamps."""
+    @property
+    def width(self) -> int:
+        """Of the frames handed out, after the chain."""
+    @property
+    def height(self) -> int: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def __iter__(self) -> Video: ...
+    def __next__(self) -> Frame: ...
+    def get_frames(self, indices: Sequence[int]) -> list[Frame]:
+        """The frames at these indices (negative ones count from the end), frame-exact: the same
+        frames as iterating gives. Raises IndexError for an index outside the video."""
+    def close(self) -> None:
+        """Stops the read and waits for its threads; frames handed out stay valid."""
+    def __enter__(self) -> Video: ...
+    def __exit__(self, *args: object) -> bool: ...
+
+def open(
+    path: StrPath,
+    chain: str | Chain | None = None,
+    backend: Backend = "auto",
+    *,
+    read_ahead: int = 4,
+    on_error: Literal["stop", "skip", "accept"] = "stop",
+) -> Video:
+    """Opens a video to read frame by frame, each frame through ``chain``, decoding and the
+    chain running on threads ahead of the loop by at most ``read_ahead`` frames.
+
+    Without the ``video`` feature (``VIDEO`` is False) it raises :class:`MediaError`."""

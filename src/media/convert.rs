@@ -792,6 +792,51 @@ impl Outlet {
     }
 }
 
+/// `frame`'s pixels in the packed FFmpeg format `format` (`rgb24`, `rgba`, `gray`, `rgb48le`,
+/// …), rows one after another with no padding: converted as the video encoder's conversion
+/// converts them ([`Outlet`], from the frame's matrix and range), so that R′G′B′ equals the
+/// frames of an image sequence the command line writes; R′G′B′ and grey are full range. 16-bit formats
+/// come as native-endian `u16` samples.
+pub fn packed(frame: &Frame, format: AVPixelFormat) -> Result<crate::frame::Samples, String> {
+    use crate::frame::Samples;
+    // SAFETY: a static descriptor for any format, NULL for none.
+    let bits = unsafe {
+        let desc = ffi::av_pix_fmt_desc_get(format);
+        if desc.is_null() || (*desc).flags & ffi::AV_PIX_FMT_FLAG_PLANAR as u64 != 0 {
+            return Err(format!("{} is not a packed format", format_name(format)));
+        }
+        ffi::av_get_bits_per_pixel(desc) as usize
+    };
+    let (w, h) = (frame.width(), frame.height());
+    let mut picture = ffmpeg::frame::Video::new(format.into(), w, h);
+    if picture_planes(&picture).0[0].is_null() {
+        return Err(format!("out of memory for a {w}x{h} picture"));
+    }
+    // Grey is the frame's luma at full range, its matrix kept.
+    let colour = Colour {
+        full_range: true,
+        ..frame.format.colour
+    };
+    Outlet::new(format, colour).convert(frame, &mut picture)?;
+    let row = w as usize * bits / 8;
+    let stride = picture.stride(0);
+    let data = picture.data(0);
+    let mut bytes = Vec::with_capacity(row * h as usize);
+    for y in 0..h as usize {
+        bytes.extend_from_slice(&data[y * stride..][..row]);
+    }
+    Ok(if format_depth(format) > 8 {
+        Samples::U16(
+            bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+                .collect(),
+        )
+    } else {
+        Samples::U8(bytes)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

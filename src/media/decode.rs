@@ -614,6 +614,46 @@ impl VideoDecoder {
         }
     }
 
+    /// The timestamps of the video stream's pictures in presentation order (in its time
+    /// base), read from its packets alone: nothing is decoded, the demuxer reads to the end of
+    /// the file. Where each frame is, for a read that starts at a given frame. Packets the
+    /// container marks to be discarded (before an edit list's start) are left out, as the
+    /// decoder leaves out their pictures. `None` where a packet has no timestamp (only decoding
+    /// tells then).
+    pub fn packet_times(mut self) -> Result<Option<Vec<i64>>, MediaError> {
+        let _listening = self.remarks.listen();
+        let mut times = Vec::new();
+        loop {
+            let mut packet = Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) if packet.stream() == self.info.index => {
+                    use ffmpeg::packet::Ref;
+                    // SAFETY: a plain field of the packet just read.
+                    let discard = unsafe { (*packet.as_ptr()).flags } & ffi::AV_PKT_FLAG_DISCARD;
+                    if discard != 0 {
+                        continue;
+                    }
+                    match packet.pts() {
+                        Some(pts) => times.push(pts),
+                        None => return Ok(None),
+                    }
+                }
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => break,
+                // The demuxer resyncs past damaged data; reading the frames will say more.
+                Err(ffmpeg::Error::InvalidData) => {}
+                Err(e) => {
+                    return Err(MediaError::Decode {
+                        path: self.path.clone(),
+                        message: format!("cannot read: {e}{}", self.said()),
+                    })
+                }
+            }
+        }
+        times.sort_unstable();
+        Ok(Some(times))
+    }
+
     /// Keeps only the part of the video `trim` names: seeks to the key frame before its start,
     /// then drops the pictures before it and the copied packets outside it, and ends at its end.
     /// Pictures are counted from the first one kept.
