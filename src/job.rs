@@ -383,6 +383,7 @@ fn run_in_bands(
     let result = write_atomically(out, |tmp| {
         let mut writer = media::rows::create(tmp, &format_of, plan.output, &job.image, &metadata)?;
         times = stream::run(
+            &job.input,
             &plan,
             first,
             &mut *reader,
@@ -523,6 +524,7 @@ fn bands(
     let encoder_bytes =
         media::rows::writer_held_bytes(&format_of, &plan.output, &job.image, metadata);
     let held = limits::band_bytes(&band.plan, whole_output.then_some(&plan.output))
+        + stream::read_ahead_bytes(format)
         + decoder_bytes
         + encoder_bytes;
     limits::check(&job.input, &job.limits, &plan, Held::Bands(held))?;

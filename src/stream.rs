@@ -11,6 +11,7 @@ use crate::backend::Backend;
 use crate::error::Error;
 use crate::frame::Frame;
 use crate::media::rows::{RowReader, RowWriter};
+use crate::media::MediaError;
 use crate::plan::Plan;
 
 /// Input rows a band reads at least, before the chain's halo and resizes: enough that each
@@ -31,6 +32,12 @@ const MIN_BAND_ROWS: u32 = 16;
 /// The rows of a picture of `format` read before the chain is compiled (its first band).
 pub fn first_rows(format: &crate::frame::Format) -> u32 {
     (BAND_BYTES / row_bytes(format).max(1)).max(MIN_BAND_ROWS as u64) as u32
+}
+
+/// The bytes of the bands the reader thread may hold read ahead of the chain, for a picture of
+/// `format` (the band being read and the one waiting to be taken).
+pub fn read_ahead_bytes(format: &crate::frame::Format) -> u64 {
+    u64::from(READ_AHEAD) * u64::from(first_rows(format)) * row_bytes(format)
 }
 
 /// Bytes of one row of `format`'s samples, every plane.
@@ -86,12 +93,20 @@ pub struct Times {
     pub write: Duration,
 }
 
+/// Bands the reader thread may have read and not yet handed over: while the chain and the
+/// encoder work on one band, the decoder reads the next (libjpeg's Huffman decoding, a TIFF's
+/// inflating), as vips' pipelines overlap them.
+pub const READ_AHEAD: u32 = 2;
+
 /// Runs `plan` over the picture `reader` gives, band by band into `writer`: `first` is the
 /// picture's first rows, already read; `before` converts each band read (the source's colour
-/// into the chain's), `after` each band made (into the output's). Every row of the input is
-/// read, those the chain leaves out too, so that damage anywhere in the file is found.
+/// into the chain's), `after` each band made (into the output's). The reader reads on a thread
+/// of its own, up to [`READ_AHEAD`] bands of `first`'s height ahead of the chain. Every row of
+/// the input is read, those the chain leaves out too, so that damage anywhere in the file is
+/// found.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
+    input: &std::path::Path,
     plan: &Plan,
     first: Frame,
     reader: &mut dyn RowReader,
@@ -101,19 +116,83 @@ pub fn run(
     before: &dyn Fn(Frame) -> Result<Frame, Error>,
     after: &dyn Fn(Frame) -> Result<Frame, Error>,
 ) -> Result<Times, Error> {
-    let mut times = Times::default();
     let height = plan.input.height;
     let read_rows = first.height().max(1);
+    let unread = height - first.height();
+    std::thread::scope(|scope| {
+        let (bands, read) = std::sync::mpsc::sync_channel(READ_AHEAD as usize - 1);
+        let reading = std::thread::Builder::new()
+            .name("band reader".into())
+            .spawn_scoped(scope, move || read_ahead(reader, unread, read_rows, bands))
+            .map_err(|e| MediaError::Decode {
+                path: crate::media::display(input),
+                message: format!("cannot start the band reader thread: {e}"),
+            })?;
+        let result = run_bands(plan, first, &read, writer, backend, rows, before, after);
+        // The reader stops at its next band once nothing takes them.
+        drop(read);
+        let read_time = reading.join().unwrap_or_default();
+        result.map(|mut times| {
+            times.read += read_time;
+            times
+        })
+    })
+}
+
+/// Reads `left` rows, `rows` at a time, into `bands` until they are read, the reader fails
+/// (the error goes to `bands`) or nothing takes them any more; returns the time spent reading.
+fn read_ahead(
+    reader: &mut dyn RowReader,
+    mut left: u32,
+    rows: u32,
+    bands: std::sync::mpsc::SyncSender<Result<Frame, Error>>,
+) -> Duration {
+    let mut spent = Duration::ZERO;
+    while left > 0 {
+        let t = Instant::now();
+        let band = reader.read(rows.min(left));
+        spent += t.elapsed();
+        let end = match &band {
+            Ok(band) => band.height() == 0,
+            Err(_) => true,
+        };
+        if let Ok(band) = &band {
+            left -= band.height().min(left);
+        }
+        if bands.send(band.map_err(Error::from)).is_err() || end {
+            break;
+        }
+    }
+    spent
+}
+
+/// [`run`]'s chain and writer, taking the bands the reader thread read from `read`.
+#[allow(clippy::too_many_arguments)]
+fn run_bands(
+    plan: &Plan,
+    first: Frame,
+    read: &std::sync::mpsc::Receiver<Result<Frame, Error>>,
+    writer: &mut dyn RowWriter,
+    backend: &mut dyn Backend,
+    rows: u32,
+    before: &dyn Fn(Frame) -> Result<Frame, Error>,
+    after: &dyn Fn(Frame) -> Result<Frame, Error>,
+) -> Result<Times, Error> {
+    let mut times = Times::default();
     // The bands read and still needed, each with the input row it starts at; `end` the row
     // after the last one read.
     let mut held: std::collections::VecDeque<(u32, Frame)> = std::collections::VecDeque::new();
     let mut end = first.height();
     held.push_back((0, first));
-    let mut read = |times: &mut Times, n: u32| -> Result<Frame, Error> {
+    // The next band from the reader (none once it has read every row), converted.
+    let next = |times: &mut Times| -> Result<Option<Frame>, Error> {
+        let Ok(band) = read.recv() else {
+            return Ok(None);
+        };
         let t = Instant::now();
-        let band = before(reader.read(n)?)?;
+        let band = before(band?)?;
         times.read += t.elapsed();
-        Ok(band)
+        Ok(Some(band))
     };
     let mut y = 0;
     while y < plan.output.height {
@@ -121,7 +200,7 @@ pub fn run(
             return Err(Error::Interrupted);
         }
         let strip = plan.strip(y..(y + rows).min(plan.output.height));
-        // Bands no strip from here on reads are let go before more are read.
+        // Bands no strip from here on reads are let go before more are taken.
         while held
             .front()
             .is_some_and(|(at, band)| at + band.height() <= strip.input.start)
@@ -129,11 +208,9 @@ pub fn run(
             held.pop_front();
         }
         while end < strip.input.end {
-            let want = (strip.input.end - end).max(read_rows).min(height - end);
-            let band = read(&mut times, want)?;
-            if band.height() == 0 {
+            let Some(band) = next(&mut times)?.filter(|band| band.height() > 0) else {
                 break;
-            }
+            };
             let at = end;
             end += band.height();
             held.push_back((at, band));
@@ -166,14 +243,9 @@ pub fn run(
         y = strip.output.end;
     }
     drop(held);
-    // The rows below the last one the chain read.
-    loop {
-        let t = Instant::now();
-        let band = reader.read(read_rows)?;
-        times.read += t.elapsed();
-        if band.height() == 0 {
-            break;
-        }
+    // The rows below the last one the chain read: read for the damage they may hold.
+    for band in read.iter() {
+        band?;
     }
     Ok(times)
 }

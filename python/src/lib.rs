@@ -20,7 +20,11 @@ mod video;
 
 use pyo3::prelude::*;
 
-#[pymodule]
+/// `gil_used = false`: the module runs without the GIL on a free-threaded CPython (3.14t). Its
+/// classes are frozen (immutable, or guarded by their own locks), its shared state (the
+/// backends' pool, the GPU devices) is behind `Mutex` and `OnceLock`, and nothing relies on
+/// the GIL to keep threads apart: the calls already run with it released.
+#[pymodule(gil_used = false)]
 fn _tessera(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -199,6 +199,13 @@ pub struct JpegRows {
     full_height: u32,
 }
 
+// SAFETY: libjpeg's decompressor keeps all its state in its own struct and the memory its
+// memory manager allocated for it (no globals, nothing tied to the thread that made it), and
+// its hooks report to the thread that makes each call (`libjpeg` resets and reads the
+// thread's warnings around one call). `JpegRows` is used by one thread at a time (`&mut`),
+// so moving it to the still path's reader thread is sound.
+unsafe impl Send for JpegRows {}
+
 /// The picture `file` holds (its headers read into `header`), opened for decoding `shrink`
 /// (1, 2, 4 or 8) times smaller on each side; `None` where libjpeg cannot decode it cleanly:
 /// a CMYK or YCCK picture, broken headers, damage it warned of as it started.

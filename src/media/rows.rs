@@ -24,7 +24,7 @@ use super::{display, io_message, Damage, MediaError};
 use crate::frame::{Format, Frame, Samples};
 
 /// A picture delivered a band of rows at a time, top to bottom.
-pub trait RowReader {
+pub trait RowReader: Send {
     /// The whole picture's format.
     fn format(&self) -> Format;
     /// The next `rows` rows (fewer at the bottom) as a frame; an error where the file is
