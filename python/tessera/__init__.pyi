@@ -4,6 +4,8 @@ from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from typing import Literal, TypedDict, Union
 
+from typing_extensions import Unpack
+
 import numpy as np
 import numpy.typing as npt
 
@@ -80,47 +82,53 @@ class Report(TypedDict):
     skipped_frames: int
     stages: list[StageReport]
 
+class Options(TypedDict, total=False):
+    """The keywords :func:`process` and :func:`process_batch` take, as the command line's options
+    of the same names (``help(tessera.process)`` says what each does). Each is optional; the
+    comment gives a default other than ``None``, and ``None`` is the default for any of them."""
+
+    overwrite: bool  # default False
+    format: str | None
+    codec: str | None
+    crf: int | None
+    preset: str | None
+    bitrate: int | None
+    pix_fmt: str | None
+    gop: int | None
+    encoder_options: Mapping[str, object] | None
+    no_audio: bool  # default False
+    audio_codec: str | None
+    auto_rotate: bool  # default False
+    start: float | None
+    duration: float | None
+    frames: int | None
+    fps: float | None
+    quality: int | None
+    lossless: bool  # default False
+    effort: int | None
+    subsampling: Literal["444", "422", "420"] | None
+    progressive: bool  # default False
+    compression: int | None
+    fast: bool  # default False
+    tiff_compression: Literal["none", "lzw", "deflate", "jpeg"] | None
+    tiff_tile: str | None
+    tiff_pyramid: bool  # default False
+    background: str | None
+    strip: bool | str | Sequence[str] | None
+    auto_orient: bool  # default True
+    keep_profile: bool  # default False
+    profile: StrPath | None
+    intent: Literal["perceptual", "relative", "saturation", "absolute"]  # default "relative"
+    on_error: Literal["stop", "skip", "accept"]  # default "stop"
+    max_pixels: int | str | None
+    max_memory: int | str | None
+
 def process(
     input: StrPath,
     output: StrPath | None,
     chain: str | Chain | None = None,
     backend: Backend = "auto",
-    *,
-    overwrite: bool = False,
-    format: str | None = None,
-    codec: str | None = None,
-    crf: int | None = None,
-    preset: str | None = None,
-    bitrate: int | None = None,
-    pix_fmt: str | None = None,
-    gop: int | None = None,
-    encoder_options: Mapping[str, object] | None = None,
-    no_audio: bool = False,
-    audio_codec: str | None = None,
-    auto_rotate: bool = False,
-    start: float | None = None,
-    duration: float | None = None,
-    frames: int | None = None,
-    fps: float | None = None,
-    quality: int | None = None,
-    lossless: bool = False,
-    effort: int | None = None,
-    subsampling: Literal["444", "422", "420"] | None = None,
-    progressive: bool = False,
-    compression: int | None = None,
-    fast: bool = False,
-    tiff_compression: Literal["none", "lzw", "deflate", "jpeg"] | None = None,
-    tiff_tile: str | None = None,
-    tiff_pyramid: bool = False,
-    background: str | None = None,
-    strip: bool | str | Sequence[str] | None = None,
-    auto_orient: bool = True,
-    keep_profile: bool = False,
-    profile: StrPath | None = None,
-    intent: Literal["perceptual", "relative", "saturation", "absolute"] = "relative",
-    on_error: Literal["stop", "skip", "accept"] = "stop",
-    max_pixels: int | str | None = None,
-    max_memory: int | str | None = None,
+    **options: Unpack[Options],
 ) -> Report:
     """Runs a chain over one image or video file and writes the result, as
     ``tessera process INPUT -o OUTPUT`` does; returns the run's report."""
@@ -168,41 +176,7 @@ def process_batch(
     skip_existing: bool = False,
     fail_fast: bool = False,
     shard: str | tuple[int, int] | None = None,
-    overwrite: bool = False,
-    format: str | None = None,
-    codec: str | None = None,
-    crf: int | None = None,
-    preset: str | None = None,
-    bitrate: int | None = None,
-    pix_fmt: str | None = None,
-    gop: int | None = None,
-    encoder_options: Mapping[str, object] | None = None,
-    no_audio: bool = False,
-    audio_codec: str | None = None,
-    auto_rotate: bool = False,
-    start: float | None = None,
-    duration: float | None = None,
-    frames: int | None = None,
-    fps: float | None = None,
-    quality: int | None = None,
-    lossless: bool = False,
-    effort: int | None = None,
-    subsampling: Literal["444", "422", "420"] | None = None,
-    progressive: bool = False,
-    compression: int | None = None,
-    fast: bool = False,
-    tiff_compression: Literal["none", "lzw", "deflate", "jpeg"] | None = None,
-    tiff_tile: str | None = None,
-    tiff_pyramid: bool = False,
-    background: str | None = None,
-    strip: bool | str | Sequence[str] | None = None,
-    auto_orient: bool = True,
-    keep_profile: bool = False,
-    profile: StrPath | None = None,
-    intent: Literal["perceptual", "relative", "saturation", "absolute"] = "relative",
-    on_error: Literal["stop", "skip", "accept"] = "stop",
-    max_pixels: int | str | None = None,
-    max_memory: int | str | None = None,
+    **options: Unpack[Options],
 ) -> BatchReport:
     """Runs a chain over many files (paths, folders, glob patterns), as ``tessera process A B
     C -o OUTPUT`` does, ``output`` a folder or a template such as ``"out/{stem}.webp"``;
