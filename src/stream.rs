@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::frame::Frame;
+use crate::job::Stop;
 use crate::media::rows::{RowReader, RowWriter};
 use crate::plan::Plan;
 
@@ -89,7 +90,8 @@ pub struct Times {
 /// Runs `plan` over the picture `reader` gives, band by band into `writer`: `first` is the
 /// picture's first rows, already read; `before` converts each band read (the source's colour
 /// into the chain's), `after` each band made (into the output's). Every row of the input is
-/// read, those the chain leaves out too, so that damage anywhere in the file is found.
+/// read, those the chain leaves out too, so that damage anywhere in the file is found. Stops
+/// with [`Error::Interrupted`] between bands once `stop` is requested.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     plan: &Plan,
@@ -98,6 +100,7 @@ pub fn run(
     writer: &mut dyn RowWriter,
     backend: &mut dyn Backend,
     rows: u32,
+    stop: &Stop,
     before: &dyn Fn(Frame) -> Result<Frame, Error>,
     after: &dyn Fn(Frame) -> Result<Frame, Error>,
 ) -> Result<Times, Error> {
@@ -117,7 +120,7 @@ pub fn run(
     };
     let mut y = 0;
     while y < plan.output.height {
-        if crate::job::stop_requested() {
+        if stop.requested() {
             return Err(Error::Interrupted);
         }
         let strip = plan.strip(y..(y + rows).min(plan.output.height));
