@@ -70,6 +70,7 @@ fn video(c: &mut Criterion) {
                     fps: None,
                     progress: None,
                     limits: Default::default(),
+                    stop: Default::default(),
                 };
                 let report = run_video(&job, Box::new(CpuBackend::new())).expect("bench run");
                 assert_eq!(report.frames, FRAMES);

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::backend::BackendChoice;
 use crate::error::Error;
-use crate::job::{self, Job, Output, Progress, Report};
+use crate::job::{self, Job, Output, Progress, Report, Stop};
 
 pub use glob::Pattern;
 
@@ -305,10 +305,10 @@ pub enum Status {
     Skipped,
     #[serde(rename = "failed")]
     Failed,
-    /// Stopped by Ctrl-C while running: its output was not written.
+    /// Stopped by Ctrl-C (or the batch's stop) while running: its output was not written.
     #[serde(rename = "interrupted")]
     Interrupted,
-    /// Left by Ctrl-C or `--fail-fast` before its turn.
+    /// Left by Ctrl-C (or the batch's stop) or `--fail-fast` before its turn.
     #[serde(rename = "not started")]
     NotStarted,
 }
@@ -559,15 +559,17 @@ pub trait Watch: Sync {
 }
 
 /// Runs the planned files, `jobs` at a time, taken in order; `job` makes each file's job. A
-/// failing file is recorded and the others go on, unless `fail_fast`. [`job::request_stop`]
-/// (Ctrl-C) stops the files running, which leave no output, and the rest are not started.
-/// Returns a record for every entry, in the batch's order.
+/// failing file is recorded and the others go on, unless `fail_fast`. `stop` is the batch's:
+/// every file's job runs on it (whatever stop `job` gave it), so a request (the caller's Ctrl-C,
+/// or the process-wide [`job::request_stop`]) stops the files running, which leave no output,
+/// and the rest are not started. Returns a record for every entry, in the batch's order.
 pub fn run(
     work: Vec<Entry>,
     jobs: usize,
     fail_fast: bool,
     job: &(dyn Fn(&Entry) -> Job + Sync),
     watch: &dyn Watch,
+    stop: &Stop,
 ) -> Vec<FileRecord> {
     let total = work.len();
     let queue = Mutex::new(std::collections::VecDeque::from(work));
@@ -576,13 +578,15 @@ pub fn run(
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, total.max(1)) {
             scope.spawn(|| loop {
-                if stop_taking.load(Ordering::SeqCst) || job::stop_requested() {
+                if stop_taking.load(Ordering::SeqCst) || stop.requested() {
                     return;
                 }
                 let Some(entry) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
                     return;
                 };
-                let (record, error) = run_one(&entry, job(&entry), watch);
+                let mut file_job = job(&entry);
+                file_job.stop = stop.clone();
+                let (record, error) = run_one(&entry, file_job, watch);
                 watch.finished(&entry, &record, error.as_ref());
                 if record.status == Status::Failed && fail_fast {
                     stop_taking.store(true, Ordering::SeqCst);
@@ -595,7 +599,7 @@ pub fn run(
     });
     let mut finished = done.into_inner().unwrap_or_default();
     // The files an interruption or `fail_fast` left untouched are in the report too.
-    let why = if job::stop_requested() {
+    let why = if stop.requested() {
         "the run was interrupted before this file"
     } else {
         "the run stopped at a failure (--fail-fast) before this file"

@@ -21,8 +21,9 @@ pub enum Error {
     /// `--overwrite`, say).
     #[error("{0}")]
     Usage(String),
-    /// The run was asked to stop ([`crate::job::request_stop`], Ctrl-C in the binary) before
-    /// it was done; its output was not written.
+    /// The run was asked to stop (its [`crate::job::Stop`], or the whole process's
+    /// [`crate::job::request_stop`]: Ctrl-C in the binary) before it was done; its output was
+    /// not written.
     #[error("interrupted")]
     Interrupted,
 }

@@ -5,6 +5,8 @@
 //! only when asked; a failed run leaves no output and no temporary file behind.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::backend::{self, BackendChoice};
@@ -58,6 +60,8 @@ pub struct Job {
     pub overwrite: bool,
     /// How large a run may grow (`--max-pixels`, `--max-memory`).
     pub limits: Limits,
+    /// This run's stop; a clone kept by the caller stops it from another thread.
+    pub stop: Stop,
 }
 
 /// What a finished run did.
@@ -92,23 +96,45 @@ pub struct Progress {
     pub total: std::sync::atomic::AtomicU64,
 }
 
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The process-wide stop: set by [`request_stop`] (the binary's Ctrl-C handler), seen by every
+/// run's [`Stop`].
+static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Asks every run in this process to stop as soon as it can: a video stops decoding, its
-/// pipeline unwinds with [`Error::Interrupted`] and its temporary output is removed. Safe to
-/// call from a signal handler's thread.
+/// Asks every run in this process to stop as soon as it can: for a process that exits on the
+/// signal (the binary's Ctrl-C and SIGTERM handler). Each run sees it through its [`Stop`] as if
+/// its own token had been set. A process that goes on after stopping one run (the Python
+/// package) stops that run's [`Stop`] instead. Safe to call from a signal handler's thread.
 pub fn request_stop() {
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+    STOP.store(true, Ordering::SeqCst);
 }
 
-/// True once [`request_stop`] was called.
+/// True once [`request_stop`] was called: the process is stopping.
 pub fn stop_requested() -> bool {
-    STOP.load(std::sync::atomic::Ordering::SeqCst)
+    STOP.load(Ordering::SeqCst)
+}
+
+/// One run's stop: its clones are one token, shared by the run's threads (a batch's files share
+/// their batch's). Once requested, the run stops as soon as it can: a video stops decoding, its
+/// pipeline unwinds with [`Error::Interrupted`] and its temporary output is removed; other runs
+/// in the process go on. A run also stops on the process-wide [`request_stop`].
+#[derive(Clone, Debug, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Asks the runs holding this token to stop. Safe to call from any thread.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once this token, or the whole process ([`request_stop`]), was asked to stop.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst) || stop_requested()
+    }
 }
 
 /// Runs one job. `on_backend` hears which backend was opened before any frame is processed.
 pub fn run(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error> {
-    if stop_requested() {
+    if job.stop.requested() {
         return Err(Error::Interrupted);
     }
     with_stdin(job, |job| run_job(job, on_backend))
@@ -247,7 +273,7 @@ fn run_job(job: &Job, on_backend: &mut dyn FnMut(&str)) -> Result<Report, Error>
         // them back before the writer makes its own copy.
         let description = backend.describe();
         drop(backend);
-        if stop_requested() && job.output != Output::Discard {
+        if job.stop.requested() && job.output != Output::Discard {
             return Err(Error::Interrupted);
         }
         // The output's blocks: the source's, less what --strip names, its ICC profile the one
@@ -390,6 +416,7 @@ fn run_in_bands(
             &mut *writer,
             backend,
             rows,
+            &job.stop,
             &|band| Ok(colour.before_chain(band, &job.input)?),
             &|band| Ok(colour.after_chain(band, &job.input)?),
         )?;
@@ -963,6 +990,7 @@ fn video_job<'a>(job: &'a Job, output: Option<&'a Path>) -> crate::pipeline::Vid
         fps: job.fps,
         progress: job.progress.clone(),
         limits: job.limits,
+        stop: job.stop.clone(),
     }
 }
 
@@ -1244,8 +1272,20 @@ fn write_atomically(
     Ok(())
 }
 
-/// Takes back [`request_stop`] once the run it stopped has ended, so that a process that goes
-/// on (a Python session after Ctrl-C) can run again; the binary, which exits, never calls it.
-pub fn clear_stop() {
-    STOP.store(false, std::sync::atomic::Ordering::SeqCst);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_is_shared_by_its_clones_only() {
+        let run = Stop::default();
+        let same_run = run.clone();
+        let other_run = Stop::default();
+        assert!(!run.requested() && !other_run.requested());
+        same_run.request();
+        assert!(run.requested() && same_run.requested());
+        // Another run in the process goes on (the process-wide stop, which would reach it, is
+        // left alone: unit tests share the process).
+        assert!(!other_run.requested());
+    }
 }

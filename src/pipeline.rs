@@ -33,7 +33,7 @@ use crate::chain::Chain;
 use crate::error::Error;
 use crate::filters::FilterKind;
 use crate::frame::{Format, Frame, Orientation};
-pub use crate::job::Progress;
+pub use crate::job::{Progress, Stop};
 use crate::media::convert::Intake;
 use crate::media::decode::{Decoded, Picture, StreamInfo, VideoDecoder};
 use crate::media::{display, MediaError, VideoWriter};
@@ -71,6 +71,8 @@ pub struct VideoJob<'a> {
     /// How large the frames may be, and the memory they may hold (`--max-pixels`,
     /// `--max-memory`): checked before the first frame is decoded.
     pub limits: crate::limits::Limits,
+    /// The run's stop: decoding ends at the next frame once it is requested.
+    pub stop: Stop,
 }
 
 /// What a finished video run did.
@@ -236,10 +238,11 @@ pub fn run_video(job: &VideoJob, backend: Box<dyn Backend>) -> Result<VideoRepor
     // allocates no planes. One is enough: the filter stage takes it back before the sink frees
     // the next, and every frame parked here is memory in use.
     let (recycle_tx, recycle_rx) = bounded(1);
+    let stop = job.stop.clone();
 
     let (frames, stages, panic) = thread::scope(|s| {
         let decode = spawn(s, "decode", &failure, move || {
-            decode_stage(decoder, decoded_tx)
+            decode_stage(decoder, decoded_tx, stop)
         });
         let convert = spawn(s, "convert", &failure, move || {
             convert_stage(
@@ -370,12 +373,16 @@ type StageEnd<T> = (Option<T>, StageStats);
 type StageResult<T> = Result<StageEnd<T>, Error>;
 
 /// Demux and decode; hand on pictures with the copied packets demuxed before them. Stops
-/// quietly when the next stage has gone.
-fn decode_stage(mut decoder: VideoDecoder, tx: Sender<Message<Picture>>) -> StageResult<()> {
+/// quietly when the next stage has gone, with [`Error::Interrupted`] once `stop` is requested.
+fn decode_stage(
+    mut decoder: VideoDecoder,
+    tx: Sender<Message<Picture>>,
+    stop: Stop,
+) -> StageResult<()> {
     let mut clock = StageClock::new("decode");
     let mut copies = Vec::new();
     loop {
-        if crate::job::stop_requested() {
+        if stop.requested() {
             return Err(Error::Interrupted);
         }
         let message = match decoder.receive()? {
@@ -710,6 +717,9 @@ pub struct FramesJob {
     pub ahead: usize,
     /// How large the frames may be, and the memory they may hold.
     pub limits: crate::limits::Limits,
+    /// The read's stop: once requested, decoding ends at the next frame and [`Frames::next`]
+    /// says [`Error::Interrupted`]. Other reads and runs in the process go on.
+    pub stop: Stop,
 }
 
 /// A frame to start a read at: frame `index` of the video (counted from its first, as a read
@@ -804,7 +814,9 @@ impl Frames {
         let (tx, rx) = bounded(job.ahead.max(1));
         let name = display(&job.input);
         let run = move || {
-            let FramesJob { input, chain, .. } = job;
+            let FramesJob {
+                input, chain, stop, ..
+            } = job;
             let input = display(&input);
             let failure = Failure::new(input.clone());
             let intake = Intake::new(format);
@@ -814,7 +826,7 @@ impl Frames {
             let (_, recycled) = bounded(0);
             let panic = thread::scope(|s| {
                 let decode = spawn(s, "decode", &failure, move || {
-                    decode_stage(decoder, decoded_tx)
+                    decode_stage(decoder, decoded_tx, stop)
                 });
                 let convert = spawn(s, "convert", &failure, || {
                     convert_stage(

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::frame::Frame;
+use crate::job::Stop;
 use crate::media::rows::{RowReader, RowWriter};
 use crate::media::MediaError;
 use crate::plan::Plan;
@@ -103,7 +104,7 @@ pub const READ_AHEAD: u32 = 2;
 /// into the chain's), `after` each band made (into the output's). The reader reads on a thread
 /// of its own, up to [`READ_AHEAD`] bands of `first`'s height ahead of the chain. Every row of
 /// the input is read, those the chain leaves out too, so that damage anywhere in the file is
-/// found.
+/// found. Stops with [`Error::Interrupted`] between bands once `stop` is requested.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     input: &std::path::Path,
@@ -113,6 +114,7 @@ pub fn run(
     writer: &mut dyn RowWriter,
     backend: &mut dyn Backend,
     rows: u32,
+    stop: &Stop,
     before: &dyn Fn(Frame) -> Result<Frame, Error>,
     after: &dyn Fn(Frame) -> Result<Frame, Error>,
 ) -> Result<Times, Error> {
@@ -128,7 +130,9 @@ pub fn run(
                 path: crate::media::display(input),
                 message: format!("cannot start the band reader thread: {e}"),
             })?;
-        let result = run_bands(plan, first, &read, writer, backend, rows, before, after);
+        let result = run_bands(
+            plan, first, &read, writer, backend, rows, stop, before, after,
+        );
         // The reader stops at its next band once nothing takes them.
         drop(read);
         let read_time = reading.join().unwrap_or_default();
@@ -175,6 +179,7 @@ fn run_bands(
     writer: &mut dyn RowWriter,
     backend: &mut dyn Backend,
     rows: u32,
+    stop: &Stop,
     before: &dyn Fn(Frame) -> Result<Frame, Error>,
     after: &dyn Fn(Frame) -> Result<Frame, Error>,
 ) -> Result<Times, Error> {
@@ -196,7 +201,7 @@ fn run_bands(
     };
     let mut y = 0;
     while y < plan.output.height {
-        if crate::job::stop_requested() {
+        if stop.requested() {
             return Err(Error::Interrupted);
         }
         let strip = plan.strip(y..(y + rows).min(plan.output.height));

@@ -291,6 +291,7 @@ fn a_mixed_batch_comes_out_upright_in_srgb_at_the_asked_quality_with_its_metadat
         progress: None,
         overwrite: false,
         limits: Default::default(),
+        stop: Default::default(),
     };
     tessera::job::run(&job, &mut |_| {}).unwrap();
     assert_eq!(

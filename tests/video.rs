@@ -228,6 +228,7 @@ fn run(
         fps: None,
         progress: None,
         limits: Default::default(),
+        stop: Default::default(),
     };
     run_video(&job, Box::new(CpuBackend::new()))
 }
@@ -444,6 +445,7 @@ fn frames_arrive_in_order_with_increasing_timestamps() {
         fps: None,
         progress: None,
         limits: Default::default(),
+        stop: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.backend, "recorder");
@@ -483,6 +485,7 @@ fn ten_bit_sources_stay_ten_bit_and_encode() {
         fps: None,
         progress: None,
         limits: Default::default(),
+        stop: Default::default(),
     };
     let report = run_video(&job, Box::new(recorder.clone())).unwrap();
     assert_eq!(report.format.bits, 10);
@@ -784,6 +787,7 @@ fn a_failing_backend_stops_the_run_with_its_error() {
         fps: None,
         progress: None,
         limits: Default::default(),
+        stop: Default::default(),
     };
     let err = run_video(&job, Box::new(recorder.clone())).unwrap_err();
     assert!(matches!(err, Error::Backend(_)), "{err}");

@@ -4,9 +4,9 @@
 //! The library finds, names, checks and runs the files ([`tessera::batch`]), a few at a time on
 //! threads of its own with the GIL released; the calling thread waits, taking each finished
 //! file's record to the `progress` callback (with the GIL, on the caller's thread) and looking
-//! for Ctrl-C every 50 ms. Ctrl-C, or an exception from the callback, asks the library to stop
-//! ([`tessera::job::request_stop`]): the files running stop and leave no output, the finished
-//! ones stay, as the command line does on SIGINT.
+//! for Ctrl-C every 50 ms. Ctrl-C, or an exception from the callback, stops this batch through
+//! its own [`tessera::job::Stop`]: the files running stop and leave no output, the finished
+//! ones stay, as the command line does on SIGINT. Other runs in the process go on.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -107,7 +107,8 @@ impl batch::Watch for Told {
 ///
 /// Ctrl-C stops the batch: the files running stop and leave no output, the finished ones
 /// stay, and KeyboardInterrupt is raised with the report as its ``report`` attribute. Calling
-/// again with ``skip_existing=True`` finishes the rest.
+/// again with ``skip_existing=True`` finishes the rest. The stop is this batch's only: other
+/// calls running in other threads go on.
 ///
 /// Raises :class:`ChainError` for a chain that does not parse, :class:`Error` for a batch that
 /// cannot start (no such input, colliding or existing outputs, an option that does not apply
@@ -205,6 +206,8 @@ pub fn process_batch<'py>(
     let progress = progress.map(Bound::unbind);
 
     let mut stopped: Option<PyErr> = None;
+    // This batch's stop, shared by its files' runs.
+    let stop = job::Stop::default();
     let records = py.detach(|| {
         // One GPU device serves every file, the one the process keeps; `auto` without a
         // hardware GPU is the CPU. Where `gpu` opens none, each file's run says why.
@@ -217,6 +220,7 @@ pub fn process_batch<'py>(
         }
         let template = &template;
         let work = planned.work;
+        let stop = &stop;
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel();
             scope.spawn(move || {
@@ -224,7 +228,8 @@ pub fn process_batch<'py>(
                     events: tx,
                     done: AtomicUsize::new(0),
                 };
-                let records = batch::run(work, jobs, fail_fast, &|e| file_job(e, template), &told);
+                let job = |e: &Entry| file_job(e, template);
+                let records = batch::run(work, jobs, fail_fast, &job, &told, stop);
                 let _ = told.events.send(Event::End(records));
             });
             loop {
@@ -239,7 +244,7 @@ pub fn process_batch<'py>(
                             });
                             if let Err(e) = called {
                                 stopped = Some(e);
-                                job::request_stop();
+                                stop.request();
                             }
                         }
                     }
@@ -251,7 +256,7 @@ pub fn process_batch<'py>(
                 if stopped.is_none() {
                     if let Err(e) = Python::attach(|py| py.check_signals()) {
                         stopped = Some(e);
-                        job::request_stop();
+                        stop.request();
                     }
                 }
             }
@@ -267,8 +272,6 @@ pub fn process_batch<'py>(
     );
     let report = json_value(py, &report.to_json())?;
     if let Some(error) = stopped {
-        // The stop was this call's: later runs in this process start afresh.
-        job::clear_stop();
         if error.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
             error.value(py).setattr("report", &report)?;
         }

@@ -3,9 +3,11 @@
 //!
 //! The run goes on a thread of its own, the GIL released, while the calling thread watches for
 //! Ctrl-C: Python handles signals only on its main thread, so the caller (not a helper thread)
-//! checks them every 50 ms. On KeyboardInterrupt it asks the library to stop
-//! ([`tessera::job::request_stop`]): a video stops within a frame, its temporary output is
-//! removed, nothing is written, and the call raises KeyboardInterrupt.
+//! checks them every 50 ms. On KeyboardInterrupt it stops this run, through its own
+//! [`tessera::job::Stop`]: a video stops within a frame, its temporary output is removed,
+//! nothing is written, and the call raises KeyboardInterrupt. Other runs in the process (other
+//! threads' calls, a Dask worker's other tasks) go on; the process-wide stop is the binary's
+//! and is never set here.
 //!
 //! The options are read from the keywords once, by [`job_options`], for this call and for
 //! `tessera.process_batch` ([`crate::batch`]) alike.
@@ -123,7 +125,8 @@ fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<f64>> {
 /// the extension (png, jpg, webp, tiff, bmp, avif; mp4, mkv, mov, webm, ...) or ``format``;
 /// ``None`` decodes and filters everything and writes nothing. The output is written to a
 /// temporary file beside it and renamed into place when complete: a run that fails or is
-/// interrupted (Ctrl-C raises KeyboardInterrupt) leaves no output behind.
+/// interrupted (Ctrl-C raises KeyboardInterrupt) leaves no output behind. Ctrl-C stops this
+/// call only: runs in other threads go on.
 ///
 /// ``chain``: chain text or a :class:`Chain`; ``None`` passes frames through unchanged.
 /// ``backend``: ``"auto"``, ``"cpu"`` or ``"gpu"``.
@@ -344,6 +347,8 @@ pub fn job_options(kw: &Keywords<'_>) -> PyResult<Job> {
         gpu: None,
         progress: None,
         overwrite: kw.flag("overwrite", false)?,
+        // Each run its own: a clone of a job (a batch's files) shares it, a new call does not.
+        stop: job::Stop::default(),
         limits: tessera::limits::Limits {
             max_pixels: amount("max_pixels", kw.get("max_pixels")?, true)?,
             max_memory: amount("max_memory", kw.get("max_memory")?, false)?
@@ -364,6 +369,7 @@ fn run_watched(py: Python<'_>, job: &mut Job) -> PyResult<Report> {
             Err(e) => return Err(tessera::Error::Backend(e)),
         }
         let job = &*job;
+        let stop = &job.stop;
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::channel();
             scope.spawn(move || {
@@ -382,15 +388,13 @@ fn run_watched(py: Python<'_>, job: &mut Job) -> PyResult<Report> {
                 if interrupt.is_none() {
                     if let Err(e) = Python::attach(|py| py.check_signals()) {
                         interrupt = Some(e);
-                        job::request_stop();
+                        stop.request();
                     }
                 }
             }
         })
     });
     if let Some(signal) = interrupt {
-        // The run stopped for this call's signal: later runs in this process start afresh.
-        job::clear_stop();
         return Err(signal);
     }
     result.map_err(|e| errors::to_py(py, e, &job.chain))

@@ -302,6 +302,8 @@ fn start(video: &Opened, from: Option<Seek>, ahead: usize) -> Result<Frames, tes
             max_pixels: None,
             max_memory: tessera::limits::default_max_memory(),
         },
+        // Leaving the loop drops the read, which stops it; no other run's stop reaches it.
+        stop: Default::default(),
     };
     Frames::open(job, backend)
 }

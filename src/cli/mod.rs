@@ -634,7 +634,8 @@ fn is_stdout(path: &std::path::Path) -> bool {
 
 fn process(args: ProcessArgs) -> i32 {
     // Ctrl-C (SIGINT) or SIGTERM: the file in progress stops and leaves no output, finished
-    // ones stay, and the summary and report are written.
+    // ones stay, and the summary and report are written. The stop is the whole process's: it
+    // exits after.
     let _ = ctrlc::set_handler(job::request_stop);
     let chain = match load_chain(args.chain.clone(), args.chain_file.clone()) {
         Ok(chain) => chain,
@@ -822,6 +823,8 @@ fn make_job(args: &ProcessArgs, input: PathBuf, output: Output, chain: Chain) ->
                 .max_memory
                 .unwrap_or_else(tessera::limits::default_max_memory),
         },
+        // Ctrl-C stops the whole process (`job::request_stop`), which every run's stop sees.
+        stop: job::Stop::default(),
     }
 }
 
@@ -968,6 +971,7 @@ fn run_batch(args: &ProcessArgs, chain: Chain, one_file: bool) -> i32 {
         args.fail_fast,
         &with_gpu,
         &shown,
+        &job::Stop::default(),
     ));
     let seconds = started.elapsed().as_secs_f64();
     let record = batch::RunRecord::new(chain.to_text(), args.shard, records, seconds);
