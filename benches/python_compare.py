@@ -235,7 +235,10 @@ def load_frames(path, count):
     """The first `count` frames of the .npy file, read into memory before any timing."""
     import numpy as np
     frames = np.load(path, mmap_mode="r")
-    return [np.array(frames[i]) for i in range(min(count, len(frames)))]
+    if count < len(frames):
+        return [np.array(frames[i]) for i in range(count)]
+    # All of them: read, not mapped, so that the peak memory holds them once.
+    return list(np.load(path))
 
 
 def work_blur(side, p):
@@ -487,9 +490,12 @@ def ensure_venv(rebuild):
             what="pip install the tessera wheel")
         stamp_file.write_text(wheel_stamp(wheel) + "\n")
     note = note_file.read_text().strip() if note_file.exists() else "built from an unknown commit"
-    head = git_commit()
-    if f"commit {head}," not in note:
-        log(f"note: the cached wheel is {note}; HEAD is {head} (--rebuild builds it again)")
+    built = re.match(r"commit ([0-9a-f]+)", note)
+    if not built or subprocess.run(
+            ["git", "diff", "--quiet", built.group(1), "--", "src", "python", "shaders",
+             "Cargo.toml", "Cargo.lock", "build.rs"], cwd=ROOT).returncode != 0:
+        log(f"note: the cached wheel is {note}; the sources have changed since (--rebuild "
+            "builds it again)")
     return no_decord, f"`{wheel.name}`, {note}"
 
 
