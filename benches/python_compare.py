@@ -21,7 +21,7 @@ The report gives medians over the rounds.
 
 The script makes its own virtual environment in target/pybench/venv, installs what is missing
 there from PyPI (numpy, av, opencv-python-headless, Pillow, pyvips, decord if it installs), and
-tessera itself from a release wheel built once with `pip wheel ./python` and cached in
+tessera itself from a release wheel built once with `maturin build --release` and cached in
 target/pybench/wheels (`--rebuild` builds it again). Inputs are made with FFmpeg's testsrc2 and
 cached under target/pybench/; the batch's photos are benches/compare.py's, in target/compare/.
 
@@ -74,6 +74,12 @@ CHECK_FRAME = 40
 THREAD_FRAMES = 8
 
 CASE_IDS = ["read", "blur", "batch", "threads"]
+
+# The clip says its colours are BT.709's, as an HD camera's or an encoder's usually do. Untagged,
+# its RGB would differ by the choice of matrix, not by a side's work: tessera takes untagged video
+# of 720 lines or more as BT.709 (docs/video.md, as players do), swscale (PyAV, OpenCV, decord)
+# as BT.601, which on testsrc2 gave 24.3 dB between them. Tagged, all four agree exactly.
+TAGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,10 +151,10 @@ def build_cases(selected, cfg, clip, frames_npy, batch_files, have_decord):
         cases.append(Case(
             "threads", f"{calls} calls of `Chain(\"gblur(sigma={SIGMA})\").apply` on 1080p RGB "
             "frames: one Python thread, then two doing half each", "calls",
-            [Side("one_pool1", "1 thread, tessera's pool of 1 worker", {"RAYON_NUM_THREADS": "1"}),
-             Side("two_pool1", "2 threads, tessera's pool of 1 worker", {"RAYON_NUM_THREADS": "1"}),
-             Side("one", "1 thread, tessera's default pool (a worker a core)"),
-             Side("two", "2 threads, tessera's default pool (a worker a core)")],
+            [Side("one_t1", "1 Python thread, `apply(..., threads=1)`"),
+             Side("two_t1", "2 Python threads, `apply(..., threads=1)`"),
+             Side("one", "1 Python thread, `apply(...)` (the shared pool, a thread a core)"),
+             Side("two", "2 Python threads, `apply(...)` (the shared pool, a thread a core)")],
             {"frames": str(frames_npy), "calls": calls}, "2 threads ≥ 1.7× 1 thread"))
     return cases
 
@@ -323,15 +329,16 @@ def work_threads(side, p):
     chain = tessera.Chain(f"gblur(sigma={SIGMA})")
     calls = p["calls"]
     threads = 2 if side.startswith("two") else 1
+    own = 1 if side.endswith("_t1") else None
     outs = [None] * threads
 
     def run(k):
         for i in range(k, calls, threads):
-            out = chain.apply(frames[i % len(frames)], backend="cpu")
+            out = chain.apply(frames[i % len(frames)], backend="cpu", threads=own)
             if i == k:
                 outs[k] = out
 
-    chain.apply(frames[0], backend="cpu")  # the pool's threads started before the clock
+    chain.apply(frames[0], backend="cpu", threads=own)  # pool threads started before the clock
     start = time.perf_counter()
     pool = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
     for t in pool:
@@ -471,13 +478,20 @@ def ensure_venv(rebuild):
             shutil.rmtree(WHEELS)
         WHEELS.mkdir(parents=True)
         commit = git_commit()
-        log(f"building tessera's release wheel (pip wheel ./python; several minutes) at {commit}")
+        # maturin (the package's build backend, as `pip wheel ./python` runs it) called
+        # directly builds in the workspace's target/release, so the library and its
+        # dependencies compiled for the CLI's release build are reused: minutes, not the
+        # quarter of an hour pip's isolated build takes from nothing.
+        if not venv_has("maturin"):
+            pip("install", "--quiet", "maturin>=1.9.4,<2", what="pip install maturin")
+        log(f"building tessera's release wheel (maturin build --release; minutes) at {commit}")
         started = time.monotonic()
-        pip("wheel", "--no-deps", "--quiet", ROOT / "python", "-w", WHEELS,
-            what="pip wheel ./python")
+        compare.run_checked([PYTHON, "-m", "maturin", "build", "--release", "--locked",
+                             "--quiet", "-m", ROOT / "python" / "Cargo.toml", "-o", WHEELS],
+                            "maturin build --release")
         wheels = sorted(WHEELS.glob("tessera-*.whl"))
         if not wheels:
-            raise BenchError(f"pip wheel ./python made no wheel in {rel(WHEELS)}")
+            raise BenchError(f"maturin build --release made no wheel in {rel(WHEELS)}")
         note_file.write_text(f"commit {commit}, release profile, built "
                              f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in "
                              f"{(time.monotonic() - started) / 60:.0f} min\n")
@@ -516,12 +530,12 @@ def git_commit():
 def clip_command(path, seconds):
     return ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi",
             "-i", f"testsrc2=size=1920x1080:rate={FPS}", "-t", str(seconds),
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", path]
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", *TAGS, path]
 
 
 def make_clip(seconds):
     frames = seconds * FPS
-    path = WORK / f"testsrc2-1080p{FPS}-{seconds}s.mp4"
+    path = WORK / f"testsrc2-1080p{FPS}-{seconds}s-bt709.mp4"
     if path.exists():
         try:
             if compare.probe_clip(path) == (1920, 1080, frames):
@@ -672,10 +686,10 @@ def target_rows(cases):
     rows = []
     for case in cases:
         if case.id == "threads":
-            for pool, one, two in (("pool of 1 worker", "one_pool1", "two_pool1"),
-                                   ("default pool", "one", "two")):
+            for pool, one, two in (("threads=1", "one_t1", "two_t1"),
+                                   ("the shared pool", "one", "two")):
                 speedup = case.side(two).rate() / case.side(one).rate()
-                met = ("yes" if speedup >= 1.7 else "no") if pool.startswith("pool of 1") else \
+                met = ("yes" if speedup >= 1.7 else "no") if pool == "threads=1" else \
                     "(not the target)"
                 rows.append([f"threads, {pool}", f"{speedup:.2f}× (2 threads ÷ 1)",
                              case.target, met])
@@ -739,11 +753,11 @@ NOTES = {
     "threads": [
         "The same 8 frames, cycled; the chain made once and shared by both threads (a `Chain` is "
         "immutable); one untimed call first, so that the pool's threads are running.",
-        "Pool of 1 worker (`RAYON_NUM_THREADS=1`): each call runs on one core, so two Python "
-        "threads can use two cores only if the GIL is released while tessera works: the target's "
-        "measure.",
-        "Default pool: one call already spreads its strips over every core, so a second Python "
-        "thread has no idle core to use; shown for what a user sees.",
+        "`threads=1`: each call runs on a thread of its own (a pool of one lent to the call), so "
+        "two Python threads can use two cores only if the GIL is released while tessera works: "
+        "the target's measure.",
+        "The shared pool (no `threads=`): one call already spreads its strips over every core, "
+        "so a second Python thread has no idle core to use; shown for what a user sees.",
     ],
 }
 
@@ -836,7 +850,7 @@ def parse_args(argv):
                    help="the Markdown file the section is merged into; 'docs' means "
                         "docs/benchmarks.md (default target/pybench/report.md)")
     p.add_argument("--rebuild", action="store_true",
-                   help="build tessera's release wheel again (pip wheel ./python) and reinstall it")
+                   help="build tessera's release wheel again (maturin build --release) and reinstall it")
     p.add_argument("--prepare", action="store_true",
                    help="make the virtual environment and the inputs, then exit")
     p.add_argument("--worker", metavar="JSON", help=argparse.SUPPRESS)

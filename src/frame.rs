@@ -13,6 +13,10 @@
 
 use std::sync::Arc;
 
+pub mod weave;
+
+use weave::Weave;
+
 /// What the planes of a frame hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
@@ -752,31 +756,17 @@ impl Frame {
         let format = Format::new(width, height, layout, bits, Colour::RGB);
         // Each plane its own buffer, so that only the interleaved one and the planes are ever
         // alive together (twice the picture, not three times).
-        fn split<T: Copy + Default>(data: &[T], channels: usize, n: usize) -> Vec<Vec<T>> {
+        fn split<T: Weave + Default>(data: &[T], width: usize, channels: usize) -> Vec<Vec<T>> {
+            let n = data.len() / channels;
             let mut planes: Vec<Vec<T>> = (0..channels).map(|_| vec![T::default(); n]).collect();
-            /// One pixel's `C` samples to `C` planes, the count known to the compiler.
-            fn unweave<T: Copy, const C: usize>(data: &[T], planes: &mut [Vec<T>]) {
-                let outs: [&mut [T]; C] = {
-                    let mut it = planes.iter_mut();
-                    std::array::from_fn(|_| it.next().expect("a plane a channel").as_mut_slice())
-                };
-                for (x, px) in data.chunks_exact(C).enumerate() {
-                    for c in 0..C {
-                        outs[c][x] = px[c];
-                    }
-                }
-            }
-            match channels {
-                1 => planes[0].copy_from_slice(data),
-                2 => unweave::<T, 2>(data, &mut planes),
-                3 => unweave::<T, 3>(data, &mut planes),
-                _ => unweave::<T, 4>(data, &mut planes),
-            }
+            let mut outs: Vec<&mut [T]> = planes.iter_mut().map(|p| p.as_mut_slice()).collect();
+            weave::unweave(data, width, &mut outs);
             planes
         }
+        let w = width as usize;
         let planes = match &data {
-            Samples::U8(d) => split(d, channels, n).into_iter().map(Samples::U8).collect(),
-            Samples::U16(d) => split(d, channels, n)
+            Samples::U8(d) => split(d, w, channels).into_iter().map(Samples::U8).collect(),
+            Samples::U16(d) => split(d, w, channels)
                 .into_iter()
                 .map(Samples::U16)
                 .collect(),
@@ -789,25 +779,16 @@ impl Frame {
     /// take packed pixels and for tests.
     pub fn interleaved(&self) -> Samples {
         let n = self.format.planes();
-        fn join<T: Copy + Default>(planes: &[Plane<'_, T>]) -> Vec<T> {
+        fn join<T: Weave + Default>(planes: &[Plane<'_, T>]) -> Vec<T> {
             let (w, h) = (planes[0].width, planes[0].height);
-            let c = planes.len();
-            let mut out = vec![T::default(); w * h * c];
-            /// One row of `C` planes woven into pixels, the count known to the compiler.
-            fn weave<T: Copy, const C: usize>(planes: &[Plane<'_, T>], y: usize, out: &mut [T]) {
-                let rows: [&[T]; C] = std::array::from_fn(|p| planes[p].row(y));
-                for (x, px) in out.chunks_exact_mut(C).enumerate() {
-                    for p in 0..C {
-                        px[p] = rows[p][x];
-                    }
-                }
-            }
-            for (y, row) in out.chunks_exact_mut((w * c).max(1)).enumerate().take(h) {
-                match c {
-                    1 => row.copy_from_slice(planes[0].row(y)),
-                    2 => weave::<T, 2>(planes, y, row),
-                    3 => weave::<T, 3>(planes, y, row),
-                    _ => weave::<T, 4>(planes, y, row),
+            let mut out = vec![T::default(); w * h * planes.len()];
+            if planes.iter().all(|p| p.stride == w) {
+                let rows: Vec<&[T]> = planes.iter().map(|p| &p.data[..w * h]).collect();
+                weave::weave(&rows, w, &mut out);
+            } else {
+                for (y, out) in out.chunks_exact_mut((w * planes.len()).max(1)).enumerate() {
+                    let rows: Vec<&[T]> = planes.iter().map(|p| p.row(y)).collect();
+                    weave::weave(&rows, w, out);
                 }
             }
             out

@@ -24,7 +24,9 @@ use numpy::{
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use tessera::frame::weave::{self, Weave};
 use tessera::frame::{Colour, Family, Layout, Picture, Samples};
+use tessera::Backend;
 use tessera::{Format, Frame};
 
 /// The sample type of an array.
@@ -199,7 +201,7 @@ impl Pixels {
     /// The frame the array holds: a packed grey integer array as the plane itself, any other
     /// taken apart into planes in one pass, float32 values made codes ([`code_of`]). Call
     /// without the GIL. Fails, saying where, for a float32 value that has no code.
-    pub fn into_frame(self) -> Result<Frame, String> {
+    pub fn into_frame(self, backend: &mut dyn Backend) -> Result<Frame, String> {
         let format = self.format();
         if self.depth == Depth::F32 {
             let planes = self
@@ -218,11 +220,62 @@ impl Pixels {
             };
             return Ok(Frame::shared(format, Arc::new(picture)));
         }
-        let planes = match self.depth {
-            Depth::U8 => self.planes::<u8>().into_iter().map(Samples::U8).collect(),
-            _ => self.planes::<u16>().into_iter().map(Samples::U16).collect(),
-        };
+        // The planes go into buffers the backend kept from the last call, so that a loop of
+        // calls does not fault in fresh memory for every picture.
+        let n = self.width * self.height;
+        let wide = self.depth != Depth::U8;
+        let mut planes: Vec<Samples> = (0..self.channels)
+            .map(|_| backend.buffer(n, wide))
+            .collect();
+        match self.depth {
+            Depth::U8 => {
+                let mut outs: Vec<&mut [u8]> = planes
+                    .iter_mut()
+                    .map(|p| match p {
+                        Samples::U8(v) => v.as_mut_slice(),
+                        Samples::U16(_) => unreachable!("8-bit buffers asked for"),
+                    })
+                    .collect();
+                self.fill(&mut outs);
+            }
+            _ => {
+                let mut outs: Vec<&mut [u16]> = planes
+                    .iter_mut()
+                    .map(|p| match p {
+                        Samples::U16(v) => v.as_mut_slice(),
+                        Samples::U8(_) => unreachable!("16-bit buffers asked for"),
+                    })
+                    .collect();
+                self.fill(&mut outs);
+            }
+        }
         Ok(Frame::from_planes(format, planes))
+    }
+
+    /// The array's channels written to `planes` (one a channel, `width · height` samples
+    /// each): a packed array in bands on the library's pool, vectorised
+    /// ([`tessera::frame::weave`]), any other sample by sample following its strides.
+    fn fill<T: Weave>(&self, planes: &mut [&mut [T]]) {
+        let (w, h, c) = (self.width, self.height, self.channels);
+        if self.is_packed() {
+            // SAFETY: packed and aligned, the array is `w * h * c` samples of `T` from `data`.
+            let all = unsafe { std::slice::from_raw_parts(self.data as *const T, w * h * c) };
+            weave::unweave(all, w, planes);
+            return;
+        }
+        let [sy, sx, sc] = self.strides;
+        for (ch, plane) in planes.iter_mut().enumerate() {
+            for (y, out) in plane.chunks_exact_mut(w).enumerate() {
+                // SAFETY: every offset lies inside the array, whose shape and strides numpy
+                // checked; unaligned reads serve arrays whose samples are not aligned.
+                let row = unsafe { self.data.offset(y as isize * sy + ch as isize * sc) };
+                for (x, v) in out.iter_mut().enumerate() {
+                    *v = unsafe {
+                        std::ptr::read_unaligned(row.offset(x as isize * sx) as *const T)
+                    };
+                }
+            }
+        }
     }
 
     /// A float32 plane as 16-bit codes, or what is wrong with its first value that has none.

@@ -68,6 +68,65 @@ pub fn device(choice: BackendChoice) -> Result<Option<GpuDevice>, tessera::Backe
 }
 
 /// A backend lent to one call; it goes back to the pool when dropped.
+/// A `threads=` argument: at least one.
+pub fn threads(threads: Option<usize>) -> PyResult<Option<usize>> {
+    match threads {
+        Some(0) => Err(PyValueError::new_err(
+            "threads=0: a call needs at least one thread (None shares the pool of a thread a core)",
+        )),
+        n => Ok(n),
+    }
+}
+
+/// Pools of a call's own threads (`threads=n`), made on first use and lent to one call at a
+/// time like the backends, so that calls on several Python threads each have their own.
+static POOLS: Mutex<Vec<(usize, rayon::ThreadPool)>> = Mutex::new(Vec::new());
+
+/// A pool of `n` threads, lent to one call and given back when dropped.
+pub struct LentPool {
+    threads: usize,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl LentPool {
+    /// Runs `work` on the pool's threads, the calling thread waiting.
+    pub fn run<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        self.pool
+            .as_ref()
+            .expect("a lent pool is held until drop")
+            .install(work)
+    }
+}
+
+impl Drop for LentPool {
+    fn drop(&mut self) {
+        if let (Some(pool), Ok(mut idle)) = (self.pool.take(), POOLS.lock()) {
+            idle.push((self.threads, pool));
+        }
+    }
+}
+
+pub fn lend_pool(threads: usize) -> Result<LentPool, tessera::BackendError> {
+    let pooled = POOLS.lock().ok().and_then(|mut idle| {
+        let at = idle.iter().position(|(n, _)| *n == threads)?;
+        Some(idle.swap_remove(at).1)
+    });
+    let pool = match pooled {
+        Some(pool) => pool,
+        None => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("tessera-call-{i}"))
+            .build()
+            .map_err(|e| {
+                tessera::BackendError::Device(format!("no pool of {threads} threads: {e}"))
+            })?,
+    };
+    Ok(LentPool {
+        threads,
+        pool: Some(pool),
+    })
+}
+
 pub struct Lent {
     kind: Kind,
     backend: Option<Box<dyn Backend>>,

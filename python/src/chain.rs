@@ -94,6 +94,13 @@ impl Chain {
     /// lavapipe included) or ``"auto"`` (a hardware GPU when there is one, the CPU
     /// otherwise). The first call on a GPU opens the device, once per process.
     ///
+    /// ``threads``: how many threads the call's work on the CPU runs on (the CPU backend's
+    /// filters, and taking the array apart and weaving the result on either backend).
+    /// ``None`` shares one pool among every call, a thread a core, which one call fills by
+    /// itself; ``1`` keeps each call to a thread of its own, for callers that spread their
+    /// pictures over threads themselves (a thread pool over frames, Dask's threaded
+    /// scheduler), as OpenCV's users call ``cv2.setNumThreads(1)``.
+    ///
     /// The array is read in place (C-contiguous or not; a non-contiguous one is read following
     /// its strides) and must not be written to by another thread during the call. The work
     /// runs with the GIL released.
@@ -102,26 +109,36 @@ impl Chain {
     /// float32 value with no code),
     /// :class:`tessera.ChainError` for a chain that cannot run on this picture (a crop outside
     /// it), :class:`tessera.BackendError` when the backend fails or no GPU opens.
-    #[pyo3(signature = (img, backend = "auto"))]
+    #[pyo3(signature = (img, backend = "auto", threads = None))]
     fn apply<'py>(
         &self,
         py: Python<'py>,
         img: &Bound<'py, PyAny>,
         backend: &str,
+        threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let choice = backends::choice(backend)?;
+        let threads = backends::threads(threads)?;
         let pixels = arrays::read(img)?;
         let two_dim = pixels.two_dim();
         let float = pixels.is_float();
         let chain = &self.chain;
-        let done = py.detach(move || -> Result<_, Failure> {
-            let frame = pixels.into_frame().map_err(Failure::Value)?;
-            let plan = plan::compile(chain, &frame.format)
+        let work = move || -> Result<_, Failure> {
+            let plan = plan::compile(chain, &pixels.format())
                 .map_err(|e| Failure::Library(tessera::Error::Plan(e)))?;
             let mut lent = backends::lend(choice).map_err(Failure::Backend)?;
+            let frame = pixels.into_frame(lent.get()).map_err(Failure::Value)?;
             let result = lent.get().process(&plan, frame).map_err(Failure::Backend)?;
-            drop(lent);
-            arrays::interleave(&result, two_dim, float).map_err(Failure::Shape)
+            let done = arrays::interleave(&result, two_dim, float).map_err(Failure::Shape);
+            // The result's planes serve the next call's.
+            lent.get().recycle(result);
+            done
+        };
+        let done = py.detach(move || match threads {
+            // The pool's threads run the whole call: rayon's parallel loops inside it (the
+            // backend's, the weaving's) stay on them.
+            Some(n) => backends::lend_pool(n).map_err(Failure::Backend)?.run(work),
+            None => work(),
         });
         match done {
             Ok(samples) => samples.into_array(py),

@@ -68,6 +68,11 @@ const PACKED: &[(&str, &str, &str, usize)] = &[
 ///
 /// ``planes``: the frame's own planes as read-only numpy arrays, no copy. ``to_numpy()``: the
 /// frame as one RGB (or grey) array, converted once.
+/// Packers `to_numpy` lends to one call at a time: as many as threads convert at once, up to
+/// a few (each holds a picture of the last frame's size).
+static PACKERS: Mutex<Vec<convert::Packer>> = Mutex::new(Vec::new());
+const KEPT_PACKERS: usize = 4;
+
 #[pyclass(frozen, module = "tessera", name = "Frame")]
 pub struct VideoFrame {
     frame: Frame,
@@ -170,7 +175,26 @@ impl VideoFrame {
             .ok_or_else(|| errors::Error::new_err(format!("this FFmpeg has no {name} format")))?;
         let frame = &self.frame;
         let samples = py
-            .detach(|| convert::packed(frame, pix_fmt))
+            .detach(|| {
+                // A packer kept from an earlier frame: its swscale context and picture serve
+                // this one (a context made for each 1080p frame, and its picture faulted in,
+                // cost more than the conversion).
+                let kept = PACKERS.lock().ok().and_then(|mut idle| {
+                    let at = idle.iter().position(|p| p.format() == pix_fmt)?;
+                    Some(idle.swap_remove(at))
+                });
+                let mut packer = match kept {
+                    Some(p) => p,
+                    None => convert::Packer::new(pix_fmt)?,
+                };
+                let samples = packer.pack(frame);
+                if let Ok(mut idle) = PACKERS.lock() {
+                    if idle.len() < KEPT_PACKERS {
+                        idle.push(packer);
+                    }
+                }
+                samples
+            })
             .map_err(errors::Error::new_err)?;
         let (h, w) = (frame.height() as usize, frame.width() as usize);
         let bad = |e: numpy::ndarray::ShapeError| PyValueError::new_err(e.to_string());

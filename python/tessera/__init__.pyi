@@ -54,11 +54,13 @@ class Chain:
     @property
     def resolved(self) -> str:
         """The chain with every default filled in, as ``tessera check`` prints it."""
-    def apply(self, img: Pixels, backend: Backend = "auto") -> Pixels:
+    def apply(self, img: Pixels, backend: Backend = "auto", threads: int | None = None) -> Pixels:
         """Runs the chain over a picture: (H, W) or (H, W, 1-4) of uint8, uint16 or float32
         in, the same dtype and layout out, at the size the chain makes. float32 values are
         taken as 16-bit codes, round(x * 65535), and come back as code / 65535; a value that
-        does not round into 0..65535, infinity or NaN raises ValueError."""
+        does not round into 0..65535, infinity or NaN raises ValueError. ``threads=1`` keeps
+        the call's CPU work to a thread of its own (for callers that spread pictures over
+        threads themselves); None shares a pool of a thread a core among all calls."""
     def __reduce__(self) -> tuple[type[Chain], tuple[str]]:
         """Pickles as the chain's text."""
 

@@ -4,6 +4,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import tessera
 from helpers import picture
@@ -56,3 +57,47 @@ def test_one_chain_serves_several_threads():
         t.join()
     for i, w in enumerate(want):
         assert np.array_equal(got[i], w)
+
+
+def _call_threads() -> list[str]:
+    """Names of this process's threads that run calls' own pools (`threads=n`)."""
+    import os
+
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm") as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return [n for n in names if n.startswith("tessera-call")]
+
+
+def test_threads_one_gives_the_same_pictures_on_a_pool_of_its_own():
+    chain = tessera.Chain("gblur(sigma=3) | unsharp(amount=0.8)")
+    images = [picture(70 + 3 * i, 90 + i, 3 + i % 2, np.uint8, i) for i in range(4)]
+    want = [chain.apply(img, "cpu") for img in images]
+    got: dict[int, np.ndarray] = {}
+
+    def run(i):
+        for _ in range(3):
+            got[i] = chain.apply(images[i], "cpu", threads=1)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(images))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, w in enumerate(want):
+        assert np.array_equal(got[i], w)
+    # The calls ran on pools of their own, kept for later calls.
+    assert "tessera-call-0" in _call_threads()
+    two = chain.apply(images[0], "cpu", threads=2)
+    assert np.array_equal(two, want[0])
+    assert "tessera-call-1" in _call_threads()
+
+
+def test_threads_zero_is_refused():
+    chain = tessera.Chain("invert")
+    with pytest.raises(ValueError, match="threads=0"):
+        chain.apply(picture(8, 8, 3, np.uint8), "cpu", threads=0)

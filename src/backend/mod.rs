@@ -12,7 +12,7 @@
 pub mod cpu;
 pub mod gpu;
 
-use crate::frame::Frame;
+use crate::frame::{Frame, Samples};
 use crate::plan::Plan;
 
 /// Which backend the user asked for.
@@ -83,6 +83,18 @@ pub trait Backend: Send {
     /// serve a later frame instead of new allocations.
     fn recycle(&mut self, frame: Frame) {
         drop(frame);
+    }
+
+    /// A buffer for a plane of `len` samples (16-bit when `wide`) that the caller will fill
+    /// and hand to [`Backend::process`]: one the backend kept from earlier frames where it has
+    /// one, so that a steady loop of calls does not fault in new memory for every picture.
+    /// Its contents are unspecified.
+    fn buffer(&mut self, len: usize, wide: bool) -> Samples {
+        if wide {
+            Samples::U16(vec![0; len])
+        } else {
+            Samples::U8(vec![0; len])
+        }
     }
 }
 

@@ -796,45 +796,95 @@ impl Outlet {
 /// …), rows one after another with no padding: converted as the video encoder's conversion
 /// converts them ([`Outlet`], from the frame's matrix and range), so that R′G′B′ equals the
 /// frames of an image sequence the command line writes; R′G′B′ and grey are full range. 16-bit formats
-/// come as native-endian `u16` samples.
+/// come as native-endian `u16` samples. [`Packer`] does the same for a stream of frames.
 pub fn packed(frame: &Frame, format: AVPixelFormat) -> Result<crate::frame::Samples, String> {
-    use crate::frame::Samples;
-    // SAFETY: a static descriptor for any format, NULL for none.
-    let bits = unsafe {
-        let desc = ffi::av_pix_fmt_desc_get(format);
-        if desc.is_null() || (*desc).flags & ffi::AV_PIX_FMT_FLAG_PLANAR as u64 != 0 {
-            return Err(format!("{} is not a packed format", format_name(format)));
-        }
-        ffi::av_get_bits_per_pixel(desc) as usize
-    };
-    let (w, h) = (frame.width(), frame.height());
-    let mut picture = ffmpeg::frame::Video::new(format.into(), w, h);
-    if picture_planes(&picture).0[0].is_null() {
-        return Err(format!("out of memory for a {w}x{h} picture"));
+    Packer::new(format)?.pack(frame)
+}
+
+/// [`packed`] for one frame after another: the conversion (a swscale context, made again only
+/// when a frame's size or colour changes) and the picture it writes into are kept from frame
+/// to frame, so a 1080p stream pays neither a context's set-up nor 6 MiB of fresh memory for
+/// each frame.
+pub struct Packer {
+    format: AVPixelFormat,
+    bits: usize,
+    outlet: Option<Outlet>,
+    picture: Option<ffmpeg::frame::Video>,
+}
+
+// SAFETY: the picture is FFmpeg's, owned here and used through `&mut self` only, one thread at a
+// time; the outlet is `Send`.
+unsafe impl Send for Packer {}
+
+impl Packer {
+    /// A packer into `format`, which must be packed (one plane).
+    pub fn new(format: AVPixelFormat) -> Result<Packer, String> {
+        // SAFETY: a static descriptor for any format, NULL for none.
+        let bits = unsafe {
+            let desc = ffi::av_pix_fmt_desc_get(format);
+            if desc.is_null() || (*desc).flags & ffi::AV_PIX_FMT_FLAG_PLANAR as u64 != 0 {
+                return Err(format!("{} is not a packed format", format_name(format)));
+            }
+            ffi::av_get_bits_per_pixel(desc) as usize
+        };
+        Ok(Packer {
+            format,
+            bits,
+            outlet: None,
+            picture: None,
+        })
     }
-    // Grey is the frame's luma at full range, its matrix kept.
-    let colour = Colour {
-        full_range: true,
-        ..frame.format.colour
-    };
-    Outlet::new(format, colour).convert(frame, &mut picture)?;
-    let row = w as usize * bits / 8;
-    let stride = picture.stride(0);
-    let data = picture.data(0);
-    let mut bytes = Vec::with_capacity(row * h as usize);
-    for y in 0..h as usize {
-        bytes.extend_from_slice(&data[y * stride..][..row]);
+
+    pub fn format(&self) -> AVPixelFormat {
+        self.format
     }
-    Ok(if format_depth(format) > 8 {
-        Samples::U16(
-            bytes
-                .chunks_exact(2)
-                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-                .collect(),
-        )
-    } else {
-        Samples::U8(bytes)
-    })
+
+    /// `frame`'s pixels, as [`packed`] gives them.
+    pub fn pack(&mut self, frame: &Frame) -> Result<crate::frame::Samples, String> {
+        use crate::frame::Samples;
+        let (w, h) = (frame.width(), frame.height());
+        // Grey is the frame's luma at full range, its matrix kept.
+        let colour = Colour {
+            full_range: true,
+            ..frame.format.colour
+        };
+        let outlet = match &mut self.outlet {
+            Some(o) if o.colour == colour => o,
+            slot => slot.insert(Outlet::new(self.format, colour)),
+        };
+        let picture = match &mut self.picture {
+            Some(p) if p.width() == w && p.height() == h => p,
+            slot => {
+                let fresh = ffmpeg::frame::Video::new(self.format.into(), w, h);
+                if picture_planes(&fresh).0[0].is_null() {
+                    return Err(format!("out of memory for a {w}x{h} picture"));
+                }
+                slot.insert(fresh)
+            }
+        };
+        outlet.convert(frame, picture)?;
+        let row = w as usize * self.bits / 8;
+        let stride = picture.stride(0);
+        let data = picture.data(0);
+        let rows = (0..h as usize).map(|y| &data[y * stride..][..row]);
+        Ok(if format_depth(self.format) > 8 {
+            let mut samples = Vec::with_capacity(row / 2 * h as usize);
+            for bytes in rows {
+                samples.extend(
+                    bytes
+                        .chunks_exact(2)
+                        .map(|b| u16::from_ne_bytes([b[0], b[1]])),
+                );
+            }
+            Samples::U16(samples)
+        } else {
+            let mut bytes = Vec::with_capacity(row * h as usize);
+            for r in rows {
+                bytes.extend_from_slice(r);
+            }
+            Samples::U8(bytes)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -209,6 +209,13 @@ impl Backend for CpuBackend {
             pool.give(Stage::Codes(samples));
         }
     }
+
+    fn buffer(&mut self, len: usize, wide: bool) -> Samples {
+        match self.pool().take(Kind::Codes { wide }, len) {
+            Stage::Codes(samples) => samples,
+            _ => unreachable!("a pool's codes are codes"),
+        }
+    }
 }
 
 /// Fraction bits fixed point must keep between a pass's steps and between passes: with the 2
