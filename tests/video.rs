@@ -1003,3 +1003,136 @@ fn ffmpeg_speaks_through_the_log() {
     );
     assert!(!err.contains(" @ 0x"), "{err}");
 }
+
+/// Frames as [`Frames`] hands them out, until the end or an error.
+fn read_all(frames: &mut tessera::pipeline::Frames) -> Result<Vec<Frame>, Error> {
+    use tessera::pipeline::Next;
+    let mut out = Vec::new();
+    loop {
+        match frames.next(std::time::Duration::from_secs(10))? {
+            Next::Frame(f) => out.push(f),
+            Next::NotYet => {}
+            Next::End => return Ok(out),
+        }
+    }
+}
+
+fn frames_job(input: &Path, chain_text: &str, ahead: usize) -> tessera::pipeline::FramesJob {
+    tessera::pipeline::FramesJob {
+        input: input.to_path_buf(),
+        chain: chain(chain_text),
+        from: None,
+        fps: None,
+        on_error: tessera::media::OnError::Stop,
+        ahead,
+        limits: tessera::limits::Limits {
+            max_pixels: None,
+            max_memory: tessera::limits::default_max_memory(),
+        },
+        stop: Default::default(),
+    }
+}
+
+/// The library's frame-at-a-time read (what the Python package's `open` iterates): every
+/// frame of an H.264 clip with B-frames, in order, its luma equal to FFmpeg's own decoding; a
+/// read that starts at a frame from `seeks` gives that frame and the ones after it, equal to a
+/// read from the start; a chain runs on the frames; a requested stop ends the read with
+/// `Interrupted`.
+#[test]
+fn frames_are_read_one_at_a_time() {
+    use tessera::frame::PlaneRef;
+    use tessera::pipeline::{seeks, Frames};
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(
+        dir.path(),
+        "clip.mp4",
+        &[
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12", "-bf", "2",
+        ],
+        None,
+    );
+    let raw = dir.path().join("clip.yuv");
+    ffmpeg(&[
+        "-i",
+        s(&clip),
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        s(&raw),
+    ]);
+    let raw = std::fs::read(&raw).unwrap();
+    let (w, h) = (160usize, 120usize);
+    let frame_bytes = w * h * 3 / 2;
+    assert_eq!(raw.len(), FRAMES as usize * frame_bytes);
+    let luma = |f: &Frame| -> Vec<u8> {
+        let PlaneRef::U8(p) = f.plane(0) else {
+            panic!("8-bit luma")
+        };
+        (0..p.height).flat_map(|y| p.row(y).to_vec()).collect()
+    };
+    let ffmpeg_luma = |i: usize| raw[i * frame_bytes..i * frame_bytes + w * h].to_vec();
+
+    let mut read = Frames::open(frames_job(&clip, "", 2), Box::new(CpuBackend::new())).unwrap();
+    let all = read_all(&mut read).unwrap();
+    assert_eq!(all.len() as u64, FRAMES);
+    for (i, f) in all.iter().enumerate() {
+        assert_eq!(f.index, i as u64);
+        assert_eq!(luma(f), ffmpeg_luma(i), "frame {i}'s luma");
+    }
+    let pts: Vec<i64> = all.iter().map(|f| f.pts.unwrap()).collect();
+    assert!(
+        pts.windows(2).all(|p| p[0] < p[1]),
+        "timestamps rise: {pts:?}"
+    );
+
+    // From frame 30, between key frames: the read seeks and hands out frame 30 first.
+    let at = seeks(&clip, None)
+        .unwrap()
+        .expect("an mp4 says where its frames are");
+    assert_eq!(at.len() as u64, FRAMES);
+    let mut job = frames_job(&clip, "", 2);
+    job.from = Some(at[30]);
+    let mut read = Frames::open(job, Box::new(CpuBackend::new())).unwrap();
+    let tail = read_all(&mut read).unwrap();
+    assert_eq!(tail.len(), 20);
+    for (f, whole) in tail.iter().zip(&all[30..]) {
+        assert_eq!((f.index, f.pts), (whole.index, whole.pts));
+        assert_eq!(luma(f), luma(whole), "frame {} read from 30", f.index);
+    }
+
+    // A chain runs on the frames; the format it hands out is the chain's.
+    let mut read = Frames::open(
+        frames_job(&clip, "scale(width=80)", 1),
+        Box::new(CpuBackend::new()),
+    )
+    .unwrap();
+    assert_eq!((read.output().width, read.output().height), (80, 60));
+    let scaled = read_all(&mut read).unwrap();
+    assert_eq!(scaled.len() as u64, FRAMES);
+    assert!(scaled.iter().all(|f| (f.width(), f.height()) == (80, 60)));
+
+    // A stop requested partway ends the read with Interrupted, at most a few frames later.
+    let job = frames_job(&clip, "", 1);
+    let stop = job.stop.clone();
+    let mut read = Frames::open(job, Box::new(CpuBackend::new())).unwrap();
+    let mut taken = 0;
+    let outcome = loop {
+        match read.next(std::time::Duration::from_secs(10)) {
+            Ok(tessera::pipeline::Next::Frame(_)) => {
+                taken += 1;
+                if taken == 5 {
+                    stop.request();
+                }
+            }
+            Ok(tessera::pipeline::Next::NotYet) => {}
+            Ok(tessera::pipeline::Next::End) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    assert!(
+        matches!(outcome, Some(Error::Interrupted)),
+        "a stopped read ends with Interrupted, not {outcome:?} after {taken} frames"
+    );
+    assert!(taken < FRAMES as usize, "the read stopped before the end");
+}
