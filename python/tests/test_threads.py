@@ -40,21 +40,28 @@ def test_the_gil_is_released_during_apply():
     assert len(inside) > 10, f"{len(inside)} counts inside a {end - start:.2f} s call"
 
 
-def test_one_chain_serves_several_threads():
-    chain = tessera.Chain("gblur(sigma=2) | scale(width=50) | eq(saturation=1.3)")
-    images = [picture(60 + i, 80 + i, 3, np.uint8, i) for i in range(6)]
-    want = [chain.apply(img, "cpu") for img in images]
+def _on_threads(chain, images, **options) -> dict[int, np.ndarray]:
+    """`chain` applied three times to each image, each image on a Python thread of its own, all
+    at once; the last result of each."""
     got: dict[int, np.ndarray] = {}
 
     def run(i):
         for _ in range(3):
-            got[i] = chain.apply(images[i], "cpu")
+            got[i] = chain.apply(images[i], "cpu", **options)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(images))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return got
+
+
+def test_one_chain_serves_several_threads():
+    chain = tessera.Chain("gblur(sigma=2) | scale(width=50) | eq(saturation=1.3)")
+    images = [picture(60 + i, 80 + i, 3, np.uint8, i) for i in range(6)]
+    want = [chain.apply(img, "cpu") for img in images]
+    got = _on_threads(chain, images)
     for i, w in enumerate(want):
         assert np.array_equal(got[i], w)
 
@@ -77,17 +84,7 @@ def test_threads_one_gives_the_same_pictures_on_a_pool_of_its_own():
     chain = tessera.Chain("gblur(sigma=3) | unsharp(amount=0.8)")
     images = [picture(70 + 3 * i, 90 + i, 3 + i % 2, np.uint8, i) for i in range(4)]
     want = [chain.apply(img, "cpu") for img in images]
-    got: dict[int, np.ndarray] = {}
-
-    def run(i):
-        for _ in range(3):
-            got[i] = chain.apply(images[i], "cpu", threads=1)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(images))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = _on_threads(chain, images, threads=1)
     for i, w in enumerate(want):
         assert np.array_equal(got[i], w)
     # The calls ran on pools of their own, kept for later calls.
