@@ -24,6 +24,7 @@ use numpy::{
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use rayon::prelude::*;
 use tessera::frame::weave::{self, Weave};
 use tessera::frame::{Colour, Family, Layout, Picture, Samples};
 use tessera::Backend;
@@ -198,6 +199,24 @@ impl Pixels {
             && self.strides[0] == self.strides[1] * self.width as isize
     }
 
+    /// `Some(reversed)` where each row's pixels lie one after another with their channels side
+    /// by side (in order, or reversed as a view `a[..., ::-1]` of BGR gives them) and samples
+    /// are aligned, wherever the rows are (a crop `a[10:90, 20:200]`, a flip `a[::-1]`): each
+    /// row is read as a slice.
+    fn rows_packed(&self) -> Option<bool> {
+        let size = self.depth.bytes() as isize;
+        let aligned = (self.data as usize).is_multiple_of(self.depth.bytes());
+        if !aligned || self.strides[1] != size * self.channels as isize {
+            return None;
+        }
+        match self.strides[2] {
+            _ if self.channels == 1 => Some(false),
+            s if s == size => Some(false),
+            s if s == -size => Some(true),
+            _ => None,
+        }
+    }
+
     /// The frame the array holds: a packed grey integer array as the plane itself, any other
     /// taken apart into planes in one pass, float32 values made codes ([`code_of`]). Call
     /// without the GIL. Fails, saying where, for a float32 value that has no code.
@@ -254,7 +273,9 @@ impl Pixels {
 
     /// The array's channels written to `planes` (one a channel, `width · height` samples
     /// each): a packed array in bands on the library's pool, vectorised
-    /// ([`tessera::frame::weave`]), any other sample by sample following its strides.
+    /// ([`tessera::frame::weave`]); one whose rows are packed but lie anywhere, or whose
+    /// channels run backwards, row by row the same way; any other sample by sample following
+    /// its strides.
     fn fill<T: Weave>(&self, planes: &mut [&mut [T]]) {
         let (w, h, c) = (self.width, self.height, self.channels);
         if self.is_packed() {
@@ -264,6 +285,40 @@ impl Pixels {
             return;
         }
         let [sy, sx, sc] = self.strides;
+        if let Some(reversed) = self.rows_packed() {
+            // Row y's first sample in memory: channel 0 of pixel 0, or channel c − 1 when the
+            // channels run backwards.
+            let first = if reversed { (c as isize - 1) * sc } else { 0 };
+            let base = self.data as usize;
+            // The planes in the order their channels lie in memory.
+            let mut by_channel: Vec<Option<&mut [T]>> =
+                planes.iter_mut().map(|p| Some(&mut **p)).collect();
+            let order: Vec<usize> = if reversed {
+                (0..c).rev().collect()
+            } else {
+                (0..c).collect()
+            };
+            let mut rows: Vec<Vec<&mut [T]>> = (0..h).map(|_| Vec::with_capacity(c)).collect();
+            for &ch in &order {
+                let plane = by_channel[ch].take().expect("each channel once");
+                for (row, out) in rows.iter_mut().zip(plane.chunks_exact_mut(w)) {
+                    row.push(out);
+                }
+            }
+            rows.into_par_iter()
+                .enumerate()
+                .with_min_len(16)
+                .for_each(|(y, mut outs)| {
+                    // SAFETY: row y's w·c samples start `first` bytes after its offset, in
+                    // the array, aligned (`rows_packed`), side by side.
+                    let src = unsafe {
+                        let at = (base as *const u8).offset(y as isize * sy + first);
+                        std::slice::from_raw_parts(at as *const T, w * c)
+                    };
+                    T::unweave(src, &mut outs);
+                });
+            return;
+        }
         for (ch, plane) in planes.iter_mut().enumerate() {
             for (y, out) in plane.chunks_exact_mut(w).enumerate() {
                 // SAFETY: every offset lies inside the array, whose shape and strides numpy

@@ -43,6 +43,12 @@ def test_size_changing_chains_return_the_new_shape():
         lambda a: a[..., :3],
         lambda a: a[..., 1],
         lambda a: a[:, ::-3, 1],
+        # Rows packed, channels backwards: RGBA read as ABGR, and OpenCV's BGR seen as RGB.
+        lambda a: a[..., ::-1],
+        lambda a: np.ascontiguousarray(a[..., :3])[..., ::-1],
+        lambda a: np.ascontiguousarray(a[..., :3])[::-1, 7:50, ::-1],
+        lambda a: np.ascontiguousarray(a[..., :2])[2:30, 1:, ::-1],
+        lambda a: np.ascontiguousarray(a[..., 0])[5:30, 3:50],
     ],
 )
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
