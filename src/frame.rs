@@ -786,10 +786,16 @@ impl Frame {
                 let rows: Vec<&[T]> = planes.iter().map(|p| &p.data[..w * h]).collect();
                 weave::weave(&rows, w, &mut out);
             } else {
-                for (y, out) in out.chunks_exact_mut((w * planes.len()).max(1)).enumerate() {
-                    let rows: Vec<&[T]> = planes.iter().map(|p| p.row(y)).collect();
-                    weave::weave(&rows, w, out);
-                }
+                // Rows with gaps between them (a picture read in place): a row at a time, the
+                // rows shared among the pool's threads.
+                use rayon::prelude::*;
+                out.par_chunks_exact_mut((w * planes.len()).max(1))
+                    .enumerate()
+                    .with_min_len(16)
+                    .for_each(|(y, out)| {
+                        let rows: Vec<&[T]> = planes.iter().map(|p| p.row(y)).collect();
+                        T::weave(&rows, out);
+                    });
             }
             out
         }
@@ -1224,6 +1230,52 @@ pub fn nearest_code(v: f32, max: f32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RGB planes read in place with rows 7 samples longer than the picture: interleaving
+    /// follows the stride, and taking the result apart gives the planes back.
+    #[test]
+    fn interleaving_follows_a_pictures_stride() {
+        struct Padded {
+            planes: Vec<Vec<u8>>,
+            stride: usize,
+        }
+        // SAFETY: each plane holds `height` rows of `stride` bytes, never written.
+        unsafe impl Picture for Padded {
+            fn plane(&self, p: usize) -> (*const u8, usize) {
+                (self.planes[p].as_ptr(), self.stride)
+            }
+        }
+        let (w, h, stride) = (53usize, 41usize, 60usize);
+        let sample = |p: usize, x: usize, y: usize| (p * 91 + x * 7 + y * 13) as u8;
+        let planes = (0..3)
+            .map(|p| {
+                (0..h * stride)
+                    .map(|i| sample(p, i % stride, i / stride))
+                    .collect()
+            })
+            .collect();
+        let format = Format::new(w as u32, h as u32, Layout::RGB, 8, Colour::RGB);
+        let frame = Frame::shared(format, Arc::new(Padded { planes, stride }));
+        let Samples::U8(rgb) = frame.interleaved() else {
+            panic!("8-bit")
+        };
+        for y in 0..h {
+            for x in 0..w {
+                for p in 0..3 {
+                    assert_eq!(rgb[(y * w + x) * 3 + p], sample(p, x, y), "({x}, {y}) {p}");
+                }
+            }
+        }
+        let back = Frame::from_interleaved(w as u32, h as u32, 3, 8, Samples::U8(rgb));
+        for p in 0..3 {
+            let PlaneRef::U8(plane) = back.plane(p) else {
+                panic!("8-bit")
+            };
+            for y in 0..h {
+                assert_eq!(plane.row(y), frame.plane8(p).row(y));
+            }
+        }
+    }
 
     /// Each orientation moves pixels as its name says: labels 0..6 on a 3x2 frame.
     #[test]
