@@ -25,7 +25,7 @@ use numpy::{
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
-use tessera::frame::weave::{self, Weave};
+use tessera::frame::weave::Weave;
 use tessera::frame::{Colour, Family, Layout, Picture, Samples};
 use tessera::Backend;
 use tessera::{Format, Frame};
@@ -188,14 +188,10 @@ impl Pixels {
         )
     }
 
-    /// True where the rows are laid one after another with no gap and samples are aligned:
-    /// the array is read as slices.
+    /// True where the rows are laid one after another with no gap, their channels in order,
+    /// and samples are aligned: the array is one slice.
     fn is_packed(&self) -> bool {
-        let size = self.depth.bytes() as isize;
-        let aligned = (self.data as usize).is_multiple_of(self.depth.bytes());
-        aligned
-            && self.strides[2] == size * (self.channels > 1) as isize
-            && self.strides[1] == size * self.channels as isize
+        self.rows_packed() == Some(false)
             && self.strides[0] == self.strides[1] * self.width as isize
     }
 
@@ -223,8 +219,15 @@ impl Pixels {
     pub fn into_frame(self, backend: &mut dyn Backend) -> Result<Frame, String> {
         let format = self.format();
         if self.depth == Depth::F32 {
-            let planes = self
-                .planes::<f32>()
+            let n = self.width * self.height;
+            let mut values: Vec<Vec<f32>> = vec![vec![0.0; n]; self.channels];
+            self.fill(
+                &mut values
+                    .iter_mut()
+                    .map(|p| p.as_mut_slice())
+                    .collect::<Vec<_>>(),
+            );
+            let planes = values
                 .iter()
                 .enumerate()
                 .map(|(channel, plane)| self.codes(plane, channel).map(Samples::U16))
@@ -272,18 +275,11 @@ impl Pixels {
     }
 
     /// The array's channels written to `planes` (one a channel, `width · height` samples
-    /// each): a packed array in bands on the library's pool, vectorised
-    /// ([`tessera::frame::weave`]); one whose rows are packed but lie anywhere, or whose
-    /// channels run backwards, row by row the same way; any other sample by sample following
-    /// its strides.
+    /// each): an array whose rows are packed (wherever they lie, their channels in order or
+    /// backwards) row by row on the library's pool, vectorised
+    /// ([`tessera::frame::weave`]); any other sample by sample following its strides.
     fn fill<T: Weave>(&self, planes: &mut [&mut [T]]) {
         let (w, h, c) = (self.width, self.height, self.channels);
-        if self.is_packed() {
-            // SAFETY: packed and aligned, the array is `w * h * c` samples of `T` from `data`.
-            let all = unsafe { std::slice::from_raw_parts(self.data as *const T, w * h * c) };
-            weave::unweave(all, w, planes);
-            return;
-        }
         let [sy, sx, sc] = self.strides;
         if let Some(reversed) = self.rows_packed() {
             // Row y's first sample in memory: channel 0 of pixel 0, or channel c − 1 when the
@@ -360,34 +356,6 @@ impl Pixels {
             codes.push(code);
         }
         Ok(codes)
-    }
-
-    /// One plane a channel, read from the array's memory.
-    fn planes<T: Copy + Default>(&self) -> Vec<Vec<T>> {
-        let (w, h, c) = (self.width, self.height, self.channels);
-        let mut planes: Vec<Vec<T>> = (0..c).map(|_| Vec::with_capacity(w * h)).collect();
-        if self.is_packed() {
-            // SAFETY: packed and aligned, the array is `w * h * c` samples of `T` from `data`.
-            let all = unsafe { std::slice::from_raw_parts(self.data as *const T, w * h * c) };
-            for px in all.chunks_exact(c) {
-                for (plane, &v) in planes.iter_mut().zip(px) {
-                    plane.push(v);
-                }
-            }
-            return planes;
-        }
-        let [sy, sx, sc] = self.strides;
-        for (ch, plane) in planes.iter_mut().enumerate() {
-            for y in 0..h {
-                // SAFETY: every offset lies inside the array, whose shape and strides numpy
-                // checked; unaligned reads serve arrays whose samples are not aligned.
-                let row = unsafe { self.data.offset(y as isize * sy + ch as isize * sc) };
-                plane.extend((0..w).map(|x| unsafe {
-                    std::ptr::read_unaligned(row.offset(x as isize * sx) as *const T)
-                }));
-            }
-        }
-        planes
     }
 
     /// True when the result of a chain that keeps grey grey is (H, W).

@@ -6,7 +6,7 @@
 //! Python threads each borrow their own from a pool, made on the shared device, and give it
 //! back when done: threads run in parallel, and a steady loop of calls allocates nothing new.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,6 +15,7 @@ use tessera::backend::gpu::{AdapterPolicy, GpuBackend, GpuDevice};
 use tessera::{Backend, BackendChoice};
 
 use crate::errors::BackendError;
+use crate::shelf::Shelf;
 
 /// `"cpu"`, `"gpu"` or `"auto"`, as the command line's `--backend` takes them.
 pub fn choice(name: &str) -> PyResult<BackendChoice> {
@@ -47,7 +48,7 @@ static ANY_GPU: OnceLock<Result<GpuDevice, String>> = OnceLock::new();
 /// A hardware adapter (`"auto"`); `None` where there is none, and `"auto"` takes the CPU.
 static HARDWARE_GPU: OnceLock<Option<GpuDevice>> = OnceLock::new();
 /// Backends not lent at the moment.
-static IDLE: Mutex<Vec<(Kind, Box<dyn Backend>)>> = Mutex::new(Vec::new());
+static IDLE: Shelf<Kind, Box<dyn Backend>> = Shelf::new(usize::MAX);
 
 /// The GPU device a choice runs on, opened on first use; `Ok(None)` where the choice is the
 /// CPU (`"cpu"`, or `"auto"` on a machine without a hardware GPU). Call without the GIL: the
@@ -67,7 +68,6 @@ pub fn device(choice: BackendChoice) -> Result<Option<GpuDevice>, tessera::Backe
     }
 }
 
-/// A backend lent to one call; it goes back to the pool when dropped.
 /// A `threads=` argument: at least one.
 pub fn threads(threads: Option<usize>) -> PyResult<Option<usize>> {
     match threads {
@@ -80,7 +80,7 @@ pub fn threads(threads: Option<usize>) -> PyResult<Option<usize>> {
 
 /// Pools of a call's own threads (`threads=n`), made on first use and lent to one call at a
 /// time like the backends, so that calls on several Python threads each have their own.
-static POOLS: Mutex<Vec<(usize, rayon::ThreadPool)>> = Mutex::new(Vec::new());
+static POOLS: Shelf<usize, rayon::ThreadPool> = Shelf::new(usize::MAX);
 
 /// A pool of `n` threads, lent to one call and given back when dropped.
 pub struct LentPool {
@@ -100,18 +100,14 @@ impl LentPool {
 
 impl Drop for LentPool {
     fn drop(&mut self) {
-        if let (Some(pool), Ok(mut idle)) = (self.pool.take(), POOLS.lock()) {
-            idle.push((self.threads, pool));
+        if let Some(pool) = self.pool.take() {
+            POOLS.put(self.threads, pool);
         }
     }
 }
 
 pub fn lend_pool(threads: usize) -> Result<LentPool, tessera::BackendError> {
-    let pooled = POOLS.lock().ok().and_then(|mut idle| {
-        let at = idle.iter().position(|(n, _)| *n == threads)?;
-        Some(idle.swap_remove(at).1)
-    });
-    let pool = match pooled {
+    let pool = match POOLS.take(&threads) {
         Some(pool) => pool,
         None => rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -127,6 +123,7 @@ pub fn lend_pool(threads: usize) -> Result<LentPool, tessera::BackendError> {
     })
 }
 
+/// A backend lent to one call; it goes back to the pool when dropped.
 pub struct Lent {
     kind: Kind,
     backend: Option<Box<dyn Backend>>,
@@ -146,9 +143,7 @@ impl Drop for Lent {
         if let Some(mut backend) = self.backend.take() {
             // What one call left (a temporal filter's history) is not the next call's.
             backend.new_stream();
-            if let Ok(mut idle) = IDLE.lock() {
-                idle.push((self.kind, backend));
-            }
+            IDLE.put(self.kind, backend);
         }
     }
 }
@@ -161,11 +156,7 @@ pub fn lend(choice: BackendChoice) -> Result<Lent, tessera::BackendError> {
         (Some(_), BackendChoice::Auto) => Kind::Gpu(Policy::HardwareOnly),
         (Some(_), _) => Kind::Gpu(Policy::Any),
     };
-    let pooled = IDLE.lock().ok().and_then(|mut idle| {
-        let at = idle.iter().position(|(k, _)| *k == kind)?;
-        Some(idle.swap_remove(at).1)
-    });
-    let mut backend = match (pooled, &device) {
+    let mut backend = match (IDLE.take(&kind), &device) {
         (Some(backend), _) => backend,
         (None, Some(device)) => Box::new(GpuBackend::on(device)) as Box<dyn Backend>,
         (None, None) => Box::new(CpuBackend::new()),

@@ -15,6 +15,7 @@ mod batch;
 mod chain;
 mod errors;
 mod process;
+mod shelf;
 #[cfg(feature = "video")]
 mod video;
 

@@ -33,6 +33,7 @@ use tessera::{BackendChoice, Frame, Samples};
 use crate::backends;
 use crate::chain::{self, ChainArg};
 use crate::errors;
+use crate::shelf::Shelf;
 
 /// How often a wait for a frame looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
@@ -57,6 +58,10 @@ const PACKED: &[(&str, &str, &str, usize)] = &[
     ("gray16", "gray16le", "gray16be", 0),
 ];
 
+/// Packers `to_numpy` lends to one call at a time: as many as threads convert at once, up to
+/// a few (each holds a picture of the last frame's size).
+static PACKERS: Shelf<&'static str, convert::Packer> = Shelf::new(4);
+
 /// One frame of a video, as the chain made it.
 ///
 /// ``index``: its place in the video, from 0, in presentation order. ``pts``: its timestamp
@@ -68,11 +73,6 @@ const PACKED: &[(&str, &str, &str, usize)] = &[
 ///
 /// ``planes``: the frame's own planes as read-only numpy arrays, no copy. ``to_numpy()``: the
 /// frame as one RGB (or grey) array, converted once.
-/// Packers `to_numpy` lends to one call at a time: as many as threads convert at once, up to
-/// a few (each holds a picture of the last frame's size).
-static PACKERS: Mutex<Vec<convert::Packer>> = Mutex::new(Vec::new());
-const KEPT_PACKERS: usize = 4;
-
 #[pyclass(frozen, module = "tessera", name = "Frame")]
 pub struct VideoFrame {
     frame: Frame,
@@ -179,20 +179,12 @@ impl VideoFrame {
                 // A packer kept from an earlier frame: its swscale context and picture serve
                 // this one (a context made for each 1080p frame, and its picture faulted in,
                 // cost more than the conversion).
-                let kept = PACKERS.lock().ok().and_then(|mut idle| {
-                    let at = idle.iter().position(|p| p.format() == pix_fmt)?;
-                    Some(idle.swap_remove(at))
-                });
-                let mut packer = match kept {
+                let mut packer = match PACKERS.take(&name) {
                     Some(p) => p,
                     None => convert::Packer::new(pix_fmt)?,
                 };
                 let samples = packer.pack(frame);
-                if let Ok(mut idle) = PACKERS.lock() {
-                    if idle.len() < KEPT_PACKERS {
-                        idle.push(packer);
-                    }
-                }
+                PACKERS.put(name, packer);
                 samples
             })
             .map_err(errors::Error::new_err)?;

@@ -835,10 +835,6 @@ impl Packer {
         })
     }
 
-    pub fn format(&self) -> AVPixelFormat {
-        self.format
-    }
-
     /// `frame`'s pixels, as [`packed`] gives them.
     pub fn pack(&mut self, frame: &Frame) -> Result<crate::frame::Samples, String> {
         use crate::frame::Samples;
